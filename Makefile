@@ -1,0 +1,81 @@
+# myring - a MySQL proxy on io_uring.
+#
+#   make            build build/myring (-O2, warnings are errors in CI)
+#   make asan       build build/asan/myring (AddressSanitizer + UBSan)
+#   make unit       build and run the Criterion unit tests
+#   make test       install what is missing, build everything, start a private
+#                   MariaDB, run unit + integration tests (normal and sanitizer
+#                   binaries), stop what it started
+#   make run        build and run myring in front of a throwaway MariaDB
+#   make fuzz       build the libFuzzer targets (clang)
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter
+CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
+LIBS    := -luring -lmimalloc -lpcre2-8 -lpthread
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+SRC      := $(sort $(wildcard src/*.c))
+OBJ      := $(SRC:src/%.c=build/obj/%.o)
+ASAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
+
+# Pure code (no I/O): what the unit tests and fuzzers link against.
+PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest
+PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
+PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+ITEST_SRC := $(sort $(wildcard tests/integration/*.c))
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+
+.PHONY: all asan unit test run fuzz clean deps
+all: build/myring
+
+build/obj/%.o: src/%.c | build/obj
+	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+build/myring: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/obj/%.o: src/%.c | build/asan/obj
+	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+# The sanitizer build links glibc malloc: mimalloc would hide heap errors
+# from ASan.
+build/asan/myring: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(filter-out -lmimalloc,$(LIBS))
+
+asan: build/asan/myring
+
+build/obj build/asan/obj build/tests:
+	mkdir -p $@
+
+build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
+	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8
+
+build/tests/integration: $(ITEST_SRC) | build/tests
+	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -Wno-missing-prototypes -o $@ $(ITEST_SRC) \
+		$$(pkg-config --cflags --libs libmariadb 2>/dev/null || echo -lmariadb) -lcriterion -lpthread
+
+unit: build/tests/unit
+	./build/tests/unit
+
+test:
+	bash scripts/test.sh
+
+run:
+	bash scripts/run.sh
+
+deps:
+	bash scripts/deps.sh
+
+fuzz:
+	bash tests/fuzz/build.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
