@@ -1,0 +1,65 @@
+#include "bufring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* liburing 2.4 has io_uring_setup_buf_ring(); 2.3 only registers, so the
+ * ring memory is mapped here. */
+int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid,
+		 uint32_t nbufs, uint32_t size)
+{
+	size_t ring_bytes = (size_t)nbufs * sizeof(struct io_uring_buf);
+	struct io_uring_buf_reg reg = {0};
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE,
+		     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (b->br == MAP_FAILED)
+		return -errno;
+	b->base = mmap(NULL, (size_t)nbufs * size, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (b->base == MAP_FAILED) {
+		rc = -errno;
+		munmap(b->br, ring_bytes);
+		return rc;
+	}
+	b->refs = calloc(nbufs, sizeof(*b->refs));
+	if (!b->refs) {
+		munmap(b->base, (size_t)nbufs * size);
+		munmap(b->br, ring_bytes);
+		return -ENOMEM;
+	}
+	reg.ring_addr = (uintptr_t)b->br;
+	reg.ring_entries = nbufs;
+	reg.bgid = bgid;
+	rc = io_uring_register_buf_ring(ring, &reg, 0);
+	if (rc) {
+		free(b->refs);
+		munmap(b->base, (size_t)nbufs * size);
+		munmap(b->br, ring_bytes);
+		return rc;
+	}
+	io_uring_buf_ring_init(b->br);
+	b->nbufs = nbufs;
+	b->size = size;
+	b->mask = io_uring_buf_ring_mask(nbufs);
+	b->bgid = bgid;
+	for (uint32_t i = 0; i < nbufs; i++)
+		bufring_put(b, (uint16_t)i);
+	bufring_commit(b);
+	return 0;
+}
+
+void bufring_destroy(struct bufring *b, struct io_uring *ring)
+{
+	if (!b->br)
+		return;
+	io_uring_unregister_buf_ring(ring, b->bgid);
+	munmap(b->base, (size_t)b->nbufs * b->size);
+	munmap(b->br, (size_t)b->nbufs * sizeof(struct io_uring_buf));
+	free(b->refs);
+	memset(b, 0, sizeof(*b));
+}

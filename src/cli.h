@@ -1,0 +1,60 @@
+/*
+ * cli.h - command-line flags.  Parsing is pure (no I/O, no name
+ * resolution) so it is unit-tested; main.c resolves the addresses.
+ */
+#ifndef MYRING_CLI_H
+#define MYRING_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLI_MAX_CPUS 1024
+#define CLI_MAX_DENY 64
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct hostport {
+	char host[256];   /* name, IPv4 or IPv6 literal (without brackets) */
+	char port[8];
+};
+
+struct config {
+	struct hostport listen;
+	struct hostport backend;
+	unsigned threads;            /* workers; 0 = one per online core */
+	int cpus[CLI_MAX_CPUS];      /* --cpus, in order; ncpus == 0 if unset */
+	unsigned ncpus;
+	const char *log_queries;     /* query log path or NULL */
+	const char *deny[CLI_MAX_DENY];
+	unsigned ndeny;
+	enum log_level log_level;
+	uint32_t max_packet;         /* largest client command accepted */
+	uint32_t connect_timeout_ms;
+	uint32_t drain_timeout_ms;
+	uint32_t buffers;            /* provided receive buffers per worker */
+	uint32_t buffer_size;        /* bytes per receive buffer */
+	uint32_t max_conns;          /* connections per worker */
+};
+
+enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE };
+
+/*
+ * Parses argv into cfg (defaults first).  CLI_RUN: start the proxy.
+ * CLI_EXIT_OK: --help or --version was handled (text written to out).
+ * CLI_EXIT_USAGE: err holds a one-line message naming the bad flag.
+ */
+enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
+			  char *out, size_t outlen, char *err, size_t errlen);
+
+/* "0-3,6" -> {0,1,2,3,6}.  Returns the count, or -1 on a malformed list,
+ * a descending range, a duplicate or more than max entries. */
+int cli_parse_cpulist(const char *s, int *cpus, unsigned max);
+
+/* "host:port", "[v6]:port" or "v6-literal" is not accepted without
+ * brackets when a port follows.  Returns 0 or -1. */
+int cli_parse_hostport(const char *s, struct hostport *hp);
+
+const char *cli_usage(void);
+
+#endif

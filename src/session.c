@@ -1,0 +1,467 @@
+/*
+ * session.c - a session's I/O plumbing: accept, backend connect, receive,
+ * send, backpressure, and teardown.  What the bytes mean is decided in
+ * session_handshake.c and session_command.c.
+ */
+#include "session.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How long a session may take to flush its last packet (an ERR) to a
+ * client before it is cut. */
+#define FLUSH_CLOSE_US 5000000u
+
+/* Backpressure: stop receiving from a side while more than this many
+ * bytes wait to be sent to the other; resume below half of it. */
+static uint64_t high_water(const struct session *s)
+{
+	return (uint64_t)s->w->bufs.size * 8;
+}
+
+static void submit_cancel_fd(struct session *s, int fd)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&s->w->ring);
+
+	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, 0, OP_CANCEL));
+	s->inflight++;
+}
+
+void session_set_str(char **dst, const char *src, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (!p)
+		return; /* keeps the old value: only diagnostics use it */
+	memcpy(p, src, len);
+	p[len] = '\0';
+	free(*dst);
+	*dst = p;
+}
+
+void session_accepted(struct worker *w, int fd)
+{
+	const struct proxy *px = w->px;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	struct session *s;
+	uint32_t slot;
+	int one = 1;
+
+	w->stats.accepted++;
+	if (w->free_slot == UINT32_MAX || !(s = calloc(1, sizeof(*s)))) {
+		uint8_t pkt[128];
+		size_t n = mysql_build_err(pkt, sizeof(pkt), 0, 1040, "08004",
+					   "myring: too many connections");
+		/* A fresh socket's send buffer is empty: this cannot block. */
+		if (write(fd, pkt, n) < 0)
+			LOGD("too many connections: %s", strerror(errno));
+		LOGW("connection refused: %u connections on this worker",
+		     w->nsessions);
+		close(fd);
+		return;
+	}
+	slot = w->free_slot;
+	w->free_slot = w->slots[slot].next_free;
+	w->slots[slot].s = s;
+	w->nsessions++;
+	s->w = w;
+	s->slot = slot;
+	s->gen = w->slots[slot].gen;
+	s->fd[SIDE_CLIENT] = fd;
+	s->fd[SIDE_BACKEND] = -1;
+	s->phase = PH_CONNECTING;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		net_format((struct sockaddr *)&peer, s->client_addr,
+			   sizeof(s->client_addr));
+	else
+		snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
+	s->info.client = s->client_addr;
+	s->info.user = "";
+	s->info.schema = "";
+	s->info.id = (uint64_t)w->id << 48 | ++w->next_session_id;
+	s->info.worker = w->id;
+
+	int bfd = socket(px->backend.ss.ss_family,
+			 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (bfd < 0) {
+		session_fail(s, 0, 2003, "HY000", strerror(errno));
+		return;
+	}
+	setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->fd[SIDE_BACKEND] = bfd;
+
+	/* connect and its linked timeout must be in one submission. */
+	if (io_uring_sq_space_left(&w->ring) < 2)
+		io_uring_submit(&w->ring);
+	struct io_uring_sqe *sqe = uring_sqe(&w->ring);
+	io_uring_prep_connect(sqe, bfd, (const struct sockaddr *)&px->backend.ss,
+			      px->backend.len);
+	sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, SIDE_BACKEND,
+						OP_CONNECT));
+	sqe = uring_sqe(&w->ring);
+	io_uring_prep_link_timeout(sqe, &w->connect_ts, 0);
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, SIDE_BACKEND,
+						OP_CONNECT_TIMEOUT));
+	s->inflight += 2;
+	/* Watch the client from the start: a client that leaves while the
+	 * backend connects is noticed, and one that speaks first is an error. */
+	session_arm_recv(s, SIDE_CLIENT);
+}
+
+void session_on_connect(struct session *s, int res)
+{
+	if (s->closing)
+		return;
+	if (res < 0) {
+		char why[160];
+		s->w->stats.backend_connect_failed++;
+		if (res == -ECANCELED)
+			snprintf(why, sizeof(why), "timed out after %u ms",
+				 s->w->px->cfg.connect_timeout_ms);
+		else
+			snprintf(why, sizeof(why), "%s", strerror(-res));
+		LOGW("%s: cannot connect to backend %s: %s", s->client_addr,
+		     s->w->px->backend.text, why);
+		session_send_err(s, 0, 2003, "HY000",
+				 "myring: cannot connect to backend %s: %s",
+				 s->w->px->backend.text, why);
+		return;
+	}
+	s->phase = PH_GREETING;
+	session_arm_recv(s, SIDE_BACKEND);
+}
+
+void session_arm_recv(struct session *s, int side)
+{
+	struct io_uring_sqe *sqe;
+
+	if (s->closing || s->recv_state[side] != RS_IDLE ||
+	    s->recv_paused[side] || s->fd[side] < 0)
+		return;
+	sqe = uring_sqe(&s->w->ring);
+	io_uring_prep_recv_multishot(sqe, s->fd[side], NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = s->w->bufs.bgid;
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
+						OP_RECV));
+	s->recv_state[side] = RS_ARMED;
+	s->inflight++;
+}
+
+static void pause_recv(struct session *s, int side)
+{
+	struct io_uring_sqe *sqe;
+
+	s->recv_paused[side] = true;
+	if (s->recv_state[side] != RS_ARMED)
+		return;
+	/* A multishot recv cannot be paused, only cancelled. */
+	sqe = uring_sqe(&s->w->ring);
+	io_uring_prep_cancel64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
+					       OP_RECV), 0);
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
+						OP_CANCEL));
+	s->inflight++;
+	s->recv_state[side] = RS_CANCELING;
+}
+
+static void resume_recv(struct session *s, int side)
+{
+	s->recv_paused[side] = false;
+	if (s->recv_state[side] == RS_IDLE)
+		session_arm_recv(s, side);
+}
+
+int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
+		  int32_t bid, void *owned)
+{
+	struct outq *q = &s->out[side];
+
+	if (outq_push(q, &s->w->bufs, ptr, len, bid, owned)) {
+		session_close(s, "out of memory");
+		return -1;
+	}
+	worker_mark_dirty(s->w, s, side);
+	if (q->bytes > high_water(s) && !s->recv_paused[OTHER_SIDE(side)])
+		pause_recv(s, OTHER_SIDE(side));
+	return 0;
+}
+
+int session_queue_copy(struct session *s, int side, const void *p, size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy) {
+		session_close(s, "out of memory");
+		return -1;
+	}
+	memcpy(copy, p, len);
+	return session_queue(s, side, copy, (uint32_t)len, -1, copy);
+}
+
+void session_send_err(struct session *s, uint8_t seq, uint16_t code,
+		      const char *sqlstate, const char *fmt, ...)
+{
+	char msg[512];
+	uint8_t pkt[600];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = mysql_build_err(pkt, sizeof(pkt), seq, code, sqlstate, msg);
+	if (session_queue_copy(s, SIDE_CLIENT, pkt, n))
+		return;
+	/* The error ends the session: stop listening to both sides, keep the
+	 * client's queue until it is sent. */
+	s->flush_close = true;
+	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
+	for (int side = 0; side < 2; side++)
+		pause_recv(s, side);
+}
+
+void session_fail(struct session *s, uint8_t seq, uint16_t code,
+		  const char *sqlstate, const char *why)
+{
+	LOGW("%s: %s", s->client_addr, why);
+	s->w->stats.protocol_errors++;
+	session_send_err(s, seq, code, sqlstate, "myring: %s", why);
+}
+
+void session_flush(struct session *s, int side)
+{
+	struct outq *q = &s->out[side];
+	struct io_uring_sqe *sqe;
+	unsigned n;
+
+	if (s->closing || s->fd[side] < 0)
+		return;
+	n = outq_prepare(q);
+	if (n == 0)
+		return;
+	sqe = uring_sqe(&s->w->ring);
+	/* MSG_WAITALL makes the kernel retry short sends itself; a short
+	 * completion is still handled (outq_sent keeps the offset). */
+	if (n == 1)
+		io_uring_prep_send(sqe, s->fd[side], q->iov[0].iov_base,
+				   q->iov[0].iov_len, MSG_NOSIGNAL | MSG_WAITALL);
+	else
+		io_uring_prep_sendmsg(sqe, s->fd[side], &q->msg,
+				      MSG_NOSIGNAL | MSG_WAITALL);
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
+						OP_SEND));
+	s->inflight++;
+}
+
+void session_on_send(struct session *s, int side, int res)
+{
+	struct outq *q = &s->out[side];
+
+	s->inflight--;
+	if (s->closing)
+		return;
+	if (res < 0) {
+		q->in_flight = 0;
+		if (res != -EPIPE && res != -ECONNRESET)
+			LOGW("%s: send to %s: %s", s->client_addr,
+			     side == SIDE_CLIENT ? "client" : "backend",
+			     strerror(-res));
+		session_close(s, side == SIDE_CLIENT ? "client gone" :
+			      "backend gone");
+		return;
+	}
+	outq_sent(q, &s->w->bufs, (uint32_t)res);
+	if (q->count)
+		worker_mark_dirty(s->w, s, side);
+	if (s->recv_paused[OTHER_SIDE(side)] && !s->flush_close &&
+	    q->bytes <= high_water(s) / 2)
+		resume_recv(s, OTHER_SIDE(side));
+	if (s->flush_close && outq_idle(&s->out[SIDE_CLIENT]))
+		session_close(s, "error sent");
+}
+
+void session_on_cancel(struct session *s, int res)
+{
+	s->inflight--;
+}
+
+void session_buffers_back(struct session *s)
+{
+	for (int side = 0; side < 2; side++) {
+		if (s->recv_state[side] == RS_NOBUFS) {
+			s->recv_state[side] = RS_IDLE;
+			session_arm_recv(s, side);
+		}
+	}
+}
+
+static void on_eof(struct session *s, int side)
+{
+	if (side == SIDE_CLIENT) {
+		/* The client left (after COM_QUIT or not): nothing of the backend's
+		 * answer can reach it any more. */
+		session_close(s, s->quit ? "client quit" : "client closed");
+		return;
+	}
+	/* The backend closed: deliver what it sent (e.g. the ERR of a failed
+	 * login, or of a KILL) before closing the client. */
+	if (s->pend_count && !s->quit)
+		LOGW("%s: backend closed the connection with a command in flight",
+		     s->client_addr);
+	s->flush_close = true;
+	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
+	pause_recv(s, SIDE_CLIENT);
+	if (outq_idle(&s->out[SIDE_CLIENT]))
+		session_close(s, "backend closed");
+}
+
+static void on_data(struct session *s, int side, uint8_t *buf, uint32_t n,
+		    int32_t bid)
+{
+	switch (s->phase) {
+	case PH_CONNECTING:
+		session_fail(s, 0, 1158, "08S01",
+			     "client spoke before the server greeting");
+		break;
+	case PH_GREETING:
+	case PH_HANDSHAKE:
+		if (side == SIDE_BACKEND)
+			handshake_backend_data(s, buf, n);
+		else
+			handshake_client_data(s, buf, n);
+		break;
+	default:
+		if (side == SIDE_BACKEND)
+			command_backend_data(s, buf, n, bid);
+		else
+			command_client_data(s, buf, n, bid);
+		break;
+	}
+}
+
+void session_on_recv(struct session *s, int side, int res, unsigned flags)
+{
+	struct bufring *br = &s->w->bufs;
+	bool more = flags & IORING_CQE_F_MORE;
+
+	if (!more) {
+		s->inflight--;
+		s->recv_state[side] = RS_IDLE;
+	}
+	if (res > 0) {
+		uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
+		bufring_taken(br, bid);
+		if (!s->closing && !(s->flush_close)) {
+			s->w->stats.bytes_from[side] += (uint64_t)res;
+			on_data(s, side, bufring_addr(br, bid), (uint32_t)res, bid);
+		}
+		if (br->refs[bid] == 0)
+			bufring_put(br, bid);
+		if (!more)
+			session_arm_recv(s, side);
+		return;
+	}
+	if (s->closing)
+		return;
+	if (res == 0) {
+		on_eof(s, side);
+	} else if (res == -ENOBUFS) {
+		/* The worker's pool is empty: wait until buffers come back. */
+		s->recv_state[side] = RS_NOBUFS;
+		if (!s->next_waiter && s->w->buf_waiters != s) {
+			s->next_waiter = s->w->buf_waiters;
+			s->w->buf_waiters = s;
+		}
+	} else if (res == -ECANCELED) {
+		if (!s->recv_paused[side])
+			session_arm_recv(s, side);
+	} else {
+		if (res != -ECONNRESET)
+			LOGW("%s: recv from %s: %s", s->client_addr,
+			     side == SIDE_CLIENT ? "client" : "backend",
+			     strerror(-res));
+		session_close(s, side == SIDE_CLIENT ? "client reset" :
+			      "backend reset");
+	}
+}
+
+bool session_idle(const struct session *s)
+{
+	return s->phase == PH_COMMAND && s->pend_count == 0 &&
+	       s->client_mode == CM_COMMAND && s->disp != DISP_ASSEMBLE &&
+	       mysql_framer_at_boundary(&s->fr[SIDE_CLIENT]) &&
+	       !s->fr[SIDE_CLIENT].continued;
+}
+
+void session_drain(struct session *s)
+{
+	/* Idle sessions go now; busy ones when their response ends
+	 * (command_backend_data checks w->draining). */
+	if (session_idle(s) || s->phase < PH_COMMAND)
+		session_close(s, "proxy shutting down");
+}
+
+void session_tick(struct session *s)
+{
+	if (s->flush_close && !s->closing &&
+	    s->w->now_us >= s->flush_deadline_us)
+		session_close(s, "client did not read its final packet");
+}
+
+void session_close(struct session *s, const char *why)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	LOGD("%s: closing: %s", s->client_addr, why);
+	for (int side = 0; side < 2; side++) {
+		bool busy = s->recv_state[side] == RS_ARMED ||
+			    s->recv_state[side] == RS_CANCELING ||
+			    s->out[side].in_flight;
+		if (side == SIDE_BACKEND && s->phase == PH_CONNECTING)
+			busy = true;
+		if (s->fd[side] >= 0 && busy)
+			submit_cancel_fd(s, s->fd[side]);
+	}
+	/* A session waiting for buffers has nothing in flight to cancel. */
+	if (s->recv_state[0] == RS_NOBUFS || s->recv_state[1] == RS_NOBUFS) {
+		struct session **pp = &s->w->buf_waiters;
+		while (*pp && *pp != s)
+			pp = &(*pp)->next_waiter;
+		if (*pp)
+			*pp = s->next_waiter;
+	}
+}
+
+void session_free(struct session *s)
+{
+	struct worker *w = s->w;
+
+	command_abort_all(s);
+	for (int side = 0; side < 2; side++) {
+		if (s->fd[side] >= 0)
+			close(s->fd[side]);
+		outq_reset(&s->out[side], &w->bufs);
+	}
+	free(s->asm_buf);
+	free(s->pend);
+	free(s->user);
+	free(s->schema);
+	w->stats.closed++;
+	worker_free_slot(w, s->slot);
+	free(s);
+}

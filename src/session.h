@@ -1,0 +1,156 @@
+/*
+ * session.h - one client connection and its backend connection.
+ *
+ * A session's life is a chain of completions, each continued by a named
+ * step (see docs/architecture.md):
+ *
+ *   accepted -> backend_connected -> greeting_received -> greeting_sent
+ *   -> handshake_received -> auth relayed until the server's OK
+ *   -> command_received -> (hooks) -> command_forwarded
+ *   -> response_received ... response complete -> command_received ...
+ *
+ * Phases (enum phase):
+ *
+ *   CONNECTING --connect ok--> GREETING --greeting--> HANDSHAKE
+ *       |                                                 |
+ *       +--connect failed: ERR 2003 to client, close      | response
+ *                                                         v
+ *   COMMAND <--------------- server OK ---------------- AUTH
+ *
+ * Invariants:
+ *  - inflight counts submitted operations whose final completion has not
+ *    arrived; the session is freed only when closing && inflight == 0, so
+ *    no completion ever refers to freed memory.
+ *  - out[X] holds bytes for side X in stream order; a buffer referenced by
+ *    any chunk is not returned to the kernel.
+ *  - pend[] holds, in order, the commands whose responses have not ended;
+ *    trk follows the response of the head entry.
+ */
+#ifndef MYRING_SESSION_H
+#define MYRING_SESSION_H
+
+#include "mysql_framer.h"
+#include "mysql_tracker.h"
+#include "outq.h"
+#include "worker.h"
+
+enum side { SIDE_CLIENT = 0, SIDE_BACKEND = 1 };
+#define OTHER_SIDE(side) ((side) ^ 1)
+
+enum phase { PH_CONNECTING, PH_GREETING, PH_HANDSHAKE, PH_AUTH, PH_COMMAND };
+
+/* What the client's packets are, in the command phase. */
+enum client_mode {
+	CM_COMMAND,        /* each logical packet is a command */
+	CM_RELAY,          /* auth data of a COM_CHANGE_USER exchange */
+	CM_INFILE,         /* LOAD DATA LOCAL file contents, until empty packet */
+};
+
+enum recv_state {
+	RS_IDLE,           /* nothing armed */
+	RS_ARMED,          /* multishot recv in flight */
+	RS_CANCELING,      /* cancel submitted, final completion pending */
+	RS_NOBUFS,         /* stopped by -ENOBUFS, on the worker's wait list */
+};
+
+/* Disposition of the client packet in progress (command phase). */
+enum disp { DISP_FORWARD, DISP_DROP, DISP_ASSEMBLE };
+
+struct pending {
+	uint8_t cmd;
+	uint8_t kind;              /* enum mysql_resp_kind; RESP_NONE: local */
+	uint8_t seq_delta;         /* added to response seq ids (rewrites) */
+	bool local;                /* answered by the proxy: reply below */
+	bool hooked;               /* hooks get on_result */
+	bool rejected;
+	uint16_t local_err;        /* error code of the local reply */
+	uint64_t start_us;
+	uint8_t *reply;            /* local reply packet(s) */
+	uint32_t reply_len;
+	char *new_schema;          /* adopted when the response is OK */
+	char *new_user;
+	void *cookies[MYRING_MAX_HOOKS];
+};
+
+struct session {
+	struct worker *w;
+	uint32_t slot;
+	uint16_t gen;
+	uint8_t phase;
+	uint8_t client_mode;
+	uint8_t disp;
+	bool closing;              /* teardown begun; no new operations */
+	bool flush_close;          /* close once out[SIDE_CLIENT] is sent */
+	bool dirty[2];             /* on the worker's dirty list */
+	bool recv_paused[2];       /* backpressure from the other side */
+	bool deprecate_eof;
+	bool quit;                 /* client sent COM_QUIT */
+	uint8_t recv_state[2];
+	uint8_t held_len;          /* bytes in held[] */
+	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
+	uint16_t inflight;
+	int fd[2];
+	uint64_t caps;             /* effective capabilities */
+	uint64_t server_caps;
+	uint64_t cmd_bytes;        /* payload bytes of the command so far */
+	uint64_t flush_deadline_us;
+	struct outq out[2];        /* out[X]: bytes to send to side X */
+	struct mysql_framer fr[2]; /* fr[X]: frames the bytes side X sends */
+	struct mysql_tracker trk;
+	struct pending *pend;
+	uint32_t pend_head, pend_count, pend_cap;
+	/* A client packet being copied because it spans buffers and must be
+	 * seen whole (handshake, or a command a hook wants the text of). */
+	uint8_t *asm_buf;
+	uint32_t asm_len, asm_cap, asm_need;
+	bool asm_more;             /* another packet of the command follows */
+	uint8_t held[4 + MYSQL_PEEK];
+	/* Pending local replies to inject into the client stream after the
+	 * current response packet ends (pipelined, rejected commands). */
+	bool inject_pending;
+	uint64_t inject_skip;      /* bytes of the server stream before it */
+	struct session *next_waiter;
+	char *user;
+	char *schema;
+	char client_addr[64];
+	struct myring_session info;
+};
+
+/* worker.c dispatches completions to these. */
+void session_accepted(struct worker *w, int fd);
+void session_on_connect(struct session *s, int res);
+void session_on_recv(struct session *s, int side, int res, unsigned flags);
+void session_on_send(struct session *s, int side, int res);
+void session_on_cancel(struct session *s, int res);
+void session_flush(struct session *s, int side);
+void session_buffers_back(struct session *s);
+void session_close(struct session *s, const char *why);
+void session_tick(struct session *s);
+void session_drain(struct session *s);
+void session_free(struct session *s);
+
+/* Shared by the session_*.c files. */
+int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
+		  int32_t bid, void *owned);
+int session_queue_copy(struct session *s, int side, const void *p, size_t len);
+void session_send_err(struct session *s, uint8_t seq, uint16_t code,
+		      const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void session_fail(struct session *s, uint8_t seq, uint16_t code,
+		  const char *sqlstate, const char *why);
+void session_arm_recv(struct session *s, int side);
+bool session_idle(const struct session *s);
+void session_set_str(char **dst, const char *src, size_t len);
+
+/* session_handshake.c */
+void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n);
+void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n);
+
+/* session_command.c */
+void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
+			 int32_t bid);
+void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
+			  int32_t bid);
+void command_abort_all(struct session *s);
+
+#endif

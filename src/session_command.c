@@ -1,0 +1,722 @@
+/*
+ * session_command.c - the command phase: command_received -> (hooks) ->
+ * command_forwarded -> response_received ... response complete.
+ *
+ * Client bytes are laid out as chunks of the receive buffer they arrived
+ * in (zero copy) by an emitter that only cuts the buffer where a command
+ * is dropped, replaced or must be copied whole for a hook.  Server bytes
+ * are forwarded as they come while the tracker walks their headers to
+ * find where each response ends.
+ */
+#include "session.h"
+
+#include "hooks.h"
+#include "log.h"
+#include "mysql_proto.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Commands a client may pipeline before the first response returns. */
+#define PIPELINE_MAX 1024
+
+/* ---- emitter -------------------------------------------------------- */
+
+struct emitter {
+	struct session *s;
+	int dst;                 /* side that receives the bytes */
+	uint8_t *buf;
+	int32_t bid;
+	size_t from;             /* start of the bytes not yet queued */
+	size_t cursor;           /* bytes before this are decided */
+};
+
+static void em_flush(struct emitter *e)
+{
+	if (e->cursor > e->from)
+		session_queue(e->s, e->dst, e->buf + e->from,
+			      (uint32_t)(e->cursor - e->from), e->bid, NULL);
+	e->from = e->cursor;
+}
+
+static void em_forward(struct emitter *e, size_t to)
+{
+	e->cursor = to;
+}
+
+static void em_drop(struct emitter *e, size_t to)
+{
+	em_flush(e);
+	e->from = e->cursor = to;
+}
+
+/* ---- assembly of a client command that spans buffers ---------------- */
+
+static int asm_append(struct session *s, const uint8_t *p, size_t n)
+{
+	if (s->asm_len + (uint64_t)n > s->asm_cap) {
+		uint64_t cap = s->asm_cap ? s->asm_cap : 4096;
+		while (cap < s->asm_len + (uint64_t)n)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -1;
+		uint8_t *nb = realloc(s->asm_buf, cap);
+		if (!nb)
+			return -1;
+		s->asm_buf = nb;
+		s->asm_cap = (uint32_t)cap;
+	}
+	memcpy(s->asm_buf + s->asm_len, p, n);
+	s->asm_len += (uint32_t)n;
+	return 0;
+}
+
+static void asm_reset(struct session *s)
+{
+	free(s->asm_buf);
+	s->asm_buf = NULL;
+	s->asm_len = s->asm_cap = s->asm_need = 0;
+}
+
+/*
+ * Packs payload = prefix || data into packets of at most 0xFFFFFF bytes
+ * with sequence ids 0, 1, ... (an exact multiple ends with an empty
+ * packet).  Returns a malloc'd block, or NULL.
+ */
+static uint8_t *build_packets(int prefix, const uint8_t *data, size_t len,
+			      size_t *out_len, uint8_t *last_seq)
+{
+	size_t total = len + (prefix >= 0);
+	size_t npkts = total / MYSQL_MAX_PAYLOAD + 1;
+	uint8_t *out = malloc(total + npkts * MYSQL_HDR_LEN), *p;
+	size_t done = 0;
+
+	if (!out)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < npkts; i++) {
+		size_t plen = total - done < MYSQL_MAX_PAYLOAD ?
+			      total - done : MYSQL_MAX_PAYLOAD;
+		mysql_put_header(p, (uint32_t)plen, (uint8_t)i);
+		p += MYSQL_HDR_LEN;
+		for (size_t k = 0; k < plen; k++, done++)
+			*p++ = (prefix >= 0) ? (done == 0 ? (uint8_t)prefix :
+						data[done - 1]) : data[done];
+	}
+	*out_len = (size_t)(p - out);
+	*last_seq = (uint8_t)(npkts - 1);
+	return out;
+}
+
+/* ---- pending commands ----------------------------------------------- */
+
+static struct pending *pend_at(struct session *s, uint32_t i)
+{
+	return &s->pend[(s->pend_head + i) & (s->pend_cap - 1)];
+}
+
+static struct pending *pend_push(struct session *s)
+{
+	if (s->pend_count == s->pend_cap) {
+		uint32_t ncap = s->pend_cap ? s->pend_cap * 2 : 4;
+		struct pending *np;
+		if (ncap > PIPELINE_MAX)
+			return NULL;
+		np = malloc(ncap * sizeof(*np));
+		if (!np)
+			return NULL;
+		for (uint32_t i = 0; i < s->pend_count; i++)
+			np[i] = *pend_at(s, i);
+		free(s->pend);
+		s->pend = np;
+		s->pend_cap = ncap;
+		s->pend_head = 0;
+	}
+	struct pending *p = pend_at(s, s->pend_count++);
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void start_tracking_head(struct session *s)
+{
+	struct pending *p = pend_at(s, 0);
+
+	mysql_tracker_start(&s->trk, (enum mysql_resp_kind)p->kind,
+			    s->deprecate_eof);
+	s->fr[SIDE_BACKEND].seq_delta = p->seq_delta;
+}
+
+static void report_result(struct session *s, struct pending *p,
+			  const struct myring_result *r)
+{
+	if (p->hooked)
+		hooks_on_result(s->w, &s->info, r, p->cookies);
+}
+
+/* The head's response ended (or the session is going away). */
+static void complete_head(struct session *s, bool aborted)
+{
+	struct pending *p = pend_at(s, 0);
+	struct myring_result r = {
+		.duration_us = s->w->now_us - p->start_us,
+		.aborted = aborted,
+		.rejected = p->rejected,
+	};
+
+	if (p->local) {
+		r.err_code = p->local_err;
+		r.no_response = !p->rejected;
+	} else {
+		r.rows = s->trk.rows;
+		r.affected_rows = s->trk.affected_rows;
+		r.err_code = s->trk.err_code;
+		r.result_set = s->trk.result_sets > 0;
+		if (!aborted && !r.err_code) {
+			if (p->new_user) {
+				free(s->user);
+				s->user = p->new_user;
+				p->new_user = NULL;
+				s->info.user = s->user;
+			}
+			if (p->new_schema) {
+				free(s->schema);
+				s->schema = p->new_schema;
+				p->new_schema = NULL;
+				s->info.schema = s->schema;
+			}
+		}
+	}
+	report_result(s, p, &r);
+	free(p->reply);
+	free(p->new_schema);
+	free(p->new_user);
+	s->pend_head = (s->pend_head + 1) & (s->pend_cap - 1);
+	s->pend_count--;
+}
+
+void command_abort_all(struct session *s)
+{
+	while (s->pend_count)
+		complete_head(s, true);
+}
+
+/* Sends the replies of local (rejected) commands now at the head, then
+ * starts tracking the next forwarded command. */
+static void inject_local_heads(struct session *s)
+{
+	while (s->pend_count && pend_at(s, 0)->local) {
+		struct pending *p = pend_at(s, 0);
+		uint8_t *reply = p->reply;
+		uint32_t reply_len = p->reply_len;
+		p->reply = NULL;
+		complete_head(s, false);
+		if (reply)
+			session_queue(s, SIDE_CLIENT, reply, reply_len, -1, reply);
+	}
+	if (s->pend_count)
+		start_tracking_head(s);
+	else
+		s->fr[SIDE_BACKEND].seq_delta = 0;
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+/* `USE name` / `USE \`name\``: the schema the session moves to on OK. */
+static bool parse_use(const uint8_t *t, size_t n, const uint8_t **name,
+		      size_t *len)
+{
+	size_t i = 0, start;
+
+	while (i < n && isspace(t[i]))
+		i++;
+	if (n - i < 4 || strncasecmp((const char *)t + i, "use", 3) ||
+	    !isspace(t[i + 3]))
+		return false;
+	i += 3;
+	while (i < n && isspace(t[i]))
+		i++;
+	if (i < n && t[i] == '`') {
+		start = ++i;
+		while (i < n && t[i] != '`')
+			i++;
+	} else {
+		start = i;
+		while (i < n && !isspace(t[i]) && t[i] != ';')
+			i++;
+	}
+	if (i == start)
+		return false;
+	*name = t + start;
+	*len = i - start;
+	return true;
+}
+
+/* Fills the text hooks see, and what the session adopts if the command
+ * succeeds (schema, user). */
+static void describe_command(struct session *s, struct pending *p,
+			     const uint8_t *payload, size_t len,
+			     struct myring_command *c)
+{
+	const uint8_t *name;
+	size_t nlen;
+
+	switch (payload[0]) {
+	case COM_QUERY:
+		if (parse_use(payload + 1, len - 1, &name, &nlen))
+			session_set_str(&p->new_schema, (const char *)name, nlen);
+		/* fall through */
+	case COM_STMT_PREPARE:
+	case COM_INIT_DB:
+		c->text = (const char *)payload + 1;
+		c->text_len = len - 1;
+		if (payload[0] == COM_INIT_DB)
+			session_set_str(&p->new_schema, c->text, c->text_len);
+		break;
+	case COM_FIELD_LIST: {
+		const uint8_t *nul = memchr(payload + 1, 0, len - 1);
+		c->text = (const char *)payload + 1;
+		c->text_len = nul ? (size_t)(nul - payload - 1) : len - 1;
+		break;
+	}
+	case COM_CHANGE_USER: {
+		struct mysql_change_user cu;
+		if (!mysql_parse_change_user(payload, len, s->caps, &cu)) {
+			session_set_str(&p->new_user, cu.user.ptr, cu.user.len);
+			session_set_str(&p->new_schema, cu.schema.ptr,
+					cu.schema.len);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void reject_reply(struct session *s, struct pending *p,
+			 const struct myring_reply *reply, uint8_t seq)
+{
+	uint8_t pkt[600];
+	size_t n = mysql_build_err(pkt, sizeof(pkt), seq,
+				   reply->err_code ? reply->err_code : 1105,
+				   reply->sqlstate[0] ? reply->sqlstate : "HY000",
+				   reply->message);
+
+	p->local = true;
+	p->rejected = true;
+	p->local_err = reply->err_code ? reply->err_code : 1105;
+	p->reply = malloc(n);
+	if (p->reply) {
+		memcpy(p->reply, pkt, n);
+		p->reply_len = (uint32_t)n;
+	}
+}
+
+/*
+ * A whole command is here: payload points at its bytes (command byte
+ * first) if the proxy needs them, else NULL (only the command byte, from
+ * the peek, is known).  Decides its fate and records it as pending.
+ * Returns the disposition of the original bytes.
+ */
+static enum disp command_received(struct session *s, struct emitter *e,
+				  uint8_t cmd, const uint8_t *payload,
+				  size_t len)
+{
+	enum mysql_resp_kind kind = mysql_response_kind(cmd);
+	struct myring_reply reply = {0};
+	enum myring_verdict verdict = MYRING_FORWARD;
+	struct pending *p;
+	bool was_idle = s->pend_count == 0;
+
+	s->w->stats.commands[cmd]++;
+	p = pend_push(s);
+	if (!p) {
+		session_fail(s, 1, 1105, "HY000",
+			     "too many pipelined commands");
+		return DISP_DROP;
+	}
+	p->cmd = cmd;
+	p->kind = (uint8_t)kind;
+	p->start_us = s->w->now_us;
+
+	if (nhooks) {
+		struct myring_command c = {
+			.type = cmd,
+			.name = mysql_command_name(cmd),
+		};
+		if (payload)
+			describe_command(s, p, payload, len, &c);
+		verdict = hooks_on_command(s->w, &s->info, &c, &reply,
+					   p->cookies);
+		p->hooked = hooks_want_result;
+	}
+
+	if (kind == RESP_STREAM && verdict == MYRING_FORWARD) {
+		verdict = MYRING_REJECT;
+		reply.err_code = 1235;
+		snprintf(reply.message, sizeof(reply.message),
+			 "myring: %s is not supported (replication streams are "
+			 "not proxied)", mysql_command_name(cmd));
+	}
+	if (verdict == MYRING_REWRITE &&
+	    (!reply.rewrite || (cmd != COM_QUERY && cmd != COM_STMT_PREPARE))) {
+		LOGW("%s: hook asked to rewrite a %s without text; forwarding",
+		     s->client_addr, mysql_command_name(cmd));
+		verdict = MYRING_FORWARD;
+	}
+
+	switch (verdict) {
+	case MYRING_REJECT:
+		s->w->stats.rejected++;
+		reject_reply(s, p, &reply, (uint8_t)(s->cmd_last_seq + 1));
+		if (was_idle)
+			inject_local_heads(s);
+		free(reply.rewrite);
+		return DISP_DROP;
+	case MYRING_REWRITE: {
+		size_t plen;
+		uint8_t last_seq;
+		uint8_t *pkts = build_packets(cmd, (const uint8_t *)reply.rewrite,
+					      reply.rewrite_len, &plen, &last_seq);
+		free(reply.rewrite);
+		if (!pkts) {
+			session_close(s, "out of memory");
+			return DISP_DROP;
+		}
+		p->seq_delta = (uint8_t)(s->cmd_last_seq - last_seq);
+		em_flush(e);
+		session_queue(s, SIDE_BACKEND, pkts, (uint32_t)plen, -1, pkts);
+		break;
+	}
+	case MYRING_FORWARD:
+		free(reply.rewrite);
+		break;
+	}
+	if (kind == RESP_NONE) {
+		/* No response will come: the command is complete once sent. */
+		if (cmd == COM_QUIT)
+			s->quit = true;
+		/* A local entry without a reply: behind pipelined commands it
+		 * completes in order, otherwise at once. */
+		p->local = true;
+		if (s->pend_count == 1)
+			complete_head(s, false);
+	} else if (was_idle) {
+		start_tracking_head(s);
+	}
+	if (cmd == COM_CHANGE_USER)
+		s->client_mode = CM_RELAY;
+	return verdict == MYRING_FORWARD ? DISP_FORWARD : DISP_DROP;
+}
+
+static bool command_wants_text(uint8_t cmd)
+{
+	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE ||
+	       cmd == COM_INIT_DB || cmd == COM_FIELD_LIST ||
+	       cmd == COM_CHANGE_USER;
+}
+
+static void oversized(struct session *s, uint8_t seq)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why),
+		 "packet of %llu bytes exceeds --max-packet (%u bytes)",
+		 (unsigned long long)s->cmd_bytes, s->w->px->cfg.max_packet);
+	session_fail(s, (uint8_t)(seq + 1), 1153, "08S01", why);
+}
+
+/* The first packet of a client command has been framed. */
+static void command_begins(struct session *s, struct emitter *e,
+			   const struct mysql_frame *f, uint8_t *buf,
+			   size_t n, size_t fstart)
+{
+	uint8_t cmd;
+
+	if (f->len == 0) {
+		session_fail(s, (uint8_t)(f->seq + 1), 1047, "08S01",
+			     "malformed packet: empty command");
+		return;
+	}
+	if (f->seq != 0) {
+		session_fail(s, (uint8_t)(f->seq + 1), 1156, "08S01",
+			     "got packets out of order (a command must start "
+			     "with sequence id 0)");
+		return;
+	}
+	cmd = f->peek[0];
+	s->cmd_bytes = f->len;
+	s->cmd_last_seq = f->seq;
+	if (s->cmd_bytes > s->w->px->cfg.max_packet) {
+		oversized(s, f->seq);
+		return;
+	}
+	if (f->start_in_buf && f->len < MYSQL_MAX_PAYLOAD &&
+	    fstart + MYSQL_HDR_LEN + f->len <= n) {
+		/* The whole command is in this buffer: decide in place. */
+		s->disp = command_received(s, e, cmd,
+					   nhooks ? buf + fstart + MYSQL_HDR_LEN :
+						    NULL, f->len);
+	} else if (hooks_want_text && command_wants_text(cmd)) {
+		/* Spans buffers and a hook needs it whole: copy it. */
+		s->disp = DISP_ASSEMBLE;
+		s->asm_need = MYSQL_HDR_LEN + f->len;
+		s->asm_more = f->len == MYSQL_MAX_PAYLOAD;
+	} else {
+		s->disp = command_received(s, e, cmd, NULL, f->len);
+	}
+}
+
+/* The assembled command is complete in asm_buf. */
+static void assembled_command_received(struct session *s, struct emitter *e)
+{
+	uint8_t *buf = s->asm_buf;
+	size_t len = s->asm_len;
+	size_t plen = 0;
+	bool single = len == MYSQL_HDR_LEN + mysql_get_u24(buf);
+	enum disp d;
+
+	/* Strip the headers of a multi-packet command: hooks see one text. */
+	for (size_t off = 0; off < len;) {
+		uint32_t l = mysql_get_u24(buf + off);
+		memmove(buf + plen, buf + off + MYSQL_HDR_LEN, l);
+		plen += l;
+		off += MYSQL_HDR_LEN + l;
+	}
+	d = command_received(s, e, buf[0], buf, plen);
+	if (s->closing || s->flush_close) {
+		asm_reset(s);
+		return;
+	}
+	if (d == DISP_FORWARD) {
+		uint8_t *pkts;
+		size_t out_len;
+		uint8_t last_seq;
+
+		if (single) {
+			/* Rebuild the one header that was stripped. */
+			memmove(buf + MYSQL_HDR_LEN, buf, plen);
+			mysql_put_header(buf, (uint32_t)plen, 0);
+			s->asm_buf = NULL;
+			session_queue(s, SIDE_BACKEND, buf,
+				      (uint32_t)(plen + MYSQL_HDR_LEN), -1, buf);
+		} else {
+			pkts = build_packets(-1, buf, plen, &out_len, &last_seq);
+			if (!pkts) {
+				session_close(s, "out of memory");
+				return;
+			}
+			session_queue(s, SIDE_BACKEND, pkts, (uint32_t)out_len,
+				      -1, pkts);
+		}
+	}
+	asm_reset(s);
+	s->disp = DISP_FORWARD;
+}
+
+/* Applies the disposition of the packet in progress to buf[cursor, to). */
+static void apply_disp(struct session *s, struct emitter *e, size_t to)
+{
+	switch (s->disp) {
+	case DISP_FORWARD:
+		em_forward(e, to);
+		break;
+	case DISP_DROP:
+		em_drop(e, to);
+		break;
+	case DISP_ASSEMBLE:
+		em_flush(e);
+		if (asm_append(s, e->buf + e->cursor, to - e->cursor)) {
+			session_close(s, "out of memory");
+			return;
+		}
+		e->from = e->cursor = to;
+		if (s->asm_len == s->asm_need && !s->asm_more)
+			assembled_command_received(s, e);
+		break;
+	}
+}
+
+/* The bytes of a frame that began in earlier buffers were held back
+ * (copied) until its disposition was known. */
+static void take_held(struct session *s)
+{
+	if (!s->held_len)
+		return;
+	switch (s->disp) {
+	case DISP_FORWARD:
+		session_queue_copy(s, SIDE_BACKEND, s->held, s->held_len);
+		break;
+	case DISP_ASSEMBLE:
+		if (asm_append(s, s->held, s->held_len))
+			session_close(s, "out of memory");
+		break;
+	case DISP_DROP:
+		break;
+	}
+	s->held_len = 0;
+}
+
+void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
+			 int32_t bid)
+{
+	struct mysql_framer *fr = &s->fr[SIDE_CLIENT];
+	struct emitter e = {s, SIDE_BACKEND, buf, bid, 0, 0};
+	struct mysql_frame f;
+	size_t pos = 0;
+	unsigned part, here;
+
+	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
+		size_t fstart = f.start_in_buf ? f.start : 0;
+
+		apply_disp(s, &e, fstart);
+		if (s->closing || s->flush_close)
+			return;
+		if (f.continuation) {
+			s->cmd_bytes += f.len;
+			s->cmd_last_seq = f.seq;
+			if (s->disp == DISP_ASSEMBLE) {
+				s->asm_need += MYSQL_HDR_LEN + f.len;
+				s->asm_more = f.len == MYSQL_MAX_PAYLOAD;
+			}
+			if (s->phase == PH_COMMAND && s->client_mode == CM_COMMAND &&
+			    s->cmd_bytes > s->w->px->cfg.max_packet) {
+				oversized(s, f.seq);
+				return;
+			}
+		} else if (s->phase == PH_AUTH || s->client_mode == CM_RELAY) {
+			s->disp = DISP_FORWARD;
+		} else if (s->client_mode == CM_INFILE) {
+			s->disp = DISP_FORWARD;
+			if (f.len == 0)
+				s->client_mode = CM_COMMAND;
+		} else {
+			command_begins(s, &e, &f, buf, n, fstart);
+			if (s->closing || s->flush_close)
+				return;
+		}
+		if (!f.start_in_buf)
+			take_held(s);
+		if (s->closing)
+			return;
+	}
+	/* The start of a packet whose frame is incomplete is held back until
+	 * the next buffer says what the packet is. */
+	part = mysql_framer_partial(fr);
+	here = part - s->held_len;
+	apply_disp(s, &e, n - here);
+	if (s->closing || s->flush_close)
+		return;
+	memcpy(s->held + s->held_len, buf + n - here, here);
+	s->held_len = (uint8_t)part;
+	em_flush(&e);
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static void close_when_flushed(struct session *s)
+{
+	if (s->w->draining && session_idle(s)) {
+		s->flush_close = true;
+		s->flush_deadline_us = s->w->now_us + 5000000u;
+		if (outq_idle(&s->out[SIDE_CLIENT]))
+			session_close(s, "proxy shutting down");
+	}
+}
+
+static void response_complete(struct session *s, struct emitter *e,
+			      size_t pos, size_t n)
+{
+	uint64_t end = pos + s->fr[SIDE_BACKEND].payload_left;
+
+	complete_head(s, false);
+	if (s->client_mode == CM_RELAY)
+		s->client_mode = CM_COMMAND;
+	if (s->pend_count && pend_at(s, 0)->local) {
+		/* Replies of rejected pipelined commands go right after this
+		 * response's last byte, which may lie in a later buffer. */
+		if (end <= n) {
+			em_forward(e, end);
+			em_flush(e);
+			inject_local_heads(s);
+		} else {
+			s->inject_pending = true;
+			s->inject_skip = end - n;
+		}
+	} else if (s->pend_count) {
+		start_tracking_head(s);
+	} else {
+		s->fr[SIDE_BACKEND].seq_delta = 0;
+	}
+}
+
+void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
+			  int32_t bid)
+{
+	struct mysql_framer *fr = &s->fr[SIDE_BACKEND];
+	struct emitter e = {s, SIDE_CLIENT, buf, bid, 0, 0};
+	struct mysql_frame f;
+	size_t pos = 0, inject_off = SIZE_MAX;
+
+	if (s->inject_pending) {
+		if (s->inject_skip <= n)
+			inject_off = s->inject_skip;
+		else
+			s->inject_skip -= n;
+	}
+	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
+		enum mysql_track_result r;
+
+		if (inject_off != SIZE_MAX && f.start_in_buf &&
+		    f.start >= inject_off) {
+			em_forward(&e, inject_off);
+			em_flush(&e);
+			s->inject_pending = false;
+			inject_off = SIZE_MAX;
+			inject_local_heads(s);
+		}
+		if (s->phase == PH_AUTH) {
+			r = mysql_tracker_feed(&s->trk, &f);
+			if (r == TRACK_DONE && s->trk.err_code == 0)
+				s->phase = PH_COMMAND;
+			continue;
+		}
+		if (s->pend_count == 0) {
+			/* Unsolicited (e.g. the ERR a server sends before it
+			 * closes a killed connection): forward as is. */
+			continue;
+		}
+		r = mysql_tracker_feed(&s->trk, &f);
+		switch (r) {
+		case TRACK_MORE:
+			break;
+		case TRACK_LOCAL_INFILE:
+			s->client_mode = CM_INFILE;
+			break;
+		case TRACK_DONE:
+			response_complete(s, &e, pos, n);
+			break;
+		case TRACK_BAD:
+			LOGE("%s: cannot follow the server's response to %s "
+			     "(packet 0x%02x, %u bytes): closing",
+			     s->client_addr,
+			     mysql_command_name(pend_at(s, 0)->cmd),
+			     f.peek_len ? f.peek[0] : 0, f.len);
+			s->w->stats.protocol_errors++;
+			session_close(s, "response out of sync");
+			return;
+		}
+		if (s->closing)
+			return;
+	}
+	if (inject_off != SIZE_MAX && inject_off <= n) {
+		em_forward(&e, inject_off);
+		em_flush(&e);
+		s->inject_pending = false;
+		inject_local_heads(s);
+	}
+	em_forward(&e, n);
+	em_flush(&e);
+	close_when_flushed(s);
+}

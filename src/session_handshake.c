@@ -1,0 +1,177 @@
+/*
+ * session_handshake.c - the connection phase: greeting_received ->
+ * greeting_sent -> handshake_received -> (auth relayed by
+ * session_command.c until the server's OK).
+ *
+ * These two packets are the only ones the proxy must see whole and
+ * rewrite, so they are copied (once per connection) into the session's
+ * assembly buffer, parsed there and sent from there.
+ */
+#include "session.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Greetings and handshake responses are small; anything larger than this
+ * is not a MySQL client or server. */
+#define HANDSHAKE_MAX (1u << 20)
+
+/*
+ * Collects stream bytes until asm_buf holds one whole packet.  Returns 1
+ * when complete (asm_len == 4 + payload), 0 when more bytes are needed, -1
+ * on a packet that is too large or trailing bytes after it.
+ */
+static int assemble_packet(struct session *s, const uint8_t *buf, uint32_t n)
+{
+	uint32_t need;
+
+	if (s->asm_len + (uint64_t)n > s->asm_cap) {
+		uint64_t cap = s->asm_cap ? s->asm_cap : 256;
+		while (cap < s->asm_len + (uint64_t)n)
+			cap *= 2;
+		if (cap > HANDSHAKE_MAX + 4)
+			cap = HANDSHAKE_MAX + 4;
+		if (s->asm_len + (uint64_t)n > cap)
+			return -1;
+		uint8_t *nb = realloc(s->asm_buf, cap);
+		if (!nb)
+			return -1;
+		s->asm_buf = nb;
+		s->asm_cap = (uint32_t)cap;
+	}
+	memcpy(s->asm_buf + s->asm_len, buf, n);
+	s->asm_len += n;
+	if (s->asm_len < MYSQL_HDR_LEN)
+		return 0;
+	need = MYSQL_HDR_LEN + mysql_get_u24(s->asm_buf);
+	if (need > HANDSHAKE_MAX)
+		return -1;
+	if (s->asm_len < need)
+		return 0;
+	return s->asm_len == need ? 1 : -1;
+}
+
+/* Hands the assembled packet to the send queue without copying it. */
+static void send_assembled(struct session *s, int side)
+{
+	uint8_t *p = s->asm_buf;
+	uint32_t len = s->asm_len;
+
+	s->asm_buf = NULL;
+	s->asm_len = s->asm_cap = 0;
+	session_queue(s, side, p, len, -1, p);
+}
+
+static void greeting_received(struct session *s)
+{
+	uint8_t *payload = s->asm_buf + MYSQL_HDR_LEN;
+	uint32_t len = s->asm_len - MYSQL_HDR_LEN;
+	struct mysql_greeting g;
+
+	if (len && payload[0] == 0xFF) {
+		/* e.g. "Too many connections" or "Host is blocked": the client
+		 * gets the server's own error as its first packet. */
+		struct mysql_err e;
+		if (mysql_parse_err(payload, len, &e) == 0)
+			LOGW("%s: backend refused the connection: %u %.*s",
+			     s->client_addr, e.code, (int)e.message.len,
+			     e.message.ptr);
+		send_assembled(s, SIDE_CLIENT);
+		s->flush_close = true;
+		s->flush_deadline_us = s->w->now_us + 5000000u;
+		return;
+	}
+	if (mysql_parse_greeting(payload, len, &g) || g.protocol != 10) {
+		session_fail(s, 0, 2027, "HY000",
+			     "malformed greeting from the backend");
+		return;
+	}
+	s->server_caps = g.caps & ~MYSQL_CAPS_PROXY_MASK;
+	mysql_greeting_set_caps(payload, &g, s->server_caps);
+	LOGD("%s: backend greeting: %.*s, connection id %u", s->client_addr,
+	     (int)g.server_version.len, g.server_version.ptr, g.connection_id);
+	send_assembled(s, SIDE_CLIENT);
+	s->phase = PH_HANDSHAKE;
+}
+
+void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n)
+{
+	int rc;
+
+	if (s->phase != PH_GREETING) {
+		session_fail(s, 0, 2027, "HY000",
+			     "backend sent data before the client's handshake");
+		return;
+	}
+	rc = assemble_packet(s, buf, n);
+	if (rc < 0)
+		session_fail(s, 0, 2027, "HY000",
+			     "malformed greeting from the backend");
+	else if (rc > 0)
+		greeting_received(s);
+}
+
+static void handshake_received(struct session *s)
+{
+	uint8_t *payload = s->asm_buf + MYSQL_HDR_LEN;
+	uint32_t len = s->asm_len - MYSQL_HDR_LEN;
+	uint8_t seq = s->asm_buf[3];
+	struct mysql_handshake_response r;
+
+	if (mysql_parse_handshake_response(payload, len, s->server_caps, &r)) {
+		session_fail(s, (uint8_t)(seq + 1), 1043, "08S01",
+			     "bad handshake: malformed handshake response");
+		return;
+	}
+	if (r.ssl_request) {
+		/* The greeting did not offer TLS; this client insists. */
+		session_fail(s, (uint8_t)(seq + 1), 1043, "08S01",
+			     "TLS is not supported yet; connect with TLS "
+			     "disabled (e.g. --ssl=0 / ssl-mode=DISABLED)");
+		return;
+	}
+	if (!(r.caps & CLIENT_PROTOCOL_41)) {
+		session_fail(s, (uint8_t)(seq + 1), 1043, "08S01",
+			     "bad handshake: protocol 4.1 clients only");
+		return;
+	}
+	s->caps = r.caps & s->server_caps;
+	s->deprecate_eof = s->caps & CLIENT_DEPRECATE_EOF;
+	mysql_handshake_response_set_caps(payload, &r,
+					  r.caps & ~MYSQL_CAPS_PROXY_MASK);
+	session_set_str(&s->user, r.user.ptr, r.user.len);
+	if (r.schema.len)
+		session_set_str(&s->schema, r.schema.ptr, r.schema.len);
+	if (s->user)
+		s->info.user = s->user;
+	if (s->schema)
+		s->info.schema = s->schema;
+	LOGD("%s: user '%s' schema '%s' plugin '%.*s'", s->client_addr,
+	     s->info.user, s->info.schema, (int)r.plugin.len, r.plugin.ptr);
+	send_assembled(s, SIDE_BACKEND);
+	/* The auth exchange that follows is relayed packet by packet; the
+	 * framers start at the packet boundary after the two handshake
+	 * packets, with the next sequence ids. */
+	s->phase = PH_AUTH;
+	mysql_tracker_start(&s->trk, RESP_AUTH, s->deprecate_eof);
+}
+
+void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n)
+{
+	int rc;
+
+	if (s->phase != PH_HANDSHAKE) {
+		session_fail(s, 0, 1158, "08S01",
+			     "client spoke before the server greeting");
+		return;
+	}
+	rc = assemble_packet(s, buf, n);
+	if (rc < 0)
+		session_fail(s, 2, 1043, "08S01",
+			     "bad handshake: malformed handshake response");
+	else if (rc > 0)
+		handshake_received(s);
+}

@@ -1,0 +1,97 @@
+/*
+ * worker.h - one thread per core: its ring, listener, buffers, sessions.
+ *
+ * Nothing here is shared between workers on the hot path.  The main thread
+ * reads the counters (relaxed loads of monotonic uint64_t) and asks workers
+ * to drain through an atomic flag they poll on every tick.
+ */
+#ifndef MYRING_WORKER_H
+#define MYRING_WORKER_H
+
+#include "bufring.h"
+#include "net.h"
+#include "myring/hook.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct session;
+
+/* Read-only after start-up; shared by all workers. */
+struct proxy {
+	struct config cfg;
+	struct netaddr listen;
+	struct netaddr backend;
+	unsigned nworkers;
+	struct worker *workers;
+	atomic_int drain;            /* 1: drain requested, 2: cut now */
+};
+
+struct worker_stats {
+	uint64_t accepted;
+	uint64_t closed;
+	uint64_t backend_connect_failed;
+	uint64_t protocol_errors;
+	uint64_t rejected;
+	uint64_t bytes_from[2];      /* indexed by enum side */
+	uint64_t commands[256];
+};
+
+struct slot {
+	struct session *s;
+	uint32_t next_free;
+	uint16_t gen;
+};
+
+/* A session side whose queued bytes should be sent at the end of the
+ * current loop turn (several receives batched into one send). */
+struct dirty {
+	uint32_t slot;
+	uint16_t gen;
+	uint8_t side;
+};
+
+struct worker {
+	unsigned id;
+	int cpu;                     /* -1: not pinned */
+	struct proxy *px;
+	pthread_t thread;
+	struct io_uring ring;
+	struct bufring bufs;
+	int listen_fd;
+	bool accept_armed;
+	bool draining;
+	uint64_t drain_deadline_us;
+	uint64_t now_us;             /* CLOCK_MONOTONIC at this loop turn */
+	struct slot *slots;
+	uint32_t nslots;
+	uint32_t free_slot;          /* head of the free list, UINT32_MAX if none */
+	uint32_t nsessions;
+	uint64_t next_session_id;
+	struct session *buf_waiters; /* sessions waiting for receive buffers */
+	struct dirty *dirty;
+	uint32_t ndirty, dirty_cap;
+	struct __kernel_timespec tick_ts;
+	struct __kernel_timespec connect_ts;
+	void *hook_state[MYRING_MAX_HOOKS];
+	struct worker_stats stats;
+	int start_error;             /* set before the thread signals start-up */
+	char start_msg[512];
+};
+
+int worker_start(struct worker *w);    /* spawns the thread, waits for set-up */
+void worker_join(struct worker *w);
+
+/* Session-side helpers the worker offers to session code. */
+void worker_mark_dirty(struct worker *w, struct session *s, int side);
+void worker_free_slot(struct worker *w, uint32_t slot);
+
+/* Hooks registered before start-up (hooks.c). */
+extern const struct myring_hook *hooks[MYRING_MAX_HOOKS];
+extern unsigned nhooks;
+extern bool hooks_want_text;
+extern bool hooks_want_result;
+
+#endif

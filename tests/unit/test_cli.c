@@ -1,0 +1,141 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cli.h"
+
+static enum cli_result run(struct config *cfg, char *err, int argc, char **argv)
+{
+	static char out[4096];
+
+	return cli_parse(argc, argv, cfg, out, sizeof(out), err, 512);
+}
+
+#define ARGV(...) ((char *[]){"myring", __VA_ARGS__, NULL})
+#define ARGC(...) ((int)(sizeof((char *[]){"myring", __VA_ARGS__}) / sizeof(char *)))
+#define RUN(cfg, err, ...) run(cfg, err, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+Test(cli, minimal_flags_and_defaults)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "127.0.0.1:6033", "--backend",
+			 "db.example:3306"), CLI_RUN);
+	cr_assert_str_eq(c.listen.host, "127.0.0.1");
+	cr_assert_str_eq(c.listen.port, "6033");
+	cr_assert_str_eq(c.backend.host, "db.example");
+	cr_assert_eq(c.threads, 0);
+	cr_assert_eq(c.ncpus, 0);
+	cr_assert_eq(c.max_packet, 64u << 20);
+	cr_assert_eq(c.log_level, LOG_INFO);
+}
+
+Test(cli, ipv6_brackets)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "[::1]:6033", "--backend",
+			 "[fe80::1]:3306"), CLI_RUN);
+	cr_assert_str_eq(c.listen.host, "::1");
+	cr_assert_str_eq(c.backend.host, "fe80::1");
+	cr_assert_eq(RUN(&c, err, "--listen", "::1:6033", "--backend", "a:1"),
+		     CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--listen"), "error names the flag: %s", err);
+}
+
+Test(cli, bad_values_name_the_flag)
+{
+	struct {
+		const char *flag, *value;
+	} bad[] = {
+		{"--threads", "0"}, {"--threads", "x"}, {"--cpus", "3-1"},
+		{"--cpus", "1,1"}, {"--cpus", ""}, {"--cpus", "0-"},
+		{"--log-level", "loud"}, {"--max-packet", "12Q"},
+		{"--max-packet", "2G"}, {"--buffers", "1000"},
+		{"--buffer-size", "10"}, {"--connect-timeout", "0"},
+		{"--backend", "nohostport"}, {"--backend", "h:99999"},
+		{"--backend", "h:"}, {"--deny", ""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config c;
+		char err[512];
+		char *argv[] = {"myring", "--listen", "127.0.0.1:1", "--backend",
+				"127.0.0.1:2", (char *)bad[i].flag,
+				(char *)bad[i].value, NULL};
+		cr_assert_eq(run(&c, err, 7, argv), CLI_EXIT_USAGE, "%s %s",
+			     bad[i].flag, bad[i].value);
+		cr_assert(strstr(err, bad[i].flag), "'%s' does not name %s", err,
+			  bad[i].flag);
+		cr_assert(!strchr(err, '\n'), "one line: %s", err);
+	}
+}
+
+Test(cli, unknown_and_missing)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2", "--frob"),
+		     CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--frob"));
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--backend"));
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--backend"));
+}
+
+Test(cli, help_and_version)
+{
+	struct config c;
+	char out[4096], err[512];
+	char *h[] = {"myring", "--help", NULL};
+	char *v[] = {"myring", "--version", NULL};
+
+	cr_assert_eq(cli_parse(2, h, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_OK);
+	const char *flags[] = {"--listen", "--backend", "--threads", "--cpus",
+			       "--log-queries", "--deny", "--log-level",
+			       "--max-packet", "--connect-timeout",
+			       "--drain-timeout", "--buffers", "--buffer-size",
+			       "--max-conns", "--version", "--help"};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		cr_assert(strstr(out, flags[i]), "--help lacks %s", flags[i]);
+	cr_assert_eq(cli_parse(2, v, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_OK);
+	cr_assert(!strncmp(out, "myring ", 7));
+}
+
+Test(cli, cpulist)
+{
+	int cpus[16];
+
+	cr_assert_eq(cli_parse_cpulist("0-3,6", cpus, 16), 5);
+	cr_assert_eq(cpus[0], 0);
+	cr_assert_eq(cpus[3], 3);
+	cr_assert_eq(cpus[4], 6);
+	cr_assert_eq(cli_parse_cpulist("7", cpus, 16), 1);
+	cr_assert_eq(cpus[0], 7);
+	cr_assert_eq(cli_parse_cpulist("1,0", cpus, 16), 2);
+	cr_assert_eq(cli_parse_cpulist("0-20", cpus, 16), -1);
+	cr_assert_eq(cli_parse_cpulist("a", cpus, 16), -1);
+	cr_assert_eq(cli_parse_cpulist("1,", cpus, 16), -1);
+	cr_assert_eq(cli_parse_cpulist("2-2", cpus, 16), 1);
+}
+
+Test(cli, repeatable_deny_and_sizes)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2", "--deny",
+			 "^DROP", "--deny", "x+", "--max-packet", "1M",
+			 "--buffer-size", "64K", "--buffers", "4096",
+			 "--cpus", "0-1"), CLI_RUN);
+	cr_assert_eq(c.ndeny, 2);
+	cr_assert_str_eq(c.deny[1], "x+");
+	cr_assert_eq(c.max_packet, 1u << 20);
+	cr_assert_eq(c.buffer_size, 64u << 10);
+	cr_assert_eq(c.buffers, 4096);
+	cr_assert_eq(c.ncpus, 2);
+}
