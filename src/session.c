@@ -96,7 +96,7 @@ void session_accepted(struct worker *w, int fd)
 	int bfd = socket(px->backend.ss.ss_family,
 			 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (bfd < 0) {
-		session_fail(s, 0, 2003, "HY000", strerror(errno));
+		session_fail(s, 0, ER_BACKEND_UNREACHABLE, "HY000", strerror(errno));
 		return;
 	}
 	setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -135,7 +135,7 @@ void session_on_connect(struct session *s, int res)
 			snprintf(why, sizeof(why), "%s", strerror(-res));
 		LOGW("%s: cannot connect to backend %s: %s", s->client_addr,
 		     s->w->px->backend.text, why);
-		session_send_err(s, 0, 2003, "HY000",
+		session_send_err(s, 0, ER_BACKEND_UNREACHABLE, "HY000",
 				 "myring: cannot connect to backend %s: %s",
 				 s->w->px->backend.text, why);
 		return;

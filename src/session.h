@@ -13,7 +13,7 @@
  *
  *   CONNECTING --connect ok--> GREETING --greeting--> HANDSHAKE
  *       |                                                 |
- *       +--connect failed: ERR 2003 to client, close      | response
+ *       +--connect failed: ERR 1429 to client, close      | response
  *                                                         v
  *   COMMAND <--------------- server OK ---------------- AUTH
  *
@@ -33,6 +33,15 @@
 #include "mysql_tracker.h"
 #include "outq.h"
 #include "worker.h"
+
+/*
+ * Error code for an unreachable backend.  2003 would read best, but it is
+ * in the client-error range and MariaDB Connector/C rejects a server
+ * packet carrying it as malformed; 1429 (ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
+ * "unable to connect to foreign data source") is the server's own word
+ * for the same situation.
+ */
+#define ER_BACKEND_UNREACHABLE 1429
 
 enum side { SIDE_CLIENT = 0, SIDE_BACKEND = 1 };
 #define OTHER_SIDE(side) ((side) ^ 1)

@@ -95,7 +95,7 @@ static void on_accept(struct worker *w, struct io_uring_cqe *cqe)
 {
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		w->accept_armed = false;
-		if (cqe->res < 0 && cqe->res != -ECANCELED)
+		if (cqe->res < 0 && cqe->res != -ECANCELED && !w->draining)
 			LOGW("accept: %s", strerror(-cqe->res));
 		arm_accept(w);
 	}
