@@ -2,6 +2,7 @@
 #
 #   make            build build/myring (-O2, warnings are errors in CI)
 #   make asan       build build/asan/myring (AddressSanitizer + UBSan)
+#   make build/valgrind/myring   glibc-malloc build for valgrind
 #   make unit       build and run the Criterion unit tests
 #   make test       install what is missing, build everything, start a private
 #                   MariaDB, run unit + integration tests (normal and sanitizer
@@ -20,6 +21,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 SRC      := $(sort $(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
+VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 
 # Pure code (no I/O): what the unit tests and fuzzers link against.
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest
@@ -50,7 +52,15 @@ build/asan/myring: $(ASAN_OBJ)
 
 asan: build/asan/myring
 
-build/obj build/asan/obj build/tests:
+# For valgrind: glibc malloc (mimalloc's own mappings are invisible to
+# memcheck, so leaks would go unseen), no sanitizers.
+build/valgrind/obj/%.o: src/%.c | build/valgrind/obj
+	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' -O1 -g $(WARN) -MMD -MP -c $< -o $@
+
+build/valgrind/myring: $(VG_OBJ)
+	$(CC) -O1 -g $(LDFLAGS) -o $@ $^ $(filter-out -lmimalloc,$(LIBS))
+
+build/obj build/asan/obj build/valgrind/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
@@ -78,4 +88,4 @@ fuzz:
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(VG_OBJ:.o=.d)
