@@ -369,6 +369,15 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	switch (verdict) {
 	case MYRING_REJECT:
 		s->w->stats.rejected++;
+		if (kind == RESP_NONE) {
+			/* The client expects no answer: drop it silently. */
+			p->local = true;
+			p->rejected = true;
+			if (s->pend_count == 1)
+				complete_head(s, false);
+			free(reply.rewrite);
+			return DISP_DROP;
+		}
 		reject_reply(s, p, &reply, (uint8_t)(s->cmd_last_seq + 1));
 		if (was_idle)
 			inject_local_heads(s);
