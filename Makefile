@@ -77,7 +77,7 @@ test:
 	bash scripts/test.sh
 
 run:
-	bash scripts/run.sh
+	bash scripts/run.sh $(ARGS)
 
 deps:
 	bash scripts/deps.sh
