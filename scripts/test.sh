@@ -64,7 +64,7 @@ run_integration() { # name binary
 	step "integration tests against $bin"
 	"$bin" --listen "127.0.0.1:$port" --backend "127.0.0.1:$MARIADB_PORT" \
 		--threads 2 --log-queries "$qlog" --deny 'myring_denied_[a-z]+' \
-		--log-level info 2> "$LOGS/myring-$name.log" &
+		--max-packet 32M --log-level info 2> "$LOGS/myring-$name.log" &
 	pid=$!
 	started_pids+=("$pid")
 	for _ in $(seq 1 100); do
@@ -77,6 +77,9 @@ run_integration() { # name binary
 		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$([[ $name == asan ]] && echo 1 || echo 0) \
 		timeout 600 ./build/tests/integration --jobs 2 ||
 		fail "integration tests ($name)"
+	step "hostile clients against $bin"
+	timeout 120 python3 tests/badinput.py 127.0.0.1 "$port" myring myring-pw \
+		--max-packet 33554432 || fail "hostile clients ($name)"
 	kill -TERM "$pid" 2>/dev/null
 	local rc=0
 	for _ in $(seq 1 200); do

@@ -226,12 +226,28 @@ void session_send_err(struct session *s, uint8_t seq, uint16_t code,
 	n = mysql_build_err(pkt, sizeof(pkt), seq, code, sqlstate, msg);
 	if (session_queue_copy(s, SIDE_CLIENT, pkt, n))
 		return;
-	/* The error ends the session: stop listening to both sides, keep the
-	 * client's queue until it is sent. */
+	session_finish(s);
+}
+
+void session_queue_err(struct session *s, uint8_t seq, uint16_t code,
+		       const char *sqlstate, const char *msg)
+{
+	uint8_t pkt[600];
+	size_t n = mysql_build_err(pkt, sizeof(pkt), seq, code, sqlstate, msg);
+
+	session_queue_copy(s, SIDE_CLIENT, pkt, n);
+}
+
+void session_finish(struct session *s)
+{
+	/* Stop listening to both sides; keep the client's queue until it is
+	 * sent (or FLUSH_CLOSE_US passes), then close. */
 	s->flush_close = true;
 	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
 	for (int side = 0; side < 2; side++)
 		pause_recv(s, side);
+	if (outq_idle(&s->out[SIDE_CLIENT]))
+		session_close(s, "finished");
 }
 
 void session_fail(struct session *s, uint8_t seq, uint16_t code,
@@ -417,9 +433,11 @@ void session_drain(struct session *s)
 
 void session_tick(struct session *s)
 {
-	if (s->flush_close && !s->closing &&
+	if ((s->flush_close || s->discarding) && !s->closing &&
 	    s->w->now_us >= s->flush_deadline_us)
-		session_close(s, "client did not read its final packet");
+		session_close(s, s->flush_close ?
+			      "client did not read its final packet" :
+			      "client kept sending an oversized command");
 }
 
 void session_close(struct session *s, const char *why)

@@ -94,6 +94,7 @@ struct session {
 	bool recv_paused[2];       /* backpressure from the other side */
 	bool deprecate_eof;
 	bool quit;                 /* client sent COM_QUIT */
+	bool discarding;           /* reading the rest of a refused command */
 	uint8_t recv_state[2];
 	uint8_t held_len;          /* bytes in held[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
@@ -145,6 +146,9 @@ int session_queue_copy(struct session *s, int side, const void *p, size_t len);
 void session_send_err(struct session *s, uint8_t seq, uint16_t code,
 		      const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+void session_queue_err(struct session *s, uint8_t seq, uint16_t code,
+		       const char *sqlstate, const char *msg);
+void session_finish(struct session *s);
 void session_fail(struct session *s, uint8_t seq, uint16_t code,
 		  const char *sqlstate, const char *why);
 void session_arm_recv(struct session *s, int side);

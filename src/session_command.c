@@ -426,14 +426,27 @@ static bool command_wants_text(uint8_t cmd)
 	       cmd == COM_CHANGE_USER;
 }
 
+/*
+ * The command is larger than --max-packet.  The client is most likely
+ * still sending it: closing now would reset the connection and lose the
+ * ERR, so the rest of the command is read and dropped (bounded in time),
+ * then the session ends.
+ */
 static void oversized(struct session *s, uint8_t seq)
 {
-	char why[128];
+	char why[160];
 
 	snprintf(why, sizeof(why),
-		 "packet of %llu bytes exceeds --max-packet (%u bytes)",
+		 "myring: packet of %llu bytes exceeds --max-packet (%u bytes)",
 		 (unsigned long long)s->cmd_bytes, s->w->px->cfg.max_packet);
-	session_fail(s, (uint8_t)(seq + 1), 1153, "08S01", why);
+	LOGW("%s: %s", s->client_addr, why + 8);
+	s->w->stats.protocol_errors++;
+	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", why);
+	s->disp = DISP_DROP;
+	s->discarding = true;
+	s->flush_deadline_us = s->w->now_us + 5000000u;
+	/* Nothing more goes to the backend; its side is closed with the
+	 * session. */
 }
 
 /* The first packet of a client command has been framed. */
@@ -582,6 +595,12 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 		apply_disp(s, &e, fstart);
 		if (s->closing || s->flush_close)
 			return;
+		if (s->discarding && !f.continuation) {
+			/* The refused command has been read to its end. */
+			em_flush(&e);
+			session_finish(s);
+			return;
+		}
 		if (f.continuation) {
 			s->cmd_bytes += f.len;
 			s->cmd_last_seq = f.seq;
@@ -590,10 +609,9 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 				s->asm_more = f.len == MYSQL_MAX_PAYLOAD;
 			}
 			if (s->phase == PH_COMMAND && s->client_mode == CM_COMMAND &&
-			    s->cmd_bytes > s->w->px->cfg.max_packet) {
+			    !s->discarding &&
+			    s->cmd_bytes > s->w->px->cfg.max_packet)
 				oversized(s, f.seq);
-				return;
-			}
 		} else if (s->phase == PH_AUTH || s->client_mode == CM_RELAY) {
 			s->disp = DISP_FORWARD;
 		} else if (s->client_mode == CM_INFILE) {
@@ -620,6 +638,8 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 	memcpy(s->held + s->held_len, buf + n - here, here);
 	s->held_len = (uint8_t)part;
 	em_flush(&e);
+	if (s->discarding && mysql_framer_at_boundary(fr) && !fr->continued)
+		session_finish(s);
 }
 
 /* ---- responses ------------------------------------------------------ */

@@ -151,7 +151,7 @@ static void on_tick(struct worker *w)
 	/* Only sessions waiting to flush a final packet need a timer. */
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct session *s = w->slots[i].s;
-		if (s && s->flush_close) {
+		if (s && (s->flush_close || s->discarding)) {
 			session_tick(s);
 			settle(s);
 		}
