@@ -1,0 +1,203 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *env_or_fail(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		cr_assert_fail("environment variable %s is not set: run the suite "
+			 "through scripts/test.sh (make test)", name);
+	return v;
+}
+
+int env_int(const char *name)
+{
+	return atoi(env_or_fail(name));
+}
+
+bool under_asan(void)
+{
+	const char *v = getenv("MYRING_ASAN");
+	return v && *v == '1';
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+MYSQL *connect_port(int port, const char *user, const char *pw,
+		    const char *db, unsigned long flags, char *err, size_t errlen)
+{
+	MYSQL *m = mysql_init(NULL);
+	unsigned int timeout = 60;
+	unsigned long maxp = 1ul << 30;
+	my_bool local = 1;
+
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+	mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &local);
+	if (!mysql_real_connect(m, "127.0.0.1", user, pw, db, (unsigned)port,
+				NULL, flags)) {
+		if (err)
+			snprintf(err, errlen, "%u %s", mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+MYSQL *proxy_connect_as(const char *user, const char *pw, const char *db,
+			unsigned long flags, char *err, size_t errlen)
+{
+	return connect_port(env_int("MYRING_PORT"), user, pw, db, flags, err,
+			    errlen);
+}
+
+MYSQL *proxy_connect(void)
+{
+	char err[512];
+	MYSQL *m = proxy_connect_as("myring", "myring-pw", "myring_test",
+				    CLIENT_MULTI_STATEMENTS, err, sizeof(err));
+	cr_assert_not_null(m, "connect through myring: %s", err);
+	return m;
+}
+
+MYSQL *direct_connect(void)
+{
+	char err[512];
+	MYSQL *m = connect_port(env_int("MARIADB_PORT"), "myring", "myring-pw",
+				"myring_test", CLIENT_MULTI_STATEMENTS, err,
+				sizeof(err));
+	cr_assert_not_null(m, "connect to MariaDB: %s", err);
+	return m;
+}
+
+void query_ok(MYSQL *m, const char *sql)
+{
+	cr_assert_eq(mysql_query(m, sql), 0, "%.200s: %s", sql, mysql_error(m));
+	for (;;) {
+		MYSQL_RES *r = mysql_store_result(m);
+		if (r)
+			mysql_free_result(r);
+		/* mysql_next_result() would reset mysql_affected_rows(). */
+		if (!mysql_more_results(m) || mysql_next_result(m) != 0)
+			break;
+	}
+}
+
+char *query_value(MYSQL *m, const char *sql)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	cr_assert_eq(mysql_query(m, sql), 0, "%.200s: %s", sql, mysql_error(m));
+	r = mysql_store_result(m);
+	if (!r)
+		return NULL;
+	row = mysql_fetch_row(r);
+	if (row && row[0])
+		v = strdup(row[0]);
+	mysql_free_result(r);
+	return v;
+}
+
+int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+static bool port_open(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(s);
+	return ok;
+}
+
+void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args)
+{
+	const char *bin = env_or_fail("MYRING_BIN");
+	char listen[64], backend[64];
+	const char *argv[32];
+	int n = 0;
+
+	p->port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p->port);
+	snprintf(backend, sizeof(backend), "127.0.0.1:%d", backend_port);
+	snprintf(p->log, sizeof(p->log), "/tmp/myring-itest-%d.log", p->port);
+	argv[n++] = bin;
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--backend";
+	argv[n++] = backend;
+	argv[n++] = "--threads";
+	argv[n++] = "2";
+	for (; args && *args && n < 30; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	p->pid = fork();
+	cr_assert_geq(p->pid, 0);
+	if (p->pid == 0) {
+		int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		if (port_open(p->port))
+			return;
+		int st;
+		if (waitpid(p->pid, &st, WNOHANG) == p->pid)
+			cr_assert_fail("myring exited during start-up (see %s)", p->log);
+		usleep(25000);
+	}
+	cr_assert_fail("myring did not listen on %d within 5 s", p->port);
+}
+
+int proxy_stop(struct proxy_proc *p, int timeout_ms)
+{
+	int st;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+	kill(p->pid, SIGTERM);
+	while (now_ms() < deadline) {
+		if (waitpid(p->pid, &st, WNOHANG) == p->pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(20000);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &st, 0);
+	return -1;
+}

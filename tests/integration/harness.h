@@ -1,0 +1,44 @@
+/* Shared helpers for the integration tests (Criterion + Connector/C). */
+#ifndef MYRING_TEST_HARNESS_H
+#define MYRING_TEST_HARNESS_H
+
+#include <mysql.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Environment set by scripts/test.sh; a missing one fails the test. */
+const char *env_or_fail(const char *name);
+int env_int(const char *name);
+bool under_asan(void);
+
+/* Connects to the shared proxy (or to MariaDB directly). NULL on failure,
+ * with the error copied to err. */
+MYSQL *proxy_connect_as(const char *user, const char *pw, const char *db,
+			unsigned long flags, char *err, size_t errlen);
+MYSQL *proxy_connect(void);          /* myring/myring-pw, myring_test; asserts */
+MYSQL *direct_connect(void);         /* to MariaDB, bypassing the proxy */
+MYSQL *connect_port(int port, const char *user, const char *pw,
+		    const char *db, unsigned long flags, char *err, size_t errlen);
+
+/* Runs a query expecting success; returns the first column of the first
+ * row (malloc'd) or NULL if there is no result set. */
+char *query_value(MYSQL *m, const char *sql);
+void query_ok(MYSQL *m, const char *sql);
+
+int free_port(void);
+
+/* A myring instance of the test's own. */
+struct proxy_proc {
+	pid_t pid;
+	int port;
+	char log[256];
+};
+/* Starts MYRING_BIN with the given extra args (NULL-terminated) in front of
+ * backend_port; waits until it accepts connections. */
+void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args);
+/* SIGTERM and wait (bounded); returns the exit status, or -1 on timeout. */
+int proxy_stop(struct proxy_proc *p, int timeout_ms);
+
+uint64_t now_ms(void);
+#endif
