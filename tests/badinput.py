@@ -17,7 +17,14 @@ import sys
 
 
 def packet(payload, seq):
-    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+    """Frames payload, splitting it into 0xFFFFFF-byte packets as clients do."""
+    out = []
+    while True:
+        part, payload = payload[:0xFFFFFF], payload[0xFFFFFF:]
+        out.append(struct.pack("<I", len(part))[:3] + bytes([seq & 0xFF]) + part)
+        seq += 1
+        if len(part) < 0xFFFFFF:
+            return b"".join(out)
 
 
 def read_packet(s):
