@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmarks myring against MariaDB directly and HAProxy (TCP mode, 1 and N
+# threads) in one interleaved run.  See perf/README.md.
+#
+#   perf/bench.sh                 full run (under 30 minutes)
+#   perf/bench.sh --quick         a few cells, short runs (under 3 minutes)
+#   options: --repeats N (default 3)  --cpus LIST (default all cores)
+#            --update-results (rewrite the figures in perf/RESULTS.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0 REPEATS=3 UPDATE=0
+CPUS="0-$(($(nproc) - 1))"
+while (($#)); do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--repeats) REPEATS=$2; shift ;;
+	--cpus) CPUS=$2; shift ;;
+	--update-results) UPDATE=1 ;;
+	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+bash scripts/deps.sh perf
+make -s build/myring
+mkdir -p build/perf perf/out
+gcc -O2 -Wall -Wextra -o build/perf/loadgen perf/loadgen.c \
+	$(pkg-config --cflags --libs libmariadb) -lpthread
+
+DB=perf/out/mariadb
+cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
+trap cleanup EXIT
+bash scripts/mariadb.sh start "$DB"
+# shellcheck disable=SC1091
+source "$DB/env"
+
+TABLES=4
+SIZE=$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)
+if [[ ! -f "$DB/prepared-$TABLES-$SIZE" ]]; then
+	echo "bench: preparing sysbench data ($TABLES tables x $SIZE rows)"
+	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
+		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
+		--tables=$TABLES --table-size="$SIZE" cleanup > /dev/null 2>&1 || true
+	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
+		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
+		--tables=$TABLES --table-size="$SIZE" prepare > /dev/null
+	rm -f "$DB"/prepared-*
+	touch "$DB/prepared-$TABLES-$SIZE"
+fi
+
+export MARIADB_PORT MARIADB_PID
+export BENCH_MYRING=$ROOT/build/myring BENCH_LOADGEN=$ROOT/build/perf/loadgen
+export BENCH_OUT=$ROOT/perf/out BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS
+export BENCH_CPUS=$CPUS BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
+python3 perf/bench.py
+
+if [[ $UPDATE == 1 ]]; then
+	python3 perf/update_results.py perf/out/results.md perf/RESULTS.md \
+		"perf/bench.sh $([[ $QUICK == 1 ]] && echo --quick) --repeats $REPEATS --cpus $CPUS"
+	echo "bench: perf/RESULTS.md updated"
+fi
