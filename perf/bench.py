@@ -92,7 +92,7 @@ def start_targets():
     wait_port(port)
     targets.append(Target("myring", port, p.pid, p))
     first = int(CPUS.split("-")[0].split(",")[0])
-    for nthreads in (1, NCPU):
+    for nthreads in sorted({1, NCPU}):
         port = free_port()
         cfg = os.path.join(OUT, "haproxy-%dt.cfg" % nthreads)
         cpumap = "cpu-map 1/1 %d" % first if nthreads == 1 else "cpu-map 1/1-%d %s" % (nthreads, CPUS)
@@ -276,9 +276,9 @@ def report(rows, targets):
             "p99_vs_haproxy": my["p99_us"] / best_p99 if best_p99 else float("nan"),
         }
         summary[(workload, threads)] = ratios
-        lines.append("\nmyring/direct %s: **%s**; myring/HAProxy (better of 1t, %dt): %s **%s**, "
+        lines.append("\nmyring/direct %s: **%s**; myring/HAProxy (better of %s): %s **%s**, "
                      "%s **%s**, p50 **%s**, p99 **%s**" % (
-                         rate_name, fmt(ratios["rate_vs_direct"], 2), NCPU, rate_name,
+                         rate_name, fmt(ratios["rate_vs_direct"], 2), ", ".join(h), rate_name,
                          fmt(ratios["rate_vs_haproxy"], 2), cpu_name, fmt(ratios["cpu_vs_haproxy"], 2),
                          fmt(ratios["p50_vs_haproxy"], 2), fmt(ratios["p99_vs_haproxy"], 2)))
     return "\n".join(lines), summary
