@@ -131,8 +131,11 @@ static int get_lenenc_str(const uint8_t *p, size_t len, size_t *pos,
 			  struct mysql_str *out)
 {
 	uint64_t n;
-	int used = mysql_get_lenenc(p + *pos, len - *pos, &n);
+	int used;
 
+	if (*pos > len)
+		return -1;
+	used = mysql_get_lenenc(p + *pos, len - *pos, &n);
 	if (used < 0 || n > len - *pos - (size_t)used)
 		return -1;
 	out->ptr = (const char *)p + *pos + used;
@@ -210,7 +213,7 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 				   struct mysql_handshake_response *r)
 {
 	size_t pos = 32;
-	uint64_t caps;
+	uint64_t caps, eff;
 
 	memset(r, 0, sizeof(*r));
 	if (len < 32)
@@ -218,6 +221,9 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 	caps = mysql_get_u32(p);
 	r->max_packet = mysql_get_u32(p + 4);
 	r->charset = p[8];
+	/* A MariaDB client clears CLIENT_MYSQL and puts its extended caps in
+	 * the last 4 filler bytes; against a MySQL greeting (CLIENT_MYSQL set)
+	 * those bytes are plain filler whatever the client says. */
 	if (!(caps & CLIENT_MYSQL) && !(server_caps & CLIENT_MYSQL)) {
 		r->ext_caps_off = 28;
 		caps |= (uint64_t)mysql_get_u32(p + 28) << 32;
@@ -227,12 +233,15 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 		r->ssl_request = (caps & CLIENT_SSL) != 0;
 		return r->ssl_request ? 0 : -1;
 	}
+	/* The server reads the rest by the capabilities both sides have: a
+	 * flag the client sets but the greeting lacked changes nothing. */
+	eff = caps & server_caps;
 	if (get_cstr(p, len, &pos, &r->user))
 		return -1;
-	if (caps & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+	if (eff & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
 		if (get_lenenc_str(p, len, &pos, &r->auth))
 			return -1;
-	} else if (caps & CLIENT_SECURE_CONNECTION) {
+	} else if (eff & CLIENT_SECURE_CONNECTION) {
 		if (pos >= len || p[pos] > len - pos - 1)
 			return -1;
 		r->auth.ptr = (const char *)p + pos + 1;
@@ -242,15 +251,13 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 		if (get_cstr(p, len, &pos, &r->auth))
 			return -1;
 	}
-	if (caps & CLIENT_CONNECT_WITH_DB) {
-		if (pos < len)
-			get_cstr_or_eof(p, len, &pos, &r->schema);
-	}
-	if (caps & CLIENT_PLUGIN_AUTH) {
-		if (pos < len)
-			get_cstr_or_eof(p, len, &pos, &r->plugin);
-	}
-	if ((caps & CLIENT_CONNECT_ATTRS) && pos < len) {
+	/* Trailing fields may be cut short: old clients stop after the
+	 * schema or omit the plugin name's NUL. */
+	if ((eff & CLIENT_CONNECT_WITH_DB) && pos < len)
+		get_cstr_or_eof(p, len, &pos, &r->schema);
+	if ((eff & CLIENT_PLUGIN_AUTH) && pos < len)
+		get_cstr_or_eof(p, len, &pos, &r->plugin);
+	if ((eff & CLIENT_CONNECT_ATTRS) && pos < len) {
 		if (get_lenenc_str(p, len, &pos, &r->attrs))
 			return -1;
 	}
@@ -321,8 +328,9 @@ int mysql_parse_ok(const uint8_t *p, size_t len, struct mysql_ok *ok)
 	memset(ok, 0, sizeof(*ok));
 	if (len < 1 || (p[0] != 0x00 && p[0] != 0xFE))
 		return -1;
+	/* A lone 0xFE is a pre-4.1 EOF: a terminator without status. */
 	if (len == 1)
-		return 0; /* bare terminator, status unknown */
+		return p[0] == 0xFE ? 0 : -1;
 	n = mysql_get_lenenc(p + pos, len - pos, &ok->affected_rows);
 	if (n < 0)
 		return -1;
@@ -373,19 +381,24 @@ int mysql_parse_eof(const uint8_t *p, size_t len, uint16_t *status,
 size_t mysql_build_err(uint8_t *out, size_t cap, uint8_t seq, uint16_t code,
 		       const char *sqlstate, const char *message)
 {
-	size_t mlen = strlen(message), plen;
+	size_t mlen = message ? strlen(message) : 0, plen;
 
 	if (cap < MYSQL_HDR_LEN + 9)
 		return 0;
 	if (mlen > cap - MYSQL_HDR_LEN - 9)
 		mlen = cap - MYSQL_HDR_LEN - 9;
+	/* Keep it one packet shorter than 0xFFFFFF: a longer one would need a
+	 * continuation the caller does not expect. */
+	if (mlen > MYSQL_MAX_PAYLOAD - 10)
+		mlen = MYSQL_MAX_PAYLOAD - 10;
 	plen = 9 + mlen;
 	mysql_put_header(out, (uint32_t)plen, seq);
 	out[4] = 0xFF;
 	mysql_put_u16(out + 5, code);
 	out[7] = '#';
 	memcpy(out + 8, sqlstate && strlen(sqlstate) == 5 ? sqlstate : "HY000", 5);
-	memcpy(out + 13, message, mlen);
+	if (mlen)
+		memcpy(out + 13, message, mlen);
 	return MYSQL_HDR_LEN + plen;
 }
 

@@ -12,8 +12,13 @@ enum {
 	ST_PREP_PARAMS_EOF,
 	ST_PREP_COLS,      /* PREPARE: column definitions */
 	ST_PREP_COLS_EOF,
+	ST_FIELDS,         /* COM_FIELD_LIST: definitions until a terminator */
 	ST_DONE,
 };
+
+/* MySQL and MariaDB cap a table at 4096 columns; anything far beyond is a
+ * stream read out of step, not a column count. */
+#define MAX_COLUMNS 65535u
 
 enum mysql_resp_kind mysql_response_kind(uint8_t cmd)
 {
@@ -55,10 +60,7 @@ void mysql_tracker_start(struct mysql_tracker *t, enum mysql_resp_kind kind,
 		t->state = ST_ROWS;
 		break;
 	case RESP_FIELD_LIST:
-		/* Definitions until a terminator: ROWS with each "row" a
-		 * definition would count them as rows; use COLDEFS unbounded. */
-		t->state = ST_COLDEFS;
-		t->left = UINT32_MAX;
+		t->state = ST_FIELDS;
 		break;
 	default:
 		t->state = ST_FIRST;
@@ -75,11 +77,18 @@ static enum mysql_track_result ended(struct mysql_tracker *t)
 static enum mysql_track_result on_err(struct mysql_tracker *t,
 				      const struct mysql_frame *f)
 {
-	t->err_code = f->peek_len >= 3 ? mysql_get_u16(f->peek + 1) : 0xFFFF;
+	/* An ERR too short for its code is not an ERR: out of step. */
+	if (f->peek_len < 3)
+		return TRACK_BAD;
+	t->err_code = mysql_get_u16(f->peek + 1);
+	/* Code 0 would read as "no error" in the outcome. */
+	if (!t->err_code)
+		t->err_code = 0xFFFF;
 	return ended(t);
 }
 
-/* OK packet (0x00, or 0xFE as a terminator with DEPRECATE_EOF). */
+/* OK packet (0x00, or 0xFE as a terminator with DEPRECATE_EOF).  The peek
+ * holds the whole fixed part: 1 + 9 + 9 + 2 + 2 < MYSQL_PEEK. */
 static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
 {
 	struct mysql_ok ok;
@@ -90,6 +99,13 @@ static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
 	t->last_insert_id = ok.last_insert_id;
 	t->status = ok.status;
 	return 0;
+}
+
+/* A short 0xFE where a definition must be: the server ended a block the
+ * tracker thinks is longer. */
+static bool is_eof(const struct mysql_frame *f)
+{
+	return f->peek_len && f->peek[0] == 0xFE && f->len < 9;
 }
 
 /* A result-set terminator: EOF, or OK-with-0xFE under DEPRECATE_EOF. */
@@ -107,21 +123,13 @@ static enum mysql_track_result terminator(struct mysql_tracker *t,
 			return TRACK_BAD;
 		t->status = status;
 	}
+	/* Only a COM_QUERY-like response chains results; a FETCH or FIELD_LIST
+	 * terminator is final whatever its flags say. */
 	if (t->kind == RESP_RESULT && (t->status & SERVER_MORE_RESULTS_EXISTS)) {
 		t->state = ST_FIRST;
 		return TRACK_MORE;
 	}
 	return ended(t);
-}
-
-static enum mysql_track_result after_definitions(struct mysql_tracker *t)
-{
-	if (t->deprecate_eof) {
-		t->state = ST_ROWS;
-	} else {
-		t->state = ST_COLDEF_EOF;
-	}
-	return TRACK_MORE;
 }
 
 static enum mysql_track_result first_packet(struct mysql_tracker *t,
@@ -132,7 +140,7 @@ static enum mysql_track_result first_packet(struct mysql_tracker *t,
 
 	if (b == 0xFF)
 		return on_err(t, f);
-	if (b == 0x00 && f->len < MYSQL_MAX_PAYLOAD) {
+	if (b == 0x00) {
 		if (take_ok(t, f))
 			return TRACK_BAD;
 		if (t->status & SERVER_MORE_RESULTS_EXISTS)
@@ -143,8 +151,10 @@ static enum mysql_track_result first_packet(struct mysql_tracker *t,
 		t->state = ST_AFTER_INFILE;
 		return TRACK_LOCAL_INFILE;
 	}
+	/* The packet holds the count and nothing else (the layouts that add a
+	 * metadata flag after it are masked out of the capabilities). */
 	if (mysql_get_lenenc(f->peek, f->peek_len, &ncols) < 0 || ncols == 0 ||
-	    ncols > 0xFFFF * 64)
+	    ncols > MAX_COLUMNS)
 		return TRACK_BAD;
 	t->result_sets++;
 	t->state = ST_COLDEFS;
@@ -159,7 +169,8 @@ static enum mysql_track_result prepare_ok(struct mysql_tracker *t,
 
 	if (f->peek[0] == 0xFF)
 		return on_err(t, f);
-	if (f->peek[0] != 0x00 || f->peek_len < 9)
+	/* [0x00][stmt id 4][columns 2][params 2][filler 1][warnings 2] */
+	if (f->peek[0] != 0x00 || f->peek_len < 12)
 		return TRACK_BAD;
 	t->stmt_id = mysql_get_u32(f->peek + 1);
 	ncols = mysql_get_u16(f->peek + 5);
@@ -189,14 +200,34 @@ static enum mysql_track_result prep_params_done(struct mysql_tracker *t)
 	return ended(t);
 }
 
-static bool is_eof(const struct mysql_frame *f)
+/* One definition of a block of `left`; returns true when it was the last. */
+static bool last_definition(struct mysql_tracker *t)
 {
-	return f->peek_len && f->peek[0] == 0xFE && f->len < 9;
+	return --t->left == 0;
+}
+
+static enum mysql_track_result feed_auth(struct mysql_tracker *t,
+					 const struct mysql_frame *f)
+{
+	switch (f->peek[0]) {
+	case 0x00:
+		if (take_ok(t, f))
+			return TRACK_BAD;
+		return ended(t);
+	case 0xFF:
+		return on_err(t, f);
+	case 0xFE: /* AuthSwitchRequest (or the pre-4.1 old-password switch) */
+	case 0x01: /* AuthMoreData: caching_sha2 fast/full, RSA key, ... */
+		return TRACK_MORE;
+	default:
+		return TRACK_BAD;
+	}
 }
 
 enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 					   const struct mysql_frame *f)
 {
+	/* The first byte of a continuation is payload, not a packet type. */
 	if (f->continuation)
 		return TRACK_MORE;
 	if (t->state == ST_DONE)
@@ -207,6 +238,8 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		 * answer an empty string. */
 		if (t->kind == RESP_SINGLE)
 			return ended(t);
+		if (t->kind == RESP_STREAM)
+			return TRACK_MORE;
 		return TRACK_BAD;
 	}
 
@@ -214,24 +247,25 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 	case RESP_SINGLE:
 		if (f->peek[0] == 0xFF)
 			return on_err(t, f);
+		/* COM_STATISTICS text is not an OK: a failed parse is fine. */
 		if (f->peek[0] == 0x00)
-			take_ok(t, f); /* COM_STATISTICS text is not an OK */
+			take_ok(t, f);
 		return ended(t);
 	case RESP_AUTH:
-		switch (f->peek[0]) {
-		case 0x00:
-			take_ok(t, f);
-			return ended(t);
-		case 0xFF:
-			return on_err(t, f);
-		default: /* 0xFE auth switch, 0x01 more data */
-			return TRACK_MORE;
-		}
-	case RESP_NONE:
+		return feed_auth(t, f);
 	case RESP_STREAM:
-		return TRACK_BAD;
-	default:
+		/* A binlog stream has no end the tracker could see; only an
+		 * ERR (e.g. the dump was refused) closes it. */
+		if (f->peek[0] == 0xFF)
+			return on_err(t, f);
+		return TRACK_MORE;
+	case RESP_RESULT:
+	case RESP_PREPARE:
+	case RESP_FETCH:
+	case RESP_FIELD_LIST:
 		break;
+	default: /* RESP_NONE: the server must stay silent */
+		return TRACK_BAD;
 	}
 
 	switch (t->state) {
@@ -240,34 +274,34 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 			return prepare_ok(t, f);
 		return first_packet(t, f);
 	case ST_COLDEFS:
-		if (t->kind == RESP_FIELD_LIST) {
-			if (f->peek[0] == 0xFF)
-				return on_err(t, f);
-			if (mysql_is_terminator(f->peek[0], f->len, t->deprecate_eof))
-				return ended(t);
-			return TRACK_MORE;
-		}
-		if (f->peek[0] == 0xFF && t->left)
-			return on_err(t, f);
-		if (--t->left)
-			return TRACK_MORE;
-		return after_definitions(t);
-	case ST_COLDEF_EOF:
 		if (f->peek[0] == 0xFF)
 			return on_err(t, f);
-		if (!is_eof(f))
+		if (is_eof(f))
 			return TRACK_BAD;
-		{
-			uint16_t status = 0, warnings;
-			mysql_parse_eof(f->peek, f->peek_len, &status, &warnings);
-			t->status = status;
-			/* COM_STMT_EXECUTE opening a cursor: no rows follow. */
-			if (status & SERVER_STATUS_CURSOR_EXISTS)
-				return ended(t);
-		}
+		if (!last_definition(t))
+			return TRACK_MORE;
+		/* With DEPRECATE_EOF rows follow at once (a cursor's OK-as-EOF
+		 * then ends the response through terminator()). */
+		t->state = t->deprecate_eof ? ST_ROWS : ST_COLDEF_EOF;
+		return TRACK_MORE;
+	case ST_COLDEF_EOF: {
+		uint16_t status, warnings;
+
+		if (f->peek[0] == 0xFF)
+			return on_err(t, f);
+		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
+			return TRACK_BAD;
+		t->status = status;
+		/* COM_STMT_EXECUTE that opened a cursor: the rows come with
+		 * COM_STMT_FETCH, this response has none. */
+		if (status & SERVER_STATUS_CURSOR_EXISTS)
+			return ended(t);
 		t->state = ST_ROWS;
 		return TRACK_MORE;
+	}
 	case ST_ROWS:
+		/* 0xFF is no valid first byte for a text row (lenenc) nor a
+		 * binary row (0x00): it is an ERR. */
 		if (f->peek[0] == 0xFF)
 			return on_err(t, f);
 		if (mysql_is_terminator(f->peek[0], f->len, t->deprecate_eof))
@@ -285,29 +319,35 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		}
 		return ended(t);
 	case ST_PREP_PARAMS:
-		if (--t->left)
+	case ST_PREP_COLS:
+		if (f->peek[0] == 0xFF)
+			return on_err(t, f);
+		if (is_eof(f))
+			return TRACK_BAD;
+		if (!last_definition(t))
 			return TRACK_MORE;
 		if (!t->deprecate_eof) {
-			t->state = ST_PREP_PARAMS_EOF;
+			t->state = t->state == ST_PREP_PARAMS ? ST_PREP_PARAMS_EOF :
+								 ST_PREP_COLS_EOF;
 			return TRACK_MORE;
 		}
-		return prep_params_done(t);
+		if (t->state == ST_PREP_PARAMS)
+			return prep_params_done(t);
+		return ended(t);
 	case ST_PREP_PARAMS_EOF:
 		if (!is_eof(f))
 			return TRACK_BAD;
 		return prep_params_done(t);
-	case ST_PREP_COLS:
-		if (--t->left)
-			return TRACK_MORE;
-		if (!t->deprecate_eof) {
-			t->state = ST_PREP_COLS_EOF;
-			return TRACK_MORE;
-		}
-		return ended(t);
 	case ST_PREP_COLS_EOF:
 		if (!is_eof(f))
 			return TRACK_BAD;
 		return ended(t);
+	case ST_FIELDS:
+		if (f->peek[0] == 0xFF)
+			return on_err(t, f);
+		if (mysql_is_terminator(f->peek[0], f->len, t->deprecate_eof))
+			return terminator(t, f);
+		return TRACK_MORE;
 	default:
 		return TRACK_BAD;
 	}
