@@ -270,3 +270,140 @@ Test(framer, header_lengths_are_never_trusted_beyond_the_buffer)
 	cr_assert_eq(pos, sizeof(s));
 	cr_assert_eq(mysql_framer_partial(&f), 8);
 }
+
+/* For every 2-way split: after the first buffer, partial() is the number
+ * of header + peek bytes of the packet cut by the split (0 if the cut is
+ * at a boundary or inside the skipped part of a payload). */
+Test(framer, partial_at_every_split)
+{
+	uint8_t s[1024];
+	size_t n = sample_stream(s);
+	uint32_t lens[] = {1, 0, 40, 7, 32, 300};
+
+	for (size_t cut = 0; cut <= n; cut++) {
+		struct mysql_framer f;
+		struct mysql_frame fr;
+		size_t pos = 0, off = 0, want = 0;
+
+		for (int i = 0; i < 6; i++) {
+			size_t peek = lens[i] < MYSQL_PEEK ? lens[i] : MYSQL_PEEK;
+			if (cut > off && cut < off + 4 + peek)
+				want = cut - off;
+			/* an empty packet is reported right after its header */
+			off += 4 + lens[i];
+		}
+		mysql_framer_init(&f);
+		while (mysql_framer_next(&f, s, cut, &pos, &fr))
+			;
+		cr_assert_eq(mysql_framer_partial(&f), want, "cut %zu", cut);
+		cr_assert_eq(mysql_framer_at_boundary(&f),
+			     want == 0 && (cut == 0 || cut == n || cut == 5 ||
+					   cut == 9 || cut == 53 || cut == 64 ||
+					   cut == 100),
+			     "cut %zu", cut);
+	}
+}
+
+Test(framer, seq_delta_same_bytes_at_every_split)
+{
+	uint8_t ref[1024], s[1024];
+	size_t n = sample_stream(ref);
+	struct mysql_framer f;
+	struct mysql_frame fr;
+
+	/* one buffer */
+	mysql_framer_init(&f);
+	f.seq_delta = 250;
+	size_t pos = 0;
+	int frames = 0;
+	while (mysql_framer_next(&f, ref, n, &pos, &fr)) {
+		cr_assert_eq(fr.seq, frames, "reports the received seq");
+		frames++;
+	}
+	cr_assert_eq(frames, 6);
+	/* headers at 0, 5, 9, 53, 64, 100: seq i + 250, wrapping */
+	size_t hdr[] = {0, 5, 9, 53, 64, 100};
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(ref[hdr[i] + 3], (uint8_t)(i + 250), "packet %d", i);
+
+	for (size_t cut = 1; cut < n; cut++) {
+		sample_stream(s);
+		mysql_framer_init(&f);
+		f.seq_delta = 250;
+		pos = 0;
+		while (mysql_framer_next(&f, s, cut, &pos, &fr))
+			;
+		pos = 0;
+		while (mysql_framer_next(&f, s + cut, n - cut, &pos, &fr))
+			;
+		cr_assert_arr_eq(s, ref, n, "cut %zu", cut);
+	}
+}
+
+Test(framer, empty_packet_at_buffer_end_is_reported_at_once)
+{
+	uint8_t s[8] = {0, 0, 0, 7};
+	struct mysql_framer f;
+	struct mysql_frame fr;
+	size_t pos = 0;
+
+	mysql_framer_init(&f);
+	cr_assert(mysql_framer_next(&f, s, 4, &pos, &fr));
+	cr_assert_eq(fr.len, 0);
+	cr_assert_eq(fr.peek_len, 0);
+	cr_assert_eq(fr.seq, 7);
+	cr_assert(fr.whole);
+	cr_assert_eq(pos, 4);
+	cr_assert(mysql_framer_at_boundary(&f));
+	cr_assert_not(mysql_framer_in_message(&f));
+	cr_assert_not(mysql_framer_next(&f, s, 4, &pos, &fr));
+	cr_assert_eq(mysql_framer_partial(&f), 0);
+}
+
+Test(framer, chained_max_packets_synthetic)
+{
+	/* Three 0xFFFFFF packets, a 2-byte one ending the message, then a new
+	 * 1-byte packet.  Headers and payloads come as separate buffers; one
+	 * zeroed 16 MiB buffer is reused for every payload. */
+	uint8_t *zero = calloc(1, MYSQL_MAX_PAYLOAD);
+	uint8_t hdr[4], tail[2] = {0xFE, 0x00}, next[5];
+	struct mysql_framer f;
+	struct mysql_frame fr;
+	size_t pos;
+
+	cr_assert_not_null(zero);
+	mysql_framer_init(&f);
+	for (int i = 0; i < 3; i++) {
+		mysql_put_header(hdr, MYSQL_MAX_PAYLOAD, (uint8_t)i);
+		pos = 0;
+		cr_assert_not(mysql_framer_next(&f, hdr, 4, &pos, &fr));
+		cr_assert_eq(mysql_framer_partial(&f), 4);
+		pos = 0;
+		cr_assert(mysql_framer_next(&f, zero, MYSQL_MAX_PAYLOAD, &pos, &fr));
+		cr_assert_eq(fr.len, MYSQL_MAX_PAYLOAD);
+		cr_assert_eq(fr.seq, i);
+		cr_assert_eq(fr.continuation, i > 0, "packet %d", i);
+		cr_assert_not(fr.start_in_buf);
+		cr_assert_not(fr.whole);
+		cr_assert_eq(fr.peek_len, MYSQL_PEEK);
+		cr_assert_eq(pos, MYSQL_PEEK);
+		cr_assert_not(mysql_framer_next(&f, zero, MYSQL_MAX_PAYLOAD, &pos, &fr));
+		cr_assert(mysql_framer_at_boundary(&f));
+		cr_assert(mysql_framer_in_message(&f), "a 0xFFFFFF packet continues");
+	}
+	free(zero);
+	mysql_put_header(hdr, 2, 3);
+	pos = 0;
+	cr_assert_not(mysql_framer_next(&f, hdr, 4, &pos, &fr));
+	pos = 0;
+	cr_assert(mysql_framer_next(&f, tail, 2, &pos, &fr));
+	cr_assert(fr.continuation);
+	cr_assert_eq(fr.peek[0], 0xFE, "payload, not a terminator");
+	cr_assert_not(mysql_framer_in_message(&f));
+	mysql_put_header(next, 1, 0);
+	next[4] = COM_PING;
+	pos = 0;
+	cr_assert(mysql_framer_next(&f, next, 5, &pos, &fr));
+	cr_assert_not(fr.continuation);
+	cr_assert(fr.whole);
+}
