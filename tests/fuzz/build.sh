@@ -2,6 +2,8 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan) into build/fuzz/.
 #   tests/fuzz/build.sh              build
 #   tests/fuzz/build.sh --run [S]    build, then run each target for S seconds (default 30)
+# Seeds (captured MariaDB 10.11 sessions, first 4 bytes: tracker kind, flags,
+# seq delta, number of cut sizes; see fuzz_proto.c) are in tests/fuzz/seeds/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p build/fuzz
@@ -20,6 +22,7 @@ if [[ "${1:-}" == --run ]]; then
 		mkdir -p "build/fuzz/corpus-$t"
 		echo "fuzz: running $t for $secs s"
 		"build/fuzz/$t" -max_total_time="$secs" -max_len=4096 \
-			-artifact_prefix="build/fuzz/$t-" "build/fuzz/corpus-$t" 2>&1 | tail -3
+			-artifact_prefix="build/fuzz/$t-" "build/fuzz/corpus-$t" \
+			$([[ -d tests/fuzz/seeds ]] && echo tests/fuzz/seeds) 2>&1 | tail -3
 	done
 fi
