@@ -57,6 +57,7 @@ python3 perf/bench.py
 
 if [[ $UPDATE == 1 ]]; then
 	python3 perf/update_results.py perf/out/results.md perf/RESULTS.md \
-		"perf/bench.sh $([[ $QUICK == 1 ]] && echo --quick) --repeats $REPEATS --cpus $CPUS"
+		"perf/bench.sh $([[ $QUICK == 1 ]] && echo --quick) --repeats $REPEATS --cpus $CPUS" \
+		"--cpus $CPUS$([[ $QUICK == 1 ]] && echo ', quick')"
 	echo "bench: perf/RESULTS.md updated"
 fi

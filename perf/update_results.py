@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes a benchmark table and the machine it ran on into RESULTS.md
 between the BEGIN/END markers, so figures are never edited by hand.
-usage: update_results.py RESULTS_MD_SOURCE RESULTS_MD COMMAND"""
+usage: update_results.py RESULTS_MD_SOURCE RESULTS_MD COMMAND [BLOCK]
+BLOCK names the generated block (one per configuration, e.g. the --cpus
+list); a block that does not exist yet is appended."""
 import platform
 import subprocess
 import sys
@@ -16,6 +18,7 @@ def first_line(cmd):
 
 
 src, dst, command = sys.argv[1], sys.argv[2], sys.argv[3]
+block = sys.argv[4] if len(sys.argv) > 4 else ""
 table = open(src).read()
 model = first_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")
 machine = "\n".join([
@@ -29,7 +32,10 @@ machine = "\n".join([
         first_line("sysbench --version"), first_line("haproxy -v")),
 ])
 text = open(dst).read()
-begin, end = "<!-- BEGIN GENERATED -->", "<!-- END GENERATED -->"
+suffix = (" " + block) if block else ""
+begin, end = "<!-- BEGIN GENERATED%s -->" % suffix, "<!-- END GENERATED%s -->" % suffix
+if begin not in text:
+    text = text.rstrip("\n") + "\n\n## myring %s\n\n%s\n%s\n" % (block, begin, end)
 head, rest = text.split(begin, 1)
 _, tail = rest.split(end, 1)
 open(dst, "w").write(head + begin + "\n" + machine + "\n\n" + table + "\n" + end + tail)
