@@ -1,99 +1,207 @@
 #!/usr/bin/env bash
 # What `make test` runs.  From nothing: installs missing packages, builds
 # the normal, sanitizer and valgrind binaries and the test programs,
-# starts a private MariaDB, runs the unit tests, the integration suite
-# against the normal and the ASan/UBSan proxy, and the valgrind smoke
-# check, then stops everything it started (also on failure or Ctrl-C).
-set -uo pipefail
+# runs the unit tests, starts a private MariaDB, runs the integration
+# suite and the hostile-client script against the normal and the
+# ASan/UBSan proxy, checks for sanitizer reports, runs the valgrind smoke
+# check, then stops everything it started, by PID (also on failure,
+# Ctrl-C or SIGTERM).  Logs: build/test-logs/.
+set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOGS=$ROOT/build/test-logs
 DBDIR=$ROOT/build/test-mariadb
-mkdir -p "$LOGS"
-rm -f "$LOGS"/asan.* "$LOGS"/ubsan.*
+T0=$SECONDS
 
-started_pids=()
-cleanup() {
-	for pid in "${started_pids[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
+# Per-step time limits (seconds).
+UNIT_TIMEOUT=300
+ITEST_TIMEOUT=600
+BADINPUT_TIMEOUT=180
+VALGRIND_TIMEOUT=300
+
+step() { printf '\n==== [%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
+failures=()
+fail() {
+	failures+=("$1")
+	echo "FAILED: $1"
+}
+
+# Everything started in the background, by PID: myring instances and the
+# `timeout` wrappers of the test runners (each leads its own process group
+# and passes a signal on to that whole group).
+bg_pids=()
+forget() { # PID
+	local keep=() p
+	for p in "${bg_pids[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
 	done
-	bash scripts/mariadb.sh stop "$DBDIR" >/dev/null 2>&1 || true
+	bg_pids=("${keep[@]}")
+}
+# True if PID is still a live child of this shell: a PID that exited (and
+# was reaped) and then reused by the system is never signalled.
+mine() { # PID
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ $st != Z* && $(cut -d' ' -f2 <<<"$st") == "$$" ]]
+}
+db_started=0
+cleanup() {
+	local rc=$? p live
+	set +e
+	# A second Ctrl-C must not cut the cleanup short.
+	trap - EXIT
+	trap '' INT TERM
+	if ((${#bg_pids[@]})); then
+		echo "test: stopping what is still running: ${bg_pids[*]}"
+		for p in "${bg_pids[@]}"; do
+			mine "$p" && kill -TERM "$p" 2>/dev/null
+		done
+		for _ in $(seq 1 100); do
+			live=()
+			for p in "${bg_pids[@]}"; do
+				mine "$p" && live+=("$p")
+			done
+			bg_pids=("${live[@]}")
+			((${#bg_pids[@]})) || break
+			sleep 0.1
+		done
+		for p in "${bg_pids[@]}"; do
+			echo "test: pid $p ignored SIGTERM for 10 s, sending SIGKILL"
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	fi
+	if [[ $db_started == 1 ]]; then
+		bash scripts/mariadb.sh stop "$DBDIR" || true
+	fi
+	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "test: interrupted"; exit 130' INT
+trap 'echo "test: terminated"; exit 143' TERM
 
-step() { printf '\n==== %s\n' "$*"; }
-failures=()
-fail() { failures+=("$1"); echo "FAILED: $1"; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# Runs a command in the background under `timeout` and waits for it, so a
+# signal to this script is acted on at once and cleanup can stop it.
+run_bounded() { # SECONDS command...
+	local secs=$1 pid rc=0
+	shift
+	timeout -k 10 "$secs" "$@" &
+	pid=$!
+	bg_pids+=("$pid")
+	wait "$pid" || rc=$?
+	forget "$pid"
+	if [[ $rc == 124 || $rc == 137 ]]; then
+		echo "test: '$1' did not finish within $secs s"
+	fi
+	return "$rc"
 }
 
-step "dependencies"
-bash scripts/deps.sh || exit 1
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+step "dependencies (scripts/deps.sh)"
+if ! bash scripts/deps.sh; then
+	echo "make test: FAILED: dependencies"
+	exit 1
+fi
+
+mkdir -p "$LOGS"
+rm -f "$LOGS"/asan.* "$LOGS"/ubsan.*
 
 step "build"
 targets=(build/myring build/asan/myring build/valgrind/myring build/tests/unit)
 have_itests=0
-if compgen -G "tests/integration/*.c" > /dev/null; then
+if compgen -G "tests/integration/*.c" >/dev/null; then
 	targets+=(build/tests/integration)
 	have_itests=1
 fi
-make -j2 "${targets[@]}" || exit 1
+if ! make -j2 "${targets[@]}"; then
+	echo "make test: FAILED: build"
+	exit 1
+fi
 
-step "unit tests (Criterion, ASan/UBSan)"
-./build/tests/unit --jobs 2 || fail "unit tests"
+# Sanitizer reports of every instrumented process (the unit tests, the
+# proxies started here and those the integration tests start) go to files
+# in $LOGS, checked at the end.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$LOGS/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
 
-step "private MariaDB"
-bash scripts/mariadb.sh start "$DBDIR" || exit 1
+step "unit tests (Criterion, ASan/UBSan build)"
+run_bounded "$UNIT_TIMEOUT" ./build/tests/unit --jobs 2 || fail "unit tests"
+
+step "private MariaDB (scripts/mariadb.sh start $DBDIR)"
+db_started=1
+if ! bash scripts/mariadb.sh start "$DBDIR"; then
+	echo "make test: FAILED: MariaDB did not start"
+	exit 1
+fi
 # shellcheck disable=SC1091
 source "$DBDIR/env"
 export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519
 
-# Proxies spawned by the tests (and the shared one) log sanitizer reports
-# here instead of only to a stderr nobody reads.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$LOGS/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
-
 run_integration() { # name binary
-	local name=$1 bin=$2 port pid qlog
+	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0
+	[[ $name == asan ]] && asan=1
 	port=$(free_port)
 	qlog=$LOGS/queries-$name.log
+	log=$LOGS/myring-$name.log
 	rm -f "$qlog"
-	step "integration tests against $bin"
+
+	step "start $bin on 127.0.0.1:$port (log $log)"
 	"$bin" --listen "127.0.0.1:$port" --backend "127.0.0.1:$MARIADB_PORT" \
 		--threads 2 --log-queries "$qlog" --deny 'myring_denied_[a-z]+' \
-		--max-packet 32M --log-level info 2> "$LOGS/myring-$name.log" &
+		--max-packet 32M --log-level info </dev/null 2>"$log" &
 	pid=$!
-	started_pids+=("$pid")
-	for _ in $(seq 1 100); do
-		if (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+	bg_pids+=("$pid")
+	for _ in $(seq 1 300); do
+		if (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			up=1
 			break
 		fi
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	if [[ $up == 0 ]]; then
+		if kill -0 "$pid" 2>/dev/null; then
+			fail "$name proxy: not accepting on port $port after 30 s"
+			kill -KILL "$pid" 2>/dev/null || true
+		else
+			fail "$name proxy: exited during start-up"
+		fi
+		wait "$pid" 2>/dev/null || true
+		forget "$pid"
+		tail -n 20 "$log"
+		return 0
+	fi
+	echo "listening (pid $pid)"
+
+	step "integration tests against $bin"
 	MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
-		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$([[ $name == asan ]] && echo 1 || echo 0) \
-		timeout 600 ./build/tests/integration --jobs 2 ||
+		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
+		run_bounded "$ITEST_TIMEOUT" ./build/tests/integration --jobs 2 ||
 		fail "integration tests ($name)"
-	step "hostile clients against $bin"
-	timeout 120 python3 tests/badinput.py 127.0.0.1 "$port" myring myring-pw \
-		--max-packet 33554432 || fail "hostile clients ($name)"
-	kill -TERM "$pid" 2>/dev/null
-	local rc=0
+
+	step "hostile clients (tests/badinput.py) against $bin"
+	run_bounded "$BADINPUT_TIMEOUT" python3 tests/badinput.py 127.0.0.1 "$port" \
+		myring myring-pw --max-packet 33554432 || fail "hostile clients ($name)"
+
+	step "SIGTERM to $bin (pid $pid)"
+	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 1 200); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		fail "$name proxy did not exit within 20 s of SIGTERM"
-		kill -KILL "$pid"
+		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" || rc=$?
+	forget "$pid"
 	if [[ $rc -ne 0 ]]; then
 		fail "$name proxy exited with status $rc after SIGTERM"
-		tail -20 "$LOGS/myring-$name.log"
+		tail -n 20 "$log"
+	else
+		echo "exited with status 0"
 	fi
 }
 
@@ -104,21 +212,26 @@ else
 	fail "no integration tests found in tests/integration"
 fi
 
-step "sanitizer reports"
-if compgen -G "$LOGS/asan.*" > /dev/null || compgen -G "$LOGS/ubsan.*" > /dev/null; then
-	cat "$LOGS"/asan.* "$LOGS"/ubsan.* 2>/dev/null | head -200
-	fail "AddressSanitizer/UBSan reported errors"
+step "sanitizer reports ($LOGS/asan.*, $LOGS/ubsan.*)"
+if compgen -G "$LOGS/asan.*" >/dev/null || compgen -G "$LOGS/ubsan.*" >/dev/null; then
+	for f in "$LOGS"/asan.* "$LOGS"/ubsan.*; do
+		[[ -e $f ]] || continue
+		echo "---- $f"
+		head -n 100 "$f"
+	done
+	fail "AddressSanitizer/UBSan reports (see above)"
 else
 	echo "none"
 fi
 
 step "valgrind (memcheck) smoke test"
-bash scripts/valgrind-check.sh "$DBDIR/env" || fail "valgrind smoke test"
+run_bounded "$VALGRIND_TIMEOUT" bash scripts/valgrind-check.sh "$DBDIR/env" ||
+	fail "valgrind smoke test"
 
 step "summary"
 if ((${#failures[@]})); then
-	printf '  %s\n' "${failures[@]}"
-	echo "make test: ${#failures[@]} step(s) failed"
+	printf '  FAILED: %s\n' "${failures[@]}"
+	echo "make test: ${#failures[@]} step(s) failed in $((SECONDS - T0)) s (logs in $LOGS)"
 	exit 1
 fi
-echo "make test: all steps passed"
+echo "make test: all steps passed in $((SECONDS - T0)) s"
