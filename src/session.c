@@ -49,6 +49,32 @@ void session_set_str(char **dst, const char *src, size_t len)
 	*dst = p;
 }
 
+int session_asm_append(struct session *s, const void *p, size_t n,
+		       uint64_t limit)
+{
+	uint64_t need = s->asm_len + (uint64_t)n;
+
+	if (need > limit)
+		return -1;
+	if (need > s->asm_cap) {
+		uint64_t cap = s->asm_cap ? s->asm_cap : 256;
+		uint8_t *nb;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > limit)
+			cap = limit;
+		nb = realloc(s->asm_buf, cap);
+		if (!nb)
+			return -1;
+		s->asm_buf = nb;
+		s->asm_cap = (uint32_t)cap;
+	}
+	memcpy(s->asm_buf + s->asm_len, p, n);
+	s->asm_len = (uint32_t)need;
+	return 0;
+}
+
 void session_accepted(struct worker *w, int fd)
 {
 	const struct proxy *px = w->px;

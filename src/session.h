@@ -154,6 +154,10 @@ void session_fail(struct session *s, uint8_t seq, uint16_t code,
 void session_arm_recv(struct session *s, int side);
 bool session_idle(const struct session *s);
 void session_set_str(char **dst, const char *src, size_t len);
+/* Appends to the session's assembly buffer (handshake packets, commands a
+ * hook must see whole), growing it up to limit bytes; -1 beyond. */
+int session_asm_append(struct session *s, const void *p, size_t n,
+		       uint64_t limit);
 
 /* session_handshake.c */
 void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n);

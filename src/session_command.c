@@ -56,21 +56,7 @@ static void em_drop(struct emitter *e, size_t to)
 
 static int asm_append(struct session *s, const uint8_t *p, size_t n)
 {
-	if (s->asm_len + (uint64_t)n > s->asm_cap) {
-		uint64_t cap = s->asm_cap ? s->asm_cap : 4096;
-		while (cap < s->asm_len + (uint64_t)n)
-			cap *= 2;
-		if (cap > UINT32_MAX)
-			return -1;
-		uint8_t *nb = realloc(s->asm_buf, cap);
-		if (!nb)
-			return -1;
-		s->asm_buf = nb;
-		s->asm_cap = (uint32_t)cap;
-	}
-	memcpy(s->asm_buf + s->asm_len, p, n);
-	s->asm_len += (uint32_t)n;
-	return 0;
+	return session_asm_append(s, p, n, UINT32_MAX);
 }
 
 static void asm_reset(struct session *s)

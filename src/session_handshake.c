@@ -28,22 +28,8 @@ static int assemble_packet(struct session *s, const uint8_t *buf, uint32_t n)
 {
 	uint32_t need;
 
-	if (s->asm_len + (uint64_t)n > s->asm_cap) {
-		uint64_t cap = s->asm_cap ? s->asm_cap : 256;
-		while (cap < s->asm_len + (uint64_t)n)
-			cap *= 2;
-		if (cap > HANDSHAKE_MAX + 4)
-			cap = HANDSHAKE_MAX + 4;
-		if (s->asm_len + (uint64_t)n > cap)
-			return -1;
-		uint8_t *nb = realloc(s->asm_buf, cap);
-		if (!nb)
-			return -1;
-		s->asm_buf = nb;
-		s->asm_cap = (uint32_t)cap;
-	}
-	memcpy(s->asm_buf + s->asm_len, buf, n);
-	s->asm_len += n;
+	if (session_asm_append(s, buf, n, HANDSHAKE_MAX + MYSQL_HDR_LEN))
+		return -1;
 	if (s->asm_len < MYSQL_HDR_LEN)
 		return 0;
 	need = MYSQL_HDR_LEN + mysql_get_u24(s->asm_buf);
