@@ -66,8 +66,7 @@ static void greeting_received(struct session *s)
 			     s->client_addr, e.code, (int)e.message.len,
 			     e.message.ptr);
 		send_assembled(s, SIDE_CLIENT);
-		s->flush_close = true;
-		s->flush_deadline_us = s->w->now_us + 5000000u;
+		session_finish(s);
 		return;
 	}
 	if (mysql_parse_greeting(payload, len, &g) || g.protocol != 10) {
