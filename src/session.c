@@ -215,8 +215,15 @@ int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
 		  int32_t bid, void *owned)
 {
 	struct outq *q = &s->out[side];
+	struct bufring *br = &s->w->bufs;
 
-	if (outq_push(q, &s->w->bufs, ptr, len, bid, owned)) {
+	/* When the pool runs low, bytes for a socket whose send is still in
+	 * flight (a slow reader) are copied out instead of pinning a receive
+	 * buffer, so a few stalled clients cannot starve the whole worker. */
+	if (bid >= 0 && q->in_flight && br->free < br->nbufs / 4)
+		return session_queue_copy(s, side, ptr, len);
+
+	if (outq_push(q, br, ptr, len, bid, owned)) {
 		session_close(s, "out of memory");
 		return -1;
 	}
