@@ -150,6 +150,8 @@ run_integration() { # name binary
 	step "start $bin on 127.0.0.1:$port (log $log)"
 	"$bin" --listen "127.0.0.1:$port" --backend "127.0.0.1:$MARIADB_PORT" \
 		--threads 2 --log-queries "$qlog" --deny 'myring_denied_[a-z]+' \
+		--rewrite "#myring_rewrite_me#rewritten#" \
+		--rewrite "#^SELECT 'myring_shrink[^']*'#SELECT 'shrunk'#" \
 		--max-packet 32M --log-level info </dev/null 2>"$log" &
 	pid=$!
 	bg_pids+=("$pid")

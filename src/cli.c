@@ -28,6 +28,10 @@ static const char usage_text[] =
 "  --log-queries FILE       append one line per command to FILE (see README)\n"
 "  --deny REGEX             reject queries matching REGEX (PCRE2) with an\n"
 "                           error; repeatable, up to 64\n"
+"  --rewrite /REGEX/REPL/   rewrite queries matching REGEX, replacing every\n"
+"                           match with REPL ($1.. refer to groups); any\n"
+"                           delimiter, given by the first character;\n"
+"                           repeatable, first matching rule applies\n"
 "Limits and timeouts:\n"
 "  --max-packet BYTES       largest client command accepted (default 64M,\n"
 "                           suffixes K, M, G); larger gets ERR 1153\n"
@@ -130,6 +134,30 @@ int cli_parse_hostport(const char *s, struct hostport *hp)
 	return 0;
 }
 
+int cli_parse_rewrite(const char *spec, const char **re, size_t *re_len,
+		      const char **repl, size_t *repl_len)
+{
+	char delim = spec[0];
+	const char *mid, *end;
+
+	if (!delim || isalnum((unsigned char)delim) || isspace((unsigned char)delim) ||
+	    delim == '\\')
+		return -1;
+	mid = strchr(spec + 1, delim);
+	if (!mid || mid == spec + 1)
+		return -1;
+	end = strchr(mid + 1, delim);
+	if (!end || end[1] != '\0')
+		return -1;
+	if (re) {
+		*re = spec + 1;
+		*re_len = (size_t)(mid - spec - 1);
+		*repl = mid + 1;
+		*repl_len = (size_t)(end - mid - 1);
+	}
+	return 0;
+}
+
 /* Unsigned integer with an optional K/M/G suffix (powers of 1024). */
 static int parse_size(const char *s, uint64_t maxv, uint64_t *out)
 {
@@ -157,7 +185,7 @@ static int parse_size(const char *s, uint64_t maxv, uint64_t *out)
 enum {
 	OPT_LISTEN = 256, OPT_BACKEND, OPT_THREADS, OPT_CPUS, OPT_LOG_QUERIES,
 	OPT_DENY, OPT_LOG_LEVEL, OPT_MAX_PACKET, OPT_CONNECT_TIMEOUT,
-	OPT_DRAIN_TIMEOUT, OPT_BUFFERS, OPT_BUFFER_SIZE, OPT_MAX_CONNS,
+	OPT_DRAIN_TIMEOUT, OPT_BUFFERS, OPT_BUFFER_SIZE, OPT_MAX_CONNS, OPT_REWRITE,
 	OPT_VERSION, OPT_HELP,
 };
 
@@ -168,6 +196,7 @@ static const struct option long_opts[] = {
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
 	{"deny", required_argument, NULL, OPT_DENY},
+	{"rewrite", required_argument, NULL, OPT_REWRITE},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"max-packet", required_argument, NULL, OPT_MAX_PACKET},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
@@ -259,6 +288,20 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 				return CLI_EXIT_USAGE;
 			}
 			cfg->deny[cfg->ndeny++] = optarg;
+			break;
+		case OPT_REWRITE:
+			if (cfg->nrewrite == CLI_MAX_DENY) {
+				snprintf(err, errlen, "--rewrite: more than %d rules",
+					 CLI_MAX_DENY);
+				return CLI_EXIT_USAGE;
+			}
+			if (cli_parse_rewrite(optarg, NULL, NULL, NULL, NULL)) {
+				snprintf(err, errlen,
+					 "--rewrite: expected /REGEX/REPLACEMENT/ with one "
+					 "delimiter character, got '%s'", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg->rewrite[cfg->nrewrite++] = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			if (!strcmp(optarg, "error"))

@@ -28,6 +28,8 @@ struct config {
 	const char *log_queries;     /* query log path or NULL */
 	const char *deny[CLI_MAX_DENY];
 	unsigned ndeny;
+	const char *rewrite[CLI_MAX_DENY]; /* "/REGEX/REPLACEMENT/" specs */
+	unsigned nrewrite;
 	enum log_level log_level;
 	uint32_t max_packet;         /* largest client command accepted */
 	uint32_t connect_timeout_ms;
@@ -54,6 +56,11 @@ int cli_parse_cpulist(const char *s, int *cpus, unsigned max);
 /* "host:port", "[v6]:port" or "v6-literal" is not accepted without
  * brackets when a port follows.  Returns 0 or -1. */
 int cli_parse_hostport(const char *s, struct hostport *hp);
+
+/* "/REGEX/REPLACEMENT/" (any non-alphanumeric delimiter, which may not
+ * occur inside either part).  Returns 0 and the parts, or -1. */
+int cli_parse_rewrite(const char *spec, const char **re, size_t *re_len,
+		      const char **repl, size_t *repl_len);
 
 const char *cli_usage(void);
 

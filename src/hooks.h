@@ -20,5 +20,7 @@ int querylog_install(const char *path, char *err, size_t errlen);
 void querylog_shutdown(void);
 int deny_install(const char *const *patterns, unsigned n, char *err,
 		 size_t errlen);
+int rewrite_install(const char *const *specs, unsigned n, char *err,
+		    size_t errlen);
 
 #endif

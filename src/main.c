@@ -76,7 +76,10 @@ int main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "--backend: %s", err);
 		return usage_error(msg);
 	}
-	if (deny_install(cfg->deny, cfg->ndeny, err, sizeof(err)))
+	/* Order matters: a denied query is never rewritten, and the query log
+	 * (last) sees every command with the verdict it got. */
+	if (deny_install(cfg->deny, cfg->ndeny, err, sizeof(err)) ||
+	    rewrite_install(cfg->rewrite, cfg->nrewrite, err, sizeof(err)))
 		return usage_error(err);
 	if (cfg->log_queries &&
 	    querylog_install(cfg->log_queries, err, sizeof(err)))

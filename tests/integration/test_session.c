@@ -331,3 +331,47 @@ Test(session, mariadb_cli_through_the_proxy)
 	cr_assert_eq(rc, 0, "mariadb CLI failed: %s", out);
 	cr_assert_str_eq(out, "42\nab\n");
 }
+
+/* The shared proxy runs with --rewrite '#myring_rewrite_me#rewritten#' and
+ * --rewrite "#^SELECT 'myring_shrink[^']*'#SELECT 'shrunk'#". */
+Test(session, rewrite_rule_changes_the_query)
+{
+	MYSQL *m = proxy_connect();
+	char *v = query_value(m, "SELECT 'myring_rewrite_me'");
+	cr_assert_str_eq(v, "rewritten");
+	free(v);
+	/* the same through a prepared statement */
+	MYSQL_STMT *st = mysql_stmt_init(m);
+	cr_assert_eq(mysql_stmt_prepare(st, "SELECT 'myring_rewrite_me', ?", -1), 0,
+		     "%s", mysql_stmt_error(st));
+	mysql_stmt_close(st);
+	v = query_value(m, "SELECT 'untouched'");
+	cr_assert_str_eq(v, "untouched");
+	free(v);
+	mysql_close(m);
+}
+
+Test(session, rewrite_of_a_multi_packet_query_renumbers_the_response)
+{
+	/* 20 MiB query: two packets (seq 0, 1) from the client; the rewrite is
+	 * one packet (seq 0), so the server answers from seq 1 while the client
+	 * expects 2: the proxy must renumber every response packet. */
+	MYSQL *m = proxy_connect();
+	size_t lit = 20u << 20;
+	char *q = malloc(lit + 64);
+	int n = sprintf(q, "SELECT 'myring_shrink");
+	memset(q + n, 'w', lit);
+	n += (int)lit;
+	n += sprintf(q + n, "'");
+	cr_assert_eq(mysql_real_query(m, q, (unsigned long)n), 0, "%s", mysql_error(m));
+	MYSQL_RES *r = mysql_store_result(m);
+	cr_assert_not_null(r, "%s", mysql_error(m));
+	MYSQL_ROW row = mysql_fetch_row(r);
+	cr_assert_str_eq(row[0], "shrunk");
+	mysql_free_result(r);
+	free(q);
+	char *v = query_value(m, "SELECT 'in step after the rewrite'");
+	cr_assert_str_eq(v, "in step after the rewrite");
+	free(v);
+	mysql_close(m);
+}

@@ -98,7 +98,7 @@ Test(cli, help_and_version)
 			       "--log-queries", "--deny", "--log-level",
 			       "--max-packet", "--connect-timeout",
 			       "--drain-timeout", "--buffers", "--buffer-size",
-			       "--max-conns", "--version", "--help"};
+			       "--max-conns", "--rewrite", "--version", "--help"};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		cr_assert(strstr(out, flags[i]), "--help lacks %s", flags[i]);
 	cr_assert_eq(cli_parse(2, v, &c, out, sizeof(out), err, sizeof(err)),
@@ -138,4 +138,30 @@ Test(cli, repeatable_deny_and_sizes)
 	cr_assert_eq(c.buffer_size, 64u << 10);
 	cr_assert_eq(c.buffers, 4096);
 	cr_assert_eq(c.ncpus, 2);
+}
+
+Test(cli, rewrite_specs)
+{
+	const char *re, *repl;
+	size_t rl, pl;
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(cli_parse_rewrite("/a(b)/x$1/", &re, &rl, &repl, &pl), 0);
+	cr_assert_eq(rl, 4);
+	cr_assert_eq(strncmp(re, "a(b)", 4), 0);
+	cr_assert_eq(pl, 3);
+	cr_assert_eq(strncmp(repl, "x$1", 3), 0);
+	cr_assert_eq(cli_parse_rewrite("#a/b##", &re, &rl, &repl, &pl), 0, "empty replacement");
+	cr_assert_eq(pl, 0);
+	cr_assert_eq(cli_parse_rewrite("/a/b", NULL, NULL, NULL, NULL), -1, "unterminated");
+	cr_assert_eq(cli_parse_rewrite("//b/", NULL, NULL, NULL, NULL), -1, "empty regex");
+	cr_assert_eq(cli_parse_rewrite("/a/b/c/", NULL, NULL, NULL, NULL), -1, "delimiter inside");
+	cr_assert_eq(cli_parse_rewrite("xaxbx", NULL, NULL, NULL, NULL), -1, "alphanumeric delimiter");
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2", "--rewrite",
+			 "|x|y|", "--rewrite", "/p/q/"), CLI_RUN);
+	cr_assert_eq(c.nrewrite, 2);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2", "--rewrite",
+			 "nope"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--rewrite"));
 }
