@@ -224,9 +224,28 @@ static enum mysql_track_result feed_auth(struct mysql_tracker *t,
 	}
 }
 
+/* One packet of a block of column or parameter definitions: true when it
+ * was the block's last; otherwise *r says how the response goes on. */
+static bool end_of_definitions(struct mysql_tracker *t,
+			       const struct mysql_frame *f,
+			       enum mysql_track_result *r)
+{
+	if (f->peek[0] == 0xFF)
+		*r = on_err(t, f);
+	else if (is_eof(f))
+		*r = TRACK_BAD;
+	else if (!last_definition(t))
+		*r = TRACK_MORE;
+	else
+		return true;
+	return false;
+}
+
 enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 					   const struct mysql_frame *f)
 {
+	enum mysql_track_result r;
+
 	/* The first byte of a continuation is payload, not a packet type. */
 	if (f->continuation)
 		return TRACK_MORE;
@@ -274,12 +293,8 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 			return prepare_ok(t, f);
 		return first_packet(t, f);
 	case ST_COLDEFS:
-		if (f->peek[0] == 0xFF)
-			return on_err(t, f);
-		if (is_eof(f))
-			return TRACK_BAD;
-		if (!last_definition(t))
-			return TRACK_MORE;
+		if (!end_of_definitions(t, f, &r))
+			return r;
 		/* With DEPRECATE_EOF rows follow at once (a cursor's OK-as-EOF
 		 * then ends the response through terminator()). */
 		t->state = t->deprecate_eof ? ST_ROWS : ST_COLDEF_EOF;
@@ -320,12 +335,8 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		return ended(t);
 	case ST_PREP_PARAMS:
 	case ST_PREP_COLS:
-		if (f->peek[0] == 0xFF)
-			return on_err(t, f);
-		if (is_eof(f))
-			return TRACK_BAD;
-		if (!last_definition(t))
-			return TRACK_MORE;
+		if (!end_of_definitions(t, f, &r))
+			return r;
 		if (!t->deprecate_eof) {
 			t->state = t->state == ST_PREP_PARAMS ? ST_PREP_PARAMS_EOF :
 								 ST_PREP_COLS_EOF;
