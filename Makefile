@@ -15,7 +15,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter
 CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
-LIBS    := -luring -lmimalloc -lpcre2-8 -lpthread
+LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 SRC      := $(sort $(wildcard src/*.c))
@@ -24,7 +24,9 @@ ASAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
 VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 
 # Pure code (no I/O): what the unit tests and fuzzers link against.
-PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest
+PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest config rules \
+              litscan mysql_srv admin_sql histogram \
+              digest_stats
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
@@ -64,7 +66,7 @@ build/obj build/asan/obj build/valgrind/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
-	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8
+	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
 
 build/tests/integration: $(ITEST_SRC) | build/tests
 	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -Wno-missing-prototypes -o $@ $(ITEST_SRC) \

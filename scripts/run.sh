@@ -71,11 +71,33 @@ PY
 done
 
 threads=$(nproc)
-echo "run: build/myring --listen 127.0.0.1:$port --backend 127.0.0.1:$MARIADB_PORT --threads $threads $*"
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+admin_port=$(free_port)
+metrics_port=$(free_port)
+# The admin credentials live in a config file; flags given to make run
+# (ARGS) come after it and override it.
+cat >"$DIR/myring.yaml" <<YAML
+admin-user: admin
+admin-password: admin-pw
+YAML
+config=(--config "$DIR/myring.yaml")
+admin_pw=admin-pw
+for a in "$@"; do
+	if [[ $a == --config || $a == --config=* ]]; then
+		# The user's own file: its admin credentials apply.
+		config=()
+		admin_pw='<admin-password of your config file>'
+	fi
+done
+echo "run: build/myring ${config[*]} --listen 127.0.0.1:$port --backend 127.0.0.1:$MARIADB_PORT --threads $threads --admin 127.0.0.1:$admin_port --metrics 127.0.0.1:$metrics_port $*"
 # In the background plus `wait`, so that Ctrl-C reaches the trap at once;
 # its output still goes to this terminal.
-build/myring --listen "127.0.0.1:$port" --backend "127.0.0.1:$MARIADB_PORT" \
-	--threads "$threads" "$@" </dev/null &
+build/myring "${config[@]}" --listen "127.0.0.1:$port" \
+	--backend "127.0.0.1:$MARIADB_PORT" --threads "$threads" \
+	--admin "127.0.0.1:$admin_port" --metrics "127.0.0.1:$metrics_port" \
+	"$@" </dev/null &
 MYRING_PID=$!
 
 for _ in $(seq 1 100); do
@@ -98,6 +120,9 @@ cat <<MSG
     mariadb -h127.0.0.1 -P$port -umyring -pmyring-pw myring_test
   (also: myring_other / other-pw$([[ $MARIADB_HAVE_ED25519 == 1 ]] && echo ", myring_ed / ed-pw (ed25519)"))
   MariaDB directly: mariadb -h127.0.0.1 -P$MARIADB_PORT -umyring -pmyring-pw myring_test
+  Admin port (statistics, SHOW STATS, SELECT * FROM stats.digests, RELOAD CONFIG):
+    mariadb -h127.0.0.1 -P$admin_port -uadmin -p'$admin_pw'
+  Prometheus metrics: curl http://127.0.0.1:$metrics_port/metrics
   Ctrl-C stops myring and MariaDB and deletes $DIR.
 
 MSG

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 static const char usage_text[] =
 "Usage: myring --listen HOST:PORT --backend HOST:PORT [options]\n"
+"       myring --config FILE [options]\n"
 "\n"
 "A MySQL/MariaDB proxy on io_uring: one pinned worker thread per core.\n"
 "\n"
@@ -26,12 +28,22 @@ static const char usage_text[] =
 "                           (overrides --threads)\n"
 "Interception:\n"
 "  --log-queries FILE       append one line per command to FILE (see README)\n"
+"  --log-queries-mode MODE  all (default): every command; rules: only those\n"
+"                           a rule marks with log: true\n"
 "  --deny REGEX             reject queries matching REGEX (PCRE2) with an\n"
 "                           error; repeatable, up to 64\n"
 "  --rewrite /REGEX/REPL/   rewrite queries matching REGEX, replacing every\n"
 "                           match with REPL ($1.. refer to groups); any\n"
 "                           delimiter, given by the first character;\n"
 "                           repeatable, first matching rule applies\n"
+"Observability:\n"
+"  --admin HOST:PORT        MySQL-protocol admin port (stats tables, reload);\n"
+"                           credentials from the config file (admin-user,\n"
+"                           admin-password)\n"
+"  --metrics HOST:PORT      Prometheus metrics over HTTP at /metrics\n"
+"  --digests on|off|auto    per-fingerprint query statistics (default auto:\n"
+"                           on when --admin or --metrics is given)\n"
+"  --digest-max N           digest entries kept per worker (default 4096)\n"
 "Limits and timeouts:\n"
 "  --max-packet BYTES       largest client command accepted (default 64M,\n"
 "                           suffixes K, M, G); larger gets ERR 1153\n"
@@ -43,6 +55,11 @@ static const char usage_text[] =
 "  --buffers N              receive buffers per worker, power of two\n"
 "                           (default 1024)\n"
 "  --buffer-size BYTES      size of each receive buffer (default 16K)\n"
+"Config:\n"
+"  --config FILE            YAML config: every flag by name plus query rules\n"
+"                           (docs/config.md); flags override the file;\n"
+"                           SIGHUP reloads it\n"
+"  --check-config FILE      validate FILE and exit (0 valid, 2 invalid)\n"
 "Other:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  --version                print the version and exit\n"
@@ -186,7 +203,8 @@ enum {
 	OPT_LISTEN = 256, OPT_BACKEND, OPT_THREADS, OPT_CPUS, OPT_LOG_QUERIES,
 	OPT_DENY, OPT_LOG_LEVEL, OPT_MAX_PACKET, OPT_CONNECT_TIMEOUT,
 	OPT_DRAIN_TIMEOUT, OPT_BUFFERS, OPT_BUFFER_SIZE, OPT_MAX_CONNS, OPT_REWRITE,
-	OPT_VERSION, OPT_HELP,
+	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
+	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -195,6 +213,7 @@ static const struct option long_opts[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
+	{"log-queries-mode", required_argument, NULL, OPT_LOG_QUERIES_MODE},
 	{"deny", required_argument, NULL, OPT_DENY},
 	{"rewrite", required_argument, NULL, OPT_REWRITE},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -204,25 +223,19 @@ static const struct option long_opts[] = {
 	{"buffers", required_argument, NULL, OPT_BUFFERS},
 	{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
 	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	{"admin", required_argument, NULL, OPT_ADMIN},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"digests", required_argument, NULL, OPT_DIGESTS},
+	{"digest-max", required_argument, NULL, OPT_DIGEST_MAX},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
-static const char *opt_name(int code)
+void cli_defaults(struct config *cfg)
 {
-	for (const struct option *o = long_opts; o->name; o++)
-		if (o->val == code)
-			return o->name;
-	return "?";
-}
-
-enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
-			  char *out, size_t outlen, char *err, size_t errlen)
-{
-	bool have_listen = false, have_backend = false;
-	int c;
-
 	*cfg = (struct config){
 		.log_level = LOG_INFO,
 		.max_packet = 64u << 20,
@@ -231,141 +244,189 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 		.buffers = 1024,
 		.buffer_size = 16u << 10,
 		.max_conns = 16384,
+		.admin_user = "admin",
+		.admin_password = "admin",
+		.digests = -1,
+		.digest_max = 4096,
+		.digest_text_max = 1024,
 	};
+}
+
+static int opt_code(const char *name)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->val;
+	return -1;
+}
+
+/* Every setting goes through here, from a flag or from the config file,
+ * so both accept exactly the same values with the same messages.  label
+ * is how the caller names the setting ("--threads" or "threads"). */
+static int set_option(struct config *cfg, int code, const char *value,
+		      const char *label, char *err, size_t errlen)
+{
+	uint64_t v;
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+	switch (code) {
+	case OPT_LISTEN:
+	case OPT_BACKEND:
+	case OPT_ADMIN:
+	case OPT_METRICS: {
+		struct hostport *hp = code == OPT_LISTEN ? &cfg->listen :
+				      code == OPT_BACKEND ? &cfg->backend :
+				      code == OPT_ADMIN ? &cfg->admin : &cfg->metrics;
+		if (cli_parse_hostport(value, hp))
+			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			    label, value);
+		break;
+	}
+	case OPT_THREADS:
+		if (parse_size(value, CLI_MAX_CPUS, &v) || v == 0)
+			BAD("%s: expected 1..%d, got '%s'", label, CLI_MAX_CPUS,
+			    value);
+		cfg->threads = (unsigned)v;
+		break;
+	case OPT_CPUS: {
+		int n = cli_parse_cpulist(value, cfg->cpus, CLI_MAX_CPUS);
+		if (n <= 0)
+			BAD("%s: expected a list like 0-3,6, got '%s'", label,
+			    value);
+		cfg->ncpus = (unsigned)n;
+		break;
+	}
+	case OPT_LOG_QUERIES:
+		if (!*value)
+			BAD("%s: empty file name", label);
+		cfg->log_queries = value;
+		break;
+	case OPT_LOG_QUERIES_MODE:
+		if (!strcmp(value, "all"))
+			cfg->log_marked_only = false;
+		else if (!strcmp(value, "rules"))
+			cfg->log_marked_only = true;
+		else
+			BAD("%s: expected all or rules, got '%s'", label, value);
+		break;
+	case OPT_DENY:
+		if (cfg->ndeny == CLI_MAX_DENY)
+			BAD("%s: more than %d rules", label, CLI_MAX_DENY);
+		if (!*value)
+			BAD("%s: empty regular expression", label);
+		cfg->deny[cfg->ndeny++] = value;
+		break;
+	case OPT_REWRITE:
+		if (cfg->nrewrite == CLI_MAX_DENY)
+			BAD("%s: more than %d rules", label, CLI_MAX_DENY);
+		if (cli_parse_rewrite(value, NULL, NULL, NULL, NULL))
+			BAD("%s: expected /REGEX/REPLACEMENT/ with one delimiter "
+			    "character, got '%s'", label, value);
+		cfg->rewrite[cfg->nrewrite++] = value;
+		break;
+	case OPT_LOG_LEVEL:
+		if (!strcmp(value, "error"))
+			cfg->log_level = LOG_ERROR;
+		else if (!strcmp(value, "warn"))
+			cfg->log_level = LOG_WARN;
+		else if (!strcmp(value, "info"))
+			cfg->log_level = LOG_INFO;
+		else if (!strcmp(value, "debug"))
+			cfg->log_level = LOG_DEBUG;
+		else
+			BAD("%s: expected error, warn, info or debug, got '%s'",
+			    label, value);
+		break;
+	case OPT_MAX_PACKET:
+		/* 1 GiB is the protocol's max_allowed_packet ceiling. */
+		if (parse_size(value, 1u << 30, &v) || v < 1024)
+			BAD("%s: expected 1K..1G bytes, got '%s'", label, value);
+		cfg->max_packet = (uint32_t)v;
+		break;
+	case OPT_CONNECT_TIMEOUT:
+	case OPT_DRAIN_TIMEOUT:
+		if (parse_size(value, 3600000, &v) || v == 0)
+			BAD("%s: expected 1..3600000 milliseconds, got '%s'",
+			    label, value);
+		*(code == OPT_CONNECT_TIMEOUT ? &cfg->connect_timeout_ms :
+		  &cfg->drain_timeout_ms) = (uint32_t)v;
+		break;
+	case OPT_BUFFERS:
+		if (parse_size(value, 32768, &v) || v < 16 || (v & (v - 1)))
+			BAD("%s: expected a power of two in 16..32768, got '%s'",
+			    label, value);
+		cfg->buffers = (uint32_t)v;
+		break;
+	case OPT_BUFFER_SIZE:
+		if (parse_size(value, 1u << 20, &v) || v < 1024)
+			BAD("%s: expected 1K..1M bytes, got '%s'", label, value);
+		cfg->buffer_size = (uint32_t)v;
+		break;
+	case OPT_MAX_CONNS:
+		if (parse_size(value, 1u << 20, &v) || v == 0)
+			BAD("%s: expected 1..1048576, got '%s'", label, value);
+		cfg->max_conns = (uint32_t)v;
+		break;
+	case OPT_DIGESTS:
+		if (!strcmp(value, "on"))
+			cfg->digests = 1;
+		else if (!strcmp(value, "off"))
+			cfg->digests = 0;
+		else if (!strcmp(value, "auto"))
+			cfg->digests = -1;
+		else
+			BAD("%s: expected on, off or auto, got '%s'", label, value);
+		break;
+	case OPT_DIGEST_MAX:
+		if (parse_size(value, 1u << 20, &v) || v < 16)
+			BAD("%s: expected 16..1048576 entries, got '%s'", label,
+			    value);
+		cfg->digest_max = (uint32_t)v;
+		break;
+	default:
+		BAD("%s: not a setting", label);
+	}
+#undef BAD
+	return 0;
+}
+
+int cli_set_option(struct config *cfg, const char *name, const char *value,
+		   char *err, size_t errlen)
+{
+	int code = opt_code(name);
+
+	if (code < 0 || code >= OPT_CONFIG) {
+		snprintf(err, errlen, "unknown setting '%s'", name);
+		return -2;
+	}
+	return set_option(cfg, code, value, name, err, errlen);
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
+			  char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *config_path = NULL;
+	bool check = false;
+	int c;
+
+	cli_defaults(cfg);
 	out[0] = err[0] = '\0';
+	/* Pass 1 finds --config and the flags that exit early; the file is
+	 * loaded before pass 2 so that flags override it. */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-		uint64_t v;
-
 		switch (c) {
-		case OPT_LISTEN:
-		case OPT_BACKEND:
-			if (cli_parse_hostport(optarg, c == OPT_LISTEN ?
-					       &cfg->listen : &cfg->backend)) {
+		case OPT_CONFIG:
+		case OPT_CHECK_CONFIG:
+			if (config_path && strcmp(config_path, optarg)) {
 				snprintf(err, errlen,
-					 "--%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
-					 opt_name(c), optarg);
+					 "--%s: only one config file may be given",
+					 c == OPT_CONFIG ? "config" : "check-config");
 				return CLI_EXIT_USAGE;
 			}
-			*(c == OPT_LISTEN ? &have_listen : &have_backend) = true;
-			break;
-		case OPT_THREADS:
-			if (parse_size(optarg, CLI_MAX_CPUS, &v) || v == 0) {
-				snprintf(err, errlen,
-					 "--threads: expected 1..%d, got '%s'",
-					 CLI_MAX_CPUS, optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->threads = (unsigned)v;
-			break;
-		case OPT_CPUS: {
-			int n = cli_parse_cpulist(optarg, cfg->cpus, CLI_MAX_CPUS);
-			if (n <= 0) {
-				snprintf(err, errlen,
-					 "--cpus: expected a list like 0-3,6, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->ncpus = (unsigned)n;
-			break;
-		}
-		case OPT_LOG_QUERIES:
-			if (!*optarg) {
-				snprintf(err, errlen, "--log-queries: empty file name");
-				return CLI_EXIT_USAGE;
-			}
-			cfg->log_queries = optarg;
-			break;
-		case OPT_DENY:
-			if (cfg->ndeny == CLI_MAX_DENY) {
-				snprintf(err, errlen, "--deny: more than %d rules",
-					 CLI_MAX_DENY);
-				return CLI_EXIT_USAGE;
-			}
-			if (!*optarg) {
-				snprintf(err, errlen, "--deny: empty regular expression");
-				return CLI_EXIT_USAGE;
-			}
-			cfg->deny[cfg->ndeny++] = optarg;
-			break;
-		case OPT_REWRITE:
-			if (cfg->nrewrite == CLI_MAX_DENY) {
-				snprintf(err, errlen, "--rewrite: more than %d rules",
-					 CLI_MAX_DENY);
-				return CLI_EXIT_USAGE;
-			}
-			if (cli_parse_rewrite(optarg, NULL, NULL, NULL, NULL)) {
-				snprintf(err, errlen,
-					 "--rewrite: expected /REGEX/REPLACEMENT/ with one "
-					 "delimiter character, got '%s'", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->rewrite[cfg->nrewrite++] = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			if (!strcmp(optarg, "error"))
-				cfg->log_level = LOG_ERROR;
-			else if (!strcmp(optarg, "warn"))
-				cfg->log_level = LOG_WARN;
-			else if (!strcmp(optarg, "info"))
-				cfg->log_level = LOG_INFO;
-			else if (!strcmp(optarg, "debug"))
-				cfg->log_level = LOG_DEBUG;
-			else {
-				snprintf(err, errlen,
-					 "--log-level: expected error, warn, info or debug, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case OPT_MAX_PACKET:
-			/* 1 GiB is the protocol's max_allowed_packet ceiling. */
-			if (parse_size(optarg, 1u << 30, &v) || v < 1024) {
-				snprintf(err, errlen,
-					 "--max-packet: expected 1K..1G bytes, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->max_packet = (uint32_t)v;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-		case OPT_DRAIN_TIMEOUT:
-			if (parse_size(optarg, 3600000, &v) || v == 0) {
-				snprintf(err, errlen,
-					 "--%s: expected 1..3600000 milliseconds, got '%s'",
-					 opt_name(c), optarg);
-				return CLI_EXIT_USAGE;
-			}
-			*(c == OPT_CONNECT_TIMEOUT ? &cfg->connect_timeout_ms :
-			  &cfg->drain_timeout_ms) = (uint32_t)v;
-			break;
-		case OPT_BUFFERS:
-			if (parse_size(optarg, 32768, &v) || v < 16 || (v & (v - 1))) {
-				snprintf(err, errlen,
-					 "--buffers: expected a power of two in 16..32768, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->buffers = (uint32_t)v;
-			break;
-		case OPT_BUFFER_SIZE:
-			if (parse_size(optarg, 1u << 20, &v) || v < 1024) {
-				snprintf(err, errlen,
-					 "--buffer-size: expected 1K..1M bytes, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->buffer_size = (uint32_t)v;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_size(optarg, 1u << 20, &v) || v == 0) {
-				snprintf(err, errlen,
-					 "--max-conns: expected 1..1048576, got '%s'",
-					 optarg);
-				return CLI_EXIT_USAGE;
-			}
-			cfg->max_conns = (uint32_t)v;
+			config_path = optarg;
+			check |= c == OPT_CHECK_CONFIG;
 			break;
 		case OPT_VERSION:
 			snprintf(out, outlen, "myring %s\n", MYRING_VERSION);
@@ -377,19 +438,41 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			snprintf(err, errlen, "%s: missing value",
 				 argv[optind - 1]);
 			return CLI_EXIT_USAGE;
-		default:
+		case '?':
 			snprintf(err, errlen, "unknown flag '%s'",
 				 argv[optind - 1]);
 			return CLI_EXIT_USAGE;
+		default:
+			break;
 		}
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	if (!have_listen || !have_backend) {
-		snprintf(err, errlen, "--%s is required",
-			 have_listen ? "backend" : "listen");
+	if (config_path) {
+		cfg->config_path = config_path;
+		if (config_load(config_path, cfg, err, errlen))
+			return CLI_EXIT_USAGE;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+		char label[40];
+
+		if (c == OPT_CONFIG || c == OPT_CHECK_CONFIG)
+			continue;
+		for (const struct option *o = long_opts; o->name; o++)
+			if (o->val == c)
+				snprintf(label, sizeof(label), "--%s", o->name);
+		if (set_option(cfg, c, optarg, label, err, errlen))
+			return CLI_EXIT_USAGE;
+	}
+	if (check)
+		return CLI_CHECK_CONFIG;
+	if (!cfg->listen.host[0] || !cfg->backend.host[0]) {
+		snprintf(err, errlen, "--%s is required%s",
+			 cfg->listen.host[0] ? "backend" : "listen",
+			 config_path ? " (as a flag or in the config file)" : "");
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_RUN;

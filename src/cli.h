@@ -19,13 +19,17 @@ struct hostport {
 	char port[8];
 };
 
+struct rule_spec;
+
 struct config {
+	const char *config_path;     /* --config FILE, or NULL */
 	struct hostport listen;
 	struct hostport backend;
 	unsigned threads;            /* workers; 0 = one per online core */
 	int cpus[CLI_MAX_CPUS];      /* --cpus, in order; ncpus == 0 if unset */
 	unsigned ncpus;
 	const char *log_queries;     /* query log path or NULL */
+	bool log_marked_only;        /* log only commands a rule marks (log: true) */
 	const char *deny[CLI_MAX_DENY];
 	unsigned ndeny;
 	const char *rewrite[CLI_MAX_DENY]; /* "/REGEX/REPLACEMENT/" specs */
@@ -37,12 +41,42 @@ struct config {
 	uint32_t buffers;            /* provided receive buffers per worker */
 	uint32_t buffer_size;        /* bytes per receive buffer */
 	uint32_t max_conns;          /* connections per worker */
+
+	/* Admin port (MySQL protocol) and Prometheus metrics; off when the
+	 * host is empty. */
+	struct hostport admin;
+	char admin_user[64];         /* default "admin" */
+	char admin_password[128];    /* default "admin" (warned about) */
+	struct hostport metrics;
+	/* Digest statistics: -1 = auto (on when the admin port or metrics
+	 * are enabled), 0 = off, 1 = on. */
+	int digests;
+	uint32_t digest_max;         /* digest entries per worker (default 4096) */
+	uint32_t digest_text_max;    /* bytes of fingerprint kept (default 1024) */
+	/* Query rules from the config file, in order (see config.h). */
+	struct rule_spec *rules;
+	unsigned nrules;
+	/* Heap memory owned by this config (strings, rules); config_free(). */
+	void *owned;
 };
 
-enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE };
+enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE, CLI_CHECK_CONFIG };
+
+/* Built-in defaults. */
+void cli_defaults(struct config *cfg);
 
 /*
- * Parses argv into cfg (defaults first).  CLI_RUN: start the proxy.
+ * Sets one setting by its flag name without the dashes ("threads",
+ * "max-packet"), as the config file does.  value must outlive cfg.
+ * Returns 0; -1 with err set when the value is wrong; -2 when name is not
+ * a setting.
+ */
+int cli_set_option(struct config *cfg, const char *name, const char *value,
+		   char *err, size_t errlen);
+
+/*
+ * Parses argv into cfg: defaults, then --config FILE, then the other
+ * flags.  CLI_CHECK_CONFIG: --check-config FILE was given and loaded.  CLI_RUN: start the proxy.
  * CLI_EXIT_OK: --help or --version was handled (text written to out).
  * CLI_EXIT_USAGE: err holds a one-line message naming the bad flag.
  */

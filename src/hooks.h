@@ -5,22 +5,26 @@
 #ifndef MYRING_HOOKS_H
 #define MYRING_HOOKS_H
 
+#include "cli.h"
 #include "worker.h"
 
 enum myring_verdict hooks_on_command(struct worker *w,
 				     const struct myring_session *s,
-				     const struct myring_command *cmd,
+				     struct myring_command *cmd,
 				     struct myring_reply *reply,
 				     void **cookies);
 void hooks_on_result(struct worker *w, const struct myring_session *s,
 		     const struct myring_result *r, void **cookies);
 
 /* Built-in hooks (querylog.c, deny.c).  Return 0, or -1 with err set. */
-int querylog_install(const char *path, char *err, size_t errlen);
+enum querylog_mode { QL_OFF, QL_MARKED, QL_ALL };
+/* path NULL: set up the writer only, so a reload can turn logging on. */
+int querylog_install(const char *path, enum querylog_mode mode, char *err,
+		     size_t errlen);
+/* Reload: reopens path (log rotation too) and sets the mode. */
+int querylog_configure(const char *path, enum querylog_mode mode, char *err,
+		       size_t errlen);
+uint64_t querylog_dropped(void);
 void querylog_shutdown(void);
-int deny_install(const char *const *patterns, unsigned n, char *err,
-		 size_t errlen);
-int rewrite_install(const char *const *specs, unsigned n, char *err,
-		    size_t errlen);
 
 #endif

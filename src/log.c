@@ -26,8 +26,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		n = snprintf(line, sizeof(line), "%s.%03ldZ %s [w%d] ", ts,
 			     now.tv_nsec / 1000000, level_names[level], log_worker);
 	else
-		n = snprintf(line, sizeof(line), "%s.%03ldZ %s [main] ", ts,
-			     now.tv_nsec / 1000000, level_names[level]);
+		n = snprintf(line, sizeof(line), "%s.%03ldZ %s [%s] ", ts,
+			     now.tv_nsec / 1000000, level_names[level],
+			     log_worker == -2 ? "ctl" : "main");
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

@@ -5,8 +5,12 @@
  * serves a connection.
  */
 #include "cli.h"
+#include "config.h"
+#include "ctl.h"
 #include "hooks.h"
+#include "intercept.h"
 #include "log.h"
+#include "reload.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -39,6 +43,77 @@ static void raise_fd_limit(unsigned nworkers, uint32_t max_conns)
 	}
 }
 
+static unsigned worker_count(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->ncpus)
+		return cfg->ncpus;
+	if (cfg->threads)
+		return cfg->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* --check-config: everything start-up would check about the file,
+ * without binding or resolving anything. */
+static int check_config(const struct config *cfg)
+{
+	struct rule_spec *specs;
+	struct ruleset *rs;
+	unsigned n;
+	char err[512];
+
+	if (rules_specs_from_config(cfg, &specs, &n, err, sizeof(err))) {
+		fprintf(stderr, "myring: %s\n", err);
+		return 2;
+	}
+	rs = ruleset_build(specs, n, 1, err, sizeof(err));
+	free(specs);
+	if (!rs) {
+		fprintf(stderr, "myring: %s: %s\n", cfg->config_path, err);
+		return 2;
+	}
+	ruleset_free(rs);
+	printf("%s: OK (%u rule(s))\n", cfg->config_path, n);
+	return 0;
+}
+
+static bool digests_wanted(const struct config *cfg)
+{
+	if (cfg->digests >= 0)
+		return cfg->digests == 1;
+	return cfg->admin.host[0] || cfg->metrics.host[0];
+}
+
+/* Rules (and --deny/--rewrite), digests, then the query log, which comes
+ * last so it sees every command with the marks and verdict it got. */
+static int install_hooks(const struct config *cfg, unsigned nworkers)
+{
+	struct rule_spec *specs;
+	struct ruleset *rs;
+	unsigned n;
+	char err[512];
+
+	if (rules_specs_from_config(cfg, &specs, &n, err, sizeof(err)))
+		return usage_error(err);
+	rs = ruleset_build(specs, n, nworkers, err, sizeof(err));
+	free(specs);
+	if (!rs)
+		return usage_error(err);
+	if (intercept_register(rs, digests_wanted(cfg), cfg->digest_max,
+			       cfg->config_path != NULL, nworkers, err,
+			       sizeof(err)))
+		return usage_error(err);
+	/* With a config file the writer is set up even without a log, so a
+	 * reload can turn logging on. */
+	if ((cfg->log_queries || cfg->config_path) &&
+	    querylog_install(cfg->log_queries, cfg->log_marked_only ?
+			     QL_MARKED : QL_ALL, err, sizeof(err)))
+		return usage_error(err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char out[4096];
@@ -53,7 +128,12 @@ int main(int argc, char **argv)
 		fputs(out, stdout);
 		return 0;
 	case CLI_EXIT_USAGE:
+		config_free(cfg);
 		return usage_error(err);
+	case CLI_CHECK_CONFIG:
+		rc = check_config(cfg);
+		config_free(cfg);
+		return rc;
 	case CLI_RUN:
 		break;
 	}
@@ -76,25 +156,18 @@ int main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "--backend: %s", err);
 		return usage_error(msg);
 	}
-	/* Order matters: a denied query is never rewritten, and the query log
-	 * (last) sees every command with the verdict it got. */
-	if (deny_install(cfg->deny, cfg->ndeny, err, sizeof(err)) ||
-	    rewrite_install(cfg->rewrite, cfg->nrewrite, err, sizeof(err)))
-		return usage_error(err);
-	if (cfg->log_queries &&
-	    querylog_install(cfg->log_queries, err, sizeof(err)))
-		return usage_error(err);
-
-	if (cfg->ncpus) {
-		px.nworkers = cfg->ncpus;
-	} else if (cfg->threads) {
-		px.nworkers = cfg->threads;
-	} else {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		px.nworkers = n > 0 ? (unsigned)n : 1;
-	}
+	px.nworkers = worker_count(cfg);
+	if (cfg->admin.host[0] && !strcmp(cfg->admin_password, "admin"))
+		LOGW("admin port with the default password 'admin': set "
+		     "admin-password in the config file");
+	rc = install_hooks(cfg, px.nworkers);
+	if (rc)
+		return rc;
+	reload_init(argc, argv, cfg);
 	raise_fd_limit(px.nworkers, cfg->max_conns);
 
+	if (ctl_listen(&px, err, sizeof(err)))
+		return usage_error(err);
 	px.workers = calloc(px.nworkers, sizeof(*px.workers));
 	bool *joined = calloc(px.nworkers, sizeof(*joined));
 	if (!px.workers || !joined) {
@@ -114,6 +187,14 @@ int main(int argc, char **argv)
 		}
 		started++;
 	}
+	if (rc == 0 && ctl_start(err, sizeof(err))) {
+		LOGE("%s", err);
+		rc = 2;
+		atomic_store(&px.drain, 2);
+		for (unsigned i = 0; i < started; i++)
+			worker_join(&px.workers[i]);
+		started = 0;
+	}
 	if (rc == 0) {
 		LOGI("myring %s listening on %s, backend %s, %u worker(s)%s",
 		     MYRING_VERSION, px.listen.text, px.backend.text, px.nworkers,
@@ -123,7 +204,11 @@ int main(int argc, char **argv)
 			if (sigwait(&sigs, &sig))
 				continue;
 			if (sig == SIGHUP) {
-				LOGI("SIGHUP: nothing to reload yet");
+				char msg[600];
+				if (reload_run(msg, sizeof(msg)))
+					LOGE("SIGHUP: %s", msg);
+				else
+					LOGI("SIGHUP: %s", msg);
 				continue;
 			}
 			if (atomic_load(&px.drain) == 0) {
@@ -131,6 +216,7 @@ int main(int argc, char **argv)
 				     "stop at once", strsignal(sig),
 				     cfg->drain_timeout_ms);
 				atomic_store(&px.drain, 1);
+				ctl_stop();
 				break;
 			}
 		}
@@ -160,7 +246,11 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < started; i++)
 			worker_join(&px.workers[i]);
 	}
+	ctl_stop();
 	querylog_shutdown();
+	reload_shutdown();
+	intercept_shutdown();
+	config_free(cfg);
 	free(joined);
 	free(px.workers);
 	if (rc == 0)

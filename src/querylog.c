@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,11 @@ static struct {
 	struct qchunk *head, **tail;
 	size_t queued;
 	uint64_t dropped;
+	int next_fd;               /* reopened file, adopted by the writer */
 	bool stop;
 	bool started;
-} ql = {.fd = -1};
+	_Atomic int mode;          /* enum querylog_mode */
+} ql = {.fd = -1, .next_fd = -1};
 
 struct ql_worker {
 	struct qchunk *cur;
@@ -105,6 +108,14 @@ static void *writer_main(void *arg)
 
 		while (!ql.head && !ql.stop)
 			pthread_cond_wait(&ql.cond, &ql.lock);
+		if (ql.next_fd >= 0) {
+			/* Reopened (reload, log rotation): later chunks go to
+			 * the new file. */
+			if (ql.fd >= 0)
+				close(ql.fd);
+			ql.fd = ql.next_fd;
+			ql.next_fd = -1;
+		}
 		list = ql.head;
 		ql.head = NULL;
 		ql.tail = &ql.head;
@@ -121,7 +132,7 @@ static void *writer_main(void *arg)
 			struct qchunk *c = list;
 			size_t off = 0;
 			list = c->next;
-			while (off < c->len) {
+			while (ql.fd >= 0 && off < c->len) {
 				ssize_t w = write(ql.fd, c->data + off, c->len - off);
 				if (w < 0 && errno == EINTR)
 					continue;
@@ -164,11 +175,20 @@ static enum myring_verdict ql_command(void *ws, const struct myring_session *s,
 {
 	size_t keep = cmd->text ? (cmd->text_len < TEXT_MAX ? cmd->text_len :
 				   TEXT_MAX) : 0;
-	struct ql_cmd *c = malloc(sizeof(*c) + keep);
+	int mode = atomic_load_explicit(&ql.mode, memory_order_relaxed);
+	struct ql_cmd *c;
 	struct timespec ts;
 
-	if (!c)
-		return MYRING_FORWARD; /* counted as dropped when it ends */
+	if (mode == QL_OFF ||
+	    (mode == QL_MARKED && !(cmd->marks & MYRING_MARK_LOG)))
+		return MYRING_FORWARD;
+	c = malloc(sizeof(*c) + keep);
+	if (!c) {
+		pthread_mutex_lock(&ql.lock);
+		ql.dropped++;
+		pthread_mutex_unlock(&ql.lock);
+		return MYRING_FORWARD;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->ts_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	c->name = cmd->name;
@@ -207,12 +227,8 @@ static void ql_result(void *ws, const struct myring_session *s,
 	struct tm tm;
 	time_t secs;
 
-	if (!c) {
-		pthread_mutex_lock(&ql.lock);
-		ql.dropped++;
-		pthread_mutex_unlock(&ql.lock);
+	if (!c)
 		return;
-	}
 	ulen = strlen(s->user);
 	slen = strlen(s->schema);
 	need = 2 * (ulen + slen + c->text_len) + strlen(s->client) + 256;
@@ -270,28 +286,80 @@ static const struct myring_hook querylog_hook = {
 	.on_result = ql_result,
 };
 
-int querylog_install(const char *path, char *err, size_t errlen)
+static int open_log(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		snprintf(err, errlen, "log-queries: cannot open '%s': %s", path,
+			 strerror(errno));
+	return fd;
+}
+
+int querylog_install(const char *path, enum querylog_mode mode, char *err,
+		     size_t errlen)
 {
 	int rc;
 
-	ql.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (ql.fd < 0) {
-		snprintf(err, errlen, "--log-queries: cannot open '%s': %s", path,
-			 strerror(errno));
-		return -1;
+	if (path) {
+		ql.fd = open_log(path, err, errlen);
+		if (ql.fd < 0)
+			return -1;
 	}
 	pthread_mutex_init(&ql.lock, NULL);
 	pthread_cond_init(&ql.cond, NULL);
 	ql.tail = &ql.head;
 	rc = pthread_create(&ql.writer, NULL, writer_main, NULL);
 	if (rc) {
-		snprintf(err, errlen, "--log-queries: cannot start writer: %s",
+		snprintf(err, errlen, "log-queries: cannot start writer: %s",
 			 strerror(rc));
-		close(ql.fd);
+		if (ql.fd >= 0)
+			close(ql.fd);
 		return -1;
 	}
 	ql.started = true;
+	atomic_store(&ql.mode, path ? mode : QL_OFF);
 	return myring_hook_register(&querylog_hook);
+}
+
+int querylog_configure(const char *path, enum querylog_mode mode, char *err,
+		       size_t errlen)
+{
+	int fd = -1;
+
+	if (!ql.started) {
+		if (path) {
+			snprintf(err, errlen, "log-queries: the query log was not "
+				 "set up at start-up; restart to enable it");
+			return -1;
+		}
+		return 0;
+	}
+	if (path) {
+		fd = open_log(path, err, errlen);
+		if (fd < 0)
+			return -1;
+		pthread_mutex_lock(&ql.lock);
+		if (ql.next_fd >= 0)
+			close(ql.next_fd);
+		ql.next_fd = fd;
+		pthread_cond_signal(&ql.cond);
+		pthread_mutex_unlock(&ql.lock);
+	}
+	atomic_store(&ql.mode, path ? mode : QL_OFF);
+	return 0;
+}
+
+uint64_t querylog_dropped(void)
+{
+	uint64_t n;
+
+	if (!ql.started)
+		return 0;
+	pthread_mutex_lock(&ql.lock);
+	n = ql.dropped;
+	pthread_mutex_unlock(&ql.lock);
+	return n;
 }
 
 void querylog_shutdown(void)
@@ -303,6 +371,10 @@ void querylog_shutdown(void)
 	pthread_cond_signal(&ql.cond);
 	pthread_mutex_unlock(&ql.lock);
 	pthread_join(ql.writer, NULL);
-	close(ql.fd);
+	if (ql.fd >= 0)
+		close(ql.fd);
+	if (ql.next_fd >= 0)
+		close(ql.next_fd);
+	ql.fd = ql.next_fd = -1;
 	ql.started = false;
 }

@@ -108,12 +108,21 @@ void session_accepted(struct worker *w, int fd)
 	s->fd[SIDE_BACKEND] = -1;
 	s->phase = PH_CONNECTING;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
 		net_format((struct sockaddr *)&peer, s->client_addr,
 			   sizeof(s->client_addr));
-	else
+		s->client_family = peer.ss_family;
+		if (peer.ss_family == AF_INET)
+			memcpy(s->client_ip,
+			       &((struct sockaddr_in *)&peer)->sin_addr, 4);
+		else if (peer.ss_family == AF_INET6)
+			memcpy(s->client_ip,
+			       &((struct sockaddr_in6 *)&peer)->sin6_addr, 16);
+	} else
 		snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
 	s->info.client = s->client_addr;
+	s->info.client_family = s->client_family;
+	s->info.client_ip = s->client_ip;
 	s->info.user = "";
 	s->info.schema = "";
 	s->info.id = (uint64_t)w->id << 48 | ++w->next_session_id;
@@ -154,6 +163,7 @@ void session_on_connect(struct session *s, int res)
 	if (res < 0) {
 		char why[160];
 		s->w->stats.backend_connect_failed++;
+		s->w->backend_down = true;
 		if (res == -ECANCELED)
 			snprintf(why, sizeof(why), "timed out after %u ms",
 				 s->w->px->cfg.connect_timeout_ms);
@@ -166,6 +176,8 @@ void session_on_connect(struct session *s, int res)
 				 s->w->px->backend.text, why);
 		return;
 	}
+	s->w->stats.backend_connects++;
+	s->w->backend_down = false;
 	s->phase = PH_GREETING;
 	session_arm_recv(s, SIDE_BACKEND);
 }
@@ -221,6 +233,10 @@ int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
 	 * flight (a slow reader) are copied out instead of pinning a receive
 	 * buffer, so a few stalled clients cannot starve the whole worker. */
 	if (bid >= 0 && q->in_flight && br->free < br->nbufs / 4)
+		return session_queue_copy(s, side, ptr, len);
+	/* Bytes held back by a delay rule must not pin receive buffers for
+	 * the length of the delay. */
+	if (bid >= 0 && side == SIDE_BACKEND && s->corked)
 		return session_queue_copy(s, side, ptr, len);
 
 	if (outq_push(q, br, ptr, len, bid, owned)) {
@@ -297,7 +313,8 @@ void session_flush(struct session *s, int side)
 	struct io_uring_sqe *sqe;
 	unsigned n;
 
-	if (s->closing || s->fd[side] < 0)
+	if (s->closing || s->fd[side] < 0 ||
+	    (side == SIDE_BACKEND && s->corked))
 		return;
 	n = outq_prepare(q);
 	if (n == 0)
@@ -341,6 +358,50 @@ void session_on_send(struct session *s, int side, int res)
 		resume_recv(s, OTHER_SIDE(side));
 	if (s->flush_close && outq_idle(&s->out[SIDE_CLIENT]))
 		session_close(s, "error sent");
+}
+
+static void arm_delay(struct session *s)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&s->w->ring);
+	uint64_t left = s->delay_until_us - s->w->now_us;
+
+	s->delay_ts.tv_sec = (long long)(left / 1000000u);
+	s->delay_ts.tv_nsec = (long long)(left % 1000000u) * 1000;
+	io_uring_prep_timeout(sqe, &s->delay_ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, 0, OP_DELAY));
+	s->delay_armed = true;
+	s->inflight++;
+}
+
+/*
+ * Holds everything queued for the backend from now on until the delay has
+ * passed: the delayed command and whatever is pipelined behind it, which
+ * must not overtake it.
+ */
+void session_delay(struct session *s, uint32_t ms)
+{
+	uint64_t until = s->w->now_us + (uint64_t)ms * 1000u;
+
+	if (until > s->delay_until_us)
+		s->delay_until_us = until;
+	s->corked = true;
+	if (!s->delay_armed)
+		arm_delay(s);
+}
+
+void session_on_delay(struct session *s, int res)
+{
+	s->inflight--;
+	s->delay_armed = false;
+	if (s->closing)
+		return;
+	if (s->w->now_us < s->delay_until_us) {
+		arm_delay(s);
+		return;
+	}
+	s->corked = false;
+	if (s->out[SIDE_BACKEND].count)
+		worker_mark_dirty(s->w, s, SIDE_BACKEND);
 }
 
 void session_on_cancel(struct session *s, int res)
@@ -487,6 +548,14 @@ void session_close(struct session *s, const char *why)
 			busy = true;
 		if (s->fd[side] >= 0 && busy)
 			submit_cancel_fd(s, s->fd[side]);
+	}
+	if (s->delay_armed) {
+		struct io_uring_sqe *sqe = uring_sqe(&s->w->ring);
+		io_uring_prep_timeout_remove(sqe, udata_pack(s->slot, s->gen, 0,
+							     OP_DELAY), 0);
+		io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, 0,
+							OP_CANCEL));
+		s->inflight++;
 	}
 	/* A session waiting for buffers has nothing in flight to cancel. */
 	if (s->recv_state[0] == RS_NOBUFS || s->recv_state[1] == RS_NOBUFS) {

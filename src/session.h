@@ -71,8 +71,10 @@ struct pending {
 	uint8_t seq_delta;         /* added to response seq ids (rewrites) */
 	bool local;                /* answered by the proxy: reply below */
 	bool hooked;               /* hooks get on_result */
+	bool answered;             /* local reply is a hook's fixed answer */
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
+	const char *route;         /* backend group a rule chose (later use) */
 	uint64_t start_us;
 	uint8_t *reply;            /* local reply packet(s) */
 	uint32_t reply_len;
@@ -95,6 +97,8 @@ struct session {
 	bool deprecate_eof;
 	bool quit;                 /* client sent COM_QUIT */
 	bool discarding;           /* reading the rest of a refused command */
+	bool corked;               /* a delay rule holds the backend stream */
+	bool delay_armed;          /* its timer is in flight */
 	uint8_t recv_state[2];
 	uint8_t held_len;          /* bytes in held[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
@@ -119,10 +123,14 @@ struct session {
 	 * current response packet ends (pipelined, rejected commands). */
 	bool inject_pending;
 	uint64_t inject_skip;      /* bytes of the server stream before it */
+	uint64_t delay_until_us;
+	struct __kernel_timespec delay_ts;
 	struct session *next_waiter;
 	char *user;
 	char *schema;
 	char client_addr[64];
+	int client_family;         /* of the peer address, for rules */
+	uint8_t client_ip[16];
 	struct myring_session info;
 };
 
@@ -132,6 +140,8 @@ void session_on_connect(struct session *s, int res);
 void session_on_recv(struct session *s, int side, int res, unsigned flags);
 void session_on_send(struct session *s, int side, int res);
 void session_on_cancel(struct session *s, int res);
+void session_on_delay(struct session *s, int res);
+void session_delay(struct session *s, uint32_t ms);
 void session_flush(struct session *s, int side);
 void session_buffers_back(struct session *s);
 void session_close(struct session *s, const char *why);

@@ -10,6 +10,7 @@
  */
 #include "session.h"
 
+#include "digest.h"
 #include "hooks.h"
 #include "log.h"
 #include "mysql_proto.h"
@@ -153,12 +154,15 @@ static void complete_head(struct session *s, bool aborted)
 
 	if (p->local) {
 		r.err_code = p->local_err;
-		r.no_response = !p->rejected;
+		r.no_response = !p->rejected && !p->answered;
+		r.answered = p->answered;
 	} else {
 		r.rows = s->trk.rows;
 		r.affected_rows = s->trk.affected_rows;
 		r.err_code = s->trk.err_code;
 		r.result_set = s->trk.result_sets > 0;
+		if (p->cmd == COM_STMT_PREPARE && !aborted && !s->trk.err_code)
+			r.stmt_id = s->trk.stmt_id;
 		if (!aborted && !r.err_code) {
 			if (p->new_user) {
 				free(s->user);
@@ -172,6 +176,15 @@ static void complete_head(struct session *s, bool aborted)
 				p->new_schema = NULL;
 				s->info.schema = s->schema;
 			}
+		}
+	}
+	if (!aborted) {
+		struct worker_stats *st = &s->w->stats;
+		st->errors += r.err_code != 0;
+		st->rows_sent += r.rows;
+		if (!r.no_response) {
+			hist_record(&st->latency, r.duration_us);
+			st->latency_sum_us += r.duration_us;
 		}
 	}
 	report_result(s, p, &r);
@@ -257,6 +270,13 @@ static void describe_command(struct session *s, struct pending *p,
 	case COM_INIT_DB:
 		c->text = (const char *)payload + 1;
 		c->text_len = len - 1;
+		if (hooks_want_digest && payload[0] != COM_INIT_DB) {
+			struct worker *w = s->w;
+			c->digest = digest_normalize(c->text, c->text_len,
+						     w->digest_buf, w->digest_cap,
+						     &c->digest_text_len);
+			c->digest_text = w->digest_buf;
+		}
 		if (payload[0] == COM_INIT_DB)
 			session_set_str(&p->new_schema, c->text, c->text_len);
 		break;
@@ -266,6 +286,14 @@ static void describe_command(struct session *s, struct pending *p,
 		c->text_len = nul ? (size_t)(nul - payload - 1) : len - 1;
 		break;
 	}
+	case COM_STMT_EXECUTE:
+	case COM_STMT_FETCH:
+	case COM_STMT_RESET:
+	case COM_STMT_CLOSE:
+	case COM_STMT_SEND_LONG_DATA:
+		if (len >= 5)
+			c->stmt_id = mysql_get_u32(payload + 1);
+		break;
 	case COM_CHANGE_USER: {
 		struct mysql_change_user cu;
 		if (!mysql_parse_change_user(payload, len, s->caps, &cu)) {
@@ -297,6 +325,22 @@ static void reject_reply(struct session *s, struct pending *p,
 		memcpy(p->reply, pkt, n);
 		p->reply_len = (uint32_t)n;
 	}
+}
+
+/* A hook's fixed answer: its packets are numbered from 1, as for a
+ * one-packet command; a command of several packets shifts them. */
+static void answer_reply(struct pending *p, struct myring_reply *reply,
+			 uint8_t last_seq)
+{
+	p->local = true;
+	p->answered = true;
+	p->reply = reply->answer;
+	p->reply_len = (uint32_t)reply->answer_len;
+	reply->answer = NULL;
+	if (last_seq)
+		for (size_t off = 0; off + MYSQL_HDR_LEN <= p->reply_len;
+		     off += MYSQL_HDR_LEN + mysql_get_u24(p->reply + off))
+			p->reply[off + 3] = (uint8_t)(p->reply[off + 3] + last_seq);
 }
 
 /*
@@ -336,6 +380,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		verdict = hooks_on_command(s->w, &s->info, &c, &reply,
 					   p->cookies);
 		p->hooked = hooks_want_result;
+		p->route = reply.route;
 	}
 
 	if (kind == RESP_STREAM && verdict == MYRING_FORWARD) {
@@ -345,6 +390,11 @@ static enum disp command_received(struct session *s, struct emitter *e,
 			 "myring: %s is not supported (replication streams are "
 			 "not proxied)", mysql_command_name(cmd));
 	}
+	if (verdict == MYRING_ANSWER && (!reply.answer || kind == RESP_NONE)) {
+		free(reply.answer);
+		reply.answer = NULL;
+		verdict = MYRING_FORWARD;
+	}
 	if (verdict == MYRING_REWRITE &&
 	    (!reply.rewrite || (cmd != COM_QUERY && cmd != COM_STMT_PREPARE))) {
 		LOGW("%s: hook asked to rewrite a %s without text; forwarding",
@@ -353,6 +403,13 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	}
 
 	switch (verdict) {
+	case MYRING_ANSWER:
+		s->w->stats.answered++;
+		answer_reply(p, &reply, s->cmd_last_seq);
+		if (was_idle)
+			inject_local_heads(s);
+		free(reply.rewrite);
+		return DISP_DROP;
 	case MYRING_REJECT:
 		s->w->stats.rejected++;
 		if (kind == RESP_NONE) {
@@ -368,6 +425,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		if (was_idle)
 			inject_local_heads(s);
 		free(reply.rewrite);
+		free(reply.answer);
 		return DISP_DROP;
 	case MYRING_REWRITE: {
 		size_t plen;
@@ -386,7 +444,15 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	}
 	case MYRING_FORWARD:
 		free(reply.rewrite);
+		free(reply.answer);
 		break;
+	}
+	if (reply.delay_ms) {
+		/* Everything queued for the backend from here on waits,
+		 * starting with this command's bytes. */
+		s->w->stats.delayed++;
+		em_flush(e);
+		session_delay(s, reply.delay_ms);
 	}
 	if (kind == RESP_NONE) {
 		/* No response will come: the command is complete once sent. */

@@ -125,6 +125,9 @@ static void handshake_received(struct session *s)
 	}
 	s->caps = r.caps & s->server_caps;
 	s->deprecate_eof = s->caps & CLIENT_DEPRECATE_EOF;
+	s->info.deprecate_eof = s->deprecate_eof;
+	s->info.extended_metadata =
+		(s->caps & MARIADB_CLIENT_EXTENDED_METADATA) != 0;
 	mysql_handshake_response_set_caps(payload, &r,
 					  r.caps & ~MYSQL_CAPS_PROXY_MASK);
 	session_set_str(&s->user, r.user.ptr, r.user.len);

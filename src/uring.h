@@ -33,6 +33,8 @@ enum op {
 	OP_RECV,            /* multishot recv into the buffer ring */
 	OP_SEND,            /* send/sendmsg of queued chunks */
 	OP_CANCEL,          /* cancellation of a session's operations */
+	OP_DELAY,           /* a delay rule's timer */
+	OP_CTL,             /* control message (MSG_RING) from the control thread */
 	OP__COUNT,
 };
 

@@ -1,6 +1,7 @@
 #include "worker.h"
 
 #include "log.h"
+#include "ctl.h"
 #include "session.h"
 
 #include <errno.h>
@@ -132,6 +133,8 @@ static void start_drain(struct worker *w)
 
 static void on_tick(struct worker *w)
 {
+	/* A control request whose wake-up message was lost is still seen. */
+	ctl_worker_poll(w);
 	int drain = atomic_load_explicit(&w->px->drain, memory_order_relaxed);
 
 	if (drain && !w->draining)
@@ -171,6 +174,9 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 	case OP_TICK:
 		on_tick(w);
 		return;
+	case OP_CTL:
+		ctl_worker_poll(w);
+		return;
 	default:
 		break;
 	}
@@ -201,6 +207,9 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 		break;
 	case OP_CANCEL:
 		session_on_cancel(s, cqe->res);
+		break;
+	case OP_DELAY:
+		session_on_delay(s, cqe->res);
 		break;
 	default:
 		LOGE("unknown completion op %u", ud.op);
@@ -324,6 +333,14 @@ static int setup(struct worker *w)
 	w->tick_ts.tv_nsec = TICK_MS * 1000000L;
 	w->connect_ts.tv_sec = cfg->connect_timeout_ms / 1000;
 	w->connect_ts.tv_nsec = (long long)(cfg->connect_timeout_ms % 1000) * 1000000;
+	if (hooks_want_digest) {
+		w->digest_cap = cfg->digest_text_max + 1;
+		w->digest_buf = malloc(w->digest_cap);
+		if (!w->digest_buf) {
+			snprintf(w->start_msg, sizeof(w->start_msg), "out of memory");
+			return -ENOMEM;
+		}
+	}
 	for (unsigned h = 0; h < nhooks; h++)
 		if (hooks[h]->worker_init)
 			w->hook_state[h] = hooks[h]->worker_init(hooks[h]->arg, w->id);
@@ -345,6 +362,7 @@ static void teardown(struct worker *w)
 		io_uring_queue_exit(&w->ring);
 	free(w->slots);
 	free(w->dirty);
+	free(w->digest_buf);
 }
 
 struct start_ctx {
@@ -389,4 +407,14 @@ int worker_start(struct worker *w)
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
+}
+
+uint64_t stats_sum(const struct proxy *px, size_t offset)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < px->nworkers; i++)
+		total += stat_peek((const uint64_t *)((const char *)
+						      &px->workers[i].stats + offset));
+	return total;
 }

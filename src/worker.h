@@ -9,6 +9,8 @@
 #define MYRING_WORKER_H
 
 #include "bufring.h"
+#include "cli.h"
+#include "histogram.h"
 #include "net.h"
 #include "myring/hook.h"
 
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 struct session;
+struct ctl_req;
 
 /* Read-only after start-up; shared by all workers. */
 struct proxy {
@@ -34,7 +37,14 @@ struct worker_stats {
 	uint64_t closed;
 	uint64_t backend_connect_failed;
 	uint64_t protocol_errors;
-	uint64_t rejected;
+	uint64_t rejected;           /* answered with an ERR by a hook */
+	uint64_t answered;           /* answered with a fixed reply by a hook */
+	uint64_t delayed;
+	uint64_t errors;             /* responses that ended in ERR */
+	uint64_t rows_sent;
+	uint64_t backend_connects;
+	struct histogram latency;    /* command -> end of response, us */
+	uint64_t latency_sum_us;
 	uint64_t bytes_from[2];      /* indexed by enum side */
 	uint64_t commands[256];
 };
@@ -76,12 +86,27 @@ struct worker {
 	struct __kernel_timespec tick_ts;
 	struct __kernel_timespec connect_ts;
 	void *hook_state[MYRING_MAX_HOOKS];
+	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
+	size_t digest_cap;
+	/* A request from the control thread (ctl.c), or NULL. */
+	_Atomic(struct ctl_req *) ctl;
 	struct worker_stats stats;
+	bool backend_down;           /* the last backend connect failed */
 	int start_error;             /* set before the thread signals start-up */
 	char start_msg[512];
 };
 
 int worker_start(struct worker *w);    /* spawns the thread, waits for set-up */
+
+/* A counter a worker writes, read from another thread: one relaxed load
+ * of an aligned 64-bit word that only grows. */
+static inline uint64_t stat_peek(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+/* The worker_stats field at offset, summed over all workers. */
+uint64_t stats_sum(const struct proxy *px, size_t offset);
+#define STATS_SUM(px, field) stats_sum(px, offsetof(struct worker_stats, field))
 void worker_join(struct worker *w);
 
 /* Session-side helpers the worker offers to session code. */
@@ -93,5 +118,6 @@ extern const struct myring_hook *hooks[MYRING_MAX_HOOKS];
 extern unsigned nhooks;
 extern bool hooks_want_text;
 extern bool hooks_want_result;
+extern bool hooks_want_digest;
 
 #endif

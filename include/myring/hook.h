@@ -25,9 +25,13 @@
 
 struct myring_session {
 	const char *client;      /* "ip:port" of the client */
+	int client_family;       /* AF_INET, AF_INET6 (0: unknown) */
+	const uint8_t *client_ip; /* 4 or 16 bytes, network order */
 	const char *user;        /* "" until the handshake response is seen */
 	const char *schema;      /* "" if none selected */
 	uint64_t id;             /* unique per process */
+	bool deprecate_eof;      /* result sets end with OK, not EOF */
+	bool extended_metadata;  /* MariaDB extended column metadata */
 	unsigned worker;
 };
 
@@ -39,13 +43,29 @@ struct myring_command {
 	 * asked for text. Not NUL-terminated. */
 	const char *text;
 	size_t text_len;
+	/* Fingerprint of the SQL (COM_QUERY, COM_STMT_PREPARE) when a hook
+	 * set MYRING_HOOK_DIGEST: 64-bit hash (0 = none) and its normalised
+	 * text (NUL-terminated, cut at --digest-text-max bytes). */
+	uint64_t digest;
+	const char *digest_text;
+	size_t digest_text_len;
+	/* COM_STMT_EXECUTE, _FETCH, _RESET, _CLOSE, _SEND_LONG_DATA: the
+	 * statement id (0 if the packet was not seen whole). */
+	uint32_t stmt_id;
+	/* Marks added by the hooks before this one (MYRING_MARK_*). */
+	unsigned marks;
+	/* Backend group chosen by an earlier hook, or NULL. */
+	const char *route;
 };
+
+#define MYRING_MARK_LOG 0x1u     /* a rule asked for the command to be logged */
 
 enum myring_verdict {
 	MYRING_FORWARD = 0,      /* send the command as received */
 	MYRING_REWRITE,          /* send reply->rewrite instead (COM_QUERY,
 	                          * COM_STMT_PREPARE only) */
 	MYRING_REJECT,           /* answer reply->err_* to the client */
+	MYRING_ANSWER,           /* answer reply->answer to the client */
 };
 
 struct myring_reply {
@@ -54,6 +74,14 @@ struct myring_reply {
 	uint16_t err_code;       /* default 1105 */
 	char sqlstate[6];        /* default "HY000" */
 	char message[256];
+	/* MYRING_ANSWER: complete packets (headers included, sequence ids
+	 * from 1), malloc'd; the proxy frees it. */
+	uint8_t *answer;
+	size_t answer_len;
+	/* Apply to any verdict; accumulated over hooks. */
+	unsigned marks;          /* MYRING_MARK_* */
+	uint32_t delay_ms;       /* hold the command this long (largest wins) */
+	const char *route;       /* backend group; must outlive the process */
 };
 
 struct myring_result {
@@ -65,10 +93,14 @@ struct myring_result {
 	bool no_response;        /* COM_QUIT, COM_STMT_CLOSE, ... */
 	bool aborted;            /* the connection ended first */
 	bool rejected;           /* answered by a hook, never forwarded */
+	bool answered;           /* answered by a hook with a fixed reply */
+	uint32_t stmt_id;        /* a COM_STMT_PREPARE that succeeded: the id
+	                          * the server gave the statement */
 };
 
 #define MYRING_HOOK_TEXT   0x1u /* wants command->text */
 #define MYRING_HOOK_RESULT 0x2u /* wants on_result() */
+#define MYRING_HOOK_DIGEST 0x4u /* wants command->digest (implies TEXT) */
 
 struct myring_hook {
 	const char *name;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,12 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 	if (p->pid == 0) {
 		int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 2);
+		/* A test that fails an assertion exits without stopping its
+		 * proxy: the proxy must not outlive it, nor hold the runner's
+		 * pipes open (Criterion waits for them to close). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		for (int i = 3; i < 1024; i++)
+			close(i);
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}

@@ -1,0 +1,213 @@
+#include "reload.h"
+
+#include "config.h"
+#include "hooks.h"
+#include "intercept.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RETIRED_MAX 64
+
+static struct {
+	pthread_mutex_t lock;
+	int argc;
+	char **argv;
+	struct config cur;         /* in force; owns its memory unless start */
+	bool cur_is_start;
+	struct ruleset *retired[RETIRED_MAX];
+	unsigned nretired;
+	uint64_t reloads, failures;
+} rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void reload_init(int argc, char **argv, const struct config *start)
+{
+	rl.argc = argc;
+	rl.argv = argv;
+	rl.cur = *start;
+	rl.cur_is_start = true;
+}
+
+static void reclaim(void)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < rl.nretired; i++) {
+		if (intercept_retired(rl.retired[i]))
+			ruleset_free(rl.retired[i]);
+		else
+			rl.retired[k++] = rl.retired[i];
+	}
+	rl.nretired = k;
+}
+
+static bool hp_eq(const struct hostport *a, const struct hostport *b)
+{
+	return !strcmp(a->host, b->host) && !strcmp(a->port, b->port);
+}
+
+/* Names the settings that only a restart can change. */
+static void warn_restart_only(const struct config *o, const struct config *n)
+{
+	const char *changed[16];
+	unsigned k = 0;
+
+	if (!hp_eq(&o->listen, &n->listen))
+		changed[k++] = "listen";
+	if (!hp_eq(&o->backend, &n->backend))
+		changed[k++] = "backend";
+	if (o->threads != n->threads || o->ncpus != n->ncpus ||
+	    memcmp(o->cpus, n->cpus, sizeof(o->cpus[0]) * o->ncpus))
+		changed[k++] = "threads/cpus";
+	if (o->buffers != n->buffers || o->buffer_size != n->buffer_size)
+		changed[k++] = "buffers/buffer-size";
+	if (o->max_conns != n->max_conns)
+		changed[k++] = "max-conns";
+	if (o->max_packet != n->max_packet)
+		changed[k++] = "max-packet";
+	if (o->connect_timeout_ms != n->connect_timeout_ms)
+		changed[k++] = "connect-timeout";
+	if (!hp_eq(&o->admin, &n->admin) || strcmp(o->admin_user, n->admin_user) ||
+	    strcmp(o->admin_password, n->admin_password))
+		changed[k++] = "admin";
+	if (!hp_eq(&o->metrics, &n->metrics))
+		changed[k++] = "metrics";
+	if (o->digests != n->digests || o->digest_max != n->digest_max ||
+	    o->digest_text_max != n->digest_text_max)
+		changed[k++] = "digests";
+	for (unsigned i = 0; i < k; i++)
+		LOGW("reload: '%s' changed; it takes effect after a restart "
+		     "(the running value stays)", changed[i]);
+}
+
+int reload_run(char *msg, size_t msglen)
+{
+	static char out[4096];
+	char err[512];
+	struct config ncfg;
+	struct rule_spec *specs = NULL;
+	struct ruleset *rs = NULL;
+	unsigned nspecs = 0;
+	enum cli_result r;
+
+	pthread_mutex_lock(&rl.lock);
+	r = cli_parse(rl.argc, rl.argv, &ncfg, out, sizeof(out), err,
+		      sizeof(err));
+	if (r != CLI_RUN) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s",
+			 err[0] ? err : "unexpected flags");
+		goto fail;
+	}
+	if (rules_specs_from_config(&ncfg, &specs, &nspecs, err, sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
+	if (nspecs && !intercept_active()) {
+		snprintf(msg, msglen, "reload rejected, old config stays: rules "
+			 "were added but myring was started without rules or "
+			 "--config; restart to enable them");
+		goto fail;
+	}
+	rs = ruleset_build(specs, nspecs, intercept_workers(), err, sizeof(err));
+	free(specs);
+	specs = NULL;
+	if (!rs) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
+	if (querylog_configure(ncfg.log_queries, ncfg.log_marked_only ?
+			       QL_MARKED : QL_ALL, err, sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
+	warn_restart_only(&rl.cur, &ncfg);
+	if (intercept_active()) {
+		struct ruleset *old = intercept_publish(rs);
+		rs = NULL;
+		if (old) {
+			if (rl.nretired == RETIRED_MAX) {
+				/* Workers have not ticked through 64 reloads:
+				 * something is stuck; leak rather than free a set
+				 * in use. */
+				LOGE("reload: too many rule sets awaiting release");
+			} else {
+				rl.retired[rl.nretired++] = old;
+			}
+		}
+	} else {
+		ruleset_free(rs);
+		rs = NULL;
+	}
+	log_threshold = ncfg.log_level;
+	if (!rl.cur_is_start)
+		config_free(&rl.cur);
+	rl.cur = ncfg;
+	rl.cur_is_start = false;
+	rl.reloads++;
+	reclaim();
+	snprintf(msg, msglen, "reloaded%s%s: %u rule(s)",
+		 ncfg.config_path ? " " : "",
+		 ncfg.config_path ? ncfg.config_path : "", nspecs);
+	pthread_mutex_unlock(&rl.lock);
+	return 0;
+fail:
+	free(specs);
+	ruleset_free(rs);
+	config_free(&ncfg);
+	rl.failures++;
+	pthread_mutex_unlock(&rl.lock);
+	return -1;
+}
+
+bool reload_settled(void)
+{
+	bool done;
+
+	pthread_mutex_lock(&rl.lock);
+	reclaim();
+	done = rl.nretired == 0;
+	pthread_mutex_unlock(&rl.lock);
+	return done;
+}
+
+void reload_with_config(void (*fn)(const struct config *cfg, void *arg),
+			void *arg)
+{
+	pthread_mutex_lock(&rl.lock);
+	fn(&rl.cur, arg);
+	pthread_mutex_unlock(&rl.lock);
+}
+
+void reload_lock(void)
+{
+	pthread_mutex_lock(&rl.lock);
+}
+
+void reload_unlock(void)
+{
+	pthread_mutex_unlock(&rl.lock);
+}
+
+uint64_t reload_count(void)
+{
+	return rl.reloads;
+}
+
+uint64_t reload_failures(void)
+{
+	return rl.failures;
+}
+
+/* After the workers have stopped. */
+void reload_shutdown(void)
+{
+	for (unsigned i = 0; i < rl.nretired; i++)
+		ruleset_free(rl.retired[i]);
+	rl.nretired = 0;
+	if (!rl.cur_is_start)
+		config_free(&rl.cur);
+	rl.cur_is_start = true;
+}
