@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs build/valgrind/myring (glibc malloc) under memcheck in front of the
 # test MariaDB, drives it with the mariadb CLI (handshake, text queries,
-# multi-results, a 4 MiB query, --deny, a client killed mid-result, a
-# backend that is down), drains it with SIGTERM and fails on any memcheck
-# error or definite leak.
+# multi-results, a 4 MiB query, --deny, a client killed mid-result, rules
+# from a config file, digests, the admin port, /metrics, SIGHUP and
+# RELOAD CONFIG reloads, a rejected reload), drains it with SIGTERM and
+# fails on any memcheck error or definite leak.
 #
 # usage: scripts/valgrind-check.sh MARIADB_ENV_FILE
 set -euo pipefail
@@ -15,12 +16,34 @@ LOGDIR=build/test-logs
 mkdir -p "$LOGDIR"
 VGLOG=$LOGDIR/valgrind.log
 QLOG=$LOGDIR/valgrind-queries.log
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
+APORT=$(free_port)
+MPORT=$(free_port)
+CONF=$LOGDIR/valgrind.yaml
+cat >"$CONF" <<'YAML'
+admin-password: vg-admin
+digests: on
+rules:
+  - name: vg-answer
+    match: '^SELECT @@vg_answer'
+    action: answer
+    columns: [a]
+    rows: [[x], [~]]
+  - name: vg-rewrite
+    match: 'vg_rw_(\w+)'
+    action: rewrite
+    replace: 'rewritten_$1'
+    log: true
+YAML
 
 MYRING_NO_JIT=1 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
 	--error-exitcode=99 --log-file="$VGLOG" \
 	"$BIN" --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$MARIADB_PORT" \
 	--threads 2 --log-queries "$QLOG" --deny 'vg_denied' --log-level warn \
+	--config "$CONF" --admin "127.0.0.1:$APORT" --metrics "127.0.0.1:$MPORT" \
 	2> "$LOGDIR/valgrind-myring.log" &
 VGPID=$!
 trap 'kill -KILL $VGPID 2>/dev/null || true' EXIT
@@ -61,6 +84,26 @@ sleep 0.5
 kill -KILL $CL 2>/dev/null || true
 wait $CL 2>/dev/null || true
 check "after a killed client" "ok" "${M[@]}" -N -B -e "select 'ok'"
+A=(mariadb -h127.0.0.1 -P"$APORT" -uadmin -pvg-admin)
+check "answer rule" "x NULL" "${M[@]}" -N -B -e 'SELECT @@vg_answer'
+check "rewrite rule" "rewritten_abc" "${M[@]}" -N -B -e "SELECT 'vg_rw_abc'"
+check "admin digests" "SELECT ?" "${A[@]}" -N -B -e 'SELECT fingerprint FROM stats.digests ORDER BY count DESC'
+check "admin rules" "1" "${A[@]}" -N -B -e 'SELECT hits FROM stats.rules WHERE name = '"'"'vg-answer'"'"
+check "metrics" "myring_commands_total" python3 -c \
+	'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+	"http://127.0.0.1:$MPORT/metrics"
+ok() { "$@" && echo OK; }
+kill -HUP $VGPID
+sleep 1
+check "after SIGHUP" "rewritten_def" "${M[@]}" -N -B -e "SELECT 'vg_rw_def'"
+check "RELOAD CONFIG" "OK" ok "${A[@]}" -N -B -e 'RELOAD CONFIG'
+printf 'rules:\n  - match: "(broken"\n' >"$CONF.bad"
+cp "$CONF" "$CONF.good"
+cp "$CONF.bad" "$CONF"
+check "bad reload rejected" "old config stays" "${A[@]}" -N -B -e 'RELOAD CONFIG'
+cp "$CONF.good" "$CONF"
+check "RESET STATS" "OK" ok "${A[@]}" -N -B -e 'RESET STATS'
+check "wrong admin password" "1045" mariadb -h127.0.0.1 -P"$APORT" -uadmin -pnope -e 'SHOW STATS'
 
 kill -TERM $VGPID
 rc=0

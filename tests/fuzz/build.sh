@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan) into build/fuzz/.
 #   tests/fuzz/build.sh              build
 #   tests/fuzz/build.sh --run [S]    build, then run each target for S seconds (default 30)
-# Seeds (captured MariaDB 10.11 sessions, first 4 bytes: tracker kind, flags,
-# seq delta, number of cut sizes; see fuzz_proto.c) are in tests/fuzz/seeds/.
+# Seeds: tests/fuzz/seeds/ (captured MariaDB 10.11 sessions, first 4 bytes:
+# tracker kind, flags, seq delta, number of cut sizes; see fuzz_proto.c) for
+# fuzz_proto, tests/fuzz/seeds_NAME/ for fuzz_NAME.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p build/fuzz
@@ -11,11 +12,24 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 clang $CFLAGS tests/fuzz/fuzz_proto.c src/mysql_proto.c src/mysql_framer.c \
 	src/mysql_tracker.c -o build/fuzz/fuzz_proto
 targets=(fuzz_proto)
-if [[ -f tests/fuzz/fuzz_digest.c && -f src/digest.c ]]; then
-	clang $CFLAGS tests/fuzz/fuzz_digest.c src/digest.c -o build/fuzz/fuzz_digest
-	targets+=(fuzz_digest)
-fi
+clang $CFLAGS tests/fuzz/fuzz_digest.c src/digest.c -o build/fuzz/fuzz_digest
+targets+=(fuzz_digest)
+clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/mysql_srv.c \
+	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
+targets+=(fuzz_admin)
+clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/cli.c src/rules.c \
+	src/litscan.c src/mysql_srv.c src/mysql_proto.c \
+	-o build/fuzz/fuzz_config -lyaml -lpcre2-8 -lcrypto
+targets+=(fuzz_config)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
+# Each target's own seeds: tests/fuzz/seeds (protocol captures) for
+# fuzz_proto, tests/fuzz/seeds_<name> for the others.
+seeds() {
+	case $1 in
+	fuzz_proto) echo tests/fuzz/seeds ;;
+	*) [[ -d tests/fuzz/seeds_${1#fuzz_} ]] && echo "tests/fuzz/seeds_${1#fuzz_}" ;;
+	esac
+}
 if [[ "${1:-}" == --run ]]; then
 	secs=${2:-30}
 	for t in "${targets[@]}"; do
@@ -23,6 +37,6 @@ if [[ "${1:-}" == --run ]]; then
 		echo "fuzz: running $t for $secs s"
 		"build/fuzz/$t" -max_total_time="$secs" -max_len=4096 \
 			-artifact_prefix="build/fuzz/$t-" "build/fuzz/corpus-$t" \
-			$([[ -d tests/fuzz/seeds ]] && echo tests/fuzz/seeds) 2>&1 | tail -3
+			$(seeds "$t") 2>&1 | tail -3
 	done
 fi
