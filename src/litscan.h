@@ -18,12 +18,15 @@
 size_t litscan_required(const char *pattern, size_t len, char *out, size_t cap);
 
 struct litscan;
-/* A matcher for n literals, ASCII case-insensitive (bytes >= 0x80 exact).
- * NULL on allocation failure. */
+/* A matcher for n literals (n may be 0), ASCII case-insensitive, bytes
+ * >= 0x80 compared exactly; an empty literal is always found.  NULL on
+ * allocation failure. */
 struct litscan *litscan_build(const char *const *lits, const size_t *lens,
 			      unsigned n);
 /* Sets bit i of found[] ((n + 63) / 64 words, zeroed by the caller) for
- * every literal i occurring in text.  One pass, one table lookup per byte. */
+ * every literal i occurring in text.  One pass, one table lookup per byte.
+ * Also sets it for every literal holding a 'k' or an 's' when text holds
+ * U+212A or U+017F, which PCRE2_UTF | PCRE2_CASELESS match to them. */
 void litscan_scan(const struct litscan *ls, const char *text, size_t len,
 		  uint64_t *found);
 void litscan_free(struct litscan *ls);
