@@ -28,26 +28,13 @@ mkdir -p build/perf perf/out
 gcc -O2 -Wall -Wextra -o build/perf/loadgen perf/loadgen.c \
 	$(pkg-config --cflags --libs libmariadb) -lpthread
 
-DB=perf/out/mariadb
+# shellcheck source=perf/db.sh
+source perf/db.sh
 cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
 trap cleanup EXIT
-bash scripts/mariadb.sh start "$DB"
-# shellcheck disable=SC1091
-source "$DB/env"
-
 TABLES=4
 SIZE=$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)
-if [[ ! -f "$DB/prepared-$TABLES-$SIZE" ]]; then
-	echo "bench: preparing sysbench data ($TABLES tables x $SIZE rows)"
-	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
-		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
-		--tables=$TABLES --table-size="$SIZE" cleanup > /dev/null 2>&1 || true
-	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
-		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
-		--tables=$TABLES --table-size="$SIZE" prepare > /dev/null
-	rm -f "$DB"/prepared-*
-	touch "$DB/prepared-$TABLES-$SIZE"
-fi
+perf_db_up $TABLES "$SIZE"
 
 export MARIADB_PORT MARIADB_PID
 export BENCH_MYRING=$ROOT/build/myring BENCH_LOADGEN=$ROOT/build/perf/loadgen

@@ -27,23 +27,12 @@ done
 bash scripts/deps.sh perf
 make -s build/myring
 mkdir -p perf/out
-DB=perf/out/mariadb
+# shellcheck source=perf/db.sh
+source perf/db.sh
 cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
 trap cleanup EXIT
-bash scripts/mariadb.sh start "$DB"
-# shellcheck disable=SC1091
-source "$DB/env"
 TABLES=4 SIZE=10000
-if [[ ! -f "$DB/prepared-$TABLES-$SIZE" ]]; then
-	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
-		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
-		--tables=$TABLES --table-size="$SIZE" cleanup > /dev/null 2>&1 || true
-	sysbench oltp_common --mysql-host=127.0.0.1 --mysql-port="$MARIADB_PORT" \
-		--mysql-user=myring --mysql-password=myring-pw --mysql-db=myring_test \
-		--tables=$TABLES --table-size="$SIZE" prepare > /dev/null
-	rm -f "$DB"/prepared-*
-	touch "$DB/prepared-$TABLES-$SIZE"
-fi
+perf_db_up $TABLES $SIZE
 export MARIADB_PORT MARIADB_PID
 export BENCH_MYRING=$ROOT/build/myring BENCH_OUT=$ROOT/perf/out
 export BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS

@@ -20,24 +20,17 @@ done
 bash scripts/deps.sh perf
 make -s build/myring
 mkdir -p perf/out
-DB=perf/out/mariadb
+# shellcheck source=perf/db.sh
+source perf/db.sh
 MYRING_PID=
 cleanup() {
 	[[ -n "$MYRING_PID" ]] && kill -TERM "$MYRING_PID" 2>/dev/null
 	bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash scripts/mariadb.sh start "$DB"
-# shellcheck disable=SC1091
-source "$DB/env"
+perf_db_up 4 10000
 SB=(--mysql-host=127.0.0.1 --mysql-user=myring --mysql-password=myring-pw
     --mysql-db=myring_test --tables=4 --table-size=10000)
-if [[ ! -f "$DB/prepared-4-10000" ]]; then
-	sysbench oltp_common "${SB[@]}" --mysql-port="$MARIADB_PORT" cleanup > /dev/null 2>&1 || true
-	sysbench oltp_common "${SB[@]}" --mysql-port="$MARIADB_PORT" prepare > /dev/null
-	rm -f "$DB"/prepared-*
-	touch "$DB/prepared-4-10000"
-fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 build/myring --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$MARIADB_PORT" \
 	--cpus "$CPUS" --log-level warn &

@@ -1,0 +1,23 @@
+# Sourced by the perf scripts: the private MariaDB in perf/out/mariadb and
+# the sysbench tables, prepared once per (tables, size) and kept between
+# runs.  perf_db_up TABLES SIZE starts the server, sources its env
+# (MARIADB_PORT, MARIADB_PID, ...) and prepares the data if needed.
+# The caller's EXIT trap stops it: bash scripts/mariadb.sh stop "$DB".
+DB=perf/out/mariadb
+
+perf_db_up() { # TABLES SIZE
+	local tables=$1 size=$2
+	local sb=(--mysql-host=127.0.0.1 --mysql-user=myring --mysql-password=myring-pw
+		--mysql-db=myring_test --tables="$tables" --table-size="$size")
+	bash scripts/mariadb.sh start "$DB"
+	# shellcheck disable=SC1091
+	source "$DB/env"
+	if [[ ! -f "$DB/prepared-$tables-$size" ]]; then
+		echo "perf: preparing sysbench data ($tables tables x $size rows)"
+		sysbench oltp_common "${sb[@]}" --mysql-port="$MARIADB_PORT" cleanup \
+			> /dev/null 2>&1 || true
+		sysbench oltp_common "${sb[@]}" --mysql-port="$MARIADB_PORT" prepare > /dev/null
+		rm -f "$DB"/prepared-*
+		touch "$DB/prepared-$tables-$size"
+	fi
+}
