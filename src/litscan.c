@@ -196,6 +196,18 @@ static size_t quote_end(const char *p, size_t end, size_t j)
 	return end;
 }
 
+/* Just past the escape at p[j] == '\\' while skipping over a class or
+ * group: \Q...\E as a whole, \cX as three bytes; 0 if the pattern ends
+ * inside it. */
+static size_t skip_escape(const char *p, size_t end, size_t j)
+{
+	if (j + 1 >= end)
+		return 0;
+	if (p[j + 1] == 'Q')
+		return quote_end(p, end, j + 2);
+	return j + (p[j + 1] == 'c' ? 3 : 2);
+}
+
 /*
  * Just past the ']' closing the class that opens at p[i] == '[', or 0.
  * The POSIX [:name:] test is PCRE2's check_posix_syntax(): whatever it
@@ -219,12 +231,9 @@ static size_t class_end(const char *p, size_t end, size_t i)
 		if (c == ']')
 			return j + 1;
 		if (c == '\\') {
-			if (j + 1 >= end)
+			j = skip_escape(p, end, j);
+			if (!j)
 				return 0;
-			if (p[j + 1] == 'Q')
-				j = quote_end(p, end, j + 2);
-			else
-				j += p[j + 1] == 'c' ? 3 : 2;
 			continue;
 		}
 		if (c == '[' && j + 1 < end &&
@@ -280,12 +289,9 @@ static size_t group_end(const char *p, size_t end, size_t i, bool *alt)
 		char c = p[j];
 
 		if (c == '\\') {
-			if (j + 1 >= end)
+			j = skip_escape(p, end, j);
+			if (!j)
 				return 0;
-			if (p[j + 1] == 'Q')
-				j = quote_end(p, end, j + 2);
-			else
-				j += p[j + 1] == 'c' ? 3 : 2;
 		} else if (c == '[') {
 			j = class_end(p, end, j);
 			if (!j)
