@@ -239,6 +239,8 @@ static void stats_table(struct admin_conn *a, struct table *t)
 	kv(t, "bytes_from_clients", STATS_SUM(px, bytes_from[0]));
 	kv(t, "bytes_from_backend", STATS_SUM(px, bytes_from[1]));
 	kv(t, "backend_connects", STATS_SUM(px, backend_connects));
+	kv(t, "loop_turns", STATS_SUM(px, loop_turns));
+	kv(t, "completions", STATS_SUM(px, completions));
 	kv(t, "backend_connect_failures", STATS_SUM(px, backend_connect_failed));
 	kv(t, "rules", ruleset_count(intercept_current()));
 	kv(t, "digests_enabled", intercept_digests());
@@ -257,20 +259,22 @@ static const char *const worker_names[] = {
 	"worker", "cpu", "connections", "accepted", "commands", "errors",
 	"rows_sent", "bytes_from_clients", "bytes_from_backend",
 	"backend_connect_failures", "buffers_free", "buffers", "p50_us",
-	"p99_us", "digest_entries", "digest_evictions",
+	"p99_us", "digest_entries", "digest_evictions", "loop_turns",
+	"completions",
 };
 static const enum admin_col_type worker_types[] = {
 	ADMIN_COL_UINT, ADMIN_COL_INT, ADMIN_COL_UINT, ADMIN_COL_UINT,
 	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
 	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
 	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
+	ADMIN_COL_UINT, ADMIN_COL_UINT,
 };
 
 static void workers_table(struct admin_conn *a, struct table *t)
 {
 	const struct proxy *px = a->px;
 
-	tb_init(t, worker_names, worker_types, 16);
+	tb_init(t, worker_names, worker_types, 18);
 	for (unsigned i = 0; i < px->nworkers; i++) {
 		const struct worker *w = &px->workers[i];
 		const struct worker_stats *st = &w->stats;
@@ -306,6 +310,8 @@ static void workers_table(struct admin_conn *a, struct table *t)
 		intercept_digest_counts(i, &live, &ev);
 		tb_u64(t, r, 14, live);
 		tb_u64(t, r, 15, ev);
+		tb_u64(t, r, 16, stat_peek(&st->loop_turns));
+		tb_u64(t, r, 17, stat_peek(&st->completions));
 	}
 }
 

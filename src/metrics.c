@@ -142,6 +142,12 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 		  (unsigned long long)STATS_SUM(px, bytes_from[0]),
 		  (unsigned long long)STATS_SUM(px, bytes_from[1]));
 	latency(px, sb);
+	counter(sb, "myring_loop_turns_total",
+		"Event-loop turns (one io_uring_enter each) over all workers.",
+		STATS_SUM(px, loop_turns));
+	counter(sb, "myring_completions_total",
+		"io_uring completions handled; per loop turn, the batching.",
+		STATS_SUM(px, completions));
 	rules(sb);
 	counter(sb, "myring_backend_connects_total",
 		"Backend connections established.", connects);

@@ -345,10 +345,23 @@ Test(digests, count_correctly_under_concurrent_load, .timeout = 120)
 	mysql_free_result(r);
 
 	/* Both workers served some of it (SO_REUSEPORT spreads connections). */
-	cr_assert_eq(mysql_query(a, "SELECT worker, commands FROM stats.workers "
-				 "ORDER BY worker"), 0, "%s", mysql_error(a));
+	cr_assert_eq(mysql_query(a, "SELECT worker, commands, loop_turns, "
+				 "completions FROM stats.workers ORDER BY worker"),
+		     0, "%s", mysql_error(a));
 	r = mysql_store_result(a);
 	cr_assert_eq(mysql_num_rows(r), 2);
+	/* Every command is at least a receive and a send on each side, each
+	 * one completion; a loop turn handles one or more. */
+	uint64_t cmds = 0, turns = 0, comps = 0;
+	while ((row = mysql_fetch_row(r))) {
+		cmds += strtoull(row[1], NULL, 10);
+		turns += strtoull(row[2], NULL, 10);
+		comps += strtoull(row[3], NULL, 10);
+	}
+	cr_assert_geq(cmds, THREADS * PER);
+	cr_assert_geq(comps, 4 * cmds, "completions %llu for %llu commands",
+		      (unsigned long long)comps, (unsigned long long)cmds);
+	cr_assert(turns > 0 && turns <= comps);
 	mysql_free_result(r);
 
 	/* ORDER BY and LIMIT. */
