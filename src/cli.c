@@ -204,7 +204,7 @@ enum {
 	OPT_DENY, OPT_LOG_LEVEL, OPT_MAX_PACKET, OPT_CONNECT_TIMEOUT,
 	OPT_DRAIN_TIMEOUT, OPT_BUFFERS, OPT_BUFFER_SIZE, OPT_MAX_CONNS, OPT_REWRITE,
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
-	OPT_BATCH_WAIT, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
+	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -227,7 +227,6 @@ static const struct option long_opts[] = {
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"digests", required_argument, NULL, OPT_DIGESTS},
 	{"digest-max", required_argument, NULL, OPT_DIGEST_MAX},
-	{"batch-wait", required_argument, NULL, OPT_BATCH_WAIT},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -250,7 +249,6 @@ void cli_defaults(struct config *cfg)
 		.digests = -1,
 		.digest_max = 4096,
 		.digest_text_max = 1024,
-		.batch_wait_us = 0,
 	};
 }
 
@@ -384,12 +382,6 @@ static int set_option(struct config *cfg, int code, const char *value,
 			BAD("%s: expected 16..1048576 entries, got '%s'", label,
 			    value);
 		cfg->digest_max = (uint32_t)v;
-		break;
-	case OPT_BATCH_WAIT:
-		if (parse_size(value, 10000, &v))
-			BAD("%s: expected 0..10000 microseconds, got '%s'", label,
-			    value);
-		cfg->batch_wait_us = (uint32_t)v;
 		break;
 	default:
 		BAD("%s: not a setting", label);

@@ -41,9 +41,6 @@ struct config {
 	uint32_t buffers;            /* provided receive buffers per worker */
 	uint32_t buffer_size;        /* bytes per receive buffer */
 	uint32_t max_conns;          /* connections per worker */
-	/* Longest a worker lets a completion wait so that several wake it
-	 * at once (0: wake for each); see worker.c. */
-	uint32_t batch_wait_us;
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the
 	 * host is empty. */

@@ -474,12 +474,6 @@ void session_on_recv(struct session *s, int side, int res, unsigned flags)
 	}
 	if (res > 0) {
 		uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
-		struct worker *w = s->w;
-		w->recvs_now++;
-		if (s->seen_epoch != w->epoch) {
-			s->seen_epoch = w->epoch;
-			w->active_now++;
-		}
 		bufring_taken(br, bid);
 		if (!s->closing && !(s->flush_close)) {
 			s->w->stats.bytes_from[side] += (uint64_t)res;

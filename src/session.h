@@ -103,7 +103,6 @@ struct session {
 	uint8_t held_len;          /* bytes in held[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
 	uint16_t inflight;
-	uint32_t seen_epoch;       /* worker epoch of its last receive */
 	int fd[2];
 	uint64_t caps;             /* effective capabilities */
 	uint64_t server_caps;

@@ -16,19 +16,13 @@
 #ifndef MYRING_URING_H
 #define MYRING_URING_H
 
-#include <errno.h>
 #include <liburing.h>
-#include <stdbool.h>
-#include <signal.h>
 #include <stdint.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /* Constants newer than liburing 2.3's bundled UAPI header. */
 #define PX_RECVSEND_BUNDLE       (1U << 4)   /* 6.10 */
 #define PX_FEAT_RECVSEND_BUNDLE  (1U << 14)
 #define PX_TIMEOUT_MULTISHOT     (1U << 6)   /* 6.4 */
-#define PX_FEAT_MIN_TIMEOUT      (1U << 15)  /* 6.12 */
 
 enum op {
 	OP_NONE,
@@ -80,44 +74,6 @@ static inline struct io_uring_sqe *uring_sqe(struct io_uring *ring)
 		sqe = io_uring_get_sqe(ring);
 	}
 	return sqe;
-}
-
-/* io_uring_getevents_arg as of 6.12: liburing 2.3 names min_wait_usec
- * "pad". */
-struct px_getevents_arg {
-	uint64_t sigmask;
-	uint32_t sigmask_sz;
-	uint32_t min_wait_usec;
-	uint64_t ts;
-};
-
-/*
- * Sleeps until wait_nr completions are ready, but once min_wait_us has
- * passed returns as soon as there is at least one (IORING_FEAT_MIN_TIMEOUT,
- * 6.12; liburing 2.3 has no call for it).  ts bounds the whole wait and
- * must be longer than min_wait_us, or the kernel ends the wait at
- * min_wait_us even with nothing to return.  Submits nothing.
- */
-static inline int uring_wait_batch(struct io_uring *ring, bool registered,
-				   unsigned wait_nr, unsigned min_wait_us,
-				   const struct __kernel_timespec *ts)
-{
-	struct px_getevents_arg arg = {
-		.sigmask_sz = _NSIG / 8,
-		.min_wait_usec = min_wait_us,
-		.ts = (uint64_t)(uintptr_t)ts,
-	};
-	unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
-	int fd = ring->ring_fd;
-	long rc;
-
-	if (registered) {
-		flags |= IORING_ENTER_REGISTERED_RING;
-		fd = ring->enter_ring_fd;
-	}
-	rc = syscall(__NR_io_uring_enter, fd, 0, wait_nr, flags, &arg,
-		     sizeof(arg));
-	return rc < 0 ? -errno : (int)rc;
 }
 
 #endif

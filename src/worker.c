@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 #define TICK_MS 100
-/* Most completions one batched wait asks for. */
-#define BATCH_MAX 64
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 32768
 
@@ -133,37 +131,8 @@ static void start_drain(struct worker *w)
 	}
 }
 
-/*
- * Wake-up batching.  Every wake-up of a worker is a context switch (and,
- * in a VM, often an IPI) paid per completion when the worker sleeps
- * between them.  With --batch-wait US the worker instead asks the kernel
- * for as many completions as the last tick's traffic says will arrive
- * within US microseconds, and sleeps until they are there or US has
- * passed with at least one ready: no completion waits longer than US.
- * The count is also capped by the sessions that were active last tick, so
- * a lone connection (whose completions can only come one at a time)
- * never waits.
- */
-static void plan_batching(struct worker *w)
-{
-	uint32_t us = w->px->cfg.batch_wait_us;
-	uint64_t span = w->now_us - w->epoch_start_us;
-	uint64_t expect = span ? (w->recvs_now * us + span - 1) / span : 0;
-
-	if (expect > w->active_now)
-		expect = w->active_now;
-	if (expect > BATCH_MAX)
-		expect = BATCH_MAX;
-	w->batch_want = us && w->batch_ok && expect > 1 ? (unsigned)expect : 1;
-	w->recvs_now = 0;
-	w->active_now = 0;
-	w->epoch++;
-	w->epoch_start_us = w->now_us;
-}
-
 static void on_tick(struct worker *w)
 {
-	plan_batching(w);
 	/* A control request whose wake-up message was lost is still seen. */
 	ctl_worker_poll(w);
 	int drain = atomic_load_explicit(&w->px->drain, memory_order_relaxed);
@@ -281,51 +250,18 @@ static void wake_buffer_waiters(struct worker *w)
 	}
 }
 
-static bool wait_failed(int rc, const char *what)
-{
-	if (rc >= 0 || rc == -EINTR || rc == -ETIME || rc == -EBUSY ||
-	    rc == -EAGAIN)
-		return false;
-	LOGE("%s: %s", what, strerror(-rc));
-	return true;
-}
-
-/*
- * Submission and waiting are separate steps: sends to loopback sockets
- * complete during submission, and reaping those first lets the wait ask
- * for completions that are still to come (which the batched wait needs;
- * otherwise the ready send completions would end it at once).  It costs
- * no extra system call: a combined submit-and-wait would return at once
- * for those same send completions.
- */
-static int wait_for_work(struct worker *w)
-{
-	struct io_uring_cqe *cqe;
-	int rc;
-
-	if (io_uring_sq_ready(&w->ring)) {
-		rc = io_uring_submit(&w->ring);
-		if (wait_failed(rc, "io_uring_submit"))
-			return rc;
-	}
-	if (io_uring_cq_ready(&w->ring))
-		return 0;
-	if (w->batch_want > 1)
-		rc = uring_wait_batch(&w->ring, w->ring_registered, w->batch_want,
-				      w->px->cfg.batch_wait_us, &w->wait_ts);
-	else
-		rc = io_uring_wait_cqe(&w->ring, &cqe);
-	return wait_failed(rc, "io_uring_enter") ? rc : 0;
-}
-
 static void loop(struct worker *w)
 {
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
+		int rc;
 
-		if (wait_for_work(w) < 0)
+		rc = io_uring_submit_and_wait(&w->ring, 1);
+		if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY) {
+			LOGE("io_uring_submit_and_wait: %s", strerror(-rc));
 			break;
+		}
 		w->now_us = monotonic_us();
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			dispatch(w, cqe);
@@ -372,10 +308,7 @@ static int setup(struct worker *w)
 			 strerror(-rc));
 		return rc;
 	}
-	w->ring_registered = io_uring_register_ring_fd(&w->ring) == 1;
-	w->batch_ok = p.features & PX_FEAT_MIN_TIMEOUT;
-	w->batch_want = 1;
-	w->wait_ts.tv_sec = 1;
+	io_uring_register_ring_fd(&w->ring);
 	rc = bufring_init(&w->bufs, &w->ring, 0, cfg->buffers, cfg->buffer_size);
 	if (rc) {
 		snprintf(w->start_msg, sizeof(w->start_msg),
@@ -414,8 +347,6 @@ static int setup(struct worker *w)
 		if (hooks[h]->worker_init)
 			w->hook_state[h] = hooks[h]->worker_init(hooks[h]->arg, w->id);
 	w->now_us = monotonic_us();
-	w->epoch_start_us = w->now_us;
-	w->epoch = 1;
 	arm_accept(w);
 	arm_tick(w);
 	return 0;

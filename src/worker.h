@@ -88,16 +88,6 @@ struct worker {
 	struct dirty *dirty;
 	uint32_t ndirty, dirty_cap;
 	struct __kernel_timespec tick_ts;
-	/* Wake-up batching (--batch-wait): how many completions the next
-	 * wait asks for, planned each tick from the last tick's traffic. */
-	bool ring_registered;
-	bool batch_ok;               /* kernel has IORING_FEAT_MIN_TIMEOUT */
-	unsigned batch_want;         /* 1: wake for every completion */
-	uint32_t epoch;              /* ticks so far */
-	uint32_t active_now;         /* sessions that received this tick */
-	uint64_t recvs_now;          /* receive completions this tick */
-	uint64_t epoch_start_us;
-	struct __kernel_timespec wait_ts;
 	struct __kernel_timespec connect_ts;
 	void *hook_state[MYRING_MAX_HOOKS];
 	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
