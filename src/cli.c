@@ -53,8 +53,8 @@ static const char usage_text[] =
 "  --max-conns N            client connections per worker (default 16384)\n"
 "Buffers:\n"
 "  --buffers N              receive buffers per worker, power of two\n"
-"                           (default 1024)\n"
-"  --buffer-size BYTES      size of each receive buffer (default 16K)\n"
+"                           (default 128)\n"
+"  --buffer-size BYTES      size of each receive buffer (default 32K)\n"
 "Config:\n"
 "  --config FILE            YAML config: every flag by name plus query rules\n"
 "                           (docs/config.md); flags override the file;\n"
@@ -241,8 +241,8 @@ void cli_defaults(struct config *cfg)
 		.max_packet = 64u << 20,
 		.connect_timeout_ms = 5000,
 		.drain_timeout_ms = 10000,
-		.buffers = 1024,
-		.buffer_size = 16u << 10,
+		.buffers = 128,
+		.buffer_size = 32u << 10,
 		.max_conns = 16384,
 		.admin_user = "admin",
 		.admin_password = "admin",
