@@ -331,8 +331,6 @@ void session_flush(struct session *s, int side)
 	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
 						OP_SEND));
 	s->inflight++;
-	if (q->bytes <= INLINE_SEND_MAX)
-		s->w->inline_sends++;
 }
 
 void session_on_send(struct session *s, int side, int res)

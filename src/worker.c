@@ -257,14 +257,7 @@ static void loop(struct worker *w)
 		unsigned head, n = 0;
 		int rc;
 
-		if (w->inline_sends && w->inline_wait) {
-			rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe,
-							      1 + w->inline_sends,
-							      &w->inline_wait_ts, NULL);
-		} else {
-			rc = io_uring_submit_and_wait(&w->ring, 1);
-		}
-		w->inline_sends = 0;
+		rc = io_uring_submit_and_wait(&w->ring, 1);
 		if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY) {
 			LOGE("io_uring_submit_and_wait: %s", strerror(-rc));
 			break;
@@ -316,8 +309,6 @@ static int setup(struct worker *w)
 		return rc;
 	}
 	io_uring_register_ring_fd(&w->ring);
-	w->inline_wait = getenv("MYRING_INLINE_WAIT") != NULL;
-	w->inline_wait_ts.tv_nsec = 1000000;
 	rc = bufring_init(&w->bufs, &w->ring, 0, cfg->buffers, cfg->buffer_size);
 	if (rc) {
 		snprintf(w->start_msg, sizeof(w->start_msg),

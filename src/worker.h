@@ -20,10 +20,6 @@
 #include <stdint.h>
 
 struct session;
-
-/* A send of at most this many bytes is expected to fit the peer's socket
- * buffer and complete during submission. */
-#define INLINE_SEND_MAX 16384u
 struct ctl_req;
 
 /* Read-only after start-up; shared by all workers. */
@@ -92,11 +88,6 @@ struct worker {
 	struct dirty *dirty;
 	uint32_t ndirty, dirty_cap;
 	struct __kernel_timespec tick_ts;
-	/* Sends prepared this turn that are small enough to complete during
-	 * submission (see loop() in worker.c). */
-	unsigned inline_sends;
-	bool inline_wait;
-	struct __kernel_timespec inline_wait_ts;
 	struct __kernel_timespec connect_ts;
 	void *hook_state[MYRING_MAX_HOOKS];
 	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
