@@ -55,24 +55,41 @@ void pkt_buf_append_raw(struct pkt_buf *pb, const void *p, size_t len)
 	}
 }
 
+void pkt_buf_packet2(struct pkt_buf *pb, const void *head, size_t hlen,
+		     const void *body, size_t blen)
+{
+	size_t total = hlen + blen, npkts = total / MYSQL_MAX_PAYLOAD + 1;
+	const uint8_t *h = head, *b = body;
+	uint8_t *dst;
+
+	/* One exact reservation: a rewritten query can be large. */
+	if (!reserve(pb, total + npkts * MYSQL_HDR_LEN))
+		return;
+	dst = pb->data + pb->len;
+	for (size_t i = 0; i < npkts; i++) {
+		size_t n = total < MYSQL_MAX_PAYLOAD ? total : MYSQL_MAX_PAYLOAD;
+		size_t from_head = n < hlen ? n : hlen;
+
+		mysql_put_header(dst, (uint32_t)n, pb->seq++);
+		dst += MYSQL_HDR_LEN;
+		if (from_head) {
+			memcpy(dst, h, from_head);
+			h += from_head;
+			hlen -= from_head;
+		}
+		if (n > from_head) {
+			memcpy(dst + from_head, b, n - from_head);
+			b += n - from_head;
+		}
+		dst += n;
+		total -= n;
+	}
+	pb->len = (size_t)(dst - pb->data);
+}
+
 void pkt_buf_packet(struct pkt_buf *pb, const void *payload, size_t len)
 {
-	const uint8_t *p = payload;
-
-	for (;;) {
-		size_t n = len < MYSQL_MAX_PAYLOAD ? len : MYSQL_MAX_PAYLOAD;
-		uint8_t *dst = reserve(pb, MYSQL_HDR_LEN + n);
-		if (!dst)
-			return;
-		mysql_put_header(dst, (uint32_t)n, pb->seq++);
-		if (n)
-			memcpy(dst + MYSQL_HDR_LEN, p, n);
-		pb->len += MYSQL_HDR_LEN + n;
-		p += n;
-		len -= n;
-		if (n < MYSQL_MAX_PAYLOAD)
-			return;
-	}
+	pkt_buf_packet2(pb, NULL, 0, payload, len);
 }
 
 /* A payload assembled in a scratch buffer before it is framed. */

@@ -38,6 +38,10 @@ void pkt_buf_reset(struct pkt_buf *pb);
 /* One logical packet: payloads of 0xFFFFFF bytes or more are split, an
  * exact multiple ending with an empty packet. */
 void pkt_buf_packet(struct pkt_buf *pb, const void *payload, size_t len);
+/* The same for a payload that is head followed by body (a command byte
+ * and the text of a rewritten query). */
+void pkt_buf_packet2(struct pkt_buf *pb, const void *head, size_t hlen,
+		     const void *body, size_t blen);
 /* Bytes with no framing (HTTP answers share the buffer type). */
 void pkt_buf_append_raw(struct pkt_buf *pb, const void *p, size_t len);
 

@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "mysql_proto.h"
+#include "mysql_srv.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -68,33 +69,23 @@ static void asm_reset(struct session *s)
 }
 
 /*
- * Packs payload = prefix || data into packets of at most 0xFFFFFF bytes
- * with sequence ids 0, 1, ... (an exact multiple ends with an empty
- * packet).  Returns a malloc'd block, or NULL.
+ * Frames head || body as one command, sequence ids from 0.  Returns a
+ * malloc'd block the caller queues (and owns), or NULL when out of memory.
  */
-static uint8_t *build_packets(int prefix, const uint8_t *data, size_t len,
-			      size_t *out_len, uint8_t *last_seq)
+static uint8_t *frame_command(const void *head, size_t hlen, const void *body,
+			      size_t blen, size_t *out_len, uint8_t *last_seq)
 {
-	size_t total = len + (prefix >= 0);
-	size_t npkts = total / MYSQL_MAX_PAYLOAD + 1;
-	uint8_t *out = malloc(total + npkts * MYSQL_HDR_LEN), *p;
-	size_t done = 0;
+	struct pkt_buf pb;
 
-	if (!out)
+	pkt_buf_init(&pb);
+	pkt_buf_packet2(&pb, head, hlen, body, blen);
+	if (pb.oom) {
+		pkt_buf_free(&pb);
 		return NULL;
-	p = out;
-	for (size_t i = 0; i < npkts; i++) {
-		size_t plen = total - done < MYSQL_MAX_PAYLOAD ?
-			      total - done : MYSQL_MAX_PAYLOAD;
-		mysql_put_header(p, (uint32_t)plen, (uint8_t)i);
-		p += MYSQL_HDR_LEN;
-		for (size_t k = 0; k < plen; k++, done++)
-			*p++ = (prefix >= 0) ? (done == 0 ? (uint8_t)prefix :
-						data[done - 1]) : data[done];
 	}
-	*out_len = (size_t)(p - out);
-	*last_seq = (uint8_t)(npkts - 1);
-	return out;
+	*out_len = pb.len;
+	*last_seq = (uint8_t)(pb.seq - 1);
+	return pb.data;
 }
 
 /* ---- pending commands ----------------------------------------------- */
@@ -430,7 +421,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	case MYRING_REWRITE: {
 		size_t plen;
 		uint8_t last_seq;
-		uint8_t *pkts = build_packets(cmd, (const uint8_t *)reply.rewrite,
+		uint8_t *pkts = frame_command(&cmd, 1, reply.rewrite,
 					      reply.rewrite_len, &plen, &last_seq);
 		free(reply.rewrite);
 		if (!pkts) {
@@ -576,7 +567,8 @@ static void assembled_command_received(struct session *s, struct emitter *e)
 			session_queue(s, SIDE_BACKEND, buf,
 				      (uint32_t)(plen + MYSQL_HDR_LEN), -1, buf);
 		} else {
-			pkts = build_packets(-1, buf, plen, &out_len, &last_seq);
+			pkts = frame_command(NULL, 0, buf, plen, &out_len,
+					     &last_seq);
 			if (!pkts) {
 				session_close(s, "out of memory");
 				return;

@@ -103,6 +103,47 @@ Test(mysql_srv, big_payloads_are_split)
 	free(big);
 }
 
+/* head || body framed as one command: the split falls anywhere, also
+ * inside the head, and the bytes come out in order. */
+Test(mysql_srv, head_and_body_are_framed_as_one_payload)
+{
+	static const size_t body_lens[] = {0, 5, MYSQL_MAX_PAYLOAD - 3,
+					   MYSQL_MAX_PAYLOAD - 2, MYSQL_MAX_PAYLOAD,
+					   2 * MYSQL_MAX_PAYLOAD + 7};
+	const uint8_t head[3] = {0xA1, 0xA2, 0xA3};
+	size_t maxb = 2 * MYSQL_MAX_PAYLOAD + 7;
+	uint8_t *body = malloc(maxb);
+
+	for (size_t i = 0; i < maxb; i++)
+		body[i] = (uint8_t)(i * 7 + 1);
+	for (size_t k = 0; k < sizeof(body_lens) / sizeof(body_lens[0]); k++) {
+		size_t blen = body_lens[k], total = 3 + blen, off = 0, seen = 0;
+		struct pkt_buf pb;
+		uint8_t seq = 0;
+
+		pkt_buf_init(&pb);
+		pkt_buf_packet2(&pb, head, 3, body, blen);
+		cr_assert(!pb.oom);
+		for (;;) {
+			uint32_t n = mysql_get_u24(pb.data + off);
+			cr_assert_eq(pb.data[off + 3], seq++, "body %zu", blen);
+			for (uint32_t j = 0; j < n; j++, seen++) {
+				uint8_t want = seen < 3 ? head[seen] : body[seen - 3];
+				cr_assert_eq(pb.data[off + 4 + j], want,
+					     "body %zu byte %zu", blen, seen);
+			}
+			off += 4 + n;
+			if (n < MYSQL_MAX_PAYLOAD)
+				break;
+		}
+		cr_assert_eq(seen, total);
+		cr_assert_eq(off, pb.len, "nothing after the last packet");
+		cr_assert_eq(pb.seq, seq);
+		pkt_buf_free(&pb);
+	}
+	free(body);
+}
+
 /* Walks packets: returns payload i (0-based) and checks sequence ids. */
 static const uint8_t *packet(const struct pkt_buf *pb, unsigned i, size_t *len,
 			     uint8_t first_seq)
