@@ -27,10 +27,13 @@ def parse_cells(text):
 
 def start(name, binary, flags):
     port, mport = bench.free_port(), bench.free_port()
+    # A variant that sets its own workers (--cpus or --threads, unpinned)
+    # does not get the run's --cpus.
+    own = any(f in ("--cpus", "--threads") for f in flags.split())
     argv = [binary, "--listen", "127.0.0.1:%d" % port,
-            "--backend", "127.0.0.1:%d" % bench.DB_PORT, "--cpus", bench.CPUS,
+            "--backend", "127.0.0.1:%d" % bench.DB_PORT,
             "--log-level", "warn", "--metrics", "127.0.0.1:%d" % mport,
-            "--digests", "off"] + flags.split()
+            "--digests", "off"] + ([] if own else ["--cpus", bench.CPUS]) + flags.split()
     p = subprocess.Popen(argv, stderr=open(os.path.join(OUT, "myring-ab-%s.log" % name), "w"))
     bench.wait_port(port)
     t = bench.Target(name, port, p.pid, p)
