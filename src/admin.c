@@ -9,6 +9,7 @@
 #include "admin.h"
 
 #include "admin_sql.h"
+#include "counters.h"
 #include "histogram.h"
 #include "hooks.h"
 #include "intercept.h"
@@ -226,22 +227,13 @@ static void stats_table(struct admin_conn *a, struct table *t)
 	kv(t, "uptime_seconds", (uint64_t)time(NULL) - a->start_s);
 	kv(t, "workers", px->nworkers);
 	kv(t, "connections", accepted - STATS_SUM(px, closed));
-	kv(t, "connections_accepted", accepted);
-	kv(t, "connections_closed", STATS_SUM(px, closed));
 	kv(t, "commands", commands);
 	kv(t, "queries", STATS_SUM(px, commands[COM_QUERY]));
-	kv(t, "command_errors", STATS_SUM(px, errors));
-	kv(t, "rows_sent", STATS_SUM(px, rows_sent));
-	kv(t, "rejected", STATS_SUM(px, rejected));
-	kv(t, "answered", STATS_SUM(px, answered));
-	kv(t, "delayed", STATS_SUM(px, delayed));
-	kv(t, "protocol_errors", STATS_SUM(px, protocol_errors));
+	for (size_t i = 0; i < nworker_counters; i++)
+		kv(t, worker_counters[i].name,
+		   stats_sum(px, worker_counters[i].offset));
 	kv(t, "bytes_from_clients", STATS_SUM(px, bytes_from[0]));
 	kv(t, "bytes_from_backend", STATS_SUM(px, bytes_from[1]));
-	kv(t, "backend_connects", STATS_SUM(px, backend_connects));
-	kv(t, "loop_turns", STATS_SUM(px, loop_turns));
-	kv(t, "completions", STATS_SUM(px, completions));
-	kv(t, "backend_connect_failures", STATS_SUM(px, backend_connect_failed));
 	kv(t, "rules", ruleset_count(intercept_current()));
 	kv(t, "digests_enabled", intercept_digests());
 	{

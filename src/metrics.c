@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include "counters.h"
 #include "hooks.h"
 #include "intercept.h"
 #include "mysql_proto.h"
@@ -105,8 +106,6 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 		    struct strbuf *sb)
 {
 	uint64_t accepted = STATS_SUM(px, accepted), closed = STATS_SUM(px, closed);
-	uint64_t failed = STATS_SUM(px, backend_connect_failed);
-	uint64_t connects = STATS_SUM(px, backend_connects);
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -116,25 +115,10 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 	gauge(sb, "myring_workers", "Worker threads.", px->nworkers);
 	gauge(sb, "myring_connections", "Client connections open now.",
 	      (double)(accepted - closed));
-	counter(sb, "myring_connections_accepted_total",
-		"Client connections accepted.", accepted);
-	counter(sb, "myring_connections_closed_total",
-		"Client connections closed.", closed);
 	commands(px, sb);
-	counter(sb, "myring_command_errors_total",
-		"Commands whose response was an ERR packet.", STATS_SUM(px, errors));
-	counter(sb, "myring_rows_sent_total", "Result-set rows sent to clients.",
-		STATS_SUM(px, rows_sent));
-	counter(sb, "myring_rejected_total",
-		"Commands answered with an error by a rule.", STATS_SUM(px, rejected));
-	counter(sb, "myring_answered_total",
-		"Commands answered by a rule with a fixed reply.",
-		STATS_SUM(px, answered));
-	counter(sb, "myring_delayed_total", "Commands held by a delay rule.",
-		STATS_SUM(px, delayed));
-	counter(sb, "myring_protocol_errors_total",
-		"Malformed or out-of-sync packets (the connection was closed).",
-		STATS_SUM(px, protocol_errors));
+	for (size_t i = 0; i < nworker_counters; i++)
+		counter(sb, worker_counters[i].metric, worker_counters[i].help,
+			stats_sum(px, worker_counters[i].offset));
 	sb_printf(sb, "# HELP myring_bytes_total Bytes received by myring, by "
 		  "the side that sent them.\n# TYPE myring_bytes_total counter\n"
 		  "myring_bytes_total{from=\"client\"} %llu\n"
@@ -142,17 +126,7 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 		  (unsigned long long)STATS_SUM(px, bytes_from[0]),
 		  (unsigned long long)STATS_SUM(px, bytes_from[1]));
 	latency(px, sb);
-	counter(sb, "myring_loop_turns_total",
-		"Event-loop turns (one io_uring_enter each) over all workers.",
-		STATS_SUM(px, loop_turns));
-	counter(sb, "myring_completions_total",
-		"io_uring completions handled; per loop turn, the batching.",
-		STATS_SUM(px, completions));
 	rules(sb);
-	counter(sb, "myring_backend_connects_total",
-		"Backend connections established.", connects);
-	counter(sb, "myring_backend_connect_failures_total",
-		"Backend connection attempts that failed.", failed);
 	sb_printf(sb, "# HELP myring_backend_up Whether the last backend "
 		  "connection attempt on any worker succeeded.\n"
 		  "# TYPE myring_backend_up gauge\nmyring_backend_up{backend=\"");

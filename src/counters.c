@@ -1,0 +1,38 @@
+#include "counters.h"
+
+#include "worker.h"
+
+#define C(name, metric, help, field) \
+	{name, metric, help, offsetof(struct worker_stats, field)}
+
+const struct counter_desc worker_counters[] = {
+	C("connections_accepted", "myring_connections_accepted_total",
+	  "Client connections accepted.", accepted),
+	C("connections_closed", "myring_connections_closed_total",
+	  "Client connections closed.", closed),
+	C("command_errors", "myring_command_errors_total",
+	  "Commands whose response was an ERR packet.", errors),
+	C("rows_sent", "myring_rows_sent_total",
+	  "Result-set rows sent to clients.", rows_sent),
+	C("rejected", "myring_rejected_total",
+	  "Commands answered with an error by a rule.", rejected),
+	C("answered", "myring_answered_total",
+	  "Commands answered by a rule with a fixed reply.", answered),
+	C("delayed", "myring_delayed_total",
+	  "Commands held by a delay rule.", delayed),
+	C("protocol_errors", "myring_protocol_errors_total",
+	  "Malformed or out-of-sync packets (the connection was closed).",
+	  protocol_errors),
+	C("backend_connects", "myring_backend_connects_total",
+	  "Backend connections established.", backend_connects),
+	C("backend_connect_failures", "myring_backend_connect_failures_total",
+	  "Backend connection attempts that failed.", backend_connect_failed),
+	C("loop_turns", "myring_loop_turns_total",
+	  "Event-loop turns (one io_uring_enter each) over all workers.",
+	  loop_turns),
+	C("completions", "myring_completions_total",
+	  "io_uring completions handled; per loop turn, the batching.",
+	  completions),
+};
+
+const size_t nworker_counters = sizeof(worker_counters) / sizeof(worker_counters[0]);
