@@ -11,18 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-QUICK=0 REPEATS=3 UPDATE=0
-CPUS="0-$(($(nproc) - 1))"
-while (($#)); do
-	case "$1" in
-	--quick) QUICK=1 ;;
-	--repeats) REPEATS=$2; shift ;;
-	--cpus) CPUS=$2; shift ;;
-	--update-results) UPDATE=1 ;;
-	*) echo "intercept.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-	shift
-done
+# shellcheck source=perf/opts.sh
+source perf/opts.sh
+perf_opts intercept.sh "$@"
 
 bash scripts/deps.sh perf
 make -s build/myring
