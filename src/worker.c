@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <linux/filter.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -323,17 +322,6 @@ static int setup(struct worker *w)
 			 "--listen %s: %s", w->px->listen.text,
 			 strerror(-w->listen_fd));
 		return w->listen_fd;
-	}
-	if (w->id == 0 && getenv("MYRING_STEER_CPU")) {
-		struct sock_filter code[] = {
-			{BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)},
-			{BPF_ALU | BPF_MOD | BPF_K, 0, 0, w->px->nworkers},
-			{BPF_RET | BPF_A, 0, 0, 0},
-		};
-		struct sock_fprog prog = {.len = 3, .filter = code};
-		if (setsockopt(w->listen_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF,
-			       &prog, sizeof(prog)))
-			LOGW("SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
 	}
 	w->nslots = cfg->max_conns;
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
