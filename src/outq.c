@@ -97,6 +97,34 @@ void outq_sent(struct outq *q, struct bufring *br, uint32_t n)
 	q->in_flight = 0;
 }
 
+int outq_copy_out(struct outq *q, struct bufring *br)
+{
+	for (uint32_t i = 0; i < q->count; i++) {
+		struct chunk *c = &q->q[(q->head + i) & (q->cap - 1)];
+		uint8_t *copy;
+
+		if (c->bid < 0)
+			continue;
+		copy = malloc(c->len);
+		if (!copy)
+			return -1;
+		memcpy(copy, c->ptr, c->len);
+		bufring_unref(br, (uint16_t)c->bid);
+		c->ptr = copy;
+		c->owned = copy;
+		c->bid = -1;
+	}
+	return 0;
+}
+
+bool outq_pins_buffers(const struct outq *q)
+{
+	for (uint32_t i = 0; i < q->count; i++)
+		if (q->q[(q->head + i) & (q->cap - 1)].bid >= 0)
+			return true;
+	return false;
+}
+
 void outq_reset(struct outq *q, struct bufring *br)
 {
 	while (q->count) {

@@ -35,6 +35,8 @@ struct outq {
 	uint32_t sent_off;       /* bytes of q[head] already sent */
 	uint64_t bytes;          /* queued and not yet sent */
 	uint32_t in_flight;      /* chunks covered by the send in flight; 0: idle */
+	uint64_t send_start_us;  /* when the send in flight was submitted */
+	bool evicting;           /* that send is being cancelled (see session.c) */
 	struct msghdr msg;
 	struct iovec iov[OUTQ_IOV];
 };
@@ -50,6 +52,14 @@ unsigned outq_prepare(struct outq *q);
 
 /* A send of the prepared chunks completed with n bytes written. */
 void outq_sent(struct outq *q, struct bufring *br, uint32_t n);
+
+/* Moves the bytes of every chunk that points into a receive buffer to heap
+ * memory and releases the buffers.  Not while a send is in flight (the
+ * kernel may be reading them).  Returns 0, or -1 when out of memory. */
+int outq_copy_out(struct outq *q, struct bufring *br);
+
+/* Does any queued chunk hold a receive buffer? */
+bool outq_pins_buffers(const struct outq *q);
 
 /* Releases every chunk (connection teardown). */
 void outq_reset(struct outq *q, struct bufring *br);

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A send in flight this long, while the buffer pool is low, is stalled. */
+#define STALL_US 50000u
+
 /* How long a session may take to flush its last packet (an ERR) to a
  * client before it is cut. */
 #define FLUSH_CLOSE_US 5000000u
@@ -331,6 +334,35 @@ void session_flush(struct session *s, int side)
 	io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen, (uint8_t)side,
 						OP_SEND));
 	s->inflight++;
+	q->send_start_us = s->w->now_us;
+}
+
+/*
+ * A send that has not completed for STALL_US to a peer that does not read
+ * keeps the receive buffers it covers out of the pool for as long as the
+ * peer likes; a few such peers could empty the pool and stall every other
+ * connection of the worker.  When the pool runs low (the worker's tick),
+ * such sends are cancelled; session_on_send then moves their bytes to heap
+ * memory and sends them again from there.
+ */
+void session_evict_stalled(struct session *s)
+{
+	for (int side = 0; side < 2; side++) {
+		struct outq *q = &s->out[side];
+		struct io_uring_sqe *sqe;
+
+		if (s->closing || !q->in_flight || q->evicting ||
+		    s->w->now_us - q->send_start_us < STALL_US ||
+		    !outq_pins_buffers(q))
+			continue;
+		sqe = uring_sqe(&s->w->ring);
+		io_uring_prep_cancel64(sqe, udata_pack(s->slot, s->gen,
+						       (uint8_t)side, OP_SEND), 0);
+		io_uring_sqe_set_data64(sqe, udata_pack(s->slot, s->gen,
+							(uint8_t)side, OP_CANCEL));
+		s->inflight++;
+		q->evicting = true;
+	}
 }
 
 void session_on_send(struct session *s, int side, int res)
@@ -340,6 +372,23 @@ void session_on_send(struct session *s, int side, int res)
 	s->inflight--;
 	if (s->closing)
 		return;
+	if (q->evicting) {
+		q->evicting = false;
+		/* A cancelled send reports what it wrote before, if anything. */
+		if (res == -ECANCELED)
+			res = 0;
+		if (res >= 0) {
+			outq_sent(q, &s->w->bufs, (uint32_t)res);
+			if (outq_copy_out(q, &s->w->bufs)) {
+				session_close(s, "out of memory");
+				return;
+			}
+			s->w->stats.send_evictions++;
+			if (q->count)
+				worker_mark_dirty(s->w, s, side);
+			return;
+		}
+	}
 	if (res < 0) {
 		q->in_flight = 0;
 		if (res != -EPIPE && res != -ECONNRESET)

@@ -146,6 +146,7 @@ void session_flush(struct session *s, int side);
 void session_buffers_back(struct session *s);
 void session_close(struct session *s, const char *why);
 void session_tick(struct session *s);
+void session_evict_stalled(struct session *s);
 void session_drain(struct session *s);
 void session_free(struct session *s);
 

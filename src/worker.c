@@ -151,10 +151,16 @@ static void on_tick(struct worker *w)
 	for (unsigned h = 0; h < nhooks; h++)
 		if (hooks[h]->on_tick)
 			hooks[h]->on_tick(w->hook_state[h], w->now_us);
-	/* Only sessions waiting to flush a final packet need a timer. */
+	/* Only sessions waiting to flush a final packet need a timer; when
+	 * the pool is low, stalled sends give their buffers back. */
+	bool pool_low = w->bufs.free < w->bufs.nbufs / 4;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct session *s = w->slots[i].s;
-		if (s && (s->flush_close || s->discarding)) {
+		if (!s)
+			continue;
+		if (pool_low)
+			session_evict_stalled(s);
+		if (s->flush_close || s->discarding) {
 			session_tick(s);
 			settle(s);
 		}

@@ -50,6 +50,9 @@ struct worker_stats {
 	 * io_uring_enter (and one wake-up) carries. */
 	uint64_t loop_turns;
 	uint64_t completions;
+	/* Stalled sends whose bytes were moved out of the receive buffers
+	 * because the pool ran low. */
+	uint64_t send_evictions;
 	uint64_t commands[256];
 };
 

@@ -208,3 +208,37 @@ int proxy_stop(struct proxy_proc *p, int timeout_ms)
 	waitpid(p->pid, &st, 0);
 	return -1;
 }
+
+char *http_get(int port, const char *path)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char req[256];
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+	cr_assert_eq(write(fd, req, (size_t)n), n);
+	for (;;) {
+		if (cap - len < 4096)
+			buf = realloc(buf, cap *= 2);
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+double metric(const char *body, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *p = body; (p = strstr(p, series)); p += n)
+		if ((p == body || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}

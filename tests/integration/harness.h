@@ -41,4 +41,9 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 int proxy_stop(struct proxy_proc *p, int timeout_ms);
 
 uint64_t now_ms(void);
+
+/* The body and headers of GET path on 127.0.0.1:port (malloc'd). */
+char *http_get(int port, const char *path);
+/* The value of an unlabelled series in a Prometheus text body, or -1. */
+double metric(const char *body, const char *series);
 #endif

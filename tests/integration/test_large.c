@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,16 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-Test(large, result_set_of_64_mib_checked_by_checksum, .timeout = 120)
+/* nrows rows of 16 KiB each, contents derived from the row number, so the
+ * client can recompute every byte it should receive.  Returns "" when all
+ * arrived intact, else what went wrong. */
+static const char *checked_rows(MYSQL *m, long nrows)
 {
-	MYSQL *m = proxy_connect();
-	/* 4096 rows of 16 KiB each, contents derived from the row number, so
-	 * the client can recompute every byte it should receive. */
-	cr_assert_eq(mysql_query(m, "SELECT seq, REPEAT(LPAD(HEX(seq), 8, '0'), 2048) "
-				 "FROM seq_1_to_4096"), 0, "%s", mysql_error(m));
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT seq, REPEAT(LPAD(HEX(seq), 8, '0'), 2048) "
+		 "FROM seq_1_to_%ld", nrows);
+	if (mysql_query(m, q))
+		return mysql_error(m);
 	MYSQL_RES *r = mysql_use_result(m);
 	MYSQL_ROW row;
 	uint64_t got = 14695981039346656037ull, want = got, bytes = 0;
@@ -39,12 +43,101 @@ Test(large, result_set_of_64_mib_checked_by_checksum, .timeout = 120)
 		for (int i = 0; i < 2048; i++)
 			want = fnv(want, unit, 8);
 	}
-	cr_assert_eq(mysql_errno(m), 0, "%s", mysql_error(m));
+	bool failed = mysql_errno(m) != 0;
 	mysql_free_result(r);
-	cr_assert_eq(n, 4096);
-	cr_assert_eq(bytes, 64ull << 20);
-	cr_assert_eq(got, want, "result bytes differ from what the server sent");
+	if (failed)
+		return mysql_error(m);
+	if (n != nrows || bytes != (uint64_t)nrows * 16384)
+		return "rows or bytes missing";
+	if (got != want)
+		return "result bytes differ from what the server sent";
+	return "";
+}
+
+Test(large, result_set_of_64_mib_checked_by_checksum, .timeout = 120)
+{
+	MYSQL *m = proxy_connect();
+	cr_assert_str_eq(checked_rows(m, 4096), "");
 	mysql_close(m);
+}
+
+struct starved {
+	int port;
+	const char *result;
+};
+
+static void *checked_results(void *arg)
+{
+	struct starved *st = arg;
+	char err[256];
+	MYSQL *m = connect_port(st->port, "myring", "myring-pw", "myring_test", 0,
+				err, sizeof(err));
+	st->result = m ? "" : "cannot connect";
+	for (int i = 0; m && i < 3 && !*st->result; i++) {
+		st->result = checked_rows(m, 256);
+		if (!*st->result && mysql_query(m, "SELECT 1"))
+			st->result = "small query failed";
+		if (!*st->result)
+			mysql_free_result(mysql_store_result(m));
+	}
+	if (m)
+		mysql_close(m);
+	return NULL;
+}
+
+/*
+ * A pool far too small for the load: 16 buffers of 1 KiB on one worker,
+ * one client that does not read its 16 MiB result, and four clients
+ * streaming 4 MiB results.  Receives must stop and resume (ENOBUFS,
+ * backpressure, copy-out for slow readers), and every byte must still
+ * arrive, in order, for everyone, including the stalled client at the end.
+ */
+Test(large, starved_buffer_pool_loses_nothing, .timeout = 240)
+{
+	struct proxy_proc p;
+	char metrics[32];
+	int metrics_port = free_port();
+	snprintf(metrics, sizeof(metrics), "127.0.0.1:%d", metrics_port);
+	const char *args[] = {"--threads", "1", "--buffers", "16",
+			      "--buffer-size", "1K", "--metrics", metrics, NULL};
+	proxy_start(&p, env_int("MARIADB_PORT"), args);
+	char err[256];
+	MYSQL *stalled = connect_port(p.port, "myring", "myring-pw", "myring_test",
+				      0, err, sizeof(err));
+	cr_assert_not_null(stalled, "%s", err);
+	const char *big = "SELECT seq, REPEAT(LPAD(HEX(seq), 8, '0'), 2048) "
+			  "FROM seq_1_to_1024";
+	cr_assert_eq(mysql_send_query(stalled, big, (unsigned long)strlen(big)), 0);
+
+	enum { CLIENTS = 4 };
+	pthread_t t[CLIENTS];
+	struct starved st[CLIENTS];
+	for (int i = 0; i < CLIENTS; i++) {
+		st[i] = (struct starved){.port = p.port};
+		pthread_create(&t[i], NULL, checked_results, &st[i]);
+	}
+	for (int i = 0; i < CLIENTS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_str_eq(st[i].result, "", "client %d", i);
+	}
+
+	/* The stalled client's send had to give its buffers back. */
+	char *body = http_get(metrics_port, "/metrics");
+	cr_assert_geq(metric(body, "myring_send_evictions_total"), 1, "%s", body);
+	free(body);
+
+	/* The stalled client reads now: its whole result is still there. */
+	cr_assert_eq(mysql_read_query_result(stalled), 0, "%s", mysql_error(stalled));
+	MYSQL_RES *r = mysql_use_result(stalled);
+	long n = 0;
+	while (mysql_fetch_row(r))
+		n++;
+	cr_assert_eq(mysql_errno(stalled), 0, "%s", mysql_error(stalled));
+	mysql_free_result(r);
+	cr_assert_eq(n, 1024);
+	cr_assert_str_eq(checked_rows(stalled, 64), "");
+	mysql_close(stalled);
+	cr_assert_eq(proxy_stop(&p, 5000), 0, "clean exit after SIGTERM");
 }
 
 Test(large, single_row_larger_than_16_mib)
