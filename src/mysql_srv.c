@@ -62,7 +62,7 @@ void pkt_buf_packet2(struct pkt_buf *pb, const void *head, size_t hlen,
 	const uint8_t *h = head, *b = body;
 	uint8_t *dst;
 
-	/* One exact reservation: a rewritten query can be large. */
+	/* Reserve once for every packet: a rewritten query can be large. */
 	if (!reserve(pb, total + npkts * MYSQL_HDR_LEN))
 		return;
 	dst = pb->data + pb->len;
