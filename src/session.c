@@ -368,6 +368,7 @@ void session_evict_stalled(struct session *s)
 void session_on_send(struct session *s, int side, int res)
 {
 	struct outq *q = &s->out[side];
+	bool evicted = false;
 
 	s->inflight--;
 	if (s->closing)
@@ -377,17 +378,7 @@ void session_on_send(struct session *s, int side, int res)
 		/* A cancelled send reports what it wrote before, if anything. */
 		if (res == -ECANCELED)
 			res = 0;
-		if (res >= 0) {
-			outq_sent(q, &s->w->bufs, (uint32_t)res);
-			if (outq_copy_out(q, &s->w->bufs)) {
-				session_close(s, "out of memory");
-				return;
-			}
-			s->w->stats.send_evictions++;
-			if (q->count)
-				worker_mark_dirty(s->w, s, side);
-			return;
-		}
+		evicted = res >= 0;
 	}
 	if (res < 0) {
 		q->in_flight = 0;
@@ -400,6 +391,13 @@ void session_on_send(struct session *s, int side, int res)
 		return;
 	}
 	outq_sent(q, &s->w->bufs, (uint32_t)res);
+	if (evicted) {
+		if (outq_copy_out(q, &s->w->bufs)) {
+			session_close(s, "out of memory");
+			return;
+		}
+		s->w->stats.send_evictions++;
+	}
 	if (q->count)
 		worker_mark_dirty(s->w, s, side);
 	if (s->recv_paused[OTHER_SIDE(side)] && !s->flush_close &&
