@@ -107,10 +107,7 @@ def main():
                 fmt(med([r["p50_us"] for r in rs]), 0), fmt(med([r["p99_us"] for r in rs]), 0),
                 fmt(med([r["turns_per_unit"] for r in rs]), 2),
                 fmt(med([r["comp_per_turn"] for r in rs]), 2)))
-    md = "\n".join(lines) + "\n"
-    with open(os.path.join(OUT, "ab.md"), "w") as f:
-        f.write(md)
-    print(md)
+    bench.publish("ab.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -64,14 +64,9 @@ done
 
 # shellcheck source=perf/db.sh
 source perf/db.sh
-cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
-trap cleanup EXIT
-TABLES=4 SIZE=10000
-perf_db_up $TABLES $SIZE
-export MARIADB_PORT MARIADB_PID
-export BENCH_MYRING=$ROOT/build/myring BENCH_LOADGEN=$ROOT/build/perf/loadgen
-export BENCH_OUT=$ROOT/perf/out BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS
-export BENCH_SECONDS=$SECONDS_PER BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
+perf_db_run 4 10000
+export BENCH_LOADGEN=$ROOT/build/perf/loadgen
+export BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS BENCH_SECONDS=$SECONDS_PER
 export AB_SPEC=$SPEC AB_CELLS=$CELLS
 python3 perf/ab.py
 if [[ -n $UPDATE ]]; then

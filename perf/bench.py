@@ -213,6 +213,14 @@ def run_cell(target, workload, threads):
     return m
 
 
+def publish(name, md):
+    """Writes a run's Markdown to perf/out/NAME (for update_results.py)
+    and prints it."""
+    with open(os.path.join(OUT, name), "w") as f:
+        f.write(md)
+    print(md)
+
+
 def med(xs):
     xs = [x for x in xs if x == x]
     return statistics.median(xs) if xs else float("nan")
@@ -340,9 +348,7 @@ def main():
                                                      text=True).stdout.split("\n")[0].split(" - ")[0],
               time.time() - t_start))
     md += body + "\n" + targets_table(summary) + "\n"
-    with open(os.path.join(OUT, "results.md"), "w") as f:
-        f.write(md)
-    print(md)
+    publish("results.md", md)
 
 
 if __name__ == "__main__":

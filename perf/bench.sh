@@ -21,16 +21,9 @@ gcc -O2 -Wall -Wextra -o build/perf/loadgen perf/loadgen.c \
 
 # shellcheck source=perf/db.sh
 source perf/db.sh
-cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
-trap cleanup EXIT
-TABLES=4
-SIZE=$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)
-perf_db_up $TABLES "$SIZE"
-
-export MARIADB_PORT MARIADB_PID
-export BENCH_MYRING=$ROOT/build/myring BENCH_LOADGEN=$ROOT/build/perf/loadgen
-export BENCH_OUT=$ROOT/perf/out BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS
-export BENCH_CPUS=$CPUS BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
+perf_db_run 4 "$([[ $QUICK == 1 ]] && echo 10000 || echo 100000)"
+export BENCH_LOADGEN=$ROOT/build/perf/loadgen
+export BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS
 python3 perf/bench.py
 
 if [[ $UPDATE == 1 ]]; then

@@ -21,3 +21,13 @@ perf_db_up() { # TABLES SIZE
 		touch "$DB/prepared-$tables-$size"
 	fi
 }
+
+# perf_db_run TABLES SIZE: perf_db_up, stop the server when the calling
+# script exits, and export what perf/bench.py (and the scripts built on it)
+# read about the server, the data and where to write.
+perf_db_run() { # TABLES SIZE
+	trap 'bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true' EXIT
+	perf_db_up "$1" "$2"
+	export MARIADB_PORT MARIADB_PID BENCH_TABLES=$1 BENCH_TABLE_SIZE=$2
+	export BENCH_MYRING=$PWD/build/myring BENCH_OUT=$PWD/perf/out
+}

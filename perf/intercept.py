@@ -96,10 +96,7 @@ def main():
                 bench.spread([r["cpu_per_unit"] for r in rs], 2), c - bc,
                 bench.fmt(med([r["p50_us"] for r in rs])),
                 bench.fmt(med([r["p99_us"] for r in rs]))))
-    md = "\n".join(lines) + "\n"
-    with open(os.path.join(OUT, "intercept.md"), "w") as f:
-        f.write(md)
-    print(md)
+    bench.publish("intercept.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

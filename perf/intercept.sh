@@ -10,7 +10,6 @@
 #   options: --repeats N (default 3)  --cpus LIST  --update-results
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 # shellcheck source=perf/opts.sh
 source perf/opts.sh
 perf_opts intercept.sh "$@"
@@ -20,14 +19,8 @@ make -s build/myring
 mkdir -p perf/out
 # shellcheck source=perf/db.sh
 source perf/db.sh
-cleanup() { bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true; }
-trap cleanup EXIT
-TABLES=4 SIZE=10000
-perf_db_up $TABLES $SIZE
-export MARIADB_PORT MARIADB_PID
-export BENCH_MYRING=$ROOT/build/myring BENCH_OUT=$ROOT/perf/out
+perf_db_run 4 10000
 export BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS
-export BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
 python3 perf/intercept.py
 if [[ $UPDATE == 1 ]]; then
 	python3 perf/update_results.py perf/out/intercept.md perf/RESULTS.md \
