@@ -253,6 +253,7 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 60)
 		}
 		usleep(20000);
 	}
-	cr_assert_eq(code, 0, "myring exit status after drain");
+	cr_assert_eq(code, 0, "myring exit status after drain: %d (-1: still "
+		     "running 12 s after the queries ended; log %s)", code, p.log);
 	cr_assert_lt(now_ms() - t0, 10000, "drain is bounded");
 }
