@@ -315,12 +315,12 @@ void session_fail(struct session *s, uint8_t seq, uint16_t code,
  * client wakes it, and on loopback the sender pays for the receiver's TCP
  * input and wake-up, so a large result sent in receive-sized pieces costs
  * a wake-up per piece.  While the server's packet in progress is
- * unfinished its tail is already on the way (a server writes a packet
- * without pausing in it), and the client can use none of it before the
- * packet is whole, so the bytes wait until two buffers' worth is queued.
- * A packet boundary, a stopped backend receive or a low pool sends at
- * once, so a slow result is never held back and held bytes never starve
- * the pool.  block `ab hold` in perf/RESULTS.md: 0.84-0.86x CPU per MB.
+ * unfinished the client can use none of it before the rest arrives, and
+ * the rest is what the backend receive brings next, so the bytes wait
+ * until two buffers' worth is queued.  A packet boundary, a stopped
+ * backend receive or a low pool sends at once, so a result that trickles
+ * row by row is never held back and held bytes never starve the pool.
+ * Measured in perf/RESULTS.md, block `ab hold`: about 0.85x CPU per MB.
  */
 static bool hold_for_packet_tail(const struct session *s, const struct outq *q)
 {
