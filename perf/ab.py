@@ -27,8 +27,6 @@ def parse_cells(text):
 
 def start(name, binary, flags):
     port, mport = bench.free_port(), bench.free_port()
-    # A variant that sets its own workers (--cpus or --threads, unpinned)
-    # does not get the run's --cpus.
     # Words NAME=VALUE before the first flag set the variant's environment
     # (for experiments switched by an environment variable).
     words = flags.split()
@@ -36,12 +34,13 @@ def start(name, binary, flags):
     while words and "=" in words[0] and not words[0].startswith("-"):
         k, v = words.pop(0).split("=", 1)
         env[k] = v
-    flags = " ".join(words)
+    # A variant that sets its own workers (--cpus or --threads, unpinned)
+    # does not get the run's --cpus.
     own = any(f in ("--cpus", "--threads") for f in words)
     argv = [binary, "--listen", "127.0.0.1:%d" % port,
             "--backend", "127.0.0.1:%d" % bench.DB_PORT,
             "--log-level", "warn", "--metrics", "127.0.0.1:%d" % mport,
-            "--digests", "off"] + ([] if own else ["--cpus", bench.CPUS]) + flags.split()
+            "--digests", "off"] + ([] if own else ["--cpus", bench.CPUS]) + words
     p = subprocess.Popen(argv, env=env,
                          stderr=open(os.path.join(OUT, "myring-ab-%s.log" % name), "w"))
     bench.wait_port(port)

@@ -61,6 +61,17 @@ static inline void bufring_taken(struct bufring *b, uint16_t bid)
 	b->refs[bid] = 0;
 }
 
+/*
+ * Below a quarter of the pool free: the worker stops letting slow sockets
+ * pin buffers (stalled sends are evicted, held bytes are sent, new bytes
+ * for a busy socket are copied), and receives starved by -ENOBUFS are not
+ * re-armed until it is back above, so they do not thrash.
+ */
+static inline bool bufring_low(const struct bufring *b)
+{
+	return b->free < b->nbufs / 4;
+}
+
 static inline void bufring_ref(struct bufring *b, uint16_t bid)
 {
 	b->refs[bid]++;

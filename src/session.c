@@ -235,7 +235,7 @@ int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
 	/* When the pool runs low, bytes for a socket whose send is still in
 	 * flight (a slow reader) are copied out instead of pinning a receive
 	 * buffer, so a few stalled clients cannot starve the whole worker. */
-	if (bid >= 0 && q->in_flight && br->free < br->nbufs / 4)
+	if (bid >= 0 && q->in_flight && bufring_low(br))
 		return session_queue_copy(s, side, ptr, len);
 	/* Bytes held back by a delay rule must not pin receive buffers for
 	 * the length of the delay. */
@@ -330,7 +330,7 @@ static bool hold_for_packet_tail(const struct session *s, const struct outq *q)
 	       s->recv_state[SIDE_BACKEND] == RS_ARMED &&
 	       !mysql_framer_at_boundary(&s->fr[SIDE_BACKEND]) &&
 	       q->bytes < 2 * (uint64_t)br->size &&
-	       br->free >= br->nbufs / 4;
+	       !bufring_low(br);
 }
 
 void session_flush(struct session *s, int side)

@@ -153,7 +153,7 @@ static void on_tick(struct worker *w)
 			hooks[h]->on_tick(w->hook_state[h], w->now_us);
 	/* Only sessions waiting to flush a final packet need a timer; when
 	 * the pool is low, stalled sends give their buffers back. */
-	bool pool_low = w->bufs.free < w->bufs.nbufs / 4;
+	bool pool_low = bufring_low(&w->bufs);
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct session *s = w->slots[i].s;
 		if (!s)
@@ -245,7 +245,7 @@ static void wake_buffer_waiters(struct worker *w)
 
 	/* Hysteresis: re-arm only when a quarter of the pool is back, so a
 	 * starved worker does not thrash between ENOBUFS and re-arming. */
-	if (!list || w->bufs.free < w->bufs.nbufs / 4)
+	if (!list || bufring_low(&w->bufs))
 		return;
 	w->buf_waiters = NULL;
 	while (list) {
