@@ -290,16 +290,22 @@ void session_queue_err(struct session *s, uint8_t seq, uint16_t code,
 	session_queue_copy(s, SIDE_CLIENT, pkt, n);
 }
 
+void session_close_after_flush(struct session *s, const char *why)
+{
+	s->flush_close = true;
+	s->flush_close_why = why;
+	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
+	if (outq_idle(&s->out[SIDE_CLIENT]))
+		session_close(s, why);
+}
+
 void session_finish(struct session *s)
 {
 	/* Stop listening to both sides; keep the client's queue until it is
-	 * sent (or FLUSH_CLOSE_US passes), then close. */
-	s->flush_close = true;
-	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
+	 * sent, then close. */
 	for (int side = 0; side < 2; side++)
 		pause_recv(s, side);
-	if (outq_idle(&s->out[SIDE_CLIENT]))
-		session_close(s, "finished");
+	session_close_after_flush(s, "finished");
 }
 
 void session_fail(struct session *s, uint8_t seq, uint16_t code,
@@ -429,7 +435,7 @@ void session_on_send(struct session *s, int side, int res)
 	    q->bytes <= high_water(s) / 2)
 		resume_recv(s, OTHER_SIDE(side));
 	if (s->flush_close && outq_idle(&s->out[SIDE_CLIENT]))
-		session_close(s, "error sent");
+		session_close(s, s->flush_close_why);
 }
 
 static void arm_delay(struct session *s)
@@ -504,11 +510,8 @@ static void on_eof(struct session *s, int side)
 	if (s->pend_count && !s->quit)
 		LOGW("%s: backend closed the connection with a command in flight",
 		     s->client_addr);
-	s->flush_close = true;
-	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
 	pause_recv(s, SIDE_CLIENT);
-	if (outq_idle(&s->out[SIDE_CLIENT]))
-		session_close(s, "backend closed");
+	session_close_after_flush(s, "backend closed");
 }
 
 static void on_data(struct session *s, int side, uint8_t *buf, uint32_t n,

@@ -92,6 +92,7 @@ struct session {
 	uint8_t disp;
 	bool closing;              /* teardown begun; no new operations */
 	bool flush_close;          /* close once out[SIDE_CLIENT] is sent */
+	const char *flush_close_why; /* logged when that close happens */
 	bool dirty[2];             /* on the worker's dirty list */
 	bool recv_paused[2];       /* backpressure from the other side */
 	bool deprecate_eof;
@@ -160,6 +161,9 @@ void session_send_err(struct session *s, uint8_t seq, uint16_t code,
 void session_queue_err(struct session *s, uint8_t seq, uint16_t code,
 		       const char *sqlstate, const char *msg);
 void session_finish(struct session *s);
+/* Closes once what is queued for the client has been sent, or after
+ * FLUSH_CLOSE_US if the client does not read it. */
+void session_close_after_flush(struct session *s, const char *why);
 void session_fail(struct session *s, uint8_t seq, uint16_t code,
 		  const char *sqlstate, const char *why);
 void session_arm_recv(struct session *s, int side);

@@ -691,10 +691,7 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 static void close_when_flushed(struct session *s)
 {
 	if (s->w->draining && session_idle(s)) {
-		s->flush_close = true;
-		s->flush_deadline_us = s->w->now_us + 5000000u;
-		if (outq_idle(&s->out[SIDE_CLIENT]))
-			session_close(s, "proxy shutting down");
+		session_close_after_flush(s, "proxy shutting down");
 	}
 }
 

@@ -172,6 +172,7 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 	cr_assert_geq(p->pid, 0);
 	if (p->pid == 0) {
 		int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
 		dup2(fd, 2);
 		/* A test that fails an assertion exits without stopping its
 		 * proxy: the proxy must not outlive it, nor hold the runner's
@@ -207,6 +208,26 @@ int proxy_stop(struct proxy_proc *p, int timeout_ms)
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, &st, 0);
 	return -1;
+}
+
+const char *proxy_log_tail(const struct proxy_proc *p)
+{
+	static __thread char tail[2048];
+	FILE *f = fopen(p->log, "r");
+	size_t n = 0;
+
+	tail[0] = '\0';
+	if (!f)
+		return "(no log)";
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long end = ftell(f);
+		long from = end > (long)sizeof(tail) - 1 ? end - (long)sizeof(tail) + 1 : 0;
+		fseek(f, from, SEEK_SET);
+		n = fread(tail, 1, sizeof(tail) - 1, f);
+	}
+	fclose(f);
+	tail[n] = '\0';
+	return tail;
 }
 
 char *http_get(int port, const char *path)

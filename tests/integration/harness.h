@@ -39,6 +39,9 @@ struct proxy_proc {
 void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args);
 /* SIGTERM and wait (bounded); returns the exit status, or -1 on timeout. */
 int proxy_stop(struct proxy_proc *p, int timeout_ms);
+/* The last lines of the proxy's log, for failure messages: a CI run
+ * keeps what the tests print, not files in /tmp. */
+const char *proxy_log_tail(const struct proxy_proc *p);
 
 uint64_t now_ms(void);
 
