@@ -122,6 +122,16 @@ static void start_drain(struct worker *w)
 		w->listen_fd = -1;
 	}
 	LOGI("draining %u connection(s)", w->nsessions);
+}
+
+/* Idle sessions are closed one tick after the listener: a command the
+ * kernel had already received when the drain began may still wait in a
+ * completion not yet posted (deferred task work runs on the next
+ * io_uring_enter), and closing its session now would drop it unanswered.
+ * By the next tick it has been seen and the session is busy. */
+static void close_idle_sessions(struct worker *w)
+{
+	w->idle_swept = true;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct session *s = w->slots[i].s;
 		if (s) {
@@ -137,6 +147,8 @@ static void on_tick(struct worker *w)
 	ctl_worker_poll(w);
 	int drain = atomic_load_explicit(&w->px->drain, memory_order_relaxed);
 
+	if (w->draining && !w->idle_swept)
+		close_idle_sessions(w);
 	if (drain && !w->draining)
 		start_drain(w);
 	if (w->draining && (drain == 2 || w->now_us >= w->drain_deadline_us)) {

@@ -80,6 +80,7 @@ struct worker {
 	int listen_fd;
 	bool accept_armed;
 	bool draining;
+	bool idle_swept;             /* the drain closed its idle sessions */
 	uint64_t drain_deadline_us;
 	uint64_t now_us;             /* CLOCK_MONOTONIC at this loop turn */
 	struct slot *slots;

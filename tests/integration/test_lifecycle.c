@@ -245,6 +245,12 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 60)
 			break;
 	mysql_close(admin);
 	cr_assert_eq(running, 4, "queries running on the server before SIGTERM");
+	/* A command sent before the signal reached the proxy first: it is
+	 * answered, though its session looked idle a moment before. */
+	MYSQL *last = connect_port(p.port, "myring", "myring-pw", "myring_test", 0,
+				   err, sizeof(err));
+	cr_assert_not_null(last, "%s", err);
+	cr_assert_eq(mysql_send_query(last, "SELECT 'sent before SIGTERM'", 28), 0);
 	uint64_t t0 = now_ms();
 	kill(p.pid, SIGTERM);
 	usleep(300000);
@@ -257,6 +263,13 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 60)
 			  i, a[i].err, proxy_log_tail(&p));
 		cr_assert_str_eq(a[i].result, "finished");
 	}
+	cr_assert_eq(mysql_read_query_result(last), 0, "%s\nproxy log:\n%s",
+		     mysql_error(last), proxy_log_tail(&p));
+	MYSQL_RES *r = mysql_store_result(last);
+	MYSQL_ROW row = mysql_fetch_row(r);
+	cr_assert_str_eq(row[0], "sent before SIGTERM");
+	mysql_free_result(r);
+	mysql_close(last);
 	cr_assert_neq(mysql_query(idle, "SELECT 1"), 0,
 		      "idle connections are closed by the drain");
 	mysql_close(idle);
