@@ -240,7 +240,7 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 60)
 	 * fixed pause is no proof that all four reached the server. */
 	MYSQL *admin = direct_connect();
 	int running = 0;
-	for (uint64_t until = now_ms() + 20000; now_ms() < until; usleep(20000))
+	for (uint64_t until = now_ms() + 30000; now_ms() < until; usleep(20000))
 		if ((running = backend_sessions_with(admin, marker)) == 4)
 			break;
 	mysql_close(admin);
