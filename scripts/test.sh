@@ -13,6 +13,21 @@ LOGS=$ROOT/build/test-logs
 DBDIR=$ROOT/build/test-mariadb
 T0=$SECONDS
 
+# Which steps run: all of them for `make test`; scripts/slow-tests.sh
+# asks for "normal" only.  MYRING_ITEST_FILTER narrows the integration
+# suite (a Criterion --filter pattern such as 'lifecycle/*').
+STEPS=" ${MYRING_TEST_STEPS:-unit normal asan valgrind} "
+want() { [[ $STEPS == *" $1 "* ]]; }
+for s in $STEPS; do
+	case $s in
+	unit | normal | asan | valgrind) ;;
+	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit normal asan valgrind)"
+	   exit 2 ;;
+	esac
+done
+ITEST_ARGS=(--jobs 2)
+[[ -z ${MYRING_ITEST_FILTER:-} ]] || ITEST_ARGS+=(--filter "$MYRING_ITEST_FILTER")
+
 # Per-step time limits (seconds).
 UNIT_TIMEOUT=300
 ITEST_TIMEOUT=600
@@ -126,18 +141,22 @@ fi
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$LOGS/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
 
-step "unit tests (Criterion, ASan/UBSan build)"
-run_bounded "$UNIT_TIMEOUT" ./build/tests/unit --jobs 2 || fail "unit tests"
-
-step "private MariaDB (scripts/mariadb.sh start $DBDIR)"
-db_started=1
-if ! bash scripts/mariadb.sh start "$DBDIR"; then
-	echo "make test: FAILED: MariaDB did not start"
-	exit 1
+if want unit; then
+	step "unit tests (Criterion, ASan/UBSan build)"
+	run_bounded "$UNIT_TIMEOUT" ./build/tests/unit --jobs 2 || fail "unit tests"
 fi
-# shellcheck disable=SC1091
-source "$DBDIR/env"
-export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519
+
+if want normal || want asan || want valgrind; then
+	step "private MariaDB (scripts/mariadb.sh start $DBDIR)"
+	db_started=1
+	if ! bash scripts/mariadb.sh start "$DBDIR"; then
+		echo "make test: FAILED: MariaDB did not start"
+		exit 1
+	fi
+	# shellcheck disable=SC1091
+	source "$DBDIR/env"
+	export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519
+fi
 
 run_integration() { # name binary
 	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0
@@ -180,7 +199,7 @@ run_integration() { # name binary
 	step "integration tests against $bin"
 	MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
 		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
-		run_bounded "$ITEST_TIMEOUT" ./build/tests/integration --jobs 2 ||
+		run_bounded "$ITEST_TIMEOUT" ./build/tests/integration "${ITEST_ARGS[@]}" ||
 		fail "integration tests ($name)"
 
 	step "hostile clients (tests/badinput.py) against $bin"
@@ -208,8 +227,8 @@ run_integration() { # name binary
 }
 
 if [[ $have_itests == 1 ]]; then
-	run_integration normal build/myring
-	run_integration asan build/asan/myring
+	if want normal; then run_integration normal build/myring; fi
+	if want asan; then run_integration asan build/asan/myring; fi
 else
 	fail "no integration tests found in tests/integration"
 fi
@@ -226,9 +245,11 @@ else
 	echo "none"
 fi
 
-step "valgrind (memcheck) smoke test"
-run_bounded "$VALGRIND_TIMEOUT" bash scripts/valgrind-check.sh "$DBDIR/env" ||
-	fail "valgrind smoke test"
+if want valgrind; then
+	step "valgrind (memcheck) smoke test"
+	run_bounded "$VALGRIND_TIMEOUT" bash scripts/valgrind-check.sh "$DBDIR/env" ||
+		fail "valgrind smoke test"
+fi
 
 step "summary"
 if ((${#failures[@]})); then
