@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The integration suite on a starved machine, to find tests that race the
-# clock before CI does.  Runs `scripts/test.sh` (normal build only) N times
-# with everything it starts (MariaDB, the proxies, the test clients) in a
-# cgroup limited to PERCENT of one CPU.  A test that passes here at 15%
-# (about 6x slower than an idle run) does not depend on the machine's speed.
+# clock before CI does.  Runs `scripts/test.sh` (by default only the
+# normal build's integration step) N times with everything it starts
+# (MariaDB, the proxies, the test clients) in a cgroup limited to PERCENT
+# of one CPU.  A test that passes here at 15% (about 6x slower than an idle
+# run) does not depend on the machine's speed.
 #
 #   scripts/slow-tests.sh [--cpu PERCENT] [--runs N] [--filter PATTERN]
+#                         [--steps "normal asan"]
 #
 # Needs root and the cgroup cpu controller (v1 or v2).  Exit status: 0 if
 # every run passed.
@@ -15,11 +17,13 @@ cd "$(dirname "$0")/.."
 cpu=15
 runs=3
 filter=
+steps=normal
 while (($#)); do
 	case $1 in
 	--cpu) cpu=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--filter) filter=$2; shift 2 ;;
+	--steps) steps=$2; shift 2 ;;
 	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
 	*) echo "slow-tests: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -53,7 +57,7 @@ echo $$ >"$group/cgroup.procs"
 failed=0
 for ((r = 1; r <= runs; r++)); do
 	echo "==== slow-tests: run $r of $runs at $cpu% of one CPU"
-	if MYRING_TEST_STEPS=normal MYRING_ITEST_FILTER=$filter bash scripts/test.sh; then
+	if MYRING_TEST_STEPS=$steps MYRING_ITEST_FILTER=$filter bash scripts/test.sh; then
 		echo "==== slow-tests: run $r passed"
 	else
 		echo "==== slow-tests: run $r FAILED"

@@ -597,7 +597,8 @@ bool session_idle(const struct session *s)
 
 void session_drain(struct session *s)
 {
-	/* Idle sessions go now; busy ones when their response ends
+	/* Called on the drain's second tick (see close_idle_sessions):
+	 * idle sessions go now, busy ones when their response ends
 	 * (command_backend_data checks w->draining). */
 	if (session_idle(s) || s->phase < PH_COMMAND)
 		session_close(s, "proxy shutting down");
@@ -609,7 +610,7 @@ void session_tick(struct session *s)
 	    s->w->now_us >= s->flush_deadline_us)
 		session_close(s, s->flush_close ?
 			      "client did not read its final packet" :
-			      "client kept sending an oversized command");
+			      "client went silent inside its oversized command");
 }
 
 void session_close(struct session *s, const char *why)

@@ -472,9 +472,15 @@ static bool command_wants_text(uint8_t cmd)
 /*
  * The command is larger than --max-packet.  The client is most likely
  * still sending it: closing now would reset the connection and lose the
- * ERR, so the rest of the command is read and dropped (bounded in time),
- * then the session ends.
+ * ERR, so the rest of the command is read and dropped, then the session
+ * ends.  The bound is on silence, not on the whole transfer: a slow but
+ * steady client still gets its ERR, one that stops sending for
+ * DISCARD_IDLE_US is closed, and so is one that goes on past the largest
+ * packet MySQL allows.
  */
+#define DISCARD_IDLE_US 5000000u
+#define DISCARD_MAX_BYTES (1ull << 30)
+
 static void oversized(struct session *s, uint8_t seq)
 {
 	char why[160];
@@ -487,7 +493,7 @@ static void oversized(struct session *s, uint8_t seq)
 	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", why);
 	s->disp = DISP_DROP;
 	s->discarding = true;
-	s->flush_deadline_us = s->w->now_us + 5000000u;
+	s->flush_deadline_us = s->w->now_us + DISCARD_IDLE_US;
 	/* Nothing more goes to the backend; its side is closed with the
 	 * session. */
 }
@@ -633,6 +639,8 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 	size_t pos = 0;
 	unsigned part, here;
 
+	if (s->discarding)
+		s->flush_deadline_us = s->w->now_us + DISCARD_IDLE_US;
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		size_t fstart = f.start_in_buf ? f.start : 0;
 
@@ -656,6 +664,13 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			    !s->discarding &&
 			    s->cmd_bytes > s->w->px->cfg.max_packet)
 				oversized(s, f.seq);
+			if (s->discarding && s->cmd_bytes > DISCARD_MAX_BYTES) {
+				LOGW("%s: oversized command goes on past 1 GiB",
+				     s->client_addr);
+				session_close(s, "client kept sending an "
+					      "oversized command");
+				return;
+			}
 		} else if (s->phase == PH_AUTH || s->client_mode == CM_RELAY) {
 			s->disp = DISP_FORWARD;
 		} else if (s->client_mode == CM_INFILE) {

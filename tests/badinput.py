@@ -14,6 +14,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 
 def packet(payload, seq):
@@ -97,14 +98,18 @@ def query(s, sql):
     return read_packet(s)
 
 
-def expect_err_or_close(s, codes=None):
+def expect_err_or_close(s, codes=None, require_err=False):
     """The next thing from the proxy is an ERR (optionally with one of
-    codes) or EOF; returns a description or raises."""
+    codes) or, unless require_err, EOF; returns a description or raises."""
     try:
         seq, p = read_packet(s)
     except (ConnectionResetError, socket.timeout) as e:
+        if require_err:
+            raise RuntimeError("expected ERR %s, got %s" % (codes, type(e).__name__))
         return "closed (%s)" % type(e).__name__
     if p is None:
+        if require_err:
+            raise RuntimeError("expected ERR %s, the connection was closed" % (codes,))
         return "closed"
     if p[0] != 0xFF:
         raise RuntimeError("expected ERR or close, got %r" % p[:40])
@@ -195,6 +200,25 @@ def main():
             except (BrokenPipeError, ConnectionResetError):
                 return "closed while sending"
             return expect_err_or_close(s, {1153})
+
+    if max_packet:
+        @case("oversized command sent slowly (6 s after the limit)")
+        def _():
+            # The limit is crossed at once; the rest trickles in for longer
+            # than the proxy's 5 s silence bound. A steady sender must still
+            # get its ERR, not a reset.
+            s = login(host, port, user, password)
+            s.settimeout(30)
+            chunks = max_packet // 0xFFFFFF + 1
+            tail = 64 * 1024
+            for i in range(chunks):
+                body = (b"\x03SELECT '" if i == 0 else b"") + b"x" * 0xFFFFFF
+                s.sendall(struct.pack("<I", 0xFFFFFF)[:3] + bytes([i & 0xFF]) + body[:0xFFFFFF])
+            s.sendall(struct.pack("<I", tail)[:3] + bytes([chunks & 0xFF]))
+            for _ in range(16):
+                s.sendall(b"y" * (tail // 16))
+                time.sleep(0.4)
+            return expect_err_or_close(s, {1153}, require_err=True)
 
     @case("header promising 16 MiB then vanish")
     def _():

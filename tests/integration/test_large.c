@@ -137,7 +137,8 @@ Test(large, starved_buffer_pool_loses_nothing, .timeout = 240)
 	cr_assert_eq(n, 1024);
 	cr_assert_str_eq(checked_rows(stalled, 64), "");
 	mysql_close(stalled);
-	cr_assert_eq(proxy_stop(&p, 5000), 0, "clean exit after SIGTERM");
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "clean exit after SIGTERM\n%s",
+		     proxy_log_tail(&p));
 }
 
 Test(large, single_row_larger_than_16_mib)

@@ -154,7 +154,8 @@ Test(lifecycle, backend_down_gives_an_error_naming_it)
 	m = connect_port(p.port, "myring", "myring-pw", NULL, 0, err, sizeof(err));
 	cr_assert_null(m);
 	cr_assert(strstr(err, want));
-	cr_assert_eq(proxy_stop(&p, 5000), 0, "clean exit after SIGTERM");
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "clean exit after SIGTERM\n%s",
+		     proxy_log_tail(&p));
 }
 
 Test(lifecycle, oversized_packet_closes_only_that_connection)
@@ -176,15 +177,16 @@ Test(lifecycle, oversized_packet_closes_only_that_connection)
 	n += (int)lit;
 	n += sprintf(q + n, "'");
 	cr_assert_neq(mysql_real_query(big, q, (unsigned long)n), 0);
-	cr_assert_eq(mysql_errno(big), 1153, "got %u %s", mysql_errno(big),
-		     mysql_error(big));
+	cr_assert_eq(mysql_errno(big), 1153, "got %u %s\nproxy log:\n%s",
+		     mysql_errno(big), mysql_error(big), proxy_log_tail(&p));
 	free(q);
 	mysql_close(big);
 	char *v = query_value(good, "SELECT 'unaffected'");
 	cr_assert_str_eq(v, "unaffected");
 	free(v);
 	mysql_close(good);
-	cr_assert_eq(proxy_stop(&p, 5000), 0);
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "clean exit after SIGTERM\n%s",
+		     proxy_log_tail(&p));
 }
 
 struct slow_arg {
