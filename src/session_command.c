@@ -475,8 +475,10 @@ static bool command_wants_text(uint8_t cmd)
  * ERR, so the rest of the command is read and dropped, then the session
  * ends.  The bound is on silence, not on the whole transfer: a slow but
  * steady client still gets its ERR, one that stops sending for
- * DISCARD_IDLE_US is closed, and so is one that goes on past the largest
- * packet MySQL allows.
+ * DISCARD_IDLE_US is closed, and so is one that sends more than
+ * DISCARD_MAX_BYTES beyond the limit (the largest packet MySQL allows):
+ * measured from the limit, not from zero, so that with --max-packet 1G the
+ * client still gets its ERR.
  */
 #define DISCARD_IDLE_US 5000000u
 #define DISCARD_MAX_BYTES (1ull << 30)
@@ -664,9 +666,11 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			    !s->discarding &&
 			    s->cmd_bytes > s->w->px->cfg.max_packet)
 				oversized(s, f.seq);
-			if (s->discarding && s->cmd_bytes > DISCARD_MAX_BYTES) {
-				LOGW("%s: oversized command goes on past 1 GiB",
-				     s->client_addr);
+			if (s->discarding &&
+			    s->cmd_bytes - s->w->px->cfg.max_packet >
+			    DISCARD_MAX_BYTES) {
+				LOGW("%s: oversized command goes on for 1 GiB "
+				     "past --max-packet", s->client_addr);
 				session_close(s, "client kept sending an "
 					      "oversized command");
 				return;

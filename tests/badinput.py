@@ -220,6 +220,30 @@ def main():
                 time.sleep(0.4)
             return expect_err_or_close(s, {1153}, require_err=True)
 
+    if max_packet:
+        @case("oversized command that never ends (cut 1 GiB past the limit)")
+        def _():
+            # A client that streams full 16 MiB packets forever would keep
+            # the proxy reading and dropping forever; it must be cut once
+            # 1 GiB beyond --max-packet has been dropped, and not long before.
+            s = login(host, port, user, password)
+            s.settimeout(30)
+            body = memoryview(b"x" * 0xFFFFFF)
+            first = b"\x03SELECT '" + b"x" * (0xFFFFFF - 9)
+            cap = max_packet + (1 << 30)
+            sent = i = 0
+            try:
+                while sent < cap + (128 << 20):
+                    s.sendall(struct.pack("<I", 0xFFFFFF)[:3] + bytes([i & 0xFF]))
+                    s.sendall(first if i == 0 else body)
+                    sent += 0xFFFFFF
+                    i += 1
+            except (BrokenPipeError, ConnectionResetError):
+                if sent < cap - (32 << 20):
+                    raise RuntimeError("cut after only %d MiB" % (sent >> 20))
+                return "cut after %d MiB" % (sent >> 20)
+            raise RuntimeError("still reading after %d MiB" % (sent >> 20))
+
     @case("header promising 16 MiB then vanish")
     def _():
         s = login(host, port, user, password)
