@@ -299,6 +299,30 @@ void session_close_after_flush(struct session *s, const char *why)
 		session_close(s, why);
 }
 
+void session_abort(struct session *s, uint16_t code, const char *why,
+		   uint64_t flush_us)
+{
+	char msg[200];
+
+	if (s->closing)
+		return;
+	if (s->pend_count && !s->quit && !s->flush_close) {
+		snprintf(msg, sizeof(msg), "myring: %s", why);
+		if (command_fail_in_flight(s, code, msg))
+			LOGW("%s: %s: the command in flight gets ERR %u",
+			     s->client_addr, why, code);
+		else
+			LOGW("%s: %s in the middle of a response: closing",
+			     s->client_addr, why);
+	}
+	for (int side = 0; side < 2; side++)
+		pause_recv(s, side);
+	if (!s->flush_close || s->flush_deadline_us > s->w->now_us + flush_us) {
+		session_close_after_flush(s, why);
+		s->flush_deadline_us = s->w->now_us + flush_us;
+	}
+}
+
 void session_finish(struct session *s)
 {
 	/* Stop listening to both sides; keep the client's queue until it is
@@ -507,11 +531,9 @@ static void on_eof(struct session *s, int side)
 	}
 	/* The backend closed: deliver what it sent (e.g. the ERR of a failed
 	 * login, or of a KILL) before closing the client. */
-	if (s->pend_count && !s->quit)
-		LOGW("%s: backend closed the connection with a command in flight",
-		     s->client_addr);
-	pause_recv(s, SIDE_CLIENT);
-	session_close_after_flush(s, "backend closed");
+	session_abort(s, ER_BACKEND_LOST, s->pend_count && !s->quit ?
+		      "the backend closed the connection during the command" :
+		      "backend closed", FLUSH_CLOSE_US);
 }
 
 static void on_data(struct session *s, int side, uint8_t *buf, uint32_t n,
@@ -582,8 +604,12 @@ void session_on_recv(struct session *s, int side, int res, unsigned flags)
 			LOGW("%s: recv from %s: %s", s->client_addr,
 			     side == SIDE_CLIENT ? "client" : "backend",
 			     strerror(-res));
-		session_close(s, side == SIDE_CLIENT ? "client reset" :
-			      "backend reset");
+		if (side == SIDE_CLIENT)
+			session_close(s, "client reset");
+		else
+			session_abort(s, ER_BACKEND_LOST, "the backend reset the "
+				      "connection during the command",
+				      FLUSH_CLOSE_US);
 	}
 }
 

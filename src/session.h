@@ -42,6 +42,15 @@
  * for the same situation.
  */
 #define ER_BACKEND_UNREACHABLE 1429
+/*
+ * Errors that end a command cut short by the proxy.  Both carry SQLSTATE
+ * 08S01 (communication link failure), which connectors and pools read as
+ * "this connection is gone, retry on another".  1927 (ER_CONNECTION_KILLED)
+ * is what MariaDB itself sends to a connection that is killed mid-command;
+ * 1053 (ER_SERVER_SHUTDOWN) is what a server sends when it shuts down.
+ */
+#define ER_BACKEND_LOST 1927
+#define ER_PROXY_SHUTDOWN 1053
 
 enum side { SIDE_CLIENT = 0, SIDE_BACKEND = 1 };
 #define OTHER_SIDE(side) ((side) ^ 1)
@@ -103,6 +112,8 @@ struct session {
 	uint8_t recv_state[2];
 	uint8_t held_len;          /* bytes in held[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
+	bool resp_started;         /* a packet of the head's response came */
+	uint8_t resp_next_seq;     /* then: seq id the client expects next */
 	uint16_t inflight;
 	int fd[2];
 	uint64_t caps;             /* effective capabilities */
@@ -166,6 +177,12 @@ void session_finish(struct session *s);
 void session_close_after_flush(struct session *s, const char *why);
 void session_fail(struct session *s, uint8_t seq, uint16_t code,
 		  const char *sqlstate, const char *why);
+/* Ends the session because its backend is lost or the proxy stops: the
+ * command in flight gets ERR code (08S01) where the protocol still allows
+ * one, what is queued for the client goes out (bounded by flush_us), then
+ * the connection closes. */
+void session_abort(struct session *s, uint16_t code, const char *why,
+		   uint64_t flush_us);
 void session_arm_recv(struct session *s, int side);
 bool session_idle(const struct session *s);
 void session_set_str(char **dst, const char *src, size_t len);
@@ -181,6 +198,10 @@ void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n);
 /* session_command.c */
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			 int32_t bid);
+/* Queues ERR for the command in flight if the client is between packets of
+ * its response and nothing is pipelined behind it; false if not possible. */
+bool command_fail_in_flight(struct session *s, uint16_t code,
+			    const char *msg);
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid);
 void command_abort_all(struct session *s);

@@ -124,6 +124,7 @@ static void start_tracking_head(struct session *s)
 	mysql_tracker_start(&s->trk, (enum mysql_resp_kind)p->kind,
 			    s->deprecate_eof);
 	s->fr[SIDE_BACKEND].seq_delta = p->seq_delta;
+	s->resp_started = false;
 }
 
 static void report_result(struct session *s, struct pending *p,
@@ -184,6 +185,33 @@ static void complete_head(struct session *s, bool aborted)
 	free(p->new_user);
 	s->pend_head = (s->pend_head + 1) & (s->pend_cap - 1);
 	s->pend_count--;
+}
+
+/*
+ * A client reads an ERR in place of any packet of a response (a row or a
+ * definition never starts with 0xFF), so between packets the command can
+ * still be ended properly.  Not inside a packet, not while the client is
+ * itself inside a packet, and not with pipelined commands behind it (their
+ * responses would be owed too): then the connection just closes.
+ */
+bool command_fail_in_flight(struct session *s, uint16_t code,
+			    const char *msg)
+{
+	const struct mysql_framer *from_server = &s->fr[SIDE_BACKEND];
+	const struct mysql_framer *from_client = &s->fr[SIDE_CLIENT];
+	uint8_t seq;
+
+	if (s->phase != PH_COMMAND || s->client_mode != CM_COMMAND ||
+	    s->pend_count != 1 || pend_at(s, 0)->local ||
+	    !mysql_framer_at_boundary(from_server) || from_server->continued ||
+	    !mysql_framer_at_boundary(from_client) || from_client->continued)
+		return false;
+	seq = s->resp_started ? s->resp_next_seq :
+				(uint8_t)(s->cmd_last_seq + 1);
+	session_queue_err(s, seq, code, "08S01", msg);
+	s->trk.err_code = code;
+	complete_head(s, false);
+	return true;
 }
 
 void command_abort_all(struct session *s)
@@ -776,6 +804,8 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			 * closes a killed connection): forward as is. */
 			continue;
 		}
+		s->resp_started = true;
+		s->resp_next_seq = (uint8_t)(f.seq + fr->seq_delta + 1);
 		r = mysql_tracker_feed(&s->trk, &f);
 		switch (r) {
 		case TRACK_MORE:

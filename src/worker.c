@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #define TICK_MS 100
+/* After the drain timeout, how long a final ERR may take to reach a client. */
+#define DRAIN_FLUSH_US 500000u
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 32768
 
@@ -152,12 +154,21 @@ static void on_tick(struct worker *w)
 	if (drain && !w->draining)
 		start_drain(w);
 	if (w->draining && (drain == 2 || w->now_us >= w->drain_deadline_us)) {
+		/* A command still running is ended with an ERR where the
+		 * protocol allows one, which gets a moment to go out; a second
+		 * signal cuts at once. */
 		for (uint32_t i = 0; i < w->nslots; i++) {
 			struct session *s = w->slots[i].s;
-			if (s) {
-				session_close(s, "drain timeout reached");
-				settle(s);
-			}
+			if (!s)
+				continue;
+			if (drain == 2)
+				session_close(s, "second signal");
+			else
+				session_abort(s, ER_PROXY_SHUTDOWN,
+					      "proxy shutting down (drain "
+					      "timeout reached)",
+					      DRAIN_FLUSH_US);
+			settle(s);
 		}
 	}
 	for (unsigned h = 0; h < nhooks; h++)

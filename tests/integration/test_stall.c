@@ -27,6 +27,7 @@ struct fake {
 	int listen_fd;
 	int port;
 	bool die_mid_row;      /* close instead of sending the row's tail */
+	bool die_before_row;   /* close after the column definitions */
 	unsigned pause_ms;
 };
 
@@ -124,6 +125,8 @@ static void answer_query(struct fake *f, int fd)
 	send_packet(fd, 1, one, 1);
 	send_packet(fd, 2, col, (uint32_t)(p - col));
 	send_packet(fd, 3, eof, sizeof(eof));
+	if (f->die_before_row)
+		return;
 
 	/* The row: a length-encoded string of ROW_BYTES bytes. */
 	static uint8_t row[4 + 4 + ROW_BYTES];
@@ -175,7 +178,7 @@ static void *fake_server(void *arg)
 		if (fd < 0)
 			return NULL;
 		bool done = serve(f, fd);
-		if (done && !f->die_mid_row) {
+		if (done && !f->die_mid_row && !f->die_before_row) {
 			/* Let the client read and quit before closing. */
 			uint8_t buf[64];
 			read_packet(fd, buf, sizeof(buf));
@@ -211,9 +214,13 @@ struct stage {
 	MYSQL *m;
 };
 
-static void stage_up(struct stage *st, unsigned pause_ms, bool die_mid_row)
+enum death { LIVES, DIES_MID_ROW, DIES_BEFORE_ROW };
+
+static void stage_up(struct stage *st, unsigned pause_ms, enum death death)
 {
-	st->f = (struct fake){.pause_ms = pause_ms, .die_mid_row = die_mid_row};
+	st->f = (struct fake){.pause_ms = pause_ms,
+			      .die_mid_row = death == DIES_MID_ROW,
+			      .die_before_row = death == DIES_BEFORE_ROW};
 	fake_start(&st->f, &st->th);
 	proxy_start(&st->p, st->f.port, NULL);
 	st->m = mysql_init(NULL);
@@ -235,7 +242,7 @@ Test(stall, row_paused_mid_packet_arrives_whole, .timeout = 60)
 {
 	struct stage st;
 
-	stage_up(&st, 1500, false);
+	stage_up(&st, 1500, LIVES);
 	uint64_t t0 = now_ms();
 	cr_assert_eq(mysql_query(st.m, "SELECT stall"), 0, "%s", mysql_error(st.m));
 	MYSQL_RES *r = mysql_store_result(st.m);
@@ -260,12 +267,32 @@ Test(stall, backend_dying_mid_packet_fails_the_query, .timeout = 60)
 {
 	struct stage st;
 
-	stage_up(&st, 300, true);
+	stage_up(&st, 300, DIES_MID_ROW);
 	uint64_t t0 = now_ms();
 	int rc = mysql_query(st.m, "SELECT stall");
 	MYSQL_RES *r = rc == 0 ? mysql_store_result(st.m) : NULL;
 	cr_assert_null(r, "a row cut short must not read as a result");
-	cr_assert_neq(mysql_errno(st.m), 0, "the client is told");
+	/* Inside a packet no ERR can follow: the connection is closed. */
+	cr_assert_eq(mysql_errno(st.m), 2013, "the client is told: %u %s",
+		     mysql_errno(st.m), mysql_error(st.m));
 	cr_assert_lt(now_ms() - t0, 10000, "and not left waiting");
+	stage_down(&st);
+}
+
+Test(stall, backend_dying_between_packets_gives_an_err, .timeout = 60)
+{
+	struct stage st;
+
+	stage_up(&st, 0, DIES_BEFORE_ROW);
+	int rc = mysql_query(st.m, "SELECT stall");
+	MYSQL_RES *r = rc == 0 ? mysql_store_result(st.m) : NULL;
+	cr_assert_null(r, "a result cut short must not read as complete");
+	/* Between packets the proxy ends the response with its own ERR, whose
+	 * sequence id the client accepts (else it would report 2013/2027). */
+	cr_assert_eq(mysql_errno(st.m), 1927, "got %u %s", mysql_errno(st.m),
+		     mysql_error(st.m));
+	cr_assert(strstr(mysql_error(st.m), "backend closed"), "%s",
+		  mysql_error(st.m));
+	cr_assert_str_eq(mysql_sqlstate(st.m), "08S01");
 	stage_down(&st);
 }
