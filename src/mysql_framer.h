@@ -77,6 +77,13 @@ static inline unsigned mysql_framer_partial(const struct mysql_framer *f)
 	return f->partial;
 }
 
+/* Sequence id, as received, of the last packet whose header was passed;
+ * meaningful between packets. */
+static inline uint8_t mysql_framer_last_seq(const struct mysql_framer *f)
+{
+	return f->hdr[3];
+}
+
 /* True between packets: nothing of a packet is pending. */
 static inline bool mysql_framer_at_boundary(const struct mysql_framer *f)
 {

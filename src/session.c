@@ -290,13 +290,19 @@ void session_queue_err(struct session *s, uint8_t seq, uint16_t code,
 	session_queue_copy(s, SIDE_CLIENT, pkt, n);
 }
 
-void session_close_after_flush(struct session *s, const char *why)
+static void close_after_flush_within(struct session *s, const char *why,
+				     uint64_t flush_us)
 {
 	s->flush_close = true;
 	s->flush_close_why = why;
-	s->flush_deadline_us = s->w->now_us + FLUSH_CLOSE_US;
+	s->flush_deadline_us = s->w->now_us + flush_us;
 	if (outq_idle(&s->out[SIDE_CLIENT]))
 		session_close(s, why);
+}
+
+void session_close_after_flush(struct session *s, const char *why)
+{
+	close_after_flush_within(s, why, FLUSH_CLOSE_US);
 }
 
 void session_abort(struct session *s, uint16_t code, const char *why,
@@ -317,10 +323,10 @@ void session_abort(struct session *s, uint16_t code, const char *why,
 	}
 	for (int side = 0; side < 2; side++)
 		pause_recv(s, side);
-	if (!s->flush_close || s->flush_deadline_us > s->w->now_us + flush_us) {
-		session_close_after_flush(s, why);
-		s->flush_deadline_us = s->w->now_us + flush_us;
-	}
+	/* Called again on every tick of an expired drain: a close already
+	 * under way keeps its earlier deadline. */
+	if (!s->flush_close || s->flush_deadline_us > s->w->now_us + flush_us)
+		close_after_flush_within(s, why, flush_us);
 }
 
 void session_finish(struct session *s)

@@ -113,7 +113,6 @@ struct session {
 	uint8_t held_len;          /* bytes in held[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
 	bool resp_started;         /* a packet of the head's response came */
-	uint8_t resp_next_seq;     /* then: seq id the client expects next */
 	uint16_t inflight;
 	int fd[2];
 	uint64_t caps;             /* effective capabilities */

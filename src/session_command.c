@@ -206,8 +206,12 @@ bool command_fail_in_flight(struct session *s, uint16_t code,
 	    !mysql_framer_at_boundary(from_server) || from_server->continued ||
 	    !mysql_framer_at_boundary(from_client) || from_client->continued)
 		return false;
-	seq = s->resp_started ? s->resp_next_seq :
-				(uint8_t)(s->cmd_last_seq + 1);
+	/* The client expects the packet after the last one it was sent, or
+	 * the first of the response, in its own numbering. */
+	seq = s->resp_started ?
+	      (uint8_t)(mysql_framer_last_seq(from_server) +
+			from_server->seq_delta + 1) :
+	      (uint8_t)(s->cmd_last_seq + 1);
 	session_queue_err(s, seq, code, "08S01", msg);
 	s->trk.err_code = code;
 	complete_head(s, false);
@@ -805,7 +809,6 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			continue;
 		}
 		s->resp_started = true;
-		s->resp_next_seq = (uint8_t)(f.seq + fr->seq_delta + 1);
 		r = mysql_tracker_feed(&s->trk, &f);
 		switch (r) {
 		case TRACK_MORE:

@@ -93,6 +93,20 @@ static int backend_sessions_with(MYSQL *admin, const char *marker)
 	return n;
 }
 
+/* Polls until want sessions run marker's query on the server; returns the
+ * last count seen. */
+static int await_backend_sessions(MYSQL *admin, const char *marker, int want,
+				  unsigned timeout_ms)
+{
+	int n = -1;
+
+	for (uint64_t until = now_ms() + timeout_ms; now_ms() < until;
+	     usleep(20000))
+		if ((n = backend_sessions_with(admin, marker)) == want)
+			break;
+	return n;
+}
+
 Test(lifecycle, client_killed_mid_result_frees_the_backend, .timeout = 60)
 {
 	char marker[64];
@@ -115,18 +129,12 @@ Test(lifecycle, client_killed_mid_result_frees_the_backend, .timeout = 60)
 		_exit(0);
 	}
 	MYSQL *admin = direct_connect();
-	uint64_t deadline = now_ms() + 10000;
-	while (backend_sessions_with(admin, marker) == 0 && now_ms() < deadline)
-		usleep(50000);
-	cr_assert_eq(backend_sessions_with(admin, marker), 1,
+	cr_assert_eq(await_backend_sessions(admin, marker, 1, 10000), 1,
 		     "the query never reached the backend");
 	usleep(300000);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	deadline = now_ms() + 10000;
-	while (backend_sessions_with(admin, marker) && now_ms() < deadline)
-		usleep(100000);
-	cr_assert_eq(backend_sessions_with(admin, marker), 0,
+	cr_assert_eq(await_backend_sessions(admin, marker, 0, 10000), 0,
 		     "the backend connection outlived its client");
 	mysql_close(admin);
 	MYSQL *m = proxy_connect();
@@ -230,6 +238,26 @@ static void *slow_query(void *p)
 	return NULL;
 }
 
+/* Starts n clients of slow_query, returns once all have logged in and
+ * their queries are on their way together. */
+static void start_slow_queries(struct slow_arg *a, pthread_t *th, int n,
+			       int port, const char *marker, unsigned sleep_s)
+{
+	pthread_barrier_t connected;
+
+	pthread_barrier_init(&connected, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n; i++) {
+		a[i] = (struct slow_arg){.port = port, .marker = marker,
+					 .sleep_s = sleep_s,
+					 .connected = &connected};
+		pthread_create(&th[i], NULL, slow_query, &a[i]);
+	}
+	pthread_barrier_wait(&connected);
+	pthread_barrier_destroy(&connected);
+	for (int i = 0; i < n; i++)
+		cr_assert(a[i].up, "client %d could not log in: %s", i, a[i].err);
+}
+
 Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 90)
 {
 	struct proxy_proc p;
@@ -243,17 +271,7 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 90)
 	snprintf(marker, sizeof(marker), "drain_%d", getpid());
 	struct slow_arg a[4];
 	pthread_t th[4];
-	pthread_barrier_t connected;
-	pthread_barrier_init(&connected, NULL, 5);
-	for (int i = 0; i < 4; i++) {
-		a[i] = (struct slow_arg){.port = p.port, .marker = marker,
-					 .sleep_s = 4, .connected = &connected};
-		pthread_create(&th[i], NULL, slow_query, &a[i]);
-	}
-	pthread_barrier_wait(&connected);
-	pthread_barrier_destroy(&connected);
-	for (int i = 0; i < 4; i++)
-		cr_assert(a[i].up, "client %d could not log in: %s", i, a[i].err);
+	start_slow_queries(a, th, 4, p.port, marker, 4);
 	char err[256];
 	MYSQL *idle = connect_port(p.port, "myring", "myring-pw", "myring_test", 0,
 				   err, sizeof(err));
@@ -262,10 +280,7 @@ Test(lifecycle, sigterm_drains_in_flight_queries, .timeout = 90)
 	 * an idle session, which the drain closes; on a loaded machine a
 	 * fixed pause is no proof that all four reached the server. */
 	MYSQL *admin = direct_connect();
-	int running = 0;
-	for (uint64_t until = now_ms() + 30000; now_ms() < until; usleep(20000))
-		if ((running = backend_sessions_with(admin, marker)) == 4)
-			break;
+	int running = await_backend_sessions(admin, marker, 4, 30000);
 	mysql_close(admin);
 	cr_assert_eq(running, 4, "queries running on the server before SIGTERM");
 	/* A command sent before the signal reached the proxy first: it is
@@ -321,20 +336,10 @@ Test(lifecycle, drain_timeout_ends_a_running_query_with_an_err, .timeout = 90)
 	snprintf(marker, sizeof(marker), "cut_%d", getpid());
 	struct slow_arg a;
 	pthread_t th;
-	pthread_barrier_t connected;
-	pthread_barrier_init(&connected, NULL, 2);
-	a = (struct slow_arg){.port = p.port, .marker = marker, .sleep_s = 30,
-			      .connected = &connected};
-	pthread_create(&th, NULL, slow_query, &a);
-	pthread_barrier_wait(&connected);
-	pthread_barrier_destroy(&connected);
-	cr_assert(a.up, "could not log in: %s", a.err);
+	start_slow_queries(&a, &th, 1, p.port, marker, 30);
 	MYSQL *admin = direct_connect();
-	int running = 0;
-	for (uint64_t until = now_ms() + 30000; now_ms() < until; usleep(20000))
-		if ((running = backend_sessions_with(admin, marker)) == 1)
-			break;
-	cr_assert_eq(running, 1, "query running on the server before SIGTERM");
+	cr_assert_eq(await_backend_sessions(admin, marker, 1, 30000), 1,
+		     "query running on the server before SIGTERM");
 	kill(p.pid, SIGTERM);
 	pthread_join(th, NULL);
 	/* The query outlived the drain: its client is told why, in the
