@@ -23,10 +23,11 @@ OBJ      := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
 VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 
-# Pure code (no I/O): what the unit tests and fuzzers link against.
+# What the unit tests and fuzzers link against: pure code, and the socket
+# helpers of start-up (plain system calls, no ring).
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest config rules \
               litscan mysql_srv admin_sql histogram \
-              digest_stats
+              digest_stats net startup
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 

@@ -15,15 +15,18 @@
 static const char usage_text[] =
 "Usage: myring --listen HOST:PORT --backend HOST:PORT [options]\n"
 "       myring --config FILE [options]\n"
+"       myring --check-config FILE [options]\n"
 "\n"
-"A MySQL/MariaDB proxy on io_uring: one pinned worker thread per core.\n"
+"A MySQL/MariaDB proxy on io_uring: one worker thread per core, each with\n"
+"its own ring and listener.\n"
 "\n"
-"Required:\n"
+"Required (as flags or in the config file):\n"
 "  --listen HOST:PORT       address clients connect to (IPv6: [::1]:6033)\n"
 "  --backend HOST:PORT      MySQL/MariaDB server; host names are resolved\n"
 "                           once at start-up\n"
 "Workers:\n"
-"  --threads N              number of worker threads (default: online cores)\n"
+"  --threads N              number of worker threads, unpinned (default: one\n"
+"                           per online core)\n"
 "  --cpus LIST              one worker pinned to each listed core, e.g. 0-3,6\n"
 "                           (overrides --threads)\n"
 "Interception:\n"
@@ -45,9 +48,11 @@ static const char usage_text[] =
 "                           on when --admin or --metrics is given)\n"
 "  --digest-max N           digest entries kept per worker (default 4096)\n"
 "Limits and timeouts:\n"
-"  --max-packet BYTES       largest client command accepted (default 64M,\n"
-"                           suffixes K, M, G); larger gets ERR 1153\n"
-"  --connect-timeout MS     backend connect timeout (default 5000)\n"
+"  --max-packet BYTES       largest client command accepted (default 1G, the\n"
+"                           protocol's limit; suffixes K, M, G); larger gets\n"
+"                           ERR 1153\n"
+"  --connect-timeout MS     backend connect timeout, until the server's\n"
+"                           greeting has arrived (default 5000)\n"
 "  --drain-timeout MS       on SIGTERM/SIGINT, how long in-flight commands\n"
 "                           may run before connections are cut (default 10000)\n"
 "  --max-conns N            client connections per worker (default 16384)\n"
@@ -55,63 +60,76 @@ static const char usage_text[] =
 "  --buffers N              receive buffers per worker, power of two\n"
 "                           (default 128)\n"
 "  --buffer-size BYTES      size of each receive buffer (default 32K)\n"
-"Config:\n"
-"  --config FILE            YAML config: every flag by name plus query rules\n"
-"                           (docs/config.md); flags override the file;\n"
-"                           SIGHUP reloads it\n"
-"  --check-config FILE      validate FILE and exit (0 valid, 2 invalid)\n"
+"Config file:\n"
+"  --config FILE            YAML: every flag above by its name (listen: ...,\n"
+"                           max-packet: ...), admin-user, admin-password,\n"
+"                           digest-text-max and an ordered list of query\n"
+"                           rules (docs/config.md); flags given too override\n"
+"                           the file; SIGHUP reloads it\n"
+"  --check-config FILE      check FILE and the other flags as a start would\n"
+"                           (names resolved, CPUs, addresses, rules) without\n"
+"                           binding anything; exit 0 if valid, 2 if not\n"
 "Other:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  --version                print the version and exit\n"
-"  --help                   print this help and exit\n";
+"  -V, --version            print the version and exit\n"
+"  -h, --help               print this help and exit\n"
+"\n"
+"Exit status: 0 stopped cleanly (or help, version, valid config); 1 failed\n"
+"while running; 2 bad flag, value or config file; 3 the system refused the\n"
+"start (address in use, io_uring unavailable, ...).  README.md has the table.\n";
 
 const char *cli_usage(void)
 {
 	return usage_text;
 }
 
-int cli_parse_cpulist(const char *s, int *cpus, unsigned max)
+int cli_parse_cpulist(const char *s, int *cpus, unsigned max, char *why,
+		      size_t whylen)
 {
 	unsigned n = 0;
 	const char *p = s;
 
+#define WHY(...) do { if (why) snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
 	if (!*p)
-		return -1;
+		WHY("empty list");
 	for (;;) {
 		char *end;
 		long lo, hi;
 
 		if (!isdigit((unsigned char)*p))
-			return -1;
+			WHY("expected a CPU number at '%s'", p);
 		errno = 0;
 		lo = strtol(p, &end, 10);
 		if (errno || lo < 0 || lo >= CLI_MAX_CPUS)
-			return -1;
+			WHY("CPU numbers go up to %d", CLI_MAX_CPUS - 1);
 		hi = lo;
 		p = end;
 		if (*p == '-') {
 			p++;
 			if (!isdigit((unsigned char)*p))
-				return -1;
+				WHY("range %ld- has no end", lo);
 			hi = strtol(p, &end, 10);
-			if (errno || hi < lo || hi >= CLI_MAX_CPUS)
-				return -1;
+			if (errno || hi >= CLI_MAX_CPUS)
+				WHY("CPU numbers go up to %d", CLI_MAX_CPUS - 1);
+			if (hi < lo)
+				WHY("range %ld-%ld runs backwards", lo, hi);
 			p = end;
 		}
 		for (long c = lo; c <= hi; c++) {
 			for (unsigned i = 0; i < n; i++)
 				if (cpus[i] == c)
-					return -1;
+					WHY("CPU %ld is listed twice", c);
 			if (n == max)
-				return -1;
+				WHY("more than %u CPUs", max);
 			cpus[n++] = (int)c;
 		}
 		if (*p == '\0')
 			break;
 		if (*p != ',')
-			return -1;
+			WHY("unexpected '%c'", *p);
 		p++;
 	}
+#undef WHY
 	return (int)n;
 }
 
@@ -238,7 +256,9 @@ void cli_defaults(struct config *cfg)
 {
 	*cfg = (struct config){
 		.log_level = LOG_INFO,
-		.max_packet = 64u << 20,
+		/* The protocol's ceiling: the server enforces its own
+		 * max_allowed_packet and answers a larger command itself. */
+		.max_packet = 1u << 30,
 		.connect_timeout_ms = 5000,
 		.drain_timeout_ms = 10000,
 		.buffers = 128,
@@ -289,10 +309,12 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->threads = (unsigned)v;
 		break;
 	case OPT_CPUS: {
-		int n = cli_parse_cpulist(value, cfg->cpus, CLI_MAX_CPUS);
+		char why[80];
+		int n = cli_parse_cpulist(value, cfg->cpus, CLI_MAX_CPUS, why,
+					  sizeof(why));
 		if (n <= 0)
-			BAD("%s: expected a list like 0-3,6, got '%s'", label,
-			    value);
+			BAD("%s: %s in '%s' (expected a list like 0-3,6)",
+			    label, why, value);
 		cfg->ncpus = (unsigned)n;
 		break;
 	}
@@ -415,7 +437,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 	 * loaded before pass 2 so that flags override it. */
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CONFIG:
 		case OPT_CHECK_CONFIG:
@@ -428,9 +450,11 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			config_path = optarg;
 			check |= c == OPT_CHECK_CONFIG;
 			break;
+		case 'V':
 		case OPT_VERSION:
 			snprintf(out, outlen, "myring %s\n", MYRING_VERSION);
 			return CLI_EXIT_OK;
+		case 'h':
 		case OPT_HELP:
 			snprintf(out, outlen, "%s", usage_text);
 			return CLI_EXIT_OK;
@@ -453,10 +477,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 	if (config_path) {
 		cfg->config_path = config_path;
 		if (config_load(config_path, cfg, err, errlen))
-			return CLI_EXIT_USAGE;
+			return CLI_EXIT_CONFIG;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
 		char label[40];
 
 		if (c == OPT_CONFIG || c == OPT_CHECK_CONFIG)
@@ -467,13 +491,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 		if (set_option(cfg, c, optarg, label, err, errlen))
 			return CLI_EXIT_USAGE;
 	}
-	if (check)
-		return CLI_CHECK_CONFIG;
+	/* A file meant to be completed by flags is checked with them. */
 	if (!cfg->listen.host[0] || !cfg->backend.host[0]) {
 		snprintf(err, errlen, "--%s is required%s",
 			 cfg->listen.host[0] ? "backend" : "listen",
 			 config_path ? " (as a flag or in the config file)" : "");
 		return CLI_EXIT_USAGE;
 	}
-	return CLI_RUN;
+	return check ? CLI_CHECK_CONFIG : CLI_RUN;
 }

@@ -60,7 +60,13 @@ struct config {
 	void *owned;
 };
 
-enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE, CLI_CHECK_CONFIG };
+enum cli_result {
+	CLI_RUN,
+	CLI_EXIT_OK,         /* --help, --version: out holds the text */
+	CLI_EXIT_USAGE,      /* a flag or its value is wrong */
+	CLI_EXIT_CONFIG,     /* the config file is wrong ("FILE:LINE: ...") */
+	CLI_CHECK_CONFIG,
+};
 
 /* Built-in defaults. */
 void cli_defaults(struct config *cfg);
@@ -78,14 +84,17 @@ int cli_set_option(struct config *cfg, const char *name, const char *value,
  * Parses argv into cfg: defaults, then --config FILE, then the other
  * flags.  CLI_CHECK_CONFIG: --check-config FILE was given and loaded.  CLI_RUN: start the proxy.
  * CLI_EXIT_OK: --help or --version was handled (text written to out).
- * CLI_EXIT_USAGE: err holds a one-line message naming the bad flag.
+ * CLI_EXIT_USAGE / CLI_EXIT_CONFIG: err holds a one-line message naming
+ * the bad flag, or the file, line and key.
  */
 enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			  char *out, size_t outlen, char *err, size_t errlen);
 
 /* "0-3,6" -> {0,1,2,3,6}.  Returns the count, or -1 on a malformed list,
- * a descending range, a duplicate or more than max entries. */
-int cli_parse_cpulist(const char *s, int *cpus, unsigned max);
+ * a descending range, a duplicate or more than max entries, with why
+ * (may be NULL) saying which. */
+int cli_parse_cpulist(const char *s, int *cpus, unsigned max, char *why,
+		      size_t whylen);
 
 /* "host:port", "[v6]:port" or "v6-literal" is not accepted without
  * brackets when a port follows.  Returns 0 or -1. */

@@ -842,6 +842,15 @@ static int rule_side_effects(struct rule_ctx *rc)
 		if (rule_uint(rc, RK_DELAY_MS, 0, 600000, &v))
 			return -1;
 		r->delay_ms = (uint32_t)v;
+		/* A delay holds a command on its way to the server; the proxy
+		 * answers these at once, so it would be silently ignored. */
+		if (r->delay_ms && (r->action == RULE_REJECT ||
+				    r->action == RULE_ANSWER))
+			return fail(rc->ld, r->name, rc->val[RK_DELAY_MS],
+				    "delay-ms: not with action %s (the proxy "
+				    "answers at once; a delay holds commands "
+				    "that go to the server)",
+				    action_names[r->action]);
 	}
 	if (rc->val[RK_ROUTE]) {
 		if (rule_scalar(rc, RK_ROUTE, &s))

@@ -613,39 +613,34 @@ static void close_listeners(void)
 	ctl.admin_fd = ctl.metrics_fd = -1;
 }
 
-static int listen_on(const struct hostport *hp, const char *what, char *err,
+static int listen_on(const struct netaddr *addr, const char *what, char *err,
 		     size_t errlen)
 {
-	struct netaddr addr;
-	char e[300];
-	int fd;
+	/* Without SO_REUSEPORT: no other process can join this port. */
+	int fd = net_listen(addr, 64, false);
 
-	if (net_resolve(hp, &addr, e, sizeof(e))) {
-		snprintf(err, errlen, "--%s: %s", what, e);
-		return -1;
-	}
-	fd = net_listen(&addr, 64);
 	if (fd < 0) {
-		snprintf(err, errlen, "--%s %s: %s", what, addr.text,
-			 strerror(-fd));
+		snprintf(err, errlen, "--%s %s: %s%s", what, addr->text,
+			 strerror(-fd), fd == -EADDRINUSE ?
+			 " (another process listens on this port)" : "");
 		return -1;
 	}
-	LOGI("%s listening on %s", what, addr.text);
+	LOGI("%s listening on %s", what, addr->text);
 	return fd;
 }
 
-int ctl_listen(struct proxy *px, char *err, size_t errlen)
+int ctl_listen(struct proxy *px, const struct netaddr *admin,
+	       const struct netaddr *metrics, char *err, size_t errlen)
 {
 	ctl.px = px;
 	ctl.start_s = (uint64_t)time(NULL);
-	if (px->cfg.admin.host[0]) {
-		ctl.admin_fd = listen_on(&px->cfg.admin, "admin", err, errlen);
+	if (admin) {
+		ctl.admin_fd = listen_on(admin, "admin", err, errlen);
 		if (ctl.admin_fd < 0)
 			return -1;
 	}
-	if (px->cfg.metrics.host[0]) {
-		ctl.metrics_fd = listen_on(&px->cfg.metrics, "metrics", err,
-					   errlen);
+	if (metrics) {
+		ctl.metrics_fd = listen_on(metrics, "metrics", err, errlen);
 		if (ctl.metrics_fd < 0) {
 			if (ctl.admin_fd >= 0)
 				close(ctl.admin_fd);

@@ -40,7 +40,8 @@ void ctl_worker_poll(struct worker *w);
 /* Binds the admin and metrics ports (before the workers start, so both
  * accept connections as soon as the proxy does), then starts the thread
  * once the workers run.  Nothing happens without --admin / --metrics. */
-int ctl_listen(struct proxy *px, char *err, size_t errlen);
+int ctl_listen(struct proxy *px, const struct netaddr *admin,
+	       const struct netaddr *metrics, char *err, size_t errlen);
 int ctl_start(char *err, size_t errlen);
 void ctl_stop(void);
 

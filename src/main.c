@@ -11,10 +11,12 @@
 #include "intercept.h"
 #include "log.h"
 #include "reload.h"
+#include "startup.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +25,20 @@
 
 static struct proxy px;
 
-static int usage_error(const char *msg)
+/* Everything that stops a start is one line on stderr, "myring: ...",
+ * whatever the log level: the caller (a shell, systemd) sees it. */
+static int fail(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...)
 {
-	fprintf(stderr, "myring: %s (see --help)\n", msg);
-	return 2;
+	va_list ap;
+
+	fputs("myring: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
 }
 
 /* Each connection holds two descriptors; make room for --max-conns. */
@@ -43,40 +55,39 @@ static void raise_fd_limit(unsigned nworkers, uint32_t max_conns)
 	}
 }
 
-static unsigned worker_count(const struct config *cfg)
-{
-	long n;
-
-	if (cfg->ncpus)
-		return cfg->ncpus;
-	if (cfg->threads)
-		return cfg->threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
-/* --check-config: everything start-up would check about the file,
- * without binding or resolving anything. */
-static int check_config(const struct config *cfg)
+/* Compiles the rules (--deny, --rewrite, the file's) as a start would. */
+static struct ruleset *build_rules(const struct config *cfg, unsigned nworkers,
+				   unsigned *nrules, char *err, size_t errlen)
 {
 	struct rule_spec *specs;
 	struct ruleset *rs;
-	unsigned n;
-	char err[512];
 
-	if (rules_specs_from_config(cfg, &specs, &n, err, sizeof(err))) {
-		fprintf(stderr, "myring: %s\n", err);
-		return 2;
-	}
-	rs = ruleset_build(specs, n, 1, err, sizeof(err));
+	if (rules_specs_from_config(cfg, &specs, nrules, err, errlen))
+		return NULL;
+	rs = ruleset_build(specs, *nrules, nworkers, err, errlen);
 	free(specs);
-	if (!rs) {
-		fprintf(stderr, "myring: %s: %s\n", cfg->config_path, err);
-		return 2;
-	}
+	return rs;
+}
+
+/* --check-config: everything a start checks before it binds, with the
+ * same messages; what only a start can find out is named. */
+static int check_config(const struct config *cfg)
+{
+	struct startup st;
+	struct ruleset *rs;
+	unsigned n;
+	char err[600];
+
+	if (startup_check(cfg, &st, err, sizeof(err)))
+		return fail(EXIT_CONFIG, "%s", err);
+	rs = build_rules(cfg, 1, &n, err, sizeof(err));
+	if (!rs)
+		return fail(EXIT_CONFIG, "%s", err);
 	ruleset_free(rs);
-	printf("%s: OK (%u rule(s))\n", cfg->config_path, n);
-	return 0;
+	printf("%s: OK (%u rule(s), %u worker(s)); left to start-up: whether "
+	       "the ports are free, io_uring is available and the query log "
+	       "can be written\n", cfg->config_path, n, st.nworkers);
+	return EXIT_STOPPED;
 }
 
 static bool digests_wanted(const struct config *cfg)
@@ -88,48 +99,112 @@ static bool digests_wanted(const struct config *cfg)
 
 /* Rules (and --deny/--rewrite), digests, then the query log, which comes
  * last so it sees every command with the marks and verdict it got. */
-static int install_hooks(const struct config *cfg, unsigned nworkers)
+static int install_hooks(const struct config *cfg, unsigned nworkers,
+			 unsigned *nrules)
 {
-	struct rule_spec *specs;
 	struct ruleset *rs;
-	unsigned n;
-	char err[512];
+	char err[600];
 
-	if (rules_specs_from_config(cfg, &specs, &n, err, sizeof(err)))
-		return usage_error(err);
-	rs = ruleset_build(specs, n, nworkers, err, sizeof(err));
-	free(specs);
+	rs = build_rules(cfg, nworkers, nrules, err, sizeof(err));
 	if (!rs)
-		return usage_error(err);
+		return fail(EXIT_CONFIG, "%s", err);
 	if (intercept_register(rs, digests_wanted(cfg), cfg->digest_max,
 			       cfg->config_path != NULL, nworkers, err,
 			       sizeof(err)))
-		return usage_error(err);
+		return fail(EXIT_SYSTEM, "%s", err);
 	/* With a config file the writer is set up even without a log, so a
 	 * reload can turn logging on. */
 	if ((cfg->log_queries || cfg->config_path) &&
 	    querylog_install(cfg->log_queries, cfg->log_marked_only ?
 			     QL_MARKED : QL_ALL, err, sizeof(err)))
-		return usage_error(err);
+		return fail(EXIT_SYSTEM, "%s", err);
 	return 0;
+}
+
+/* The start-up line: enough to tell from a log what this process runs. */
+static void log_started(const struct config *cfg, const struct startup *st,
+			unsigned nrules)
+{
+	char cpus[256] = "", workers[320];
+
+	if (st->pinned) {
+		startup_format_cpus(cfg->cpus, cfg->ncpus, cpus, sizeof(cpus));
+		snprintf(workers, sizeof(workers), "%u worker(s) pinned to CPU(s) %s",
+			 st->nworkers, cpus);
+	} else {
+		snprintf(workers, sizeof(workers), "%u worker(s), unpinned",
+			 st->nworkers);
+	}
+	LOGI("myring %s listening on %s, backend %s, %s; config %s, %u rule(s), "
+	     "digests %s, query log %s%s%s%s%s", MYRING_VERSION, st->listen.text,
+	     st->backend.text, workers,
+	     cfg->config_path ? cfg->config_path : "none", nrules,
+	     intercept_digests() ? "on" : "off",
+	     cfg->log_queries ? cfg->log_queries : "off",
+	     st->has_admin ? ", admin " : "", st->has_admin ? st->admin.text : "",
+	     st->has_metrics ? ", metrics " : "",
+	     st->has_metrics ? st->metrics.text : "");
+}
+
+/* Starts the workers on their bound listeners; 0 or an exit status. */
+static int start_workers(const struct startup *st, unsigned *started)
+{
+	const struct config *cfg = &px.cfg;
+	int *fds = calloc(st->nworkers, sizeof(*fds));
+	char err[600];
+	int rc = 0;
+
+	px.workers = calloc(st->nworkers, sizeof(*px.workers));
+	if (!px.workers || !fds) {
+		free(fds);
+		return fail(EXIT_SYSTEM, "out of memory");
+	}
+	if (startup_bind_workers(st, fds, st->nworkers, err, sizeof(err))) {
+		free(fds);
+		return fail(EXIT_SYSTEM, "%s", err);
+	}
+	for (unsigned i = 0; i < st->nworkers; i++) {
+		struct worker *w = &px.workers[i];
+		w->id = i;
+		w->px = &px;
+		w->cpu = cfg->ncpus ? cfg->cpus[i] : -1;
+		w->listen_fd = fds[i];
+		fds[i] = -1;
+		if (worker_start(w)) {
+			rc = fail(EXIT_SYSTEM, "worker %u: %s", i, w->start_msg);
+			worker_join(w);
+			break;
+		}
+		(*started)++;
+	}
+	for (unsigned i = 0; i < st->nworkers; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	static char out[4096];
-	char err[512];
+	char err[600];
 	struct config *cfg = &px.cfg;
+	struct startup st;
 	sigset_t sigs;
-	unsigned started = 0;
+	unsigned started = 0, nrules = 0;
+	bool *joined = NULL;
 	int rc = 0;
 
 	switch (cli_parse(argc, argv, cfg, out, sizeof(out), err, sizeof(err))) {
 	case CLI_EXIT_OK:
 		fputs(out, stdout);
-		return 0;
+		return EXIT_STOPPED;
 	case CLI_EXIT_USAGE:
 		config_free(cfg);
-		return usage_error(err);
+		return fail(EXIT_CONFIG, "%s (see --help)", err);
+	case CLI_EXIT_CONFIG:
+		config_free(cfg);
+		return fail(EXIT_CONFIG, "%s", err);
 	case CLI_CHECK_CONFIG:
 		rc = check_config(cfg);
 		config_free(cfg);
@@ -138,6 +213,13 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_threshold = cfg->log_level;
+	if (startup_check(cfg, &st, err, sizeof(err))) {
+		config_free(cfg);
+		return fail(EXIT_CONFIG, "%s", err);
+	}
+	px.listen = st.listen;
+	px.backend = st.backend;
+	px.nworkers = st.nworkers;
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -146,59 +228,35 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (net_resolve(&cfg->listen, &px.listen, err, sizeof(err))) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "--listen: %s", err);
-		return usage_error(msg);
-	}
-	if (net_resolve(&cfg->backend, &px.backend, err, sizeof(err))) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "--backend: %s", err);
-		return usage_error(msg);
-	}
-	px.nworkers = worker_count(cfg);
 	if (cfg->admin.host[0] && !strcmp(cfg->admin_password, "admin"))
 		LOGW("admin port with the default password 'admin': set "
 		     "admin-password in the config file");
-	rc = install_hooks(cfg, px.nworkers);
+	rc = install_hooks(cfg, px.nworkers, &nrules);
 	if (rc)
-		return rc;
+		goto out;
 	reload_init(argc, argv, cfg);
 	raise_fd_limit(px.nworkers, cfg->max_conns);
 
-	if (ctl_listen(&px, err, sizeof(err)))
-		return usage_error(err);
-	px.workers = calloc(px.nworkers, sizeof(*px.workers));
-	bool *joined = calloc(px.nworkers, sizeof(*joined));
-	if (!px.workers || !joined) {
-		LOGE("out of memory");
-		return 1;
+	if (ctl_listen(&px, st.has_admin ? &st.admin : NULL,
+		       st.has_metrics ? &st.metrics : NULL, err, sizeof(err))) {
+		rc = fail(EXIT_SYSTEM, "%s", err);
+		goto out;
 	}
-	for (unsigned i = 0; i < px.nworkers; i++) {
-		struct worker *w = &px.workers[i];
-		w->id = i;
-		w->px = &px;
-		w->cpu = cfg->ncpus ? cfg->cpus[i] : -1;
-		if (worker_start(w)) {
-			LOGE("worker %u: %s", i, w->start_msg);
-			worker_join(w);
-			rc = 1;
-			break;
-		}
-		started++;
+	joined = calloc(px.nworkers, sizeof(*joined));
+	if (!joined) {
+		rc = fail(EXIT_SYSTEM, "out of memory");
+		goto out;
 	}
+	rc = start_workers(&st, &started);
 	if (rc == 0 && ctl_start(err, sizeof(err))) {
-		LOGE("%s", err);
-		rc = 2;
+		rc = fail(EXIT_SYSTEM, "%s", err);
 		atomic_store(&px.drain, 2);
 		for (unsigned i = 0; i < started; i++)
 			worker_join(&px.workers[i]);
 		started = 0;
 	}
 	if (rc == 0) {
-		LOGI("myring %s listening on %s, backend %s, %u worker(s)%s",
-		     MYRING_VERSION, px.listen.text, px.backend.text, px.nworkers,
-		     cfg->ncpus ? " (pinned)" : "");
+		log_started(cfg, &st, nrules);
 		for (;;) {
 			int sig;
 			if (sigwait(&sigs, &sig))
@@ -246,6 +304,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < started; i++)
 			worker_join(&px.workers[i]);
 	}
+out:
 	ctl_stop();
 	querylog_shutdown();
 	reload_shutdown();

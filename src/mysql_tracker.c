@@ -363,3 +363,19 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		return TRACK_BAD;
 	}
 }
+
+int mysql_tracker_run(struct mysql_tracker *t, enum mysql_resp_kind kind,
+		      bool deprecate_eof, uint8_t *pkts, size_t len)
+{
+	struct mysql_framer fr;
+	struct mysql_frame f;
+	size_t pos = 0;
+
+	mysql_tracker_start(t, kind, deprecate_eof);
+	mysql_framer_init(&fr);
+	while (mysql_framer_next(&fr, pkts, len, &pos, &f)) {
+		if (mysql_tracker_feed(t, &f) == TRACK_DONE)
+			return pos + fr.payload_left == len ? 0 : -1;
+	}
+	return -1;
+}

@@ -78,4 +78,11 @@ void mysql_tracker_start(struct mysql_tracker *t, enum mysql_resp_kind kind,
 enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 					   const struct mysql_frame *f);
 
+/* Follows a whole response held in pkts (e.g. one the proxy built
+ * itself) so that t says what it carries: rows, affected rows, error.
+ * 0 if it ends exactly at len, -1 if it is incomplete, longer or
+ * malformed. */
+int mysql_tracker_run(struct mysql_tracker *t, enum mysql_resp_kind kind,
+		      bool deprecate_eof, uint8_t *pkts, size_t len);
+
 #endif

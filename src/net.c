@@ -5,8 +5,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int net_resolve(const struct hostport *hp, struct netaddr *out, char *err,
@@ -39,7 +43,7 @@ int net_resolve(const struct hostport *hp, struct netaddr *out, char *err,
 	return 0;
 }
 
-int net_listen(const struct netaddr *addr, int backlog)
+int net_listen(const struct netaddr *addr, int backlog, bool reuseport)
 {
 	int one = 1;
 	int fd = socket(addr->ss.ss_family,
@@ -47,16 +51,153 @@ int net_listen(const struct netaddr *addr, int backlog)
 
 	if (fd < 0)
 		return -errno;
+	/* SO_REUSEADDR only lets a restart bind over connections in
+	 * TIME_WAIT; on Linux it never shares a port with a live listener. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    (reuseport &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len) ||
-	    listen(fd, backlog)) {
+	    (backlog > 0 && listen(fd, backlog))) {
 		int e = errno;
 		close(fd);
 		return -e;
 	}
 	return fd;
+}
+
+int net_probe_free(const struct netaddr *addr)
+{
+	int fd = net_listen(addr, 0, false);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static uint16_t addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+/* The address as 16 bytes (IPv4 mapped into IPv6) and whether it is the
+ * wildcard, so that 0.0.0.0, :: and ::ffff:a.b.c.d compare as the
+ * kernel's bind conflict check does. */
+static bool addr_bytes(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+	static const uint8_t any6[16];
+
+	if (ss->ss_family == AF_INET) {
+		const struct in_addr *a = &((const struct sockaddr_in *)ss)->sin_addr;
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xFF;
+		memcpy(out + 12, a, 4);
+		return a->s_addr == htonl(INADDR_ANY);
+	}
+	memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	return !memcmp(out, any6, 16);
+}
+
+bool net_addr_overlap(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	uint8_t ab[16], bb[16];
+	bool a_any, b_any;
+
+	if (addr_port(a) != addr_port(b))
+		return false;
+	a_any = addr_bytes(a, ab);
+	b_any = addr_bytes(b, bb);
+	return a_any || b_any || !memcmp(ab, bb, 16);
+}
+
+/* One line of /proc/net/tcp or tcp6 into a socket address, state and
+ * inode.  The address is printed as the raw 32-bit words in host order,
+ * the port in host order. */
+static bool parse_proc_tcp_line(const char *line, bool v6,
+				struct sockaddr_storage *ss, unsigned *state,
+				unsigned long *inode)
+{
+	char local[64];
+	unsigned port;
+
+	if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu",
+		   local, &port, state, inode) != 4)
+		return false;
+	memset(ss, 0, sizeof(*ss));
+	if (!v6) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		uint32_t w;
+		if (strlen(local) != 8 || sscanf(local, "%8x", &w) != 1)
+			return false;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		memcpy(&in->sin_addr, &w, 4);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		if (strlen(local) != 32)
+			return false;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		for (int i = 0; i < 4; i++) {
+			char word[9];
+			uint32_t w;
+			memcpy(word, local + 8 * i, 8);
+			word[8] = '\0';
+			if (sscanf(word, "%8x", &w) != 1)
+				return false;
+			memcpy((uint8_t *)&in6->sin6_addr + 4 * i, &w, 4);
+		}
+	}
+	return true;
+}
+
+int net_foreign_listeners(const struct netaddr *addr, const int *fds,
+			  unsigned nfds)
+{
+	static const char *const files[2] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	unsigned long *ours = calloc(nfds ? nfds : 1, sizeof(*ours));
+	unsigned nours = 0;
+	int foreign = 0, readable = 0;
+
+	if (!ours)
+		return -1;
+	for (unsigned i = 0; i < nfds; i++) {
+		struct stat st;
+		if (fds[i] >= 0 && fstat(fds[i], &st) == 0)
+			ours[nours++] = (unsigned long)st.st_ino;
+	}
+	for (int f = 0; f < 2; f++) {
+		FILE *fp = fopen(files[f], "r");
+		char line[512];
+
+		if (!fp)
+			continue;
+		readable++;
+		while (fgets(line, sizeof(line), fp)) {
+			struct sockaddr_storage ss;
+			unsigned state;
+			unsigned long inode;
+			bool mine = false;
+
+			/* 0x0A is TCP_LISTEN. */
+			if (!parse_proc_tcp_line(line, f == 1, &ss, &state,
+						 &inode) || state != 0x0A ||
+			    !net_addr_overlap(&ss, &addr->ss))
+				continue;
+			for (unsigned i = 0; i < nours; i++)
+				mine |= ours[i] == inode;
+			foreign += !mine;
+		}
+		fclose(fp);
+	}
+	free(ours);
+	return readable ? foreign : -1;
 }
 
 void net_format(const struct sockaddr *sa, char *out, size_t outlen)

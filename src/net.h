@@ -7,6 +7,7 @@
 
 #include "cli.h"
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct netaddr {
@@ -20,8 +21,26 @@ struct netaddr {
 int net_resolve(const struct hostport *hp, struct netaddr *out, char *err,
 		size_t errlen);
 
-/* A non-blocking SO_REUSEPORT listener, or -errno. */
-int net_listen(const struct netaddr *addr, int backlog);
+/* A non-blocking listener, or -errno.  Only the workers' listeners share
+ * their port (reuseport), and only among themselves: an admin or metrics
+ * port bound without it can never be joined by another process.  A
+ * backlog of 0 binds without listening. */
+int net_listen(const struct netaddr *addr, int backlog, bool reuseport);
+
+/* 0 if addr can be bound by a socket without SO_REUSEPORT (nobody listens
+ * there), else -errno (-EADDRINUSE). */
+int net_probe_free(const struct netaddr *addr);
+
+/* Whether two listening addresses would take each other's connections:
+ * the same port and the same address, or either is the wildcard. */
+bool net_addr_overlap(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b);
+
+/* How many listening TCP sockets that overlap addr belong to someone else
+ * than fds[0..nfds) (matched by inode in /proc/net/tcp{,6}), or -1 if
+ * those files cannot be read. */
+int net_foreign_listeners(const struct netaddr *addr, const int *fds,
+			  unsigned nfds);
 
 /* "1.2.3.4:5" / "[::1]:5" for a socket address. */
 void net_format(const struct sockaddr *sa, char *out, size_t outlen);

@@ -49,11 +49,14 @@ static bool hp_eq(const struct hostport *a, const struct hostport *b)
 	return !strcmp(a->host, b->host) && !strcmp(a->port, b->port);
 }
 
-/* Names the settings that only a restart can change. */
-static void warn_restart_only(const struct config *o, const struct config *n)
+/* Names the settings that only a restart can change, comma-separated in
+ * out ("" if none changed). */
+static void restart_only_changes(const struct config *o, const struct config *n,
+				 char *out, size_t outlen)
 {
 	const char *changed[16];
 	unsigned k = 0;
+	size_t len = 0;
 
 	if (!hp_eq(&o->listen, &n->listen))
 		changed[k++] = "listen";
@@ -70,23 +73,31 @@ static void warn_restart_only(const struct config *o, const struct config *n)
 		changed[k++] = "max-packet";
 	if (o->connect_timeout_ms != n->connect_timeout_ms)
 		changed[k++] = "connect-timeout";
-	if (!hp_eq(&o->admin, &n->admin) || strcmp(o->admin_user, n->admin_user) ||
-	    strcmp(o->admin_password, n->admin_password))
+	if (!hp_eq(&o->admin, &n->admin))
 		changed[k++] = "admin";
+	if (strcmp(o->admin_user, n->admin_user))
+		changed[k++] = "admin-user";
+	if (strcmp(o->admin_password, n->admin_password))
+		changed[k++] = "admin-password";
 	if (!hp_eq(&o->metrics, &n->metrics))
 		changed[k++] = "metrics";
 	if (o->digests != n->digests || o->digest_max != n->digest_max ||
 	    o->digest_text_max != n->digest_text_max)
 		changed[k++] = "digests";
-	for (unsigned i = 0; i < k; i++)
-		LOGW("reload: '%s' changed; it takes effect after a restart "
-		     "(the running value stays)", changed[i]);
+	out[0] = '\0';
+	for (unsigned i = 0; i < k && len < outlen; i++) {
+		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",
+				 changed[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
 }
 
 int reload_run(char *msg, size_t msglen)
 {
 	static char out[4096];
-	char err[512];
+	char err[512], restart[256];
 	struct config ncfg;
 	struct rule_spec *specs = NULL;
 	struct ruleset *rs = NULL;
@@ -123,7 +134,10 @@ int reload_run(char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
-	warn_restart_only(&rl.cur, &ncfg);
+	restart_only_changes(&rl.cur, &ncfg, restart, sizeof(restart));
+	if (restart[0])
+		LOGW("reload: changed settings that take effect after a restart "
+		     "(the running values stay): %s", restart);
 	if (intercept_active()) {
 		struct ruleset *old = intercept_publish(rs);
 		rs = NULL;
@@ -148,9 +162,11 @@ int reload_run(char *msg, size_t msglen)
 	rl.cur_is_start = false;
 	rl.reloads++;
 	reclaim();
-	snprintf(msg, msglen, "reloaded%s%s: %u rule(s)",
+	snprintf(msg, msglen, "reloaded%s%s: %u rule(s)%s%s",
 		 ncfg.config_path ? " " : "",
-		 ncfg.config_path ? ncfg.config_path : "", nspecs);
+		 ncfg.config_path ? ncfg.config_path : "", nspecs,
+		 restart[0] ? "; needs a restart to take effect: " : "",
+		 restart);
 	pthread_mutex_unlock(&rl.lock);
 	return 0;
 fail:

@@ -110,6 +110,7 @@ void session_accepted(struct worker *w, int fd)
 	s->fd[SIDE_CLIENT] = fd;
 	s->fd[SIDE_BACKEND] = -1;
 	s->phase = PH_CONNECTING;
+	s->deadline_us = w->now_us + (uint64_t)px->cfg.connect_timeout_ms * 1000u;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
 		net_format((struct sockaddr *)&peer, s->client_addr,
@@ -159,28 +160,41 @@ void session_accepted(struct worker *w, int fd)
 	session_arm_recv(s, SIDE_CLIENT);
 }
 
+/*
+ * The backend could not be reached, or gave no greeting: the client, still
+ * waiting for the server's first packet, gets ERR 1429 naming the backend
+ * as that packet.
+ */
+static void backend_unreachable(struct session *s, const char *why)
+{
+	s->w->stats.backend_connect_failed++;
+	s->w->backend_down = true;
+	LOGW("%s: cannot connect to backend %s: %s", s->client_addr,
+	     s->w->px->backend.text, why);
+	session_send_err(s, 0, ER_BACKEND_UNREACHABLE, "HY000",
+			 "myring: cannot connect to backend %s: %s",
+			 s->w->px->backend.text, why);
+}
+
 void session_on_connect(struct session *s, int res)
 {
 	if (s->closing)
 		return;
 	if (res < 0) {
 		char why[160];
-		s->w->stats.backend_connect_failed++;
-		s->w->backend_down = true;
 		if (res == -ECANCELED)
 			snprintf(why, sizeof(why), "timed out after %u ms",
 				 s->w->px->cfg.connect_timeout_ms);
 		else
 			snprintf(why, sizeof(why), "%s", strerror(-res));
-		LOGW("%s: cannot connect to backend %s: %s", s->client_addr,
-		     s->w->px->backend.text, why);
-		session_send_err(s, 0, ER_BACKEND_UNREACHABLE, "HY000",
-				 "myring: cannot connect to backend %s: %s",
-				 s->w->px->backend.text, why);
+		backend_unreachable(s, why);
 		return;
 	}
 	s->w->stats.backend_connects++;
 	s->w->backend_down = false;
+	/* The connect timeout also bounds the wait for the greeting (its
+	 * deadline was set when the connect began): a server that accepts
+	 * and never speaks must not hang the client. */
 	s->phase = PH_GREETING;
 	session_arm_recv(s, SIDE_BACKEND);
 }
@@ -295,7 +309,7 @@ static void close_after_flush_within(struct session *s, const char *why,
 {
 	s->flush_close = true;
 	s->flush_close_why = why;
-	s->flush_deadline_us = s->w->now_us + flush_us;
+	s->deadline_us = s->w->now_us + flush_us;
 	if (outq_idle(&s->out[SIDE_CLIENT]))
 		session_close(s, why);
 }
@@ -325,7 +339,7 @@ void session_abort(struct session *s, uint16_t code, const char *why,
 		pause_recv(s, side);
 	/* Called again on every tick of an expired drain: a close already
 	 * under way keeps its earlier deadline. */
-	if (!s->flush_close || s->flush_deadline_us > s->w->now_us + flush_us)
+	if (!s->flush_close || s->deadline_us > s->w->now_us + flush_us)
 		close_after_flush_within(s, why, flush_us);
 }
 
@@ -527,6 +541,34 @@ void session_buffers_back(struct session *s)
 	}
 }
 
+/* Where in its life a session lost its backend, for the log line. */
+static const char *backend_lost_when(const struct session *s)
+{
+	if (s->phase < PH_COMMAND)
+		return "during the handshake";
+	if (s->pend_count && !s->quit)
+		return "during the command";
+	return "between commands";
+}
+
+/* The backend closed (reset is true: reset) the connection. */
+static void backend_lost(struct session *s, bool reset)
+{
+	char why[120];
+
+	if (s->phase <= PH_GREETING) {
+		backend_unreachable(s, reset ? "it reset the connection before "
+				    "its greeting" : "it closed the connection "
+				    "before its greeting");
+		return;
+	}
+	snprintf(why, sizeof(why), "the backend %s the connection %s",
+		 reset ? "reset" : "closed", backend_lost_when(s));
+	/* Deliver what it sent (e.g. the ERR of a failed login, or of a
+	 * KILL) before closing the client. */
+	session_abort(s, ER_BACKEND_LOST, why, FLUSH_CLOSE_US);
+}
+
 static void on_eof(struct session *s, int side)
 {
 	if (side == SIDE_CLIENT) {
@@ -535,11 +577,7 @@ static void on_eof(struct session *s, int side)
 		session_close(s, s->quit ? "client quit" : "client closed");
 		return;
 	}
-	/* The backend closed: deliver what it sent (e.g. the ERR of a failed
-	 * login, or of a KILL) before closing the client. */
-	session_abort(s, ER_BACKEND_LOST, s->pend_count && !s->quit ?
-		      "the backend closed the connection during the command" :
-		      "backend closed", FLUSH_CLOSE_US);
+	backend_lost(s, false);
 }
 
 static void on_data(struct session *s, int side, uint8_t *buf, uint32_t n,
@@ -613,9 +651,7 @@ void session_on_recv(struct session *s, int side, int res, unsigned flags)
 		if (side == SIDE_CLIENT)
 			session_close(s, "client reset");
 		else
-			session_abort(s, ER_BACKEND_LOST, "the backend reset the "
-				      "connection during the command",
-				      FLUSH_CLOSE_US);
+			backend_lost(s, true);
 	}
 }
 
@@ -636,13 +672,26 @@ void session_drain(struct session *s)
 		session_close(s, "proxy shutting down");
 }
 
+bool session_has_deadline(const struct session *s)
+{
+	return s->flush_close || s->discarding || s->phase == PH_GREETING;
+}
+
 void session_tick(struct session *s)
 {
-	if ((s->flush_close || s->discarding) && !s->closing &&
-	    s->w->now_us >= s->flush_deadline_us)
-		session_close(s, s->flush_close ?
-			      "client did not read its final packet" :
-			      "client went silent inside its oversized command");
+	if (s->closing || s->w->now_us < s->deadline_us)
+		return;
+	if (s->flush_close)
+		session_close(s, "client did not read its final packet");
+	else if (s->discarding)
+		session_close(s, "client went silent inside its oversized "
+			      "command");
+	else if (s->phase == PH_GREETING) {
+		char why[80];
+		snprintf(why, sizeof(why), "no greeting within %u ms",
+			 s->w->px->cfg.connect_timeout_ms);
+		backend_unreachable(s, why);
+	}
 }
 
 void session_close(struct session *s, const char *why)

@@ -83,6 +83,9 @@ struct pending {
 	bool answered;             /* local reply is a hook's fixed answer */
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
+	bool local_result_set;     /* the local reply is a result set */
+	uint64_t local_rows;       /* what the local reply carries */
+	uint64_t local_affected;
 	const char *route;         /* backend group a rule chose (later use) */
 	uint64_t start_us;
 	uint8_t *reply;            /* local reply packet(s) */
@@ -118,7 +121,10 @@ struct session {
 	uint64_t caps;             /* effective capabilities */
 	uint64_t server_caps;
 	uint64_t cmd_bytes;        /* payload bytes of the command so far */
-	uint64_t flush_deadline_us;
+	/* One deadline at a time, checked by the worker's tick: the backend's
+	 * greeting (PH_GREETING), the flush of a final packet (flush_close),
+	 * or the next byte of a refused command (discarding). */
+	uint64_t deadline_us;
 	struct outq out[2];        /* out[X]: bytes to send to side X */
 	struct mysql_framer fr[2]; /* fr[X]: frames the bytes side X sends */
 	struct mysql_tracker trk;
@@ -156,6 +162,8 @@ void session_delay(struct session *s, uint32_t ms);
 void session_flush(struct session *s, int side);
 void session_buffers_back(struct session *s);
 void session_close(struct session *s, const char *why);
+/* Whether the session has a deadline the worker's tick must check. */
+bool session_has_deadline(const struct session *s);
 void session_tick(struct session *s);
 void session_evict_stalled(struct session *s);
 void session_drain(struct session *s);

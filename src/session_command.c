@@ -148,6 +148,9 @@ static void complete_head(struct session *s, bool aborted)
 		r.err_code = p->local_err;
 		r.no_response = !p->rejected && !p->answered;
 		r.answered = p->answered;
+		r.result_set = p->local_result_set;
+		r.rows = p->local_rows;
+		r.affected_rows = p->local_affected;
 	} else {
 		r.rows = s->trk.rows;
 		r.affected_rows = s->trk.affected_rows;
@@ -351,15 +354,29 @@ static void reject_reply(struct session *s, struct pending *p,
 }
 
 /* A hook's fixed answer: its packets are numbered from 1, as for a
- * one-packet command; a command of several packets shifts them. */
-static void answer_reply(struct pending *p, struct myring_reply *reply,
-			 uint8_t last_seq)
+ * one-packet command; a command of several packets shifts them.  What it
+ * carries is read back from its packets, so that statistics and the query
+ * log count the rows the client receives, as for a server's answer. */
+static void answer_reply(struct session *s, struct pending *p,
+			 struct myring_reply *reply, uint8_t last_seq)
 {
+	struct mysql_tracker t;
+
 	p->local = true;
 	p->answered = true;
 	p->reply = reply->answer;
 	p->reply_len = (uint32_t)reply->answer_len;
 	reply->answer = NULL;
+	if (mysql_tracker_run(&t, RESP_RESULT, s->deprecate_eof, p->reply,
+			      p->reply_len) == 0) {
+		p->local_err = t.err_code;
+		p->local_result_set = t.result_sets > 0;
+		p->local_rows = t.rows;
+		p->local_affected = t.affected_rows;
+	} else {
+		LOGW("%s: a hook's answer is not one complete response",
+		     s->client_addr);
+	}
 	if (last_seq)
 		for (size_t off = 0; off + MYSQL_HDR_LEN <= p->reply_len;
 		     off += MYSQL_HDR_LEN + mysql_get_u24(p->reply + off))
@@ -428,7 +445,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	switch (verdict) {
 	case MYRING_ANSWER:
 		s->w->stats.answered++;
-		answer_reply(p, &reply, s->cmd_last_seq);
+		answer_reply(s, p, &reply, s->cmd_last_seq);
 		if (was_idle)
 			inject_local_heads(s);
 		free(reply.rewrite);
@@ -517,17 +534,20 @@ static bool command_wants_text(uint8_t cmd)
 
 static void oversized(struct session *s, uint8_t seq)
 {
-	char why[160];
+	char why[120], msg[140];
 
 	snprintf(why, sizeof(why),
-		 "myring: packet of %llu bytes exceeds --max-packet (%u bytes)",
+		 "packet of %llu bytes exceeds --max-packet (%u bytes)",
 		 (unsigned long long)s->cmd_bytes, s->w->px->cfg.max_packet);
-	LOGW("%s: %s", s->client_addr, why + 8);
-	s->w->stats.protocol_errors++;
-	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", why);
+	LOGW("%s: %s", s->client_addr, why);
+	/* A well-formed command the limit refuses, as a server would: a
+	 * command error, not a protocol error. */
+	s->w->stats.errors++;
+	snprintf(msg, sizeof(msg), "myring: %s", why);
+	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", msg);
 	s->disp = DISP_DROP;
 	s->discarding = true;
-	s->flush_deadline_us = s->w->now_us + DISCARD_IDLE_US;
+	s->deadline_us = s->w->now_us + DISCARD_IDLE_US;
 	/* Nothing more goes to the backend; its side is closed with the
 	 * session. */
 }
@@ -554,6 +574,7 @@ static void command_begins(struct session *s, struct emitter *e,
 	s->cmd_bytes = f->len;
 	s->cmd_last_seq = f->seq;
 	if (s->cmd_bytes > s->w->px->cfg.max_packet) {
+		s->w->stats.commands[cmd]++;
 		oversized(s, f->seq);
 		return;
 	}
@@ -674,7 +695,7 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 	unsigned part, here;
 
 	if (s->discarding)
-		s->flush_deadline_us = s->w->now_us + DISCARD_IDLE_US;
+		s->deadline_us = s->w->now_us + DISCARD_IDLE_US;
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		size_t fstart = f.start_in_buf ? f.start : 0;
 

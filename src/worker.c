@@ -174,8 +174,9 @@ static void on_tick(struct worker *w)
 	for (unsigned h = 0; h < nhooks; h++)
 		if (hooks[h]->on_tick)
 			hooks[h]->on_tick(w->hook_state[h], w->now_us);
-	/* Only sessions waiting to flush a final packet need a timer; when
-	 * the pool is low, stalled sends give their buffers back. */
+	/* Only sessions with a deadline (a greeting, a final packet, a
+	 * refused command) need the timer; when the pool is low, stalled
+	 * sends give their buffers back. */
 	bool pool_low = bufring_low(&w->bufs);
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct session *s = w->slots[i].s;
@@ -183,7 +184,7 @@ static void on_tick(struct worker *w)
 			continue;
 		if (pool_low)
 			session_evict_stalled(s);
-		if (s->flush_close || s->discarding) {
+		if (session_has_deadline(s)) {
 			session_tick(s);
 			settle(s);
 		}
@@ -345,13 +346,6 @@ static int setup(struct worker *w)
 			 cfg->buffers, cfg->buffer_size, strerror(-rc));
 		return rc;
 	}
-	w->listen_fd = net_listen(&w->px->listen, 4096);
-	if (w->listen_fd < 0) {
-		snprintf(w->start_msg, sizeof(w->start_msg),
-			 "--listen %s: %s", w->px->listen.text,
-			 strerror(-w->listen_fd));
-		return w->listen_fd;
-	}
 	w->nslots = cfg->max_conns;
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
 	if (!w->slots) {
@@ -420,7 +414,6 @@ int worker_start(struct worker *w)
 	struct start_ctx ctx = {.w = w};
 	int rc;
 
-	w->listen_fd = -1;
 	sem_init(&ctx.ready, 0, 0);
 	rc = pthread_create(&w->thread, NULL, worker_main, &ctx);
 	if (rc) {

@@ -77,7 +77,7 @@ struct worker {
 	pthread_t thread;
 	struct io_uring ring;
 	struct bufring bufs;
-	int listen_fd;
+	int listen_fd;               /* bound by main.c; the worker closes it */
 	bool accept_armed;
 	bool draining;
 	bool idle_swept;             /* the drain closed its idle sessions */
@@ -104,7 +104,8 @@ struct worker {
 	char start_msg[512];
 };
 
-int worker_start(struct worker *w);    /* spawns the thread, waits for set-up */
+/* Spawns the thread and waits for its set-up; w->listen_fd must be bound. */
+int worker_start(struct worker *w);
 
 /* A counter a worker writes, read from another thread: one relaxed load
  * of an aligned 64-bit word that only grows. */

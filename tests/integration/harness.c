@@ -230,6 +230,61 @@ const char *proxy_log_tail(const struct proxy_proc *p)
 	return tail;
 }
 
+int myring_run(const char *const *args, char *out, size_t outlen,
+	       int timeout_ms)
+{
+	const char *argv[32];
+	int pipefd[2], n = 0, st = 0;
+	size_t len = 0;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	pid_t pid;
+
+	argv[n++] = env_or_fail("MYRING_BIN");
+	for (; args && *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		char junk[4096];
+		ssize_t r = len < outlen - 1 ?
+			    read(pipefd[0], out + len, outlen - 1 - len) :
+			    read(pipefd[0], junk, sizeof(junk));
+		if (r > 0) {
+			if (len < outlen - 1)
+				len += (size_t)r;
+			continue;
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			st = -1;
+			break;
+		}
+		usleep(10000);
+	}
+	for (ssize_t r; len < outlen - 1 &&
+	     (r = read(pipefd[0], out + len, outlen - 1 - len)) > 0;)
+		len += (size_t)r;
+	close(pipefd[0]);
+	out[len] = '\0';
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 char *http_get(int port, const char *path)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),

@@ -43,6 +43,12 @@ int proxy_stop(struct proxy_proc *p, int timeout_ms);
  * keeps what the tests print, not files in /tmp. */
 const char *proxy_log_tail(const struct proxy_proc *p);
 
+/* Runs MYRING_BIN with args (NULL-terminated) to its end (killed after
+ * timeout_ms); its stdout and stderr go to out.  Returns the exit status,
+ * or -1 if it had to be killed. */
+int myring_run(const char *const *args, char *out, size_t outlen,
+	       int timeout_ms);
+
 uint64_t now_ms(void);
 
 /* The body and headers of GET path on 127.0.0.1:port (malloc'd). */

@@ -26,7 +26,7 @@ Test(cli, minimal_flags_and_defaults)
 	cr_assert_str_eq(c.backend.host, "db.example");
 	cr_assert_eq(c.threads, 0);
 	cr_assert_eq(c.ncpus, 0);
-	cr_assert_eq(c.max_packet, 64u << 20);
+	cr_assert_eq(c.max_packet, 1u << 30);
 	cr_assert_eq(c.log_level, LOG_INFO);
 }
 
@@ -110,17 +110,17 @@ Test(cli, cpulist)
 {
 	int cpus[16];
 
-	cr_assert_eq(cli_parse_cpulist("0-3,6", cpus, 16), 5);
+	cr_assert_eq(cli_parse_cpulist("0-3,6", cpus, 16, NULL, 0), 5);
 	cr_assert_eq(cpus[0], 0);
 	cr_assert_eq(cpus[3], 3);
 	cr_assert_eq(cpus[4], 6);
-	cr_assert_eq(cli_parse_cpulist("7", cpus, 16), 1);
+	cr_assert_eq(cli_parse_cpulist("7", cpus, 16, NULL, 0), 1);
 	cr_assert_eq(cpus[0], 7);
-	cr_assert_eq(cli_parse_cpulist("1,0", cpus, 16), 2);
-	cr_assert_eq(cli_parse_cpulist("0-20", cpus, 16), -1);
-	cr_assert_eq(cli_parse_cpulist("a", cpus, 16), -1);
-	cr_assert_eq(cli_parse_cpulist("1,", cpus, 16), -1);
-	cr_assert_eq(cli_parse_cpulist("2-2", cpus, 16), 1);
+	cr_assert_eq(cli_parse_cpulist("1,0", cpus, 16, NULL, 0), 2);
+	cr_assert_eq(cli_parse_cpulist("0-20", cpus, 16, NULL, 0), -1);
+	cr_assert_eq(cli_parse_cpulist("a", cpus, 16, NULL, 0), -1);
+	cr_assert_eq(cli_parse_cpulist("1,", cpus, 16, NULL, 0), -1);
+	cr_assert_eq(cli_parse_cpulist("2-2", cpus, 16, NULL, 0), 1);
 }
 
 Test(cli, repeatable_deny_and_sizes)
@@ -164,4 +164,41 @@ Test(cli, rewrite_specs)
 	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2", "--rewrite",
 			 "nope"), CLI_EXIT_USAGE);
 	cr_assert(strstr(err, "--rewrite"));
+}
+
+Test(cli, cpulist_errors_say_what_is_wrong)
+{
+	int cpus[16];
+	char why[80];
+
+	cr_assert_eq(cli_parse_cpulist("0,0", cpus, 16, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "CPU 0 is listed twice");
+	cr_assert_eq(cli_parse_cpulist("0-2,1", cpus, 16, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "CPU 1 is listed twice");
+	cr_assert_eq(cli_parse_cpulist("3-1", cpus, 16, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "range 3-1 runs backwards");
+	cr_assert_eq(cli_parse_cpulist("0-", cpus, 16, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "range 0- has no end");
+	cr_assert_eq(cli_parse_cpulist("0-20", cpus, 16, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "more than 16 CPUs");
+}
+
+Test(cli, short_flags_and_config_errors_apart_from_flag_errors)
+{
+	struct config c;
+	char out[8192], err[512];
+	char *h[] = {"myring", "-h", NULL};
+	char *v[] = {"myring", "-V", NULL};
+	char *missing[] = {"myring", "--config", "/nonexistent/myring.yaml", NULL};
+
+	cr_assert_eq(cli_parse(2, h, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_OK);
+	cr_assert(strstr(out, "--config FILE"));
+	cr_assert_null(strstr(out, "pinned worker thread per core"),
+		       "--help must not claim pinning by default");
+	cr_assert_eq(cli_parse(2, v, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_OK);
+	cr_assert(!strncmp(out, "myring ", 7));
+	cr_assert_eq(cli_parse(3, missing, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_CONFIG, "a file error is not a flag error: %s", err);
 }

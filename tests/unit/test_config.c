@@ -114,7 +114,7 @@ static const char full_yaml[] =
 	"    sqlstate: 42000\n"				/* 35 */
 	"    error-message: DROP is not allowed here\n"
 	"    log: true\n"
-	"    delay-ms: 250\n"
+	"    delay-ms: 0\n"
 	"  - match: 'SELECT \\* FROM big$'\n"
 	"    digest: 0x00ab12CD\n"			/* 40 */
 	"    client: 2001:db8:ffff::1/32\n"
@@ -194,7 +194,7 @@ Test(config, full_file_reject_rule)
 	cr_assert_null(r->replace);
 	cr_assert_eq(r->ncolumns, 0);
 	cr_assert(r->log);
-	cr_assert_eq(r->delay_ms, 250);
+	cr_assert_eq(r->delay_ms, 0);
 	cr_assert_null(r->route);
 	cr_assert_not(r->cont);
 }
@@ -880,6 +880,11 @@ Test(config, bad_log_delay_route)
 	EXPECT_ERROR("rules:\n  - delay-ms: 600001\n", 2, "delay-ms:",
 		     "0..600000");
 	EXPECT_ERROR("rules:\n  - delay-ms: 1s\n", 2, "delay-ms:");
+	/* The proxy answers these itself: a delay would be ignored. */
+	EXPECT_ERROR("rules:\n  - action: answer\n    delay-ms: 50\n", 3,
+		     "delay-ms: not with action answer");
+	EXPECT_ERROR("rules:\n  - action: reject\n    delay-ms: 50\n", 3,
+		     "delay-ms: not with action reject");
 	EXPECT_ERROR("rules:\n  - route: 'a/b'\n", 2, "route:", "'a/b'");
 	EXPECT_ERROR("rules:\n  - route:\n", 2, "route:");
 	cr_assert_eq(load("rules:\n  - delay-ms: 600000\n    route: a.b-c_9\n"),

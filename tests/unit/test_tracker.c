@@ -4,6 +4,7 @@
 
 #include "mysql_proto.h"
 #include "mysql_tracker.h"
+#include "mysql_srv.h"
 
 /* Builds a stream of packets with consecutive seq ids; the test then feeds
  * it through the framer into the tracker, so both are exercised. */
@@ -876,4 +877,45 @@ Test(tracker, every_command_kind)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		cr_assert_eq(mysql_response_kind(map[i].cmd), map[i].kind,
 			     "command %#x", map[i].cmd);
+}
+
+/* A response the proxy built itself, read back whole. */
+Test(tracker, run_over_a_built_response)
+{
+	struct mysql_tracker t;
+	struct pkt_buf pb;
+	const char *cells[2] = {"a", "b"};
+	size_t lens[2] = {1, 1};
+
+	for (int deprecate = 0; deprecate < 2; deprecate++) {
+		uint64_t caps = CLIENT_PROTOCOL_41 |
+				(deprecate ? CLIENT_DEPRECATE_EOF : 0);
+		pkt_buf_init(&pb);
+		pb.seq = 1;
+		srv_resultset_begin(&pb, 2);
+		srv_column(&pb, "x", SRV_COL_TEXT, caps);
+		srv_column(&pb, "y", SRV_COL_TEXT, caps);
+		srv_columns_end(&pb, caps);
+		for (int i = 0; i < 3; i++)
+			srv_row(&pb, cells, lens, 2);
+		srv_resultset_end(&pb, caps, SERVER_STATUS_AUTOCOMMIT);
+		cr_assert_eq(mysql_tracker_run(&t, RESP_RESULT, deprecate, pb.data,
+					       pb.len), 0);
+		cr_assert_eq(t.rows, 3);
+		cr_assert_eq(t.result_sets, 1);
+		cr_assert_eq(mysql_tracker_run(&t, RESP_RESULT, deprecate, pb.data,
+					       pb.len - 1), -1, "cut short");
+		pkt_buf_free(&pb);
+	}
+	pkt_buf_init(&pb);
+	pb.seq = 1;
+	srv_ok(&pb, 7, SERVER_STATUS_AUTOCOMMIT, NULL);
+	srv_ok(&pb, 1, SERVER_STATUS_AUTOCOMMIT, NULL);
+	cr_assert_eq(mysql_tracker_run(&t, RESP_RESULT, false, pb.data, pb.len), -1,
+		     "bytes after the end");
+	pb.len /= 2;
+	cr_assert_eq(mysql_tracker_run(&t, RESP_RESULT, false, pb.data, pb.len), 0);
+	cr_assert_eq(t.affected_rows, 7);
+	cr_assert_eq(t.result_sets, 0);
+	pkt_buf_free(&pb);
 }

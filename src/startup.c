@@ -1,0 +1,202 @@
+/*
+ * startup.c - checks and binds that come before serving (see startup.h).
+ * Runs on the main thread before any worker exists: name resolution may
+ * block here and nowhere else.
+ */
+#include "startup.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void startup_format_cpus(const int *cpus, unsigned n, char *out, size_t outlen)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < n && len < outlen;) {
+		unsigned j = i;
+		int w;
+
+		while (j + 1 < n && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		if (j > i)
+			w = snprintf(out + len, outlen - len, "%s%d-%d",
+				     len ? "," : "", cpus[i], cpus[j]);
+		else
+			w = snprintf(out + len, outlen - len, "%s%d",
+				     len ? "," : "", cpus[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+		i = j + 1;
+	}
+}
+
+/* The CPUs this process may run on (taskset, cgroup cpusets). */
+static unsigned allowed_cpus(int *cpus, unsigned max)
+{
+	cpu_set_t set;
+	unsigned n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
+static int check_cpus(const struct config *cfg, char *err, size_t errlen)
+{
+	static int allowed[CLI_MAX_CPUS];
+	unsigned nallowed = allowed_cpus(allowed, CLI_MAX_CPUS);
+	long configured = sysconf(_SC_NPROCESSORS_CONF);
+	char list[256];
+
+	if (!nallowed)
+		return 0;  /* no affinity to compare with: pinning will tell */
+	startup_format_cpus(allowed, nallowed, list, sizeof(list));
+	for (unsigned i = 0; i < cfg->ncpus; i++) {
+		int c = cfg->cpus[i];
+		bool ok = false;
+
+		for (unsigned k = 0; k < nallowed && !ok; k++)
+			ok = allowed[k] == c;
+		if (ok)
+			continue;
+		if (configured > 0 && c >= configured)
+			snprintf(err, errlen, "--cpus: CPU %d does not exist (this "
+				 "host has %ld CPUs; this process may use %s)", c,
+				 configured, list);
+		else
+			snprintf(err, errlen, "--cpus: CPU %d is not available to "
+				 "this process (it may use %s)", c, list);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned worker_count(const struct config *cfg)
+{
+	static int allowed[CLI_MAX_CPUS];
+	unsigned n;
+
+	if (cfg->ncpus)
+		return cfg->ncpus;
+	if (cfg->threads)
+		return cfg->threads;
+	/* One per CPU the process may use, not per CPU of the host. */
+	n = allowed_cpus(allowed, CLI_MAX_CPUS);
+	if (!n) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		n = online > 0 ? (unsigned)online : 1;
+	}
+	return n;
+}
+
+static int resolve(const char *flag, const struct hostport *hp,
+		   struct netaddr *out, char *err, size_t errlen)
+{
+	char why[400];
+
+	if (net_resolve(hp, out, why, sizeof(why))) {
+		snprintf(err, errlen, "--%s: %s", flag, why);
+		return -1;
+	}
+	return 0;
+}
+
+int startup_check(const struct config *cfg, struct startup *st, char *err,
+		  size_t errlen)
+{
+	struct {
+		const char *flag;
+		const struct netaddr *addr;
+	} bound[3];
+	unsigned nbound = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (resolve("listen", &cfg->listen, &st->listen, err, errlen) ||
+	    resolve("backend", &cfg->backend, &st->backend, err, errlen))
+		return -1;
+	bound[nbound++] = (typeof(bound[0])){"listen", &st->listen};
+	if (cfg->admin.host[0]) {
+		if (resolve("admin", &cfg->admin, &st->admin, err, errlen))
+			return -1;
+		st->has_admin = true;
+		bound[nbound++] = (typeof(bound[0])){"admin", &st->admin};
+	}
+	if (cfg->metrics.host[0]) {
+		if (resolve("metrics", &cfg->metrics, &st->metrics, err, errlen))
+			return -1;
+		st->has_metrics = true;
+		bound[nbound++] = (typeof(bound[0])){"metrics", &st->metrics};
+	}
+	for (unsigned i = 0; i < nbound; i++)
+		for (unsigned j = i + 1; j < nbound; j++)
+			if (net_addr_overlap(&bound[i].addr->ss,
+					     &bound[j].addr->ss)) {
+				snprintf(err, errlen, "--%s %s and --%s %s share "
+					 "a port: each needs its own",
+					 bound[j].flag, bound[j].addr->text,
+					 bound[i].flag, bound[i].addr->text);
+				return -1;
+			}
+	if (check_cpus(cfg, err, errlen))
+		return -1;
+	st->nworkers = worker_count(cfg);
+	st->pinned = cfg->ncpus > 0;
+	return 0;
+}
+
+/*
+ * SO_REUSEPORT lets any socket of the same user join a port, so two
+ * myring instances (or myring and anything else started with the option)
+ * would silently split the connections of one port between them.  Two
+ * checks keep the port ours: a bind without SO_REUSEPORT first, which
+ * fails when anyone already listens there; then, once our sockets are
+ * bound, a look at the kernel's table of listening sockets
+ * (/proc/net/tcp{,6}) for one that overlaps the address and is not ours,
+ * which catches another process that raced us between the two.  A BPF
+ * program attached to the group could steer connections but cannot stop
+ * another process from joining it, so it would not help here.
+ */
+int startup_bind_workers(const struct startup *st, int *fds, unsigned n,
+			 char *err, size_t errlen)
+{
+	int rc = net_probe_free(&st->listen);
+	int foreign;
+
+	if (rc) {
+		snprintf(err, errlen, "--listen %s: %s%s", st->listen.text,
+			 strerror(-rc), rc == -EADDRINUSE ?
+			 " (another process listens on this port)" : "");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		fds[i] = net_listen(&st->listen, 4096, true);
+		if (fds[i] < 0) {
+			snprintf(err, errlen, "--listen %s: %s", st->listen.text,
+				 strerror(-fds[i]));
+			goto fail;
+		}
+	}
+	foreign = net_foreign_listeners(&st->listen, fds, n);
+	if (foreign > 0) {
+		snprintf(err, errlen, "--listen %s: another process listens on "
+			 "this port too (it would take a share of the "
+			 "connections)", st->listen.text);
+		goto fail;
+	}
+	return 0;
+fail:
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return -1;
+}
