@@ -173,6 +173,8 @@ static void complete_head(struct session *s, bool aborted)
 	if (!aborted) {
 		struct worker_stats *st = &s->w->stats;
 		st->errors += r.err_code != 0;
+		if (r.err_code)
+			stats_count_err(st, r.err_code);
 		st->rows_sent += r.rows;
 		if (!r.no_response) {
 			hist_record(&st->latency, r.duration_us);
@@ -524,6 +526,7 @@ static void oversized(struct session *s, uint8_t seq)
 		 (unsigned long long)s->cmd_bytes, s->w->px->cfg.max_packet);
 	LOGW("%s: %s", s->client_addr, why + 8);
 	s->w->stats.protocol_errors++;
+	stats_count_err(&s->w->stats, 1153);
 	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", why);
 	s->disp = DISP_DROP;
 	s->discarding = true;
@@ -801,11 +804,17 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			r = mysql_tracker_feed(&s->trk, &f);
 			if (r == TRACK_DONE && s->trk.err_code == 0)
 				s->phase = PH_COMMAND;
+			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
+				stats_count_err(&s->w->stats, s->trk.err_code);
 			continue;
 		}
 		if (s->pend_count == 0) {
 			/* Unsolicited (e.g. the ERR a server sends before it
 			 * closes a killed connection): forward as is. */
+			if (!f.continuation && f.peek_len >= 3 &&
+			    f.peek[0] == 0xFF)
+				stats_count_err(&s->w->stats,
+						mysql_get_u16(f.peek + 1));
 			continue;
 		}
 		s->resp_started = true;
