@@ -338,61 +338,77 @@ static void request_done(void)
 
 /* ---- HTTP ------------------------------------------------------------- */
 
-static void http_reply(struct cconn *c, const char *status, const char *type,
+/* A reply to HEAD has the headers a GET would get, Content-Length
+ * included, and no body (RFC 9110 9.3.2). */
+static void http_reply(struct cconn *c, bool head_only, const char *status,
+		       const char *extra_headers, const char *type,
 		       const char *body, size_t len)
 {
-	char head[256];
+	char head[320];
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu"
-			 "\r\nConnection: close\r\n\r\n", status, type, len);
+			 "HTTP/1.1 %s\r\n%sContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, extra_headers ? extra_headers : "", type, len);
 
 	pkt_buf_append_raw(&c->out, head, (size_t)n);
-	pkt_buf_append_raw(&c->out, body, len);
+	if (!head_only)
+		pkt_buf_append_raw(&c->out, body, len);
 	c->close_after_send = true;
 	conn_send(c);
+}
+
+static void http_text(struct cconn *c, bool head_only, const char *status,
+		      const char *extra_headers, const char *text)
+{
+	http_reply(c, head_only, status, extra_headers, "text/plain", text,
+		   strlen(text));
 }
 
 static void http_input(struct cconn *c)
 {
 	char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
-	char method[8], path[256];
+	char method[8], target[256];
+	size_t path_len;
+	bool head;
 
 	if (!end) {
 		if (c->in_len >= HTTP_IN_MAX - 1)
-			http_reply(c, "431 Request Header Fields Too Large",
-				   "text/plain", "request too large\n", 18);
+			http_text(c, false, "431 Request Header Fields Too Large",
+				  NULL, "request too large\n");
 		return;
 	}
 	*end = '\0';
-	if (sscanf((char *)c->in, "%7s %255s", method, path) != 2) {
-		http_reply(c, "400 Bad Request", "text/plain", "bad request\n", 12);
+	if (sscanf((char *)c->in, "%7s %255s", method, target) != 2) {
+		http_text(c, false, "400 Bad Request", NULL, "bad request\n");
 		return;
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		http_reply(c, "405 Method Not Allowed", "text/plain",
-			   "only GET\n", 9);
+	head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !head) {
+		http_text(c, false, "405 Method Not Allowed",
+			  "Allow: GET, HEAD\r\n", "only GET and HEAD\n");
 		return;
 	}
-	if (!strcmp(path, "/metrics") || !strncmp(path, "/metrics?", 9)) {
+	/* The query string (/metrics?name[]=...) is accepted and ignored. */
+	path_len = strcspn(target, "?");
+	if (path_len == 8 && !strncmp(target, "/metrics", 8)) {
 		struct strbuf sb = {0};
+		/* Rendered for HEAD too: its Content-Length is the body's. */
 		metrics_render(ctl.px, ctl.start_s, &sb);
 		if (sb.oom)
-			http_reply(c, "500 Internal Server Error", "text/plain",
-				   "out of memory\n", 14);
+			http_text(c, head, "500 Internal Server Error", NULL,
+				  "out of memory\n");
 		else
-			http_reply(c, "200 OK",
+			http_reply(c, head, "200 OK", NULL,
 				   "text/plain; version=0.0.4; charset=utf-8",
-				   sb.data, strcmp(method, "HEAD") ? sb.len : 0);
+				   sb.data, sb.len);
 		sb_free(&sb);
 		return;
 	}
-	if (!strcmp(path, "/")) {
-		static const char body[] = "myring: metrics at /metrics\n";
-		http_reply(c, "200 OK", "text/plain", body, sizeof(body) - 1);
+	if (path_len == 1 && target[0] == '/') {
+		http_text(c, head, "200 OK", NULL, "myring: metrics at /metrics\n");
 		return;
 	}
-	http_reply(c, "404 Not Found", "text/plain", "not found; try /metrics\n",
-		   24);
+	http_text(c, head, "404 Not Found", NULL, "not found; try /metrics\n");
 }
 
 /* ---- admin ------------------------------------------------------------ */

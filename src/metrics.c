@@ -4,24 +4,59 @@
 #include "hooks.h"
 #include "intercept.h"
 #include "mysql_proto.h"
+#include "procstat.h"
 #include "reload.h"
 
+#include <limits.h>
+#include <link.h>
+#include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/utsname.h>
+
+#ifndef MYRING_VERSION
+#define MYRING_VERSION "0.0.0"
+#endif
+
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "unknown"
+#endif
+
+static void family(struct strbuf *sb, const char *name, const char *type,
+		   const char *help)
+{
+	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
 
 static void counter(struct strbuf *sb, const char *name, const char *help,
 		    uint64_t v)
 {
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
-		  name, name, (unsigned long long)v);
+	family(sb, name, "counter", help);
+	sb_printf(sb, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* A sample value as the text format spells it: +Inf, and 15 significant
+ * digits, enough for every figure here (integers are exact to 2^53). */
+static void value(struct strbuf *sb, double v)
+{
+	if (isinf(v))
+		sb_printf(sb, "%sInf\n", v > 0 ? "+" : "-");
+	else
+		sb_printf(sb, "%.15g\n", v);
 }
 
 static void gauge(struct strbuf *sb, const char *name, const char *help,
 		  double v)
 {
-	sb_printf(sb, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help,
-		  name, name, v);
+	family(sb, name, "gauge", help);
+	sb_printf(sb, "%s ", name);
+	value(sb, v);
 }
 
 /* Label values escape backslash, quote and newline. */
@@ -102,13 +137,132 @@ static void rules(struct strbuf *sb)
 	reload_unlock();
 }
 
+/* dl_iterate_phdr callback: the version in the file name liburing.so.X.Y
+ * that the loaded liburing.so.2 resolves to. */
+static int liburing_file(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	char real[PATH_MAX];
+	const char *name = info->dlpi_name, *base = strrchr(name, '/');
+
+	if (strncmp(base ? base + 1 : name, "liburing.so.", 12))
+		return 0;
+	if (realpath(name, real))
+		name = real;
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (!strncmp(base, "liburing.so.", 12) && base[12])
+		snprintf(arg, 32, "%s", base + 12);
+	return 1;
+}
+
+/*
+ * The *_build_info convention: a gauge of 1 whose labels describe the
+ * build.  `liburing` is the library loaded (liburing has version macros
+ * only from 2.4 on), `kernel` the running kernel's release:
+ * together they decide which io_uring features the workers get.
+ */
+static void build_info(struct strbuf *sb)
+{
+	static char liburing[32];  /* found once; scrapes are single-threaded */
+	struct utsname u;
+
+	if (!liburing[0]) {
+		snprintf(liburing, sizeof(liburing), "unknown");
+		dl_iterate_phdr(liburing_file, liburing);
+	}
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	family(sb, "myring_build_info", "gauge", "Always 1; the labels describe "
+	       "the build: myring version, liburing, compiler, running kernel.");
+	sb_printf(sb, "myring_build_info{version=\"");
+	label_value(sb, MYRING_VERSION);
+	sb_printf(sb, "\",liburing=\"");
+	label_value(sb, liburing);
+	sb_printf(sb, "\",compiler=\"");
+	label_value(sb, COMPILER);
+	sb_printf(sb, "\",kernel=\"");
+	label_value(sb, u.release);
+	sb_printf(sb, "\"} 1\n");
+}
+
+/* Named, typed and explained exactly as the Prometheus client libraries'
+ * process collectors do, so the usual dashboards work unchanged. */
+static void process(struct strbuf *sb)
+{
+	struct procstat ps;
+
+	procstat_read(&ps);
+	if (ps.have_stat) {
+		family(sb, "process_cpu_seconds_total", "counter",
+		       "Total user and system CPU time spent in seconds.");
+		sb_printf(sb, "process_cpu_seconds_total ");
+		value(sb, ps.cpu_seconds);
+		gauge(sb, "process_virtual_memory_bytes",
+		      "Virtual memory size in bytes.", (double)ps.virtual_bytes);
+		gauge(sb, "process_resident_memory_bytes",
+		      "Resident memory size in bytes.", (double)ps.resident_bytes);
+		gauge(sb, "process_start_time_seconds",
+		      "Start time of the process since unix epoch in seconds.",
+		      ps.start_time);
+	}
+	if (ps.have_fds) {
+		gauge(sb, "process_open_fds", "Number of open file descriptors.",
+		      (double)ps.open_fds);
+		gauge(sb, "process_max_fds",
+		      "Maximum number of open file descriptors.", ps.max_fds);
+	}
+}
+
+/* Indexed by enum side (session.h): 0 the client, 1 the backend. */
+static void bytes(const struct proxy *px, struct strbuf *sb)
+{
+	family(sb, "myring_received_bytes_total", "counter",
+	       "Bytes myring received, by the peer that sent them.");
+	sb_printf(sb, "myring_received_bytes_total{peer=\"client\"} %llu\n"
+		  "myring_received_bytes_total{peer=\"backend\"} %llu\n",
+		  (unsigned long long)STATS_SUM(px, bytes_from[0]),
+		  (unsigned long long)STATS_SUM(px, bytes_from[1]));
+	family(sb, "myring_sent_bytes_total", "counter",
+	       "Bytes myring sent (sends completed), by the peer they went to.");
+	sb_printf(sb, "myring_sent_bytes_total{peer=\"client\"} %llu\n"
+		  "myring_sent_bytes_total{peer=\"backend\"} %llu\n",
+		  (unsigned long long)STATS_SUM(px, bytes_to[0]),
+		  (unsigned long long)STATS_SUM(px, bytes_to[1]));
+}
+
+/* Codes never seen are left out: the series are the codes that occurred,
+ * at most one per slot of the table. */
+static void errors_by_code(const struct proxy *px, struct strbuf *sb)
+{
+	family(sb, "myring_errors_by_code_total", "counter",
+	       "ERR packets sent to clients, from the server or from myring, "
+	       "by MySQL error code (codes outside 1000-4999: other).");
+	for (unsigned k = 0; k < ERR_CODE_SLOTS; k++) {
+		/* Slot 0 (other) last. */
+		unsigned slot = (k + 1) % ERR_CODE_SLOTS;
+		uint64_t n = 0;
+
+		for (unsigned i = 0; i < px->nworkers; i++)
+			n += stat_peek(&px->workers[i].stats.errs_by_code[slot]);
+		if (!n)
+			continue;
+		if (slot)
+			sb_printf(sb, "myring_errors_by_code_total{code=\"%u\"} "
+				  "%llu\n", ERR_CODE_FIRST + slot - 1,
+				  (unsigned long long)n);
+		else
+			sb_printf(sb, "myring_errors_by_code_total{code=\"other\"} "
+				  "%llu\n", (unsigned long long)n);
+	}
+}
+
 void metrics_render(const struct proxy *px, uint64_t start_s,
 		    struct strbuf *sb)
 {
 	uint64_t accepted = STATS_SUM(px, accepted), closed = STATS_SUM(px, closed);
-	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	build_info(sb);
+	process(sb);
 	gauge(sb, "myring_up", "1 while myring is serving.", 1);
 	gauge(sb, "myring_start_time_seconds", "Start time (unix seconds).",
 	      (double)start_s);
@@ -119,12 +273,8 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 	for (size_t i = 0; i < nworker_counters; i++)
 		counter(sb, worker_counters[i].metric, worker_counters[i].help,
 			stats_sum(px, worker_counters[i].offset));
-	sb_printf(sb, "# HELP myring_bytes_total Bytes received by myring, by "
-		  "the side that sent them.\n# TYPE myring_bytes_total counter\n"
-		  "myring_bytes_total{from=\"client\"} %llu\n"
-		  "myring_bytes_total{from=\"backend\"} %llu\n",
-		  (unsigned long long)STATS_SUM(px, bytes_from[0]),
-		  (unsigned long long)STATS_SUM(px, bytes_from[1]));
+	errors_by_code(px, sb);
+	bytes(px, sb);
 	latency(px, sb);
 	rules(sb);
 	sb_printf(sb, "# HELP myring_backend_up Whether the last backend "
@@ -154,5 +304,4 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 	counter(sb, "myring_query_log_dropped_total",
 		"Query log lines dropped because the disk fell behind.",
 		querylog_dropped());
-	(void)now;
 }

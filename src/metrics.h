@@ -1,7 +1,9 @@
 /*
  * metrics.h - Prometheus text exposition (format 0.0.4) of the workers'
- * counters, rule hits and latency histogram.  Built on the control thread
- * from counters that only grow, read without stopping any worker.
+ * counters, rule hits and latency histogram, plus build info and the
+ * standard process_* metrics.  Built on the control thread (only: it
+ * keeps a little state of its own) from counters that only grow, read
+ * without stopping any worker.
  */
 #ifndef MYRING_METRICS_H
 #define MYRING_METRICS_H

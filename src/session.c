@@ -292,6 +292,7 @@ void session_send_err(struct session *s, uint8_t seq, uint16_t code,
 	n = mysql_build_err(pkt, sizeof(pkt), seq, code, sqlstate, msg);
 	if (session_queue_copy(s, SIDE_CLIENT, pkt, n))
 		return;
+	stats_count_err(&s->w->stats, code);
 	session_finish(s);
 }
 
@@ -446,6 +447,9 @@ void session_on_send(struct session *s, int side, int res)
 	bool evicted = false;
 
 	s->inflight--;
+	/* Before the closing check: these bytes left, closing or not. */
+	if (res > 0)
+		s->w->stats.bytes_to[side] += (uint64_t)res;
 	if (s->closing)
 		return;
 	if (q->evicting) {
@@ -616,10 +620,11 @@ void session_on_recv(struct session *s, int side, int res, unsigned flags)
 	if (res > 0) {
 		uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
 		bufring_taken(br, bid);
-		if (!s->closing && !(s->flush_close)) {
-			s->w->stats.bytes_from[side] += (uint64_t)res;
+		/* Counted even when dropped unread (the session is closing):
+		 * the byte counters say what crossed each socket. */
+		s->w->stats.bytes_from[side] += (uint64_t)res;
+		if (!s->closing && !(s->flush_close))
 			on_data(s, side, bufring_addr(br, bid), (uint32_t)res, bid);
-		}
 		if (br->refs[bid] == 0)
 			bufring_put(br, bid);
 		if (!more)

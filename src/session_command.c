@@ -176,6 +176,8 @@ static void complete_head(struct session *s, bool aborted)
 	if (!aborted) {
 		struct worker_stats *st = &s->w->stats;
 		st->errors += r.err_code != 0;
+		if (r.err_code)
+			stats_count_err(st, r.err_code);
 		st->rows_sent += r.rows;
 		if (!r.no_response) {
 			hist_record(&st->latency, r.duration_us);
@@ -543,6 +545,7 @@ static void oversized(struct session *s, uint8_t seq)
 	/* A well-formed command the limit refuses, as a server would: a
 	 * command error, not a protocol error. */
 	s->w->stats.errors++;
+	stats_count_err(&s->w->stats, 1153);
 	snprintf(msg, sizeof(msg), "myring: %s", why);
 	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", msg);
 	s->disp = DISP_DROP;
@@ -822,11 +825,17 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			r = mysql_tracker_feed(&s->trk, &f);
 			if (r == TRACK_DONE && s->trk.err_code == 0)
 				s->phase = PH_COMMAND;
+			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
+				stats_count_err(&s->w->stats, s->trk.err_code);
 			continue;
 		}
 		if (s->pend_count == 0) {
 			/* Unsolicited (e.g. the ERR a server sends before it
 			 * closes a killed connection): forward as is. */
+			if (!f.continuation && f.peek_len >= 3 &&
+			    f.peek[0] == 0xFF)
+				stats_count_err(&s->w->stats,
+						mysql_get_u16(f.peek + 1));
 			continue;
 		}
 		s->resp_started = true;

@@ -61,10 +61,12 @@ static void greeting_received(struct session *s)
 		/* e.g. "Too many connections" or "Host is blocked": the client
 		 * gets the server's own error as its first packet. */
 		struct mysql_err e;
-		if (mysql_parse_err(payload, len, &e) == 0)
+		if (mysql_parse_err(payload, len, &e) == 0) {
 			LOGW("%s: backend refused the connection: %u %.*s",
 			     s->client_addr, e.code, (int)e.message.len,
 			     e.message.ptr);
+			stats_count_err(&s->w->stats, e.code);
+		}
 		send_assembled(s, SIDE_CLIENT);
 		session_finish(s);
 		return;

@@ -32,6 +32,17 @@ struct proxy {
 	atomic_int drain;            /* 1: drain requested, 2: cut now */
 };
 
+/*
+ * Error codes MySQL and MariaDB send to clients lie in 1000-4999 (server
+ * errors 1000-1999 and 3000-4999, client-library errors 2000-2999), so
+ * the count by code is a table indexed by code: one compare and one add
+ * per ERR, no lookup, and at most ERR_CODE_SLOTS series.  Slot 0 counts
+ * the codes outside that range.
+ */
+#define ERR_CODE_FIRST 1000u
+#define ERR_CODE_LAST 4999u
+#define ERR_CODE_SLOTS (ERR_CODE_LAST - ERR_CODE_FIRST + 2)
+
 struct worker_stats {
 	uint64_t accepted;
 	uint64_t closed;
@@ -45,7 +56,8 @@ struct worker_stats {
 	uint64_t backend_connects;
 	struct histogram latency;    /* command -> end of response, us */
 	uint64_t latency_sum_us;
-	uint64_t bytes_from[2];      /* indexed by enum side */
+	uint64_t bytes_from[2];      /* received, indexed by enum side */
+	uint64_t bytes_to[2];        /* sent (completed sends), by enum side */
 	/* Event-loop batching: completions / loop_turns is how much work one
 	 * io_uring_enter (and one wake-up) carries. */
 	uint64_t loop_turns;
@@ -54,7 +66,20 @@ struct worker_stats {
 	 * because the pool ran low. */
 	uint64_t send_evictions;
 	uint64_t commands[256];
+	/* ERR packets queued for clients, by error code (stats_count_err). */
+	uint64_t errs_by_code[ERR_CODE_SLOTS];
 };
+
+static inline unsigned err_code_slot(uint16_t code)
+{
+	return code >= ERR_CODE_FIRST && code <= ERR_CODE_LAST ?
+	       code - ERR_CODE_FIRST + 1 : 0;
+}
+
+static inline void stats_count_err(struct worker_stats *st, uint16_t code)
+{
+	st->errs_by_code[err_code_slot(code)]++;
+}
 
 struct slot {
 	struct session *s;

@@ -9,9 +9,11 @@ Parses FILE with the reference parser (python3-prometheus-client) and
 then checks what that parser lets through: every sample belongs to a
 family announced by # HELP and # TYPE before its samples, names and
 labels are well formed, no series repeats, values are numbers, counters
-are >= 0 and end in _total, and histograms have ascending cumulative
-buckets ending in +Inf whose count equals _count.  Exit 0 if valid,
-1 with one line per problem otherwise.
+are >= 0 and end in _total, histograms have ascending cumulative
+buckets ending in +Inf whose count equals _count, *_info series are
+gauges of 1, and the standard process_* families have the type and no
+labels the Prometheus client libraries give them.  Exit 0 if valid, 1
+with one line per problem otherwise.
 """
 import math
 import re
@@ -22,6 +24,16 @@ from prometheus_client.parser import text_string_to_metric_families
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"')
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)( -?\d+)?$")
+
+# As client_golang and client_python export them.
+PROCESS = {
+    "process_cpu_seconds_total": "counter",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
+    "process_virtual_memory_bytes": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge",
+}
 
 
 def check(text):
@@ -41,7 +53,10 @@ def check(text):
             problems.append(f"line {n}: empty line")
             continue
         if line.startswith("# HELP "):
-            name = line.split(" ", 3)[2]
+            parts = line.split(" ", 3)
+            name = parts[2]
+            if len(parts) < 4 or not parts[3].strip():
+                problems.append(f"line {n}: HELP for {name} has no text")
             if name in helped:
                 problems.append(f"line {n}: second HELP for {name}")
             helped.add(name)
@@ -82,6 +97,13 @@ def check(text):
         except ValueError:
             problems.append(f"line {n}: value {value!r} is not a number")
             continue
+        if name in PROCESS:
+            if typed.get(name) != PROCESS[name]:
+                problems.append(f"line {n}: {name} is not a {PROCESS[name]}")
+            if labels:
+                problems.append(f"line {n}: {name} has labels")
+        if name.endswith("_info") and (typed.get(name) != "gauge" or v != 1):
+            problems.append(f"line {n}: {name} is not a gauge of 1")
         if typed.get(name) == "counter":
             if not name.endswith("_total"):
                 problems.append(f"line {n}: counter {name} lacks _total")

@@ -535,7 +535,7 @@ Test(metrics, parse_strictly_and_match_the_traffic, .timeout = 60)
 	cr_assert_eq(metric(body, "myring_connections_accepted_total"), 2);
 	cr_assert_eq(metric(body, "myring_connections"), 0);
 	cr_assert(strstr(body, "\nmyring_backend_up{backend=\"127.0.0.1:"));
-	cr_assert_gt(metric(body, "myring_bytes_total{from=\"client\"}"), 0);
+	cr_assert_gt(metric(body, "myring_received_bytes_total{peer=\"client\"}"), 0);
 	/* 20 forwarded queries + 1 error: 21 responses timed (rejections are
 	 * answered by myring and timed too). */
 	cr_assert_eq(metric(body, "myring_command_duration_seconds_count"), 24);
