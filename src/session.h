@@ -1,5 +1,19 @@
 /*
- * session.h - one client connection and its backend connection.
+ * session.h - a client session, and the backend connection it is linked
+ * to while they work together.
+ *
+ * Two objects, each with a socket of its own (struct conn):
+ *
+ *   struct session        the client: its framer, capabilities, identity,
+ *                         the commands it owes answers to, hook state
+ *   struct bconn          one server connection: its framer, the tracker
+ *                         that follows the response in progress
+ *
+ * linked while they work together (s->be, b->link; PgBouncer's `link`):
+ * each is the other's feeder for backpressure, and the backend's data goes
+ * to the session's response handler.  Today a session creates its bconn
+ * when it is accepted and keeps it for life (pass-through: the client
+ * authenticates with the server itself).
  *
  * A session's life is a chain of completions, each continued by a named
  * step (see docs/architecture.md):
@@ -17,21 +31,28 @@
  *                                                         v
  *   COMMAND <--------------- server OK ---------------- AUTH
  *
+ * Lifecycle flags (session_done() is "stop working on this session"):
+ *   closing      both conns are being torn down; freed when both are gone
+ *   flush_close  nothing more is read; close once the client has read
+ *                what is queued for it (or after a deadline)
+ *   discarding   reading and dropping the rest of a refused command
+ *   quit         the client sent COM_QUIT
+ *
  * Invariants:
- *  - inflight counts submitted operations whose final completion has not
- *    arrived; the session is freed only when closing && inflight == 0, so
- *    no completion ever refers to freed memory.
- *  - out[X] holds bytes for side X in stream order; a buffer referenced by
- *    any chunk is not returned to the kernel.
+ *  - the session is freed only when its client conn and its backend conn
+ *    (if any) have both been released, so no completion refers to it.
  *  - pend[] holds, in order, the commands whose responses have not ended;
- *    trk follows the response of the head entry.
+ *    be->trk follows the response of the head entry.
+ *  - backend-bound bytes go to be->c's queue, except while `hold`: then
+ *    they are copied to `parked` (nothing pins a receive buffer while a
+ *    delay rule holds the command) and move to the queue when released.
  */
 #ifndef MYRING_SESSION_H
 #define MYRING_SESSION_H
 
+#include "conn.h"
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
-#include "outq.h"
 #include "worker.h"
 
 /*
@@ -52,9 +73,6 @@
 #define ER_BACKEND_LOST 1927
 #define ER_PROXY_SHUTDOWN 1053
 
-enum side { SIDE_CLIENT = 0, SIDE_BACKEND = 1 };
-#define OTHER_SIDE(side) ((side) ^ 1)
-
 enum phase { PH_CONNECTING, PH_GREETING, PH_HANDSHAKE, PH_AUTH, PH_COMMAND };
 
 /* What the client's packets are, in the command phase. */
@@ -64,15 +82,13 @@ enum client_mode {
 	CM_INFILE,         /* LOAD DATA LOCAL file contents, until empty packet */
 };
 
-enum recv_state {
-	RS_IDLE,           /* nothing armed */
-	RS_ARMED,          /* multishot recv in flight */
-	RS_CANCELING,      /* cancel submitted, final completion pending */
-	RS_NOBUFS,         /* stopped by -ENOBUFS, on the worker's wait list */
-};
-
 /* Disposition of the client packet in progress (command phase). */
 enum disp { DISP_FORWARD, DISP_DROP, DISP_ASSEMBLE };
+
+/* Why backend-bound bytes are parked instead of queued (session.hold). */
+enum hold_reason {
+	HOLD_DELAY = 0x1,  /* a delay rule's timer runs */
+};
 
 struct pending {
 	uint8_t cmd;
@@ -95,29 +111,43 @@ struct pending {
 	void *cookies[MYRING_MAX_HOOKS];
 };
 
+/* Bytes parked for the backend while the session holds them (copies). */
+struct parked {
+	struct parked *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct session;
+
+/* A connection to a server. */
+struct bconn {
+	struct conn c;
+	struct session *link;      /* the session it serves, or NULL */
+	struct mysql_framer fr;    /* frames the server's bytes */
+	struct mysql_tracker trk;  /* the response of link's head command */
+	bool resp_started;         /* a packet of that response came */
+	/* Local replies to inject into the client stream after the current
+	 * response packet ends (pipelined, rejected commands). */
+	bool inject_pending;
+	uint64_t inject_skip;      /* bytes of the server stream before it */
+};
+
 struct session {
-	struct worker *w;
-	uint32_t slot;
-	uint16_t gen;
+	struct conn c;             /* the client's socket */
+	struct bconn *be;          /* linked backend connection, or NULL */
 	uint8_t phase;
 	uint8_t client_mode;
 	uint8_t disp;
+	uint8_t hold;              /* enum hold_reason bits */
 	bool closing;              /* teardown begun; no new operations */
-	bool flush_close;          /* close once out[SIDE_CLIENT] is sent */
+	bool flush_close;          /* close once the client's queue is sent */
 	const char *flush_close_why; /* logged when that close happens */
-	bool dirty[2];             /* on the worker's dirty list */
-	bool recv_paused[2];       /* backpressure from the other side */
 	bool deprecate_eof;
 	bool quit;                 /* client sent COM_QUIT */
 	bool discarding;           /* reading the rest of a refused command */
-	bool corked;               /* a delay rule holds the backend stream */
-	bool delay_armed;          /* its timer is in flight */
-	uint8_t recv_state[2];
-	uint8_t held_len;          /* bytes in held[] */
+	uint8_t held_len;          /* bytes in held_hdr[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
-	bool resp_started;         /* a packet of the head's response came */
-	uint16_t inflight;
-	int fd[2];
 	uint64_t caps;             /* effective capabilities */
 	uint64_t server_caps;
 	uint64_t cmd_bytes;        /* payload bytes of the command so far */
@@ -125,24 +155,17 @@ struct session {
 	 * greeting (PH_GREETING), the flush of a final packet (flush_close),
 	 * or the next byte of a refused command (discarding). */
 	uint64_t deadline_us;
-	struct outq out[2];        /* out[X]: bytes to send to side X */
-	struct mysql_framer fr[2]; /* fr[X]: frames the bytes side X sends */
-	struct mysql_tracker trk;
+	struct mysql_framer fr;    /* frames the bytes the client sends */
 	struct pending *pend;
 	uint32_t pend_head, pend_count, pend_cap;
+	struct parked *parked, **parked_tail;
 	/* A client packet being copied because it spans buffers and must be
 	 * seen whole (handshake, or a command a hook wants the text of). */
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap, asm_need;
 	bool asm_more;             /* another packet of the command follows */
-	uint8_t held[4 + MYSQL_PEEK];
-	/* Pending local replies to inject into the client stream after the
-	 * current response packet ends (pipelined, rejected commands). */
-	bool inject_pending;
-	uint64_t inject_skip;      /* bytes of the server stream before it */
+	uint8_t held_hdr[4 + MYSQL_PEEK];
 	uint64_t delay_until_us;
-	struct __kernel_timespec delay_ts;
-	struct session *next_waiter;
 	char *user;
 	char *schema;
 	char client_addr[64];
@@ -151,28 +174,34 @@ struct session {
 	struct myring_session info;
 };
 
-/* worker.c dispatches completions to these. */
+/* The session a client conn belongs to, or NULL for any other conn. */
+struct session *session_of(struct conn *c);
+
+/* Stop working on s: it is closing or only flushing its last bytes. */
+static inline bool session_done(const struct session *s)
+{
+	return s->closing || s->flush_close;
+}
+
+/* worker.c calls these. */
 void session_accepted(struct worker *w, int fd);
-void session_on_connect(struct session *s, int res);
-void session_on_recv(struct session *s, int side, int res, unsigned flags);
-void session_on_send(struct session *s, int side, int res);
-void session_on_cancel(struct session *s, int res);
-void session_on_delay(struct session *s, int res);
-void session_delay(struct session *s, uint32_t ms);
-void session_flush(struct session *s, int side);
-void session_buffers_back(struct session *s);
 void session_close(struct session *s, const char *why);
 /* Whether the session has a deadline the worker's tick must check. */
 bool session_has_deadline(const struct session *s);
 void session_tick(struct session *s);
-void session_evict_stalled(struct session *s);
 void session_drain(struct session *s);
-void session_free(struct session *s);
 
 /* Shared by the session_*.c files. */
-int session_queue(struct session *s, int side, uint8_t *ptr, uint32_t len,
-		  int32_t bid, void *owned);
-int session_queue_copy(struct session *s, int side, const void *p, size_t len);
+int session_to_client(struct session *s, uint8_t *ptr, uint32_t len,
+		      int32_t bid, void *owned);
+int session_to_client_copy(struct session *s, const void *p, size_t len);
+int session_to_backend(struct session *s, uint8_t *ptr, uint32_t len,
+		       int32_t bid, void *owned);
+int session_to_backend_copy(struct session *s, const void *p, size_t len);
+/* Backend-bound bytes wait (parked) while any hold reason is set. */
+void session_hold(struct session *s, unsigned reason);
+void session_release(struct session *s, unsigned reason);
+void session_delay(struct session *s, uint32_t ms);
 void session_send_err(struct session *s, uint8_t seq, uint16_t code,
 		      const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -190,7 +219,6 @@ void session_fail(struct session *s, uint8_t seq, uint16_t code,
  * the connection closes. */
 void session_abort(struct session *s, uint16_t code, const char *why,
 		   uint64_t flush_us);
-void session_arm_recv(struct session *s, int side);
 bool session_idle(const struct session *s);
 void session_set_str(char **dst, const char *src, size_t len);
 /* Appends to the session's assembly buffer (handshake packets, commands a

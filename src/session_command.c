@@ -28,7 +28,7 @@
 
 struct emitter {
 	struct session *s;
-	int dst;                 /* side that receives the bytes */
+	bool to_backend;         /* the bytes go to the backend, else the client */
 	uint8_t *buf;
 	int32_t bid;
 	size_t from;             /* start of the bytes not yet queued */
@@ -38,8 +38,9 @@ struct emitter {
 static void em_flush(struct emitter *e)
 {
 	if (e->cursor > e->from)
-		session_queue(e->s, e->dst, e->buf + e->from,
-			      (uint32_t)(e->cursor - e->from), e->bid, NULL);
+		(e->to_backend ? session_to_backend : session_to_client)(
+			e->s, e->buf + e->from, (uint32_t)(e->cursor - e->from),
+			e->bid, NULL);
 	e->from = e->cursor;
 }
 
@@ -121,17 +122,17 @@ static void start_tracking_head(struct session *s)
 {
 	struct pending *p = pend_at(s, 0);
 
-	mysql_tracker_start(&s->trk, (enum mysql_resp_kind)p->kind,
+	mysql_tracker_start(&s->be->trk, (enum mysql_resp_kind)p->kind,
 			    s->deprecate_eof);
-	s->fr[SIDE_BACKEND].seq_delta = p->seq_delta;
-	s->resp_started = false;
+	s->be->fr.seq_delta = p->seq_delta;
+	s->be->resp_started = false;
 }
 
 static void report_result(struct session *s, struct pending *p,
 			  const struct myring_result *r)
 {
 	if (p->hooked)
-		hooks_on_result(s->w, &s->info, r, p->cookies);
+		hooks_on_result(s->c.w, &s->info, r, p->cookies);
 }
 
 /* The head's response ended (or the session is going away). */
@@ -139,7 +140,7 @@ static void complete_head(struct session *s, bool aborted)
 {
 	struct pending *p = pend_at(s, 0);
 	struct myring_result r = {
-		.duration_us = s->w->now_us - p->start_us,
+		.duration_us = s->c.w->now_us - p->start_us,
 		.aborted = aborted,
 		.rejected = p->rejected,
 	};
@@ -151,14 +152,17 @@ static void complete_head(struct session *s, bool aborted)
 		r.result_set = p->local_result_set;
 		r.rows = p->local_rows;
 		r.affected_rows = p->local_affected;
-	} else {
-		r.rows = s->trk.rows;
-		r.affected_rows = s->trk.affected_rows;
-		r.err_code = s->trk.err_code;
-		r.result_set = s->trk.result_sets > 0;
-		if (p->cmd == COM_STMT_PREPARE && !aborted && !s->trk.err_code)
-			r.stmt_id = s->trk.stmt_id;
-		if (!aborted && !r.err_code) {
+	} else if (!aborted) {
+		/* An aborted command's outcome is unknown: the tracker may
+		 * hold another command's, or be gone with its backend. */
+		const struct mysql_tracker *t = &s->be->trk;
+		r.rows = t->rows;
+		r.affected_rows = t->affected_rows;
+		r.err_code = t->err_code;
+		r.result_set = t->result_sets > 0;
+		if (p->cmd == COM_STMT_PREPARE && !t->err_code)
+			r.stmt_id = t->stmt_id;
+		if (!r.err_code) {
 			if (p->new_user) {
 				free(s->user);
 				s->user = p->new_user;
@@ -174,7 +178,7 @@ static void complete_head(struct session *s, bool aborted)
 		}
 	}
 	if (!aborted) {
-		struct worker_stats *st = &s->w->stats;
+		struct worker_stats *st = &s->c.w->stats;
 		st->errors += r.err_code != 0;
 		if (r.err_code)
 			stats_count_err(st, r.err_code);
@@ -202,8 +206,8 @@ static void complete_head(struct session *s, bool aborted)
 bool command_fail_in_flight(struct session *s, uint16_t code,
 			    const char *msg)
 {
-	const struct mysql_framer *from_server = &s->fr[SIDE_BACKEND];
-	const struct mysql_framer *from_client = &s->fr[SIDE_CLIENT];
+	const struct mysql_framer *from_server = &s->be->fr;
+	const struct mysql_framer *from_client = &s->fr;
 	uint8_t seq;
 
 	if (s->phase != PH_COMMAND || s->client_mode != CM_COMMAND ||
@@ -213,12 +217,12 @@ bool command_fail_in_flight(struct session *s, uint16_t code,
 		return false;
 	/* The client expects the packet after the last one it was sent, or
 	 * the first of the response, in its own numbering. */
-	seq = s->resp_started ?
+	seq = s->be->resp_started ?
 	      (uint8_t)(mysql_framer_last_seq(from_server) +
 			from_server->seq_delta + 1) :
 	      (uint8_t)(s->cmd_last_seq + 1);
 	session_queue_err(s, seq, code, "08S01", msg);
-	s->trk.err_code = code;
+	s->be->trk.err_code = code;
 	complete_head(s, false);
 	return true;
 }
@@ -240,12 +244,12 @@ static void inject_local_heads(struct session *s)
 		p->reply = NULL;
 		complete_head(s, false);
 		if (reply)
-			session_queue(s, SIDE_CLIENT, reply, reply_len, -1, reply);
+			session_to_client(s, reply, reply_len, -1, reply);
 	}
 	if (s->pend_count)
 		start_tracking_head(s);
 	else
-		s->fr[SIDE_BACKEND].seq_delta = 0;
+		s->be->fr.seq_delta = 0;
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -299,7 +303,7 @@ static void describe_command(struct session *s, struct pending *p,
 		c->text = (const char *)payload + 1;
 		c->text_len = len - 1;
 		if (hooks_want_digest && payload[0] != COM_INIT_DB) {
-			struct worker *w = s->w;
+			struct worker *w = s->c.w;
 			c->digest = digest_normalize(c->text, c->text_len,
 						     w->digest_buf, w->digest_cap,
 						     &c->digest_text_len);
@@ -401,7 +405,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	struct pending *p;
 	bool was_idle = s->pend_count == 0;
 
-	s->w->stats.commands[cmd]++;
+	s->c.w->stats.commands[cmd]++;
 	p = pend_push(s);
 	if (!p) {
 		session_fail(s, 1, 1105, "HY000",
@@ -410,7 +414,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	}
 	p->cmd = cmd;
 	p->kind = (uint8_t)kind;
-	p->start_us = s->w->now_us;
+	p->start_us = s->c.w->now_us;
 
 	if (nhooks) {
 		struct myring_command c = {
@@ -419,7 +423,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		};
 		if (payload)
 			describe_command(s, p, payload, len, &c);
-		verdict = hooks_on_command(s->w, &s->info, &c, &reply,
+		verdict = hooks_on_command(s->c.w, &s->info, &c, &reply,
 					   p->cookies);
 		p->hooked = hooks_want_result;
 		p->route = reply.route;
@@ -446,14 +450,14 @@ static enum disp command_received(struct session *s, struct emitter *e,
 
 	switch (verdict) {
 	case MYRING_ANSWER:
-		s->w->stats.answered++;
+		s->c.w->stats.answered++;
 		answer_reply(s, p, &reply, s->cmd_last_seq);
 		if (was_idle)
 			inject_local_heads(s);
 		free(reply.rewrite);
 		return DISP_DROP;
 	case MYRING_REJECT:
-		s->w->stats.rejected++;
+		s->c.w->stats.rejected++;
 		if (kind == RESP_NONE) {
 			/* The client expects no answer: drop it silently. */
 			p->local = true;
@@ -481,7 +485,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		}
 		p->seq_delta = (uint8_t)(s->cmd_last_seq - last_seq);
 		em_flush(e);
-		session_queue(s, SIDE_BACKEND, pkts, (uint32_t)plen, -1, pkts);
+		session_to_backend(s, pkts, (uint32_t)plen, -1, pkts);
 		break;
 	}
 	case MYRING_FORWARD:
@@ -492,7 +496,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	if (reply.delay_ms) {
 		/* Everything queued for the backend from here on waits,
 		 * starting with this command's bytes. */
-		s->w->stats.delayed++;
+		s->c.w->stats.delayed++;
 		em_flush(e);
 		session_delay(s, reply.delay_ms);
 	}
@@ -540,17 +544,17 @@ static void oversized(struct session *s, uint8_t seq)
 
 	snprintf(why, sizeof(why),
 		 "packet of %llu bytes exceeds --max-packet (%u bytes)",
-		 (unsigned long long)s->cmd_bytes, s->w->px->cfg.max_packet);
+		 (unsigned long long)s->cmd_bytes, s->c.w->px->cfg.max_packet);
 	LOGW("%s: %s", s->client_addr, why);
 	/* A well-formed command the limit refuses, as a server would: a
 	 * command error, not a protocol error. */
-	s->w->stats.errors++;
-	stats_count_err(&s->w->stats, 1153);
+	s->c.w->stats.errors++;
+	stats_count_err(&s->c.w->stats, 1153);
 	snprintf(msg, sizeof(msg), "myring: %s", why);
 	session_queue_err(s, (uint8_t)(seq + 1), 1153, "08S01", msg);
 	s->disp = DISP_DROP;
 	s->discarding = true;
-	s->deadline_us = s->w->now_us + DISCARD_IDLE_US;
+	s->deadline_us = s->c.w->now_us + DISCARD_IDLE_US;
 	/* Nothing more goes to the backend; its side is closed with the
 	 * session. */
 }
@@ -576,8 +580,8 @@ static void command_begins(struct session *s, struct emitter *e,
 	cmd = f->peek[0];
 	s->cmd_bytes = f->len;
 	s->cmd_last_seq = f->seq;
-	if (s->cmd_bytes > s->w->px->cfg.max_packet) {
-		s->w->stats.commands[cmd]++;
+	if (s->cmd_bytes > s->c.w->px->cfg.max_packet) {
+		s->c.w->stats.commands[cmd]++;
 		oversized(s, f->seq);
 		return;
 	}
@@ -614,7 +618,7 @@ static void assembled_command_received(struct session *s, struct emitter *e)
 		off += MYSQL_HDR_LEN + l;
 	}
 	d = command_received(s, e, buf[0], buf, plen);
-	if (s->closing || s->flush_close) {
+	if (session_done(s)) {
 		asm_reset(s);
 		return;
 	}
@@ -628,7 +632,7 @@ static void assembled_command_received(struct session *s, struct emitter *e)
 			memmove(buf + MYSQL_HDR_LEN, buf, plen);
 			mysql_put_header(buf, (uint32_t)plen, 0);
 			s->asm_buf = NULL;
-			session_queue(s, SIDE_BACKEND, buf,
+			session_to_backend(s, buf,
 				      (uint32_t)(plen + MYSQL_HDR_LEN), -1, buf);
 		} else {
 			pkts = frame_command(NULL, 0, buf, plen, &out_len,
@@ -637,7 +641,7 @@ static void assembled_command_received(struct session *s, struct emitter *e)
 				session_close(s, "out of memory");
 				return;
 			}
-			session_queue(s, SIDE_BACKEND, pkts, (uint32_t)out_len,
+			session_to_backend(s, pkts, (uint32_t)out_len,
 				      -1, pkts);
 		}
 	}
@@ -676,10 +680,10 @@ static void take_held(struct session *s)
 		return;
 	switch (s->disp) {
 	case DISP_FORWARD:
-		session_queue_copy(s, SIDE_BACKEND, s->held, s->held_len);
+		session_to_backend_copy(s, s->held_hdr, s->held_len);
 		break;
 	case DISP_ASSEMBLE:
-		if (asm_append(s, s->held, s->held_len))
+		if (asm_append(s, s->held_hdr, s->held_len))
 			session_close(s, "out of memory");
 		break;
 	case DISP_DROP:
@@ -691,19 +695,19 @@ static void take_held(struct session *s)
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			 int32_t bid)
 {
-	struct mysql_framer *fr = &s->fr[SIDE_CLIENT];
-	struct emitter e = {s, SIDE_BACKEND, buf, bid, 0, 0};
+	struct mysql_framer *fr = &s->fr;
+	struct emitter e = {s, true, buf, bid, 0, 0};
 	struct mysql_frame f;
 	size_t pos = 0;
 	unsigned part, here;
 
 	if (s->discarding)
-		s->deadline_us = s->w->now_us + DISCARD_IDLE_US;
+		s->deadline_us = s->c.w->now_us + DISCARD_IDLE_US;
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		size_t fstart = f.start_in_buf ? f.start : 0;
 
 		apply_disp(s, &e, fstart);
-		if (s->closing || s->flush_close)
+		if (session_done(s))
 			return;
 		if (s->discarding && !f.continuation) {
 			/* The refused command has been read to its end. */
@@ -720,10 +724,10 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			}
 			if (s->phase == PH_COMMAND && s->client_mode == CM_COMMAND &&
 			    !s->discarding &&
-			    s->cmd_bytes > s->w->px->cfg.max_packet)
+			    s->cmd_bytes > s->c.w->px->cfg.max_packet)
 				oversized(s, f.seq);
 			if (s->discarding &&
-			    s->cmd_bytes - s->w->px->cfg.max_packet >
+			    s->cmd_bytes - s->c.w->px->cfg.max_packet >
 			    DISCARD_MAX_BYTES) {
 				LOGW("%s: oversized command goes on for 1 GiB "
 				     "past --max-packet", s->client_addr);
@@ -739,7 +743,7 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 				s->client_mode = CM_COMMAND;
 		} else {
 			command_begins(s, &e, &f, buf, n, fstart);
-			if (s->closing || s->flush_close)
+			if (session_done(s))
 				return;
 		}
 		if (!f.start_in_buf)
@@ -752,9 +756,9 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 	part = mysql_framer_partial(fr);
 	here = part - s->held_len;
 	apply_disp(s, &e, n - here);
-	if (s->closing || s->flush_close)
+	if (session_done(s))
 		return;
-	memcpy(s->held + s->held_len, buf + n - here, here);
+	memcpy(s->held_hdr + s->held_len, buf + n - here, here);
 	s->held_len = (uint8_t)part;
 	em_flush(&e);
 	if (s->discarding && mysql_framer_at_boundary(fr) && !fr->continued)
@@ -765,7 +769,7 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 
 static void close_when_flushed(struct session *s)
 {
-	if (s->w->draining && session_idle(s)) {
+	if (s->c.w->draining && session_idle(s)) {
 		session_close_after_flush(s, "proxy shutting down");
 	}
 }
@@ -773,7 +777,7 @@ static void close_when_flushed(struct session *s)
 static void response_complete(struct session *s, struct emitter *e,
 			      size_t pos, size_t n)
 {
-	uint64_t end = pos + s->fr[SIDE_BACKEND].payload_left;
+	uint64_t end = pos + s->be->fr.payload_left;
 
 	complete_head(s, false);
 	if (s->client_mode == CM_RELAY)
@@ -786,29 +790,29 @@ static void response_complete(struct session *s, struct emitter *e,
 			em_flush(e);
 			inject_local_heads(s);
 		} else {
-			s->inject_pending = true;
-			s->inject_skip = end - n;
+			s->be->inject_pending = true;
+			s->be->inject_skip = end - n;
 		}
 	} else if (s->pend_count) {
 		start_tracking_head(s);
 	} else {
-		s->fr[SIDE_BACKEND].seq_delta = 0;
+		s->be->fr.seq_delta = 0;
 	}
 }
 
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid)
 {
-	struct mysql_framer *fr = &s->fr[SIDE_BACKEND];
-	struct emitter e = {s, SIDE_CLIENT, buf, bid, 0, 0};
+	struct mysql_framer *fr = &s->be->fr;
+	struct emitter e = {s, false, buf, bid, 0, 0};
 	struct mysql_frame f;
 	size_t pos = 0, inject_off = SIZE_MAX;
 
-	if (s->inject_pending) {
-		if (s->inject_skip <= n)
-			inject_off = s->inject_skip;
+	if (s->be->inject_pending) {
+		if (s->be->inject_skip <= n)
+			inject_off = s->be->inject_skip;
 		else
-			s->inject_skip -= n;
+			s->be->inject_skip -= n;
 	}
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		enum mysql_track_result r;
@@ -817,16 +821,16 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		    f.start >= inject_off) {
 			em_forward(&e, inject_off);
 			em_flush(&e);
-			s->inject_pending = false;
+			s->be->inject_pending = false;
 			inject_off = SIZE_MAX;
 			inject_local_heads(s);
 		}
 		if (s->phase == PH_AUTH) {
-			r = mysql_tracker_feed(&s->trk, &f);
-			if (r == TRACK_DONE && s->trk.err_code == 0)
+			r = mysql_tracker_feed(&s->be->trk, &f);
+			if (r == TRACK_DONE && s->be->trk.err_code == 0)
 				s->phase = PH_COMMAND;
 			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
-				stats_count_err(&s->w->stats, s->trk.err_code);
+				stats_count_err(&s->c.w->stats, s->be->trk.err_code);
 			continue;
 		}
 		if (s->pend_count == 0) {
@@ -834,12 +838,12 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			 * closes a killed connection): forward as is. */
 			if (!f.continuation && f.peek_len >= 3 &&
 			    f.peek[0] == 0xFF)
-				stats_count_err(&s->w->stats,
+				stats_count_err(&s->c.w->stats,
 						mysql_get_u16(f.peek + 1));
 			continue;
 		}
-		s->resp_started = true;
-		r = mysql_tracker_feed(&s->trk, &f);
+		s->be->resp_started = true;
+		r = mysql_tracker_feed(&s->be->trk, &f);
 		switch (r) {
 		case TRACK_MORE:
 			break;
@@ -855,7 +859,7 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			     s->client_addr,
 			     mysql_command_name(pend_at(s, 0)->cmd),
 			     f.peek_len ? f.peek[0] : 0, f.len);
-			s->w->stats.protocol_errors++;
+			s->c.w->stats.protocol_errors++;
 			session_close(s, "response out of sync");
 			return;
 		}
@@ -865,7 +869,7 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 	if (inject_off != SIZE_MAX && inject_off <= n) {
 		em_forward(&e, inject_off);
 		em_flush(&e);
-		s->inject_pending = false;
+		s->be->inject_pending = false;
 		inject_local_heads(s);
 	}
 	em_forward(&e, n);

@@ -40,15 +40,18 @@ static int assemble_packet(struct session *s, const uint8_t *buf, uint32_t n)
 	return s->asm_len == need ? 1 : -1;
 }
 
-/* Hands the assembled packet to the send queue without copying it. */
-static void send_assembled(struct session *s, int side)
+/* Hands the assembled packet to a send queue without copying it. */
+static void send_assembled(struct session *s, bool to_backend)
 {
 	uint8_t *p = s->asm_buf;
 	uint32_t len = s->asm_len;
 
 	s->asm_buf = NULL;
 	s->asm_len = s->asm_cap = 0;
-	session_queue(s, side, p, len, -1, p);
+	if (to_backend)
+		session_to_backend(s, p, len, -1, p);
+	else
+		session_to_client(s, p, len, -1, p);
 }
 
 static void greeting_received(struct session *s)
@@ -65,9 +68,9 @@ static void greeting_received(struct session *s)
 			LOGW("%s: backend refused the connection: %u %.*s",
 			     s->client_addr, e.code, (int)e.message.len,
 			     e.message.ptr);
-			stats_count_err(&s->w->stats, e.code);
+			stats_count_err(&s->c.w->stats, e.code);
 		}
-		send_assembled(s, SIDE_CLIENT);
+		send_assembled(s, false);
 		session_finish(s);
 		return;
 	}
@@ -80,7 +83,7 @@ static void greeting_received(struct session *s)
 	mysql_greeting_set_caps(payload, &g, s->server_caps);
 	LOGD("%s: backend greeting: %.*s, connection id %u", s->client_addr,
 	     (int)g.server_version.len, g.server_version.ptr, g.connection_id);
-	send_assembled(s, SIDE_CLIENT);
+	send_assembled(s, false);
 	s->phase = PH_HANDSHAKE;
 }
 
@@ -141,12 +144,12 @@ static void handshake_received(struct session *s)
 		s->info.schema = s->schema;
 	LOGD("%s: user '%s' schema '%s' plugin '%.*s'", s->client_addr,
 	     s->info.user, s->info.schema, (int)r.plugin.len, r.plugin.ptr);
-	send_assembled(s, SIDE_BACKEND);
+	send_assembled(s, true);
 	/* The auth exchange that follows is relayed packet by packet; the
 	 * framers start at the packet boundary after the two handshake
 	 * packets, with the next sequence ids. */
 	s->phase = PH_AUTH;
-	mysql_tracker_start(&s->trk, RESP_AUTH, s->deprecate_eof);
+	mysql_tracker_start(&s->be->trk, RESP_AUTH, s->deprecate_eof);
 }
 
 void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n)

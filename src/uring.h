@@ -32,8 +32,8 @@ enum op {
 	OP_CONNECT_TIMEOUT, /* linked timeout of OP_CONNECT */
 	OP_RECV,            /* multishot recv into the buffer ring */
 	OP_SEND,            /* send/sendmsg of queued chunks */
-	OP_CANCEL,          /* cancellation of a session's operations */
-	OP_DELAY,           /* a delay rule's timer */
+	OP_CANCEL,          /* cancellation of a conn's operations */
+	OP_TIMER,           /* a conn owner's timer (a delay rule's) */
 	OP_CTL,             /* control message (MSG_RING) from the control thread */
 	OP__COUNT,
 };

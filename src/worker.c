@@ -28,49 +28,86 @@ static uint64_t monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+int32_t worker_take_slot(struct worker *w, struct conn *c)
+{
+	uint32_t slot = w->free_slot;
+
+	if (slot == UINT32_MAX)
+		return -1;
+	w->free_slot = w->slots[slot].next_free;
+	w->slots[slot].c = c;
+	return (int32_t)slot;
+}
+
 void worker_free_slot(struct worker *w, uint32_t slot)
 {
 	struct slot *sl = &w->slots[slot];
 
-	sl->s = NULL;
+	sl->c = NULL;
 	sl->gen++;
 	sl->next_free = w->free_slot;
 	w->free_slot = slot;
-	w->nsessions--;
 }
 
-void worker_mark_dirty(struct worker *w, struct session *s, int side)
-{
-	if (s->dirty[side])
-		return;
-	if (w->ndirty == w->dirty_cap) {
-		uint32_t ncap = w->dirty_cap ? w->dirty_cap * 2 : 256;
-		struct dirty *nd = realloc(w->dirty, ncap * sizeof(*nd));
-		if (!nd) {
-			/* No room to defer: send now, unbatched. */
-			session_flush(s, side);
-			return;
-		}
-		w->dirty = nd;
-		w->dirty_cap = ncap;
-	}
-	s->dirty[side] = true;
-	w->dirty[w->ndirty++] = (struct dirty){s->slot, s->gen, (uint8_t)side};
-}
-
-/* Frees a session once its teardown has no completion left to wait for. */
-static void settle(struct session *s)
-{
-	if (s->closing && s->inflight == 0)
-		session_free(s);
-}
-
-static struct session *slot_session(struct worker *w, uint32_t slot,
-				    uint16_t gen)
+static struct conn *slot_conn(struct worker *w, uint32_t slot, uint16_t gen)
 {
 	if (slot >= w->nslots || w->slots[slot].gen != gen)
 		return NULL;
-	return w->slots[slot].s;
+	return w->slots[slot].c;
+}
+
+/* A growable list of (slot, generation) references: conns to flush or to
+ * settle at the end of a turn.  An entry whose conn was freed meanwhile is
+ * recognised by its generation and skipped. */
+static bool ref_push(struct conn_refs *l, const struct conn *c)
+{
+	if (l->n == l->cap) {
+		uint32_t ncap = l->cap ? l->cap * 2 : 256;
+		struct conn_ref *nr = realloc(l->v, ncap * sizeof(*nr));
+		if (!nr)
+			return false;
+		l->v = nr;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = (struct conn_ref){c->slot, c->gen};
+	return true;
+}
+
+void worker_mark_dirty(struct worker *w, struct conn *c)
+{
+	if (c->dirty)
+		return;
+	if (!ref_push(&w->dirty, c)) {
+		/* No room to defer: send now, unbatched. */
+		conn_flush(c);
+		return;
+	}
+	c->dirty = true;
+}
+
+void worker_defer_settle(struct worker *w, struct conn *c)
+{
+	if (!ref_push(&w->settle, c))
+		LOGE("out of memory: a closing connection is released late");
+}
+
+void worker_wait_buffers(struct worker *w, struct conn *c)
+{
+	if (!c->next_waiter && w->buf_waiters != c) {
+		c->next_waiter = w->buf_waiters;
+		w->buf_waiters = c;
+	}
+}
+
+void worker_unwait_buffers(struct worker *w, struct conn *c)
+{
+	struct conn **pp = &w->buf_waiters;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next_waiter;
+	if (*pp)
+		*pp = c->next_waiter;
+	c->next_waiter = NULL;
 }
 
 static void arm_accept(struct worker *w)
@@ -135,11 +172,10 @@ static void close_idle_sessions(struct worker *w)
 {
 	w->idle_swept = true;
 	for (uint32_t i = 0; i < w->nslots; i++) {
-		struct session *s = w->slots[i].s;
-		if (s) {
+		struct conn *c = w->slots[i].c;
+		struct session *s = c ? session_of(c) : NULL;
+		if (s)
 			session_drain(s);
-			settle(s);
-		}
 	}
 }
 
@@ -158,7 +194,8 @@ static void on_tick(struct worker *w)
 		 * protocol allows one, which gets a moment to go out; a second
 		 * signal cuts at once. */
 		for (uint32_t i = 0; i < w->nslots; i++) {
-			struct session *s = w->slots[i].s;
+			struct conn *c = w->slots[i].c;
+			struct session *s = c ? session_of(c) : NULL;
 			if (!s)
 				continue;
 			if (drain == 2)
@@ -168,7 +205,6 @@ static void on_tick(struct worker *w)
 					      "proxy shutting down (drain "
 					      "timeout reached)",
 					      DRAIN_FLUSH_US);
-			settle(s);
 		}
 	}
 	for (unsigned h = 0; h < nhooks; h++)
@@ -179,15 +215,15 @@ static void on_tick(struct worker *w)
 	 * sends give their buffers back. */
 	bool pool_low = bufring_low(&w->bufs);
 	for (uint32_t i = 0; i < w->nslots; i++) {
-		struct session *s = w->slots[i].s;
-		if (!s)
+		struct conn *c = w->slots[i].c;
+		struct session *s;
+		if (!c)
 			continue;
 		if (pool_low)
-			session_evict_stalled(s);
-		if (session_has_deadline(s)) {
+			conn_evict_stalled(c);
+		s = session_of(c);
+		if (s && session_has_deadline(s))
 			session_tick(s);
-			settle(s);
-		}
 	}
 	arm_tick(w);
 }
@@ -195,7 +231,7 @@ static void on_tick(struct worker *w)
 static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 {
 	struct udata ud = udata_unpack(io_uring_cqe_get_data64(cqe));
-	struct session *s;
+	struct conn *c;
 
 	switch (ud.op) {
 	case OP_ACCEPT:
@@ -210,11 +246,11 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 	default:
 		break;
 	}
-	s = slot_session(w, ud.slot, ud.gen);
-	if (!s) {
-		/* A session is freed only after its last completion, so this is
+	c = slot_conn(w, ud.slot, ud.gen);
+	if (!c) {
+		/* A conn is freed only after its last completion, so this is
 		 * a bug; still return the buffer or the pool would shrink. */
-		LOGE("completion for a freed session (op %u slot %u)", ud.op,
+		LOGE("completion for a freed connection (op %u slot %u)", ud.op,
 		     ud.slot);
 		if (cqe->flags & IORING_CQE_F_BUFFER)
 			bufring_put(&w->bufs,
@@ -223,49 +259,57 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 	}
 	switch (ud.op) {
 	case OP_CONNECT:
-		s->inflight--;
-		session_on_connect(s, cqe->res);
+		conn_on_connect(c, cqe->res);
 		break;
 	case OP_CONNECT_TIMEOUT:
-		s->inflight--;
+	case OP_CANCEL:
+		conn_on_cancel(c);
 		break;
 	case OP_RECV:
-		session_on_recv(s, ud.side, cqe->res, cqe->flags);
+		conn_on_recv(c, cqe->res, cqe->flags);
 		break;
 	case OP_SEND:
-		session_on_send(s, ud.side, cqe->res);
+		conn_on_send(c, cqe->res);
 		break;
-	case OP_CANCEL:
-		session_on_cancel(s, cqe->res);
-		break;
-	case OP_DELAY:
-		session_on_delay(s, cqe->res);
+	case OP_TIMER:
+		conn_on_timer(c);
 		break;
 	default:
 		LOGE("unknown completion op %u", ud.op);
 		return;
 	}
-	settle(s);
+	conn_settle(c);
 }
 
 static void flush_dirty(struct worker *w)
 {
-	/* Flushing can close a session (send error) but never adds entries. */
-	for (uint32_t i = 0; i < w->ndirty; i++) {
-		struct dirty d = w->dirty[i];
-		struct session *s = slot_session(w, d.slot, d.gen);
-		if (!s)
+	/* Flushing can close a conn (send error) but never adds entries. */
+	for (uint32_t i = 0; i < w->dirty.n; i++) {
+		struct conn_ref d = w->dirty.v[i];
+		struct conn *c = slot_conn(w, d.slot, d.gen);
+		if (!c)
 			continue;
-		s->dirty[d.side] = false;
-		session_flush(s, d.side);
-		settle(s);
+		c->dirty = false;
+		conn_flush(c);
 	}
-	w->ndirty = 0;
+	w->dirty.n = 0;
+}
+
+/* Conns closed during the turn with nothing in flight are freed here. */
+static void settle_closed(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->settle.n; i++) {
+		struct conn_ref d = w->settle.v[i];
+		struct conn *c = slot_conn(w, d.slot, d.gen);
+		if (c)
+			conn_settle(c);
+	}
+	w->settle.n = 0;
 }
 
 static void wake_buffer_waiters(struct worker *w)
 {
-	struct session *list = w->buf_waiters;
+	struct conn *list = w->buf_waiters;
 
 	/* Hysteresis: re-arm only when a quarter of the pool is back, so a
 	 * starved worker does not thrash between ENOBUFS and re-arming. */
@@ -273,10 +317,10 @@ static void wake_buffer_waiters(struct worker *w)
 		return;
 	w->buf_waiters = NULL;
 	while (list) {
-		struct session *s = list;
-		list = s->next_waiter;
-		s->next_waiter = NULL;
-		session_buffers_back(s);
+		struct conn *c = list;
+		list = c->next_waiter;
+		c->next_waiter = NULL;
+		conn_buffers_back(c);
 	}
 }
 
@@ -301,6 +345,7 @@ static void loop(struct worker *w)
 		w->stats.loop_turns++;
 		w->stats.completions += n;
 		flush_dirty(w);
+		settle_closed(w);
 		bufring_commit(&w->bufs);
 		wake_buffer_waiters(w);
 		if (w->draining && w->nsessions == 0)
@@ -346,7 +391,8 @@ static int setup(struct worker *w)
 			 cfg->buffers, cfg->buffer_size, strerror(-rc));
 		return rc;
 	}
-	w->nslots = cfg->max_conns;
+	/* A session takes a slot for its client and one for its backend. */
+	w->nslots = cfg->max_conns * 2 + 64;
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
 	if (!w->slots) {
 		snprintf(w->start_msg, sizeof(w->start_msg), "out of memory");
@@ -386,7 +432,8 @@ static void teardown(struct worker *w)
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);
 	free(w->slots);
-	free(w->dirty);
+	free(w->dirty.v);
+	free(w->settle.v);
 	free(w->digest_buf);
 }
 

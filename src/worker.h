@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct session;
+struct conn;
 struct ctl_req;
 
 /* Read-only after start-up; shared by all workers. */
@@ -81,18 +81,25 @@ static inline void stats_count_err(struct worker_stats *st, uint16_t code)
 	st->errs_by_code[err_code_slot(code)]++;
 }
 
+/* The worker's table of connections: user_data names a slot and its
+ * generation, so a completion finds its conn, and one that outlived it
+ * would be recognised (the generation moves on when the slot is freed). */
 struct slot {
-	struct session *s;
+	struct conn *c;
 	uint32_t next_free;
 	uint16_t gen;
 };
 
-/* A session side whose queued bytes should be sent at the end of the
- * current loop turn (several receives batched into one send). */
-struct dirty {
+struct conn_ref {
 	uint32_t slot;
 	uint16_t gen;
-	uint8_t side;
+};
+
+/* Conns to visit at the end of the current loop turn: to send what they
+ * queued (several receives batched into one send), or to free. */
+struct conn_refs {
+	struct conn_ref *v;
+	uint32_t n, cap;
 };
 
 struct worker {
@@ -111,12 +118,13 @@ struct worker {
 	struct slot *slots;
 	uint32_t nslots;
 	uint32_t free_slot;          /* head of the free list, UINT32_MAX if none */
-	uint32_t nsessions;
+	uint32_t nsessions;          /* client sessions, for --max-conns */
 	uint64_t next_session_id;
-	struct session *buf_waiters; /* sessions waiting for receive buffers */
-	struct dirty *dirty;
-	uint32_t ndirty, dirty_cap;
+	struct conn *buf_waiters;    /* conns waiting for receive buffers */
+	struct conn_refs dirty;
+	struct conn_refs settle;
 	struct __kernel_timespec tick_ts;
+	/* The backend connect timeout, for linked timeouts (conn_connect). */
 	struct __kernel_timespec connect_ts;
 	void *hook_state[MYRING_MAX_HOOKS];
 	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
@@ -143,9 +151,13 @@ uint64_t stats_sum(const struct proxy *px, size_t offset);
 #define STATS_SUM(px, field) stats_sum(px, offsetof(struct worker_stats, field))
 void worker_join(struct worker *w);
 
-/* Session-side helpers the worker offers to session code. */
-void worker_mark_dirty(struct worker *w, struct session *s, int side);
+/* What the worker offers to the conns it runs (conn.c). */
+int32_t worker_take_slot(struct worker *w, struct conn *c);
 void worker_free_slot(struct worker *w, uint32_t slot);
+void worker_mark_dirty(struct worker *w, struct conn *c);
+void worker_defer_settle(struct worker *w, struct conn *c);
+void worker_wait_buffers(struct worker *w, struct conn *c);
+void worker_unwait_buffers(struct worker *w, struct conn *c);
 
 /* Hooks registered before start-up (hooks.c). */
 extern const struct myring_hook *hooks[MYRING_MAX_HOOKS];
