@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,23 @@ static const char usage_text[] =
 "                           match with REPL ($1.. refer to groups); any\n"
 "                           delimiter, given by the first character;\n"
 "                           repeatable, first matching rule applies\n"
+"Authentication and pooling:\n"
+"  --auth MODE              passthrough (default): clients log in to the\n"
+"                           server, each on a backend connection of its own\n"
+"                           for life; proxy: myring checks the users itself\n"
+"                           and lends pooled backend connections\n"
+"  --user NAME:PASSWORD     a user for --auth proxy (repeatable; kept only\n"
+"                           hashed); the backend login uses the same name\n"
+"  --pool MODE              session, transaction (default) or statement: how\n"
+"                           long a session keeps a pooled connection\n"
+"  --pool-size N            backend connections per server, all workers\n"
+"                           together: a hard cap (default 64)\n"
+"  --pool-wait-ms MS        how long a command waits for a free connection\n"
+"                           before ERR 1040 (default 5000)\n"
+"  --pool-min-idle N        idle connections each worker keeps (default 0)\n"
+"  --pool-idle-timeout MS   idle connections beyond that close (default 60000)\n"
+"  --pool-max-age MS        connections older close when idle (default\n"
+"                           3600000; 0: never)\n"
 "Observability:\n"
 "  --admin HOST:PORT        MySQL-protocol admin port (stats tables, reload);\n"
 "                           credentials from the config file (admin-user,\n"
@@ -222,6 +240,9 @@ enum {
 	OPT_DENY, OPT_LOG_LEVEL, OPT_MAX_PACKET, OPT_CONNECT_TIMEOUT,
 	OPT_DRAIN_TIMEOUT, OPT_BUFFERS, OPT_BUFFER_SIZE, OPT_MAX_CONNS, OPT_REWRITE,
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
+	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
+	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
+	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
 
@@ -245,6 +266,14 @@ static const struct option long_opts[] = {
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"digests", required_argument, NULL, OPT_DIGESTS},
 	{"digest-max", required_argument, NULL, OPT_DIGEST_MAX},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"user", required_argument, NULL, OPT_USER},
+	{"pool", required_argument, NULL, OPT_POOL},
+	{"pool-size", required_argument, NULL, OPT_POOL_SIZE},
+	{"pool-wait-ms", required_argument, NULL, OPT_POOL_WAIT},
+	{"pool-min-idle", required_argument, NULL, OPT_POOL_MIN_IDLE},
+	{"pool-idle-timeout", required_argument, NULL, OPT_POOL_IDLE_TIMEOUT},
+	{"pool-max-age", required_argument, NULL, OPT_POOL_MAX_AGE},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -269,6 +298,12 @@ void cli_defaults(struct config *cfg)
 		.digests = -1,
 		.digest_max = 4096,
 		.digest_text_max = 1024,
+		.auth = AUTH_PASSTHROUGH,
+		.pool_mode = POOL_TRANSACTION,
+		.pool_size = 64,
+		.pool_wait_ms = 5000,
+		.pool_idle_timeout_ms = 60000,
+		.pool_max_age_ms = 3600000,
 	};
 }
 
@@ -405,10 +440,100 @@ static int set_option(struct config *cfg, int code, const char *value,
 			    value);
 		cfg->digest_max = (uint32_t)v;
 		break;
+	case OPT_AUTH:
+		if (!strcmp(value, "passthrough"))
+			cfg->auth = AUTH_PASSTHROUGH;
+		else if (!strcmp(value, "proxy"))
+			cfg->auth = AUTH_PROXY;
+		else
+			BAD("%s: expected passthrough or proxy, got '%s'", label,
+			    value);
+		break;
+	case OPT_USER:
+		if (cli_add_user(cfg, value, err, errlen)) {
+			char why[200];
+			snprintf(why, sizeof(why), "%s", err);
+			BAD("%s: %s", label, why);
+		}
+		break;
+	case OPT_POOL:
+		if (!strcmp(value, "session"))
+			cfg->pool_mode = POOL_SESSION;
+		else if (!strcmp(value, "transaction"))
+			cfg->pool_mode = POOL_TRANSACTION;
+		else if (!strcmp(value, "statement"))
+			cfg->pool_mode = POOL_STATEMENT;
+		else
+			BAD("%s: expected session, transaction or statement, "
+			    "got '%s'", label, value);
+		break;
+	case OPT_POOL_SIZE:
+		if (parse_size(value, 100000, &v) || v == 0)
+			BAD("%s: expected 1..100000 connections, got '%s'", label,
+			    value);
+		cfg->pool_size = (uint32_t)v;
+		break;
+	case OPT_POOL_MIN_IDLE:
+		if (parse_size(value, 100000, &v))
+			BAD("%s: expected 0..100000 connections, got '%s'", label,
+			    value);
+		cfg->pool_min_idle = (uint32_t)v;
+		break;
+	case OPT_POOL_WAIT:
+	case OPT_POOL_IDLE_TIMEOUT:
+	case OPT_POOL_MAX_AGE:
+		if (parse_size(value, 86400000, &v) ||
+		    (v == 0 && code == OPT_POOL_WAIT))
+			BAD("%s: expected %s..86400000 milliseconds, got '%s'",
+			    label, code == OPT_POOL_WAIT ? "1" : "0", value);
+		*(code == OPT_POOL_WAIT ? &cfg->pool_wait_ms :
+		  code == OPT_POOL_IDLE_TIMEOUT ? &cfg->pool_idle_timeout_ms :
+		  &cfg->pool_max_age_ms) = (uint32_t)v;
+		break;
 	default:
 		BAD("%s: not a setting", label);
 	}
 #undef BAD
+	return 0;
+}
+
+int cli_add_user(struct config *cfg, const char *spec, char *err,
+		 size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	struct user_spec *u;
+	size_t nlen;
+
+	if (!colon || colon == spec) {
+		snprintf(err, errlen, "expected NAME:PASSWORD, got '%s'", spec);
+		return -1;
+	}
+	nlen = (size_t)(colon - spec);
+	if (nlen >= sizeof(u->name)) {
+		snprintf(err, errlen, "user name longer than %zu bytes",
+			 sizeof(u->name) - 1);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nusers; i++)
+		if (strlen(cfg->users[i].name) == nlen &&
+		    !memcmp(cfg->users[i].name, spec, nlen)) {
+			snprintf(err, errlen, "user '%.*s' given twice",
+				 (int)nlen, spec);
+			return -1;
+		}
+	if (cfg->nusers == CLI_MAX_USERS) {
+		snprintf(err, errlen, "more than %d users", CLI_MAX_USERS);
+		return -1;
+	}
+	u = &cfg->users[cfg->nusers++];
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, spec, nlen);
+	/* Kept only hashed: what a server stores, and SHA1(password) for
+	 * logging in to the backend as this user. */
+	SHA1((const unsigned char *)colon + 1, strlen(colon + 1), u->stage1);
+	SHA1(u->stage1, 20, u->stage2);
+	u->has_stage1 = true;
+	u->empty_password = colon[1] == '\0';
 	return 0;
 }
 

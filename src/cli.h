@@ -11,6 +11,7 @@
 
 #define CLI_MAX_CPUS 1024
 #define CLI_MAX_DENY 64
+#define CLI_MAX_USERS 256
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -20,6 +21,25 @@ struct hostport {
 };
 
 struct rule_spec;
+
+/* Who authenticates clients: the server (pass-through, each client its
+ * own backend connection for life) or myring (proxy: pooled backend
+ * connections of myring's own). */
+enum auth_mode { AUTH_PASSTHROUGH, AUTH_PROXY };
+/* How long a session keeps a pooled backend connection. */
+enum pool_mode { POOL_SESSION, POOL_TRANSACTION, POOL_STATEMENT };
+
+/* A user myring authenticates itself (auth: proxy). */
+struct user_spec {
+	char name[64];
+	/* mysql_native_password: SHA1(SHA1(password)), what the server stores
+	 * and what checking a client needs; SHA1(password) as well when the
+	 * password was given in clear, which logging in to a backend needs. */
+	uint8_t stage2[20];
+	uint8_t stage1[20];
+	bool has_stage1;
+	bool empty_password;
+};
 
 struct config {
 	const char *config_path;     /* --config FILE, or NULL */
@@ -41,6 +61,17 @@ struct config {
 	uint32_t buffers;            /* provided receive buffers per worker */
 	uint32_t buffer_size;        /* bytes per receive buffer */
 	uint32_t max_conns;          /* connections per worker */
+
+	/* Authentication and pooling. */
+	enum auth_mode auth;
+	enum pool_mode pool_mode;
+	uint32_t pool_size;          /* backend connections, all workers */
+	uint32_t pool_wait_ms;       /* a session waits this long for one */
+	uint32_t pool_min_idle;      /* idle connections kept per worker */
+	uint32_t pool_idle_timeout_ms; /* idle longer: closed (0: never) */
+	uint32_t pool_max_age_ms;    /* older: closed when idle (0: never) */
+	struct user_spec users[CLI_MAX_USERS];
+	unsigned nusers;
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the
 	 * host is empty. */
@@ -104,6 +135,11 @@ int cli_parse_hostport(const char *s, struct hostport *hp);
  * occur inside either part).  Returns 0 and the parts, or -1. */
 int cli_parse_rewrite(const char *spec, const char **re, size_t *re_len,
 		      const char **repl, size_t *repl_len);
+
+/* "NAME:PASSWORD" (--user): a user myring authenticates itself, kept as
+ * the password's hashes.  0, or -1 with err. */
+int cli_add_user(struct config *cfg, const char *spec, char *err,
+		 size_t errlen);
 
 const char *cli_usage(void);
 

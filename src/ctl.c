@@ -135,12 +135,12 @@ static void arm_tick(void)
 	io_uring_sqe_set_data64(sqe, cdata(0, 0, CO_TICK));
 }
 
-static int conn_slot(struct cconn *c)
+static int cconn_slot(struct cconn *c)
 {
 	return (int)(c - ctl.conns);
 }
 
-static void conn_recv(struct cconn *c)
+static void cconn_recv(struct cconn *c)
 {
 	struct io_uring_sqe *sqe;
 
@@ -170,12 +170,12 @@ static void conn_recv(struct cconn *c)
 	}
 	sqe = uring_sqe(&ctl.ring);
 	io_uring_prep_recv(sqe, c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-	io_uring_sqe_set_data64(sqe, cdata(conn_slot(c), c->gen, CO_RECV));
+	io_uring_sqe_set_data64(sqe, cdata(cconn_slot(c), c->gen, CO_RECV));
 	c->recv_armed = true;
 	c->inflight++;
 }
 
-static void conn_send(struct cconn *c)
+static void cconn_send(struct cconn *c)
 {
 	struct io_uring_sqe *sqe;
 
@@ -184,12 +184,12 @@ static void conn_send(struct cconn *c)
 	sqe = uring_sqe(&ctl.ring);
 	io_uring_prep_send(sqe, c->fd, c->out.data + c->out_off,
 			   c->out.len - c->out_off, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, cdata(conn_slot(c), c->gen, CO_SEND));
+	io_uring_sqe_set_data64(sqe, cdata(cconn_slot(c), c->gen, CO_SEND));
 	c->send_armed = true;
 	c->inflight++;
 }
 
-static void conn_free(struct cconn *c)
+static void cconn_free(struct cconn *c)
 {
 	if (c->admin)
 		admin_free(c->admin);
@@ -200,20 +200,20 @@ static void conn_free(struct cconn *c)
 	c->gen++;
 }
 
-static void conn_close(struct cconn *c)
+static void cconn_close(struct cconn *c)
 {
 	if (!c->closing) {
 		c->closing = true;
 		if (c->inflight) {
 			struct io_uring_sqe *sqe = uring_sqe(&ctl.ring);
 			io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, cdata(conn_slot(c), c->gen,
+			io_uring_sqe_set_data64(sqe, cdata(cconn_slot(c), c->gen,
 							   CO_CANCEL));
 			c->inflight++;
 		}
 	}
 	if (c->inflight == 0)
-		conn_free(c);
+		cconn_free(c);
 }
 
 static void on_accept(int fd, enum ckind kind)
@@ -249,12 +249,12 @@ static void on_accept(int fd, enum ckind kind)
 		c->admin = admin_open(ctl.px, ++ctl.next_id, c->peer, ctl.start_s,
 				      &c->out);
 		if (!c->admin) {
-			conn_close(c);
+			cconn_close(c);
 			return;
 		}
-		conn_send(c);
+		cconn_send(c);
 	}
-	conn_recv(c);
+	cconn_recv(c);
 }
 
 /* ---- worker requests -------------------------------------------------- */
@@ -270,7 +270,7 @@ static void start_request(struct cconn *c, enum ctl_kind kind)
 		free(req);
 		admin_resume(c->admin, NULL, 0, "out of memory", -1, &c->out);
 		c->wait = AW_NONE;
-		conn_send(c);
+		cconn_send(c);
 		return;
 	}
 	req->kind = kind;
@@ -278,7 +278,7 @@ static void start_request(struct cconn *c, enum ctl_kind kind)
 	req->notify_fd = ctl.ring.ring_fd;
 	req->notify_data = cdata(0, (uint16_t)++ctl.req_seq, CO_WORKERS_DONE);
 	ctl.req = req;
-	ctl.req_conn = conn_slot(c);
+	ctl.req_conn = cconn_slot(c);
 	ctl.req_gen = c->gen;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = &ctl.px->workers[i];
@@ -328,7 +328,7 @@ static void request_done(void)
 		admin_resume(c->admin, req->res, ctl.px->nworkers, NULL, 0,
 			     &c->out);
 		c->wait = AW_NONE;
-		conn_send(c);
+		cconn_send(c);
 		if (c->out_off >= c->out.len)
 			process_input(c);
 	}
@@ -354,7 +354,7 @@ static void http_reply(struct cconn *c, bool head_only, const char *status,
 	if (!head_only)
 		pkt_buf_append_raw(&c->out, body, len);
 	c->close_after_send = true;
-	conn_send(c);
+	cconn_send(c);
 }
 
 static void http_text(struct cconn *c, bool head_only, const char *status,
@@ -461,9 +461,9 @@ static void admin_input(struct cconn *c)
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
-	conn_send(c);
+	cconn_send(c);
 	if (c->close_after_send && c->out_off >= c->out.len)
-		conn_close(c);
+		cconn_close(c);
 }
 
 static void process_input(struct cconn *c)
@@ -473,7 +473,7 @@ static void process_input(struct cconn *c)
 	else if (c->out.len == 0)
 		http_input(c);
 	if (c->used && !c->closing && !c->close_after_send && c->wait == AW_NONE)
-		conn_recv(c);
+		cconn_recv(c);
 }
 
 /* Reloads answer once every worker has adopted the new rules. */
@@ -487,7 +487,7 @@ static void settle_reloads(void)
 		if (c->used && !c->closing && c->wait == AW_RELOAD) {
 			admin_resume(c->admin, NULL, 0, NULL, 0, &c->out);
 			c->wait = AW_NONE;
-			conn_send(c);
+			cconn_send(c);
 		}
 	}
 }
@@ -498,7 +498,7 @@ static void on_recv(struct cconn *c, int res)
 	if (c->closing)
 		return;
 	if (res <= 0) {
-		conn_close(c);
+		cconn_close(c);
 		return;
 	}
 	c->in_len += (size_t)res;
@@ -511,16 +511,16 @@ static void on_send(struct cconn *c, int res)
 	if (c->closing)
 		return;
 	if (res < 0) {
-		conn_close(c);
+		cconn_close(c);
 		return;
 	}
 	c->out_off += (size_t)res;
 	if (c->out_off < c->out.len) {
-		conn_send(c);
+		cconn_send(c);
 		return;
 	}
 	if (c->close_after_send) {
-		conn_close(c);
+		cconn_close(c);
 		return;
 	}
 	pkt_buf_reset(&c->out);
@@ -580,7 +580,7 @@ static void dispatch(struct io_uring_cqe *cqe)
 		break;
 	}
 	if (c->used && c->closing && c->inflight == 0)
-		conn_free(c);
+		cconn_free(c);
 }
 
 static void *ctl_main(void *arg)
@@ -713,7 +713,7 @@ void ctl_stop(void)
 	}
 	for (int i = 0; i < CTL_CONNS; i++)
 		if (ctl.conns[i].used)
-			conn_free(&ctl.conns[i]);
+			cconn_free(&ctl.conns[i]);
 	io_uring_queue_exit(&ctl.ring);
 	close_listeners();
 }

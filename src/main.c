@@ -10,6 +10,7 @@
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
+#include "mysql_proto.h"
 #include "reload.h"
 #include "startup.h"
 #include "worker.h"
@@ -121,6 +122,29 @@ static int install_hooks(const struct config *cfg, unsigned nworkers,
 	return 0;
 }
 
+/*
+ * auth: proxy: myring greets clients itself, showing them the server's
+ * version and capabilities, read here once from its greeting (start-up may
+ * block).  A server that is down now gets a generic MariaDB greeting; the
+ * pool connects when clients come.
+ */
+static void proxy_auth_setup(const struct config *cfg)
+{
+	char err[300];
+
+	px.server.addr = px.backend;
+	px.server.max_conns = cfg->pool_size;
+	if (backend_probe(&px.backend, cfg->connect_timeout_ms, &px.profile, err,
+			  sizeof(err))) {
+		LOGW("backend %s: %s; clients are greeted as a generic MariaDB "
+		     "server until it is up", px.backend.text, err);
+		snprintf(px.profile.version, sizeof(px.profile.version),
+			 "5.5.5-10.11.0-MariaDB-myring");
+		px.profile.caps = 0xFFFFFFFEull | MARIADB_CLIENT_EXTENDED_METADATA;
+		px.profile.charset = 45;
+	}
+}
+
 /* The start-up line: enough to tell from a log what this process runs. */
 static void log_started(const struct config *cfg, const struct startup *st,
 			unsigned nrules)
@@ -186,7 +210,7 @@ static int start_workers(const struct startup *st, unsigned *started)
 
 int main(int argc, char **argv)
 {
-	static char out[4096];
+	static char out[16384];
 	char err[600];
 	struct config *cfg = &px.cfg;
 	struct startup st;
@@ -220,6 +244,8 @@ int main(int argc, char **argv)
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
+	if (cfg->auth == AUTH_PROXY)
+		proxy_auth_setup(cfg);
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);

@@ -87,6 +87,15 @@ static enum mysql_track_result on_err(struct mysql_tracker *t,
 	return ended(t);
 }
 
+/* Every status the response carried is remembered, not only the last:
+ * an OK in the middle of a multi-result can say the session changed. */
+static void set_status(struct mysql_tracker *t, uint16_t status)
+{
+	t->status = status;
+	t->status_seen |= status;
+	t->has_status = true;
+}
+
 /* OK packet (0x00, or 0xFE as a terminator with DEPRECATE_EOF).  The peek
  * holds the whole fixed part: 1 + 9 + 9 + 2 + 2 < MYSQL_PEEK. */
 static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
@@ -97,7 +106,7 @@ static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
 		return -1;
 	t->affected_rows += ok.affected_rows;
 	t->last_insert_id = ok.last_insert_id;
-	t->status = ok.status;
+	set_status(t, ok.status);
 	return 0;
 }
 
@@ -116,12 +125,12 @@ static enum mysql_track_result terminator(struct mysql_tracker *t,
 		struct mysql_ok ok;
 		if (mysql_parse_ok(f->peek, f->peek_len, &ok))
 			return TRACK_BAD;
-		t->status = ok.status;
+		set_status(t, ok.status);
 	} else {
 		uint16_t status, warnings;
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
-		t->status = status;
+		set_status(t, status);
 	}
 	/* Only a COM_QUERY-like response chains results; a FETCH or FIELD_LIST
 	 * terminator is final whatever its flags say. */
@@ -306,7 +315,7 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 			return on_err(t, f);
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
-		t->status = status;
+		set_status(t, status);
 		/* COM_STMT_EXECUTE that opened a cursor: the rows come with
 		 * COM_STMT_FETCH, this response has none. */
 		if (status & SERVER_STATUS_CURSOR_EXISTS)

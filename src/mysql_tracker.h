@@ -67,6 +67,9 @@ struct mysql_tracker {
 	uint32_t stmt_id;        /* PREPARE_OK */
 	uint32_t result_sets;
 	uint16_t status;         /* last server status flags seen */
+	uint16_t status_seen;    /* every flag any of its packets carried */
+	bool has_status;         /* a packet carried a status (an ERR alone
+	                          * does not: the session's is unchanged) */
 	uint16_t err_code;       /* 0 unless the response ended with ERR */
 };
 

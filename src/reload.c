@@ -96,7 +96,7 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 
 int reload_run(char *msg, size_t msglen)
 {
-	static char out[4096];
+	static char out[16384];
 	char err[512], restart[256];
 	struct config ncfg;
 	struct rule_spec *specs = NULL;

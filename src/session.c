@@ -68,7 +68,29 @@ int session_asm_append(struct session *s, const void *p, size_t n,
 	return 0;
 }
 
+/* Greetings and handshake responses are small; anything larger than this
+ * is not a MySQL client or server. */
+#define HANDSHAKE_MAX (1u << 20)
+
+int session_asm_packet(struct session *s, const uint8_t *buf, uint32_t n)
+{
+	uint32_t need;
+
+	if (session_asm_append(s, buf, n, HANDSHAKE_MAX + MYSQL_HDR_LEN))
+		return -1;
+	if (s->asm_len < MYSQL_HDR_LEN)
+		return 0;
+	need = MYSQL_HDR_LEN + mysql_get_u24(s->asm_buf);
+	if (need > HANDSHAKE_MAX)
+		return -1;
+	if (s->asm_len < need)
+		return 0;
+	return s->asm_len == need ? 1 : -1;
+}
+
 /* ---- linking a session and a backend connection --------------------- */
+
+static const struct conn_ops pooled_backend_ops;
 
 static void link_backend(struct session *s, struct bconn *b)
 {
@@ -77,6 +99,34 @@ static void link_backend(struct session *s, struct bconn *b)
 	/* Each side's queue is filled by the other's receive. */
 	s->c.partner = &b->c;
 	b->c.partner = &s->c;
+}
+
+void session_link(struct session *s, struct bconn *b)
+{
+	link_backend(s, b);
+	/* From here the server's bytes are the session's: a fresh framer,
+	 * since myring's own exchange read whole packets its own way. */
+	b->c.ops = &pooled_backend_ops;
+	mysql_framer_init(&b->fr);
+	b->resp_started = false;
+	b->inject_pending = false;
+	conn_resume(&b->c, PAUSE_IDLE);
+	conn_arm_recv(&b->c);
+}
+
+void session_unlink(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (!b)
+		return;
+	s->be = NULL;
+	b->link = NULL;
+	s->c.partner = NULL;
+	b->c.partner = NULL;
+	/* A pause for backpressure came from the other's queue, which no
+	 * longer matters to either. */
+	conn_resume(&s->c, PAUSE_BACKPRESSURE);
 }
 
 /* ---- teardown ------------------------------------------------------- */
@@ -138,6 +188,11 @@ void session_close(struct session *s, const char *why)
 	s->closing = true;
 	LOGD("%s: closing: %s", s->client_addr, why);
 	conn_close(&s->c);
+	if (s->pool) {
+		/* A pooled connection goes back, or is closed if cut short. */
+		pooled_release(s);
+		return;
+	}
 	/* The backend connection was the client's own for life: it goes
 	 * with it. */
 	if (s->be)
@@ -176,16 +231,18 @@ static int park(struct session *s, const void *p, size_t len)
 int session_to_backend(struct session *s, uint8_t *ptr, uint32_t len,
 		       int32_t bid, void *owned)
 {
-	if (!s->be) {
-		free(owned);
-		return -1;
-	}
 	if (s->hold) {
 		/* Held bytes must not pin receive buffers for the length of
 		 * the hold: they are copied. */
 		int rc = park(s, ptr, len);
 		free(owned);
 		return rc;
+	}
+	if (!s->be) {
+		/* A pooled session without a connection sends nothing: its
+		 * commands borrow one first (or are held). */
+		free(owned);
+		return -1;
 	}
 	return conn_queue(&s->be->c, ptr, len, bid, owned);
 }
@@ -203,6 +260,11 @@ int session_to_backend_copy(struct session *s, const void *p, size_t len)
 	}
 	memcpy(copy, p, len);
 	return session_to_backend(s, copy, (uint32_t)len, -1, copy);
+}
+
+void session_drop_parked(struct session *s)
+{
+	parked_free(s);
 }
 
 void session_hold(struct session *s, unsigned reason)
@@ -436,6 +498,8 @@ static void backend_on_eof(struct conn *c, int err)
 	struct session *s = b->link;
 	char why[120];
 
+	/* Whatever happens to the session, this connection is finished. */
+	b->failed = true;
 	if (!s || s->closing)
 		return;
 	if (err && err != -ECONNRESET)
@@ -448,6 +512,13 @@ static void backend_on_eof(struct conn *c, int err)
 	}
 	snprintf(why, sizeof(why), "the backend %s the connection %s",
 		 err ? "reset" : "closed", backend_lost_when(s));
+	if (s->pool && !s->pend_count && !s->pins && !s->in_trans) {
+		/* Nothing of the session was on it: the next command borrows
+		 * another. */
+		LOGI("%s: %s; the session goes on", s->client_addr, why);
+		pooled_release(s);
+		return;
+	}
 	/* Deliver what it sent (e.g. the ERR of a failed login, or of a
 	 * KILL) before closing the client. */
 	session_abort(s, ER_BACKEND_LOST, why, FLUSH_CLOSE_US);
@@ -458,6 +529,7 @@ static void backend_on_send_error(struct conn *c, int err)
 	struct bconn *b = c->owner;
 	struct session *s = b->link;
 
+	b->failed = true;
 	if (err != -EPIPE && err != -ECONNRESET)
 		LOGW("%s: send to backend: %s", s ? s->client_addr : "-",
 		     strerror(-err));
@@ -494,6 +566,29 @@ static const struct conn_ops backend_ops = {
 	.on_send_error = backend_on_send_error,
 	.on_connect = backend_on_connect,
 	.on_free = backend_freed,
+};
+
+/* A pooled connection that closes while linked (it failed): the session
+ * lets go of it, and backend.c frees it (the pool counts it gone). */
+static void pooled_backend_freed(struct conn *c)
+{
+	struct bconn *b = c->owner;
+	struct session *s = b->link;
+
+	if (s) {
+		session_unlink(s);
+		pool_drop(s->pool, b);
+	}
+	bconn_free(c);
+}
+
+static const struct conn_ops pooled_backend_ops = {
+	.role = "backend",
+	.peer = PEER_BACKEND,
+	.on_data = backend_on_data,
+	.on_eof = backend_on_eof,
+	.on_send_error = backend_on_send_error,
+	.on_free = pooled_backend_freed,
 };
 
 /* ---- the client connection ------------------------------------------ */
@@ -566,6 +661,11 @@ static void client_on_data(struct conn *c, uint8_t *buf, uint32_t n,
 	case PH_GREETING:
 	case PH_HANDSHAKE:
 		handshake_client_data(s, buf, n);
+		break;
+	case PH_LOGIN:
+	case PH_LOGIN_SWITCH:
+	case PH_LOGIN_SYNC:
+		login_client_data(s, buf, n);
 		break;
 	default:
 		command_client_data(s, buf, n, bid);
@@ -650,7 +750,16 @@ void session_accepted(struct worker *w, int fd)
 	s->info.schema = "";
 	s->info.id = (uint64_t)w->id << 48 | ++w->next_session_id;
 	s->info.worker = w->id;
+	/* The id clients see (greeting, CONNECTION_ID()): the worker in the
+	 * top byte, so it is unique in the process. */
+	s->conn_id = (uint32_t)w->id << 24 | (uint32_t)(w->next_session_id & 0xFFFFFF);
 
+	if (px->cfg.auth == AUTH_PROXY) {
+		s->phase = PH_LOGIN;
+		login_greet(s);
+		conn_arm_recv(&s->c);
+		return;
+	}
 	rc = backend_open(s);
 	if (rc) {
 		session_fail(s, 0, ER_BACKEND_UNREACHABLE, "HY000",

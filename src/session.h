@@ -50,9 +50,11 @@
 #ifndef MYRING_SESSION_H
 #define MYRING_SESSION_H
 
+#include "backend.h"
 #include "conn.h"
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
+#include "pool.h"
 #include "worker.h"
 
 /*
@@ -73,7 +75,16 @@
 #define ER_BACKEND_LOST 1927
 #define ER_PROXY_SHUTDOWN 1053
 
-enum phase { PH_CONNECTING, PH_GREETING, PH_HANDSHAKE, PH_AUTH, PH_COMMAND };
+/* Pass-through sessions relay the server's handshake (CONNECTING ..
+ * AUTH); proxy-auth sessions greet and check the client themselves
+ * (LOGIN .. LOGIN_SYNC).  Both end in COMMAND. */
+enum phase {
+	PH_CONNECTING, PH_GREETING, PH_HANDSHAKE, PH_AUTH,
+	PH_LOGIN,          /* myring's greeting sent; handshake response due */
+	PH_LOGIN_SWITCH,   /* auth switch sent; the client's answer due */
+	PH_LOGIN_SYNC,     /* checking the requested schema on a backend */
+	PH_COMMAND,
+};
 
 /* What the client's packets are, in the command phase. */
 enum client_mode {
@@ -88,6 +99,18 @@ enum disp { DISP_FORWARD, DISP_DROP, DISP_ASSEMBLE };
 /* Why backend-bound bytes are parked instead of queued (session.hold). */
 enum hold_reason {
 	HOLD_DELAY = 0x1,  /* a delay rule's timer runs */
+	HOLD_BORROW = 0x2, /* waiting for a pooled backend connection */
+	HOLD_SYNC = 0x4,   /* the borrowed connection is being brought to the
+	                    * session's state */
+};
+
+/* Why a session keeps its pooled backend connection between
+ * transactions: state the server holds that myring cannot carry over to
+ * another connection.  Counted by reason in stats.pins. */
+enum pin_reason {
+	PIN_STATE = 0x1,         /* a session change myring cannot replay */
+	PIN_PREPARED = 0x2,      /* prepared statements */
+	PIN_TRANSACTION = 0x4,   /* statement mode: a transaction */
 };
 
 struct pending {
@@ -99,6 +122,10 @@ struct pending {
 	bool answered;             /* local reply is a hook's fixed answer */
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
+	uint8_t reply_seq;         /* sequence id of its response's first packet */
+	bool only_schema;          /* COM_INIT_DB / `USE x`: only the schema
+	                            * can change */
+	bool resets;               /* COM_RESET_CONNECTION (pooled) */
 	bool local_result_set;     /* the local reply is a result set */
 	uint64_t local_rows;       /* what the local reply carries */
 	uint64_t local_affected;
@@ -118,24 +145,20 @@ struct parked {
 	uint8_t data[];
 };
 
-struct session;
-
-/* A connection to a server. */
-struct bconn {
-	struct conn c;
-	struct session *link;      /* the session it serves, or NULL */
-	struct mysql_framer fr;    /* frames the server's bytes */
-	struct mysql_tracker trk;  /* the response of link's head command */
-	bool resp_started;         /* a packet of that response came */
-	/* Local replies to inject into the client stream after the current
-	 * response packet ends (pipelined, rejected commands). */
-	bool inject_pending;
-	uint64_t inject_skip;      /* bytes of the server stream before it */
-};
-
 struct session {
 	struct conn c;             /* the client's socket */
 	struct bconn *be;          /* linked backend connection, or NULL */
+	struct pool *pool;         /* where it borrows them (auth: proxy) */
+	struct pool_waiter wait;   /* its place in the pool's line */
+	uint32_t pins;             /* enum pin_reason bits */
+	bool in_trans;             /* the server said a transaction is open */
+	bool give_back;            /* return the connection once this turn's
+	                            * response bytes are queued */
+	uint32_t conn_id;          /* the id myring's greeting gave it */
+	unsigned user_idx;         /* in cfg.users (auth: proxy) */
+	uint8_t scramble[20];      /* of myring's greeting */
+	uint8_t login_seq;         /* next sequence id of the login exchange */
+	uint8_t charset;           /* collation of the client's handshake */
 	uint8_t phase;
 	uint8_t client_mode;
 	uint8_t disp;
@@ -198,6 +221,8 @@ int session_to_client_copy(struct session *s, const void *p, size_t len);
 int session_to_backend(struct session *s, uint8_t *ptr, uint32_t len,
 		       int32_t bid, void *owned);
 int session_to_backend_copy(struct session *s, const void *p, size_t len);
+/* Parked bytes are dropped (what they were for failed). */
+void session_drop_parked(struct session *s);
 /* Backend-bound bytes wait (parked) while any hold reason is set. */
 void session_hold(struct session *s, unsigned reason);
 void session_release(struct session *s, unsigned reason);
@@ -225,10 +250,52 @@ void session_set_str(char **dst, const char *src, size_t len);
  * hook must see whole), growing it up to limit bytes; -1 beyond. */
 int session_asm_append(struct session *s, const void *p, size_t n,
 		       uint64_t limit);
+/* Collects stream bytes of the connection phase until asm_buf holds one
+ * whole packet: 1 when it does (asm_len == 4 + payload), 0 when more
+ * bytes are needed, -1 on a packet that is too large or trailing bytes
+ * after it. */
+int session_asm_packet(struct session *s, const uint8_t *buf, uint32_t n);
 
 /* session_handshake.c */
 void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n);
 void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n);
+
+/* session_login.c: myring greets and checks the client (auth: proxy) */
+void login_greet(struct session *s);
+void login_client_data(struct session *s, uint8_t *buf, uint32_t n);
+/* The requested schema checked out (PH_LOGIN_SYNC): the client is in. */
+void login_done(struct session *s);
+void login_failed(struct session *s, uint16_t code, const char *sqlstate,
+		  const char *msg);
+
+/* session_pool.c: pooled backend connections (auth: proxy) */
+/* Makes sure the session has a backend for the command being received:
+ * linked now, or coming (bytes parked).  false: none can come; the
+ * caller answers err/msg. */
+bool pooled_backend(struct session *s, uint16_t *err, char *msg,
+		    size_t msglen);
+/* What a command means for a pooled session (pins, refusals), and a
+ * backend for it; returns the verdict. */
+enum myring_verdict pooled_command(struct session *s, struct pending *p,
+				   const struct myring_command *c,
+				   struct myring_reply *reply,
+				   enum myring_verdict verdict);
+/* The response to p ended on s->be: what it says about the session
+ * (transaction, state changes); sets give_back. */
+void pooled_response_done(struct session *s, const struct pending *p);
+/* After a response: give the connection back if nothing holds it. */
+void pooled_maybe_return(struct session *s);
+/* The session ends: its connection goes back, or is closed. */
+void pooled_release(struct session *s);
+/* Links b to s for a command (pool.c lent it). */
+void session_link(struct session *s, struct bconn *b);
+void session_unlink(struct session *s);
+/* The response of the pending head has started on s->be (or a borrowed
+ * connection arrived with commands waiting): track it. */
+void command_start_tracking(struct session *s);
+/* A command answered by the proxy because no backend came. */
+void command_fail_head_locally(struct session *s, uint16_t code,
+			       const char *msg);
 
 /* session_command.c */
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,

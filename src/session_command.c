@@ -118,10 +118,15 @@ static struct pending *pend_push(struct session *s)
 	return p;
 }
 
+/* The head's response is the next thing the backend sends: follow it.
+ * Not before the session has a backend of its own (a pooled one may be
+ * on its way, or busy with myring's own requests). */
 static void start_tracking_head(struct session *s)
 {
 	struct pending *p = pend_at(s, 0);
 
+	if (!s->be || (s->hold & (HOLD_BORROW | HOLD_SYNC)))
+		return;
 	mysql_tracker_start(&s->be->trk, (enum mysql_resp_kind)p->kind,
 			    s->deprecate_eof);
 	s->be->fr.seq_delta = p->seq_delta;
@@ -174,6 +179,8 @@ static void complete_head(struct session *s, bool aborted)
 				s->schema = p->new_schema;
 				p->new_schema = NULL;
 				s->info.schema = s->schema;
+				/* The connection is where the schema changed. */
+				bconn_set_schema(s->be, s->schema);
 			}
 		}
 	}
@@ -248,8 +255,51 @@ static void inject_local_heads(struct session *s)
 	}
 	if (s->pend_count)
 		start_tracking_head(s);
-	else
+	else if (s->be)
 		s->be->fr.seq_delta = 0;
+}
+
+void command_start_tracking(struct session *s)
+{
+	if (s->pend_count) {
+		if (pend_at(s, 0)->local)
+			inject_local_heads(s);
+		else
+			start_tracking_head(s);
+	}
+}
+
+/*
+ * No backend connection came for the commands waiting for one: each gets
+ * err as a reply of the proxy's own, in order, and what was parked for
+ * the backend is dropped (nothing of it was sent).
+ */
+void command_fail_head_locally(struct session *s, uint16_t code,
+			       const char *msg)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "myring: %s", msg);
+	session_drop_parked(s);
+	for (uint32_t i = 0; i < s->pend_count; i++) {
+		struct pending *p = pend_at(s, i);
+		uint8_t pkt[400];
+		size_t n;
+
+		if (p->local)
+			continue;
+		n = mysql_build_err(pkt, sizeof(pkt), p->reply_seq, code,
+				    code == 1040 ? "08004" : "HY000", text);
+		p->local = true;
+		p->rejected = true;
+		p->local_err = code;
+		p->reply = malloc(n);
+		if (p->reply) {
+			memcpy(p->reply, pkt, n);
+			p->reply_len = (uint32_t)n;
+		}
+	}
+	inject_local_heads(s);
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -284,6 +334,24 @@ static bool parse_use(const uint8_t *t, size_t n, const uint8_t **name,
 	return true;
 }
 
+/* The whole query is `USE name` (a trailing `;` aside): then the only
+ * change to the session is its schema. */
+static bool only_use(const uint8_t *t, size_t n, const uint8_t *name,
+		     size_t nlen)
+{
+	size_t i = (size_t)(name - t) + nlen;
+
+	if (i < n && t[i] == '`')
+		i++;
+	while (i < n && isspace(t[i]))
+		i++;
+	if (i < n && t[i] == ';')
+		i++;
+	while (i < n && isspace(t[i]))
+		i++;
+	return i == n;
+}
+
 /* Fills the text hooks see, and what the session adopts if the command
  * succeeds (schema, user). */
 static void describe_command(struct session *s, struct pending *p,
@@ -295,8 +363,11 @@ static void describe_command(struct session *s, struct pending *p,
 
 	switch (payload[0]) {
 	case COM_QUERY:
-		if (parse_use(payload + 1, len - 1, &name, &nlen))
+		if (parse_use(payload + 1, len - 1, &name, &nlen)) {
 			session_set_str(&p->new_schema, (const char *)name, nlen);
+			p->only_schema = only_use(payload + 1, len - 1, name,
+						  nlen);
+		}
 		/* fall through */
 	case COM_STMT_PREPARE:
 	case COM_INIT_DB:
@@ -309,8 +380,10 @@ static void describe_command(struct session *s, struct pending *p,
 						     &c->digest_text_len);
 			c->digest_text = w->digest_buf;
 		}
-		if (payload[0] == COM_INIT_DB)
+		if (payload[0] == COM_INIT_DB) {
 			session_set_str(&p->new_schema, c->text, c->text_len);
+			p->only_schema = true;
+		}
 		break;
 	case COM_FIELD_LIST: {
 		const uint8_t *nul = memchr(payload + 1, 0, len - 1);
@@ -415,18 +488,38 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	p->cmd = cmd;
 	p->kind = (uint8_t)kind;
 	p->start_us = s->c.w->now_us;
+	p->reply_seq = (uint8_t)(s->cmd_last_seq + 1);
 
-	if (nhooks) {
+	if (nhooks || s->pool) {
 		struct myring_command c = {
 			.type = cmd,
 			.name = mysql_command_name(cmd),
 		};
 		if (payload)
 			describe_command(s, p, payload, len, &c);
-		verdict = hooks_on_command(s->c.w, &s->info, &c, &reply,
-					   p->cookies);
-		p->hooked = hooks_want_result;
-		p->route = reply.route;
+		if (nhooks) {
+			verdict = hooks_on_command(s->c.w, &s->info, &c, &reply,
+						   p->cookies);
+			p->hooked = hooks_want_result;
+			p->route = reply.route;
+		}
+		if (s->pool && verdict != MYRING_REJECT &&
+		    verdict != MYRING_ANSWER)
+			verdict = pooled_command(s, p, &c, &reply, verdict);
+	}
+	if (s->pool && kind == RESP_NONE && verdict != MYRING_REJECT &&
+	    (cmd == COM_QUIT || (!s->be && !s->hold))) {
+		/* No answer is due, and no connection needs it: COM_QUIT
+		 * (the pooled connection is the pool's, not the client's to
+		 * close), or a statement closed on no connection at all. */
+		if (cmd == COM_QUIT)
+			s->quit = true;
+		p->local = true;
+		if (s->pend_count == 1)
+			complete_head(s, false);
+		free(reply.rewrite);
+		free(reply.answer);
+		return DISP_DROP;
 	}
 
 	if (kind == RESP_STREAM && verdict == MYRING_FORWARD) {
@@ -589,9 +682,10 @@ static void command_begins(struct session *s, struct emitter *e,
 	    fstart + MYSQL_HDR_LEN + f->len <= n) {
 		/* The whole command is in this buffer: decide in place. */
 		s->disp = command_received(s, e, cmd,
-					   nhooks ? buf + fstart + MYSQL_HDR_LEN :
-						    NULL, f->len);
-	} else if (hooks_want_text && command_wants_text(cmd)) {
+					   nhooks || s->pool ?
+					   buf + fstart + MYSQL_HDR_LEN : NULL,
+					   f->len);
+	} else if ((hooks_want_text || s->pool) && command_wants_text(cmd)) {
 		/* Spans buffers and a hook needs it whole: copy it. */
 		s->disp = DISP_ASSEMBLE;
 		s->asm_need = MYSQL_HDR_LEN + f->len;
@@ -779,6 +873,8 @@ static void response_complete(struct session *s, struct emitter *e,
 {
 	uint64_t end = pos + s->be->fr.payload_left;
 
+	if (s->pool)
+		pooled_response_done(s, pend_at(s, 0));
 	complete_head(s, false);
 	if (s->client_mode == CM_RELAY)
 		s->client_mode = CM_COMMAND;
@@ -875,4 +971,10 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 	em_forward(&e, n);
 	em_flush(&e);
 	close_when_flushed(s);
+	if (s->give_back) {
+		/* Only now: the buffer's bytes are queued for the client and
+		 * nothing reads the connection's framer any more. */
+		s->give_back = false;
+		pooled_maybe_return(s);
+	}
 }

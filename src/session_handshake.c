@@ -15,31 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Greetings and handshake responses are small; anything larger than this
- * is not a MySQL client or server. */
-#define HANDSHAKE_MAX (1u << 20)
-
-/*
- * Collects stream bytes until asm_buf holds one whole packet.  Returns 1
- * when complete (asm_len == 4 + payload), 0 when more bytes are needed, -1
- * on a packet that is too large or trailing bytes after it.
- */
-static int assemble_packet(struct session *s, const uint8_t *buf, uint32_t n)
-{
-	uint32_t need;
-
-	if (session_asm_append(s, buf, n, HANDSHAKE_MAX + MYSQL_HDR_LEN))
-		return -1;
-	if (s->asm_len < MYSQL_HDR_LEN)
-		return 0;
-	need = MYSQL_HDR_LEN + mysql_get_u24(s->asm_buf);
-	if (need > HANDSHAKE_MAX)
-		return -1;
-	if (s->asm_len < need)
-		return 0;
-	return s->asm_len == need ? 1 : -1;
-}
-
 /* Hands the assembled packet to a send queue without copying it. */
 static void send_assembled(struct session *s, bool to_backend)
 {
@@ -96,7 +71,7 @@ void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n)
 			     "backend sent data before the client's handshake");
 		return;
 	}
-	rc = assemble_packet(s, buf, n);
+	rc = session_asm_packet(s, buf, n);
 	if (rc < 0)
 		session_fail(s, 0, 2027, "HY000",
 			     "malformed greeting from the backend");
@@ -161,7 +136,7 @@ void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n)
 			     "client spoke before the server greeting");
 		return;
 	}
-	rc = assemble_packet(s, buf, n);
+	rc = session_asm_packet(s, buf, n);
 	if (rc < 0)
 		session_fail(s, 2, 1043, "08S01",
 			     "bad handshake: malformed handshake response");

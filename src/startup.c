@@ -147,6 +147,12 @@ int startup_check(const struct config *cfg, struct startup *st, char *err,
 			}
 	if (check_cpus(cfg, err, errlen))
 		return -1;
+	if (cfg->auth == AUTH_PROXY && cfg->nusers == 0) {
+		snprintf(err, errlen, "--auth proxy: no users to check clients "
+			 "against (--user NAME:PASSWORD, or users in the config "
+			 "file)");
+		return -1;
+	}
 	st->nworkers = worker_count(cfg);
 	st->pinned = cfg->ncpus > 0;
 	return 0;

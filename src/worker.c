@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "ctl.h"
+#include "pool.h"
 #include "session.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@ int32_t worker_take_slot(struct worker *w, struct conn *c)
 		return -1;
 	w->free_slot = w->slots[slot].next_free;
 	w->slots[slot].c = c;
+	w->nconns++;
 	return (int32_t)slot;
 }
 
@@ -47,6 +49,7 @@ void worker_free_slot(struct worker *w, uint32_t slot)
 	sl->gen++;
 	sl->next_free = w->free_slot;
 	w->free_slot = slot;
+	w->nconns--;
 }
 
 static struct conn *slot_conn(struct worker *w, uint32_t slot, uint16_t gen)
@@ -161,6 +164,10 @@ static void start_drain(struct worker *w)
 		w->listen_fd = -1;
 	}
 	LOGI("draining %u connection(s)", w->nsessions);
+	/* Idle backend connections close now; lent ones with their
+	 * sessions. */
+	for (unsigned i = 0; i < w->npools; i++)
+		pool_shutdown(w->pools[i]);
 }
 
 /* Idle sessions are closed one tick after the listener: a command the
@@ -217,6 +224,7 @@ static void on_tick(struct worker *w)
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		struct conn *c = w->slots[i].c;
 		struct session *s;
+		struct bconn *b;
 		if (!c)
 			continue;
 		if (pool_low)
@@ -224,7 +232,11 @@ static void on_tick(struct worker *w)
 		s = session_of(c);
 		if (s && session_has_deadline(s))
 			session_tick(s);
+		else if (!s && (b = bconn_of(c)))
+			bconn_tick(b);
 	}
+	for (unsigned i = 0; i < w->npools; i++)
+		pool_tick(w->pools[i]);
 	arm_tick(w);
 }
 
@@ -348,7 +360,8 @@ static void loop(struct worker *w)
 		settle_closed(w);
 		bufring_commit(&w->bufs);
 		wake_buffer_waiters(w);
-		if (w->draining && w->nsessions == 0)
+		/* Sessions first; the pools' connections close after them. */
+		if (w->draining && w->nsessions == 0 && w->nconns == 0)
 			break;
 	}
 }
@@ -431,6 +444,9 @@ static void teardown(struct worker *w)
 	bufring_destroy(&w->bufs, &w->ring);
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);
+	for (unsigned i = 0; i < w->npools; i++)
+		free(w->pools[i]);
+	free(w->pools);
 	free(w->slots);
 	free(w->dirty.v);
 	free(w->settle.v);

@@ -8,6 +8,7 @@
 #ifndef MYRING_WORKER_H
 #define MYRING_WORKER_H
 
+#include "backend.h"
 #include "bufring.h"
 #include "cli.h"
 #include "histogram.h"
@@ -21,6 +22,7 @@
 
 struct conn;
 struct ctl_req;
+struct pool;
 
 /* Read-only after start-up; shared by all workers. */
 struct proxy {
@@ -30,6 +32,10 @@ struct proxy {
 	unsigned nworkers;
 	struct worker *workers;
 	atomic_int drain;            /* 1: drain requested, 2: cut now */
+	/* auth: proxy: the server's greeting (what clients are shown) and
+	 * the pooled server's shared connection count. */
+	struct backend_profile profile;
+	struct backend_server server;
 };
 
 /*
@@ -123,6 +129,9 @@ struct worker {
 	struct conn *buf_waiters;    /* conns waiting for receive buffers */
 	struct conn_refs dirty;
 	struct conn_refs settle;
+	uint32_t nconns;             /* conns with a slot (clients, backends) */
+	struct pool **pools;         /* auth: proxy: one per login and caps */
+	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */
 	struct __kernel_timespec connect_ts;

@@ -49,7 +49,7 @@ static char *addr(char *buf, int port)
 
 Test(startup, short_help_and_version_flags)
 {
-	char out[8192];
+	char out[16384];
 
 	cr_assert_eq(run(out, sizeof(out), (const char *[]){"-h", NULL}), 0, "%s", out);
 	cr_assert(strstr(out, "Usage: myring"), "%s", out);
@@ -61,7 +61,7 @@ Test(startup, short_help_and_version_flags)
 
 Test(startup, bad_cpus_are_a_config_error_naming_the_cpu)
 {
-	char out[8192], b[32];
+	char out[16384], b[32];
 	const char *nonexistent[] = {"--listen", "127.0.0.1:1", "--backend",
 				     addr(b, env_int("MARIADB_PORT")),
 				     "--cpus", "99", NULL};
@@ -76,7 +76,7 @@ Test(startup, bad_cpus_are_a_config_error_naming_the_cpu)
 
 Test(startup, addresses_of_one_config_must_not_collide)
 {
-	char out[8192], l[32], b[32];
+	char out[16384], l[32], b[32];
 	int port = free_port();
 	const char *admin_on_listen[] = {"--listen", addr(l, port), "--backend",
 					 addr(b, env_int("MARIADB_PORT")),
@@ -93,7 +93,7 @@ Test(startup, addresses_of_one_config_must_not_collide)
 
 Test(startup, a_port_another_process_listens_on_is_refused)
 {
-	char out[8192], l[32], b[32];
+	char out[16384], l[32], b[32];
 	int port;
 	int fd = hold_port(&port, true);
 	const char *args[] = {"--listen", addr(l, port), "--backend",
@@ -150,7 +150,7 @@ static void all_logins_succeed(int port, const char *user, const char *pw,
 Test(startup, a_second_instance_cannot_take_the_first_ones_ports, .timeout = 120)
 {
 	struct proxy_proc p;
-	char out[8192], admin[32], metrics[32], l[32], b[32], conf[64];
+	char out[16384], admin[32], metrics[32], l[32], b[32], conf[64];
 	int admin_port = free_port(), metrics_port;
 
 	do
@@ -191,7 +191,7 @@ Test(startup, a_second_instance_cannot_take_the_first_ones_ports, .timeout = 120
 
 Test(startup, check_config_fails_where_a_start_would)
 {
-	char out[8192], b[32];
+	char out[16384], b[32];
 	const char *example = "docs/examples/myring.yaml";
 	const char *bare[] = {"--check-config", example, NULL};
 	const char *unresolvable[] = {"--check-config", example, "--listen",

@@ -5,7 +5,7 @@
 
 static enum cli_result run(struct config *cfg, char *err, int argc, char **argv)
 {
-	static char out[4096];
+	static char out[16384];
 
 	return cli_parse(argc, argv, cfg, out, sizeof(out), err, 512);
 }
@@ -88,7 +88,7 @@ Test(cli, unknown_and_missing)
 Test(cli, help_and_version)
 {
 	struct config c;
-	char out[4096], err[512];
+	char out[16384], err[512];
 	char *h[] = {"myring", "--help", NULL};
 	char *v[] = {"myring", "--version", NULL};
 
@@ -186,7 +186,7 @@ Test(cli, cpulist_errors_say_what_is_wrong)
 Test(cli, short_flags_and_config_errors_apart_from_flag_errors)
 {
 	struct config c;
-	char out[8192], err[512];
+	char out[16384], err[512];
 	char *h[] = {"myring", "-h", NULL};
 	char *v[] = {"myring", "-V", NULL};
 	char *missing[] = {"myring", "--config", "/nonexistent/myring.yaml", NULL};

@@ -1,0 +1,593 @@
+/*
+ * backend.c - myring's own connections to a server: connect, greeting,
+ * login, set-up, and the requests myring sends on its own behalf (state
+ * replay, resets), whose responses are read here and never forwarded.
+ * See backend.h for the life of a connection.
+ */
+#include "backend.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The error a request of myring's own ends with when its connection
+ * fails (MariaDB's ER_CONNECTION_KILLED, 08S01). */
+#define ER_CONNECTION_LOST 1927
+
+/* myring's own exchanges are small: OK, ERR, a greeting. */
+#define BCONN_ASM_MAX (1u << 20)
+
+/*
+ * What myring asks of a server it logs into itself.  CLIENT_SESSION_TRACK
+ * makes every OK say what changed in the session, which is how myring
+ * knows a client's session state exactly; the rest is what every client
+ * of the pool shares (a pool's key adds the capabilities that change a
+ * response's layout, see pool.c).
+ */
+#define BCONN_CAPS                                                             \
+	(CLIENT_MYSQL | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 |                    \
+	 CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS |   \
+	 CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH |                            \
+	 CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_SESSION_TRACK)
+
+/* Run once after login: the session trackers that make OK packets carry
+ * the session's state changes. */
+static const char setup_sql[] =
+	"SET session_track_state_change=ON, session_track_schema=ON, "
+	"session_track_system_variables='*'";
+
+static const struct conn_ops bconn_ops;
+
+static void fail(struct bconn *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct bconn *b, const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+
+	if (b->failed)
+		return;
+	b->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	conn_close(&b->c);
+	/* Requests run for someone (a session's replay, the pool's reset):
+	 * they hear it; otherwise the owner, whose connect or login it was. */
+	if (b->state == BS_REQUESTS && b->req_done) {
+		bconn_done_fn *done = b->req_done;
+		b->req_done = NULL;
+		b->nreq = 0;
+		memcpy(b->req_state, "08S01", 6);
+		done(b, ER_CONNECTION_LOST, why);
+		return;
+	}
+	b->owner->failed(b, why);
+}
+
+void bconn_free(struct conn *c)
+{
+	struct bconn *b = c->owner;
+
+	conn_release(c);
+	b->owner->gone(b);
+	free(b->asm_buf);
+	free(b);
+}
+
+void bconn_set_schema(struct bconn *b, const char *schema)
+{
+	if (b)
+		snprintf(b->schema, sizeof(b->schema), "%s", schema ? schema : "");
+}
+
+void bconn_close(struct bconn *b)
+{
+	b->state = BS_CLOSING;
+	conn_close(&b->c);
+}
+
+int bconn_setup_request(struct bconn *b)
+{
+	uint8_t q[sizeof(setup_sql)];
+
+	q[0] = COM_QUERY;
+	memcpy(q + 1, setup_sql, sizeof(setup_sql) - 1);
+	return bconn_request(b, q, sizeof(q), RESP_RESULT);
+}
+
+void bconn_take_back(struct bconn *b)
+{
+	b->c.ops = &bconn_ops;
+	b->link = NULL;
+	b->c.partner = NULL;
+	conn_resume(&b->c, PAUSE_BACKPRESSURE | PAUSE_OWNER);
+}
+
+struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
+			 const struct bconn_login *login,
+			 const struct bconn_owner_ops *owner, void *pool)
+{
+	struct bconn *b = calloc(1, sizeof(*b));
+	int one = 1, fd;
+
+	if (!b)
+		return NULL;
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		free(b);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (conn_open(w, &b->c, fd, &bconn_ops, b)) {
+		close(fd);
+		free(b);
+		return NULL;
+	}
+	b->owner = owner;
+	b->pool = pool;
+	b->login = login;
+	b->state = BS_CONNECTING;
+	b->created_us = w->now_us;
+	b->deadline_us = w->now_us +
+			 (uint64_t)w->px->cfg.connect_timeout_ms * 1000u;
+	conn_connect(&b->c, (const struct sockaddr *)&addr->ss, addr->len,
+		     &w->connect_ts);
+	return b;
+}
+
+struct bconn *bconn_of(struct conn *c)
+{
+	return c->ops == &bconn_ops ? c->owner : NULL;
+}
+
+void bconn_tick(struct bconn *b)
+{
+	if (b->state < BS_IDLE && !b->c.closing &&
+	    b->c.w->now_us >= b->deadline_us)
+		fail(b, b->state == BS_CONNECTING ? "connect timed out" :
+		     b->state == BS_GREETING ? "no greeting in time" :
+		     "login took too long");
+}
+
+static void on_connect(struct conn *c, int res)
+{
+	struct bconn *b = c->owner;
+
+	if (res < 0) {
+		fail(b, "%s", res == -ECANCELED ? "connect timed out" :
+		     strerror(-res));
+		return;
+	}
+	c->w->stats.backend_connects++;
+	b->state = BS_GREETING;
+	conn_arm_recv(c);
+}
+
+/* ---- packets myring writes ------------------------------------------ */
+
+static int send_packet(struct bconn *b, uint8_t seq, const void *payload,
+		       size_t len)
+{
+	uint8_t *pkt = malloc(MYSQL_HDR_LEN + len);
+
+	if (!pkt || len >= MYSQL_MAX_PAYLOAD) {
+		free(pkt);
+		fail(b, "out of memory");
+		return -1;
+	}
+	mysql_put_header(pkt, (uint32_t)len, seq);
+	memcpy(pkt + MYSQL_HDR_LEN, payload, len);
+	return conn_queue(&b->c, pkt, (uint32_t)(MYSQL_HDR_LEN + len), -1, pkt);
+}
+
+/* SHA1(password) XOR SHA1(scramble || SHA1(SHA1(password))). */
+static void native_answer(const uint8_t stage1[20], const uint8_t *scramble,
+			  uint8_t out[20])
+{
+	uint8_t stage2[20], salted[40], mask[20];
+
+	SHA1(stage1, 20, stage2);
+	memcpy(salted, scramble, 20);
+	memcpy(salted + 20, stage2, 20);
+	SHA1(salted, sizeof(salted), mask);
+	for (int i = 0; i < 20; i++)
+		out[i] = stage1[i] ^ mask[i];
+}
+
+static void send_handshake_response(struct bconn *b, uint64_t server_caps,
+				    const uint8_t scramble[20], uint8_t seq)
+{
+	const struct bconn_login *l = b->login;
+	uint8_t p[512], *q = p;
+	size_t ulen = strlen(l->user), slen = l->schema ? strlen(l->schema) : 0;
+	uint64_t caps = (BCONN_CAPS | l->caps) & server_caps;
+
+	if (slen)
+		caps |= CLIENT_CONNECT_WITH_DB & server_caps;
+	if (ulen > 128 || slen > 128) {
+		fail(b, "user or schema name too long");
+		return;
+	}
+	b->caps = caps;
+	mysql_put_u32(q, (uint32_t)caps);
+	q += 4;
+	mysql_put_u32(q, 1u << 30);
+	q += 4;
+	*q++ = l->charset;
+	memset(q, 0, 23);
+	/* MariaDB reads its extended capabilities from the filler's last
+	 * four bytes when the server cleared CLIENT_MYSQL. */
+	if (!(server_caps & CLIENT_MYSQL))
+		mysql_put_u32(q + 19, (uint32_t)(caps >> 32));
+	q += 23;
+	memcpy(q, l->user, ulen + 1);
+	q += ulen + 1;
+	if (l->has_password) {
+		*q++ = 20;
+		native_answer(l->stage1, scramble, q);
+		q += 20;
+	} else {
+		*q++ = 0;
+	}
+	if (caps & CLIENT_CONNECT_WITH_DB) {
+		memcpy(q, l->schema, slen + 1);
+		q += slen + 1;
+	}
+	memcpy(q, "mysql_native_password", 22);
+	q += 22;
+	if (send_packet(b, seq, p, (size_t)(q - p)) == 0)
+		b->state = BS_LOGIN;
+}
+
+/* ---- myring's own requests ------------------------------------------ */
+
+int bconn_request(struct bconn *b, const void *payload, size_t len,
+		  enum mysql_resp_kind kind)
+{
+	if (b->nreq == BCONN_MAX_REQS)
+		return -1;
+	if (send_packet(b, 0, payload, len))
+		return -1;
+	b->req_kind[(b->req_head + b->nreq++) % BCONN_MAX_REQS] = (uint8_t)kind;
+	return 0;
+}
+
+static void start_request(struct bconn *b)
+{
+	mysql_tracker_start(&b->trk,
+			    (enum mysql_resp_kind)b->req_kind[b->req_head],
+			    (b->caps & CLIENT_DEPRECATE_EOF) != 0);
+}
+
+void bconn_run(struct bconn *b, bconn_done_fn *done)
+{
+	b->req_done = done;
+	b->req_err = 0;
+	b->req_msg[0] = '\0';
+	memcpy(b->req_state, "00000", 6);
+	if (b->state != BS_SETUP)
+		b->state = BS_REQUESTS;
+	b->c.ops = &bconn_ops;
+	if (b->nreq == 0) {
+		done(b, 0, NULL);
+		return;
+	}
+	start_request(b);
+	conn_arm_recv(&b->c);
+}
+
+static void setup_done(struct bconn *b, uint16_t err, const char *msg)
+{
+	if (err) {
+		fail(b, "setting up the session trackers: %u %s", err, msg);
+		return;
+	}
+	b->owner->ready(b);
+}
+
+/* One whole response packet of a request of myring's own. */
+static void request_packet(struct bconn *b, const uint8_t *pkt, uint32_t len)
+{
+	struct mysql_frame f = {
+		.len = len,
+		.seq = 0,
+		.start_in_buf = true,
+		.whole = true,
+		.peek = pkt,
+		.peek_len = len < MYSQL_PEEK ? len : MYSQL_PEEK,
+	};
+
+	if (b->nreq == 0) {
+		fail(b, "the server sent a packet nobody asked for");
+		return;
+	}
+	switch (mysql_tracker_feed(&b->trk, &f)) {
+	case TRACK_MORE:
+		return;
+	case TRACK_DONE:
+		break;
+	default:
+		fail(b, "cannot follow the response to myring's own request");
+		return;
+	}
+	b->status = b->trk.status;
+	if (b->trk.err_code && !b->req_err) {
+		struct mysql_err e;
+		b->req_err = b->trk.err_code;
+		memcpy(b->req_state, "HY000", 6);
+		if (mysql_parse_err(pkt, len, &e) == 0) {
+			snprintf(b->req_msg, sizeof(b->req_msg), "%.*s",
+				 (int)e.message.len, e.message.ptr);
+			memcpy(b->req_state, e.sqlstate, 6);
+		}
+	}
+	b->req_head = (uint8_t)((b->req_head + 1) % BCONN_MAX_REQS);
+	if (--b->nreq) {
+		start_request(b);
+		return;
+	}
+	bconn_done_fn *done = b->req_done;
+	b->req_done = NULL;
+	done(b, b->req_err, b->req_msg);
+}
+
+/* ---- connection phase ------------------------------------------------ */
+
+static void greeting(struct bconn *b, const uint8_t *p, uint32_t len,
+		     uint8_t seq)
+{
+	struct mysql_greeting g;
+	uint8_t scramble[20];
+
+	if (len && p[0] == 0xFF) {
+		struct mysql_err e;
+		if (mysql_parse_err(p, len, &e) == 0)
+			fail(b, "the server refused the connection: %u %.*s",
+			     e.code, (int)e.message.len, e.message.ptr);
+		else
+			fail(b, "the server refused the connection");
+		return;
+	}
+	if (mysql_parse_greeting(p, len, &g) || g.protocol != 10 ||
+	    !(g.caps & CLIENT_PROTOCOL_41) || !g.scramble2 ||
+	    g.scramble2_len < 12) {
+		fail(b, "malformed greeting");
+		return;
+	}
+	b->thread_id = g.connection_id;
+	snprintf(b->version, sizeof(b->version), "%.*s",
+		 (int)g.server_version.len, g.server_version.ptr);
+	memcpy(scramble, g.scramble1, 8);
+	memcpy(scramble + 8, g.scramble2, 12);
+	send_handshake_response(b, g.caps, scramble, (uint8_t)(seq + 1));
+}
+
+static void login_packet(struct bconn *b, const uint8_t *p, uint32_t len,
+			 uint8_t seq)
+{
+	if (len == 0) {
+		fail(b, "empty packet during login");
+		return;
+	}
+	switch (p[0]) {
+	case 0x00: {
+		struct mysql_ok ok;
+		if (mysql_parse_ok(p, len, &ok) == 0)
+			b->status = ok.status;
+		b->state = BS_SETUP;
+		if (bconn_setup_request(b) == 0)
+			bconn_run(b, setup_done);
+		return;
+	}
+	case 0xFF: {
+		struct mysql_err e;
+		if (mysql_parse_err(p, len, &e) == 0)
+			fail(b, "login as '%s' refused: %u %.*s", b->login->user,
+			     e.code, (int)e.message.len, e.message.ptr);
+		else
+			fail(b, "login as '%s' refused", b->login->user);
+		return;
+	}
+	case 0xFE: {
+		/* Auth switch: plugin name, NUL, new scramble. */
+		const uint8_t *nul = memchr(p + 1, 0, len - 1);
+		uint8_t answer[20];
+		size_t plen = nul ? (size_t)(nul - p - 1) : 0;
+		if (!nul || plen != 21 ||
+		    memcmp(p + 1, "mysql_native_password", 21) ||
+		    len - (uint32_t)(nul - p) - 1 < 20) {
+			fail(b, "the server asks for the auth plugin '%.*s'; "
+			     "myring logs in with mysql_native_password only",
+			     (int)plen, p + 1);
+			return;
+		}
+		if (b->login->has_password) {
+			native_answer(b->login->stage1, nul + 1, answer);
+			send_packet(b, (uint8_t)(seq + 1), answer, 20);
+		} else {
+			send_packet(b, (uint8_t)(seq + 1), answer, 0);
+		}
+		return;
+	}
+	default:
+		fail(b, "unexpected packet 0x%02x during login", p[0]);
+		return;
+	}
+}
+
+/* One whole packet of myring's own exchange with the server. */
+static void own_packet(struct bconn *b, const uint8_t *p, uint32_t len,
+		       uint8_t seq)
+{
+	switch (b->state) {
+	case BS_GREETING:
+		greeting(b, p, len, seq);
+		break;
+	case BS_LOGIN:
+		login_packet(b, p, len, seq);
+		break;
+	case BS_SETUP:
+	case BS_REQUESTS:
+		request_packet(b, p, len);
+		break;
+	case BS_IDLE:
+		/* e.g. the ERR a server sends to a connection it kills */
+		conn_close(&b->c);
+		b->owner->lost(b);
+		break;
+	default:
+		fail(b, "unexpected data in state %u", b->state);
+		break;
+	}
+}
+
+static void on_data(struct conn *c, uint8_t *buf, uint32_t n, int32_t bid)
+{
+	struct bconn *b = c->owner;
+	uint32_t off = 0;
+
+	if (b->asm_len + (uint64_t)n > BCONN_ASM_MAX) {
+		fail(b, "the server sent more than myring asked for");
+		return;
+	}
+	if (b->asm_len + n > b->asm_cap) {
+		uint32_t cap = b->asm_cap ? b->asm_cap : 1024;
+		uint8_t *nb;
+		while (cap < b->asm_len + n)
+			cap *= 2;
+		nb = realloc(b->asm_buf, cap);
+		if (!nb) {
+			fail(b, "out of memory");
+			return;
+		}
+		b->asm_buf = nb;
+		b->asm_cap = cap;
+	}
+	memcpy(b->asm_buf + b->asm_len, buf, n);
+	b->asm_len += n;
+	/* Whole packets only; one of them may hand the conn to a session
+	 * (state LINKED): the rest of the bytes then are not ours. */
+	while (!c->closing && c->ops == &bconn_ops &&
+	       b->asm_len - off >= MYSQL_HDR_LEN) {
+		uint32_t plen = mysql_get_u24(b->asm_buf + off);
+		if (plen >= MYSQL_MAX_PAYLOAD) {
+			fail(b, "a 16 MiB packet in myring's own exchange");
+			return;
+		}
+		if (b->asm_len - off < MYSQL_HDR_LEN + plen)
+			break;
+		own_packet(b, b->asm_buf + off + MYSQL_HDR_LEN, plen,
+			   b->asm_buf[off + 3]);
+		off += MYSQL_HDR_LEN + plen;
+	}
+	if (c->closing)
+		return;
+	if (off < b->asm_len && c->ops != &bconn_ops) {
+		fail(b, "the server answered before it was asked");
+		return;
+	}
+	memmove(b->asm_buf, b->asm_buf + off, b->asm_len - off);
+	b->asm_len -= off;
+}
+
+static void on_eof(struct conn *c, int err)
+{
+	struct bconn *b = c->owner;
+
+	if (b->state == BS_IDLE) {
+		conn_close(c);
+		b->owner->lost(b);
+		return;
+	}
+	fail(b, "the server %s the connection", err ? "reset" : "closed");
+}
+
+static void on_send_error(struct conn *c, int err)
+{
+	struct bconn *b = c->owner;
+
+	fail(b, "send: %s", strerror(-err));
+}
+
+static const struct conn_ops bconn_ops = {
+	.role = "backend",
+	.peer = PEER_BACKEND,
+	.on_data = on_data,
+	.on_eof = on_eof,
+	.on_send_error = on_send_error,
+	.on_connect = on_connect,
+	.on_free = bconn_free,
+};
+
+/* ---- start-up probe ------------------------------------------------- */
+
+int backend_probe(const struct netaddr *addr, unsigned timeout_ms,
+		  struct backend_profile *out, char *err, size_t errlen)
+{
+	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint8_t buf[1024];
+	size_t have = 0;
+	struct mysql_greeting g;
+	struct pollfd pfd;
+	int rc = -1;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto out;
+	}
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+	while (have < MYSQL_HDR_LEN ||
+	       have < MYSQL_HDR_LEN + mysql_get_u24(buf)) {
+		ssize_t r;
+		if (poll(&pfd, 1, (int)timeout_ms) <= 0) {
+			snprintf(err, errlen, "no greeting within %u ms",
+				 timeout_ms);
+			goto out;
+		}
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r <= 0) {
+			snprintf(err, errlen, "closed before its greeting");
+			goto out;
+		}
+		have += (size_t)r;
+		if (have == sizeof(buf))
+			break;
+	}
+	if (have < MYSQL_HDR_LEN + mysql_get_u24(buf) ||
+	    mysql_parse_greeting(buf + MYSQL_HDR_LEN, mysql_get_u24(buf), &g) ||
+	    g.protocol != 10) {
+		snprintf(err, errlen, "no MySQL greeting");
+		goto out;
+	}
+	snprintf(out->version, sizeof(out->version), "%.*s",
+		 (int)g.server_version.len, g.server_version.ptr);
+	out->caps = g.caps;
+	out->charset = g.charset;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}

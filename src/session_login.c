@@ -1,0 +1,267 @@
+/*
+ * session_login.c - myring greets and checks the client itself (auth:
+ * proxy): login_greet -> handshake received -> [auth switch] -> password
+ * checked -> [requested schema checked on a backend] -> OK.
+ *
+ * The greeting shows the backend server's version and capabilities
+ * (learned at start-up), less what the pooled path does not support, so a
+ * client sees the server it would see directly.  A wrong password gets
+ * the server's own answer, ERR 1045, and the connection closes.
+ */
+#include "session.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+#include "mysql_srv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * What a client of the pooled path may use: the protocol features whose
+ * packets myring follows, less those that hide packet boundaries (TLS,
+ * compression) or need per-statement state myring does not carry yet.
+ */
+#define PROXY_CAPS                                                             \
+	(CLIENT_MYSQL | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG |                     \
+	 CLIENT_CONNECT_WITH_DB | CLIENT_LOCAL_FILES | CLIENT_IGNORE_SPACE |       \
+	 CLIENT_PROTOCOL_41 | CLIENT_INTERACTIVE | CLIENT_IGNORE_SIGPIPE |         \
+	 CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION |                          \
+	 CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS | \
+	 CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS |                               \
+	 CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_SESSION_TRACK |            \
+	 CLIENT_DEPRECATE_EOF | MARIADB_CLIENT_EXTENDED_METADATA)
+
+/* Capabilities that change how the server answers: clients that differ
+ * in them cannot share a backend connection (the pool's key). */
+#define POOL_KEY_CAPS                                                          \
+	(CLIENT_FOUND_ROWS | CLIENT_LOCAL_FILES | CLIENT_IGNORE_SPACE |            \
+	 CLIENT_INTERACTIVE | CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS |     \
+	 CLIENT_PS_MULTI_RESULTS | CLIENT_DEPRECATE_EOF |                          \
+	 MARIADB_CLIENT_EXTENDED_METADATA)
+
+static uint64_t offered_caps(const struct proxy *px)
+{
+	return px->profile.caps & PROXY_CAPS;
+}
+
+static void send_packets(struct session *s, struct pkt_buf *pb)
+{
+	if (pb->oom) {
+		pkt_buf_free(pb);
+		session_close(s, "out of memory");
+		return;
+	}
+	session_to_client(s, pb->data, (uint32_t)pb->len, -1, pb->data);
+}
+
+void login_greet(struct session *s)
+{
+	const struct proxy *px = s->c.w->px;
+	struct pkt_buf pb;
+
+	srv_scramble(s->scramble);
+	pkt_buf_init(&pb);
+	srv_build_greeting(&pb, s->conn_id, s->scramble, px->profile.version,
+			   offered_caps(px));
+	send_packets(s, &pb);
+}
+
+static void login_err(struct session *s, uint16_t code, const char *sqlstate,
+		      const char *msg)
+{
+	struct pkt_buf pb;
+
+	pkt_buf_init(&pb);
+	pb.seq = s->login_seq;
+	srv_err(&pb, code, sqlstate, msg);
+	stats_count_err(&s->c.w->stats, code);
+	send_packets(s, &pb);
+	session_finish(s);
+}
+
+static void login_ok(struct session *s)
+{
+	struct pkt_buf pb;
+
+	pkt_buf_init(&pb);
+	pb.seq = s->login_seq;
+	srv_ok(&pb, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
+	send_packets(s, &pb);
+	s->phase = PH_COMMAND;
+	LOGD("%s: '%s' logged in (schema '%s')", s->client_addr, s->info.user,
+	     s->info.schema);
+}
+
+/* The client as the server would name it in 1045: user@host. */
+static void denied(struct session *s, bool with_password)
+{
+	char msg[300], host[64];
+	const char *colon;
+
+	snprintf(host, sizeof(host), "%s", s->client_addr);
+	colon = strrchr(host, ':');
+	if (colon && host[0] != '[')
+		host[colon - host] = '\0';
+	snprintf(msg, sizeof(msg),
+		 "Access denied for user '%s'@'%s' (using password: %s)",
+		 s->user ? s->user : "", host, with_password ? "YES" : "NO");
+	LOGW("%s: %s", s->client_addr, msg);
+	login_err(s, 1045, "28000", msg);
+}
+
+static const struct user_spec *find_user(struct session *s, const char *name)
+{
+	const struct config *cfg = &s->c.w->px->cfg;
+
+	for (unsigned i = 0; i < cfg->nusers; i++)
+		if (!strcmp(cfg->users[i].name, name)) {
+			s->user_idx = i;
+			return &cfg->users[i];
+		}
+	return NULL;
+}
+
+/* The password is right: the session gets its pool, and a schema it asked
+ * for is checked on a backend before the client is told OK. */
+static void authenticated(struct session *s)
+{
+	struct pool_key key = {
+		.user = s->user_idx,
+		.caps = s->caps & POOL_KEY_CAPS,
+		.charset = s->charset,
+	};
+	uint16_t err;
+	char msg[300];
+
+	s->pool = pool_for(s->c.w, &key);
+	if (!s->pool) {
+		login_err(s, 1040, "08004", "myring: out of memory");
+		return;
+	}
+	if (!s->schema) {
+		login_ok(s);
+		return;
+	}
+	/* Like the server, refuse a schema that does not exist or that the
+	 * user may not use: ask a backend, as the user (session_pool.c,
+	 * which ends in login_done or login_failed). */
+	s->phase = PH_LOGIN_SYNC;
+	if (!pooled_backend(s, &err, msg, sizeof(msg)))
+		login_failed(s, err, "HY000", msg);
+}
+
+void login_done(struct session *s)
+{
+	login_ok(s);
+}
+
+void login_failed(struct session *s, uint16_t code, const char *sqlstate,
+		  const char *msg)
+{
+	char text[300];
+
+	/* The server's own refusals (1049 unknown database, 1044 access
+	 * denied to it) are passed on as they are; the proxy's are marked. */
+	if (code == 1040 || code == 1429 || code == 1927)
+		snprintf(text, sizeof(text), "myring: %s", msg);
+	else
+		snprintf(text, sizeof(text), "%s", msg);
+	login_err(s, code, sqlstate, text);
+}
+
+static void check_password(struct session *s, const uint8_t *auth, size_t len)
+{
+	const struct user_spec *u = s->user ? find_user(s, s->user) : NULL;
+
+	if (!u || !srv_native_verify(s->scramble, auth, len, u->stage2,
+				     u->empty_password)) {
+		denied(s, len > 0);
+		return;
+	}
+	authenticated(s);
+}
+
+static void handshake_response(struct session *s, const uint8_t *payload,
+			       uint32_t len, uint8_t seq)
+{
+	const struct proxy *px = s->c.w->px;
+	struct mysql_handshake_response r;
+
+	s->login_seq = (uint8_t)(seq + 1);
+	if (mysql_parse_handshake_response(payload, len, offered_caps(px), &r)) {
+		login_err(s, 1043, "08S01", "Bad handshake");
+		return;
+	}
+	if (r.ssl_request) {
+		login_err(s, 1043, "08S01", "myring: TLS is not supported yet; "
+			  "connect with TLS disabled (e.g. --ssl=0 / "
+			  "ssl-mode=DISABLED)");
+		return;
+	}
+	if (!(r.caps & CLIENT_PROTOCOL_41)) {
+		login_err(s, 1043, "08S01", "myring: protocol 4.1 clients only");
+		return;
+	}
+	s->caps = r.caps & offered_caps(px);
+	s->charset = r.charset;
+	s->deprecate_eof = s->caps & CLIENT_DEPRECATE_EOF;
+	s->info.deprecate_eof = s->deprecate_eof;
+	s->info.extended_metadata =
+		(s->caps & MARIADB_CLIENT_EXTENDED_METADATA) != 0;
+	session_set_str(&s->user, r.user.ptr, r.user.len);
+	if (s->user)
+		s->info.user = s->user;
+	if (r.schema.len) {
+		session_set_str(&s->schema, r.schema.ptr, r.schema.len);
+		if (s->schema)
+			s->info.schema = s->schema;
+	}
+	/* Anything but mysql_native_password is switched to it: the server
+	 * side of myring checks that plugin. */
+	if (r.plugin.len && (r.plugin.len != 21 ||
+			     memcmp(r.plugin.ptr, "mysql_native_password", 21))) {
+		struct pkt_buf pb;
+		pkt_buf_init(&pb);
+		pb.seq = s->login_seq;
+		srv_build_auth_switch(&pb, s->scramble);
+		send_packets(s, &pb);
+		s->phase = PH_LOGIN_SWITCH;
+		return;
+	}
+	check_password(s, (const uint8_t *)r.auth.ptr, r.auth.len);
+}
+
+void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
+{
+	int rc;
+	uint8_t seq;
+
+	if (s->phase == PH_LOGIN_SYNC) {
+		session_fail(s, (uint8_t)(s->login_seq + 1), 1158, "08S01",
+			     "client spoke before the server's answer to its "
+			     "login");
+		return;
+	}
+	rc = session_asm_packet(s, buf, n);
+	if (rc < 0) {
+		session_fail(s, 2, 1043, "08S01",
+			     "bad handshake: malformed packet");
+		return;
+	}
+	if (rc == 0)
+		return;
+	seq = s->asm_buf[3];
+	if (s->phase == PH_LOGIN)
+		handshake_response(s, s->asm_buf + MYSQL_HDR_LEN,
+				   s->asm_len - MYSQL_HDR_LEN, seq);
+	else {
+		s->login_seq = (uint8_t)(seq + 1);
+		check_password(s, s->asm_buf + MYSQL_HDR_LEN,
+			       s->asm_len - MYSQL_HDR_LEN);
+	}
+	free(s->asm_buf);
+	s->asm_buf = NULL;
+	s->asm_len = s->asm_cap = 0;
+}

@@ -1,0 +1,347 @@
+/*
+ * session_pool.c - a proxy-auth session's pooled backend connections:
+ * borrowing one when a command needs it, giving it back when nothing
+ * holds it any more.
+ *
+ *   idle (no backend) --command--> borrow --now--> linked, command sent
+ *                                     |
+ *                                     +--wait--> bytes parked ... lent -->
+ *                                     |          linked, parked bytes sent
+ *                                     +--none--> the command gets ERR
+ *
+ *   response complete --> nothing holds it (no transaction, no pin, no
+ *   command in flight, transaction or statement mode) --> given back
+ *
+ * Exactness comes first: the server reports every change to a session's
+ * state (CLIENT_SESSION_TRACK on myring's connections), and a session
+ * whose state changed keeps its connection (pinned) until it ends, when
+ * the connection is reset before anyone else gets it.
+ */
+#include "session.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* No connection for the session: its login or its waiting commands get
+ * err (with sqlstate) from the proxy. */
+static void no_backend(struct session *s, uint16_t err, const char *sqlstate,
+		       const char *msg)
+{
+	LOGW("%s: no backend connection: %s", s->client_addr, msg);
+	if (s->phase == PH_LOGIN_SYNC) {
+		login_failed(s, err, sqlstate, msg);
+		return;
+	}
+	command_fail_head_locally(s, err, msg);
+}
+
+/* The session's commands may go to its connection now. */
+static void ready(struct session *s)
+{
+	session_release(s, HOLD_SYNC);
+	if (s->phase == PH_LOGIN_SYNC) {
+		login_done(s);
+		pooled_maybe_return(s);
+		return;
+	}
+	command_start_tracking(s);
+}
+
+static void synced(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct session *s = b->link;
+
+	if (!s)
+		return;
+	session_link(s, b);
+	if (err) {
+		/* e.g. the schema was dropped since: the client hears the
+		 * server's own error, as a direct session would on its next
+		 * statement. */
+		session_unlink(s);
+		if (b->failed)
+			pool_drop(s->pool, b);
+		else
+			pool_return(s->pool, b);
+		session_release(s, HOLD_SYNC);
+		if (s->phase == PH_LOGIN_SYNC)
+			login_failed(s, err, b->req_state, msg);
+		else
+			command_fail_head_locally(s, err, msg);
+		return;
+	}
+	bconn_set_schema(b, s->schema);
+	ready(s);
+}
+
+/* b is the session's now: bring it to the session's schema first if it
+ * is elsewhere (the only state carried over so far; any other change
+ * pins the session). */
+static void attach(struct session *s, struct bconn *b)
+{
+	const char *want = s->schema ? s->schema : "";
+
+	session_link(s, b);
+	if (!strcmp(b->schema, want)) {
+		ready(s);
+		return;
+	}
+	size_t n = strlen(want);
+	uint8_t *q = malloc(n + 1);
+	if (!q || !n) {
+		free(q);
+		session_unlink(s);
+		pool_drop(s->pool, b);
+		no_backend(s, 1105, "HY000", "cannot leave a schema on a pooled "
+			   "connection");
+		return;
+	}
+	q[0] = COM_INIT_DB;
+	memcpy(q + 1, want, n);
+	session_hold(s, HOLD_SYNC);
+	if (bconn_request(b, q, n + 1, RESP_SINGLE)) {
+		free(q);
+		session_unlink(s);
+		pool_drop(s->pool, b);
+		session_release(s, HOLD_SYNC);
+		no_backend(s, 1105, "HY000", "out of memory");
+		return;
+	}
+	free(q);
+	bconn_run(b, synced);
+}
+
+static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
+		 const char *msg)
+{
+	struct session *s = (struct session *)((char *)wt -
+					       offsetof(struct session, wait));
+
+	session_release(s, HOLD_BORROW);
+	if (!b) {
+		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
+		return;
+	}
+	attach(s, b);
+}
+
+bool pooled_backend(struct session *s, uint16_t *err, char *msg,
+		    size_t msglen)
+{
+	struct bconn *b;
+
+	if (s->be || (s->hold & HOLD_BORROW))
+		return true;
+	s->wait.cont = lent;
+	switch (pool_borrow(s->pool, &s->wait, s->schema, &b, err, msg,
+			    msglen)) {
+	case BORROW_NOW:
+		attach(s, b);
+		return true;
+	case BORROW_WAIT:
+		/* The command's bytes park until the connection comes. */
+		session_hold(s, HOLD_BORROW);
+		return true;
+	case BORROW_FAILED:
+		break;
+	}
+	return false;
+}
+
+/* Whether the session may give its connection back now. */
+static bool may_return(const struct session *s)
+{
+	if (s->c.w->px->cfg.pool_mode == POOL_SESSION || s->pins ||
+	    s->pend_count || s->client_mode != CM_COMMAND || s->hold)
+		return false;
+	/* Transaction mode keeps it to the end of a transaction. */
+	return !s->in_trans;
+}
+
+void pooled_maybe_return(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (!b || !s->pool || session_done(s) || !may_return(s))
+		return;
+	session_unlink(s);
+	pool_return(s->pool, b);
+}
+
+void pooled_release(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (s->wait.queued)
+		pool_cancel(s->pool, &s->wait);
+	if (!b)
+		return;
+	session_unlink(s);
+	if (s->pend_count || b->failed || b->c.closing ||
+	    !mysql_framer_at_boundary(&b->fr)) {
+		/* Cut in the middle of a response: its tail would reach the
+		 * next borrower. */
+		pool_drop(s->pool, b);
+		return;
+	}
+	/* What the session leaves behind (variables, temporary tables, an
+	 * open transaction) is reset before the next borrower. */
+	if (s->pins || s->in_trans)
+		b->dirty = true;
+	pool_return(s->pool, b);
+}
+
+/* BEGIN, START TRANSACTION, SET autocommit=0 (statement mode refuses
+ * them): a cheap look at the first words, comments skipped. */
+static bool opens_transaction(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
+				 t[i] == '\r'))
+			i++;
+		if (i + 1 < n && t[i] == '/' && t[i + 1] == '*' &&
+		    (i + 2 >= n || t[i + 2] != '!')) {
+			const char *end = memmem(t + i + 2, n - i - 2, "*/", 2);
+			if (!end)
+				return false;
+			i = (size_t)(end - t) + 2;
+			continue;
+		}
+		break;
+	}
+	t += i;
+	n -= i;
+	if (n >= 5 && !strncasecmp(t, "begin", 5) &&
+	    (n == 5 || !isalnum((unsigned char)t[5])))
+		return true;
+	if (n >= 5 && !strncasecmp(t, "start", 5)) {
+		size_t j = 5;
+		while (j < n && isspace((unsigned char)t[j]))
+			j++;
+		return n - j >= 11 && !strncasecmp(t + j, "transaction", 11);
+	}
+	if (n >= 3 && !strncasecmp(t, "set", 3)) {
+		/* autocommit=0 anywhere in a SET turns transactions on */
+		for (size_t j = 3; j + 10 <= n; j++)
+			if (!strncasecmp(t + j, "autocommit", 10)) {
+				size_t k = j + 10;
+				while (k < n && (isspace((unsigned char)t[k]) ||
+						 t[k] == '='))
+					k++;
+				if (k < n && (t[k] == '0' ||
+					      !strncasecmp(t + k, "off", 3) ||
+					      !strncasecmp(t + k, "false", 5)))
+					return true;
+			}
+	}
+	if (n >= 2 && !strncasecmp(t, "xa", 2) &&
+	    (n == 2 || isspace((unsigned char)t[2])))
+		return true;
+	return false;
+}
+
+static void answer_ok(struct myring_reply *reply)
+{
+	uint8_t pkt[32];
+	size_t n = mysql_build_ok(pkt, 1, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0);
+
+	reply->answer = malloc(n);
+	if (reply->answer) {
+		memcpy(reply->answer, pkt, n);
+		reply->answer_len = n;
+	}
+}
+
+static enum myring_verdict reject(struct myring_reply *reply, uint16_t code,
+				  const char *fmt, const char *arg)
+{
+	reply->err_code = code;
+	memcpy(reply->sqlstate, code == 1040 ? "08004" : "HY000", 6);
+	snprintf(reply->message, sizeof(reply->message), fmt, arg);
+	return MYRING_REJECT;
+}
+
+enum myring_verdict pooled_command(struct session *s, struct pending *p,
+				   const struct myring_command *c,
+				   struct myring_reply *reply,
+				   enum myring_verdict verdict)
+{
+	const struct config *cfg = &s->c.w->px->cfg;
+	uint16_t err = 0;
+	char msg[200];
+
+	switch (c->type) {
+	case COM_QUIT:
+	case COM_STMT_CLOSE:
+	case COM_STMT_SEND_LONG_DATA:
+		/* No answer is due: a session without a connection has
+		 * nothing to send them to (the caller drops them). */
+		return verdict;
+	case COM_RESET_CONNECTION:
+		if (!s->be && !(s->hold & HOLD_BORROW)) {
+			/* Nothing on a server to reset: the session's own
+			 * state is all there is. */
+			s->pins = 0;
+			s->in_trans = false;
+			answer_ok(reply);
+			return MYRING_ANSWER;
+		}
+		p->resets = true;
+		break;
+	case COM_CHANGE_USER:
+		return reject(reply, 1105, "myring: %s is not supported with "
+			      "--auth proxy yet", "COM_CHANGE_USER");
+	case COM_STMT_PREPARE:
+		/* Until statements are mapped per connection, a session that
+		 * prepares keeps its connection. */
+		s->pins |= PIN_PREPARED;
+		break;
+	case COM_SET_OPTION:
+		s->pins |= PIN_STATE;
+		break;
+	case COM_QUERY:
+		if (cfg->pool_mode == POOL_STATEMENT && c->text &&
+		    opens_transaction(c->text, c->text_len))
+			return reject(reply, 1105, "myring: %s",
+				      "transactions are not allowed with "
+				      "--pool statement (each statement may "
+				      "run on another server connection)");
+		break;
+	default:
+		break;
+	}
+	if (!pooled_backend(s, &err, msg, sizeof(msg)))
+		return reject(reply, err, "myring: %s", msg);
+	return verdict;
+}
+
+void pooled_response_done(struct session *s, const struct pending *p)
+{
+	const struct mysql_tracker *t = &s->be->trk;
+
+	if (t->has_status)
+		s->in_trans = (t->status & SERVER_STATUS_IN_TRANS) != 0;
+	if (p->resets && !t->err_code) {
+		/* The server reset the connection and its trackers with it:
+		 * the pool sets it up again before anyone else uses it. */
+		s->pins = 0;
+		s->in_trans = false;
+		s->be->dirty = true;
+		s->give_back = true;
+		return;
+	}
+	/* The server says the session changed in a way myring cannot carry
+	 * to another connection (a schema change alone it can). */
+	if ((t->status_seen & SERVER_SESSION_STATE_CHANGED) && !p->only_schema)
+		s->pins |= PIN_STATE;
+	if (s->in_trans && s->c.w->px->cfg.pool_mode == POOL_STATEMENT)
+		s->pins |= PIN_TRANSACTION;
+	s->give_back = true;
+}
