@@ -25,7 +25,7 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 
 # Pure code (no I/O): what the unit tests and fuzzers link against.
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest config rules \
-              litscan mysql_srv admin_sql histogram \
+              litscan mysql_srv admin_sql admin_engine histogram \
               digest_stats
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
