@@ -1221,7 +1221,7 @@ static int run(struct engine *g, struct pkt_buf *out, uint64_t caps,
 		return -1;
 	if (st && st->where >= 0 && resolve(g, st->where, "where clause"))
 		return -1;
-	if (st && !st->has_agg && plan_order(g))
+	if (plan_order(g))
 		return -1;
 	if (st)
 		infer_types(g);
@@ -1245,6 +1245,7 @@ static int run(struct engine *g, struct pkt_buf *out, uint64_t caps,
 		rows[nrows++] = r;
 	}
 	if (st && st->has_agg) {
+		/* One row, so ORDER BY has nothing to sort. */
 		for (size_t k = 0; k < nrows; k++) {
 			g->row = rows[k];
 			for (unsigned n = 0; n < st->nnodes; n++)

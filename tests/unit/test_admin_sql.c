@@ -694,6 +694,7 @@ Test(admin_engine, aggregates)
 	cr_assert_eq(run("SELECT COUNT(*), name FROM t"), 1140);
 	cr_assert(strstr(aerr.msg, "'name'"), "%s", aerr.msg);
 	cr_assert_eq(run("SELECT *, COUNT(*) FROM t"), 1140);
+	cr_assert_eq(run("SELECT COUNT(*) FROM t ORDER BY nope"), 1054);
 	cr_assert_eq(run("SELECT COUNT(*) + 1, 'x' FROM t"), 0, "constants are fine");
 	cr_assert_str_eq(res.cells[0][0], "6");
 }
