@@ -252,6 +252,15 @@ static void show(struct admin_conn *a, struct pkt_buf *out,
 	case SHOW_PROCESSLIST:
 		a->waiting = *wait = AW_PROCESSLIST;
 		return;
+	case SHOW_CHARSET:
+		charset_table(&t);
+		break;
+	case SHOW_COLLATION:
+		collation_table(&t);
+		break;
+	case SHOW_ENGINES:
+		engines_table(&t);
+		break;
 	case SHOW_WARNINGS:
 	default:
 		warnings_table(&t);

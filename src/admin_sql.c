@@ -28,7 +28,8 @@
 	"<expressions>, SHOW STATS, SHOW STATUS, SHOW VARIABLES, SHOW CONFIG, "   \
 	"SHOW DATABASES, SHOW [FULL] TABLES, SHOW TABLE STATUS, SHOW [FULL] "     \
 	"COLUMNS, SHOW INDEX, SHOW CREATE TABLE, SHOW [FULL] PROCESSLIST, "       \
-	"SHOW WARNINGS, DESCRIBE, USE, RELOAD CONFIG, RESET STATS, SET (ignored)"
+	"SHOW WARNINGS, SHOW CHARSET, SHOW COLLATION, SHOW ENGINES, DESCRIBE, "    \
+	"USE, RELOAD CONFIG, RESET STATS, SET (ignored)"
 
 #define HEADER_MAX 256               /* column names, as MySQL cuts them */
 
@@ -1133,6 +1134,17 @@ static int parse_show(struct parser *p)
 	} else if (accept_kw(lx, "PROCESSLIST")) {
 		st->show = SHOW_PROCESSLIST;
 		return at_end(p);
+	} else if (accept_kw(lx, "CHARSET")) {
+		st->show = SHOW_CHARSET;
+	} else if (accept_kw(lx, "CHARACTER")) {
+		if (!accept_kw(lx, "SET"))
+			return fail(p, "SHOW CHARACTER: expected SET");
+		st->show = SHOW_CHARSET;
+	} else if (accept_kw(lx, "COLLATION")) {
+		st->show = SHOW_COLLATION;
+	} else if (accept_kw(lx, "ENGINES") ||
+		   (accept_kw(lx, "STORAGE") && accept_kw(lx, "ENGINES"))) {
+		st->show = SHOW_ENGINES;
 	} else if (accept_kw(lx, "WARNINGS") || accept_kw(lx, "ERRORS")) {
 		st->show = SHOW_WARNINGS;
 		if (accept_kw(lx, "LIMIT") && limit_clause(p))
@@ -1141,7 +1153,8 @@ static int parse_show(struct parser *p)
 	} else {
 		return fail(p, "SHOW: expected STATS, STATUS, VARIABLES, CONFIG, "
 			    "DATABASES, TABLES, TABLE STATUS, COLUMNS, INDEX, "
-			    "CREATE TABLE, PROCESSLIST or WARNINGS");
+			    "CREATE TABLE, PROCESSLIST, WARNINGS, CHARSET, "
+			    "COLLATION or ENGINES");
 	}
 	return show_filter(p);
 }

@@ -43,6 +43,9 @@ enum admin_show {
 	SHOW_VARIABLES,        /* [GLOBAL|SESSION] VARIABLES */
 	SHOW_PROCESSLIST,      /* [FULL] PROCESSLIST */
 	SHOW_WARNINGS,         /* WARNINGS, ERRORS: always empty */
+	SHOW_CHARSET,          /* CHARACTER SET, CHARSET */
+	SHOW_COLLATION,
+	SHOW_ENGINES,          /* [STORAGE] ENGINES */
 };
 
 /* Expression node operators.  Operands are node indexes (-1: none). */

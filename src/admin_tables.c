@@ -728,6 +728,61 @@ void warnings_table(struct table *t)
 	tb_init(t, NULL, names, types, N(names));
 }
 
+/* What the admin port speaks: utf8mb4 with the collation of the
+ * greeting (id 45), for connectors that map ids to names on connect. */
+void charset_table(struct table *t)
+{
+	static const char *const names[] = {"Charset", "Description",
+					    "Default collation", "Maxlen"};
+	static const enum admin_col_type types[] = {T, T, T, U};
+	size_t r;
+
+	tb_init(t, NULL, names, types, N(names));
+	r = tb_row(t);
+	tb_text(t, r, 0, "utf8mb4");
+	tb_text(t, r, 1, "UTF-8 Unicode");
+	tb_text(t, r, 2, "utf8mb4_general_ci");
+	tb_u64(t, r, 3, 4);
+}
+
+void collation_table(struct table *t)
+{
+	static const char *const names[] = {"Collation", "Charset", "Id", "Default",
+					    "Compiled", "Sortlen", "Pad_attribute"};
+	static const enum admin_col_type types[] = {T, T, U, T, T, U, T};
+	size_t r;
+
+	tb_init(t, NULL, names, types, N(names));
+	r = tb_row(t);
+	tb_text(t, r, 0, "utf8mb4_general_ci");
+	tb_text(t, r, 1, "utf8mb4");
+	tb_u64(t, r, 2, 45);
+	tb_text(t, r, 3, "Yes");
+	tb_text(t, r, 4, "Yes");
+	tb_u64(t, r, 5, 1);
+	tb_text(t, r, 6, "PAD SPACE");
+}
+
+void engines_table(struct table *t)
+{
+	static const char *const names[] = {"Engine", "Support", "Comment",
+					    "Transactions", "XA", "Savepoints"};
+	static const enum admin_col_type types[] = {T, T, T, T, T, T};
+	static const char *const rows[][3] = {
+		{"MYRING", "DEFAULT", "myring's statistics tables, read-only"},
+		{"MEMORY", "YES", "information_schema"},
+	};
+
+	tb_init(t, NULL, names, types, N(names));
+	for (unsigned i = 0; i < 2; i++) {
+		size_t r = tb_row(t);
+		for (unsigned c = 0; c < 3; c++)
+			tb_text(t, r, c, "%s", rows[i][c]);
+		for (unsigned c = 3; c < 6; c++)
+			tb_text(t, r, c, "NO");
+	}
+}
+
 /* ---- information_schema ------------------------------------------------------- */
 
 void schemata_table(struct table *t)

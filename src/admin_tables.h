@@ -76,6 +76,9 @@ void show_columns_table(const struct catalog_entry *ce, bool full,
 void index_table(struct table *t);
 void create_table_table(const struct catalog_entry *ce, struct table *t);
 void warnings_table(struct table *t);
+void charset_table(struct table *t);
+void collation_table(struct table *t);
+void engines_table(struct table *t);
 
 /* information_schema.* */
 void schemata_table(struct table *t);

@@ -321,7 +321,16 @@ Test(admin, show_variables_tables_columns_and_more)
 			   "rules\tMYRING\t", 13), "%s", out);
 	expect_error(a, "SHOW COLUMNS FROM stats.nope", 1146, "stats.nope");
 	expect_error(a, "SHOW TABLES FROM mysql", 1049, "mysql");
-	expect_error(a, "SHOW ENGINES", 1064, "SHOW: expected");
+	/* What Connector/J 5.1, Connector/NET and DBeaver ask on connect. */
+	cr_assert_str_eq(q(a, "SHOW COLLATION WHERE Charset = 'utf8mb4'"),
+			 "Collation\tCharset\tId\tDefault\tCompiled\tSortlen\t"
+			 "Pad_attribute\nutf8mb4_general_ci\tutf8mb4\t45\tYes\t"
+			 "Yes\t1\tPAD SPACE\n");
+	cr_assert_str_eq(rows(a, "SHOW CHARACTER SET LIKE 'utf8%'"),
+			 "utf8mb4\tUTF-8 Unicode\tutf8mb4_general_ci\t4\n");
+	cr_assert_str_eq(fields(a, "SHOW ENGINES"),
+			 "Engine,Support,Comment,Transactions,XA,Savepoints");
+	expect_error(a, "SHOW PLUGINS", 1064, "SHOW: expected");
 	mysql_close(a);
 	stop(&e);
 }
@@ -402,11 +411,33 @@ Test(admin, information_schema_describes_every_table)
 
 /* ---- SHOW PROCESSLIST ------------------------------------------------------ */
 
+#define SLEEP_MARKER "myring-admin-processlist"
+
+/* A query that runs until the test kills it (no assertions: this is not
+ * the test's thread). */
 static void *sleeper(void *arg)
 {
 	MYSQL *m = arg;
-	free(query_value(m, "SELECT SLEEP(3)"));
+
+	if (mysql_query(m, "SELECT SLEEP(60) /* " SLEEP_MARKER " */") == 0)
+		mysql_free_result(mysql_store_result(m));
 	return NULL;
+}
+
+/* Ends the sleeper's query on the server itself. */
+static void kill_sleeper(void)
+{
+	MYSQL *d = direct_connect();
+	char *id = query_value(d, "SELECT ID FROM information_schema.PROCESSLIST "
+			       "WHERE INFO LIKE '%" SLEEP_MARKER "%' AND "
+			       "ID <> CONNECTION_ID()");
+	char sql[64];
+
+	cr_assert(id, "the sleeper's query is not on the server");
+	snprintf(sql, sizeof(sql), "KILL QUERY %s", id);
+	query_ok(d, sql);
+	free(id);
+	mysql_close(d);
 }
 
 /* The row of id in a tab-separated result, or NULL. */
@@ -474,6 +505,7 @@ Test(admin, processlist_lists_admin_connections_and_client_sessions,
 			 "1\n");
 	cr_assert_str_eq(fields(a2, "SHOW FULL PROCESSLIST"),
 			 "Id,User,Host,db,Command,Time,State,Info");
+	kill_sleeper();
 	pthread_join(t, NULL);
 	mysql_close(busy);
 	mysql_close(idle);
