@@ -1,175 +1,69 @@
 /*
  * admin.c - an admin-port connection (see admin.h).
  *
- * Tables: stats.stats (= SHOW STATS), stats.workers, stats.rules and
- * stats.digests; SHOW CONFIG; RELOAD CONFIG; RESET STATS.  Digests need
- * every worker's table, so that statement waits for a control request;
- * everything else is answered at once from counters that only grow.
+ * Databases: stats (digests, rules, stats, workers) and
+ * information_schema (SCHEMATA, TABLES, COLUMNS, PROCESSLIST); SHOW
+ * statements; RELOAD CONFIG; RESET STATS.  Digests and the client
+ * sessions live in the workers, so statements on them wait for a
+ * control request; everything else is answered at once from counters
+ * that only grow.  Tables are built by admin_tables.c, statements run
+ * by admin_engine.c.
  */
 #include "admin.h"
 
-#include "admin_sql.h"
-#include "counters.h"
-#include "histogram.h"
-#include "hooks.h"
+#include "admin_engine.h"
+#include "admin_tables.h"
 #include "intercept.h"
 #include "log.h"
 #include "mysql_proto.h"
-#include "reload.h"
-#include "strbuf.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #ifndef MYRING_VERSION
 #define MYRING_VERSION "0.0.0"
 #endif
 
+/* The server version of the greeting, and so of @@version and VERSION(). */
+#define ADMIN_SERVER_VERSION "8.0.99-myring-" MYRING_VERSION "-admin"
+
+/* A session's id is worker << 48 | sequence; SHOW PROCESSLIST adds this
+ * so that no client session shares an Id with an admin connection (whose
+ * Id is its 32-bit CONNECTION_ID()). */
+#define SESSION_ID_BASE (1ull << 48)
+
+/* SHOW PROCESSLIST cuts Info at this length (FULL does not), as MySQL. */
+#define INFO_SHORT 100
+
 enum phase { AD_HANDSHAKE, AD_SWITCH, AD_COMMAND };
 
 struct admin_conn {
 	const struct proxy *px;
+	struct admin_conn *prev, *next;   /* all open admin connections */
 	uint32_t id;
-	uint64_t start_s;
-	char peer[64];
+	uint64_t start_s;          /* the proxy's start */
+	uint64_t command_s;        /* when the last command began */
+	char peer[64];             /* host:port */
+	char host[64];             /* without the port, for USER() */
 	uint8_t scramble[20];
 	uint8_t stage2[20];
 	bool empty_password;
 	enum phase phase;
 	uint64_t caps;
 	char user[64];
+	char db[ADMIN_NAME_MAX + 1]; /* current database */
 	enum admin_wait waiting;
 	uint8_t reply_seq;         /* of the answer to the waiting statement */
-	struct admin_stmt stmt;    /* the statement waiting for the workers */
-	char *sql;                 /* its text (stmt may point into it) */
+	struct admin_stmt stmt;    /* the statement (waiting for the workers) */
+	char *sql;                 /* its text */
 };
 
-/* ---- building tables ---------------------------------------------------- */
-
-/* Cells are filled row by row; text goes to one buffer and the pointers
- * are fixed up once it stops moving. */
-struct table {
-	const char *const *names;
-	const enum admin_col_type *types;
-	unsigned ncols;
-	struct admin_value *cells;
-	size_t nrows, cap_rows;
-	size_t *text_off;          /* per cell: offset in text, or SIZE_MAX */
-	struct strbuf text;
-	bool oom;
-};
-
-static void tb_init(struct table *t, const char *const *names,
-		    const enum admin_col_type *types, unsigned ncols)
-{
-	memset(t, 0, sizeof(*t));
-	t->names = names;
-	t->types = types;
-	t->ncols = ncols;
-}
-
-static struct admin_value *tb_cell(struct table *t, size_t row, unsigned col)
-{
-	return &t->cells[row * t->ncols + col];
-}
-
-static size_t tb_row(struct table *t)
-{
-	if (t->nrows == t->cap_rows) {
-		size_t ncap = t->cap_rows ? t->cap_rows * 2 : 16;
-		struct admin_value *c = realloc(t->cells, ncap * t->ncols *
-						sizeof(*c));
-		size_t *o = c ? realloc(t->text_off, ncap * t->ncols *
-					sizeof(*o)) : NULL;
-		if (c)
-			t->cells = c;
-		if (!c || !o) {
-			t->oom = true;
-			return SIZE_MAX;
-		}
-		t->text_off = o;
-		t->cap_rows = ncap;
-	}
-	memset(tb_cell(t, t->nrows, 0), 0, t->ncols * sizeof(*t->cells));
-	for (unsigned c = 0; c < t->ncols; c++)
-		t->text_off[t->nrows * t->ncols + c] = SIZE_MAX;
-	return t->nrows++;
-}
-
-static void tb_u64(struct table *t, size_t row, unsigned col, uint64_t v)
-{
-	if (row == SIZE_MAX)
-		return;
-	admin_value_set_uint(tb_cell(t, row, col), v);
-}
-
-static void tb_null(struct table *t, size_t row, unsigned col)
-{
-	if (row == SIZE_MAX)
-		return;
-	admin_value_set_null(tb_cell(t, row, col));
-}
-
-static void tb_text(struct table *t, size_t row, unsigned col,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void tb_text(struct table *t, size_t row, unsigned col,
-		    const char *fmt, ...)
-{
-	va_list ap;
-	char small[512], *s = small;
-	int n;
-
-	if (row == SIZE_MAX)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(small)) {
-		s = malloc((size_t)n + 1);
-		if (!s) {
-			t->oom = true;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	t->text_off[row * t->ncols + col] = t->text.len;
-	admin_value_set_text(tb_cell(t, row, col), NULL, (size_t)n);
-	sb_printf(&t->text, "%s", s);
-	sb_printf(&t->text, "%c", '\0');
-	if (s != small)
-		free(s);
-}
-
-static void tb_finish(struct table *t, struct admin_table *out)
-{
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		if (t->text_off[i] != SIZE_MAX)
-			admin_value_set_text(&t->cells[i],
-					     t->text.data + t->text_off[i],
-					     t->cells[i].len);
-	out->names = t->names;
-	out->types = t->types;
-	out->ncols = t->ncols;
-	out->cells = t->cells;
-	out->nrows = t->nrows;
-}
-
-static void tb_free(struct table *t)
-{
-	free(t->cells);
-	free(t->text_off);
-	sb_free(&t->text);
-}
+/* Only the control thread opens, serves and frees admin connections. */
+static struct admin_conn *all_conns;
 
 /* ---- replies ------------------------------------------------------------ */
 
@@ -179,342 +73,223 @@ static void reply_err(struct pkt_buf *out, uint16_t code, const char *state,
 	srv_err(out, code, state, msg);
 }
 
-/* Sends t filtered/sorted/limited by st, or whole when st is NULL. */
-static void reply_table(struct admin_conn *a, struct table *t,
-			const struct admin_stmt *st, struct pkt_buf *out)
+static void reply_admin_err(struct pkt_buf *out, const struct admin_err *e)
+{
+	srv_err(out, e->code, e->state, e->msg);
+}
+
+static void context(const struct admin_conn *a, struct admin_ctx *ctx)
+{
+	*ctx = (struct admin_ctx){
+		.user = a->user,
+		.host = a->host,
+		.db = a->db[0] ? a->db : NULL,
+		.version = ADMIN_SERVER_VERSION,
+		.conn_id = a->id,
+		.now = (uint64_t)time(NULL),
+		.max_packet = ADMIN_MAX_PACKET,
+		.port = (unsigned)atoi(a->px->cfg.admin.port),
+	};
+}
+
+/* Runs the statement over t (NULL: no table) and frees t. */
+static void answer(struct admin_conn *a, struct table *t, struct pkt_buf *out)
 {
 	struct admin_table at;
-	char err[512];
-	uint16_t code = 0;
+	struct admin_ctx ctx;
+	struct admin_err e;
 
-	if (t->oom || t->text.oom) {
+	if (t && (t->oom || t->text.oom)) {
 		reply_err(out, 1105, "HY000", "myring admin: out of memory");
 		tb_free(t);
 		return;
 	}
-	tb_finish(t, &at);
-	if (admin_select(&at, st, out, a->caps, err, sizeof(err), &code))
-		reply_err(out, code ? code : 1064, code == 1054 ? "42S22" :
-			  "42000", err);
-	tb_free(t);
+	if (t)
+		tb_finish(t, &at);
+	context(a, &ctx);
+	if (admin_select(t ? &at : NULL, &a->stmt, &ctx, out, a->caps, &e))
+		reply_admin_err(out, &e);
+	if (t)
+		tb_free(t);
 }
 
-/* ---- tables ------------------------------------------------------------- */
+/* ---- names ------------------------------------------------------------ */
 
-static const char *const kv_names[] = {"Variable_name", "Value"};
-static const enum admin_col_type kv_types[] = {ADMIN_COL_TEXT, ADMIN_COL_TEXT};
-
-static void kv(struct table *t, const char *name, uint64_t v)
+/* The database a statement means: its own, else the current one.  NULL
+ * after answering ERR 1046 / 1049. */
+static const char *database(struct admin_conn *a, struct pkt_buf *out)
 {
-	size_t r = tb_row(t);
-	tb_text(t, r, 0, "%s", name);
-	tb_text(t, r, 1, "%" PRIu64, v);
-}
+	const struct admin_stmt *st = &a->stmt;
+	const char *name = st->db.len ? admin_text(st, st->db) : a->db;
+	const char *db;
+	struct admin_err e;
 
-static void stats_table(struct admin_conn *a, struct table *t)
-{
-	const struct proxy *px = a->px;
-	uint64_t commands = 0, accepted = STATS_SUM(px, accepted);
-	size_t r;
-
-	tb_init(t, kv_names, kv_types, 2);
-	for (unsigned i = 0; i < px->nworkers; i++)
-		for (unsigned c = 0; c < 256; c++)
-			commands += stat_peek(&px->workers[i].stats.commands[c]);
-	r = tb_row(t);
-	tb_text(t, r, 0, "version");
-	tb_text(t, r, 1, "%s", MYRING_VERSION);
-	kv(t, "uptime_seconds", (uint64_t)time(NULL) - a->start_s);
-	kv(t, "workers", px->nworkers);
-	kv(t, "connections", accepted - STATS_SUM(px, closed));
-	kv(t, "commands", commands);
-	kv(t, "queries", STATS_SUM(px, commands[COM_QUERY]));
-	for (size_t i = 0; i < nworker_counters; i++)
-		kv(t, worker_counters[i].name,
-		   stats_sum(px, worker_counters[i].offset));
-	kv(t, "bytes_from_clients", STATS_SUM(px, bytes_from[0]));
-	kv(t, "bytes_from_backend", STATS_SUM(px, bytes_from[1]));
-	kv(t, "rules", ruleset_count(intercept_current()));
-	kv(t, "digests_enabled", intercept_digests());
-	{
-		uint64_t live, ev;
-		intercept_digest_totals(&live, &ev);
-		kv(t, "digest_entries", live);
-		kv(t, "digest_evictions", ev);
+	if (!name[0]) {
+		admin_err_set(&e, 1046, "No database selected");
+		reply_admin_err(out, &e);
+		return NULL;
 	}
-	kv(t, "config_reloads", reload_count());
-	kv(t, "config_reload_failures", reload_failures());
-	kv(t, "query_log_dropped", querylog_dropped());
-}
-
-static const char *const worker_names[] = {
-	"worker", "cpu", "connections", "accepted", "commands", "errors",
-	"rows_sent", "bytes_from_clients", "bytes_from_backend",
-	"backend_connect_failures", "buffers_free", "buffers", "p50_us",
-	"p99_us", "digest_entries", "digest_evictions", "loop_turns",
-	"completions",
-};
-static const enum admin_col_type worker_types[] = {
-	ADMIN_COL_UINT, ADMIN_COL_INT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT,
-};
-
-static void workers_table(struct admin_conn *a, struct table *t)
-{
-	const struct proxy *px = a->px;
-
-	tb_init(t, worker_names, worker_types, 18);
-	for (unsigned i = 0; i < px->nworkers; i++) {
-		const struct worker *w = &px->workers[i];
-		const struct worker_stats *st = &w->stats;
-		uint32_t counts[HIST_BUCKETS];
-		uint64_t commands = 0, total = 0;
-		size_t r = tb_row(t);
-
-		for (unsigned c = 0; c < 256; c++)
-			commands += stat_peek(&st->commands[c]);
-		for (unsigned b = 0; b < HIST_BUCKETS; b++) {
-			counts[b] = __atomic_load_n(&st->latency.count[b],
-						    __ATOMIC_RELAXED);
-			total += counts[b];
-		}
-		tb_u64(t, r, 0, i);
-		if (w->cpu >= 0)
-			admin_value_set_int(tb_cell(t, r, 1), w->cpu);
-		else
-			tb_null(t, r, 1);
-		tb_u64(t, r, 2, stat_peek(&st->accepted) - stat_peek(&st->closed));
-		tb_u64(t, r, 3, stat_peek(&st->accepted));
-		tb_u64(t, r, 4, commands);
-		tb_u64(t, r, 5, stat_peek(&st->errors));
-		tb_u64(t, r, 6, stat_peek(&st->rows_sent));
-		tb_u64(t, r, 7, stat_peek(&st->bytes_from[0]));
-		tb_u64(t, r, 8, stat_peek(&st->bytes_from[1]));
-		tb_u64(t, r, 9, stat_peek(&st->backend_connect_failed));
-		tb_u64(t, r, 10, __atomic_load_n(&w->bufs.free, __ATOMIC_RELAXED));
-		tb_u64(t, r, 11, w->bufs.nbufs);
-		tb_u64(t, r, 12, hist_quantile(counts, total, 0.50, 0, 0));
-		tb_u64(t, r, 13, hist_quantile(counts, total, 0.99, 0, 0));
-		uint64_t live, ev;
-		intercept_digest_counts(i, &live, &ev);
-		tb_u64(t, r, 14, live);
-		tb_u64(t, r, 15, ev);
-		tb_u64(t, r, 16, stat_peek(&st->loop_turns));
-		tb_u64(t, r, 17, stat_peek(&st->completions));
+	if (!(db = catalog_db(name))) {
+		admin_err_set(&e, 1049, "Unknown database '%s'; databases: stats, "
+			      "information_schema", name);
+		reply_admin_err(out, &e);
 	}
+	return db;
 }
 
-static const char *const rule_names[] = {
-	"rule", "name", "line", "hits", "action", "match", "digest", "user",
-	"schema", "client", "log", "delay_ms", "route", "continue",
-};
-static const enum admin_col_type rule_types[] = {
-	ADMIN_COL_UINT, ADMIN_COL_TEXT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_TEXT, ADMIN_COL_TEXT, ADMIN_COL_TEXT, ADMIN_COL_TEXT,
-	ADMIN_COL_TEXT, ADMIN_COL_TEXT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_TEXT, ADMIN_COL_UINT,
-};
-
-static void rules_table(struct table *t)
+/* The statement's table; NULL after answering ERR 1146. */
+static const struct catalog_entry *find_table(struct admin_conn *a,
+					      struct pkt_buf *out)
 {
-	static const char *const actions[] = {"none", "reject", "rewrite",
-					      "answer"};
-	const struct ruleset *rs;
+	const struct admin_stmt *st = &a->stmt;
+	const char *db = database(a, out);
+	const struct catalog_entry *ce;
+	struct admin_err e;
 
-	tb_init(t, rule_names, rule_types, 14);
-	reload_lock();
-	rs = intercept_current();
-	for (unsigned i = 0; i < ruleset_count(rs); i++) {
-		const struct rule_spec *sp = ruleset_rule(rs, i);
-		size_t r = tb_row(t);
-
-		tb_u64(t, r, 0, i + 1);
-		tb_text(t, r, 1, "%s", sp->name);
-		tb_u64(t, r, 2, sp->line);
-		tb_u64(t, r, 3, ruleset_hits(rs, i));
-		tb_text(t, r, 4, "%s", actions[sp->action]);
-		if (sp->match)
-			tb_text(t, r, 5, "%s", sp->match);
-		else
-			tb_null(t, r, 5);
-		if (sp->has_digest)
-			tb_text(t, r, 6, "0x%016" PRIx64, sp->digest);
-		else
-			tb_null(t, r, 6);
-		if (sp->user)
-			tb_text(t, r, 7, "%s", sp->user);
-		else
-			tb_null(t, r, 7);
-		if (sp->schema)
-			tb_text(t, r, 8, "%s", sp->schema);
-		else
-			tb_null(t, r, 8);
-		if (sp->has_client) {
-			char ip[64];
-			inet_ntop(sp->client_family, sp->client_addr, ip,
-				  sizeof(ip));
-			tb_text(t, r, 9, "%s/%u", ip, sp->client_prefix);
-		} else {
-			tb_null(t, r, 9);
-		}
-		tb_u64(t, r, 10, sp->log);
-		tb_u64(t, r, 11, sp->delay_ms);
-		if (sp->route)
-			tb_text(t, r, 12, "%s", sp->route);
-		else
-			tb_null(t, r, 12);
-		tb_u64(t, r, 13, sp->cont);
+	if (!db)
+		return NULL;
+	ce = catalog_find(db, admin_text(st, st->table));
+	if (!ce) {
+		admin_err_set(&e, 1146, "Table '%s.%s' doesn't exist; tables: "
+			      "stats.digests, stats.rules, stats.workers, "
+			      "stats.stats, information_schema.SCHEMATA, "
+			      "information_schema.TABLES, "
+			      "information_schema.COLUMNS, "
+			      "information_schema.PROCESSLIST", db,
+			      admin_text(st, st->table));
+		reply_admin_err(out, &e);
 	}
-	reload_unlock();
-}
-
-static const char *const digest_names[] = {
-	"digest", "fingerprint", "user", "schema", "count", "errors",
-	"rows_sent", "rows_affected", "sum_time_us", "min_time_us",
-	"max_time_us", "avg_time_us", "p50_us", "p95_us", "p99_us",
-	"first_seen", "last_seen",
-};
-static const enum admin_col_type digest_types[] = {
-	ADMIN_COL_TEXT, ADMIN_COL_TEXT, ADMIN_COL_TEXT, ADMIN_COL_TEXT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT,
-	ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_UINT, ADMIN_COL_TEXT,
-	ADMIN_COL_TEXT,
-};
-
-static void iso_time(char *out, size_t cap, uint64_t s)
-{
-	time_t t = (time_t)s;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void digests_table(struct table *t, struct dstat_rows *rows)
-{
-	tb_init(t, digest_names, digest_types, 17);
-	for (size_t i = 0; i < rows->n; i++) {
-		const struct dstat *e = &rows->rows[i];
-		uint64_t min = e->count ? e->min_us : 0;
-		char ts[32];
-		size_t r = tb_row(t);
-
-		tb_text(t, r, 0, "0x%016" PRIx64, e->digest);
-		tb_text(t, r, 1, "%s", e->text);
-		tb_text(t, r, 2, "%s", e->user);
-		tb_text(t, r, 3, "%s", e->schema);
-		tb_u64(t, r, 4, e->count);
-		tb_u64(t, r, 5, e->errors);
-		tb_u64(t, r, 6, e->rows_sent);
-		tb_u64(t, r, 7, e->rows_affected);
-		tb_u64(t, r, 8, e->sum_us);
-		tb_u64(t, r, 9, min);
-		tb_u64(t, r, 10, e->max_us);
-		tb_u64(t, r, 11, e->count ? e->sum_us / e->count : 0);
-		tb_u64(t, r, 12, hist_quantile(e->hist.count, e->count, 0.50,
-					       min, e->max_us));
-		tb_u64(t, r, 13, hist_quantile(e->hist.count, e->count, 0.95,
-					       min, e->max_us));
-		tb_u64(t, r, 14, hist_quantile(e->hist.count, e->count, 0.99,
-					       min, e->max_us));
-		iso_time(ts, sizeof(ts), e->first_seen);
-		tb_text(t, r, 15, "%s", ts);
-		iso_time(ts, sizeof(ts), e->last_seen);
-		tb_text(t, r, 16, "%s", ts);
-	}
-}
-
-static void config_rows(const struct config *cfg, void *arg)
-{
-	struct table *t = arg;
-	size_t r;
-
-#define ROW(name, ...) (r = tb_row(t), tb_text(t, r, 0, "%s", name), \
-			tb_text(t, r, 1, __VA_ARGS__))
-	ROW("config", "%s", cfg->config_path ? cfg->config_path : "");
-	ROW("listen", "%s:%s", cfg->listen.host, cfg->listen.port);
-	ROW("backend", "%s:%s", cfg->backend.host, cfg->backend.port);
-	ROW("threads", "%u", cfg->threads);
-	ROW("cpus", "%u cpu(s)", cfg->ncpus);
-	ROW("log-queries", "%s", cfg->log_queries ? cfg->log_queries : "");
-	ROW("log-queries-mode", "%s", cfg->log_marked_only ? "rules" : "all");
-	ROW("log-level", "%s", (const char *[]){"error", "warn", "info",
-						"debug"}[cfg->log_level]);
-	for (unsigned i = 0; i < cfg->ndeny; i++)
-		ROW("deny", "%s", cfg->deny[i]);
-	for (unsigned i = 0; i < cfg->nrewrite; i++)
-		ROW("rewrite", "%s", cfg->rewrite[i]);
-	ROW("max-packet", "%u", cfg->max_packet);
-	ROW("connect-timeout", "%u", cfg->connect_timeout_ms);
-	ROW("drain-timeout", "%u", cfg->drain_timeout_ms);
-	ROW("buffers", "%u", cfg->buffers);
-	ROW("buffer-size", "%u", cfg->buffer_size);
-	ROW("max-conns", "%u", cfg->max_conns);
-	ROW("admin", "%s%s%s", cfg->admin.host, cfg->admin.host[0] ? ":" : "",
-	    cfg->admin.port);
-	ROW("admin-user", "%s", cfg->admin_user);
-	ROW("metrics", "%s%s%s", cfg->metrics.host,
-	    cfg->metrics.host[0] ? ":" : "", cfg->metrics.port);
-	ROW("digests", "%s", cfg->digests < 0 ? "auto" :
-	    cfg->digests ? "on" : "off");
-	ROW("digest-max", "%u", cfg->digest_max);
-	ROW("digest-text-max", "%u", cfg->digest_text_max);
-	ROW("rules", "%u", cfg->nrules);
-#undef ROW
+	return ce;
 }
 
 /* ---- statements --------------------------------------------------------- */
 
-static void select_expr(struct admin_conn *a, const struct admin_stmt *st,
-			struct pkt_buf *out)
+static void select_from(struct admin_conn *a, struct pkt_buf *out,
+			enum admin_wait *wait)
 {
-	static const enum admin_col_type text1[] = {ADMIN_COL_TEXT};
-	const char *names[1] = {st->expr};
+	const struct catalog_entry *ce;
 	struct table t;
-	size_t r;
 
-	tb_init(&t, names, text1, 1);
-	r = tb_row(&t);
-	if (!strcasecmp(st->expr, "@@version_comment"))
-		tb_text(&t, r, 0, "myring admin");
-	else if (!strcasecmp(st->expr, "@@version") ||
-		 !strcasecmp(st->expr, "version()"))
-		tb_text(&t, r, 0, "%s", MYRING_VERSION);
-	else if (!strcasecmp(st->expr, "database()"))
-		tb_text(&t, r, 0, "stats");
-	else if (!strcasecmp(st->expr, "user()") ||
-		 !strcasecmp(st->expr, "current_user()"))
-		tb_text(&t, r, 0, "%s@%s", a->user, a->peer);
-	else if (st->expr[0] == '@')
-		tb_null(&t, r, 0);
+	if (!a->stmt.table.len) {
+		answer(a, NULL, out);
+		return;
+	}
+	if (!(ce = find_table(a, out)))
+		return;
+	if (!strcmp(ce->name, "digests")) {
+		if (!intercept_digests()) {
+			reply_err(out, 1105, "HY000", "myring admin: digests are "
+				  "off (start with --digests on, or with --admin "
+				  "/ --metrics and digests: auto)");
+			return;
+		}
+		a->waiting = *wait = AW_SNAPSHOT;
+		return;
+	}
+	if (!strcmp(ce->name, "PROCESSLIST")) {
+		a->waiting = *wait = AW_PROCESSLIST;
+		return;
+	}
+	if (!strcmp(ce->name, "rules"))
+		rules_table(&t);
+	else if (!strcmp(ce->name, "workers"))
+		workers_table(a->px, &t);
+	else if (!strcmp(ce->name, "stats"))
+		stats_table(a->px, a->start_s, &t);
+	else if (!strcmp(ce->name, "SCHEMATA"))
+		schemata_table(&t);
+	else if (!strcmp(ce->name, "TABLES"))
+		is_tables_table(&t);
 	else
-		tb_text(&t, r, 0, "%s", st->expr);
-	reply_table(a, &t, NULL, out);
+		is_columns_table(&t);
+	answer(a, &t, out);
 }
 
-static void name_list(struct admin_conn *a, const char *col,
-		      const char *const *items, unsigned n, struct pkt_buf *out)
+static void show(struct admin_conn *a, struct pkt_buf *out,
+		 enum admin_wait *wait)
 {
-	static const enum admin_col_type text1[] = {ADMIN_COL_TEXT};
-	const char *names[1] = {col};
+	const struct admin_stmt *st = &a->stmt;
+	const struct catalog_entry *ce;
+	struct admin_ctx ctx;
+	const char *db;
 	struct table t;
 
-	tb_init(&t, names, text1, 1);
-	for (unsigned i = 0; i < n; i++)
-		tb_text(&t, tb_row(&t), 0, "%s", items[i]);
-	reply_table(a, &t, NULL, out);
+	switch (st->show) {
+	case SHOW_STATS:
+		stats_table(a->px, a->start_s, &t);
+		break;
+	case SHOW_CONFIG:
+		config_table(&t);
+		break;
+	case SHOW_VARIABLES:
+		context(a, &ctx);
+		variables_table(&ctx, &t);
+		break;
+	case SHOW_DATABASES:
+		databases_table(&t);
+		break;
+	case SHOW_TABLES:
+	case SHOW_TABLE_STATUS:
+		if (!(db = database(a, out)))
+			return;
+		if (st->show == SHOW_TABLES)
+			show_tables_table(db, st->full, &t);
+		else
+			table_status_table(db, &t);
+		break;
+	case SHOW_COLUMNS:
+	case SHOW_INDEX:
+	case SHOW_CREATE_TABLE:
+		if (!(ce = find_table(a, out)))
+			return;
+		if (st->show == SHOW_COLUMNS)
+			show_columns_table(ce, st->full, &t);
+		else if (st->show == SHOW_INDEX)
+			index_table(&t);
+		else
+			create_table_table(ce, &t);
+		break;
+	case SHOW_PROCESSLIST:
+		a->waiting = *wait = AW_PROCESSLIST;
+		return;
+	case SHOW_CHARSET:
+		charset_table(&t);
+		break;
+	case SHOW_COLLATION:
+		collation_table(&t);
+		break;
+	case SHOW_ENGINES:
+		engines_table(&t);
+		break;
+	case SHOW_WARNINGS:
+	default:
+		warnings_table(&t);
+		break;
+	}
+	answer(a, &t, out);
+}
+
+static void use(struct admin_conn *a, const char *name, size_t len,
+		struct pkt_buf *out)
+{
+	char buf[ADMIN_NAME_MAX + 1];
+	const char *db;
+	struct admin_err e;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
+	if (len > ADMIN_NAME_MAX || !(db = catalog_db(buf))) {
+		admin_err_set(&e, 1049, "Unknown database '%s'; databases: stats, "
+			      "information_schema", buf);
+		reply_admin_err(out, &e);
+		return;
+	}
+	snprintf(a->db, sizeof(a->db), "%s", db);
+	srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 }
 
 static void query(struct admin_conn *a, const uint8_t *sql, size_t len,
 		  struct pkt_buf *out, enum admin_wait *wait)
 {
-	static const char *const tables[] = {"digests", "rules", "stats",
-					     "workers"};
-	struct table t;
 	char err[512];
 
 	free(a->sql);
@@ -530,27 +305,14 @@ static void query(struct admin_conn *a, const uint8_t *sql, size_t len,
 		return;
 	}
 	switch (a->stmt.kind) {
-	case ADMIN_SHOW_STATS:
-		stats_table(a, &t);
-		reply_table(a, &t, NULL, out);
+	case ADMIN_SELECT:
+		select_from(a, out, wait);
 		break;
-	case ADMIN_SHOW_CONFIG: {
-		static const char *const names[] = {"Setting", "Value"};
-		tb_init(&t, names, kv_types, 2);
-		reload_with_config(config_rows, &t);
-		reply_table(a, &t, NULL, out);
+	case ADMIN_SHOW:
+		show(a, out, wait);
 		break;
-	}
-	case ADMIN_SHOW_TABLES:
-		name_list(a, "Tables_in_stats", tables, 4, out);
-		break;
-	case ADMIN_SHOW_DATABASES: {
-		static const char *const dbs[] = {"stats"};
-		name_list(a, "Database", dbs, 1, out);
-		break;
-	}
-	case ADMIN_SELECT_EXPR:
-		select_expr(a, &a->stmt, out);
+	case ADMIN_USE:
+		use(a, admin_text(&a->stmt, a->stmt.db), a->stmt.db.len, out);
 		break;
 	case ADMIN_NOOP:
 		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
@@ -561,34 +323,84 @@ static void query(struct admin_conn *a, const uint8_t *sql, size_t len,
 	case ADMIN_RESET_STATS:
 		a->waiting = *wait = AW_RESET;
 		break;
-	case ADMIN_SELECT:
-		if (!strcasecmp(a->stmt.table, "digests")) {
-			if (!intercept_digests()) {
-				reply_err(out, 1105, "HY000",
-					  "myring admin: digests are off (start "
-					  "with --digests on, or with --admin / "
-					  "--metrics and digests: auto)");
-				break;
-			}
-			a->waiting = *wait = AW_SNAPSHOT;
-		} else if (!strcasecmp(a->stmt.table, "rules")) {
-			rules_table(&t);
-			reply_table(a, &t, &a->stmt, out);
-		} else if (!strcasecmp(a->stmt.table, "workers")) {
-			workers_table(a, &t);
-			reply_table(a, &t, &a->stmt, out);
-		} else if (!strcasecmp(a->stmt.table, "stats")) {
-			stats_table(a, &t);
-			reply_table(a, &t, &a->stmt, out);
-		} else {
-			snprintf(err, sizeof(err), "myring admin: table "
-				 "'stats.%s' doesn't exist; tables: stats.digests, "
-				 "stats.rules, stats.workers, stats.stats",
-				 a->stmt.table);
-			reply_err(out, 1146, "42S02", err);
-		}
-		break;
 	}
+}
+
+/* ---- the statements that waited ---------------------------------------- */
+
+static void digests_done(struct admin_conn *a, struct ctl_result *res,
+			 unsigned n, struct pkt_buf *out)
+{
+	struct dstat_rows *snaps = calloc(n ? n : 1, sizeof(*snaps));
+	struct dstat_rows merged = {0};
+	struct table t;
+
+	if (!snaps) {
+		reply_err(out, 1105, "HY000", "myring admin: out of memory");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		snaps[i] = res[i].rows;
+		res[i].rows.rows = NULL;
+		res[i].rows.n = 0;
+	}
+	if (dstat_merge(snaps, n, &merged)) {
+		for (unsigned i = 0; i < n; i++)
+			dstat_rows_free(&snaps[i]);
+		free(snaps);
+		reply_err(out, 1105, "HY000", "myring admin: out of memory");
+		return;
+	}
+	free(snaps);
+	digests_table(&merged, &t);
+	answer(a, &t, out);
+	dstat_rows_free(&merged);
+}
+
+/* Admin connections first (this one is running the statement), then the
+ * proxy's client sessions, worker by worker. */
+static void processlist_done(struct admin_conn *a, struct ctl_result *res,
+			     unsigned n, struct pkt_buf *out)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	struct table t;
+
+	processlist_init(&t, a->stmt.kind == ADMIN_SELECT);
+	for (const struct admin_conn *c = all_conns; c; c = c->next) {
+		bool running = c == a || c->waiting != AW_NONE;
+		char info[INFO_SHORT + 1];
+
+		if (running && c->sql)
+			snprintf(info, sizeof(info), "%s", c->sql);
+		if (c->phase != AD_COMMAND)
+			processlist_row(&t, c->id, "unauthenticated user", c->peer,
+					NULL, "Connect", (int64_t)(now - c->command_s),
+					"login", NULL);
+		else
+			processlist_row(&t, c->id, c->user, c->peer,
+					c->db[0] ? c->db : NULL,
+					running ? "Query" : "Sleep",
+					(int64_t)(now - c->command_s),
+					c == a ? "executing" : running ?
+					"waiting for the workers" : "",
+					!running || !c->sql ? NULL :
+					a->stmt.full || a->stmt.kind == ADMIN_SELECT ?
+					c->sql : info);
+	}
+	for (unsigned w = 0; w < n; w++) {
+		for (size_t i = 0; i < res[w].nsessions; i++) {
+			const struct ctl_session *s = &res[w].sessions[i];
+			bool busy = strcmp(s->command, "Sleep") &&
+				    strcmp(s->command, "Connect");
+			processlist_row(&t, s->id + SESSION_ID_BASE,
+					s->user[0] ? s->user :
+					"unauthenticated user", s->client,
+					s->schema[0] ? s->schema : NULL, s->command,
+					busy ? (int64_t)(s->busy_us / 1000000) : -1,
+					s->state, NULL);
+		}
+	}
+	answer(a, &t, out);
 }
 
 void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
@@ -599,6 +411,12 @@ void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
 	a->waiting = AW_NONE;
 	/* The buffer was reset by the sends since the statement came. */
 	out->seq = a->reply_seq;
+	for (unsigned i = 0; !rc && res && i < n; i++)
+		if (res[i].rc) {
+			rc = res[i].rc;
+			msg = "myring admin: a worker ran out of memory copying "
+			      "its table";
+		}
 	if (rc) {
 		reply_err(out, 1105, "HY000", msg ? msg : "myring admin: failed");
 		return;
@@ -611,33 +429,12 @@ void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
 		LOGI("admin %s: RESET STATS", a->peer);
 		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, "stats reset");
 		break;
-	case AW_SNAPSHOT: {
-		struct dstat_rows *snaps = calloc(n ? n : 1, sizeof(*snaps));
-		struct dstat_rows merged = {0};
-		struct table t;
-
-		if (!snaps) {
-			reply_err(out, 1105, "HY000", "myring admin: out of memory");
-			break;
-		}
-		for (unsigned i = 0; i < n; i++) {
-			snaps[i] = res[i].rows;
-			res[i].rows.rows = NULL;
-			res[i].rows.n = 0;
-		}
-		if (dstat_merge(snaps, n, &merged)) {
-			for (unsigned i = 0; i < n; i++)
-				dstat_rows_free(&snaps[i]);
-			free(snaps);
-			reply_err(out, 1105, "HY000", "myring admin: out of memory");
-			break;
-		}
-		free(snaps);
-		digests_table(&t, &merged);
-		reply_table(a, &t, &a->stmt, out);
-		dstat_rows_free(&merged);
+	case AW_SNAPSHOT:
+		digests_done(a, res, n, out);
 		break;
-	}
+	case AW_PROCESSLIST:
+		processlist_done(a, res, n, out);
+		break;
 	case AW_NONE:
 		break;
 	}
@@ -650,19 +447,29 @@ struct admin_conn *admin_open(const struct proxy *px, uint32_t id,
 			      struct pkt_buf *out)
 {
 	struct admin_conn *a = calloc(1, sizeof(*a));
+	char *colon;
 
 	if (!a)
 		return NULL;
 	a->px = px;
 	a->id = id;
 	a->start_s = start_s;
+	a->command_s = (uint64_t)time(NULL);
 	snprintf(a->peer, sizeof(a->peer), "%s", peer);
+	/* "1.2.3.4:5" and "[::1]:5" without the port */
+	snprintf(a->host, sizeof(a->host), "%s", peer[0] == '[' ? peer + 1 : peer);
+	if ((colon = strrchr(a->host, peer[0] == '[' ? ']' : ':')))
+		*colon = '\0';
+	snprintf(a->db, sizeof(a->db), "stats");
 	srv_scramble(a->scramble);
 	a->empty_password = px->cfg.admin_password[0] == '\0';
 	srv_native_stage2(px->cfg.admin_password, a->stage2);
 	out->seq = 0;
-	srv_build_greeting(out, id, a->scramble, "8.0.99-myring-" MYRING_VERSION
-			   "-admin", SRV_CAPS);
+	srv_build_greeting(out, id, a->scramble, ADMIN_SERVER_VERSION, SRV_CAPS);
+	a->next = all_conns;
+	if (all_conns)
+		all_conns->prev = a;
+	all_conns = a;
 	return a;
 }
 
@@ -674,6 +481,15 @@ static int authenticate(struct admin_conn *a, const uint8_t *auth, size_t len,
 	if (!strcmp(a->user, a->px->cfg.admin_user) &&
 	    srv_native_verify(a->scramble, auth, len, a->stage2,
 			      a->empty_password)) {
+		const char *db = catalog_db(a->db);
+		if (!db) {
+			snprintf(msg, sizeof(msg), "myring admin: Unknown database "
+				 "'%s'; databases: stats, information_schema",
+				 a->db);
+			srv_err(out, 1049, "42000", msg);
+			return -1;
+		}
+		snprintf(a->db, sizeof(a->db), "%s", db);
 		a->phase = AD_COMMAND;
 		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 		LOGD("admin %s: '%s' logged in", a->peer, a->user);
@@ -681,7 +497,7 @@ static int authenticate(struct admin_conn *a, const uint8_t *auth, size_t len,
 	}
 	snprintf(msg, sizeof(msg),
 		 "Access denied for user '%s'@'%s' (using password: %s)",
-		 a->user, a->peer, len ? "YES" : "NO");
+		 a->user, a->host, len ? "YES" : "NO");
 	LOGW("admin %s: %s", a->peer, msg);
 	srv_err(out, 1045, "28000", msg);
 	return -1;
@@ -702,6 +518,10 @@ static int handshake(struct admin_conn *a, const uint8_t *p, size_t len,
 		return -1;
 	}
 	snprintf(a->user, sizeof(a->user), "%.*s", (int)r.user.len, r.user.ptr);
+	/* Checked once the password is: a database named at connect. */
+	if (r.schema.len)
+		snprintf(a->db, sizeof(a->db), "%.*s", (int)r.schema.len,
+			 r.schema.ptr);
 	a->caps = r.caps & SRV_CAPS;
 	if (r.plugin.len && (r.plugin.len != 21 ||
 			     memcmp(r.plugin.ptr, "mysql_native_password", 21))) {
@@ -710,6 +530,29 @@ static int handshake(struct admin_conn *a, const uint8_t *p, size_t len,
 		return 0;
 	}
 	return authenticate(a, (const uint8_t *)r.auth.ptr, r.auth.len, out);
+}
+
+/* COM_STATISTICS: one line of text, no OK header (what mysqladmin status
+ * and the mariadb CLI's status print). */
+static void statistics(struct admin_conn *a, struct pkt_buf *out)
+{
+	const struct proxy *px = a->px;
+	uint64_t up = (uint64_t)time(NULL) - a->start_s, commands = 0;
+	unsigned nadmin = 0;
+	char line[256];
+	int n;
+
+	for (unsigned i = 0; i < px->nworkers; i++)
+		for (unsigned c = 0; c < 256; c++)
+			commands += stat_peek(&px->workers[i].stats.commands[c]);
+	for (const struct admin_conn *c = all_conns; c; c = c->next)
+		nadmin++;
+	n = snprintf(line, sizeof(line), "Uptime: %" PRIu64 "  Threads: %" PRIu64
+		     "  Questions: %" PRIu64 "  Slow queries: 0  Opens: 0  "
+		     "Open tables: 0  Queries per second avg: %.3f", up,
+		     STATS_SUM(px, accepted) - STATS_SUM(px, closed) + nadmin,
+		     commands, up ? (double)commands / (double)up : 0.0);
+	pkt_buf_packet(out, line, (size_t)n);
 }
 
 int admin_packet(struct admin_conn *a, const uint8_t *pkt, size_t len,
@@ -734,14 +577,20 @@ int admin_packet(struct admin_conn *a, const uint8_t *pkt, size_t len,
 		srv_err(out, 1047, "08S01", "malformed packet: empty command");
 		return -1;
 	}
+	a->command_s = (uint64_t)time(NULL);
 	switch (p[0]) {
 	case COM_QUIT:
 		return -1;
 	case COM_QUERY:
 		query(a, p + 1, plen - 1, out, wait);
 		return 0;
-	case COM_PING:
 	case COM_INIT_DB:
+		use(a, (const char *)p + 1, plen - 1, out);
+		return 0;
+	case COM_STATISTICS:
+		statistics(a, out);
+		return 0;
+	case COM_PING:
 	case COM_RESET_CONNECTION:
 		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 		return 0;
@@ -760,6 +609,12 @@ int admin_packet(struct admin_conn *a, const uint8_t *pkt, size_t len,
 
 void admin_free(struct admin_conn *a)
 {
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		all_conns = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
 	free(a->sql);
 	free(a);
 }

@@ -1,8 +1,9 @@
 /*
  * admin.h - one admin-port connection: myring as a MySQL server.  The
  * handshake (mysql_native_password against the admin credentials) and
- * the statements of admin_query.h, answered from the workers' counters,
- * the merged digest tables, the rule set and the config in force.
+ * the statements of admin_sql.h, answered from the workers' counters,
+ * the merged digest tables, the rule set, the config in force and the
+ * sessions of every worker.
  */
 #ifndef MYRING_ADMIN_H
 #define MYRING_ADMIN_H
@@ -10,7 +11,12 @@
 #include "ctl.h"
 #include "mysql_srv.h"
 
-enum admin_wait { AW_NONE, AW_SNAPSHOT, AW_RESET, AW_RELOAD };
+/* The largest command the admin port reads (@@max_allowed_packet). */
+#define ADMIN_MAX_PACKET (1u << 20)
+
+/* What a statement waits for: a worker request (digest snapshot, reset,
+ * session list) or a reload to settle. */
+enum admin_wait { AW_NONE, AW_SNAPSHOT, AW_RESET, AW_RELOAD, AW_PROCESSLIST };
 
 struct admin_conn;
 

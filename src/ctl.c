@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "mysql_proto.h"
 #include "reload.h"
+#include "session.h"
 #include "uring.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@
 
 #define CTL_CONNS 64
 #define CTL_TICK_MS 20
-#define ADMIN_IN_MAX (1u << 20)
+#define ADMIN_IN_MAX ADMIN_MAX_PACKET
 #define HTTP_IN_MAX (16u << 10)
 
 enum cop {
@@ -82,6 +83,56 @@ static struct {
 
 /* ---- worker side ---------------------------------------------------- */
 
+/* The worker's live sessions, copied for SHOW PROCESSLIST. */
+static int sessions_snapshot(struct worker *w, struct ctl_result *r)
+{
+	static const char *const waiting[] = {
+		[PH_CONNECTING] = "connecting to the backend",
+		[PH_GREETING] = "waiting for the backend's greeting",
+		[PH_HANDSHAKE] = "waiting for the client's handshake",
+		[PH_AUTH] = "authenticating",
+		[PH_LOGIN] = "waiting for the client's handshake",
+		[PH_LOGIN_SWITCH] = "authenticating",
+		[PH_LOGIN_SYNC] = "checking the schema on a backend",
+	};
+
+	r->sessions = calloc(w->nsessions ? w->nsessions : 1,
+			     sizeof(*r->sessions));
+	if (!r->sessions)
+		return -1;
+	for (uint32_t i = 0; i < w->nslots && r->nsessions < w->nsessions; i++) {
+		struct conn *c = w->slots[i].c;
+		const struct session *s = c ? session_of(c) : NULL;
+		struct ctl_session *cs;
+
+		if (!s || s->closing)
+			continue;
+		cs = &r->sessions[r->nsessions++];
+		cs->id = s->info.id;
+		snprintf(cs->user, sizeof(cs->user), "%s", s->info.user);
+		snprintf(cs->schema, sizeof(cs->schema), "%s", s->info.schema);
+		snprintf(cs->client, sizeof(cs->client), "%s", s->client_addr);
+		if (s->phase < PH_COMMAND) {
+			cs->command = "Connect";
+			cs->state = waiting[s->phase];
+		} else if (s->pend_count) {
+			const struct pending *p = &s->pend[s->pend_head &
+							   (s->pend_cap - 1)];
+			cs->command = mysql_command_name(p->cmd);
+			cs->state = s->hold & HOLD_BORROW ?
+				    "waiting for a backend connection" :
+				    s->be && s->be->resp_started ?
+				    "sending the response" :
+				    "waiting for the backend";
+			cs->busy_us = w->now_us - p->start_us;
+		} else {
+			cs->command = "Sleep";
+			cs->state = "";
+		}
+	}
+	return 0;
+}
+
 void ctl_worker_poll(struct worker *w)
 {
 	struct ctl_req *req = atomic_exchange(&w->ctl, NULL);
@@ -99,6 +150,9 @@ void ctl_worker_poll(struct worker *w)
 	}
 	case CTL_RESET:
 		intercept_reset(w->id);
+		break;
+	case CTL_SESSIONS:
+		req->res[w->id].rc = sessions_snapshot(w, &req->res[w->id]);
 		break;
 	}
 	/* Read before the count drops: the request may be freed after. */
@@ -296,8 +350,10 @@ static void start_request(struct cconn *c, enum ctl_kind kind)
 
 static void free_request(struct ctl_req *req)
 {
-	for (unsigned i = 0; i < ctl.px->nworkers; i++)
+	for (unsigned i = 0; i < ctl.px->nworkers; i++) {
 		dstat_rows_free(&req->res[i].rows);
+		free(req->res[i].sessions);
+	}
 	free(req->res);
 	free(req);
 }
@@ -311,6 +367,7 @@ static void next_request(void)
 		if (c->used && c->queued && !c->closing) {
 			c->queued = false;
 			start_request(c, c->wait == AW_RESET ? CTL_RESET :
+				      c->wait == AW_PROCESSLIST ? CTL_SESSIONS :
 				      CTL_SNAPSHOT);
 		}
 	}
@@ -443,7 +500,8 @@ static void admin_input(struct cconn *c)
 			c->close_after_send = true;
 		off += MYSQL_HDR_LEN + plen;
 		c->wait = wait;
-		if (wait == AW_SNAPSHOT || wait == AW_RESET) {
+		if (wait == AW_SNAPSHOT || wait == AW_RESET ||
+		    wait == AW_PROCESSLIST) {
 			c->queued = true;
 			next_request();
 		} else if (wait == AW_RELOAD) {

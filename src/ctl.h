@@ -18,10 +18,25 @@
 
 #include <stdatomic.h>
 
-enum ctl_kind { CTL_SNAPSHOT, CTL_RESET };
+enum ctl_kind { CTL_SNAPSHOT, CTL_RESET, CTL_SESSIONS };
+
+/* One client session as its worker saw it (CTL_SESSIONS), for the admin
+ * port's SHOW PROCESSLIST.  The strings are copies; command and state
+ * point to constants. */
+struct ctl_session {
+	uint64_t id;
+	uint64_t busy_us;          /* how long the command in progress has run */
+	const char *command;       /* "Query", ..., "Sleep", "Connect" */
+	const char *state;
+	char user[96];
+	char schema[72];
+	char client[64];
+};
 
 struct ctl_result {
 	struct dstat_rows rows;
+	struct ctl_session *sessions;
+	size_t nsessions;
 	uint64_t live, evictions;
 	int rc;
 };

@@ -14,7 +14,7 @@ clang $CFLAGS tests/fuzz/fuzz_proto.c src/mysql_proto.c src/mysql_framer.c \
 targets=(fuzz_proto)
 clang $CFLAGS tests/fuzz/fuzz_digest.c src/digest.c -o build/fuzz/fuzz_digest
 targets+=(fuzz_digest)
-clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/mysql_srv.c \
+clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
 clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/cli.c src/rules.c \
