@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
+#include "mysql_auth.h"
 #include "mysql_proto.h"
 #include "reload.h"
 #include "strbuf.h"
@@ -659,7 +660,7 @@ struct admin_conn *admin_open(const struct proxy *px, uint32_t id,
 	snprintf(a->peer, sizeof(a->peer), "%s", peer);
 	srv_scramble(a->scramble);
 	a->empty_password = px->cfg.admin_password[0] == '\0';
-	srv_native_stage2(px->cfg.admin_password, a->stage2);
+	auth_native_stage2(px->cfg.admin_password, a->stage2);
 	out->seq = 0;
 	srv_build_greeting(out, id, a->scramble, "8.0.99-myring-" MYRING_VERSION
 			   "-admin", SRV_CAPS);
@@ -672,7 +673,7 @@ static int authenticate(struct admin_conn *a, const uint8_t *auth, size_t len,
 	char msg[256];
 
 	if (!strcmp(a->user, a->px->cfg.admin_user) &&
-	    srv_native_verify(a->scramble, auth, len, a->stage2,
+	    auth_native_verify(a->scramble, auth, len, a->stage2,
 			      a->empty_password)) {
 		a->phase = AD_COMMAND;
 		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
@@ -706,7 +707,7 @@ static int handshake(struct admin_conn *a, const uint8_t *p, size_t len,
 	if (r.plugin.len && (r.plugin.len != 21 ||
 			     memcmp(r.plugin.ptr, "mysql_native_password", 21))) {
 		a->phase = AD_SWITCH;
-		srv_build_auth_switch(out, a->scramble);
+		auth_build_switch(out, AUTH_NATIVE, a->scramble, 20);
 		return 0;
 	}
 	return authenticate(a, (const uint8_t *)r.auth.ptr, r.auth.len, out);
