@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mysql_auth.h"
+#include "mysql_auth_exchange.h"
 
 static const uint8_t SCRAMBLE[20] = "ABCDEFGHIJKLMNOPQRST";
 
