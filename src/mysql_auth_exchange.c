@@ -31,6 +31,7 @@ void auth_server_init(struct auth_server *as, const uint8_t scramble[20],
 	snprintf(as->host, sizeof(as->host), "%s", host ? host : "");
 	as->rsa = rsa;
 	as->secure_transport = secure_transport;
+	as->client_plugin_auth = true;
 }
 
 void auth_server_clear(struct auth_server *as)
@@ -40,20 +41,30 @@ void auth_server_clear(struct auth_server *as)
 	OPENSSL_cleanse(as->nonce, sizeof(as->nonce));
 }
 
-static enum auth_result server_fail(struct auth_server *as, struct pkt_buf *out)
+static enum auth_result server_refuse(struct auth_server *as,
+				     struct pkt_buf *out, uint16_t code,
+				     const char *sqlstate, const char *msg)
 {
 	as->state = AS_DONE;
 	auth_secret_clear(&as->secret);
 	as->sha2_cache_fill = false;
-	as->err_code = 1045;
-	/* MariaDB's and MySQL's words (ER_ACCESS_DENIED_ERROR, 28000). */
-	snprintf(as->err_msg, sizeof(as->err_msg),
-		 "Access denied for user '%s'@'%s' (using password: %s)",
-		 as->user_name, as->host, as->password_used ? "YES" : "NO");
+	as->err_code = code;
+	snprintf(as->err_msg, sizeof(as->err_msg), "%s", msg);
 	out->seq = as->seq;
-	srv_err(out, 1045, "28000", as->err_msg);
+	srv_err(out, code, sqlstate, msg);
 	as->seq = out->seq;
 	return AUTH_FAILED;
+}
+
+static enum auth_result server_fail(struct auth_server *as, struct pkt_buf *out)
+{
+	char msg[sizeof(as->err_msg)];
+
+	/* MariaDB's and MySQL's words (ER_ACCESS_DENIED_ERROR, 28000). */
+	snprintf(msg, sizeof(msg),
+		 "Access denied for user '%s'@'%s' (using password: %s)",
+		 as->user_name, as->host, as->password_used ? "YES" : "NO");
+	return server_refuse(as, out, 1045, "28000", msg);
 }
 
 static enum auth_result server_ok(struct auth_server *as)
@@ -215,6 +226,12 @@ enum auth_result auth_server_begin(struct auth_server *as,
 		as->nonce_len = 20;
 		return server_answer(as, (const uint8_t *)auth.ptr, auth.len, out);
 	}
+	/* A client without CLIENT_PLUGIN_AUTH cannot follow a switch. */
+	if (!as->client_plugin_auth)
+		return server_refuse(as, out, 1251, "08004",
+				     "Client does not support authentication "
+				     "protocol requested by server; consider "
+				     "upgrading MariaDB client");
 	as->plugin = u->plugin;
 	if (u->plugin == AUTH_ED25519) {
 		if (RAND_bytes(as->nonce, AUTH_ED25519_NONCE) != 1)
@@ -238,6 +255,7 @@ enum auth_result auth_server_handshake(struct auth_server *as,
 				       const uint8_t *sha2_cached,
 				       struct pkt_buf *out)
 {
+	as->client_plugin_auth = (r->caps & CLIENT_PLUGIN_AUTH) != 0;
 	return auth_server_begin(as, u, sha2_cached, r->user, r->plugin,
 				 r->auth, 2, out);
 }
@@ -447,8 +465,10 @@ enum auth_result auth_client_handshake(struct auth_client *ac,
 		plugin = AUTH_NATIVE;
 	ac->plugin = plugin;
 	if (client_answer(ac, plugin, answer, &n)) {
-		/* An empty answer: the server may still switch plugins. */
-		ac->state = AC_IDLE;
+		/* An empty answer: the server may still switch us to a
+		 * plugin we can answer. */
+		ac->err_code = 0;
+		ac->err_sqlstate[0] = ac->err_msg[0] = '\0';
 		n = 0;
 	}
 	memset(&h, 0, sizeof(h));

@@ -50,6 +50,7 @@ struct auth_server {
 	char host[64];
 	const struct auth_rsa *rsa;    /* NULL: no RSA full auth */
 	bool secure_transport;
+	bool client_plugin_auth;       /* the client follows auth switches */
 
 	/* the exchange */
 	const struct auth_user *user;  /* NULL: unknown user */
@@ -74,8 +75,10 @@ void auth_server_init(struct auth_server *as, const uint8_t scramble[20],
 		      const char *host, const struct auth_rsa *rsa,
 		      bool secure_transport);
 /* The client's parsed HandshakeResponse41 (sequence id 1).  u is the
- * account named r->user (NULL if none); sha2_cached is the digest cached
- * for it by an earlier full authentication, or NULL. */
+ * account named r->user (NULL if none), and must stay valid until the
+ * exchange ends; sha2_cached is the digest cached for it by an earlier
+ * full authentication, or NULL.  A client without CLIENT_PLUGIN_AUTH
+ * that would need a switch gets ERR 1251 (08004), as from MariaDB. */
 enum auth_result auth_server_handshake(struct auth_server *as,
 				       const struct mysql_handshake_response *r,
 				       const struct auth_user *u,

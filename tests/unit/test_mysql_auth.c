@@ -1265,3 +1265,42 @@ Test(auth, client_side_refusals)
 	pkt_buf_free(&out);
 	pkt_buf_free(&greet);
 }
+
+/* A pre-plugin client (no CLIENT_PLUGIN_AUTH) can answer native at once
+ * but cannot follow a switch: MariaDB's ERR 1251. */
+Test(auth, client_without_plugin_auth)
+{
+	static const uint64_t old = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;
+	struct auth_server as;
+	struct auth_user native, ed;
+	struct mysql_handshake_response r;
+	struct pkt_buf pb, out;
+	struct mysql_err e;
+	uint8_t stage1[20], ans[20];
+	const uint8_t *p;
+	size_t len;
+
+	user_stored(&native, "myring", AUTH_NATIVE, "*377C8E052BD9348BE700A1D30DEFEBAB3AC67A0D");
+	user_stored(&ed, "myring", AUTH_ED25519, KEY_ED);
+	auth_native_stage1_of("myring-pw", 9, stage1);
+	auth_native_answer(SCRAMBLE, stage1, ans);
+	struct auth_handshake h = {.caps = old, .user = "myring", .auth = ans, .auth_len = 20};
+	pkt_buf_init(&pb);
+	pkt_buf_init(&out);
+	pb.seq = 1;
+	auth_build_handshake_response(&pb, &h);
+	p = only_packet(&pb, 1, &len);
+	cr_assert_eq(mysql_parse_handshake_response(p, len, SRV_CAPS, &r), 0);
+	cr_assert_eq(r.plugin.len, 0);
+	auth_server_init(&as, SCRAMBLE, "h", NULL, false);
+	cr_assert_eq(auth_server_handshake(&as, &r, &native, NULL, &out), AUTH_DONE);
+	cr_assert_eq(out.len, 0);
+	cr_assert_eq(auth_server_handshake(&as, &r, &ed, NULL, &out), AUTH_FAILED);
+	p = only_packet(&out, 2, &len);
+	cr_assert_eq(mysql_parse_err(p, len, &e), 0);
+	cr_assert_eq(e.code, 1251);
+	cr_assert_str_eq(e.sqlstate, "08004");
+	cr_assert_eq(as.err_code, 1251);
+	pkt_buf_free(&pb);
+	pkt_buf_free(&out);
+}
