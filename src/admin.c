@@ -15,6 +15,7 @@
 #include "admin_tables.h"
 #include "intercept.h"
 #include "log.h"
+#include "mysql_auth.h"
 #include "mysql_proto.h"
 
 #include <inttypes.h>
@@ -463,7 +464,7 @@ struct admin_conn *admin_open(const struct proxy *px, uint32_t id,
 	snprintf(a->db, sizeof(a->db), "stats");
 	srv_scramble(a->scramble);
 	a->empty_password = px->cfg.admin_password[0] == '\0';
-	srv_native_stage2(px->cfg.admin_password, a->stage2);
+	auth_native_stage2(px->cfg.admin_password, a->stage2);
 	out->seq = 0;
 	srv_build_greeting(out, id, a->scramble, ADMIN_SERVER_VERSION, SRV_CAPS);
 	a->next = all_conns;
@@ -479,7 +480,7 @@ static int authenticate(struct admin_conn *a, const uint8_t *auth, size_t len,
 	char msg[256];
 
 	if (!strcmp(a->user, a->px->cfg.admin_user) &&
-	    srv_native_verify(a->scramble, auth, len, a->stage2,
+	    auth_native_verify(a->scramble, auth, len, a->stage2,
 			      a->empty_password)) {
 		const char *db = catalog_db(a->db);
 		if (!db) {
@@ -526,7 +527,7 @@ static int handshake(struct admin_conn *a, const uint8_t *p, size_t len,
 	if (r.plugin.len && (r.plugin.len != 21 ||
 			     memcmp(r.plugin.ptr, "mysql_native_password", 21))) {
 		a->phase = AD_SWITCH;
-		srv_build_auth_switch(out, a->scramble);
+		auth_build_switch(out, AUTH_NATIVE, a->scramble, 20);
 		return 0;
 	}
 	return authenticate(a, (const uint8_t *)r.auth.ptr, r.auth.len, out);

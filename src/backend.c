@@ -14,7 +14,6 @@
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -85,6 +84,10 @@ void bconn_free(struct conn *c)
 
 	conn_release(c);
 	b->owner->gone(b);
+	if (b->auth) {
+		explicit_bzero(b->auth, sizeof(*b->auth));
+		free(b->auth);
+	}
 	free(b->asm_buf);
 	free(b);
 }
@@ -196,63 +199,19 @@ static int send_packet(struct bconn *b, uint8_t seq, const void *payload,
 	return conn_queue(&b->c, pkt, (uint32_t)(MYSQL_HDR_LEN + len), -1, pkt);
 }
 
-/* SHA1(password) XOR SHA1(scramble || SHA1(SHA1(password))). */
-static void native_answer(const uint8_t stage1[20], const uint8_t *scramble,
-			  uint8_t out[20])
+/* Sends what the login exchange wrote (sequence ids included). */
+static int send_packets(struct bconn *b, struct pkt_buf *pb)
 {
-	uint8_t stage2[20], salted[40], mask[20];
-
-	SHA1(stage1, 20, stage2);
-	memcpy(salted, scramble, 20);
-	memcpy(salted + 20, stage2, 20);
-	SHA1(salted, sizeof(salted), mask);
-	for (int i = 0; i < 20; i++)
-		out[i] = stage1[i] ^ mask[i];
-}
-
-static void send_handshake_response(struct bconn *b, uint64_t server_caps,
-				    const uint8_t scramble[20], uint8_t seq)
-{
-	const struct bconn_login *l = b->login;
-	uint8_t p[512], *q = p;
-	size_t ulen = strlen(l->user), slen = l->schema ? strlen(l->schema) : 0;
-	uint64_t caps = (BCONN_CAPS | l->caps) & server_caps;
-
-	if (slen)
-		caps |= CLIENT_CONNECT_WITH_DB & server_caps;
-	if (ulen > 128 || slen > 128) {
-		fail(b, "user or schema name too long");
-		return;
+	if (pb->oom) {
+		pkt_buf_free(pb);
+		fail(b, "out of memory");
+		return -1;
 	}
-	b->caps = caps;
-	mysql_put_u32(q, (uint32_t)caps);
-	q += 4;
-	mysql_put_u32(q, 1u << 30);
-	q += 4;
-	*q++ = l->charset;
-	memset(q, 0, 23);
-	/* MariaDB reads its extended capabilities from the filler's last
-	 * four bytes when the server cleared CLIENT_MYSQL. */
-	if (!(server_caps & CLIENT_MYSQL))
-		mysql_put_u32(q + 19, (uint32_t)(caps >> 32));
-	q += 23;
-	memcpy(q, l->user, ulen + 1);
-	q += ulen + 1;
-	if (l->has_password) {
-		*q++ = 20;
-		native_answer(l->stage1, scramble, q);
-		q += 20;
-	} else {
-		*q++ = 0;
+	if (!pb->len) {
+		pkt_buf_free(pb);
+		return 0;
 	}
-	if (caps & CLIENT_CONNECT_WITH_DB) {
-		memcpy(q, l->schema, slen + 1);
-		q += slen + 1;
-	}
-	memcpy(q, "mysql_native_password", 22);
-	q += 22;
-	if (send_packet(b, seq, p, (size_t)(q - p)) == 0)
-		b->state = BS_LOGIN;
+	return conn_queue(&b->c, pb->data, (uint32_t)pb->len, -1, pb->data);
 }
 
 /* ---- myring's own requests ------------------------------------------ */
@@ -349,11 +308,45 @@ static void request_packet(struct bconn *b, const uint8_t *pkt, uint32_t len)
 
 /* ---- connection phase ------------------------------------------------ */
 
-static void greeting(struct bconn *b, const uint8_t *p, uint32_t len,
-		     uint8_t seq)
+static void login_result(struct bconn *b, enum auth_result r,
+			 struct pkt_buf *pb)
 {
+	struct auth_client *ac = b->auth;
+
+	if (send_packets(b, pb))
+		return;
+	switch (r) {
+	case AUTH_CONTINUE:
+		b->state = BS_LOGIN;
+		return;
+	case AUTH_DONE:
+		b->caps = ac->caps;
+		explicit_bzero(ac, sizeof(*ac));
+		free(ac);
+		b->auth = NULL;
+		b->state = BS_SETUP;
+		if (bconn_setup_request(b) == 0)
+			bconn_run(b, setup_done);
+		return;
+	case AUTH_FAILED:
+		fail(b, "login as '%s' refused: %u %s", b->login->user,
+		     ac->err_code, ac->err_msg);
+		return;
+	}
+}
+
+static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
+{
+	const struct bconn_login *l = b->login;
+	struct auth_client_params params = {
+		.user = l->user,
+		.secret = l->secret,
+		.caps = BCONN_CAPS | l->caps,
+		.max_packet = 1u << 30,
+		.charset = l->charset,
+	};
 	struct mysql_greeting g;
-	uint8_t scramble[20];
+	struct pkt_buf pb;
 
 	if (len && p[0] == 0xFF) {
 		struct mysql_err e;
@@ -364,83 +357,40 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len,
 			fail(b, "the server refused the connection");
 		return;
 	}
-	if (mysql_parse_greeting(p, len, &g) || g.protocol != 10 ||
-	    !(g.caps & CLIENT_PROTOCOL_41) || !g.scramble2 ||
-	    g.scramble2_len < 12) {
+	if (mysql_parse_greeting(p, len, &g) || g.protocol != 10) {
 		fail(b, "malformed greeting");
 		return;
 	}
 	b->thread_id = g.connection_id;
 	snprintf(b->version, sizeof(b->version), "%.*s",
 		 (int)g.server_version.len, g.server_version.ptr);
-	memcpy(scramble, g.scramble1, 8);
-	memcpy(scramble + 8, g.scramble2, 12);
-	send_handshake_response(b, g.caps, scramble, (uint8_t)(seq + 1));
+	b->auth = calloc(1, sizeof(*b->auth));
+	if (!b->auth) {
+		fail(b, "out of memory");
+		return;
+	}
+	pkt_buf_init(&pb);
+	login_result(b, auth_client_handshake(b->auth, p, len, &params, &pb),
+		     &pb);
 }
 
-static void login_packet(struct bconn *b, const uint8_t *p, uint32_t len,
-			 uint8_t seq)
+static void login_packet(struct bconn *b, const uint8_t *p, uint32_t len)
 {
-	if (len == 0) {
-		fail(b, "empty packet during login");
-		return;
-	}
-	switch (p[0]) {
-	case 0x00: {
-		struct mysql_ok ok;
-		if (mysql_parse_ok(p, len, &ok) == 0)
-			b->status = ok.status;
-		b->state = BS_SETUP;
-		if (bconn_setup_request(b) == 0)
-			bconn_run(b, setup_done);
-		return;
-	}
-	case 0xFF: {
-		struct mysql_err e;
-		if (mysql_parse_err(p, len, &e) == 0)
-			fail(b, "login as '%s' refused: %u %.*s", b->login->user,
-			     e.code, (int)e.message.len, e.message.ptr);
-		else
-			fail(b, "login as '%s' refused", b->login->user);
-		return;
-	}
-	case 0xFE: {
-		/* Auth switch: plugin name, NUL, new scramble. */
-		const uint8_t *nul = memchr(p + 1, 0, len - 1);
-		uint8_t answer[20];
-		size_t plen = nul ? (size_t)(nul - p - 1) : 0;
-		if (!nul || plen != 21 ||
-		    memcmp(p + 1, "mysql_native_password", 21) ||
-		    len - (uint32_t)(nul - p) - 1 < 20) {
-			fail(b, "the server asks for the auth plugin '%.*s'; "
-			     "myring logs in with mysql_native_password only",
-			     (int)plen, p + 1);
-			return;
-		}
-		if (b->login->has_password) {
-			native_answer(b->login->stage1, nul + 1, answer);
-			send_packet(b, (uint8_t)(seq + 1), answer, 20);
-		} else {
-			send_packet(b, (uint8_t)(seq + 1), answer, 0);
-		}
-		return;
-	}
-	default:
-		fail(b, "unexpected packet 0x%02x during login", p[0]);
-		return;
-	}
+	struct pkt_buf pb;
+
+	pkt_buf_init(&pb);
+	login_result(b, auth_client_packet(b->auth, p, len, &pb), &pb);
 }
 
 /* One whole packet of myring's own exchange with the server. */
-static void own_packet(struct bconn *b, const uint8_t *p, uint32_t len,
-		       uint8_t seq)
+static void own_packet(struct bconn *b, const uint8_t *p, uint32_t len)
 {
 	switch (b->state) {
 	case BS_GREETING:
-		greeting(b, p, len, seq);
+		greeting(b, p, len);
 		break;
 	case BS_LOGIN:
-		login_packet(b, p, len, seq);
+		login_packet(b, p, len);
 		break;
 	case BS_SETUP:
 	case BS_REQUESTS:
@@ -492,8 +442,7 @@ static void on_data(struct conn *c, uint8_t *buf, uint32_t n, int32_t bid)
 		}
 		if (b->asm_len - off < MYSQL_HDR_LEN + plen)
 			break;
-		own_packet(b, b->asm_buf + off + MYSQL_HDR_LEN, plen,
-			   b->asm_buf[off + 3]);
+		own_packet(b, b->asm_buf + off + MYSQL_HDR_LEN, plen);
 		off += MYSQL_HDR_LEN + plen;
 	}
 	if (c->closing)

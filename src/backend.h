@@ -24,6 +24,7 @@
 #define MYRING_BACKEND_H
 
 #include "conn.h"
+#include "mysql_auth_exchange.h"
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
 #include "net.h"
@@ -63,11 +64,10 @@ struct bconn_owner_ops {
 /* How myring logs in to a server. */
 struct bconn_login {
 	const char *user;
-	/* mysql_native_password: SHA1(password), which is all a login needs
-	 * (the server stores SHA1 of it). */
-	uint8_t stage1[20];
-	bool has_password;         /* false: an empty password */
-	const char *schema;        /* NULL: none */
+	/* What myring knows of the password (mysql_auth.h): the plaintext
+	 * when configured, or SHA1(password) learned from a client's login,
+	 * which is all mysql_native_password needs. */
+	const struct auth_secret *secret;
 	uint8_t charset;           /* collation id for the handshake */
 	/* Capabilities besides myring's own that its clients must share
 	 * with the server (they change the layout of responses). */
@@ -110,6 +110,7 @@ struct bconn {
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap;
 	const struct bconn_login *login;
+	struct auth_client *auth;  /* during the login only */
 	uint64_t caps;             /* negotiated with the server */
 	uint16_t status;           /* server status of the last response */
 	uint32_t thread_id;        /* the server's connection id */

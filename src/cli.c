@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,39 +500,47 @@ int cli_add_user(struct config *cfg, const char *spec, char *err,
 		 size_t errlen)
 {
 	const char *colon = strchr(spec, ':');
-	struct user_spec *u;
+	struct auth_user *u, *grown;
 	size_t nlen;
+	char name[AUTH_NAME_MAX + 1];
 
 	if (!colon || colon == spec) {
 		snprintf(err, errlen, "expected NAME:PASSWORD, got '%s'", spec);
 		return -1;
 	}
 	nlen = (size_t)(colon - spec);
-	if (nlen >= sizeof(u->name)) {
-		snprintf(err, errlen, "user name longer than %zu bytes",
-			 sizeof(u->name) - 1);
+	if (nlen > AUTH_NAME_MAX) {
+		snprintf(err, errlen, "user name longer than %d bytes",
+			 AUTH_NAME_MAX);
 		return -1;
 	}
+	memcpy(name, spec, nlen);
+	name[nlen] = '\0';
 	for (unsigned i = 0; i < cfg->nusers; i++)
-		if (strlen(cfg->users[i].name) == nlen &&
-		    !memcmp(cfg->users[i].name, spec, nlen)) {
-			snprintf(err, errlen, "user '%.*s' given twice",
-				 (int)nlen, spec);
+		if (!strcmp(cfg->users[i].name, name)) {
+			snprintf(err, errlen, "user '%s' given twice", name);
 			return -1;
 		}
 	if (cfg->nusers == CLI_MAX_USERS) {
 		snprintf(err, errlen, "more than %d users", CLI_MAX_USERS);
 		return -1;
 	}
-	u = &cfg->users[cfg->nusers++];
-	memset(u, 0, sizeof(*u));
-	memcpy(u->name, spec, nlen);
-	/* Kept only hashed: what a server stores, and SHA1(password) for
-	 * logging in to the backend as this user. */
-	SHA1((const unsigned char *)colon + 1, strlen(colon + 1), u->stage1);
-	SHA1(u->stage1, 20, u->stage2);
-	u->has_stage1 = true;
-	u->empty_password = colon[1] == '\0';
+	grown = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*grown));
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->users = grown;
+	u = &cfg->users[cfg->nusers];
+	/* Kept as the verifiers a server would store (and the password, for
+	 * logging in to the backend as this user). */
+	if (auth_user_init(u, name, AUTH_NATIVE) ||
+	    auth_user_set_password(u, colon + 1, strlen(colon + 1))) {
+		snprintf(err, errlen, "password longer than %d bytes",
+			 AUTH_PASSWORD_MAX);
+		return -1;
+	}
+	cfg->nusers++;
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #ifndef MYRING_CLI_H
 #define MYRING_CLI_H
 
+#include "mysql_auth.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,17 +31,6 @@ enum auth_mode { AUTH_PASSTHROUGH, AUTH_PROXY };
 /* How long a session keeps a pooled backend connection. */
 enum pool_mode { POOL_SESSION, POOL_TRANSACTION, POOL_STATEMENT };
 
-/* A user myring authenticates itself (auth: proxy). */
-struct user_spec {
-	char name[64];
-	/* mysql_native_password: SHA1(SHA1(password)), what the server stores
-	 * and what checking a client needs; SHA1(password) as well when the
-	 * password was given in clear, which logging in to a backend needs. */
-	uint8_t stage2[20];
-	uint8_t stage1[20];
-	bool has_stage1;
-	bool empty_password;
-};
 
 struct config {
 	const char *config_path;     /* --config FILE, or NULL */
@@ -70,7 +61,10 @@ struct config {
 	uint32_t pool_min_idle;      /* idle connections kept per worker */
 	uint32_t pool_idle_timeout_ms; /* idle longer: closed (0: never) */
 	uint32_t pool_max_age_ms;    /* older: closed when idle (0: never) */
-	struct user_spec users[CLI_MAX_USERS];
+	/* Users myring authenticates itself (auth: proxy): the plugin each
+	 * demands and what the server would store for it (mysql_auth.h);
+	 * heap memory owned by the config, freed by config_free. */
+	struct auth_user *users;
 	unsigned nusers;
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the

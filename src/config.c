@@ -1241,4 +1241,11 @@ int config_load(const char *path, struct config *cfg, char *err,
 void config_free(struct config *cfg)
 {
 	discard(cfg, NULL);
+	if (cfg->users) {
+		/* The users' verifiers and passwords do not linger. */
+		explicit_bzero(cfg->users, cfg->nusers * sizeof(*cfg->users));
+		free(cfg->users);
+	}
+	cfg->users = NULL;
+	cfg->nusers = 0;
 }

@@ -134,6 +134,13 @@ static void proxy_auth_setup(const struct config *cfg)
 
 	px.server.addr = px.backend;
 	px.server.max_conns = cfg->pool_size;
+	/* caching_sha2_password's full authentication without TLS sends the
+	 * password RSA-encrypted: a key pair for this process, made once. */
+	for (unsigned i = 0; i < cfg->nusers && !px.rsa; i++)
+		if (cfg->users[i].plugin == AUTH_CACHING_SHA2 &&
+		    !(px.rsa = auth_rsa_generate(2048)))
+			LOGW("cannot make an RSA key: caching_sha2_password users "
+			     "can log in only with a cached password");
 	if (backend_probe(&px.backend, cfg->connect_timeout_ms, &px.profile, err,
 			  sizeof(err))) {
 		LOGW("backend %s: %s; clients are greeted as a generic MariaDB "
@@ -332,6 +339,7 @@ int main(int argc, char **argv)
 	}
 out:
 	ctl_stop();
+	auth_rsa_free(px.rsa);
 	querylog_shutdown();
 	reload_shutdown();
 	intercept_shutdown();

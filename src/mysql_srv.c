@@ -1,6 +1,5 @@
 #include "mysql_srv.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -199,49 +198,6 @@ void srv_build_greeting(struct pkt_buf *pb, uint32_t connection_id,
 	put_u8(&pl, 0);
 	put(&pl, plugin, sizeof(plugin));
 	finish(pb, &pl);
-}
-
-void srv_build_auth_switch(struct pkt_buf *pb, const uint8_t scramble[20])
-{
-	static const char plugin[] = "mysql_native_password";
-	struct payload pl = {0};
-
-	put_u8(&pl, 0xFE);
-	put(&pl, plugin, sizeof(plugin));
-	put(&pl, scramble, 20);
-	put_u8(&pl, 0);
-	finish(pb, &pl);
-}
-
-void srv_native_stage2(const char *password, uint8_t stage2[20])
-{
-	uint8_t stage1[SHA_DIGEST_LENGTH];
-
-	SHA1((const unsigned char *)password, strlen(password), stage1);
-	SHA1(stage1, sizeof(stage1), stage2);
-}
-
-bool srv_native_verify(const uint8_t scramble[20], const uint8_t *resp,
-		       size_t resp_len, const uint8_t stage2[20],
-		       bool empty_password)
-{
-	uint8_t salted[40], mask[SHA_DIGEST_LENGTH], stage1[SHA_DIGEST_LENGTH];
-	uint8_t check[SHA_DIGEST_LENGTH], diff = 0;
-
-	if (empty_password)
-		return resp_len == 0;
-	if (resp_len != 20)
-		return false;
-	/* The client sent SHA1(pw) ^ SHA1(scramble || SHA1(SHA1(pw))). */
-	memcpy(salted, scramble, 20);
-	memcpy(salted + 20, stage2, 20);
-	SHA1(salted, sizeof(salted), mask);
-	for (int i = 0; i < 20; i++)
-		stage1[i] = resp[i] ^ mask[i];
-	SHA1(stage1, sizeof(stage1), check);
-	for (int i = 0; i < 20; i++)
-		diff |= check[i] ^ stage2[i];
-	return diff == 0;
 }
 
 /* ---- responses ------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 /*
  * mysql_srv.h - the server side of the MySQL protocol, for the admin
- * port (and later for myring authenticating clients itself): greeting,
- * mysql_native_password verification, auth switch, OK/ERR and text
- * result sets.  Pure: builds bytes into a growable buffer.
+ * port: greeting, OK/ERR and text result sets.  Pure: builds bytes into a
+ * growable buffer.  Authentication (password checks, auth switch) is in
+ * mysql_auth.h.
  */
 #ifndef MYRING_MYSQL_SRV_H
 #define MYRING_MYSQL_SRV_H
@@ -49,15 +49,6 @@ void srv_scramble(uint8_t out[20]);
 void srv_build_greeting(struct pkt_buf *pb, uint32_t connection_id,
 			const uint8_t scramble[20], const char *server_version,
 			uint64_t caps);
-void srv_build_auth_switch(struct pkt_buf *pb, const uint8_t scramble[20]);
-
-/* SHA1(SHA1(password)): what a server stores. */
-void srv_native_stage2(const char *password, uint8_t stage2[20]);
-/* Checks a client's 20-byte proof SHA1(pw) XOR SHA1(scramble, stage2);
- * an empty password matches only an empty response.  Constant time. */
-bool srv_native_verify(const uint8_t scramble[20], const uint8_t *resp,
-		       size_t resp_len, const uint8_t stage2[20],
-		       bool empty_password);
 
 void srv_ok(struct pkt_buf *pb, uint64_t affected, uint16_t status,
 	    const char *info);

@@ -29,7 +29,7 @@ static const struct config *cfg_of(const struct pool *p)
 static void pool_init(struct pool *p, struct worker *w,
 		      const struct pool_key *key)
 {
-	const struct user_spec *u = &w->px->cfg.users[key->user];
+	const struct auth_user *u = &w->px->cfg.users[key->user];
 
 	memset(p, 0, sizeof(*p));
 	p->w = w;
@@ -37,8 +37,9 @@ static void pool_init(struct pool *p, struct worker *w,
 	p->key = *key;
 	snprintf(p->user, sizeof(p->user), "%s", u->name);
 	p->login.user = p->user;
-	memcpy(p->login.stage1, u->stage1, 20);
-	p->login.has_password = !u->empty_password;
+	if (u->have & (AUTH_USER_PLAIN | AUTH_USER_EMPTY))
+		p->secret = u->secret;
+	p->login.secret = &p->secret;
 	p->login.charset = key->charset;
 	p->login.caps = key->caps;
 	p->waiters_tail = &p->waiters;
@@ -66,6 +67,23 @@ struct pool *pool_for(struct worker *w, const struct pool_key *key)
 	return p;
 }
 
+void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
+{
+	if (secret->know & AUTH_KNOW_PLAIN) {
+		if (!(p->secret.know & AUTH_KNOW_PLAIN))
+			p->secret = *secret;
+		return;
+	}
+	if (secret->know & AUTH_KNOW_NATIVE) {
+		memcpy(p->secret.native_stage1, secret->native_stage1, 20);
+		p->secret.know |= AUTH_KNOW_NATIVE;
+	}
+	if (secret->know & AUTH_KNOW_SHA2) {
+		memcpy(p->secret.sha2_stage1, secret->sha2_stage1, 32);
+		p->secret.know |= AUTH_KNOW_SHA2;
+	}
+}
+
 unsigned pool_open(const struct pool *p)
 {
 	return p->nidle + p->nlent + p->nopening + p->nresetting;
@@ -91,7 +109,10 @@ static bool open_one(struct pool *p)
 {
 	struct bconn *b;
 
-	if (p->w->now_us < p->backoff_until_us || !reserve(p))
+	/* Nothing known of the password yet (a user configured with the
+	 * server's hash, before any client logged in): no login possible. */
+	if (!p->secret.know || p->w->now_us < p->backoff_until_us ||
+	    !reserve(p))
 		return false;
 	b = bconn_open(p->w, &p->srv->addr, &p->login, &pool_owner_ops, p);
 	if (!b) {

@@ -63,7 +63,10 @@ struct pool {
 	struct backend_server *srv;
 	struct pool_key key;
 	struct bconn_login login;
-	char user[64];
+	char user[AUTH_NAME_MAX + 1];
+	/* What myring knows of the user's password for its own logins: the
+	 * configured plaintext, or what a client's login revealed. */
+	struct auth_secret secret;
 	struct bconn *idle;          /* most recently returned first */
 	unsigned nidle, nlent, nopening, nresetting;
 	struct pool_waiter *waiters, **waiters_tail;
@@ -98,6 +101,11 @@ void pool_cancel(struct pool *p, struct pool_waiter *wt);
 void pool_return(struct pool *p, struct bconn *b);
 /* A session gives up b, broken or in an unknown state: it is closed. */
 void pool_drop(struct pool *p, struct bconn *b);
+
+/* A client logged in as the pool's user: what its answer revealed of
+ * the password lets myring log in as that user too (kept if the pool
+ * knows more already, e.g. the plaintext). */
+void pool_learn_secret(struct pool *p, const struct auth_secret *secret);
 
 /* Timeouts, idle and age limits, minimum idle, the cap's wanted count:
  * every worker tick. */

@@ -7,6 +7,7 @@
 #include "session.h"
 
 #include "log.h"
+#include "mysql_auth_exchange.h"
 #include "mysql_proto.h"
 
 #include <errno.h>
@@ -148,6 +149,10 @@ static void session_free(struct session *s)
 
 	command_abort_all(s);
 	parked_free(s);
+	if (s->auth) {
+		auth_server_clear(s->auth);
+		free(s->auth);
+	}
 	free(s->asm_buf);
 	free(s->pend);
 	free(s->user);

@@ -157,6 +157,7 @@ struct session {
 	uint32_t conn_id;          /* the id myring's greeting gave it */
 	unsigned user_idx;         /* in cfg.users (auth: proxy) */
 	uint8_t scramble[20];      /* of myring's greeting */
+	struct auth_server *auth;  /* the login exchange, while it runs */
 	uint8_t login_seq;         /* next sequence id of the login exchange */
 	uint8_t charset;           /* collation of the client's handshake */
 	uint8_t phase;

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mysql_proto.h"
+#include "mysql_auth_exchange.h"
 #include "mysql_srv.h"
 
 #include <stdio.h>
@@ -94,33 +95,64 @@ static void login_ok(struct session *s)
 	     s->info.schema);
 }
 
-/* The client as the server would name it in 1045: user@host. */
-static void denied(struct session *s, bool with_password)
+/* The client as the server names it in 1045: its address, no port. */
+static void client_host(const struct session *s, char *out, size_t outlen)
 {
-	char msg[300], host[64];
 	const char *colon;
 
-	snprintf(host, sizeof(host), "%s", s->client_addr);
-	colon = strrchr(host, ':');
-	if (colon && host[0] != '[')
-		host[colon - host] = '\0';
-	snprintf(msg, sizeof(msg),
-		 "Access denied for user '%s'@'%s' (using password: %s)",
-		 s->user ? s->user : "", host, with_password ? "YES" : "NO");
-	LOGW("%s: %s", s->client_addr, msg);
-	login_err(s, 1045, "28000", msg);
+	snprintf(out, outlen, "%s", s->client_addr);
+	if (out[0] == '[') {
+		char *close = strchr(out, ']');
+		if (close) {
+			memmove(out, out + 1, (size_t)(close - out - 1));
+			out[close - out - 1] = '\0';
+		}
+		return;
+	}
+	colon = strrchr(out, ':');
+	if (colon)
+		out[colon - out] = '\0';
 }
 
-static const struct user_spec *find_user(struct session *s, const char *name)
+static const struct auth_user *find_user(struct session *s, const char *name,
+					 size_t len)
 {
 	const struct config *cfg = &s->c.w->px->cfg;
 
 	for (unsigned i = 0; i < cfg->nusers; i++)
-		if (!strcmp(cfg->users[i].name, name)) {
+		if (strlen(cfg->users[i].name) == len &&
+		    !memcmp(cfg->users[i].name, name, len)) {
 			s->user_idx = i;
 			return &cfg->users[i];
 		}
 	return NULL;
+}
+
+static void authenticated(struct session *s);
+
+/* What the exchange asked for: send it, and go on, finish or refuse. */
+static void exchange_result(struct session *s, enum auth_result r,
+			    struct pkt_buf *pb)
+{
+	struct auth_server *as = s->auth;
+
+	switch (r) {
+	case AUTH_CONTINUE:
+		send_packets(s, pb);
+		s->phase = PH_LOGIN_SWITCH;
+		return;
+	case AUTH_FAILED:
+		LOGW("%s: %s", s->client_addr, as->err_msg);
+		stats_count_err(&s->c.w->stats, as->err_code);
+		send_packets(s, pb);
+		session_finish(s);
+		return;
+	case AUTH_DONE:
+		send_packets(s, pb);
+		s->login_seq = as->seq;
+		authenticated(s);
+		return;
+	}
 }
 
 /* The password is right: the session gets its pool, and a schema it asked
@@ -140,6 +172,12 @@ static void authenticated(struct session *s)
 		login_err(s, 1040, "08004", "myring: out of memory");
 		return;
 	}
+	/* What the client's answer revealed lets myring log in to the
+	 * backend as this user (mysql_native_password's SHA1(password)). */
+	pool_learn_secret(s->pool, &s->auth->secret);
+	auth_server_clear(s->auth);
+	free(s->auth);
+	s->auth = NULL;
 	if (!s->schema) {
 		login_ok(s);
 		return;
@@ -171,23 +209,13 @@ void login_failed(struct session *s, uint16_t code, const char *sqlstate,
 	login_err(s, code, sqlstate, text);
 }
 
-static void check_password(struct session *s, const uint8_t *auth, size_t len)
-{
-	const struct user_spec *u = s->user ? find_user(s, s->user) : NULL;
-
-	if (!u || !srv_native_verify(s->scramble, auth, len, u->stage2,
-				     u->empty_password)) {
-		denied(s, len > 0);
-		return;
-	}
-	authenticated(s);
-}
-
 static void handshake_response(struct session *s, const uint8_t *payload,
 			       uint32_t len, uint8_t seq)
 {
 	const struct proxy *px = s->c.w->px;
 	struct mysql_handshake_response r;
+	struct pkt_buf pb;
+	char host[64];
 
 	s->login_seq = (uint8_t)(seq + 1);
 	if (mysql_parse_handshake_response(payload, len, offered_caps(px), &r)) {
@@ -218,19 +246,18 @@ static void handshake_response(struct session *s, const uint8_t *payload,
 		if (s->schema)
 			s->info.schema = s->schema;
 	}
-	/* Anything but mysql_native_password is switched to it: the server
-	 * side of myring checks that plugin. */
-	if (r.plugin.len && (r.plugin.len != 21 ||
-			     memcmp(r.plugin.ptr, "mysql_native_password", 21))) {
-		struct pkt_buf pb;
-		pkt_buf_init(&pb);
-		pb.seq = s->login_seq;
-		srv_build_auth_switch(&pb, s->scramble);
-		send_packets(s, &pb);
-		s->phase = PH_LOGIN_SWITCH;
+	s->auth = calloc(1, sizeof(*s->auth));
+	if (!s->auth) {
+		login_err(s, 1040, "08004", "myring: out of memory");
 		return;
 	}
-	check_password(s, (const uint8_t *)r.auth.ptr, r.auth.len);
+	client_host(s, host, sizeof(host));
+	auth_server_init(s->auth, s->scramble, host, px->rsa, false);
+	pkt_buf_init(&pb);
+	exchange_result(s, auth_server_handshake(s->auth, &r,
+						 find_user(s, r.user.ptr,
+							   r.user.len),
+						 NULL, &pb), &pb);
 }
 
 void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
@@ -253,13 +280,16 @@ void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
 	if (rc == 0)
 		return;
 	seq = s->asm_buf[3];
-	if (s->phase == PH_LOGIN)
+	if (s->phase == PH_LOGIN) {
 		handshake_response(s, s->asm_buf + MYSQL_HDR_LEN,
 				   s->asm_len - MYSQL_HDR_LEN, seq);
-	else {
-		s->login_seq = (uint8_t)(seq + 1);
-		check_password(s, s->asm_buf + MYSQL_HDR_LEN,
-			       s->asm_len - MYSQL_HDR_LEN);
+	} else {
+		struct pkt_buf pb;
+		pkt_buf_init(&pb);
+		exchange_result(s, auth_server_packet(s->auth,
+						      s->asm_buf + MYSQL_HDR_LEN,
+						      s->asm_len - MYSQL_HDR_LEN,
+						      &pb), &pb);
 	}
 	free(s->asm_buf);
 	s->asm_buf = NULL;

@@ -36,6 +36,7 @@ struct proxy {
 	 * the pooled server's shared connection count. */
 	struct backend_profile profile;
 	struct backend_server server;
+	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
 };
 
 /*
