@@ -70,7 +70,9 @@ build/obj build/asan/obj build/valgrind/obj build/tests:
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
 	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
 
-build/tests/integration: $(ITEST_SRC) | build/tests
+# test_state.c compiles pure modules in (#include "mysql_state.c"): they
+# are prerequisites too, so a change to them rebuilds the suite.
+build/tests/integration: $(ITEST_SRC) $(PURE_SRC) $(wildcard $(PURE_SRC:.c=.h)) | build/tests
 	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -Wno-missing-prototypes -o $@ $(ITEST_SRC) \
 		$$(pkg-config --cflags --libs libmariadb 2>/dev/null || echo -lmariadb) -lcriterion -lpthread
 
