@@ -21,6 +21,9 @@ clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/cli.c src/rules.c \
 	src/litscan.c src/mysql_srv.c src/mysql_proto.c \
 	-o build/fuzz/fuzz_config -lyaml -lpcre2-8 -lcrypto
 targets+=(fuzz_config)
+clang $CFLAGS tests/fuzz/fuzz_state.c src/mysql_state.c src/stmt_cache.c \
+	src/mysql_proto.c -o build/fuzz/fuzz_state
+targets+=(fuzz_state)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.
