@@ -468,7 +468,8 @@ int mysql_state_set_user_var(struct mysql_sess_state *st, const char *name,
 			var_drop(st, st->user_vars, &st->n_user_vars, v);
 		return 0;
 	}
-	if (literal_len == 0)
+	/* No identifier holds a NUL, not even a quoted one. */
+	if (literal_len == 0 || memchr(name, '\0', name_len))
 		return -1;
 	return var_put(st, true, name, name_len, literal, literal_len, false);
 }

@@ -194,8 +194,9 @@ int mysql_state_set_var(struct mysql_sess_state *st, const char *name,
 			size_t name_len, const char *value, size_t value_len);
 const struct mysql_state_var *mysql_state_get_var(
 	const struct mysql_sess_state *st, const char *name);
-/* Records a user variable (without the '@') as a SQL literal; literal
- * NULL forgets it (the caller no longer knows its value: pin instead). */
+/* Records a user variable (without the '@'; 1 to 64 bytes, no NUL) as a
+ * non-empty SQL literal; literal NULL forgets it (the caller no longer
+ * knows its value: pin instead). */
 int mysql_state_set_user_var(struct mysql_sess_state *st, const char *name,
 			     size_t name_len, const char *literal,
 			     size_t literal_len);

@@ -532,6 +532,8 @@ Test(state, limits_overflow_the_state)
 	cr_assert_eq(mysql_state_set_var(&st, name, MYSQL_STATE_MAX_NAME, "1", 1), 0);
 	cr_assert_eq(mysql_state_set_schema(&st, value, MYSQL_STATE_MAX_SCHEMA + 1), -1);
 	cr_assert(st.overflow);
+	cr_assert_eq(mysql_state_set_user_var(&st, "a\0b", 3, "1", 1), -1);
+	cr_assert_eq(mysql_state_set_user_var(&st, "ab", 2, "", 0), -1);
 	for (int i = 0; i <= MYSQL_STATE_MAX_USER_VARS; i++) {
 		int n = snprintf(name, sizeof(name), "u%d", i);
 		int r = mysql_state_set_user_var(&st, name, (size_t)n, "1", 1);
