@@ -25,9 +25,10 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 
 # What the unit tests and fuzzers link against: pure code, and the socket
 # helpers of start-up (plain system calls, no ring).
-PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest config rules \
-              litscan mysql_srv mysql_auth mysql_auth_exchange admin_sql \
-              admin_engine histogram digest_stats net startup
+PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
+              cli digest config rules litscan mysql_srv mysql_auth \
+              mysql_auth_exchange admin_sql admin_engine histogram \
+              digest_stats net startup
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
@@ -69,7 +70,9 @@ build/obj build/asan/obj build/valgrind/obj build/tests:
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
 	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
 
-build/tests/integration: $(ITEST_SRC) | build/tests
+# test_state.c compiles pure modules in (#include "mysql_state.c"): they
+# are prerequisites too, so a change to them rebuilds the suite.
+build/tests/integration: $(ITEST_SRC) $(PURE_SRC) $(wildcard $(PURE_SRC:.c=.h)) | build/tests
 	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -Wno-missing-prototypes -o $@ $(ITEST_SRC) \
 		$$(pkg-config --cflags --libs libmariadb 2>/dev/null || echo -lmariadb) -lcriterion -lpthread
 

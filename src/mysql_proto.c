@@ -127,8 +127,8 @@ static void get_cstr_or_eof(const uint8_t *p, size_t len, size_t *pos,
 	}
 }
 
-static int get_lenenc_str(const uint8_t *p, size_t len, size_t *pos,
-			  struct mysql_str *out)
+int mysql_get_lenenc_str(const uint8_t *p, size_t len, size_t *pos,
+			 struct mysql_str *out)
 {
 	uint64_t n;
 	int used;
@@ -239,7 +239,7 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 	if (get_cstr(p, len, &pos, &r->user))
 		return -1;
 	if (eff & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
-		if (get_lenenc_str(p, len, &pos, &r->auth))
+		if (mysql_get_lenenc_str(p, len, &pos, &r->auth))
 			return -1;
 	} else if (eff & CLIENT_SECURE_CONNECTION) {
 		if (pos >= len || p[pos] > len - pos - 1)
@@ -258,7 +258,7 @@ int mysql_parse_handshake_response(const uint8_t *p, size_t len,
 	if ((eff & CLIENT_PLUGIN_AUTH) && pos < len)
 		get_cstr_or_eof(p, len, &pos, &r->plugin);
 	if ((eff & CLIENT_CONNECT_ATTRS) && pos < len) {
-		if (get_lenenc_str(p, len, &pos, &r->attrs))
+		if (mysql_get_lenenc_str(p, len, &pos, &r->attrs))
 			return -1;
 	}
 	return 0;
@@ -280,8 +280,8 @@ int mysql_attrs_next(struct mysql_str attrs, size_t *pos,
 
 	if (*pos >= attrs.len)
 		return 0;
-	if (get_lenenc_str(p, attrs.len, pos, key) ||
-	    get_lenenc_str(p, attrs.len, pos, value))
+	if (mysql_get_lenenc_str(p, attrs.len, pos, key) ||
+	    mysql_get_lenenc_str(p, attrs.len, pos, value))
 		return -1;
 	return 1;
 }
@@ -315,7 +315,7 @@ int mysql_parse_change_user(const uint8_t *p, size_t len, uint64_t caps,
 	if ((caps & CLIENT_PLUGIN_AUTH) && pos < len)
 		get_cstr_or_eof(p, len, &pos, &cu->plugin);
 	if ((caps & CLIENT_CONNECT_ATTRS) && pos < len &&
-	    get_lenenc_str(p, len, &pos, &cu->attrs))
+	    mysql_get_lenenc_str(p, len, &pos, &cu->attrs))
 		return -1;
 	return 0;
 }
@@ -345,6 +345,49 @@ int mysql_parse_ok(const uint8_t *p, size_t len, struct mysql_ok *ok)
 	pos += 2;
 	if (len - pos >= 2)
 		ok->warnings = mysql_get_u16(p + pos);
+	return 0;
+}
+
+int mysql_parse_ok_ext(const uint8_t *p, size_t len, uint64_t caps,
+		       struct mysql_ok_ext *ok)
+{
+	size_t pos = 1;
+	int n;
+
+	memset(ok, 0, sizeof(*ok));
+	if (len < 1 || (p[0] != 0x00 && p[0] != 0xFE))
+		return -1;
+	n = mysql_get_lenenc(p + pos, len - pos, &ok->ok.affected_rows);
+	if (n < 0)
+		return -1;
+	pos += (size_t)n;
+	n = mysql_get_lenenc(p + pos, len - pos, &ok->ok.last_insert_id);
+	if (n < 0)
+		return -1;
+	pos += (size_t)n;
+	if (len - pos < 2)
+		return -1;
+	ok->status_off = pos;
+	ok->ok.status = mysql_get_u16(p + pos);
+	pos += 2;
+	/* A 4.1 server always sends the warnings; tolerate their absence as
+	 * mysql_parse_ok() does, with nothing after them. */
+	if (len - pos >= 2) {
+		ok->ok.warnings = mysql_get_u16(p + pos);
+		pos += 2;
+	} else {
+		pos = len;
+	}
+	ok->tail_off = pos;
+	if (pos < len && mysql_get_lenenc_str(p, len, &pos, &ok->info))
+		return -1;
+	if ((caps & CLIENT_SESSION_TRACK) &&
+	    (ok->ok.status & SERVER_SESSION_STATE_CHANGED) && pos < len) {
+		ok->state_off = pos;
+		if (mysql_get_lenenc_str(p, len, &pos, &ok->session_state))
+			return -1;
+	}
+	ok->end_off = pos;
 	return 0;
 }
 

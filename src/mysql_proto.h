@@ -145,6 +145,11 @@ struct mysql_str {
 	size_t len;
 };
 
+/* Length-encoded string at p + *pos (the length must fit in [*pos, len));
+ * advances *pos past it.  Returns 0, or -1 if truncated or NULL (0xFB). */
+int mysql_get_lenenc_str(const uint8_t *p, size_t len, size_t *pos,
+			 struct mysql_str *out);
+
 /* ---- connection phase ------------------------------------------------ */
 
 /* Initial Handshake v10.  Offsets are into the payload so the proxy can
@@ -224,6 +229,37 @@ struct mysql_ok {
 	uint16_t warnings;
 };
 int mysql_parse_ok(const uint8_t *payload, size_t len, struct mysql_ok *ok);
+
+/*
+ * The whole OK packet, also what follows the warnings:
+ *
+ *   header(0x00|0xFE) affected(lenenc) last_insert_id(lenenc) status(2)
+ *   warnings(2) [info(lenenc string)] [session state(lenenc block)]
+ *
+ * Both MariaDB and MySQL write the info length-encoded whatever the
+ * capabilities (the "string<EOF>" of older documentation is not what
+ * servers send), and omit it when it is empty and no state follows.  The
+ * session-state block is there only with CLIENT_SESSION_TRACK in caps and
+ * SERVER_SESSION_STATE_CHANGED in the status; its entries are read by
+ * mysql_track_next() (mysql_state.h).  Unlike mysql_parse_ok(), which the
+ * tracker feeds a packet's first bytes, this needs the whole payload: an
+ * info or block longer than the packet is malformed (-1).  Bytes after the
+ * block are ignored, as clients do.
+ */
+struct mysql_ok_ext {
+	struct mysql_ok ok;
+	struct mysql_str info;           /* empty if absent */
+	struct mysql_str session_state;  /* the entries, without the block's
+	                                  * length; empty if none */
+	size_t status_off;               /* offset of the status flags */
+	size_t tail_off;                 /* offset after the warnings (where
+	                                  * the info starts) */
+	size_t state_off;                /* offset of the block's length, 0
+	                                  * if there is no block */
+	size_t end_off;                  /* offset after the info or block */
+};
+int mysql_parse_ok_ext(const uint8_t *payload, size_t len, uint64_t caps,
+		       struct mysql_ok_ext *ok);
 
 /* ERR packet payload, header byte 0xFF (protocol 4.1 layout). */
 struct mysql_err {

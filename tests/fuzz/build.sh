@@ -24,6 +24,9 @@ targets+=(fuzz_config)
 clang $CFLAGS tests/fuzz/fuzz_auth.c src/mysql_auth.c src/mysql_auth_exchange.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_auth -lcrypto
 targets+=(fuzz_auth)
+clang $CFLAGS tests/fuzz/fuzz_state.c src/mysql_state.c src/stmt_cache.c \
+	src/mysql_proto.c -o build/fuzz/fuzz_state
+targets+=(fuzz_state)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.
