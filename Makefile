@@ -26,7 +26,7 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 # Pure code (no I/O): what the unit tests and fuzzers link against.
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker cli digest config rules \
               litscan mysql_srv admin_sql histogram \
-              digest_stats
+              digest_stats sql_scan
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
