@@ -10,6 +10,7 @@
 
 #include <pcre2.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,10 +438,11 @@ static int digest_all(struct rules_worker *rw, struct texts *tx)
 	}
 	for (unsigned i = 0; i < sp->n; i++) {
 		const struct sql_stmt *st = &sp->stmts[i];
-		/* A fingerprint is at most about twice its text: "IN (1)"
-		 * becomes "IN (...)", "a+b" becomes "a + b".  Were it longer
-		 * it would end in "...", like a stored one. */
-		size_t room = 2 * st->len + 64;
+		/* A fingerprint is at most about twice its text ("a+b"
+		 * becomes "a + b") plus what collapsed lists add ("IN(1)"
+		 * becomes "IN (...)"): 3 * len + 64 holds it all
+		 * (tests/fuzz/fuzz_digest.c checks it). */
+		size_t room = 3 * st->len + 64;
 
 		if (used + room > rw->dbuf_cap) {
 			size_t cap = rw->dbuf_cap ? rw->dbuf_cap : 1024;
@@ -625,7 +627,8 @@ void rules_eval(struct rules_worker *rw, const struct rule_input *in,
 		.split = 1,
 	};
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct rule_outcome, message));
+	out->message[0] = '\0';
 	for (unsigned i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->rules[i];
 		const struct rule_spec *sp = &r->spec;

@@ -70,10 +70,6 @@ struct rule_outcome {
 	const struct rule_spec *rule;  /* the rule that decided the action;
 					* NULL for a reject of the matcher's
 					* own (message says why) */
-	/* REJECT: when not empty, ERR 1105 (HY000) with this text instead
-	 * of the rule's error: the command could not be checked, or an
-	 * answer rule matched a multi-statement command. */
-	char message[200];
 	char *rewritten;           /* malloc'd new text (action REWRITE) */
 	size_t rewritten_len;
 	const uint8_t *answer;     /* prebuilt packets, seq from 1 */
@@ -82,6 +78,11 @@ struct rule_outcome {
 	uint32_t delay_ms;
 	const char *route;
 	unsigned matched;          /* rules that matched */
+	/* REJECT: when not empty, ERR 1105 (HY000) with this text instead
+	 * of the rule's error: the command could not be checked, or an
+	 * answer rule matched a multi-statement command.  Last: only its
+	 * first byte is cleared per command. */
+	char message[200];
 };
 
 /* How a session wants result sets: answers are prebuilt in each style. */

@@ -29,6 +29,7 @@
  */
 #include "sql_scan.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +126,8 @@ void sql_open_comment(const unsigned char *p, const unsigned char *end,
 /* Per-scan findings that call for more readings. */
 #define F_BS_SINGLE 0x1u   /* a '\' inside a '..' string */
 #define F_BS_DOUBLE 0x2u   /* a '\' inside a ".." string */
-#define F_MB        0x4u   /* a '\' or '`' right after a byte >= 0x81 */
+#define F_MB        0x4u   /* a '\' in a string, or a '`' opening or in
+			    * a name, right after a byte 0x81..0xfe */
 
 /* Bytes that need a look in code; the rest is copied as it is. */
 static const uint8_t code_stop[256] = {
@@ -173,9 +175,10 @@ struct scan {
 	bool primary;
 	unsigned count;                  /* statements found, empty ones not */
 	unsigned reading;                /* its index: 0 is the primary */
-	unsigned cur[SQL_MAX_READINGS];  /* per earlier reading: where the
-					  * comparison with it has got to */
 	int err;
+	/* Per earlier reading: where the comparison with it has got to.
+	 * Last, and set only up to `reading`: the hot path is one reading. */
+	unsigned cur[SQL_MAX_READINGS];
 };
 
 static int reserve_stmt(struct sql_split *sp)
@@ -257,8 +260,7 @@ static bool seen_before(struct scan *s, unsigned pos, const char *t,
 	struct sql_split *sp = s->sp;
 
 	for (unsigned r = 0; r < s->reading; r++) {
-		unsigned end = r + 1 < s->reading ? sp->first[r + 1] :
-			       sp->first[s->reading];
+		unsigned end = sp->first[r + 1];
 		unsigned *c = &s->cur[r];
 
 		if (*c < sp->first[r])
@@ -329,7 +331,18 @@ static void end_stmt(struct scan *s, const unsigned char *at)
 		s->raw_start = at + 1;
 }
 
-/* p is at an opening quote. */
+static bool may_lead(unsigned char c)
+{
+	return c >= 0x81 && c <= 0xfe;
+}
+
+/*
+ * p is at an opening quote.  Notes what calls for other readings: a '\'
+ * in a string (other sql_modes), and a '\' in a string or a '`' in a name
+ * right after a byte that may lead a multi-byte character (other
+ * character sets).  A '\' or '`' elsewhere means the same in every
+ * reading, and so does any byte inside a comment.
+ */
 static const unsigned char *quoted(struct scan *s, const unsigned char *p)
 {
 	const unsigned char *end = s->end;
@@ -337,21 +350,42 @@ static const unsigned char *quoted(struct scan *s, const unsigned char *p)
 	unsigned char q = *p++;
 	bool backslash = q == '\'' ? s->rd->escapes != SQL_ESC_NONE :
 			 q == '"' ? s->rd->escapes == SQL_ESC_ALL : false;
+	unsigned bs_flag = q == '\'' ? F_BS_SINGLE : F_BS_DOUBLE;
 
-	if (q == '`' && cs == SQL_CS_BYTE)
-		return sql_quoted_end(p - 1, end, false);
+	if (cs == SQL_CS_BYTE) {
+		for (;;) {
+			while (p < end && *p != q && *p != '\\')
+				p++;
+			if (p == end)
+				return end;
+			if (*p == '\\') {
+				if (q == '`') {
+					p++;
+					continue;
+				}
+				s->sp->flags |= bs_flag |
+						(may_lead(p[-1]) ? F_MB : 0);
+				p += backslash && p + 1 < end ? 2 : 1;
+				continue;
+			}
+			if (q == '`' && may_lead(p[-1]))
+				s->sp->flags |= F_MB;
+			if (p + 1 == end || p[1] != q)
+				return p + 1;
+			p += 2;
+		}
+	}
 	while (p < end) {
 		unsigned char c = *p;
 
-		if (c >= 0x81 && cs != SQL_CS_BYTE && p + 1 < end &&
-		    mb_pair(cs, c, p[1])) {
+		if (may_lead(c) && p + 1 < end && mb_pair(cs, c, p[1])) {
 			p += 2;
 		} else if (c == q) {
 			if (p + 1 == end || p[1] != q)
 				return p + 1;
 			p += 2;
 		} else if (c == '\\' && q != '`') {
-			s->sp->flags |= q == '\'' ? F_BS_SINGLE : F_BS_DOUBLE;
+			s->sp->flags |= bs_flag;
 			p += backslash && p + 1 < end ? 2 : 1;
 		} else {
 			p++;
@@ -376,18 +410,29 @@ static const unsigned char *nested_comment_end(const unsigned char *p,
 	return end;
 }
 
-static bool exec_is_code(const struct sql_reading *rd, uint32_t version,
-			 uint32_t version5, bool mariadb)
+/* What a reading does with an executable comment. */
+enum exec_fate {
+	EXEC_CODE,          /* its text is code */
+	EXEC_SKIP,          /* skipped; one "/ * * /" may be nested inside */
+	EXEC_PLAIN,         /* a plain comment: MySQL's "/ *M!" */
+};
+
+static enum exec_fate exec_fate(const struct sql_reading *rd,
+				uint32_t version, uint32_t version5,
+				bool mariadb)
 {
 	switch (rd->server) {
 	case SQL_SERVER_MARIADB:
 		if (version > rd->version)
-			return false;
-		return mariadb || version < 50700 || version > 99999;
+			return EXEC_SKIP;
+		return mariadb || version < 50700 || version > 99999 ?
+		       EXEC_CODE : EXEC_SKIP;
 	case SQL_SERVER_MYSQL:
-		return !mariadb && version5 <= rd->version;
+		if (mariadb)
+			return EXEC_PLAIN;
+		return version5 <= rd->version ? EXEC_CODE : EXEC_SKIP;
 	default:
-		return true;
+		return EXEC_CODE;
 	}
 }
 
@@ -430,13 +475,15 @@ static const unsigned char *comment(struct scan *s, const unsigned char *p)
 	 * code everywhere. */
 	if (o.digits || o.mariadb)
 		add_class(s, &o, version5);
-	if (exec_is_code(rd, o.version, version5, o.mariadb)) {
+	switch (exec_fate(rd, o.version, version5, o.mariadb)) {
+	case EXEC_CODE:
 		s->in_exec = true;
 		return blank(s, p, body);
-	}
-	if (rd->server == SQL_SERVER_MYSQL && o.mariadb)
+	case EXEC_PLAIN:
 		return blank(s, p, sql_comment_end(p + 2, end));
-	return blank(s, p, nested_comment_end(p + 2, end));
+	default:
+		return blank(s, p, nested_comment_end(p + 2, end));
+	}
 }
 
 static void scan_text(struct scan *s)
@@ -453,9 +500,12 @@ static void scan_text(struct scan *s)
 			break;
 		p = q;
 		switch (*p) {
+		case '`':
+			if (p > s->in && may_lead(p[-1]))
+				s->sp->flags |= F_MB;
+			/* fall through */
 		case '\'':
 		case '"':
-		case '`':
 			q = quoted(s, p);
 			emit(s, p, q);
 			p = q;
@@ -511,23 +561,27 @@ static void scan_text(struct scan *s)
 static int scan_reading(struct sql_split *sp, const char *sql, size_t len,
 			const struct sql_reading *rd, bool primary)
 {
-	struct scan s = {
-		.sp = sp, .rd = rd,
-		.in = (const unsigned char *)sql,
-		.end = (const unsigned char *)sql + len,
-		.raw_start = (const unsigned char *)sql,
-		.stmt_in = (const unsigned char *)sql,
-		.primary = primary,
-		.reading = sp->readings,
-	};
+	struct scan s;
 
+	memset(&s, 0, offsetof(struct scan, cur));
+	s.sp = sp;
+	s.rd = rd;
+	s.in = (const unsigned char *)sql;
+	s.end = s.in + len;
+	s.raw_start = s.in;
+	s.stmt_in = s.in;
+	s.primary = primary;
+	s.reading = sp->readings;
+	memset(s.cur, 0, s.reading * sizeof(s.cur[0]));
 	sp->first[sp->readings++] = sp->n;
 	scan_text(&s);
 	if (!s.err && primary) {
 		/* Always one statement, so that a rule sees an empty or
 		 * comment-only command as the empty text. */
-		if (!s.count)
+		if (!s.count) {
+			s.raw_start = s.in;
 			push_stmt(&s, false, 0, 0, s.end);
+		}
 		sp->nprimary = sp->n;
 	}
 	return s.err;
@@ -559,44 +613,25 @@ static int finish(struct sql_split *sp, const char *sql, int rc)
 	return SQL_SPLIT_OK;
 }
 
-/* A '\' or '`' right after a byte that may lead a multi-byte character
- * (over-approximated: comments included). */
-static bool mb_sensitive(const char *sql, size_t len)
-{
-	static const char marks[] = "\\`";
-
-	for (const char *m = marks; *m; m++) {
-		const unsigned char *p = (const unsigned char *)sql;
-		const unsigned char *end = p + len;
-
-		while ((p = memchr(p, *m, (size_t)(end - p)))) {
-			if (p > (const unsigned char *)sql && p[-1] >= 0x81 &&
-			    p[-1] <= 0xfe)
-				return true;
-			p++;
-		}
-	}
-	return false;
-}
-
-/* Bit i: whether class i is code in reading rd. */
-static uint32_t decisions(const struct sql_split *sp,
+/* Bits 2i, 2i + 1: what reading rd does with comments of class i. */
+static uint64_t decisions(const struct sql_split *sp,
 			  const struct sql_reading *rd)
 {
-	uint32_t bits = 0;
+	uint64_t bits = 0;
 
 	for (unsigned i = 0; i < sp->nclasses; i++) {
 		const struct sql_class *c = &sp->classes[i];
 
-		if (exec_is_code(rd, c->version, c->version5, c->mariadb))
-			bits |= 1u << i;
+		bits |= (uint64_t)exec_fate(rd, c->version, c->version5,
+					    c->mariadb) << (2 * i);
 	}
 	return bits;
 }
 
-/* Readings that agree on escapes, character set and every executable
- * comment seen so far scan alike: each makes the same decision at every
- * step, and any comment one of them meets was seen.  (A MySQL reading
+/* Readings that agree on escapes, character set and what they do with
+ * every kind of executable comment seen so far scan alike: each makes the
+ * same decision at every step, and any comment one of them meets was
+ * seen.  (A MySQL reading
  * keeps a sixth version digit as code where the others drop it: one
  * digit, which neither ends nor starts anything, is no reason to read the
  * text again.) */
@@ -604,7 +639,7 @@ static bool already_read(const struct sql_split *sp,
 			 const struct sql_reading *done, unsigned ndone,
 			 const struct sql_reading *rd)
 {
-	uint32_t want = decisions(sp, rd);
+	uint64_t want = decisions(sp, rd);
 
 	for (unsigned i = 0; i < ndone; i++)
 		if (done[i].escapes == rd->escapes &&
@@ -677,13 +712,12 @@ int sql_split(struct sql_split *sp, const char *sql, size_t len)
 	rc = scan_reading(sp, sql, len, &primary, true);
 	if (rc)
 		return finish(sp, sql, rc);
-	if (mb_sensitive(sql, len))
-		sp->flags |= F_MB;
 	if (!sp->flags && !sp->nclasses)
 		return finish(sp, sql, SQL_SPLIT_OK);
 	done[ndone++] = primary;
-	/* Each scan may find more to vary (a string or a comment that only
-	 * this reading sees), so candidates are recomputed after each. */
+	/* Each scan may find more to vary (a string, a name or a comment
+	 * that only this reading sees), so candidates are recomputed after
+	 * each. */
 	while (next_reading(sp, done, ndone, &rd)) {
 		if (ndone == SQL_MAX_READINGS)
 			return finish(sp, sql, SQL_SPLIT_AMBIGUOUS);

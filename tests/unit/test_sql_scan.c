@@ -255,6 +255,12 @@ Test(sql_scan, version_conditional_comments_are_read_both_ways)
 	/* A skipped comment may hold one plain comment. */
 	expect(every, "/*!99999 x /* y */ z */ DROP TABLE t",
 	       "x   z   DROP TABLE t | DROP TABLE t");
+	/* MySQL reads "/ *M!" as a plain comment, which the first "* /"
+	 * ends; MariaDB skips it with one comment nested inside, or runs it.
+	 * Only MySQL runs this DROP. */
+	expect(every, "SELECT 1 /*M!999999 ' /* x */ ; DROP TABLE t; -- ' */",
+	       "SELECT 1   ' /* x */ ; DROP TABLE t; -- ' | SELECT 1 | "
+	       "DROP TABLE t");
 	/* A comment that only one reading sees is read every way too: the
 	 * string hides the second comment unless the first is skipped. */
 	expect(every, "/*!50700 ' */ /*!100000 DROP TABLE t */ '",
