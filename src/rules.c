@@ -211,12 +211,16 @@ struct ruleset *ruleset_build(const struct rule_spec *specs, unsigned n,
 			goto oom;
 		if (r->spec.has_digest)
 			rs->needs_digest = true;
+		/* config.c says the same with the file's line; specs made
+		 * elsewhere are checked here. */
 		if (r->spec.match_on > RULE_ON_DIGEST ||
 		    (r->spec.match_on == RULE_ON_DIGEST &&
 		     r->spec.action == RULE_REWRITE)) {
-			snprintf(err, errlen, "rule '%s' (line %u): a rewrite "
-				 "cannot match on the fingerprint",
-				 r->spec.name, r->spec.line);
+			snprintf(err, errlen, "rule '%s' (line %u): %s",
+				 r->spec.name, r->spec.line,
+				 r->spec.match_on > RULE_ON_DIGEST ?
+				 "unknown match-on" :
+				 "a rewrite cannot match on the fingerprint");
 			goto fail;
 		}
 		if (r->spec.match) {
@@ -516,9 +520,9 @@ static void fail_closed(struct rule_outcome *out, int why)
 	out->rule = NULL;
 	snprintf(out->message, sizeof(out->message), "%s",
 		 why == SQL_SPLIT_AMBIGUOUS ?
-		 "myring: query refused: it can be read too many ways (more "
-		 "than 16 versions in version-conditional comments) for the "
-		 "rules to check" :
+		 "myring: query refused: it can be read in too many different "
+		 "ways for the rules to check (version-conditional comments, "
+		 "sql_mode, character set)" :
 		 "myring: query refused: out of memory checking it against "
 		 "the rules");
 }
@@ -616,8 +620,8 @@ static char *rewrite_statements(struct rules_worker *rw, const struct rule *r,
 	return out;
 }
 
-void rules_eval(struct rules_worker *rw, const struct rule_input *in,
-		unsigned style, struct rule_outcome *out)
+static void eval(struct rules_worker *rw, const struct rule_input *in,
+		 unsigned style, struct rule_outcome *out)
 {
 	struct ruleset *rs = rw->rs;
 	_Atomic uint64_t *hits = rs->hits + (size_t)rw->worker * rs->stride;
@@ -713,6 +717,26 @@ void rules_eval(struct rules_worker *rw, const struct rule_input *in,
 		}
 		if (!sp->cont)
 			return;
+	}
+}
+
+/* Scratch a worker keeps between commands: one big command must not pin
+ * its size for the worker's life. */
+#define SCRATCH_KEEP ((size_t)1 << 20)
+
+void rules_eval(struct rules_worker *rw, const struct rule_input *in,
+		unsigned style, struct rule_outcome *out)
+{
+	eval(rw, in, style, out);
+	sql_split_shrink(&rw->split, SCRATCH_KEEP);
+	if (rw->dbuf_cap > SCRATCH_KEEP ||
+	    rw->dt_cap * sizeof(*rw->dt) > SCRATCH_KEEP) {
+		free(rw->dbuf);
+		free(rw->dt);
+		rw->dbuf = NULL;
+		rw->dt = NULL;
+		rw->dbuf_cap = 0;
+		rw->dt_cap = 0;
 	}
 }
 

@@ -218,6 +218,13 @@ static bool start_copy(struct scan *s, const unsigned char *at)
 	struct sql_split *sp = s->sp;
 	size_t need = (size_t)(s->end - s->stmt_in);
 
+	/* Readings whose texts differ all the way would need a copy of the
+	 * command each; beyond a few, the command is not worth the memory. */
+	if (sp->buf_len + need > SQL_MAX_COPIES * (size_t)(s->end - s->in) +
+				 65536) {
+		s->err = SQL_SPLIT_AMBIGUOUS;
+		return false;
+	}
 	if (sp->buf_len + need > sp->buf_cap) {
 		size_t cap = sp->buf_cap ? sp->buf_cap : 256;
 		char *n;
@@ -276,7 +283,8 @@ static bool seen_before(struct scan *s, unsigned pos, const char *t,
 	return false;
 }
 
-static void push_stmt(struct scan *s, bool in_buf, size_t off, size_t len,
+/* Adds a statement unless an earlier reading has it; true if added. */
+static bool push_stmt(struct scan *s, bool in_buf, size_t off, size_t len,
 		      const unsigned char *raw_end)
 {
 	struct sql_split *sp = s->sp;
@@ -287,10 +295,10 @@ static void push_stmt(struct scan *s, bool in_buf, size_t off, size_t len,
 	if (s->count > 1)
 		sp->multi = true;
 	if (seen_before(s, pos, base + off, len))
-		return;
+		return false;
 	if (reserve_stmt(sp)) {
 		s->err = SQL_SPLIT_NOMEM;
-		return;
+		return false;
 	}
 	st = &sp->stmts[sp->n++];
 	st->text = NULL;
@@ -300,12 +308,14 @@ static void push_stmt(struct scan *s, bool in_buf, size_t off, size_t len,
 	st->in_buf_ = in_buf;
 	st->raw_start = (size_t)(s->raw_start - s->in);
 	st->raw_end = (size_t)(raw_end - s->in);
+	return true;
 }
 
 /* The statement ends at input position at: a ';', or the end. */
 static void end_stmt(struct scan *s, const unsigned char *at)
 {
 	bool last = at == s->end;
+	size_t start = s->stmt_out;
 	const char *t;
 	size_t off, len;
 
@@ -313,7 +323,6 @@ static void end_stmt(struct scan *s, const unsigned char *at)
 		off = s->obase + s->stmt_out;
 		len = s->olen - s->stmt_out;
 		t = s->sp->buf + off;
-		s->stmt_out = s->olen;
 	} else {
 		off = (size_t)(s->stmt_in - s->in);
 		len = (size_t)(at - s->stmt_in);
@@ -325,8 +334,11 @@ static void end_stmt(struct scan *s, const unsigned char *at)
 		t++, off++, len--;
 	while (len && sql_is_space((unsigned char)t[len - 1]))
 		len--;
-	if (len)
-		push_stmt(s, s->copying, off, len, at);
+	/* The copy keeps only statements that were added: what another
+	 * reading found already costs no memory twice. */
+	if (!(len && push_stmt(s, s->copying, off, len, at)) && s->copying)
+		s->olen = start;
+	s->stmt_out = s->olen;
 	if (!last)
 		s->raw_start = at + 1;
 }
@@ -736,6 +748,23 @@ int sql_split_reading(struct sql_split *sp, const char *sql, size_t len,
 		sql = "", len = 0;
 	reset(sp);
 	return finish(sp, sql, scan_reading(sp, sql, len, rd, true));
+}
+
+void sql_split_shrink(struct sql_split *sp, size_t keep)
+{
+	if (sp->buf_cap > keep) {
+		free(sp->buf);
+		sp->buf = NULL;
+		sp->buf_cap = 0;
+		sp->buf_len = 0;
+	}
+	if (sp->cap * sizeof(*sp->stmts) > keep) {
+		free(sp->stmts);
+		sp->stmts = NULL;
+		sp->cap = 0;
+		sp->n = 0;
+		sp->nprimary = 0;
+	}
 }
 
 void sql_split_init(struct sql_split *sp)

@@ -114,10 +114,13 @@ struct sql_reading {
 
 /* ---- statements ---------------------------------------------------- */
 
-/* More distinct version-conditional comment versions than this, or more
- * readings than SQL_MAX_READINGS, and sql_split() gives up. */
+/* More distinct version-conditional comment versions than this, more
+ * readings than SQL_MAX_READINGS, or readings so different that their
+ * statements take more than SQL_MAX_COPIES times the input's size (plus
+ * 64 KiB), and sql_split() gives up. */
 #define SQL_MAX_CLASSES 16
 #define SQL_MAX_READINGS 64
+#define SQL_MAX_COPIES 4
 
 enum {
 	SQL_SPLIT_OK = 0,
@@ -169,6 +172,9 @@ struct sql_split {
 
 void sql_split_init(struct sql_split *sp);
 void sql_split_free(struct sql_split *sp);
+/* Frees the scratch if it grew beyond keep bytes (after a big command);
+ * the statements of the last split are gone then. */
+void sql_split_shrink(struct sql_split *sp, size_t keep);
 
 /* Every reading that can differ for this text (see the top).  Returns
  * SQL_SPLIT_OK, or NOMEM / AMBIGUOUS with sp->n == 0. */

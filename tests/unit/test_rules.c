@@ -348,6 +348,45 @@ Test(rules, deny_sees_every_statement_without_comments)
 	ruleset_free(rs);
 }
 
+/* The statement cut is at ';', not by grammar: the patterns the docs give
+ * for statements inside compound statements do catch them. */
+Test(rules, documented_patterns_for_compound_statements)
+{
+	struct rule_spec sp[2];
+	sp[0] = spec("after-keywords");
+	sp[0].match = "(^|\\b(ATOMIC|THEN|ELSE|DO|LOOP|REPEAT)\\s+)DROP\\s";
+	sp[0].action = RULE_REJECT;
+	sp[1] = spec("anywhere");
+	sp[1].match = "\\bDROP\\s+(TABLE|DATABASE|SCHEMA)\\b";
+	sp[1].action = RULE_REJECT;
+	struct ruleset *rs = build(sp, 2);
+	struct rules_worker *rw = rules_worker_new(rs, 0);
+	static const char *const compound[] = {
+		"BEGIN NOT ATOMIC DROP TABLE t; END",
+		"IF 1 THEN DROP TABLE t; END IF",
+		"IF 0 THEN SELECT 1; ELSE DROP TABLE t; END IF",
+		"l: LOOP DROP TABLE t; LEAVE l; END LOOP",
+		"FOR r IN (SELECT 1) DO DROP TABLE t; END FOR",
+	};
+	for (size_t i = 0; i < sizeof(compound) / sizeof(compound[0]); i++) {
+		struct rule_outcome o;
+		struct rule_input in = query(compound[i]);
+		rules_eval(rw, &in, 0, &o);
+		cr_expect_eq(o.action, RULE_REJECT, "%s", compound[i]);
+		cr_expect_str_eq(o.matched ? o.rule->name : "", "after-keywords",
+				 "%s", compound[i]);
+	}
+	const char *handler = "BEGIN NOT ATOMIC DECLARE EXIT HANDLER FOR "
+			      "SQLEXCEPTION DROP TABLE t; SIGNAL SQLSTATE '45000'; END";
+	struct rule_outcome o;
+	struct rule_input in = query(handler);
+	rules_eval(rw, &in, 0, &o);
+	cr_assert_eq(o.action, RULE_REJECT);
+	cr_assert_str_eq(o.rule->name, "anywhere");
+	rules_worker_free(rw);
+	ruleset_free(rs);
+}
+
 Test(rules, match_on_raw_stripped_and_digest)
 {
 	struct rule_spec sp[3];

@@ -285,6 +285,41 @@ Test(sql_scan, too_many_versions_give_up)
 	sql_split_free(&sp);
 }
 
+/* Readings keep only the statements no earlier reading has, so memory
+ * grows with what differs; readings that differ all the way cost a copy
+ * each, and past SQL_MAX_COPIES of them the split gives up. */
+Test(sql_scan, readings_cost_only_what_differs)
+{
+	struct sql_split sp;
+	size_t cap = 200000, o = 0;
+	char *sql = malloc(cap);
+
+	cr_assert(sql);
+	o += (size_t)snprintf(sql + o, cap - o, "/*!50700 x */ SELECT 0");
+	while (o < cap - 64)
+		o += (size_t)snprintf(sql + o, cap - o, "; SELECT %zu", o);
+	sql_split_init(&sp);
+	cr_assert_eq(sql_split(&sp, sql, o), SQL_SPLIT_OK);
+	cr_assert_eq(sp.readings, 2);
+	cr_assert_eq(sp.n, sp.nprimary + 1, "only statement 0 differs");
+	cr_assert_lt(sp.buf_len, o + 64, "one copy, not two: %zu", sp.buf_len);
+
+	/* Eight versions, each reading a different text all the way. */
+	o = 0;
+	for (unsigned v = 1; v <= 8; v++)
+		o += (size_t)snprintf(sql + o, cap - o, "/*!5000%u x */ ", v);
+	memset(sql + o, 'a', cap - o);
+	cr_assert_eq(sql_split(&sp, sql, cap), SQL_SPLIT_AMBIGUOUS);
+	/* The same with a short tail fits. */
+	cr_assert_eq(sql_split(&sp, sql, o + 1000), SQL_SPLIT_OK);
+	cr_assert_gt(sp.n, 8);
+	sql_split_shrink(&sp, 1024);
+	cr_assert_null(sp.buf);
+	cr_assert_eq(sql_split(&sp, "SELECT 1", 8), SQL_SPLIT_OK);
+	sql_split_free(&sp);
+	free(sql);
+}
+
 Test(sql_scan, lexical_facts)
 {
 	const unsigned char *s = (const unsigned char *)"/*!50001 x */";
