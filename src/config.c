@@ -317,7 +317,8 @@ static int check_key(struct loader *ld, const char *rule, yaml_node_t *map,
 /* ---- rules ------------------------------------------------------------- */
 
 enum rule_key {
-	RK_NAME, RK_MATCH, RK_CASE_SENSITIVE, RK_DIGEST, RK_USER, RK_SCHEMA,
+	RK_NAME, RK_MATCH, RK_CASE_SENSITIVE, RK_MATCH_ON, RK_DIGEST, RK_USER,
+	RK_SCHEMA,
 	RK_CLIENT, RK_COMMAND, RK_ACTION, RK_ERROR_CODE, RK_SQLSTATE,
 	RK_ERROR_MESSAGE, RK_REPLACE, RK_COLUMNS, RK_ROWS, RK_AFFECTED_ROWS,
 	RK_LOG, RK_DELAY_MS, RK_ROUTE, RK_CONTINUE, RK__COUNT
@@ -325,7 +326,8 @@ enum rule_key {
 
 static const char *const rule_keys[RK__COUNT] = {
 	[RK_NAME] = "name", [RK_MATCH] = "match",
-	[RK_CASE_SENSITIVE] = "case-sensitive", [RK_DIGEST] = "digest",
+	[RK_CASE_SENSITIVE] = "case-sensitive", [RK_MATCH_ON] = "match-on",
+	[RK_DIGEST] = "digest",
 	[RK_USER] = "user", [RK_SCHEMA] = "schema", [RK_CLIENT] = "client",
 	[RK_COMMAND] = "command", [RK_ACTION] = "action",
 	[RK_ERROR_CODE] = "error-code", [RK_SQLSTATE] = "sqlstate",
@@ -334,6 +336,11 @@ static const char *const rule_keys[RK__COUNT] = {
 	[RK_AFFECTED_ROWS] = "affected-rows", [RK_LOG] = "log",
 	[RK_DELAY_MS] = "delay-ms", [RK_ROUTE] = "route",
 	[RK_CONTINUE] = "continue",
+};
+
+static const char *const match_on_names[] = {
+	[RULE_ON_STRIPPED] = "stripped", [RULE_ON_RAW] = "raw",
+	[RULE_ON_DIGEST] = "digest",
 };
 
 static const char *const action_names[] = {
@@ -455,6 +462,26 @@ static int rule_keys_sort(struct rule_ctx *rc, yaml_node_t *map)
 	return 0;
 }
 
+static int rule_match_on(struct rule_ctx *rc)
+{
+	struct rule_spec *r = rc->r;
+	const char *s = NULL;
+
+	if (!rc->val[RK_MATCH])
+		return fail(rc->ld, r->name, rc->key[RK_MATCH_ON],
+			    "match-on: only with match");
+	if (rule_scalar(rc, RK_MATCH_ON, &s))
+		return -1;
+	for (unsigned i = 0; i <= RULE_ON_DIGEST; i++) {
+		if (!strcmp(s, match_on_names[i])) {
+			r->match_on = (enum rule_match_on)i;
+			return 0;
+		}
+	}
+	return fail(rc->ld, r->name, rc->val[RK_MATCH_ON],
+		    "match-on: expected stripped, raw or digest, got '%s'", s);
+}
+
 /* Compiled here only to report a bad pattern with its line; the rules
  * engine compiles its own copy with the same options. */
 static int rule_match(struct rule_ctx *rc)
@@ -472,6 +499,8 @@ static int rule_match(struct rule_ctx *rc)
 		if (rule_bool(rc, RK_CASE_SENSITIVE, &r->case_sensitive))
 			return -1;
 	}
+	if (rc->val[RK_MATCH_ON] && rule_match_on(rc))
+		return -1;
 	if (!rc->val[RK_MATCH])
 		return 0;
 	if (rule_string(rc, RK_MATCH, true, &r->match))
@@ -634,7 +663,7 @@ static int rule_command(struct rule_ctx *rc)
 
 static int rule_action(struct rule_ctx *rc)
 {
-	const char *s;
+	const char *s = NULL;   /* set by rule_scalar; GCC cannot tell */
 
 	if (!rc->val[RK_ACTION])
 		return 0;
@@ -702,6 +731,11 @@ static int rule_rewrite(struct rule_ctx *rc)
 	if (!rc->val[RK_REPLACE])
 		return fail(rc->ld, r->name, rc->val[RK_ACTION],
 			    "action rewrite requires replace");
+	/* A fingerprint is not SQL: there is nothing to send. */
+	if (r->match_on == RULE_ON_DIGEST)
+		return fail(rc->ld, r->name, rc->val[RK_MATCH_ON],
+			    "match-on: digest cannot be rewritten (a "
+			    "fingerprint is not SQL); use stripped or raw");
 	/* An empty replacement is legitimate: it deletes the match. */
 	return rule_string(rc, RK_REPLACE, false, &r->replace);
 }

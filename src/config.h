@@ -25,6 +25,14 @@ enum rule_action {
 	RULE_ANSWER,     /* answer from the proxy: OK, or a result set */
 };
 
+/* The text a rule's `match` is tried on (docs/config.md, "What a rule
+ * sees"). */
+enum rule_match_on {
+	RULE_ON_STRIPPED = 0,    /* each statement, comments removed */
+	RULE_ON_RAW,             /* the whole command as the client sent it */
+	RULE_ON_DIGEST,          /* each statement's fingerprint */
+};
+
 struct rule_spec {
 	char name[64];           /* "rule-N" (1-based) when not given */
 	unsigned line;           /* line of the rule in the file */
@@ -32,6 +40,7 @@ struct rule_spec {
 	/* Match: every condition given must hold; none given matches all. */
 	const char *match;       /* PCRE2 over the SQL text, or NULL */
 	bool case_sensitive;     /* default false: match is caseless */
+	enum rule_match_on match_on;
 	bool has_digest;
 	uint64_t digest;         /* fingerprint hash (stats.digests.digest) */
 	const char *user;        /* exact, or NULL */

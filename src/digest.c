@@ -62,7 +62,10 @@
  *    the fingerprint.  A hint inside a VALUES tuple goes with the tuple.
  *    Executable comments may be nested (only the markers are dropped); the
  *    first '* /' closes a hint before an executable comment.  A version
- *    number after "/ *!" or "/ *M!" is up to 6 digits.
+ *    number after "/ *!" or "/ *M!" is 5 or 6 digits; fewer digits are
+ *    code, as MariaDB reads them ("/ *!1 * /" is "1").  What opens and
+ *    closes a comment and where a string ends are sql_scan.c's, shared
+ *    with the rule matcher's statement splitter.
  *  - A `name` is written bare only when it could be written bare again: it
  *    is not a keyword, has only [A-Za-z0-9_$] and does not start with a
  *    digit (`1e5` is not the number 1e5).  An unterminated `name or string
@@ -86,6 +89,8 @@
  * they are used as rule patterns.
  */
 #include "digest.h"
+
+#include "sql_scan.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -464,44 +469,6 @@ static const struct keyword *kw_find(const unsigned char *w, size_t n)
 /* ------------------------------------------------------------------ */
 /* Lexer */
 
-static const unsigned char *skip_line(const unsigned char *p, const unsigned char *end)
-{
-	const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-
-	return nl ? nl + 1 : end;
-}
-
-/* p is just after the opening marker; an unterminated comment runs to the end. */
-static const unsigned char *skip_comment(const unsigned char *p, const unsigned char *end)
-{
-	while (p < end) {
-		const unsigned char *star = memchr(p, '*', (size_t)(end - p));
-
-		if (!star || star + 1 >= end)
-			return end;
-		if (star[1] == '/')
-			return star + 2;
-		p = star + 1;
-	}
-	return end;
-}
-
-static const unsigned char *skip_version(const unsigned char *p, const unsigned char *end)
-{
-	for (int n = 0; n < 6 && p < end && is_c(*p, C_DIGIT); n++)
-		p++;
-	return p;
-}
-
-/*
- * "--" starts a comment only before white space, a control byte or the end
- * (MySQL), so "1--1" is "1 - -1".
- */
-static bool is_dash_comment(const unsigned char *p, const unsigned char *end)
-{
-	return end - p >= 2 && p[1] == '-' && (end - p == 2 || is_c(p[2], C_SPACE));
-}
-
 static void set_marker(struct tok *t, uint8_t type)
 {
 	t->type = type;
@@ -536,24 +503,24 @@ static bool lex_blank(struct dg *d, struct tok *t, bool *sep)
 		} else if (d->in_hint) {
 			break;
 		} else if (c == '#') {
-			p = skip_line(p, end);
-		} else if (c == '-' && is_dash_comment(p, end)) {
-			p = skip_line(p, end);
+			p = sql_line_end(p + 1, end);
+		} else if (c == '-' && sql_is_dash_comment(p, end)) {
+			p = sql_line_end(p + 2, end);
 		} else if (c == '/' && end - p >= 2 && p[1] == '*') {
-			if (end - p >= 3 && p[2] == '+') {
+			struct sql_opener o;
+
+			sql_open_comment(p, end, &o);
+			if (o.kind == SQL_OPEN_HINT) {
 				d->in_hint = true;
 				d->p = p + 3;
 				set_marker(t, T_HINT_OPEN);
 				return true;
 			}
-			if (end - p >= 3 && p[2] == '!') {
-				p = skip_version(p + 3, end);
-				d->in_exec = true;
-			} else if (end - p >= 4 && p[2] == 'M' && p[3] == '!') {
-				p = skip_version(p + 4, end);
+			if (o.kind == SQL_OPEN_EXEC) {
+				p = o.body;
 				d->in_exec = true;
 			} else {
-				p = skip_comment(p + 2, end);
+				p = sql_comment_end(p + 2, end);
 			}
 		} else {
 			break;
@@ -561,26 +528,6 @@ static bool lex_blank(struct dg *d, struct tok *t, bool *sep)
 	}
 	d->p = p;
 	return false;
-}
-
-/* p is at the opening quote; returns the end of the string. */
-static const unsigned char *skip_string(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char q = *p++;
-
-	while (p < end) {
-		unsigned char c = *p++;
-
-		if (c == '\\') {
-			if (p < end)
-				p++;
-		} else if (c == q) {
-			if (p == end || *p != q)
-				return p;
-			p++;
-		}
-	}
-	return end;
 }
 
 /* A string and the strings right after it, separated by white space only. */
@@ -591,7 +538,7 @@ static void lex_string(struct dg *d, struct tok *t)
 	for (;;) {
 		const unsigned char *q;
 
-		p = skip_string(p, end);
+		p = sql_quoted_end(p, end, true);
 		for (q = p; q < end && is_c(*q, C_SPACE); q++)
 			;
 		if (q == end || (*q != '\'' && *q != '"'))

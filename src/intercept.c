@@ -183,6 +183,14 @@ static void apply_outcome(const struct rule_outcome *o,
 	reply->route = o->route;
 	switch (o->action) {
 	case RULE_REJECT:
+		if (o->message[0]) {
+			/* The matcher's own refusal, not the rule's error. */
+			reply->err_code = 1105;
+			memcpy(reply->sqlstate, "HY000", 6);
+			snprintf(reply->message, sizeof(reply->message), "%s",
+				 o->message);
+			break;
+		}
 		reply->err_code = sp->error_code ? sp->error_code : 1105;
 		memcpy(reply->sqlstate, sp->sqlstate[0] ? sp->sqlstate : "HY000", 6);
 		if (sp->error_message)
@@ -237,7 +245,7 @@ static enum myring_verdict ic_command(void *ws, const struct myring_session *s,
 		rules_eval(iw->rw, &in,
 			   (s->deprecate_eof ? RULES_DEPRECATE_EOF : 0) |
 			   (s->extended_metadata ? RULES_EXT_METADATA : 0), &out);
-		if (out.matched) {
+		if (out.matched || out.action != RULE_NONE) {
 			apply_outcome(&out, reply);
 			verdict = out.action == RULE_REJECT ? MYRING_REJECT :
 				  out.action == RULE_ANSWER ? MYRING_ANSWER :

@@ -2,12 +2,15 @@
 #include "rules.h"
 
 #include "cli.h"
+#include "digest.h"
 #include "litscan.h"
 #include "mysql_proto.h"
 #include "mysql_srv.h"
+#include "sql_scan.h"
 
 #include <pcre2.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +39,38 @@ struct ruleset {
 	unsigned nstrings, strings_cap;
 };
 
+/* The texts a rule's regex may run on (rule_spec.match_on). */
+enum view { VIEW_STRIPPED, VIEW_RAW, VIEW_DIGEST, VIEW__COUNT };
+
+struct dtext {                     /* one statement's fingerprint */
+	size_t off, len;           /* in rules_worker.dbuf */
+};
+
 struct rules_worker {
 	struct ruleset *rs;
 	unsigned worker;
 	pcre2_match_data *md;
-	uint64_t *found;           /* litscan bitmap, nlits bits */
+	uint64_t *found;           /* litscan bitmaps, nlits bits per view */
 	unsigned found_words;
+	struct sql_split split;    /* the statements of the current command */
+	char *dbuf;                /* their fingerprints */
+	size_t dbuf_cap;
+	struct dtext *dt;
+	unsigned dt_cap;
+};
+
+_Static_assert(VIEW_STRIPPED == (int)RULE_ON_STRIPPED &&
+	       VIEW_RAW == (int)RULE_ON_RAW &&
+	       VIEW_DIGEST == (int)RULE_ON_DIGEST, "a rule's view is its match_on");
+
+/* What one command offers the rules, made on first need. */
+struct texts {
+	const char *sql;           /* the command's text (once rewritten, the
+				    * new text) */
+	size_t len;
+	int split;                 /* sql_split()'s result; 1: not split yet */
+	bool digested;             /* rw->dt holds each statement's */
+	unsigned scanned;          /* bit per view: literals looked for */
 };
 
 static const char *keep(struct ruleset *rs, const char *s)
@@ -182,6 +211,18 @@ struct ruleset *ruleset_build(const struct rule_spec *specs, unsigned n,
 			goto oom;
 		if (r->spec.has_digest)
 			rs->needs_digest = true;
+		/* config.c says the same with the file's line; specs made
+		 * elsewhere are checked here. */
+		if (r->spec.match_on > RULE_ON_DIGEST ||
+		    (r->spec.match_on == RULE_ON_DIGEST &&
+		     r->spec.action == RULE_REWRITE)) {
+			snprintf(err, errlen, "rule '%s' (line %u): %s",
+				 r->spec.name, r->spec.line,
+				 r->spec.match_on > RULE_ON_DIGEST ?
+				 "unknown match-on" :
+				 "a rewrite cannot match on the fingerprint");
+			goto fail;
+		}
 		if (r->spec.match) {
 			size_t l;
 			if (compile_match(r, err, errlen))
@@ -291,8 +332,9 @@ struct rules_worker *rules_worker_new(struct ruleset *rs, unsigned worker)
 	rw->worker = worker < rs->nworkers ? worker : 0;
 	rw->md = pcre2_match_data_create(32, NULL);
 	rw->found_words = (rs->nlits + 63) / 64;
-	rw->found = calloc(rw->found_words ? rw->found_words : 1,
+	rw->found = calloc(VIEW__COUNT * (rw->found_words ? rw->found_words : 1),
 			   sizeof(*rw->found));
+	sql_split_init(&rw->split);
 	if (!rw->md || !rw->found) {
 		rules_worker_free(rw);
 		return NULL;
@@ -306,6 +348,9 @@ void rules_worker_free(struct rules_worker *rw)
 		return;
 	pcre2_match_data_free(rw->md);
 	free(rw->found);
+	sql_split_free(&rw->split);
+	free(rw->dbuf);
+	free(rw->dt);
 	free(rw);
 }
 
@@ -335,33 +380,36 @@ static bool str_eq(const char *want, const char *have)
 	return !strcmp(want, have ? have : "");
 }
 
-/* Every match of the rule's regex replaced; NULL on failure. */
+/*
+ * Every match of the rule's regex in text replaced.  NULL with *rc 0 when
+ * nothing matched, NULL with *rc < 0 on failure.
+ */
 static char *substitute(struct rules_worker *rw, const struct rule *r,
-			const char *text, size_t len, size_t *out_len)
+			const char *text, size_t len, size_t *out_len, int *rc)
 {
 	uint32_t opts = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH;
 	size_t repl_len = strlen(r->spec.replace);
 	PCRE2_SIZE cap = len + repl_len * 4 + 64;
 	PCRE2_UCHAR *out = malloc(cap);
-	int rc;
 
+	*rc = -1;
 	if (!out)
 		return NULL;
-	rc = pcre2_substitute(r->re, (PCRE2_SPTR)text, len, 0, opts, rw->md,
-			      NULL, (PCRE2_SPTR)r->spec.replace, repl_len, out,
-			      &cap);
-	if (rc == PCRE2_ERROR_NOMEMORY) {
+	*rc = pcre2_substitute(r->re, (PCRE2_SPTR)text, len, 0, opts, rw->md,
+			       NULL, (PCRE2_SPTR)r->spec.replace, repl_len, out,
+			       &cap);
+	if (*rc == PCRE2_ERROR_NOMEMORY) {
 		PCRE2_UCHAR *bigger = realloc(out, cap);
 		if (!bigger) {
 			free(out);
 			return NULL;
 		}
 		out = bigger;
-		rc = pcre2_substitute(r->re, (PCRE2_SPTR)text, len, 0, opts,
-				      rw->md, NULL, (PCRE2_SPTR)r->spec.replace,
-				      repl_len, out, &cap);
+		*rc = pcre2_substitute(r->re, (PCRE2_SPTR)text, len, 0, opts,
+				       rw->md, NULL, (PCRE2_SPTR)r->spec.replace,
+				       repl_len, out, &cap);
 	}
-	if (rc <= 0) {
+	if (*rc <= 0) {
 		free(out);
 		return NULL;
 	}
@@ -369,16 +417,222 @@ static char *substitute(struct rules_worker *rw, const struct rule *r,
 	return (char *)out;
 }
 
-void rules_eval(struct rules_worker *rw, const struct rule_input *in,
-		unsigned style, struct rule_outcome *out)
+static int split(struct rules_worker *rw, struct texts *tx)
+{
+	if (tx->split > 0)
+		tx->split = sql_split(&rw->split, tx->sql, tx->len);
+	return tx->split;
+}
+
+/* Each statement's fingerprint, as stats.digests shows them (the text
+ * only, whole: never cut at --digest-text-max). */
+static int digest_all(struct rules_worker *rw, struct texts *tx)
+{
+	const struct sql_split *sp = &rw->split;
+	size_t used = 0;
+
+	if (tx->digested)
+		return 0;
+	if (sp->n > rw->dt_cap) {
+		struct dtext *n = realloc(rw->dt, sp->n * sizeof(*n));
+		if (!n)
+			return -1;
+		rw->dt = n;
+		rw->dt_cap = sp->n;
+	}
+	for (unsigned i = 0; i < sp->n; i++) {
+		const struct sql_stmt *st = &sp->stmts[i];
+		/* A fingerprint is at most about twice its text ("a+b"
+		 * becomes "a + b") plus what collapsed lists add ("IN(1)"
+		 * becomes "IN (...)"): 3 * len + 64 holds it all
+		 * (tests/fuzz/fuzz_digest.c checks it). */
+		size_t room = 3 * st->len + 64;
+
+		if (used + room > rw->dbuf_cap) {
+			size_t cap = rw->dbuf_cap ? rw->dbuf_cap : 1024;
+			char *n;
+
+			while (cap < used + room)
+				cap *= 2;
+			n = realloc(rw->dbuf, cap);
+			if (!n)
+				return -1;
+			rw->dbuf = n;
+			rw->dbuf_cap = cap;
+		}
+		digest_normalize(st->text, st->len, rw->dbuf + used, room,
+				 &rw->dt[i].len);
+		rw->dt[i].off = used;
+		used += rw->dt[i].len;
+	}
+	tx->digested = true;
+	return 0;
+}
+
+/* The texts of view v: how many, and the i-th. */
+static unsigned view_count(const struct rules_worker *rw,
+			   const struct texts *tx, enum view v)
+{
+	return v == VIEW_RAW ? 1 : rw->split.n;
+}
+
+static const char *view_text(const struct rules_worker *rw,
+			     const struct texts *tx, enum view v, unsigned i,
+			     size_t *len)
+{
+	switch (v) {
+	case VIEW_RAW:
+		*len = tx->len;
+		return tx->sql;
+	case VIEW_DIGEST:
+		*len = rw->dt[i].len;
+		return rw->dbuf + rw->dt[i].off;
+	default:
+		*len = rw->split.stmts[i].len;
+		return rw->split.stmts[i].text;
+	}
+}
+
+/* Whether the rule's required literal occurs in some text of view v: one
+ * litscan pass over the view's texts per command, the first time a rule
+ * asks. */
+static bool literal_found(struct rules_worker *rw, struct texts *tx,
+			  enum view v, int lit)
+{
+	uint64_t *found = rw->found + (size_t)v * rw->found_words;
+
+	if (!(tx->scanned & 1u << v)) {
+		memset(found, 0, rw->found_words * sizeof(*found));
+		for (unsigned i = 0; i < view_count(rw, tx, v); i++) {
+			size_t len;
+			const char *t = view_text(rw, tx, v, i, &len);
+			litscan_scan(rw->rs->lits, t, len, found);
+		}
+		tx->scanned |= 1u << v;
+	}
+	return found[lit / 64] >> (lit % 64) & 1;
+}
+
+/* The command could not be checked: it is refused, not let through. */
+static void fail_closed(struct rule_outcome *out, int why)
+{
+	out->action = RULE_REJECT;
+	out->rule = NULL;
+	snprintf(out->message, sizeof(out->message), "%s",
+		 why == SQL_SPLIT_AMBIGUOUS ?
+		 "myring: query refused: it can be read in too many different "
+		 "ways for the rules to check (version-conditional comments, "
+		 "sql_mode, character set)" :
+		 "myring: query refused: out of memory checking it against "
+		 "the rules");
+}
+
+/* 1: the rule's regex matches, 0: it does not, < 0: the text could not be
+ * split (the command must be refused). */
+static int regex_matches(struct rules_worker *rw, const struct rule *r,
+			 struct texts *tx)
+{
+	enum view v = (enum view)r->spec.match_on;
+	int rc;
+
+	if (v != VIEW_RAW) {
+		rc = split(rw, tx);
+		if (rc)
+			return rc;
+		if (v == VIEW_DIGEST && digest_all(rw, tx))
+			return SQL_SPLIT_NOMEM;
+	}
+	if (r->lit >= 0 && !literal_found(rw, tx, v, r->lit))
+		return 0;
+	for (unsigned i = 0; i < view_count(rw, tx, v); i++) {
+		size_t len;
+		const char *t = view_text(rw, tx, v, i, &len);
+
+		if (pcre2_match(r->re, (PCRE2_SPTR)t, len, 0, 0, rw->md,
+				NULL) >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static bool append(char **buf, size_t *len, size_t *cap, const char *s,
+		   size_t n)
+{
+	if (*len + n > *cap || !*buf) {
+		size_t ncap = *cap ? *cap : 256;
+		char *nb;
+
+		while (ncap < *len + n)
+			ncap *= 2;
+		nb = realloc(*buf, ncap);
+		if (!nb)
+			return false;
+		*buf = nb;
+		*cap = ncap;
+	}
+	if (n)
+		memcpy(*buf + *len, s, n);
+	*len += n;
+	return true;
+}
+
+/*
+ * A rewrite on statements: each statement of the primary reading that the
+ * regex matches is replaced, from the ';' before it to the ';' after it,
+ * by its comment-stripped text with every match substituted; the other
+ * statements and the separators stay byte for byte.  NULL when no
+ * statement changed (the match was in another reading) or on failure.
+ */
+static char *rewrite_statements(struct rules_worker *rw, const struct rule *r,
+				const struct texts *tx, size_t *out_len)
+{
+	const struct sql_split *sp = &rw->split;
+	char *out = NULL;
+	size_t len = 0, cap = 0, from = 0;
+	bool changed = false;
+
+	for (unsigned i = 0; i < sp->nprimary; i++) {
+		const struct sql_stmt *st = &sp->stmts[i];
+		size_t sub_len;
+		int rc;
+		char *sub = substitute(rw, r, st->text, st->len, &sub_len, &rc);
+		bool ok;
+
+		if (!sub && !rc)
+			continue;
+		ok = sub && append(&out, &len, &cap, tx->sql + from,
+				   st->raw_start - from) &&
+		     append(&out, &len, &cap, sub, sub_len);
+		free(sub);
+		if (!ok) {
+			free(out);
+			return NULL;
+		}
+		from = st->raw_end;
+		changed = true;
+	}
+	if (!changed ||
+	    !append(&out, &len, &cap, tx->sql + from, tx->len - from)) {
+		free(out);
+		return NULL;
+	}
+	*out_len = len;
+	return out;
+}
+
+static void eval(struct rules_worker *rw, const struct rule_input *in,
+		 unsigned style, struct rule_outcome *out)
 {
 	struct ruleset *rs = rw->rs;
 	_Atomic uint64_t *hits = rs->hits + (size_t)rw->worker * rs->stride;
-	const char *text = in->text;
-	size_t len = in->text ? in->text_len : 0;
-	bool scanned = false;
+	struct texts tx = {
+		.sql = in->text,
+		.len = in->text ? in->text_len : 0,
+		.split = 1,
+	};
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct rule_outcome, message));
+	out->message[0] = '\0';
 	for (unsigned i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->rules[i];
 		const struct rule_spec *sp = &r->spec;
@@ -390,21 +644,36 @@ void rules_eval(struct rules_worker *rw, const struct rule_input *in,
 		    (sp->has_digest && sp->digest != in->digest))
 			continue;
 		if (sp->match) {
-			if (!text)
+			int m;
+
+			if (!tx.sql)
 				continue;
-			if (r->lit >= 0) {
-				if (!scanned) {
-					memset(rw->found, 0, rw->found_words *
-					       sizeof(*rw->found));
-					litscan_scan(rs->lits, text, len, rw->found);
-					scanned = true;
-				}
-				if (!(rw->found[r->lit / 64] >> (r->lit % 64) & 1))
-					continue;
+			m = regex_matches(rw, r, &tx);
+			if (m < 0) {
+				fail_closed(out, m);
+				return;
 			}
-			if (pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0,
-					rw->md, NULL) < 0)
+			if (!m)
 				continue;
+		}
+		/* An answer stands for one statement's result: a client that
+		 * sent several would lose the others without a word. */
+		if (sp->action == RULE_ANSWER && tx.sql) {
+			int rc = split(rw, &tx);
+
+			if (rc) {
+				fail_closed(out, rc);
+				return;
+			}
+			if (rw->split.multi) {
+				out->action = RULE_REJECT;
+				out->rule = sp;
+				snprintf(out->message, sizeof(out->message),
+					 "myring: rule '%s' answers single "
+					 "statements only; send this statement "
+					 "on its own", sp->name);
+				return;
+			}
 		}
 		/* A plain increment: only this worker writes its row. */
 		atomic_store_explicit(&hits[i],
@@ -429,7 +698,10 @@ void rules_eval(struct rules_worker *rw, const struct rule_input *in,
 			return;
 		case RULE_REWRITE: {
 			size_t nlen;
-			char *ntext = substitute(rw, r, text, len, &nlen);
+			int rc;
+			char *ntext = sp->match_on == RULE_ON_RAW ?
+				substitute(rw, r, tx.sql, tx.len, &nlen, &rc) :
+				rewrite_statements(rw, r, &tx, &nlen);
 			if (!ntext)
 				break;
 			free(out->rewritten);
@@ -437,15 +709,34 @@ void rules_eval(struct rules_worker *rw, const struct rule_input *in,
 			out->rewritten_len = nlen;
 			out->action = RULE_REWRITE;
 			out->rule = sp;
-			text = ntext;
-			len = nlen;
-			/* Later rules see the new text: scan it again. */
-			scanned = false;
+			/* Later rules see the new text, cut and scanned
+			 * afresh. */
+			tx = (struct texts){ .sql = ntext, .len = nlen, .split = 1 };
 			break;
 		}
 		}
 		if (!sp->cont)
 			return;
+	}
+}
+
+/* Scratch a worker keeps between commands: one big command must not pin
+ * its size for the worker's life. */
+#define SCRATCH_KEEP ((size_t)1 << 20)
+
+void rules_eval(struct rules_worker *rw, const struct rule_input *in,
+		unsigned style, struct rule_outcome *out)
+{
+	eval(rw, in, style, out);
+	sql_split_shrink(&rw->split, SCRATCH_KEEP);
+	if (rw->dbuf_cap > SCRATCH_KEEP ||
+	    rw->dt_cap * sizeof(*rw->dt) > SCRATCH_KEEP) {
+		free(rw->dbuf);
+		free(rw->dt);
+		rw->dbuf = NULL;
+		rw->dt = NULL;
+		rw->dbuf_cap = 0;
+		rw->dt_cap = 0;
 	}
 }
 
@@ -467,12 +758,12 @@ int rules_specs_from_config(const struct config *cfg, struct rule_spec **out,
 		return -1;
 	}
 	p = (char *)(specs + total);
-	/* --deny: case-sensitive, as the flag always was. */
+	/* --deny and --rewrite: caseless like the file's match, and on
+	 * comment-stripped statements (the defaults of a rule). */
 	for (unsigned i = 0; i < cfg->ndeny; i++, k++) {
 		struct rule_spec *sp = &specs[k];
 		snprintf(sp->name, sizeof(sp->name), "deny-%u", i + 1);
 		sp->match = cfg->deny[i];
-		sp->case_sensitive = true;
 		sp->any_command = true;
 		sp->action = RULE_REJECT;
 		sp->error_code = 1105;
@@ -503,7 +794,6 @@ int rules_specs_from_config(const struct config *cfg, struct rule_spec **out,
 		p[repl_len] = '\0';
 		sp->replace = p;
 		p += repl_len + 1;
-		sp->case_sensitive = true;
 		sp->any_command = true;
 		sp->action = RULE_REWRITE;
 	}

@@ -8,10 +8,19 @@
  * takes no lock.  A reload builds a new ruleset; the old one is freed once
  * every worker has moved on (intercept.c).
  *
+ * What a regex sees (docs/config.md, "What a rule sees"): by default each
+ * statement of the command with comments removed (sql_scan.h: every
+ * reading of it the server might make), else the raw text or each
+ * statement's fingerprint (rule_spec.match_on).  A command is rejected if
+ * any statement of it is; it is rewritten statement by statement; it is
+ * answered only if it is one statement.
+ *
  * Cost: conditions are tested cheapest first (command, user, schema,
  * client network, digest, then the regex), and every regex with a
- * required literal is skipped unless one pass over the query
- * (litscan) found that literal.  A query no rule can match costs that pass
+ * required literal is skipped unless one pass over the text it runs on
+ * (litscan) found that literal.  The statements are cut out once per
+ * command, on the first rule that needs them, and a statement without a
+ * comment is not copied.  A query no rule can match costs those passes
  * and a few compares.
  */
 #ifndef MYRING_RULES_H
@@ -58,7 +67,9 @@ struct rule_input {
 
 struct rule_outcome {
 	enum rule_action action;   /* REJECT/ANSWER/REWRITE, or NONE */
-	const struct rule_spec *rule;  /* the rule that decided the action */
+	const struct rule_spec *rule;  /* the rule that decided the action;
+					* NULL for a reject of the matcher's
+					* own (message says why) */
 	char *rewritten;           /* malloc'd new text (action REWRITE) */
 	size_t rewritten_len;
 	const uint8_t *answer;     /* prebuilt packets, seq from 1 */
@@ -67,6 +78,11 @@ struct rule_outcome {
 	uint32_t delay_ms;
 	const char *route;
 	unsigned matched;          /* rules that matched */
+	/* REJECT: when not empty, ERR 1105 (HY000) with this text instead
+	 * of the rule's error: the command could not be checked, or an
+	 * answer rule matched a multi-statement command.  Last: only its
+	 * first byte is cleared per command. */
+	char message[200];
 };
 
 /* How a session wants result sets: answers are prebuilt in each style. */

@@ -12,13 +12,18 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 clang $CFLAGS tests/fuzz/fuzz_proto.c src/mysql_proto.c src/mysql_framer.c \
 	src/mysql_tracker.c -o build/fuzz/fuzz_proto
 targets=(fuzz_proto)
-clang $CFLAGS tests/fuzz/fuzz_digest.c src/digest.c -o build/fuzz/fuzz_digest
+clang $CFLAGS tests/fuzz/fuzz_digest.c src/digest.c src/sql_scan.c \
+	-o build/fuzz/fuzz_digest
 targets+=(fuzz_digest)
+clang $CFLAGS tests/fuzz/fuzz_sql_scan.c src/sql_scan.c \
+	-o build/fuzz/fuzz_sql_scan
+targets+=(fuzz_sql_scan)
 clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
 clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/cli.c src/rules.c \
-	src/litscan.c src/mysql_srv.c src/mysql_proto.c \
+	src/litscan.c src/mysql_srv.c src/mysql_proto.c src/sql_scan.c \
+	src/digest.c \
 	-o build/fuzz/fuzz_config -lyaml -lpcre2-8 -lcrypto
 targets+=(fuzz_config)
 clang $CFLAGS tests/fuzz/fuzz_auth.c src/mysql_auth.c src/mysql_auth_exchange.c src/mysql_srv.c \

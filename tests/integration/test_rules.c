@@ -286,6 +286,165 @@ Test(rules, log_action_writes_only_marked_commands)
 	cr_assert_eq(lines, 1, "only the marked command is logged");
 }
 
+/* ---- what rules see: statements, comments, readings ----------------- */
+
+static MYSQL *client_multi(int port)
+{
+	char err[512];
+	MYSQL *m = connect_port(port, "myring", "myring-pw", "myring_test",
+				CLIENT_MULTI_STATEMENTS, err, sizeof(err));
+	cr_assert(m, "connect through myring: %s", err);
+	return m;
+}
+
+/* sql is refused whole with the --deny error: one ERR, nothing after. */
+static void expect_denied(MYSQL *m, const char *sql)
+{
+	if (!mysql_query(m, sql)) {
+		cr_expect_fail("not denied: %s", sql);
+		/* Keep the session usable for the next case. */
+		do
+			mysql_free_result(mysql_store_result(m));
+		while (mysql_next_result(m) == 0);
+		return;
+	}
+	cr_expect_eq(mysql_errno(m), 1105, "%s: %u %s", sql, mysql_errno(m),
+		     mysql_error(m));
+	cr_expect(strstr(mysql_error(m), "denied by rule 1"), "%s: %s", sql,
+		  mysql_error(m));
+	cr_expect_not(mysql_more_results(m), "%s: a result after the ERR", sql);
+}
+
+/* The first column of every result of a multi-statement query, "a|b|c". */
+static char *all_values(MYSQL *m, const char *sql)
+{
+	static char out[512];
+	size_t o = 0;
+
+	out[0] = '\0';
+	cr_assert_eq(mysql_query(m, sql), 0, "%s: %s", sql, mysql_error(m));
+	do {
+		MYSQL_RES *r = mysql_store_result(m);
+		MYSQL_ROW row;
+
+		if (!r)
+			continue;
+		row = mysql_fetch_row(r);
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? "|" : "",
+				      row && row[0] ? row[0] : "NULL");
+		mysql_free_result(r);
+	} while (mysql_next_result(m) == 0);
+	cr_assert_eq(mysql_errno(m), 0, "%s: %s", sql, mysql_error(m));
+	return out;
+}
+
+/*
+ * The README's guard, --deny '^\s*DROP\s', against everything that used to
+ * get a DROP past it, through a client with CLIENT_MULTI_STATEMENTS: each
+ * command is refused whole and nothing of it runs (the INSERTs in front
+ * of the DROPs, the SET that changes how the rest reads, the DROP).
+ * Every one of these commands drops the table when sent to MariaDB 10.11
+ * directly.
+ */
+Test(rules, deny_sees_every_statement_and_refuses_the_whole_command,
+     .timeout = 60)
+{
+	const char *args[] = {"--deny", "^\\s*DROP\\s", NULL};
+	static const char *const bypasses[] = {
+		"INSERT INTO rules_guard VALUES (1); DROP TABLE rules_guard",
+		"INSERT INTO rules_guard VALUES (2);drop table rules_guard;",
+		"select 1;drop table rules_guard",
+		"/* hi */ DROP TABLE rules_guard",
+		"-- hi\nDROP TABLE rules_guard",
+		"drop table rules_guard",
+		"/*!DROP*/ TABLE rules_guard",
+		"/*M!100100 DROP TABLE rules_guard */",
+		/* MariaDB skips a "/ *!" comment of a MySQL 5.7+ version. */
+		"/*!50700 SELECT 1, */ DROP TABLE rules_guard",
+		/* The SET changes how the rest of the command reads. */
+		"SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'; "
+		"INSERT INTO rules_guard VALUES (3); "
+		"SELECT 'a\\'; DROP TABLE rules_guard; -- '",
+		"SET SESSION sql_mode = 'ANSI_QUOTES'; "
+		"SELECT 1 AS \"a\\\"; DROP TABLE rules_guard; -- \"",
+		"SET NAMES gbk; INSERT INTO rules_guard VALUES (4); "
+		"SELECT 1 AS \xbf`; DROP TABLE rules_guard; -- `",
+	};
+	struct proxy_proc p;
+	MYSQL *d = direct_connect();
+
+	query_ok(d, "DROP TABLE IF EXISTS rules_guard");
+	query_ok(d, "CREATE TABLE rules_guard (a INT)");
+	proxy_start(&p, env_int("MARIADB_PORT"), args);
+	MYSQL *m = client_multi(p.port);
+
+	for (size_t i = 0; i < sizeof(bypasses) / sizeof(bypasses[0]); i++) {
+		/* (Only a bypass would have dropped it.) */
+		query_ok(d, "CREATE TABLE IF NOT EXISTS rules_guard (a INT)");
+		expect_denied(m, bypasses[i]);
+	}
+	/* A prepared statement's text too. */
+	MYSQL_STMT *st = mysql_stmt_init(m);
+	cr_expect_neq(mysql_stmt_prepare(st, "/* x */ DROP TABLE rules_guard", -1), 0);
+	cr_expect_eq(mysql_stmt_errno(st), 1105, "%s", mysql_stmt_error(st));
+	mysql_stmt_close(st);
+
+	/* Nothing ran: the table is there and empty, the session's settings
+	 * are as they were. */
+	char *v = query_value(d, "SELECT COUNT(*) FROM rules_guard");
+	cr_expect_str_eq(v, "0", "rows inserted by refused commands");
+	free(v);
+	cr_assert_str_eq(all_values(m, "SELECT @@SESSION.sql_mode LIKE '%NO_BACKSLASH%', "
+				    "@@SESSION.sql_mode LIKE '%ANSI_QUOTES%'; "
+				    "SELECT @@character_set_client = 'gbk'"), "0|0");
+
+	/* What only looks like a DROP runs, all of it. */
+	cr_assert_str_eq(all_values(m, "INSERT INTO rules_guard VALUES (5); "
+				    "SELECT 'DROP TABLE x' /* ; DROP TABLE rules_guard */;"
+				    "SELECT 1 -- ; DROP TABLE rules_guard\n"),
+			 "DROP TABLE x|1");
+	v = query_value(d, "SELECT COUNT(*) FROM rules_guard");
+	cr_assert_str_eq(v, "1");
+	free(v);
+	mysql_close(m);
+	cr_expect_eq(proxy_stop(&p, 20000), 0, "myring exit status (log %s)", p.log);
+	query_ok(d, "DROP TABLE rules_guard");
+	mysql_close(d);
+}
+
+/* A rewrite applies statement by statement; a fixed answer refuses a
+ * multi-statement command rather than drop its other statements. */
+Test(rules, rewrite_and_answer_with_several_statements)
+{
+	struct env e;
+	start(&e,
+	      "  - name: rw\n"
+	      "    match: \"^SELECT 'rw-(\\\\d+)'$\"\n"
+	      "    action: rewrite\n"
+	      "    replace: \"SELECT 'done-$1'\"\n"
+	      "  - name: canned\n"
+	      "    match: '^DO myring_canned$'\n"
+	      "    action: answer\n"
+	      "    affected-rows: 3\n", NULL);
+	MYSQL *m = client_multi(e.p.port);
+
+	/* The comment becomes one space: "SELECT 'rw-2'". */
+	cr_assert_str_eq(all_values(m, "SELECT 'rw-1'; SELECT 'x'; "
+				    "SELECT/* c */'rw-2';"),
+			 "done-1|x|done-2");
+	cr_assert_eq(mysql_query(m, "DO myring_canned"), 0, "%s", mysql_error(m));
+	cr_assert_eq(mysql_affected_rows(m), 3);
+	cr_assert_neq(mysql_query(m, "DO myring_canned; SELECT 1"), 0);
+	cr_assert_eq(mysql_errno(m), 1105);
+	cr_assert(strstr(mysql_error(m), "rule 'canned' answers single statements"),
+		  "%s", mysql_error(m));
+	char *v = query_value(m, "SELECT 'still here'");
+	cr_assert_str_eq(v, "still here");
+	free(v);
+	mysql_close(m);
+	stop(&e);
+}
+
 /* ---- digests ---------------------------------------------------------- */
 
 struct load {

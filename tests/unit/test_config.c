@@ -715,6 +715,29 @@ Test(config, case_sensitive_checks)
 		     "case-sensitive: only with match");
 }
 
+Test(config, match_on)
+{
+	cr_assert_eq(load("rules:\n  - match: x\n"
+			  "  - match: y\n    match-on: raw\n"
+			  "  - match: z\n    match-on: digest\n"
+			  "  - match: w\n    match-on: stripped\n"
+			  "    action: rewrite\n    replace: v\n"), 0, "%s", err);
+	cr_assert_eq(cfg.rules[0].match_on, RULE_ON_STRIPPED, "the default");
+	cr_assert_eq(cfg.rules[1].match_on, RULE_ON_RAW);
+	cr_assert_eq(cfg.rules[2].match_on, RULE_ON_DIGEST);
+	cr_assert_eq(cfg.rules[3].match_on, RULE_ON_STRIPPED);
+	config_free(&cfg);
+	EXPECT_ERROR("rules:\n  - match: x\n    match-on: text\n", 3,
+		     "match-on: expected stripped, raw or digest", "'text'");
+	EXPECT_ERROR("rules:\n  - log: on\n    match-on: raw\n", 3,
+		     "match-on: only with match");
+	EXPECT_ERROR("rules:\n  - match: x\n    match-on: digest\n"
+		     "    action: rewrite\n    replace: y\n", 3,
+		     "match-on: digest cannot be rewritten");
+	EXPECT_ERROR("rules:\n  - match: x\n    match_on: raw\n", 3,
+		     "unknown key 'match_on'", "did you mean 'match-on'");
+}
+
 Test(config, bad_digests)
 {
 	EXPECT_ERROR("rules:\n  - digest: 0x\n", 2, "digest:", "'0x'");
