@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mysql_auth.h"
 #include "mysql_proto.h"
+#include "reload.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ struct admin_conn {
 	uint8_t scramble[20];
 	uint8_t stage2[20];
 	bool empty_password;
+	char admin_user[64];       /* whom the login must name */
 	enum phase phase;
 	uint64_t caps;
 	char user[64];
@@ -62,6 +64,15 @@ struct admin_conn {
 	struct admin_stmt stmt;    /* the statement (waiting for the workers) */
 	char *sql;                 /* its text */
 };
+
+static void take_credentials(const struct config *cfg, void *arg)
+{
+	struct admin_conn *a = arg;
+
+	snprintf(a->admin_user, sizeof(a->admin_user), "%s", cfg->admin_user);
+	a->empty_password = cfg->admin_password[0] == '\0';
+	auth_native_stage2(cfg->admin_password, a->stage2);
+}
 
 /* Only the control thread opens, serves and frees admin connections. */
 static struct admin_conn *all_conns;
@@ -424,7 +435,8 @@ void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
 	}
 	switch (w) {
 	case AW_RELOAD:
-		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT, "config reloaded");
+		srv_ok(out, 0, SERVER_STATUS_AUTOCOMMIT,
+		       msg ? msg : "myring: config reloaded");
 		break;
 	case AW_RESET:
 		LOGI("admin %s: RESET STATS", a->peer);
@@ -463,8 +475,9 @@ struct admin_conn *admin_open(const struct proxy *px, uint32_t id,
 		*colon = '\0';
 	snprintf(a->db, sizeof(a->db), "stats");
 	srv_scramble(a->scramble);
-	a->empty_password = px->cfg.admin_password[0] == '\0';
-	auth_native_stage2(px->cfg.admin_password, a->stage2);
+	/* The credentials in force now: a reload changes them for the logins
+	 * that follow. */
+	reload_with_config(take_credentials, a);
 	out->seq = 0;
 	srv_build_greeting(out, id, a->scramble, ADMIN_SERVER_VERSION, SRV_CAPS);
 	a->next = all_conns;
@@ -479,7 +492,7 @@ static int authenticate(struct admin_conn *a, const uint8_t *auth, size_t len,
 {
 	char msg[256];
 
-	if (!strcmp(a->user, a->px->cfg.admin_user) &&
+	if (!strcmp(a->user, a->admin_user) &&
 	    auth_native_verify(a->scramble, auth, len, a->stage2,
 			      a->empty_password)) {
 		const char *db = catalog_db(a->db);

@@ -59,6 +59,7 @@ struct cconn {
 	size_t out_off;
 	struct admin_conn *admin;
 	char peer[64];
+	char reload_msg[640];      /* RELOAD CONFIG's answer */
 };
 
 static struct {
@@ -507,9 +508,14 @@ static void admin_input(struct cconn *c)
 		} else if (wait == AW_RELOAD) {
 			char msg[600];
 			int rc = reload_run(msg, sizeof(msg));
+			/* The answer says what the log says: which file, how many
+			 * rules, what waits for a restart; or why it was refused. */
+			snprintf(c->reload_msg, sizeof(c->reload_msg), "myring: %s",
+				 msg);
 			if (rc) {
 				LOGE("admin %s: RELOAD CONFIG: %s", c->peer, msg);
-				admin_resume(c->admin, NULL, 0, msg, rc, &c->out);
+				admin_resume(c->admin, NULL, 0, c->reload_msg, rc,
+					     &c->out);
 				c->wait = AW_NONE;
 			} else {
 				LOGI("admin %s: RELOAD CONFIG: %s", c->peer, msg);
@@ -543,7 +549,7 @@ static void settle_reloads(void)
 	for (int i = 0; i < CTL_CONNS; i++) {
 		struct cconn *c = &ctl.conns[i];
 		if (c->used && !c->closing && c->wait == AW_RELOAD) {
-			admin_resume(c->admin, NULL, 0, NULL, 0, &c->out);
+			admin_resume(c->admin, NULL, 0, c->reload_msg, 0, &c->out);
 			c->wait = AW_NONE;
 			cconn_send(c);
 		}

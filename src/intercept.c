@@ -193,9 +193,12 @@ static void apply_outcome(const struct rule_outcome *o,
 		}
 		reply->err_code = sp->error_code ? sp->error_code : 1105;
 		memcpy(reply->sqlstate, sp->sqlstate[0] ? sp->sqlstate : "HY000", 6);
+		/* Every error myring sends starts with "myring:", the rule's
+		 * own text too, so it cannot be taken for the server's. */
 		if (sp->error_message)
-			snprintf(reply->message, sizeof(reply->message), "%s",
-				 sp->error_message);
+			snprintf(reply->message, sizeof(reply->message), "%s%s",
+				 strncmp(sp->error_message, "myring:", 7) ?
+				 "myring: " : "", sp->error_message);
 		else
 			snprintf(reply->message, sizeof(reply->message),
 				 "myring: query blocked by rule '%s'", sp->name);

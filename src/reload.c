@@ -75,10 +75,6 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 		changed[k++] = "connect-timeout";
 	if (!hp_eq(&o->admin, &n->admin))
 		changed[k++] = "admin";
-	if (strcmp(o->admin_user, n->admin_user))
-		changed[k++] = "admin-user";
-	if (strcmp(o->admin_password, n->admin_password))
-		changed[k++] = "admin-password";
 	if (!hp_eq(&o->metrics, &n->metrics))
 		changed[k++] = "metrics";
 	if (o->digests != n->digests || o->digest_max != n->digest_max ||
@@ -135,6 +131,10 @@ int reload_run(char *msg, size_t msglen)
 		goto fail;
 	}
 	restart_only_changes(&rl.cur, &ncfg, restart, sizeof(restart));
+	if (strcmp(rl.cur.admin_user, ncfg.admin_user) ||
+	    strcmp(rl.cur.admin_password, ncfg.admin_password))
+		LOGI("reload: the admin credentials changed; admin logins from "
+		     "now on use them");
 	if (restart[0])
 		LOGW("reload: changed settings that take effect after a restart "
 		     "(the running values stay): %s", restart);

@@ -153,6 +153,18 @@ static int copy_spec(struct ruleset *rs, struct rule *r,
 	return 0;
 }
 
+/* How a message names a rule: the file's by name and line, a flag's as
+ * the user typed it (flags have no line). */
+static void rule_where(const struct rule_spec *sp, char *out, size_t outlen)
+{
+	if (sp->line)
+		snprintf(out, outlen, "rule '%s' (line %u)", sp->name, sp->line);
+	else
+		snprintf(out, outlen, "%s '%.200s'",
+			 sp->action == RULE_REWRITE ? "--rewrite" : "--deny",
+			 sp->match ? sp->match : "");
+}
+
 static int compile_match(struct rule *r, char *err, size_t errlen)
 {
 	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
@@ -165,9 +177,11 @@ static int compile_match(struct rule *r, char *err, size_t errlen)
 			      opts, &code, &off, NULL);
 	if (!r->re) {
 		PCRE2_UCHAR msg[160];
+		char where[260];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, errlen, "rule '%s' (line %u): match: %s at offset %zu",
-			 r->spec.name, r->spec.line, (const char *)msg,
+		rule_where(&r->spec, where, sizeof(where));
+		snprintf(err, errlen, "%s: %s%s at offset %zu", where,
+			 r->spec.line ? "match: " : "", (const char *)msg,
 			 (size_t)off);
 		return -1;
 	}
@@ -216,8 +230,9 @@ struct ruleset *ruleset_build(const struct rule_spec *specs, unsigned n,
 		if (r->spec.match_on > RULE_ON_DIGEST ||
 		    (r->spec.match_on == RULE_ON_DIGEST &&
 		     r->spec.action == RULE_REWRITE)) {
-			snprintf(err, errlen, "rule '%s' (line %u): %s",
-				 r->spec.name, r->spec.line,
+			char where[260];
+			rule_where(&r->spec, where, sizeof(where));
+			snprintf(err, errlen, "%s: %s", where,
 				 r->spec.match_on > RULE_ON_DIGEST ?
 				 "unknown match-on" :
 				 "a rewrite cannot match on the fingerprint");

@@ -128,6 +128,7 @@ Test(rules, reject_rewrite_and_answer_as_configured)
 		     mysql_error(m));
 	cr_assert_str_eq(mysql_sqlstate(m), "42000");
 	cr_assert(strstr(mysql_error(m), "not allowed through myring"));
+	cr_assert(!strncmp(mysql_error(m), "myring: ", 8), "a rule's own message is marked as myring's: %s", mysql_error(m));
 	/* The session carries on. */
 	char *v = query_value(m, "SELECT 'limit-me-42'");
 	cr_assert_str_eq(v, "rewritten-42");
@@ -208,7 +209,7 @@ Test(rules, conditions_on_user_schema_client_command_and_continue)
 				"myring_test", 0, err, sizeof(err));
 	cr_assert(o, "%s", err);
 	cr_assert_neq(mysql_query(o, "SELECT 'myring_cond'"), 0);
-	cr_assert_str_eq(mysql_error(o), "other user blocked");
+	cr_assert_str_eq(mysql_error(o), "myring: other user blocked");
 	mysql_close(o);
 	/* A rewrite with continue: later rules see the new text. */
 	v = query_value(m, "SELECT 'chain-a'");
@@ -767,6 +768,7 @@ Test(reload, sighup_and_admin_reload_swap_rules_without_dropping_anything,
 	MYSQL *a = admin(&e);
 	cr_assert_neq(mysql_query(a, "RELOAD CONFIG"), 0);
 	cr_assert(strstr(mysql_error(a), "old config stays"), "%s", mysql_error(a));
+	cr_assert(!strncmp(mysql_error(a), "myring: ", 8), "%s", mysql_error(a));
 	cr_assert_neq(mysql_query(m, "SELECT 'reload_other'"), 0,
 		      "the old rules must stay in force");
 
@@ -784,6 +786,26 @@ Test(reload, sighup_and_admin_reload_swap_rules_without_dropping_anything,
 	cr_assert_eq(mysql_num_rows(r), 1);
 	cr_assert_str_eq(mysql_fetch_row(r)[0], "gate2");
 	mysql_free_result(r);
+
+	/* 4. A setting only a restart applies: the OK says which.  The admin
+	 * password is not one of them: new admin logins use the new one. */
+	snprintf(text, sizeof(text), "admin-user: admin\nadmin-password: "
+		 "changed-pw\ndigests: on\nmax-conns: 777\nrules:\n"
+		 "  - name: gate2\n    match: reload_gate\n"
+		 "    action: reject\n");
+	write_file(e.config, text);
+	cr_assert_eq(mysql_query(a, "RELOAD CONFIG"), 0, "%s", mysql_error(a));
+	cr_assert(mysql_info(a) && strstr(mysql_info(a),
+		  "needs a restart to take effect: max-conns") &&
+		  !strstr(mysql_info(a), "admin"),
+		  "RELOAD CONFIG's info: %s", mysql_info(a) ? mysql_info(a) : "(none)");
+	char aerr[256];
+	MYSQL *a2 = connect_port(e.admin_port, "admin", "changed-pw", NULL, 0,
+				 aerr, sizeof(aerr));
+	cr_assert_not_null(a2, "the new admin password: %s", aerr);
+	mysql_close(a2);
+	cr_assert_null(connect_port(e.admin_port, "admin", ADMIN_PW, NULL, 0,
+				    aerr, sizeof(aerr)), "the old one is refused");
 
 	halt = true;
 	int total = 0;

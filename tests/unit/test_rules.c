@@ -619,3 +619,19 @@ Test(rules, bad_regex_is_reported_with_the_rule)
 	cr_assert_null(ruleset_build(&sp, 1, 1, err, sizeof(err)));
 	cr_assert(strstr(err, "broken") && strstr(err, "line 7"), "%s", err);
 }
+
+Test(rules, a_bad_flag_regex_is_named_as_the_flag)
+{
+	struct config cfg;
+	struct rule_spec *specs;
+	unsigned n;
+	char err[512];
+
+	cli_defaults(&cfg);
+	cfg.deny[cfg.ndeny++] = "(";
+	cr_assert_eq(rules_specs_from_config(&cfg, &specs, &n, err, sizeof(err)), 0);
+	cr_assert_null(ruleset_build(specs, n, 1, err, sizeof(err)));
+	cr_assert(!strncmp(err, "--deny '(': ", 12), "%s", err);
+	cr_assert_null(strstr(err, "line 0"), "%s", err);
+	free(specs);
+}
