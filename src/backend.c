@@ -44,9 +44,7 @@
 
 /* Run once after login: the session trackers that make OK packets carry
  * the session's state changes. */
-static const char setup_sql[] =
-	"SET session_track_state_change=ON, session_track_schema=ON, "
-	"session_track_system_variables='*'";
+static const char setup_sql[] = MYSQL_STATE_TRACKING_SQL;
 
 static const struct conn_ops bconn_ops;
 
@@ -88,20 +86,30 @@ void bconn_free(struct conn *c)
 		explicit_bzero(b->auth, sizeof(*b->auth));
 		free(b->auth);
 	}
+	mysql_state_free(&b->st);
+	free(b->cap);
 	free(b->asm_buf);
 	free(b);
-}
-
-void bconn_set_schema(struct bconn *b, const char *schema)
-{
-	if (b)
-		snprintf(b->schema, sizeof(b->schema), "%s", schema ? schema : "");
 }
 
 void bconn_close(struct bconn *b)
 {
 	b->state = BS_CLOSING;
 	conn_close(&b->c);
+}
+
+void bconn_state_fresh(struct bconn *b)
+{
+	char schema[MYSQL_STATE_MAX_SCHEMA + 1];
+	size_t len = b->st.has_schema ? b->st.schema_len : 0;
+
+	memcpy(schema, b->st.schema, len);
+	mysql_state_free(&b->st);
+	mysql_state_init(&b->st);
+	mysql_state_seed_charset(&b->st, b->login->charset);
+	b->st.multi_statements = (b->login->caps & CLIENT_MULTI_STATEMENTS) != 0;
+	if (len)
+		mysql_state_set_schema(&b->st, schema, len);
 }
 
 int bconn_setup_request(struct bconn *b)
@@ -145,6 +153,8 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
 	b->owner = owner;
 	b->pool = pool;
 	b->login = login;
+	mysql_state_init(&b->st);
+	bconn_state_fresh(b);
 	b->state = BS_CONNECTING;
 	b->created_us = w->now_us;
 	b->deadline_us = w->now_us +

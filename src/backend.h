@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "mysql_auth_exchange.h"
 #include "mysql_framer.h"
+#include "mysql_state.h"
 #include "mysql_tracker.h"
 #include "net.h"
 
@@ -115,7 +116,17 @@ struct bconn {
 	uint16_t status;           /* server status of the last response */
 	uint32_t thread_id;        /* the server's connection id */
 	char version[64];          /* the server's version string */
-	char schema[256];          /* its current schema ("" for none) */
+	/* Its session as far as myring knows: what a borrower's session is
+	 * replayed over (mysql_state.h). */
+	struct mysql_sess_state st;
+	/* An OK packet being copied whole (its session-state entries),
+	 * cap_left bytes of it still to come. */
+	uint8_t *cap;
+	uint32_t cap_len, cap_left;
+	/* The first bytes of a packet at a buffer's end, held until the
+	 * packet says whether it must be copied. */
+	uint8_t held[4 + MYSQL_PEEK];
+	uint8_t held_len;
 	uint64_t created_us, idle_since_us, used_us;
 	uint64_t deadline_us;      /* connect + login must finish by then */
 };
@@ -130,8 +141,10 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
  * response is kind; -1 if BCONN_MAX_REQS are pending. */
 int bconn_request(struct bconn *b, const void *payload, size_t len,
 		  enum mysql_resp_kind kind);
-/* The connection's schema changed (a client's USE, myring's own). */
-void bconn_set_schema(struct bconn *b, const char *schema);
+/* What the connection's session is after a login or a
+ * COM_RESET_CONNECTION: the handshake's character set, multi-statements
+ * as negotiated, the schema it had (a reset keeps it). */
+void bconn_state_fresh(struct bconn *b);
 
 /* Queues the session-tracker set-up that follows a login or a reset. */
 int bconn_setup_request(struct bconn *b);

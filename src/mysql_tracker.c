@@ -107,6 +107,7 @@ static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
 	t->affected_rows += ok.affected_rows;
 	t->last_insert_id = ok.last_insert_id;
 	set_status(t, ok.status);
+	t->ok_state = ok.status & SERVER_SESSION_STATE_CHANGED;
 	return 0;
 }
 
@@ -126,11 +127,13 @@ static enum mysql_track_result terminator(struct mysql_tracker *t,
 		if (mysql_parse_ok(f->peek, f->peek_len, &ok))
 			return TRACK_BAD;
 		set_status(t, ok.status);
+		t->ok_state = ok.status & SERVER_SESSION_STATE_CHANGED;
 	} else {
 		uint16_t status, warnings;
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
 		set_status(t, status);
+		t->state_in_eof |= (status & SERVER_SESSION_STATE_CHANGED) != 0;
 	}
 	/* Only a COM_QUERY-like response chains results; a FETCH or FIELD_LIST
 	 * terminator is final whatever its flags say. */
@@ -255,6 +258,7 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 {
 	enum mysql_track_result r;
 
+	t->ok_state = false;
 	/* The first byte of a continuation is payload, not a packet type. */
 	if (f->continuation)
 		return TRACK_MORE;
@@ -316,6 +320,7 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
 		set_status(t, status);
+		t->state_in_eof |= (status & SERVER_SESSION_STATE_CHANGED) != 0;
 		/* COM_STMT_EXECUTE that opened a cursor: the rows come with
 		 * COM_STMT_FETCH, this response has none. */
 		if (status & SERVER_STATUS_CURSOR_EXISTS)

@@ -70,6 +70,11 @@ struct mysql_tracker {
 	uint16_t status_seen;    /* every flag any of its packets carried */
 	bool has_status;         /* a packet carried a status (an ERR alone
 	                          * does not: the session's is unchanged) */
+	bool state_in_eof;       /* an EOF said the session changed (an EOF
+	                          * cannot say how) */
+	bool ok_state;           /* the packet just fed is an OK whose status
+	                          * says the session changed: its tail holds
+	                          * the session-state entries */
 	uint16_t err_code;       /* 0 unless the response ended with ERR */
 };
 

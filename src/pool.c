@@ -131,7 +131,7 @@ static bool open_one(struct pool *p)
  * without one needs a connection without one. */
 static bool fits(const struct pool_waiter *wt, const struct bconn *b)
 {
-	return !b || !wt->no_schema || !b->schema[0];
+	return !b || !wt->no_schema || !b->st.has_schema;
 }
 
 /* Takes the first waiter b fits out of line (b NULL: the first one). */
@@ -224,7 +224,7 @@ static struct bconn **pick_idle(struct pool *p, const struct pool_waiter *wt,
 	     pp = &(*pp)->next, looked++) {
 		if (!fits(wt, *pp))
 			continue;
-		if (!strcmp((*pp)->schema, schema ? schema : ""))
+		if (!strcmp((*pp)->st.schema, schema ? schema : ""))
 			return pp;
 		if (!best)
 			best = pp;
@@ -280,6 +280,7 @@ static void reset_done(struct bconn *b, uint16_t err, const char *msg)
 		return;
 	}
 	b->dirty = false;
+	bconn_state_fresh(b);
 	available(p, b);
 }
 

@@ -121,6 +121,12 @@ void session_unlink(struct session *s)
 
 	if (!b)
 		return;
+	/* The connection's session is now what the client's session became
+	 * on it: the next borrower's replay starts from there. */
+	if (s->state_moved) {
+		mysql_state_copy(&b->st, &s->st);
+		s->state_moved = false;
+	}
 	s->be = NULL;
 	b->link = NULL;
 	s->c.partner = NULL;
@@ -153,6 +159,7 @@ static void session_free(struct session *s)
 		auth_server_clear(s->auth);
 		free(s->auth);
 	}
+	mysql_state_free(&s->st);
 	free(s->asm_buf);
 	free(s->pend);
 	free(s->user);
@@ -744,6 +751,7 @@ void session_accepted(struct worker *w, int fd)
 	}
 	w->nsessions++;
 	s->parked_tail = &s->parked;
+	mysql_state_init(&s->st);
 	s->phase = PH_CONNECTING;
 	s->deadline_us = w->now_us + (uint64_t)px->cfg.connect_timeout_ms * 1000u;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -123,8 +123,6 @@ struct pending {
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
 	uint8_t reply_seq;         /* sequence id of its response's first packet */
-	bool only_schema;          /* COM_INIT_DB / `USE x`: only the schema
-	                            * can change */
 	bool resets;               /* COM_RESET_CONNECTION (pooled) */
 	bool local_result_set;     /* the local reply is a result set */
 	uint64_t local_rows;       /* what the local reply carries */
@@ -160,6 +158,14 @@ struct session {
 	struct auth_server *auth;  /* the login exchange, while it runs */
 	uint8_t login_seq;         /* next sequence id of the login exchange */
 	uint8_t charset;           /* collation of the client's handshake */
+	/* auth: proxy: the client's session as the server reported it, what
+	 * a borrowed connection is brought to (mysql_state.h). */
+	struct mysql_sess_state st;
+	unsigned apply_opts;       /* MYSQL_APPLY_* for the command's OKs */
+	bool state_explained;      /* the command's changes are known (a
+	                            * literal user variable recorded) */
+	bool state_moved;          /* st changed while linked: the
+	                            * connection's copy is refreshed */
 	uint8_t phase;
 	uint8_t client_mode;
 	uint8_t disp;
@@ -264,6 +270,8 @@ void handshake_client_data(struct session *s, uint8_t *buf, uint32_t n);
 /* session_login.c: myring greets and checks the client (auth: proxy) */
 void login_greet(struct session *s);
 void login_client_data(struct session *s, uint8_t *buf, uint32_t n);
+/* COM_CHANGE_USER of a pooled session: a login as another user. */
+void login_change_user(struct session *s, const uint8_t *payload, size_t len);
 /* The requested schema checked out (PH_LOGIN_SYNC): the client is in. */
 void login_done(struct session *s);
 void login_failed(struct session *s, uint16_t code, const char *sqlstate,
@@ -297,6 +305,17 @@ void command_start_tracking(struct session *s);
 /* A command answered by the proxy because no backend came. */
 void command_fail_head_locally(struct session *s, uint16_t code,
 			       const char *msg);
+
+/* session_track.c */
+void session_pin(struct session *s, unsigned reason);
+/* COM_RESET_CONNECTION: the session is as a fresh one, its schema kept;
+ * no pin holds it any more. */
+void session_state_fresh(struct session *s);
+/* An OK carrying session-state entries (payload, len), copied whole from
+ * the linked pooled connection: the session's state is updated (or the
+ * session pinned), and the packet rewritten in place for the client.
+ * Returns its new payload length. */
+long session_track_ok(struct session *s, uint8_t *payload, size_t len);
 
 /* session_command.c */
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,

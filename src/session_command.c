@@ -179,8 +179,6 @@ static void complete_head(struct session *s, bool aborted)
 				s->schema = p->new_schema;
 				p->new_schema = NULL;
 				s->info.schema = s->schema;
-				/* The connection is where the schema changed. */
-				bconn_set_schema(s->be, s->schema);
 			}
 		}
 	}
@@ -334,24 +332,6 @@ static bool parse_use(const uint8_t *t, size_t n, const uint8_t **name,
 	return true;
 }
 
-/* The whole query is `USE name` (a trailing `;` aside): then the only
- * change to the session is its schema. */
-static bool only_use(const uint8_t *t, size_t n, const uint8_t *name,
-		     size_t nlen)
-{
-	size_t i = (size_t)(name - t) + nlen;
-
-	if (i < n && t[i] == '`')
-		i++;
-	while (i < n && isspace(t[i]))
-		i++;
-	if (i < n && t[i] == ';')
-		i++;
-	while (i < n && isspace(t[i]))
-		i++;
-	return i == n;
-}
-
 /* Fills the text hooks see, and what the session adopts if the command
  * succeeds (schema, user). */
 static void describe_command(struct session *s, struct pending *p,
@@ -363,11 +343,8 @@ static void describe_command(struct session *s, struct pending *p,
 
 	switch (payload[0]) {
 	case COM_QUERY:
-		if (parse_use(payload + 1, len - 1, &name, &nlen)) {
+		if (parse_use(payload + 1, len - 1, &name, &nlen))
 			session_set_str(&p->new_schema, (const char *)name, nlen);
-			p->only_schema = only_use(payload + 1, len - 1, name,
-						  nlen);
-		}
 		/* fall through */
 	case COM_STMT_PREPARE:
 	case COM_INIT_DB:
@@ -380,10 +357,8 @@ static void describe_command(struct session *s, struct pending *p,
 						     &c->digest_text_len);
 			c->digest_text = w->digest_buf;
 		}
-		if (payload[0] == COM_INIT_DB) {
+		if (payload[0] == COM_INIT_DB)
 			session_set_str(&p->new_schema, c->text, c->text_len);
-			p->only_schema = true;
-		}
 		break;
 	case COM_FIELD_LIST: {
 		const uint8_t *nul = memchr(payload + 1, 0, len - 1);
@@ -479,6 +454,16 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	bool was_idle = s->pend_count == 0;
 
 	s->c.w->stats.commands[cmd]++;
+	if (s->pool && cmd == COM_CHANGE_USER) {
+		/* myring authenticates the new user itself, as at login. */
+		if (!was_idle || !payload) {
+			session_fail(s, 1, 1047, "08S01", "COM_CHANGE_USER "
+				     "pipelined behind other commands");
+			return DISP_DROP;
+		}
+		login_change_user(s, payload, len);
+		return DISP_DROP;
+	}
 	p = pend_push(s);
 	if (!p) {
 		session_fail(s, 1, 1105, "HY000",
@@ -896,14 +881,106 @@ static void response_complete(struct session *s, struct emitter *e,
 	}
 }
 
+/* ---- OK packets of a pooled response, copied whole --------------------- */
+
+static int capture_append(struct bconn *b, const uint8_t *p, size_t n)
+{
+	uint8_t *nb = realloc(b->cap, b->cap_len + n);
+
+	if (!nb)
+		return -1;
+	memcpy(nb + b->cap_len, p, n);
+	b->cap = nb;
+	b->cap_len += (uint32_t)n;
+	return 0;
+}
+
+/* The copied OK is whole: the session learns what changed, the client
+ * gets it with the entries it asked for. */
+static void capture_done(struct session *s)
+{
+	struct bconn *b = s->be;
+	uint8_t *pkt = b->cap;
+	uint32_t len = b->cap_len;
+	long plen = session_track_ok(s, pkt + MYSQL_HDR_LEN, len - MYSQL_HDR_LEN);
+
+	b->cap = NULL;
+	b->cap_len = 0;
+	if (plen >= 0) {
+		mysql_put_u24(pkt, (uint32_t)plen);
+		len = MYSQL_HDR_LEN + (uint32_t)plen;
+	}
+	session_to_client(s, pkt, len, -1, pkt);
+	if (!s->pend_count)
+		s->give_back = true;
+}
+
+/*
+ * Frame f (a pooled response's OK whose status says the session changed)
+ * is copied instead of forwarded: what came before it goes out first, its
+ * head may be held from the last buffer, its tail may come in the next
+ * ones (cap_left).
+ */
+static void capture_begin(struct session *s, struct emitter *e,
+			  const struct mysql_frame *f, size_t n)
+{
+	struct bconn *b = s->be;
+	size_t start = f->start_in_buf ? f->start : 0;
+	size_t total = MYSQL_HDR_LEN + (size_t)f->len, here;
+
+	if (f->start_in_buf) {
+		em_forward(e, start);
+		em_flush(e);
+	} else if (capture_append(b, b->held, b->held_len)) {
+		session_close(s, "out of memory");
+		return;
+	}
+	here = total - b->cap_len;
+	if (here > n - start)
+		here = n - start;
+	b->held_len = 0;
+	if (capture_append(b, e->buf + start, here)) {
+		session_close(s, "out of memory");
+		return;
+	}
+	e->from = e->cursor = start + here;
+	b->cap_left = (uint32_t)(total - b->cap_len);
+	if (!b->cap_left)
+		capture_done(s);
+}
+
+/* The held head of a packet that needs no copy goes out before the rest. */
+static void release_held(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (b->held_len) {
+		session_to_client_copy(s, b->held, b->held_len);
+		b->held_len = 0;
+	}
+}
+
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid)
 {
-	struct mysql_framer *fr = &s->be->fr;
+	struct bconn *b = s->be;
+	struct mysql_framer *fr = &b->fr;
 	struct emitter e = {s, false, buf, bid, 0, 0};
 	struct mysql_frame f;
 	size_t pos = 0, inject_off = SIZE_MAX;
 
+	if (b->cap_left) {
+		/* The tail of an OK being copied. */
+		uint32_t take = b->cap_left < n ? b->cap_left : n;
+		if (capture_append(b, buf, take)) {
+			session_close(s, "out of memory");
+			return;
+		}
+		b->cap_left -= take;
+		e.from = e.cursor = take;
+		if (!b->cap_left)
+			capture_done(s);
+	}
 	if (s->be->inject_pending) {
 		if (s->be->inject_skip <= n)
 			inject_off = s->be->inject_skip;
@@ -932,6 +1009,8 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		if (s->pend_count == 0) {
 			/* Unsolicited (e.g. the ERR a server sends before it
 			 * closes a killed connection): forward as is. */
+			if (!f.start_in_buf)
+				release_held(s);
 			if (!f.continuation && f.peek_len >= 3 &&
 			    f.peek[0] == 0xFF)
 				stats_count_err(&s->c.w->stats,
@@ -940,6 +1019,12 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		}
 		s->be->resp_started = true;
 		r = mysql_tracker_feed(&s->be->trk, &f);
+		if (s->pool && s->be->trk.ok_state)
+			capture_begin(s, &e, &f, n);
+		else if (!f.start_in_buf)
+			release_held(s);
+		if (session_done(s))
+			return;
 		switch (r) {
 		case TRACK_MORE:
 			break;
@@ -967,6 +1052,19 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		em_flush(&e);
 		s->be->inject_pending = false;
 		inject_local_heads(s);
+	}
+	if (s->pool && !b->cap_left) {
+		/* The head of a packet at the end of the buffer waits until
+		 * the packet says whether it is an OK to copy. */
+		unsigned part = mysql_framer_partial(fr);
+		unsigned here = part - b->held_len;
+		if (part && e.cursor <= n - here) {
+			em_forward(&e, n - here);
+			em_flush(&e);
+			memcpy(b->held + b->held_len, buf + n - here, here);
+			b->held_len = (uint8_t)part;
+			e.from = e.cursor = n;
+		}
 	}
 	em_forward(&e, n);
 	em_flush(&e);

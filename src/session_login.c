@@ -234,6 +234,16 @@ static void handshake_response(struct session *s, const uint8_t *payload,
 	}
 	s->caps = r.caps & offered_caps(px);
 	s->charset = r.charset;
+	/* The session starts as a fresh server session would: the
+	 * handshake's character set, its schema (once checked), the
+	 * multi-statements option as negotiated. */
+	mysql_state_seed_charset(&s->st, r.charset);
+	s->st.multi_statements = (s->caps & CLIENT_MULTI_STATEMENTS) != 0;
+	if (r.schema.len && mysql_state_set_schema(&s->st, r.schema.ptr,
+						   r.schema.len)) {
+		login_err(s, 1102, "42000", "Incorrect database name");
+		return;
+	}
 	s->deprecate_eof = s->caps & CLIENT_DEPRECATE_EOF;
 	s->info.deprecate_eof = s->deprecate_eof;
 	s->info.extended_metadata =
@@ -258,6 +268,64 @@ static void handshake_response(struct session *s, const uint8_t *payload,
 						 find_user(s, r.user.ptr,
 							   r.user.len),
 						 NULL, &pb), &pb);
+}
+
+/*
+ * COM_CHANGE_USER (payload: its whole packet's payload): the session logs
+ * in again as another user, through the same exchange as a login (the
+ * greeting's scramble answered).  What the old identity had goes: its
+ * connection is reset before anyone else gets it, the session's state
+ * starts afresh, and it borrows from the new user's pool.
+ */
+void login_change_user(struct session *s, const uint8_t *payload, size_t len)
+{
+	const struct proxy *px = s->c.w->px;
+	struct mysql_change_user cu;
+	struct pkt_buf pb;
+	char host[64];
+
+	if (mysql_parse_change_user(payload, len, s->caps, &cu)) {
+		session_fail(s, 1, 1047, "08S01", "malformed COM_CHANGE_USER");
+		return;
+	}
+	if (s->be) {
+		struct bconn *b = s->be;
+		b->dirty = true;
+		session_unlink(s);
+		pool_return(s->pool, b);
+	}
+	s->pool = NULL;
+	if (cu.charset)
+		s->charset = (uint8_t)cu.charset;
+	session_set_str(&s->user, cu.user.ptr, cu.user.len);
+	s->info.user = s->user ? s->user : "";
+	free(s->schema);
+	s->schema = NULL;
+	s->info.schema = "";
+	if (cu.schema.len) {
+		session_set_str(&s->schema, cu.schema.ptr, cu.schema.len);
+		if (s->schema)
+			s->info.schema = s->schema;
+	}
+	session_state_fresh(s);
+	if (mysql_state_set_schema(&s->st, cu.schema.ptr, cu.schema.len)) {
+		s->login_seq = 1;
+		login_err(s, 1102, "42000", "Incorrect database name");
+		return;
+	}
+	s->auth = calloc(1, sizeof(*s->auth));
+	if (!s->auth) {
+		session_close(s, "out of memory");
+		return;
+	}
+	client_host(s, host, sizeof(host));
+	auth_server_init(s->auth, s->scramble, host, px->rsa, false);
+	s->phase = PH_LOGIN_SWITCH;
+	pkt_buf_init(&pb);
+	exchange_result(s, auth_server_change_user(s->auth, &cu,
+						   find_user(s, cu.user.ptr,
+							     cu.user.len),
+						   NULL, &pb), &pb);
 }
 
 void login_client_data(struct session *s, uint8_t *buf, uint32_t n)

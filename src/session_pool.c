@@ -60,14 +60,11 @@ static void synced(struct bconn *b, uint16_t err, const char *msg)
 		return;
 	session_link(s, b);
 	if (err) {
-		/* e.g. the schema was dropped since: the client hears the
-		 * server's own error, as a direct session would on its next
-		 * statement. */
+		/* The connection's state is unknown now: it is closed.  The
+		 * client hears the server's own error (e.g. its schema was
+		 * dropped), as a direct session would on its next statement. */
 		session_unlink(s);
-		if (b->failed)
-			pool_drop(s->pool, b);
-		else
-			pool_return(s->pool, b);
+		pool_drop(s->pool, b);
 		session_release(s, HOLD_SYNC);
 		if (s->phase == PH_LOGIN_SYNC)
 			login_failed(s, err, b->req_state, msg);
@@ -75,44 +72,43 @@ static void synced(struct bconn *b, uint16_t err, const char *msg)
 			command_fail_head_locally(s, err, msg);
 		return;
 	}
-	bconn_set_schema(b, s->schema);
+	mysql_state_copy(&b->st, &s->st);
 	ready(s);
 }
 
-/* b is the session's now: bring it to the session's schema first if it
- * is elsewhere (the only state carried over so far; any other change
- * pins the session). */
+/* b is the session's now: brought to the session's state first if it
+ * differs (schema, character sets, variables, user variables, ...). */
 static void attach(struct session *s, struct bconn *b)
 {
-	const char *want = s->schema ? s->schema : "";
+	struct mysql_replay rp;
+	size_t cap = mysql_state_replay_bound(&s->st, &b->st);
+	uint8_t *buf = malloc(cap ? cap : 1);
+	int rc;
 
 	session_link(s, b);
-	if (!strcmp(b->schema, want)) {
+	rc = buf ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
+		   MYSQL_REPLAY_NOSPACE;
+	if (rc == MYSQL_REPLAY_OK && rp.n == 0) {
+		free(buf);
 		ready(s);
 		return;
 	}
-	size_t n = strlen(want);
-	uint8_t *q = malloc(n + 1);
-	if (!q || !n) {
-		free(q);
+	if (rc == MYSQL_REPLAY_OK) {
+		for (unsigned i = 0; i < rp.n && rc == MYSQL_REPLAY_OK; i++)
+			if (bconn_request(b, rp.cmd[i].payload, rp.cmd[i].len,
+					  rp.cmd[i].payload[0] == COM_QUERY ?
+					  RESP_RESULT : RESP_SINGLE))
+				rc = MYSQL_REPLAY_NOSPACE;
+	}
+	free(buf);
+	if (rc != MYSQL_REPLAY_OK) {
 		session_unlink(s);
 		pool_drop(s->pool, b);
-		no_backend(s, 1105, "HY000", "cannot leave a schema on a pooled "
-			   "connection");
+		no_backend(s, 1105, "HY000", "cannot bring a pooled connection "
+			   "to this session's state");
 		return;
 	}
-	q[0] = COM_INIT_DB;
-	memcpy(q + 1, want, n);
 	session_hold(s, HOLD_SYNC);
-	if (bconn_request(b, q, n + 1, RESP_SINGLE)) {
-		free(q);
-		session_unlink(s);
-		pool_drop(s->pool, b);
-		session_release(s, HOLD_SYNC);
-		no_backend(s, 1105, "HY000", "out of memory");
-		return;
-	}
-	free(q);
 	bconn_run(b, synced);
 }
 
@@ -138,7 +134,8 @@ bool pooled_backend(struct session *s, uint16_t *err, char *msg,
 	if (s->be || (s->hold & HOLD_BORROW))
 		return true;
 	s->wait.cont = lent;
-	switch (pool_borrow(s->pool, &s->wait, s->schema, &b, err, msg,
+	switch (pool_borrow(s->pool, &s->wait,
+			    s->st.has_schema ? s->st.schema : NULL, &b, err, msg,
 			    msglen)) {
 	case BORROW_NOW:
 		attach(s, b);
@@ -156,11 +153,15 @@ bool pooled_backend(struct session *s, uint16_t *err, char *msg,
 /* Whether the session may give its connection back now. */
 static bool may_return(const struct session *s)
 {
+	const struct bconn *b = s->be;
+
 	if (s->c.w->px->cfg.pool_mode == POOL_SESSION || s->pins ||
-	    s->pend_count || s->client_mode != CM_COMMAND || s->hold)
+	    s->pend_count || s->client_mode != CM_COMMAND || s->hold ||
+	    b->cap_left || b->held_len)
 		return false;
-	/* Transaction mode keeps it to the end of a transaction. */
-	return !s->in_trans;
+	/* Transaction mode keeps it to the end of a transaction (and of a
+	 * LOCK TABLES, and while a SET TRANSACTION waits for the next). */
+	return !s->in_trans && mysql_state_trx_idle(&s->st);
 }
 
 void pooled_maybe_return(struct session *s)
@@ -288,16 +289,12 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		if (!s->be && !(s->hold & HOLD_BORROW)) {
 			/* Nothing on a server to reset: the session's own
 			 * state is all there is. */
-			s->pins = 0;
-			s->in_trans = false;
+			session_state_fresh(s);
 			answer_ok(reply);
 			return MYRING_ANSWER;
 		}
 		p->resets = true;
 		break;
-	case COM_CHANGE_USER:
-		return reject(reply, 1105, "myring: %s is not supported with "
-			      "--auth proxy yet", "COM_CHANGE_USER");
 	case COM_STMT_PREPARE:
 		/* Until statements are mapped per connection, a session that
 		 * prepares keeps its connection. */
@@ -326,21 +323,23 @@ void pooled_response_done(struct session *s, const struct pending *p)
 {
 	const struct mysql_tracker *t = &s->be->trk;
 
+	s->apply_opts = 0;
+	s->state_explained = false;
 	if (t->has_status)
 		s->in_trans = (t->status & SERVER_STATUS_IN_TRANS) != 0;
 	if (p->resets && !t->err_code) {
 		/* The server reset the connection and its trackers with it:
 		 * the pool sets it up again before anyone else uses it. */
-		s->pins = 0;
-		s->in_trans = false;
+		session_state_fresh(s);
+		s->state_moved = false;
 		s->be->dirty = true;
 		s->give_back = true;
 		return;
 	}
-	/* The server says the session changed in a way myring cannot carry
-	 * to another connection (a schema change alone it can). */
-	if ((t->status_seen & SERVER_SESSION_STATE_CHANGED) && !p->only_schema)
-		s->pins |= PIN_STATE;
+	/* An EOF said the session changed but cannot say how (only OK
+	 * packets carry the entries, which session_track_ok read). */
+	if (t->state_in_eof)
+		session_pin(s, PIN_STATE);
 	if (s->in_trans && s->c.w->px->cfg.pool_mode == POOL_STATEMENT)
 		s->pins |= PIN_TRANSACTION;
 	s->give_back = true;

@@ -1,0 +1,79 @@
+/*
+ * session_track.c - what a pooled session's server says about the session
+ * (auth: proxy), and what the client is shown of it.
+ *
+ * Every OK whose status says the session changed carries the change
+ * (CLIENT_SESSION_TRACK on myring's connections; mysql_state.h).  Such an
+ * OK is the one packet of a response that myring copies whole: its
+ * entries update the session's state, which is replayed on whichever
+ * connection the session borrows next, and the packet goes on to the
+ * client with the entries it asked for (none, if it did not negotiate
+ * session tracking; only those of its own session_track_* settings if it
+ * did).  A change myring cannot carry over pins the session to its
+ * connection instead.
+ */
+#include "session.h"
+
+#include "log.h"
+#include "mysql_state.h"
+
+#include <string.h>
+
+void session_pin(struct session *s, unsigned reason)
+{
+	if ((s->pins & reason) == reason)
+		return;
+	s->pins |= reason;
+	LOGD("%s: pinned to its backend connection (reason 0x%x)",
+	     s->client_addr, reason);
+}
+
+void session_state_fresh(struct session *s)
+{
+	char schema[MYSQL_STATE_MAX_SCHEMA + 1];
+	size_t len = s->st.has_schema ? s->st.schema_len : 0;
+
+	memcpy(schema, s->st.schema, len);
+	mysql_state_free(&s->st);
+	mysql_state_init(&s->st);
+	mysql_state_seed_charset(&s->st, s->charset);
+	s->st.multi_statements = (s->caps & CLIENT_MULTI_STATEMENTS) != 0;
+	if (len)
+		mysql_state_set_schema(&s->st, schema, len);
+	s->pins = 0;
+	s->in_trans = false;
+}
+
+long session_track_ok(struct session *s, uint8_t *payload, size_t len)
+{
+	struct bconn *b = s->be;
+	struct mysql_ok_ext ok;
+	int flags;
+
+	if (mysql_parse_ok_ext(payload, len, b->caps, &ok) == 0)
+		flags = mysql_state_apply(&s->st, &ok, s->apply_opts);
+	else
+		flags = -1;
+	if (flags < 0) {
+		/* A state block myring cannot read: it cannot know the state
+		 * either. */
+		session_pin(s, PIN_STATE);
+	} else {
+		if (flags & (MYSQL_STATE_PIN | MYSQL_STATE_OVERFLOW))
+			session_pin(s, PIN_STATE);
+		if ((flags & MYSQL_STATE_UNEXPLAINED) && !s->state_explained)
+			session_pin(s, PIN_STATE);
+		if (flags & MYSQL_STATE_TRACKING) {
+			/* The client changed session tracking, which myring's
+			 * view of this connection depends on: it keeps the
+			 * connection, which is reset before anyone else's. */
+			session_pin(s, PIN_STATE);
+			b->dirty = true;
+		}
+		s->state_moved = true;
+	}
+	if (!(s->caps & CLIENT_SESSION_TRACK))
+		return mysql_ok_strip_session_track(payload, len, b->caps);
+	return mysql_ok_filter_session_track(payload, len, b->caps,
+					     &s->st.track);
+}
