@@ -3,7 +3,8 @@
 # the normal, sanitizer and valgrind binaries and the test programs,
 # runs the unit tests, starts a private MariaDB, runs the integration
 # suite and the hostile-client script against the normal and the
-# ASan/UBSan proxy, checks for sanitizer reports, runs the valgrind smoke
+# ASan/UBSan proxy, and against the ASan/UBSan proxy in pooled mode
+# (--auth proxy), checks for sanitizer reports, runs the valgrind smoke
 # check, then stops everything it started, by PID (also on failure,
 # Ctrl-C or SIGTERM).  Logs: build/test-logs/.
 set -euo pipefail
@@ -16,12 +17,12 @@ T0=$SECONDS
 # Which steps run: all of them for `make test`; scripts/slow-tests.sh
 # asks for "normal" only.  MYRING_ITEST_FILTER narrows the integration
 # suite (a Criterion --filter pattern such as 'lifecycle/*').
-STEPS=" ${MYRING_TEST_STEPS:-unit normal asan valgrind} "
+STEPS=" ${MYRING_TEST_STEPS:-unit normal asan pooled valgrind} "
 want() { [[ $STEPS == *" $1 "* ]]; }
 for s in $STEPS; do
 	case $s in
-	unit | normal | asan | valgrind) ;;
-	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit normal asan valgrind)"
+	unit | normal | asan | pooled | valgrind) ;;
+	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit normal asan pooled valgrind)"
 	   exit 2 ;;
 	esac
 done
@@ -146,7 +147,7 @@ if want unit; then
 	run_bounded "$UNIT_TIMEOUT" ./build/tests/unit --jobs 2 || fail "unit tests"
 fi
 
-if want normal || want asan || want valgrind; then
+if want normal || want asan || want pooled || want valgrind; then
 	step "private MariaDB (scripts/mariadb.sh start $DBDIR)"
 	db_started=1
 	if ! bash scripts/mariadb.sh start "$DBDIR"; then
@@ -159,8 +160,16 @@ if want normal || want asan || want valgrind; then
 fi
 
 run_integration() { # name binary
-	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0
-	[[ $name == asan ]] && asan=1
+	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0 mode=()
+	[[ $bin == */asan/* ]] && asan=1
+	# The same suite through myring's own pooled backend connections:
+	# myring checks the test users itself (ed25519's too, as a native
+	# password user, which also makes myring log in to the server with
+	# ed25519) and lends connections per transaction.
+	if [[ $name == pooled ]]; then
+		mode=(--auth proxy --user myring:myring-pw --user myring_other:other-pw)
+		[[ $MARIADB_HAVE_ED25519 == 1 ]] && mode+=(--user myring_ed:ed-pw)
+	fi
 	port=$(free_port)
 	qlog=$LOGS/queries-$name.log
 	log=$LOGS/myring-$name.log
@@ -171,7 +180,7 @@ run_integration() { # name binary
 		--threads 2 --log-queries "$qlog" --deny 'myring_denied_[a-z]+' \
 		--rewrite "#myring_rewrite_me#rewritten#" \
 		--rewrite "#^SELECT 'myring_shrink[^']*'#SELECT 'shrunk'#" \
-		--max-packet 32M --log-level info </dev/null 2>"$log" &
+		--max-packet 32M --log-level info "${mode[@]}" </dev/null 2>"$log" &
 	pid=$!
 	bg_pids+=("$pid")
 	for _ in $(seq 1 300); do
@@ -199,6 +208,7 @@ run_integration() { # name binary
 	step "integration tests against $bin"
 	MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
 		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
+		MYRING_POOLED=$([[ $name == pooled ]] && echo 1 || echo 0) \
 		run_bounded "$ITEST_TIMEOUT" ./build/tests/integration "${ITEST_ARGS[@]}" ||
 		fail "integration tests ($name)"
 
@@ -229,6 +239,7 @@ run_integration() { # name binary
 if [[ $have_itests == 1 ]]; then
 	if want normal; then run_integration normal build/myring; fi
 	if want asan; then run_integration asan build/asan/myring; fi
+	if want pooled; then run_integration pooled build/asan/myring; fi
 else
 	fail "no integration tests found in tests/integration"
 fi

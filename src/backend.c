@@ -87,6 +87,8 @@ void bconn_free(struct conn *c)
 		free(b->auth);
 	}
 	mysql_state_free(&b->st);
+	stmt_cache_free(&b->stc);
+	free(b->kept);
 	free(b->cap);
 	free(b->asm_buf);
 	free(b);
@@ -155,6 +157,11 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
 	b->login = login;
 	mysql_state_init(&b->st);
 	bconn_state_fresh(b);
+	if (stmt_cache_init(&b->stc, BCONN_STMT_CACHE)) {
+		conn_release(&b->c);
+		free(b);
+		return NULL;
+	}
 	b->state = BS_CONNECTING;
 	b->created_us = w->now_us;
 	b->deadline_us = w->now_us +

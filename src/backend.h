@@ -29,6 +29,7 @@
 #include "mysql_state.h"
 #include "mysql_tracker.h"
 #include "net.h"
+#include "stmt_cache.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -82,6 +83,10 @@ struct bconn_login {
 typedef void bconn_done_fn(struct bconn *b, uint16_t err, const char *msg);
 
 #define BCONN_MAX_REQS 8
+/* Server statements cached per connection: a pool of 64 connections
+ * keeps at most 8192 open, half of MariaDB's default
+ * max_prepared_stmt_count. */
+#define BCONN_STMT_CACHE 128
 
 /* A connection to a server. */
 struct bconn {
@@ -127,6 +132,11 @@ struct bconn {
 	 * packet says whether it must be copied. */
 	uint8_t held[4 + MYSQL_PEEK];
 	uint8_t held_len;
+	uint8_t cap_mode;          /* what the copied packet is for */
+	uint8_t *kept;             /* the ERR of a request of myring's own */
+	uint32_t kept_len;
+	/* Statements prepared on this connection (pooled sessions). */
+	struct stmt_cache stc;
 	uint64_t created_us, idle_since_us, used_us;
 	uint64_t deadline_us;      /* connect + login must finish by then */
 };

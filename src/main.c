@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -134,6 +135,11 @@ static void proxy_auth_setup(const struct config *cfg)
 
 	px.server.addr = px.backend;
 	px.server.max_conns = cfg->pool_size;
+	/* Statement keys are hashed under a secret of this process. */
+	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
+	    sizeof(px.stmt_secret))
+		LOGW("getrandom: %s; statement keys use a weak secret",
+		     strerror(errno));
 	/* caching_sha2_password's full authentication without TLS sends the
 	 * password RSA-encrypted: a key pair for this process, made once. */
 	for (unsigned i = 0; i < cfg->nusers && !px.rsa; i++)
@@ -150,6 +156,10 @@ static void proxy_auth_setup(const struct config *cfg)
 		px.profile.caps = 0xFFFFFFFEull | MARIADB_CLIENT_EXTENDED_METADATA;
 		px.profile.charset = 45;
 	}
+	px.backend_mariadb = strstr(px.profile.version, "MariaDB") != NULL;
+	if (!px.backend_mariadb)
+		LOGI("backend %s is not MariaDB: a pooled session that prepares "
+		     "statements keeps its connection", px.backend.text);
 }
 
 /* The start-up line: enough to tell from a log what this process runs. */

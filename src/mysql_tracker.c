@@ -96,6 +96,18 @@ static void set_status(struct mysql_tracker *t, uint16_t status)
 	t->has_status = true;
 }
 
+/* An EOF cannot carry the session-state entries its flag announces.
+ * Inside a transaction the flag comes with every result set (the
+ * transaction state gained a read), and what the transaction did is
+ * reported by the OK that ends it; outside one it means a change nobody
+ * will describe. */
+static void note_eof_state(struct mysql_tracker *t, uint16_t status)
+{
+	if ((status & SERVER_SESSION_STATE_CHANGED) &&
+	    !(status & SERVER_STATUS_IN_TRANS))
+		t->state_in_eof = true;
+}
+
 /* OK packet (0x00, or 0xFE as a terminator with DEPRECATE_EOF).  The peek
  * holds the whole fixed part: 1 + 9 + 9 + 2 + 2 < MYSQL_PEEK. */
 static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
@@ -133,7 +145,7 @@ static enum mysql_track_result terminator(struct mysql_tracker *t,
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
 		set_status(t, status);
-		t->state_in_eof |= (status & SERVER_SESSION_STATE_CHANGED) != 0;
+		note_eof_state(t, status);
 	}
 	/* Only a COM_QUERY-like response chains results; a FETCH or FIELD_LIST
 	 * terminator is final whatever its flags say. */
@@ -188,6 +200,7 @@ static enum mysql_track_result prepare_ok(struct mysql_tracker *t,
 	ncols = mysql_get_u16(f->peek + 5);
 	nparams = mysql_get_u16(f->peek + 7);
 	t->prep_columns = ncols;
+	t->prep_params = nparams;
 	if (nparams) {
 		t->state = ST_PREP_PARAMS;
 		t->left = nparams;
@@ -320,7 +333,7 @@ enum mysql_track_result mysql_tracker_feed(struct mysql_tracker *t,
 		if (mysql_parse_eof(f->peek, f->peek_len, &status, &warnings))
 			return TRACK_BAD;
 		set_status(t, status);
-		t->state_in_eof |= (status & SERVER_SESSION_STATE_CHANGED) != 0;
+		note_eof_state(t, status);
 		/* COM_STMT_EXECUTE that opened a cursor: the rows come with
 		 * COM_STMT_FETCH, this response has none. */
 		if (status & SERVER_STATUS_CURSOR_EXISTS)

@@ -60,6 +60,7 @@ struct mysql_tracker {
 	bool deprecate_eof;
 	uint32_t left;           /* definitions still to come in this block */
 	uint16_t prep_columns;   /* PREPARE_OK: columns after the parameters */
+	uint16_t prep_params;    /* PREPARE_OK: parameters */
 	/* outcome */
 	uint64_t rows;           /* rows sent, over all result sets */
 	uint64_t affected_rows;  /* summed over OK packets */
@@ -70,8 +71,8 @@ struct mysql_tracker {
 	uint16_t status_seen;    /* every flag any of its packets carried */
 	bool has_status;         /* a packet carried a status (an ERR alone
 	                          * does not: the session's is unchanged) */
-	bool state_in_eof;       /* an EOF said the session changed (an EOF
-	                          * cannot say how) */
+	bool state_in_eof;       /* an EOF outside a transaction said the
+	                          * session changed (an EOF cannot say how) */
 	bool ok_state;           /* the packet just fed is an OK whose status
 	                          * says the session changed: its tail holds
 	                          * the session-state entries */

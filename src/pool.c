@@ -281,6 +281,8 @@ static void reset_done(struct bconn *b, uint16_t err, const char *msg)
 	}
 	b->dirty = false;
 	bconn_state_fresh(b);
+	/* The reset closed the connection's statements. */
+	stmt_cache_clear(&b->stc);
 	available(p, b);
 }
 

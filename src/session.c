@@ -160,6 +160,7 @@ static void session_free(struct session *s)
 		free(s->auth);
 	}
 	mysql_state_free(&s->st);
+	stmt_session_free(s);
 	free(s->asm_buf);
 	free(s->pend);
 	free(s->user);
@@ -224,19 +225,38 @@ int session_to_client_copy(struct session *s, const void *p, size_t len)
 	return conn_queue_copy(&s->c, p, len);
 }
 
-static int park(struct session *s, const void *p, size_t len)
+static struct parked *park_block(struct session *s, size_t len)
 {
-	struct parked *pk = malloc(sizeof(*pk) + len);
+	struct parked *pk = calloc(1, sizeof(*pk) + len);
 
 	if (!pk) {
 		session_close(s, "out of memory");
-		return -1;
+		return NULL;
 	}
-	pk->next = NULL;
 	pk->len = (uint32_t)len;
-	memcpy(pk->data, p, len);
 	*s->parked_tail = pk;
 	s->parked_tail = &pk->next;
+	return pk;
+}
+
+static int park(struct session *s, const void *p, size_t len)
+{
+	struct parked *pk = park_block(s, len);
+
+	if (!pk)
+		return -1;
+	memcpy(pk->data, p, len);
+	return 0;
+}
+
+int session_park_stmt(struct session *s, uint32_t serial, uint32_t stmt_id)
+{
+	struct parked *pk = park_block(s, 0);
+
+	if (!pk)
+		return -1;
+	pk->serial = serial;
+	pk->stmt_id = stmt_id;
 	return 0;
 }
 
@@ -289,10 +309,16 @@ void session_release(struct session *s, unsigned reason)
 	s->hold &= (uint8_t)~reason;
 	if (s->hold || !s->be)
 		return;
-	/* The parked blocks become the backend queue's own chunks. */
-	while (s->parked) {
+	/* The parked blocks become the backend queue's own chunks, in
+	 * order; a statement command is resolved on the connection there. */
+	while (s->parked && !s->closing) {
 		struct parked *p = s->parked;
 		s->parked = p->next;
+		if (!p->len) {
+			stmt_release_parked(s, p);
+			free(p);
+			continue;
+		}
 		if (conn_queue(&s->be->c, p->data, p->len, -1, p))
 			break;
 	}
@@ -752,6 +778,7 @@ void session_accepted(struct worker *w, int fd)
 	w->nsessions++;
 	s->parked_tail = &s->parked;
 	mysql_state_init(&s->st);
+	stmt_session_init(s);
 	s->phase = PH_CONNECTING;
 	s->deadline_us = w->now_us + (uint64_t)px->cfg.connect_timeout_ms * 1000u;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -55,6 +55,7 @@
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
 #include "pool.h"
+#include "stmt_cache.h"
 #include "worker.h"
 
 /*
@@ -109,8 +110,11 @@ enum hold_reason {
  * another connection.  Counted by reason in stats.pins. */
 enum pin_reason {
 	PIN_STATE = 0x1,         /* a session change myring cannot replay */
-	PIN_PREPARED = 0x2,      /* prepared statements */
+	PIN_PREPARED = 0x2,      /* prepared statements the server ids of
+	                          * which stay (no MariaDB, or too many) */
 	PIN_TRANSACTION = 0x4,   /* statement mode: a transaction */
+	PIN_CURSOR = 0x8,        /* a statement executed with a cursor */
+	PIN_LONG_DATA = 0x10,    /* COM_STMT_SEND_LONG_DATA */
 };
 
 struct pending {
@@ -123,6 +127,23 @@ struct pending {
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
 	uint8_t reply_seq;         /* sequence id of its response's first packet */
+	uint32_t serial;           /* stays with the entry when others move */
+	/* Pooled sessions: a request of myring's own (its response is not
+	 * the client's), or, with `client`, a client's command whose
+	 * response is replaced by `reply` (the error of the request made
+	 * for it). */
+	bool internal;
+	bool client;
+	bool user_var;             /* its text names a user variable: a
+	                            * change the tracker reports only as
+	                            * "changed" (SET @x=...) may be it */
+	uint64_t prep_key;         /* COM_STMT_PREPARE: the statement's key */
+	char *prep_sql;            /* its text, NUL, its schema */
+	uint32_t prep_sql_len;
+	uint64_t types_hash;       /* the types the next command carries */
+	uint8_t *stmt_cmd;         /* a statement command waiting for a
+	                            * connection to be resolved on */
+	uint32_t stmt_cmd_len;
 	bool resets;               /* COM_RESET_CONNECTION (pooled) */
 	bool local_result_set;     /* the local reply is a result set */
 	uint64_t local_rows;       /* what the local reply carries */
@@ -136,10 +157,15 @@ struct pending {
 	void *cookies[MYRING_MAX_HOOKS];
 };
 
-/* Bytes parked for the backend while the session holds them (copies). */
+/* Bytes parked for the backend while the session holds them (copies),
+ * or, with len 0, the place of a prepared-statement command that is
+ * resolved against the connection once there is one (the pending entry
+ * with `serial`, or the statement `stmt_id` to forget). */
 struct parked {
 	struct parked *next;
 	uint32_t len;
+	uint32_t serial;
+	uint32_t stmt_id;
 	uint8_t data[];
 };
 
@@ -187,7 +213,11 @@ struct session {
 	uint64_t deadline_us;
 	struct mysql_framer fr;    /* frames the bytes the client sends */
 	struct pending *pend;
-	uint32_t pend_head, pend_count, pend_cap;
+	uint32_t pend_head, pend_count, pend_cap, pend_serial;
+	/* Prepared statements under myring's ids (pooled; stmt_cache.h). */
+	struct stmt_clients stmts;
+	bool stmt_raw;             /* not mapped: the server's ids pass */
+	uint64_t stmt_reprepares;  /* statements prepared again elsewhere */
 	struct parked *parked, **parked_tail;
 	/* A client packet being copied because it spans buffers and must be
 	 * seen whole (handshake, or a command a hook wants the text of). */
@@ -228,6 +258,8 @@ int session_to_client_copy(struct session *s, const void *p, size_t len);
 int session_to_backend(struct session *s, uint8_t *ptr, uint32_t len,
 		       int32_t bid, void *owned);
 int session_to_backend_copy(struct session *s, const void *p, size_t len);
+/* Parks the place of a statement command (see struct parked). */
+int session_park_stmt(struct session *s, uint32_t serial, uint32_t stmt_id);
 /* Parked bytes are dropped (what they were for failed). */
 void session_drop_parked(struct session *s);
 /* Backend-bound bytes wait (parked) while any hold reason is set. */
@@ -287,6 +319,7 @@ bool pooled_backend(struct session *s, uint16_t *err, char *msg,
  * backend for it; returns the verdict. */
 enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				   const struct myring_command *c,
+				   const uint8_t *payload, size_t len,
 				   struct myring_reply *reply,
 				   enum myring_verdict verdict);
 /* The response to p ended on s->be: what it says about the session
@@ -302,6 +335,10 @@ void session_unlink(struct session *s);
 /* The response of the pending head has started on s->be (or a borrowed
  * connection arrived with commands waiting): track it. */
 void command_start_tracking(struct session *s);
+/* p is answered by the proxy (reply's error, or OK when it has none), in
+ * its turn among the responses. */
+void command_answer_locally(struct session *s, struct pending *p,
+			    const struct myring_reply *reply);
 /* A command answered by the proxy because no backend came. */
 void command_fail_head_locally(struct session *s, uint16_t code,
 			       const char *msg);
@@ -316,6 +353,55 @@ void session_state_fresh(struct session *s);
  * session pinned), and the packet rewritten in place for the client.
  * Returns its new payload length. */
 long session_track_ok(struct session *s, uint8_t *payload, size_t len);
+
+/* session_pend.c: the commands a session owes answers to */
+struct pending *pend_at(struct session *s, uint32_t i);
+struct pending *pend_push(struct session *s);
+/* A new entry just before p (p and those after it move back one). */
+struct pending *pend_insert_before(struct session *s, struct pending *p);
+void pend_remove(struct session *s, struct pending *p);
+struct pending *pend_next_of(struct session *s, const struct pending *p);
+struct pending *pend_by_serial(struct session *s, uint32_t serial);
+void start_tracking_head(struct session *s);
+/* The head's response ended (or the session is going away). */
+void complete_head(struct session *s, bool aborted);
+/* Sends the replies of local (rejected) commands now at the head, then
+ * starts tracking the next forwarded command. */
+void inject_local_heads(struct session *s);
+
+/* session_stmt.c: prepared statements of pooled sessions */
+enum stmt_action {
+	STMT_FORWARD,    /* the command goes as it came (its id rewritten) */
+	STMT_REPLACE,    /* *out replaces it (whole packets) */
+	STMT_DROP,       /* nothing goes, nothing is answered */
+	STMT_LOCAL,      /* answered with reply's error */
+	STMT_OK,         /* answered with OK */
+	STMT_FAIL,       /* out of memory */
+};
+/* Whether the session's statement ids are myring's own. */
+bool stmt_mapped(const struct session *s);
+void stmt_session_init(struct session *s);
+void stmt_session_free(struct session *s);
+/* A client's COM_STMT_PREPARE (payload: command byte first). */
+void stmt_on_prepare(struct session *s, struct pending *p,
+		     const uint8_t *payload, size_t len);
+/* Its PREPARE_OK (frame f; the packet's first held_len bytes in held,
+ * the rest at tail): registered, and its id replaced in place. */
+void stmt_prepare_ok(struct session *s, struct pending *p,
+		     const struct mysql_frame *f, uint8_t *held,
+		     size_t held_len, uint8_t *tail);
+/* A PREPARE of myring's own (internal entry p) was answered. */
+void stmt_reprepared(struct session *s, struct pending *p);
+/* A statement command (EXECUTE, SEND_LONG_DATA, RESET, FETCH) for the
+ * linked connection; its id is rewritten in payload, or *out replaces
+ * it, a PREPARE of myring's own inserted before p when the connection
+ * lacks the statement. */
+enum stmt_action stmt_resolve(struct session *s, struct pending *p,
+			      uint8_t *payload, size_t len,
+			      struct myring_reply *reply, uint8_t **out,
+			      size_t *out_len);
+/* A parked statement command's turn has come (the connection is linked). */
+void stmt_release_parked(struct session *s, const struct parked *pk);
 
 /* session_command.c */
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,

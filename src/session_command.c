@@ -11,6 +11,7 @@
 #include "session.h"
 
 #include "digest.h"
+#include "emitter.h"
 #include "hooks.h"
 #include "log.h"
 #include "mysql_proto.h"
@@ -20,40 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Commands a client may pipeline before the first response returns. */
-#define PIPELINE_MAX 1024
-
-/* ---- emitter -------------------------------------------------------- */
-
-struct emitter {
-	struct session *s;
-	bool to_backend;         /* the bytes go to the backend, else the client */
-	uint8_t *buf;
-	int32_t bid;
-	size_t from;             /* start of the bytes not yet queued */
-	size_t cursor;           /* bytes before this are decided */
-};
-
-static void em_flush(struct emitter *e)
-{
-	if (e->cursor > e->from)
-		(e->to_backend ? session_to_backend : session_to_client)(
-			e->s, e->buf + e->from, (uint32_t)(e->cursor - e->from),
-			e->bid, NULL);
-	e->from = e->cursor;
-}
-
-static void em_forward(struct emitter *e, size_t to)
-{
-	e->cursor = to;
-}
-
-static void em_drop(struct emitter *e, size_t to)
-{
-	em_flush(e);
-	e->from = e->cursor = to;
-}
 
 /* ---- assembly of a client command that spans buffers ---------------- */
 
@@ -87,217 +54,6 @@ static uint8_t *frame_command(const void *head, size_t hlen, const void *body,
 	*out_len = pb.len;
 	*last_seq = (uint8_t)(pb.seq - 1);
 	return pb.data;
-}
-
-/* ---- pending commands ----------------------------------------------- */
-
-static struct pending *pend_at(struct session *s, uint32_t i)
-{
-	return &s->pend[(s->pend_head + i) & (s->pend_cap - 1)];
-}
-
-static struct pending *pend_push(struct session *s)
-{
-	if (s->pend_count == s->pend_cap) {
-		uint32_t ncap = s->pend_cap ? s->pend_cap * 2 : 4;
-		struct pending *np;
-		if (ncap > PIPELINE_MAX)
-			return NULL;
-		np = malloc(ncap * sizeof(*np));
-		if (!np)
-			return NULL;
-		for (uint32_t i = 0; i < s->pend_count; i++)
-			np[i] = *pend_at(s, i);
-		free(s->pend);
-		s->pend = np;
-		s->pend_cap = ncap;
-		s->pend_head = 0;
-	}
-	struct pending *p = pend_at(s, s->pend_count++);
-	memset(p, 0, sizeof(*p));
-	return p;
-}
-
-/* The head's response is the next thing the backend sends: follow it.
- * Not before the session has a backend of its own (a pooled one may be
- * on its way, or busy with myring's own requests). */
-static void start_tracking_head(struct session *s)
-{
-	struct pending *p = pend_at(s, 0);
-
-	if (!s->be || (s->hold & (HOLD_BORROW | HOLD_SYNC)))
-		return;
-	mysql_tracker_start(&s->be->trk, (enum mysql_resp_kind)p->kind,
-			    s->deprecate_eof);
-	s->be->fr.seq_delta = p->seq_delta;
-	s->be->resp_started = false;
-}
-
-static void report_result(struct session *s, struct pending *p,
-			  const struct myring_result *r)
-{
-	if (p->hooked)
-		hooks_on_result(s->c.w, &s->info, r, p->cookies);
-}
-
-/* The head's response ended (or the session is going away). */
-static void complete_head(struct session *s, bool aborted)
-{
-	struct pending *p = pend_at(s, 0);
-	struct myring_result r = {
-		.duration_us = s->c.w->now_us - p->start_us,
-		.aborted = aborted,
-		.rejected = p->rejected,
-	};
-
-	if (p->local) {
-		r.err_code = p->local_err;
-		r.no_response = !p->rejected && !p->answered;
-		r.answered = p->answered;
-		r.result_set = p->local_result_set;
-		r.rows = p->local_rows;
-		r.affected_rows = p->local_affected;
-	} else if (!aborted) {
-		/* An aborted command's outcome is unknown: the tracker may
-		 * hold another command's, or be gone with its backend. */
-		const struct mysql_tracker *t = &s->be->trk;
-		r.rows = t->rows;
-		r.affected_rows = t->affected_rows;
-		r.err_code = t->err_code;
-		r.result_set = t->result_sets > 0;
-		if (p->cmd == COM_STMT_PREPARE && !t->err_code)
-			r.stmt_id = t->stmt_id;
-		if (!r.err_code) {
-			if (p->new_user) {
-				free(s->user);
-				s->user = p->new_user;
-				p->new_user = NULL;
-				s->info.user = s->user;
-			}
-			if (p->new_schema) {
-				free(s->schema);
-				s->schema = p->new_schema;
-				p->new_schema = NULL;
-				s->info.schema = s->schema;
-			}
-		}
-	}
-	if (!aborted) {
-		struct worker_stats *st = &s->c.w->stats;
-		st->errors += r.err_code != 0;
-		if (r.err_code)
-			stats_count_err(st, r.err_code);
-		st->rows_sent += r.rows;
-		if (!r.no_response) {
-			hist_record(&st->latency, r.duration_us);
-			st->latency_sum_us += r.duration_us;
-		}
-	}
-	report_result(s, p, &r);
-	free(p->reply);
-	free(p->new_schema);
-	free(p->new_user);
-	s->pend_head = (s->pend_head + 1) & (s->pend_cap - 1);
-	s->pend_count--;
-}
-
-/*
- * A client reads an ERR in place of any packet of a response (a row or a
- * definition never starts with 0xFF), so between packets the command can
- * still be ended properly.  Not inside a packet, not while the client is
- * itself inside a packet, and not with pipelined commands behind it (their
- * responses would be owed too): then the connection just closes.
- */
-bool command_fail_in_flight(struct session *s, uint16_t code,
-			    const char *msg)
-{
-	const struct mysql_framer *from_server = &s->be->fr;
-	const struct mysql_framer *from_client = &s->fr;
-	uint8_t seq;
-
-	if (s->phase != PH_COMMAND || s->client_mode != CM_COMMAND ||
-	    s->pend_count != 1 || pend_at(s, 0)->local ||
-	    !mysql_framer_at_boundary(from_server) || from_server->continued ||
-	    !mysql_framer_at_boundary(from_client) || from_client->continued)
-		return false;
-	/* The client expects the packet after the last one it was sent, or
-	 * the first of the response, in its own numbering. */
-	seq = s->be->resp_started ?
-	      (uint8_t)(mysql_framer_last_seq(from_server) +
-			from_server->seq_delta + 1) :
-	      (uint8_t)(s->cmd_last_seq + 1);
-	session_queue_err(s, seq, code, "08S01", msg);
-	s->be->trk.err_code = code;
-	complete_head(s, false);
-	return true;
-}
-
-void command_abort_all(struct session *s)
-{
-	while (s->pend_count)
-		complete_head(s, true);
-}
-
-/* Sends the replies of local (rejected) commands now at the head, then
- * starts tracking the next forwarded command. */
-static void inject_local_heads(struct session *s)
-{
-	while (s->pend_count && pend_at(s, 0)->local) {
-		struct pending *p = pend_at(s, 0);
-		uint8_t *reply = p->reply;
-		uint32_t reply_len = p->reply_len;
-		p->reply = NULL;
-		complete_head(s, false);
-		if (reply)
-			session_to_client(s, reply, reply_len, -1, reply);
-	}
-	if (s->pend_count)
-		start_tracking_head(s);
-	else if (s->be)
-		s->be->fr.seq_delta = 0;
-}
-
-void command_start_tracking(struct session *s)
-{
-	if (s->pend_count) {
-		if (pend_at(s, 0)->local)
-			inject_local_heads(s);
-		else
-			start_tracking_head(s);
-	}
-}
-
-/*
- * No backend connection came for the commands waiting for one: each gets
- * err as a reply of the proxy's own, in order, and what was parked for
- * the backend is dropped (nothing of it was sent).
- */
-void command_fail_head_locally(struct session *s, uint16_t code,
-			       const char *msg)
-{
-	char text[300];
-
-	snprintf(text, sizeof(text), "myring: %s", msg);
-	session_drop_parked(s);
-	for (uint32_t i = 0; i < s->pend_count; i++) {
-		struct pending *p = pend_at(s, i);
-		uint8_t pkt[400];
-		size_t n;
-
-		if (p->local)
-			continue;
-		n = mysql_build_err(pkt, sizeof(pkt), p->reply_seq, code,
-				    code == 1040 ? "08004" : "HY000", text);
-		p->local = true;
-		p->rejected = true;
-		p->local_err = code;
-		p->reply = malloc(n);
-		if (p->reply) {
-			memcpy(p->reply, pkt, n);
-			p->reply_len = (uint32_t)n;
-		}
-	}
-	inject_local_heads(s);
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -437,6 +193,84 @@ static void answer_reply(struct session *s, struct pending *p,
 			p->reply[off + 3] = (uint8_t)(p->reply[off + 3] + last_seq);
 }
 
+static bool command_wants_text(uint8_t cmd)
+{
+	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE ||
+	       cmd == COM_INIT_DB || cmd == COM_FIELD_LIST ||
+	       cmd == COM_CHANGE_USER;
+}
+
+/* Commands that name a prepared statement by its id. */
+static bool names_statement(uint8_t cmd)
+{
+	return cmd == COM_STMT_EXECUTE || cmd == COM_STMT_SEND_LONG_DATA ||
+	       cmd == COM_STMT_RESET || cmd == COM_STMT_FETCH ||
+	       cmd == COM_STMT_CLOSE;
+}
+
+/* Whether the proxy must see the command whole: a hook reads its text,
+ * or a pooled session rewrites it (statement ids). */
+static bool command_seen_whole(const struct session *s, uint8_t cmd)
+{
+	return ((hooks_want_text || s->pool) && command_wants_text(cmd)) ||
+	       (names_statement(cmd) && stmt_mapped(s));
+}
+
+/*
+ * A statement command of a pooled session whose ids are myring's: its id
+ * is the connection's server id once it goes out.  Without a connection
+ * ready, a copy waits in its place among the parked commands.  Returns
+ * the disposition of the command's bytes as received.
+ */
+static enum disp statement_command(struct session *s, struct emitter *e,
+				   struct pending *p, uint8_t *payload,
+				   size_t len)
+{
+	struct myring_reply reply = {0};
+	uint8_t *out;
+	size_t out_len;
+	uint32_t id = 0;
+
+	if (payload[0] == COM_STMT_CLOSE) {
+		stmt_cmd_get_id(payload, len, &id);
+		if (s->hold || !s->be)
+			session_park_stmt(s, 0, id);
+		else
+			stmt_client_remove(&s->stmts, id);
+		return DISP_DROP;
+	}
+	if (s->hold || !s->be) {
+		p->stmt_cmd = malloc(len);
+		if (!p->stmt_cmd) {
+			session_close(s, "out of memory");
+			return DISP_DROP;
+		}
+		memcpy(p->stmt_cmd, payload, len);
+		p->stmt_cmd_len = (uint32_t)len;
+		session_park_stmt(s, p->serial, 0);
+		return DISP_DROP;
+	}
+	switch (stmt_resolve(s, p, payload, len, &reply, &out, &out_len)) {
+	case STMT_FORWARD:
+		return DISP_FORWARD;
+	case STMT_REPLACE:
+		em_flush(e);
+		session_to_backend(s, out, (uint32_t)out_len, -1, out);
+		return DISP_DROP;
+	case STMT_DROP:
+		p->local = true;
+		return DISP_DROP;
+	case STMT_LOCAL:
+	case STMT_OK:
+		command_answer_locally(s, p, &reply);
+		return DISP_DROP;
+	case STMT_FAIL:
+		session_close(s, "out of memory");
+		break;
+	}
+	return DISP_DROP;
+}
+
 /*
  * A whole command is here: payload points at its bytes (command byte
  * first) if the proxy needs them, else NULL (only the command byte, from
@@ -444,12 +278,12 @@ static void answer_reply(struct session *s, struct pending *p,
  * Returns the disposition of the original bytes.
  */
 static enum disp command_received(struct session *s, struct emitter *e,
-				  uint8_t cmd, const uint8_t *payload,
-				  size_t len)
+				  uint8_t cmd, uint8_t *payload, size_t len)
 {
 	enum mysql_resp_kind kind = mysql_response_kind(cmd);
 	struct myring_reply reply = {0};
 	enum myring_verdict verdict = MYRING_FORWARD;
+	enum disp disp = DISP_FORWARD;
 	struct pending *p;
 	bool was_idle = s->pend_count == 0;
 
@@ -490,7 +324,8 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		}
 		if (s->pool && verdict != MYRING_REJECT &&
 		    verdict != MYRING_ANSWER)
-			verdict = pooled_command(s, p, &c, &reply, verdict);
+			verdict = pooled_command(s, p, &c, payload, len, &reply,
+						 verdict);
 	}
 	if (s->pool && kind == RESP_NONE && verdict != MYRING_REJECT &&
 	    (cmd == COM_QUIT || (!s->be && !s->hold))) {
@@ -569,6 +404,13 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	case MYRING_FORWARD:
 		free(reply.rewrite);
 		free(reply.answer);
+		if (payload && names_statement(cmd) && stmt_mapped(s)) {
+			disp = statement_command(s, e, p, payload, len);
+			if (session_done(s))
+				return DISP_DROP;
+			if (p->local && kind != RESP_NONE)
+				return DISP_DROP; /* answered by myring */
+		}
 		break;
 	}
 	if (reply.delay_ms) {
@@ -592,14 +434,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	}
 	if (cmd == COM_CHANGE_USER)
 		s->client_mode = CM_RELAY;
-	return verdict == MYRING_FORWARD ? DISP_FORWARD : DISP_DROP;
-}
-
-static bool command_wants_text(uint8_t cmd)
-{
-	return cmd == COM_QUERY || cmd == COM_STMT_PREPARE ||
-	       cmd == COM_INIT_DB || cmd == COM_FIELD_LIST ||
-	       cmd == COM_CHANGE_USER;
+	return verdict == MYRING_FORWARD ? disp : DISP_DROP;
 }
 
 /*
@@ -670,7 +505,7 @@ static void command_begins(struct session *s, struct emitter *e,
 					   nhooks || s->pool ?
 					   buf + fstart + MYSQL_HDR_LEN : NULL,
 					   f->len);
-	} else if ((hooks_want_text || s->pool) && command_wants_text(cmd)) {
+	} else if (command_seen_whole(s, cmd)) {
 		/* Spans buffers and a hook needs it whole: copy it. */
 		s->disp = DISP_ASSEMBLE;
 		s->asm_need = MYSQL_HDR_LEN + f->len;
@@ -844,235 +679,3 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 		session_finish(s);
 }
 
-/* ---- responses ------------------------------------------------------ */
-
-static void close_when_flushed(struct session *s)
-{
-	if (s->c.w->draining && session_idle(s)) {
-		session_close_after_flush(s, "proxy shutting down");
-	}
-}
-
-static void response_complete(struct session *s, struct emitter *e,
-			      size_t pos, size_t n)
-{
-	uint64_t end = pos + s->be->fr.payload_left;
-
-	if (s->pool)
-		pooled_response_done(s, pend_at(s, 0));
-	complete_head(s, false);
-	if (s->client_mode == CM_RELAY)
-		s->client_mode = CM_COMMAND;
-	if (s->pend_count && pend_at(s, 0)->local) {
-		/* Replies of rejected pipelined commands go right after this
-		 * response's last byte, which may lie in a later buffer. */
-		if (end <= n) {
-			em_forward(e, end);
-			em_flush(e);
-			inject_local_heads(s);
-		} else {
-			s->be->inject_pending = true;
-			s->be->inject_skip = end - n;
-		}
-	} else if (s->pend_count) {
-		start_tracking_head(s);
-	} else {
-		s->be->fr.seq_delta = 0;
-	}
-}
-
-/* ---- OK packets of a pooled response, copied whole --------------------- */
-
-static int capture_append(struct bconn *b, const uint8_t *p, size_t n)
-{
-	uint8_t *nb = realloc(b->cap, b->cap_len + n);
-
-	if (!nb)
-		return -1;
-	memcpy(nb + b->cap_len, p, n);
-	b->cap = nb;
-	b->cap_len += (uint32_t)n;
-	return 0;
-}
-
-/* The copied OK is whole: the session learns what changed, the client
- * gets it with the entries it asked for. */
-static void capture_done(struct session *s)
-{
-	struct bconn *b = s->be;
-	uint8_t *pkt = b->cap;
-	uint32_t len = b->cap_len;
-	long plen = session_track_ok(s, pkt + MYSQL_HDR_LEN, len - MYSQL_HDR_LEN);
-
-	b->cap = NULL;
-	b->cap_len = 0;
-	if (plen >= 0) {
-		mysql_put_u24(pkt, (uint32_t)plen);
-		len = MYSQL_HDR_LEN + (uint32_t)plen;
-	}
-	session_to_client(s, pkt, len, -1, pkt);
-	if (!s->pend_count)
-		s->give_back = true;
-}
-
-/*
- * Frame f (a pooled response's OK whose status says the session changed)
- * is copied instead of forwarded: what came before it goes out first, its
- * head may be held from the last buffer, its tail may come in the next
- * ones (cap_left).
- */
-static void capture_begin(struct session *s, struct emitter *e,
-			  const struct mysql_frame *f, size_t n)
-{
-	struct bconn *b = s->be;
-	size_t start = f->start_in_buf ? f->start : 0;
-	size_t total = MYSQL_HDR_LEN + (size_t)f->len, here;
-
-	if (f->start_in_buf) {
-		em_forward(e, start);
-		em_flush(e);
-	} else if (capture_append(b, b->held, b->held_len)) {
-		session_close(s, "out of memory");
-		return;
-	}
-	here = total - b->cap_len;
-	if (here > n - start)
-		here = n - start;
-	b->held_len = 0;
-	if (capture_append(b, e->buf + start, here)) {
-		session_close(s, "out of memory");
-		return;
-	}
-	e->from = e->cursor = start + here;
-	b->cap_left = (uint32_t)(total - b->cap_len);
-	if (!b->cap_left)
-		capture_done(s);
-}
-
-/* The held head of a packet that needs no copy goes out before the rest. */
-static void release_held(struct session *s)
-{
-	struct bconn *b = s->be;
-
-	if (b->held_len) {
-		session_to_client_copy(s, b->held, b->held_len);
-		b->held_len = 0;
-	}
-}
-
-void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
-			  int32_t bid)
-{
-	struct bconn *b = s->be;
-	struct mysql_framer *fr = &b->fr;
-	struct emitter e = {s, false, buf, bid, 0, 0};
-	struct mysql_frame f;
-	size_t pos = 0, inject_off = SIZE_MAX;
-
-	if (b->cap_left) {
-		/* The tail of an OK being copied. */
-		uint32_t take = b->cap_left < n ? b->cap_left : n;
-		if (capture_append(b, buf, take)) {
-			session_close(s, "out of memory");
-			return;
-		}
-		b->cap_left -= take;
-		e.from = e.cursor = take;
-		if (!b->cap_left)
-			capture_done(s);
-	}
-	if (s->be->inject_pending) {
-		if (s->be->inject_skip <= n)
-			inject_off = s->be->inject_skip;
-		else
-			s->be->inject_skip -= n;
-	}
-	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
-		enum mysql_track_result r;
-
-		if (inject_off != SIZE_MAX && f.start_in_buf &&
-		    f.start >= inject_off) {
-			em_forward(&e, inject_off);
-			em_flush(&e);
-			s->be->inject_pending = false;
-			inject_off = SIZE_MAX;
-			inject_local_heads(s);
-		}
-		if (s->phase == PH_AUTH) {
-			r = mysql_tracker_feed(&s->be->trk, &f);
-			if (r == TRACK_DONE && s->be->trk.err_code == 0)
-				s->phase = PH_COMMAND;
-			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
-				stats_count_err(&s->c.w->stats, s->be->trk.err_code);
-			continue;
-		}
-		if (s->pend_count == 0) {
-			/* Unsolicited (e.g. the ERR a server sends before it
-			 * closes a killed connection): forward as is. */
-			if (!f.start_in_buf)
-				release_held(s);
-			if (!f.continuation && f.peek_len >= 3 &&
-			    f.peek[0] == 0xFF)
-				stats_count_err(&s->c.w->stats,
-						mysql_get_u16(f.peek + 1));
-			continue;
-		}
-		s->be->resp_started = true;
-		r = mysql_tracker_feed(&s->be->trk, &f);
-		if (s->pool && s->be->trk.ok_state)
-			capture_begin(s, &e, &f, n);
-		else if (!f.start_in_buf)
-			release_held(s);
-		if (session_done(s))
-			return;
-		switch (r) {
-		case TRACK_MORE:
-			break;
-		case TRACK_LOCAL_INFILE:
-			s->client_mode = CM_INFILE;
-			break;
-		case TRACK_DONE:
-			response_complete(s, &e, pos, n);
-			break;
-		case TRACK_BAD:
-			LOGE("%s: cannot follow the server's response to %s "
-			     "(packet 0x%02x, %u bytes): closing",
-			     s->client_addr,
-			     mysql_command_name(pend_at(s, 0)->cmd),
-			     f.peek_len ? f.peek[0] : 0, f.len);
-			s->c.w->stats.protocol_errors++;
-			session_close(s, "response out of sync");
-			return;
-		}
-		if (s->closing)
-			return;
-	}
-	if (inject_off != SIZE_MAX && inject_off <= n) {
-		em_forward(&e, inject_off);
-		em_flush(&e);
-		s->be->inject_pending = false;
-		inject_local_heads(s);
-	}
-	if (s->pool && !b->cap_left) {
-		/* The head of a packet at the end of the buffer waits until
-		 * the packet says whether it is an OK to copy. */
-		unsigned part = mysql_framer_partial(fr);
-		unsigned here = part - b->held_len;
-		if (part && e.cursor <= n - here) {
-			em_forward(&e, n - here);
-			em_flush(&e);
-			memcpy(b->held + b->held_len, buf + n - here, here);
-			b->held_len = (uint8_t)part;
-			e.from = e.cursor = n;
-		}
-	}
-	em_forward(&e, n);
-	em_flush(&e);
-	close_when_flushed(s);
-	if (s->give_back) {
-		/* Only now: the buffer's bytes are queued for the client and
-		 * nothing reads the connection's framer any more. */
-		s->give_back = false;
-		pooled_maybe_return(s);
-	}
-}

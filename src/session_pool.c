@@ -248,6 +248,22 @@ static bool opens_transaction(const char *t, size_t n)
 	return false;
 }
 
+/* `@name` (not `@@name`) anywhere in the text, strings included: a
+ * conservative sign that the command may set a user variable. */
+static bool names_user_variable(const char *t, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (t[i] != '@')
+			continue;
+		if (t[i + 1] == '@') {
+			i++;
+			continue;
+		}
+		return true;
+	}
+	return false;
+}
+
 static void answer_ok(struct myring_reply *reply)
 {
 	uint8_t pkt[32];
@@ -271,6 +287,7 @@ static enum myring_verdict reject(struct myring_reply *reply, uint16_t code,
 
 enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				   const struct myring_command *c,
+				   const uint8_t *payload, size_t len,
 				   struct myring_reply *reply,
 				   enum myring_verdict verdict)
 {
@@ -281,9 +298,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	switch (c->type) {
 	case COM_QUIT:
 	case COM_STMT_CLOSE:
-	case COM_STMT_SEND_LONG_DATA:
-		/* No answer is due: a session without a connection has
-		 * nothing to send them to (the caller drops them). */
+		/* No answer is due, and no connection needs them. */
 		return verdict;
 	case COM_RESET_CONNECTION:
 		if (!s->be && !(s->hold & HOLD_BORROW)) {
@@ -296,14 +311,19 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		p->resets = true;
 		break;
 	case COM_STMT_PREPARE:
-		/* Until statements are mapped per connection, a session that
-		 * prepares keeps its connection. */
-		s->pins |= PIN_PREPARED;
+		if (stmt_mapped(s) && payload)
+			stmt_on_prepare(s, p, payload, len);
+		else
+			/* The server's ids pass: the session keeps the
+			 * connection they belong to. */
+			session_pin(s, PIN_PREPARED);
 		break;
 	case COM_SET_OPTION:
 		s->pins |= PIN_STATE;
 		break;
 	case COM_QUERY:
+		p->user_var = c->text && names_user_variable(c->text,
+							     c->text_len);
 		if (cfg->pool_mode == POOL_STATEMENT && c->text &&
 		    opens_transaction(c->text, c->text_len))
 			return reject(reply, 1105, "myring: %s",

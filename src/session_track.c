@@ -42,6 +42,10 @@ void session_state_fresh(struct session *s)
 		mysql_state_set_schema(&s->st, schema, len);
 	s->pins = 0;
 	s->in_trans = false;
+	/* A reset closes the session's prepared statements too. */
+	stmt_session_free(s);
+	stmt_session_init(s);
+	s->stmt_raw = false;
 }
 
 long session_track_ok(struct session *s, uint8_t *payload, size_t len)
@@ -61,7 +65,15 @@ long session_track_ok(struct session *s, uint8_t *payload, size_t len)
 	} else {
 		if (flags & (MYSQL_STATE_PIN | MYSQL_STATE_OVERFLOW))
 			session_pin(s, PIN_STATE);
-		if ((flags & MYSQL_STATE_UNEXPLAINED) && !s->state_explained)
+		/* A transaction's start and end come with a bare "state
+		 * changed" too; the transaction state says it all.  A user
+		 * variable the command may have set does not say its value:
+		 * the session keeps the connection that holds it. */
+		if ((flags & MYSQL_STATE_UNEXPLAINED) && !s->state_explained &&
+		    !(flags & MYSQL_STATE_TRX))
+			session_pin(s, PIN_STATE);
+		if (s->pend_count && pend_at(s, 0)->user_var &&
+		    !s->state_explained)
 			session_pin(s, PIN_STATE);
 		if (flags & MYSQL_STATE_TRACKING) {
 			/* The client changed session tracking, which myring's

@@ -37,6 +37,11 @@ struct proxy {
 	struct backend_profile profile;
 	struct backend_server server;
 	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
+	/* The server takes statement id 0xFFFFFFFF as "the last prepared"
+	 * (MariaDB): pooled sessions' statements can move between
+	 * connections. */
+	bool backend_mariadb;
+	struct stmt_secret stmt_secret;  /* keys statement hashes */
 };
 
 /*

@@ -1,0 +1,343 @@
+/*
+ * session_response.c - the server's side of the command phase: response
+ * received ... response complete, for the command at the head of the
+ * session's queue.
+ *
+ * Server bytes are forwarded to the client from the buffer they arrived in
+ * while the tracker walks their headers to find where each response ends.
+ * A pooled session (auth: proxy) cuts the stream in four places, packet
+ * by packet (a packet's first bytes at a buffer's end are held until the
+ * packet says which):
+ *
+ *   an OK that says the session changed   copied whole, read, rewritten
+ *                                         for the client (CAP_TRACK)
+ *   a PREPARE_OK                          its statement id replaced by
+ *                                         myring's, in place
+ *   the response to a request of          dropped (CAP_DROP), but for an
+ *   myring's own                          ERR, kept for the command it
+ *                                         was made for (CAP_KEEP)
+ *   the ERR a command gets because such   replaced by the request's own
+ *   a request failed                      error (CAP_REPLACE)
+ */
+#include "session.h"
+
+#include "emitter.h"
+#include "log.h"
+#include "mysql_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum capture {
+	CAP_TRACK = 1,
+	CAP_DROP,
+	CAP_KEEP,
+	CAP_REPLACE,
+};
+
+static void close_when_flushed(struct session *s)
+{
+	if (s->c.w->draining && session_idle(s))
+		session_close_after_flush(s, "proxy shutting down");
+}
+
+/* The head is a request of myring's own that ended: what it says is the
+ * connection's business (and the next command's, if it failed). */
+static void internal_done(struct session *s, struct pending *p)
+{
+	struct bconn *b = s->be;
+
+	if (p->cmd == COM_STMT_PREPARE && !p->reply) {
+		/* A failed PREPARE leaves its ERR for the command after it. */
+		if (b->kept) {
+			p->reply = b->kept;
+			p->reply_len = b->kept_len;
+			b->kept = NULL;
+		}
+		stmt_reprepared(s, p);
+	}
+}
+
+static void response_complete(struct session *s, struct emitter *e,
+			      size_t pos, size_t n)
+{
+	uint64_t end = pos + s->be->fr.payload_left;
+	struct pending *p = pend_at(s, 0);
+
+	if (p->internal && !p->client)
+		internal_done(s, p);
+	else if (s->pool)
+		pooled_response_done(s, p);
+	complete_head(s, false);
+	if (s->client_mode == CM_RELAY)
+		s->client_mode = CM_COMMAND;
+	if (s->pend_count && pend_at(s, 0)->local) {
+		/* Replies of rejected pipelined commands go right after this
+		 * response's last byte, which may lie in a later buffer. */
+		if (end <= n) {
+			em_forward(e, end);
+			em_flush(e);
+			inject_local_heads(s);
+		} else {
+			s->be->inject_pending = true;
+			s->be->inject_skip = end - n;
+		}
+	} else if (s->pend_count) {
+		start_tracking_head(s);
+	} else {
+		s->be->fr.seq_delta = 0;
+	}
+}
+
+/* ---- packets of a pooled response that are not forwarded as they came -- */
+
+static int capture_append(struct bconn *b, const uint8_t *p, size_t n)
+{
+	uint8_t *nb;
+
+	if (b->cap_mode == CAP_DROP || !n)
+		return 0;
+	nb = realloc(b->cap, b->cap_len + n);
+	if (!nb)
+		return -1;
+	memcpy(nb + b->cap_len, p, n);
+	b->cap = nb;
+	b->cap_len += (uint32_t)n;
+	return 0;
+}
+
+/* The captured packet is whole (or skipped to its end). */
+static void capture_done(struct session *s)
+{
+	struct bconn *b = s->be;
+	uint8_t *pkt = b->cap;
+	uint32_t len = b->cap_len;
+	long plen;
+
+	b->cap = NULL;
+	b->cap_len = 0;
+	switch (b->cap_mode) {
+	case CAP_TRACK:
+		/* The session learns what changed; the client gets the OK
+		 * with the entries it asked for. */
+		plen = session_track_ok(s, pkt + MYSQL_HDR_LEN, len - MYSQL_HDR_LEN);
+		if (plen >= 0) {
+			mysql_put_u24(pkt, (uint32_t)plen);
+			len = MYSQL_HDR_LEN + (uint32_t)plen;
+		}
+		session_to_client(s, pkt, len, -1, pkt);
+		if (!s->pend_count)
+			s->give_back = true;
+		break;
+	case CAP_KEEP:
+		free(b->kept);
+		b->kept = pkt;
+		b->kept_len = len;
+		break;
+	case CAP_REPLACE: {
+		/* The command's own error, numbered as its response. */
+		struct pending *p = pend_at(s, 0);
+		free(pkt);
+		if (p->reply) {
+			p->reply[3] = p->reply_seq;
+			session_to_client(s, p->reply, p->reply_len, -1, p->reply);
+			p->reply = NULL;
+		}
+		break;
+	}
+	default:
+		free(pkt);
+		break;
+	}
+	b->cap_mode = 0;
+}
+
+/*
+ * Frame f is not forwarded as it came (mode): what came before it goes
+ * out first, its head may be held from the last buffer, its tail may come
+ * in the next ones (cap_left).
+ */
+static void capture_begin(struct session *s, struct emitter *e,
+			  const struct mysql_frame *f, size_t n,
+			  enum capture mode)
+{
+	struct bconn *b = s->be;
+	size_t start = f->start_in_buf ? f->start : 0;
+	size_t total = MYSQL_HDR_LEN + (size_t)f->len, done, here;
+
+	b->cap_mode = (uint8_t)mode;
+	if (f->start_in_buf) {
+		em_forward(e, start);
+		em_flush(e);
+	} else if (capture_append(b, b->held, b->held_len)) {
+		session_close(s, "out of memory");
+		return;
+	}
+	done = b->held_len;
+	b->held_len = 0;
+	here = total - (f->start_in_buf ? 0 : done);
+	if (here > n - start)
+		here = n - start;
+	if (capture_append(b, e->buf + start, here)) {
+		session_close(s, "out of memory");
+		return;
+	}
+	e->from = e->cursor = start + here;
+	b->cap_left = (uint32_t)(total - (f->start_in_buf ? 0 : done) - here);
+	if (!b->cap_left)
+		capture_done(s);
+}
+
+/* The held head of a packet that is forwarded goes out before the rest. */
+static void release_held(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (b->held_len) {
+		session_to_client_copy(s, b->held, b->held_len);
+		b->held_len = 0;
+	}
+}
+
+/* What a pooled session does with frame f (fed to the tracker already). */
+static void pooled_frame(struct session *s, struct emitter *e,
+			 const struct mysql_frame *f, size_t n,
+			 struct pending *head, bool first)
+{
+	struct bconn *b = s->be;
+	bool err = f->peek_len && f->peek[0] == 0xFF && !f->continuation;
+
+	if (head->internal)
+		capture_begin(s, e, f, n, !err ? CAP_DROP :
+			      head->client ? CAP_REPLACE : CAP_KEEP);
+	else if (b->trk.ok_state)
+		capture_begin(s, e, f, n, CAP_TRACK);
+	else {
+		if (first && head->cmd == COM_STMT_PREPARE &&
+		    f->peek_len && f->peek[0] == 0x00 && stmt_mapped(s))
+			stmt_prepare_ok(s, head, f, b->held,
+					f->start_in_buf ? 0 : b->held_len,
+					e->buf + (f->start_in_buf ? f->start : 0));
+		if (!f->start_in_buf)
+			release_held(s);
+	}
+}
+
+void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
+			  int32_t bid)
+{
+	struct bconn *b = s->be;
+	struct mysql_framer *fr = &b->fr;
+	struct emitter e = {s, false, buf, bid, 0, 0};
+	struct mysql_frame f;
+	size_t pos = 0, inject_off = SIZE_MAX;
+
+	if (b->cap_left) {
+		/* The tail of a packet that is copied or skipped. */
+		uint32_t take = b->cap_left < n ? b->cap_left : n;
+		if (capture_append(b, buf, take)) {
+			session_close(s, "out of memory");
+			return;
+		}
+		b->cap_left -= take;
+		e.from = e.cursor = take;
+		if (!b->cap_left)
+			capture_done(s);
+	}
+	if (b->inject_pending) {
+		if (b->inject_skip <= n)
+			inject_off = b->inject_skip;
+		else
+			b->inject_skip -= n;
+	}
+	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
+		enum mysql_track_result r;
+		struct pending *head;
+		bool first;
+
+		if (inject_off != SIZE_MAX && f.start_in_buf &&
+		    f.start >= inject_off) {
+			em_forward(&e, inject_off);
+			em_flush(&e);
+			b->inject_pending = false;
+			inject_off = SIZE_MAX;
+			inject_local_heads(s);
+		}
+		if (s->phase == PH_AUTH) {
+			r = mysql_tracker_feed(&b->trk, &f);
+			if (r == TRACK_DONE && b->trk.err_code == 0)
+				s->phase = PH_COMMAND;
+			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
+				stats_count_err(&s->c.w->stats, b->trk.err_code);
+			continue;
+		}
+		if (s->pend_count == 0) {
+			/* Unsolicited (e.g. the ERR a server sends before it
+			 * closes a killed connection): forward as is. */
+			if (!f.start_in_buf)
+				release_held(s);
+			if (!f.continuation && f.peek_len >= 3 &&
+			    f.peek[0] == 0xFF)
+				stats_count_err(&s->c.w->stats,
+						mysql_get_u16(f.peek + 1));
+			continue;
+		}
+		head = pend_at(s, 0);
+		first = !b->resp_started;
+		b->resp_started = true;
+		r = mysql_tracker_feed(&b->trk, &f);
+		if (s->pool) {
+			pooled_frame(s, &e, &f, n, head, first);
+			if (session_done(s))
+				return;
+		}
+		switch (r) {
+		case TRACK_MORE:
+			break;
+		case TRACK_LOCAL_INFILE:
+			s->client_mode = CM_INFILE;
+			break;
+		case TRACK_DONE:
+			response_complete(s, &e, pos, n);
+			break;
+		case TRACK_BAD:
+			LOGE("%s: cannot follow the server's response to %s "
+			     "(packet 0x%02x, %u bytes): closing",
+			     s->client_addr, mysql_command_name(head->cmd),
+			     f.peek_len ? f.peek[0] : 0, f.len);
+			s->c.w->stats.protocol_errors++;
+			session_close(s, "response out of sync");
+			return;
+		}
+		if (s->closing)
+			return;
+	}
+	if (inject_off != SIZE_MAX && inject_off <= n) {
+		em_forward(&e, inject_off);
+		em_flush(&e);
+		b->inject_pending = false;
+		inject_local_heads(s);
+	}
+	if (s->pool && !b->cap_left) {
+		/* The head of a packet at the end of the buffer waits until
+		 * the packet says whether it is forwarded as it came. */
+		unsigned part = mysql_framer_partial(fr);
+		unsigned here = part - b->held_len;
+		if (part && e.cursor <= n - here) {
+			em_forward(&e, n - here);
+			em_flush(&e);
+			memcpy(b->held + b->held_len, buf + n - here, here);
+			b->held_len = (uint8_t)part;
+			e.from = e.cursor = n;
+		}
+	}
+	em_forward(&e, n);
+	em_flush(&e);
+	close_when_flushed(s);
+	if (s->give_back) {
+		/* Only now: the buffer's bytes are queued for the client and
+		 * nothing reads the connection's framer any more. */
+		s->give_back = false;
+		pooled_maybe_return(s);
+	}
+}
