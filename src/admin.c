@@ -60,6 +60,7 @@ struct admin_conn {
 	char user[64];
 	char db[ADMIN_NAME_MAX + 1]; /* current database */
 	enum admin_wait waiting;
+	const char *live_table;    /* AW_LIVE: the table it is for */
 	uint8_t reply_seq;         /* of the answer to the waiting statement */
 	struct admin_stmt stmt;    /* the statement (waiting for the workers) */
 	char *sql;                 /* its text */
@@ -162,13 +163,10 @@ static const struct catalog_entry *find_table(struct admin_conn *a,
 		return NULL;
 	ce = catalog_find(db, admin_text(st, st->table));
 	if (!ce) {
-		admin_err_set(&e, 1146, "Table '%s.%s' doesn't exist; tables: "
-			      "stats.digests, stats.rules, stats.workers, "
-			      "stats.stats, information_schema.SCHEMATA, "
-			      "information_schema.TABLES, "
-			      "information_schema.COLUMNS, "
-			      "information_schema.PROCESSLIST", db,
-			      admin_text(st, st->table));
+		char tables[600];
+		catalog_list(tables, sizeof(tables));
+		admin_err_set(&e, 1146, "Table '%s.%s' doesn't exist; tables: %s",
+			      db, admin_text(st, st->table), tables);
 		reply_admin_err(out, &e);
 	}
 	return ce;
@@ -198,8 +196,10 @@ static void select_from(struct admin_conn *a, struct pkt_buf *out,
 		a->waiting = *wait = AW_SNAPSHOT;
 		return;
 	}
-	if (!strcmp(ce->name, "PROCESSLIST")) {
-		a->waiting = *wait = AW_PROCESSLIST;
+	if (!strcmp(ce->name, "PROCESSLIST") || !strcmp(ce->name, "sessions") ||
+	    !strcmp(ce->name, "pools") || !strcmp(ce->name, "backends")) {
+		a->live_table = ce->name;
+		a->waiting = *wait = AW_LIVE;
 		return;
 	}
 	if (!strcmp(ce->name, "rules"))
@@ -208,6 +208,8 @@ static void select_from(struct admin_conn *a, struct pkt_buf *out,
 		workers_table(a->px, &t);
 	else if (!strcmp(ce->name, "stats"))
 		stats_table(a->px, a->start_s, &t);
+	else if (!strcmp(ce->name, "pins"))
+		pins_table(a->px, &t);
 	else if (!strcmp(ce->name, "SCHEMATA"))
 		schemata_table(&t);
 	else if (!strcmp(ce->name, "TABLES"))
@@ -262,7 +264,8 @@ static void show(struct admin_conn *a, struct pkt_buf *out,
 			create_table_table(ce, &t);
 		break;
 	case SHOW_PROCESSLIST:
-		a->waiting = *wait = AW_PROCESSLIST;
+		a->live_table = "PROCESSLIST";
+		a->waiting = *wait = AW_LIVE;
 		return;
 	case SHOW_CHARSET:
 		charset_table(&t);
@@ -415,6 +418,24 @@ static void processlist_done(struct admin_conn *a, struct ctl_result *res,
 	answer(a, &t, out);
 }
 
+static void live_done(struct admin_conn *a, struct ctl_result *res,
+		      unsigned n, struct pkt_buf *out)
+{
+	struct table t;
+
+	if (!strcmp(a->live_table, "PROCESSLIST")) {
+		processlist_done(a, res, n, out);
+		return;
+	}
+	if (!strcmp(a->live_table, "sessions"))
+		sessions_table(res, n, SESSION_ID_BASE, &t);
+	else if (!strcmp(a->live_table, "pools"))
+		pools_table(res, n, &t);
+	else
+		backends_table(a->px, res, n, &t);
+	answer(a, &t, out);
+}
+
 void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
 		  const char *msg, int rc, struct pkt_buf *out)
 {
@@ -445,8 +466,8 @@ void admin_resume(struct admin_conn *a, struct ctl_result *res, unsigned n,
 	case AW_SNAPSHOT:
 		digests_done(a, res, n, out);
 		break;
-	case AW_PROCESSLIST:
-		processlist_done(a, res, n, out);
+	case AW_LIVE:
+		live_done(a, res, n, out);
 		break;
 	case AW_NONE:
 		break;

@@ -15,8 +15,8 @@
 #define ADMIN_MAX_PACKET (1u << 20)
 
 /* What a statement waits for: a worker request (digest snapshot, reset,
- * session list) or a reload to settle. */
-enum admin_wait { AW_NONE, AW_SNAPSHOT, AW_RESET, AW_RELOAD, AW_PROCESSLIST };
+ * the live sessions and pools) or a reload to settle. */
+enum admin_wait { AW_NONE, AW_SNAPSHOT, AW_RESET, AW_RELOAD, AW_LIVE };
 
 struct admin_conn;
 

@@ -224,6 +224,40 @@ static const char *const is_proc_names[] = {
 };
 static const enum admin_col_type proc_types[] = {U, T, T, T, T, I, T, T};
 
+static const char *const backend_names[] = {
+	"server", "auth", "max_connections", "open", "in_use", "idle",
+	"connecting", "resetting", "waiting_clients", "connects",
+	"connect_errors", "connect_avg_us", "connect_max_us", "borrows",
+	"waits", "wait_timeouts", "resets", "closed_idle", "lost_idle",
+	"backoff_ms", "last_error",
+};
+static const enum admin_col_type backend_types[] = {
+	T, T, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, T,
+};
+
+static const char *const pool_names[] = {
+	"worker", "user", "server", "collation_id", "idle", "in_use",
+	"connecting", "resetting", "waiting_clients", "connects",
+	"connect_errors", "connect_avg_us", "connect_max_us", "borrows",
+	"waits", "wait_timeouts", "resets", "closed_idle", "lost_idle",
+	"commands", "pinned_commands", "backoff_ms", "last_error",
+};
+static const enum admin_col_type pool_types[] = {
+	U, T, T, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, T,
+};
+
+static const char *const pin_names[] = {"reason", "count", "current"};
+static const enum admin_col_type pin_types[] = {T, U, U};
+
+static const char *const session_names[] = {
+	"id", "connection_id", "worker", "user", "schema", "client",
+	"command", "time_ms", "state", "backend_connection", "pinned",
+	"in_transaction", "auth",
+};
+static const enum admin_col_type session_types[] = {
+	U, U, U, T, T, T, T, U, T, U, T, U, T,
+};
+
 #define N(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
 
 /* By database, then name, as SHOW TABLES sorts. */
@@ -236,11 +270,23 @@ static const struct catalog_entry catalog[] = {
 	 N(schemata_names), ""},
 	{"information_schema", "TABLES", is_tables_names, is_tables_types,
 	 N(is_tables_names), ""},
+	{"stats", "backends", backend_names, backend_types, N(backend_names),
+	 "one row per backend server: its connections by state, connects, "
+	 "errors and connect latency"},
 	{"stats", "digests", digest_names, digest_types, N(digest_names),
 	 "one row per query fingerprint, user and schema, merged over the "
 	 "workers"},
+	{"stats", "pins", pin_names, pin_types, N(pin_names),
+	 "why pooled sessions keep their backend connection: sessions "
+	 "pinned by reason, ever and now"},
+	{"stats", "pools", pool_names, pool_types, N(pool_names),
+	 "one row per worker and pool (login): connections by state and "
+	 "what the pool did"},
 	{"stats", "rules", rule_names, rule_types, N(rule_names),
 	 "the query rules in force and their hits"},
+	{"stats", "sessions", session_names, session_types, N(session_names),
+	 "one row per client session: its backend connection now and why "
+	 "it is pinned"},
 	{"stats", "stats", kv_names, kv_types, N(kv_names),
 	 "global counters, summed over the workers (SHOW STATS)"},
 	{"stats", "workers", worker_names, worker_types, N(worker_names),
@@ -264,6 +310,20 @@ const char *catalog_db(const char *name)
 	if (!strcasecmp(name, "information_schema"))
 		return "information_schema";
 	return NULL;
+}
+
+void catalog_list(char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < N(catalog) && len < cap; i++) {
+		int k = snprintf(out + len, cap - len, "%s%s.%s", i ? ", " : "",
+				 catalog[i].db, catalog[i].name);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
 }
 
 const struct catalog_entry *catalog_find(const char *db, const char *name)
@@ -472,6 +532,17 @@ static void config_rows(const struct config *cfg, void *arg)
 	ROW("buffers", "%u", cfg->buffers);
 	ROW("buffer-size", "%u", cfg->buffer_size);
 	ROW("max-conns", "%u", cfg->max_conns);
+	ROW("auth", "%s", cfg->auth == AUTH_PROXY ? "proxy" : "passthrough");
+	for (unsigned i = 0; i < cfg->nusers; i++)
+		ROW("user", "%s (%s)", cfg->users[i].name,
+		    auth_plugin_name(cfg->users[i].plugin));
+	ROW("pool", "%s", (const char *[]){"session", "transaction",
+					   "statement"}[cfg->pool_mode]);
+	ROW("pool-size", "%u", cfg->pool_size);
+	ROW("pool-wait-ms", "%u", cfg->pool_wait_ms);
+	ROW("pool-min-idle", "%u", cfg->pool_min_idle);
+	ROW("pool-idle-timeout", "%u", cfg->pool_idle_timeout_ms);
+	ROW("pool-max-age", "%u", cfg->pool_max_age_ms);
 	ROW("admin", "%s%s%s", cfg->admin.host, cfg->admin.host[0] ? ":" : "",
 	    cfg->admin.port);
 	ROW("admin-user", "%s", cfg->admin_user);

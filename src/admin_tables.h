@@ -9,6 +9,7 @@
 #define MYRING_ADMIN_TABLES_H
 
 #include "admin_engine.h"
+#include "ctl.h"
 #include "digest_stats.h"
 #include "strbuf.h"
 #include "worker.h"
@@ -64,6 +65,16 @@ void stats_table(const struct proxy *px, uint64_t start_s, struct table *t);
 void workers_table(const struct proxy *px, struct table *t);
 void rules_table(struct table *t);
 void digests_table(struct dstat_rows *rows, struct table *t);
+/* admin_pool_tables.c: backend connections, from the workers' copies
+ * (res[n], ctl.h) or their counters. */
+void backends_table(const struct proxy *px, const struct ctl_result *res,
+		    unsigned n, struct table *t);
+void pools_table(const struct ctl_result *res, unsigned n, struct table *t);
+void pins_table(const struct proxy *px, struct table *t);
+void sessions_table(const struct ctl_result *res, unsigned n,
+		    uint64_t id_base, struct table *t);
+/* "stats.backends, stats.digests, ...": every table, for messages. */
+void catalog_list(char *out, size_t cap);
 
 /* SHOW results */
 void config_table(struct table *t);

@@ -110,6 +110,13 @@ static int sessions_snapshot(struct worker *w, struct ctl_result *r)
 			continue;
 		cs = &r->sessions[r->nsessions++];
 		cs->id = s->info.id;
+		cs->worker = w->id;
+		cs->connection_id = s->pool ? s->conn_id :
+				    s->be ? s->be->thread_id : 0;
+		cs->backend_thread = s->be ? s->be->thread_id : 0;
+		cs->pins = s->pins;
+		cs->pooled = s->pool != NULL;
+		cs->in_trans = s->in_trans;
 		snprintf(cs->user, sizeof(cs->user), "%s", s->info.user);
 		snprintf(cs->schema, sizeof(cs->schema), "%s", s->info.schema);
 		snprintf(cs->client, sizeof(cs->client), "%s", s->client_addr);
@@ -134,6 +141,41 @@ static int sessions_snapshot(struct worker *w, struct ctl_result *r)
 	return 0;
 }
 
+/* The worker's pools, copied for stats.pools and stats.backends. */
+static int pools_snapshot(struct worker *w, struct ctl_result *r)
+{
+	if (!w->npools)
+		return 0;
+	r->pools = calloc(w->npools, sizeof(*r->pools));
+	if (!r->pools)
+		return -1;
+	for (unsigned i = 0; i < w->npools; i++) {
+		const struct pool *p = w->pools[i];
+		struct ctl_pool *cp = &r->pools[r->npools++];
+
+		cp->worker = w->id;
+		snprintf(cp->user, sizeof(cp->user), "%.95s", p->user);
+		snprintf(cp->server, sizeof(cp->server), "%.79s",
+			 p->srv->addr.text);
+		cp->max_conns = p->srv->max_conns;
+		cp->server_open = atomic_load_explicit(&p->srv->open,
+						       memory_order_relaxed);
+		cp->charset = p->key.charset;
+		cp->idle = p->nidle;
+		cp->in_use = p->nlent;
+		cp->opening = p->nopening;
+		cp->resetting = p->nresetting;
+		cp->waiting = p->nwaiters;
+		cp->backoff_ms = w->now_us < p->backoff_until_us ?
+				 (p->backoff_until_us - w->now_us) / 1000 : 0;
+		cp->connect_max_us = p->connect_max_us;
+		cp->stats = p->stats;
+		snprintf(cp->last_error, sizeof(cp->last_error), "%s",
+			 p->last_error);
+	}
+	return 0;
+}
+
 void ctl_worker_poll(struct worker *w)
 {
 	struct ctl_req *req = atomic_exchange(&w->ctl, NULL);
@@ -152,8 +194,9 @@ void ctl_worker_poll(struct worker *w)
 	case CTL_RESET:
 		intercept_reset(w->id);
 		break;
-	case CTL_SESSIONS:
-		req->res[w->id].rc = sessions_snapshot(w, &req->res[w->id]);
+	case CTL_LIVE:
+		req->res[w->id].rc = sessions_snapshot(w, &req->res[w->id]) ||
+				     pools_snapshot(w, &req->res[w->id]);
 		break;
 	}
 	/* Read before the count drops: the request may be freed after. */
@@ -354,6 +397,7 @@ static void free_request(struct ctl_req *req)
 	for (unsigned i = 0; i < ctl.px->nworkers; i++) {
 		dstat_rows_free(&req->res[i].rows);
 		free(req->res[i].sessions);
+		free(req->res[i].pools);
 	}
 	free(req->res);
 	free(req);
@@ -368,7 +412,7 @@ static void next_request(void)
 		if (c->used && c->queued && !c->closing) {
 			c->queued = false;
 			start_request(c, c->wait == AW_RESET ? CTL_RESET :
-				      c->wait == AW_PROCESSLIST ? CTL_SESSIONS :
+				      c->wait == AW_LIVE ? CTL_LIVE :
 				      CTL_SNAPSHOT);
 		}
 	}
@@ -502,7 +546,7 @@ static void admin_input(struct cconn *c)
 		off += MYSQL_HDR_LEN + plen;
 		c->wait = wait;
 		if (wait == AW_SNAPSHOT || wait == AW_RESET ||
-		    wait == AW_PROCESSLIST) {
+		    wait == AW_LIVE) {
 			c->queued = true;
 			next_request();
 		} else if (wait == AW_RELOAD) {

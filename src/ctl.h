@@ -18,13 +18,19 @@
 
 #include <stdatomic.h>
 
-enum ctl_kind { CTL_SNAPSHOT, CTL_RESET, CTL_SESSIONS };
+enum ctl_kind { CTL_SNAPSHOT, CTL_RESET, CTL_LIVE };
 
-/* One client session as its worker saw it (CTL_SESSIONS), for the admin
- * port's SHOW PROCESSLIST.  The strings are copies; command and state
- * point to constants. */
+/* One client session as its worker saw it (CTL_LIVE), for the admin
+ * port's SHOW PROCESSLIST and stats.sessions.  The strings are copies;
+ * command and state point to constants. */
 struct ctl_session {
 	uint64_t id;
+	uint32_t connection_id;    /* what CONNECTION_ID() tells the client */
+	unsigned worker;
+	uint32_t backend_thread;   /* the server's id of its connection, 0 */
+	uint32_t pins;             /* enum pin_reason bits */
+	bool pooled;               /* auth: proxy */
+	bool in_trans;
 	uint64_t busy_us;          /* how long the command in progress has run */
 	const char *command;       /* "Query", ..., "Sleep", "Connect" */
 	const char *state;
@@ -33,10 +39,27 @@ struct ctl_session {
 	char client[64];
 };
 
+/* One pool of a worker (CTL_LIVE), for stats.pools and stats.backends. */
+struct ctl_pool {
+	unsigned worker;
+	char user[96];
+	char server[80];
+	uint32_t max_conns;        /* the server's cap, all workers */
+	uint32_t server_open;      /* counted against it now, all workers */
+	uint8_t charset;
+	unsigned idle, in_use, opening, resetting, waiting;
+	uint64_t backoff_ms;       /* left before connecting again */
+	uint64_t connect_max_us;
+	struct pool_stats stats;
+	char last_error[320];
+};
+
 struct ctl_result {
 	struct dstat_rows rows;
 	struct ctl_session *sessions;
 	size_t nsessions;
+	struct ctl_pool *pools;
+	size_t npools;
 	uint64_t live, evictions;
 	int rc;
 };

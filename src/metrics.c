@@ -256,6 +256,60 @@ static void errors_by_code(const struct proxy *px, struct strbuf *sb)
 	}
 }
 
+static uint64_t gauge_sum(const struct proxy *px, size_t offset)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < px->nworkers; i++)
+		n += stat_peek((const uint64_t *)((const char *)&px->workers[i] +
+						  offset));
+	return n;
+}
+#define GAUGE_SUM(px, field) gauge_sum(px, offsetof(struct worker, field))
+
+static void pools(const struct proxy *px, struct strbuf *sb)
+{
+	static const struct {
+		const char *state;
+		size_t offset;
+	} states[] = {
+		{"idle", offsetof(struct worker, pool_now.idle)},
+		{"in_use", offsetof(struct worker, pool_now.in_use)},
+		{"connecting", offsetof(struct worker, pool_now.opening)},
+		{"resetting", offsetof(struct worker, pool_now.resetting)},
+	};
+
+	family(sb, "myring_pool_connections", "gauge",
+	       "Pooled backend connections by state (auth: proxy; as of the "
+	       "workers' last tick, 100 ms).");
+	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+		sb_printf(sb, "myring_pool_connections{state=\"%s\"} %llu\n",
+			  states[k].state,
+			  (unsigned long long)gauge_sum(px, states[k].offset));
+	gauge(sb, "myring_pool_waiting_clients",
+	      "Sessions waiting for a pooled connection.",
+	      (double)GAUGE_SUM(px, pool_now.waiting));
+	family(sb, "myring_pool_connect_duration_seconds", "summary",
+	       "Time to open, log in and set up a pooled connection.");
+	sb_printf(sb, "myring_pool_connect_duration_seconds_sum %.6f\n"
+		  "myring_pool_connect_duration_seconds_count %llu\n",
+		  (double)STATS_SUM(px, pool.connect_us) / 1e6,
+		  (unsigned long long)STATS_SUM(px, pool.connects));
+	family(sb, "myring_pins_total", "counter",
+	       "Times a pooled session was pinned to its backend connection, "
+	       "by reason.");
+	for (unsigned i = 0; i < PIN_NREASONS; i++)
+		sb_printf(sb, "myring_pins_total{reason=\"%s\"} %llu\n",
+			  pin_reason_name(i),
+			  (unsigned long long)STATS_SUM(px, pins[i]));
+	family(sb, "myring_pinned_sessions", "gauge",
+	       "Pooled sessions pinned now, by reason.");
+	for (unsigned i = 0; i < PIN_NREASONS; i++)
+		sb_printf(sb, "myring_pinned_sessions{reason=\"%s\"} %llu\n",
+			  pin_reason_name(i),
+			  (unsigned long long)GAUGE_SUM(px, pinned_now[i]));
+}
+
 void metrics_render(const struct proxy *px, uint64_t start_s,
 		    struct strbuf *sb)
 {
@@ -275,6 +329,8 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 			stats_sum(px, worker_counters[i].offset));
 	errors_by_code(px, sb);
 	bytes(px, sb);
+	if (px->cfg.auth == AUTH_PROXY)
+		pools(px, sb);
 	latency(px, sb);
 	rules(sb);
 	sb_printf(sb, "# HELP myring_backend_up Whether the last backend "

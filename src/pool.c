@@ -18,6 +18,10 @@
 
 static const struct bconn_owner_ops pool_owner_ops;
 
+/* Counted for the pool and for its worker. */
+#define COUNT(p, field, n) ((p)->stats.field += (n), \
+			    (p)->w->stats.pool.field += (n))
+
 static const struct config *cfg_of(const struct pool *p)
 {
 	return &p->w->px->cfg;
@@ -187,7 +191,7 @@ static void lend(struct pool *p, struct bconn *b)
 	b->state = BS_LINKED;
 	b->used_us = p->w->now_us;
 	p->nlent++;
-	p->stats.borrows++;
+	COUNT(p, borrows, 1);
 }
 
 /* b is set up and clean: to the first waiter, else idle. */
@@ -264,7 +268,7 @@ enum pool_borrow pool_borrow(struct pool *p, struct pool_waiter *wt,
 	*p->waiters_tail = wt;
 	p->waiters_tail = &wt->next;
 	p->nwaiters++;
-	p->stats.waits++;
+	COUNT(p, waits, 1);
 	return BORROW_WAIT;
 }
 
@@ -306,7 +310,7 @@ void pool_return(struct pool *p, struct bconn *b)
 	}
 	if (cfg->pool_max_age_ms &&
 	    p->w->now_us - b->created_us > (uint64_t)cfg->pool_max_age_ms * 1000u) {
-		p->stats.closed_idle++;
+		COUNT(p, closed_idle, 1);
 		bconn_close(b);
 		return;
 	}
@@ -318,7 +322,7 @@ void pool_return(struct pool *p, struct bconn *b)
 	 * tables, locks, variables, prepared statements) and the session
 	 * trackers with it, so they are set up again. */
 	p->nresetting++;
-	p->stats.resets++;
+	COUNT(p, resets, 1);
 	if (bconn_request(b, reset, sizeof(reset), RESP_SINGLE) ||
 	    bconn_setup_request(b)) {
 		p->nresetting--;
@@ -335,7 +339,10 @@ static void on_ready(struct bconn *b)
 	struct pool *p = b->pool;
 
 	p->nopening--;
-	p->stats.connects++;
+	COUNT(p, connects, 1);
+	COUNT(p, connect_us, p->w->now_us - b->created_us);
+	if (p->w->now_us - b->created_us > p->connect_max_us)
+		p->connect_max_us = p->w->now_us - b->created_us;
 	p->backoff_ms = 0;
 	p->w->backend_down = false;
 	available(p, b);
@@ -352,7 +359,7 @@ static void on_failed(struct bconn *b, const char *why)
 		 why);
 	LOGW("%s", p->last_error);
 	p->nopening--;
-	p->stats.connect_errors++;
+	COUNT(p, connect_errors, 1);
 	p->w->stats.backend_connect_failed++;
 	p->w->backend_down = true;
 	atomic_fetch_add(&p->srv->connect_errors, 1);
@@ -387,7 +394,7 @@ static void on_lost(struct bconn *b)
 	struct pool *p = b->pool;
 
 	unlink_idle(p, b);
-	p->stats.lost_idle++;
+	COUNT(p, lost_idle, 1);
 	LOGI("backend %s: an idle connection (thread %u) was closed by the "
 	     "server", p->srv->addr.text, b->thread_id);
 }
@@ -437,7 +444,7 @@ void pool_tick(struct pool *p)
 	while ((wt = p->waiters) && now >= wt->deadline_us) {
 		char msg[300];
 		take_waiter(p, NULL);
-		p->stats.wait_timeouts++;
+		COUNT(p, wait_timeouts, 1);
 		snprintf(msg, sizeof(msg), "no backend connection free within "
 			 "%u ms (--pool-size %u reached)", cfg->pool_wait_ms,
 			 p->srv->max_conns);
@@ -460,7 +467,7 @@ void pool_tick(struct pool *p)
 			pp = &b->next;
 			continue;
 		}
-		p->stats.closed_idle++;
+		COUNT(p, closed_idle, 1);
 		close_idle(p, pp);
 		wanted = atomic_load_explicit(&p->srv->wanted,
 					      memory_order_relaxed);
@@ -480,4 +487,30 @@ void pool_tick(struct pool *p)
 	}
 	while (p->nidle + p->nopening < cfg->pool_min_idle && open_one(p))
 		;
+}
+
+void pool_count_command(struct pool *p, bool pinned)
+{
+	COUNT(p, commands, 1);
+	if (pinned)
+		COUNT(p, pinned_commands, 1);
+}
+
+void pool_publish(struct worker *w)
+{
+	struct pool_gauges g = {0};
+
+	for (unsigned i = 0; i < w->npools; i++) {
+		const struct pool *p = w->pools[i];
+		g.idle += p->nidle;
+		g.in_use += p->nlent;
+		g.opening += p->nopening;
+		g.resetting += p->nresetting;
+		g.waiting += p->nwaiters;
+	}
+	__atomic_store_n(&w->pool_now.idle, g.idle, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->pool_now.in_use, g.in_use, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->pool_now.opening, g.opening, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->pool_now.resetting, g.resetting, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->pool_now.waiting, g.waiting, __ATOMIC_RELAXED);
 }

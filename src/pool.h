@@ -47,8 +47,11 @@ struct pool_key {
 	uint8_t charset;             /* the client's handshake collation */
 };
 
+/* What a pool did, counted per pool (stats.pools) and per worker
+ * (struct worker_stats: SHOW STATS, /metrics).  Only grows. */
 struct pool_stats {
 	uint64_t connects;           /* connections opened and set up */
+	uint64_t connect_us;         /* their connect + login + setup time */
 	uint64_t connect_errors;
 	uint64_t borrows;            /* sessions given a connection */
 	uint64_t waits;              /* borrows that had to wait */
@@ -56,6 +59,14 @@ struct pool_stats {
 	uint64_t resets;             /* connections reset before reuse */
 	uint64_t closed_idle;        /* closed by the idle timeout / max age */
 	uint64_t lost_idle;          /* died while idle */
+	uint64_t commands;           /* pooled sessions' commands to a server */
+	uint64_t pinned_commands;    /* ... sent while the session was pinned */
+};
+
+/* A worker's connections by state now, over its pools: published every
+ * tick for /metrics (the pools themselves are the worker's alone). */
+struct pool_gauges {
+	uint64_t idle, in_use, opening, resetting, waiting;
 };
 
 struct pool {
@@ -75,6 +86,7 @@ struct pool {
 	uint32_t backoff_ms;
 	bool shut;                   /* draining: nothing is kept or opened */
 	char last_error[320];
+	uint64_t connect_max_us;     /* the slowest connect + login + setup */
 	struct pool_stats stats;
 };
 
@@ -110,6 +122,11 @@ void pool_learn_secret(struct pool *p, const struct auth_secret *secret);
 /* Timeouts, idle and age limits, minimum idle, the cap's wanted count:
  * every worker tick. */
 void pool_tick(struct pool *p);
+/* A pooled session sends a command to the server (pinned: on a
+ * connection it keeps for a pin, not one borrowed for the command). */
+void pool_count_command(struct pool *p, bool pinned);
+/* The worker's pool_now gauges from its pools: every worker tick. */
+void pool_publish(struct worker *w);
 /* The worker drains: idle and opening connections close now, lent ones
  * when they come back. */
 void pool_shutdown(struct pool *p);

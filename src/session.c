@@ -159,6 +159,7 @@ static void session_free(struct session *s)
 		auth_server_clear(s->auth);
 		free(s->auth);
 	}
+	session_set_pins(s, 0);
 	mysql_state_free(&s->st);
 	stmt_session_free(s);
 	free(s->asm_buf);

@@ -54,6 +54,7 @@
 #include "conn.h"
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
+#include "pins.h"
 #include "pool.h"
 #include "stmt_cache.h"
 #include "worker.h"
@@ -103,18 +104,6 @@ enum hold_reason {
 	HOLD_BORROW = 0x2, /* waiting for a pooled backend connection */
 	HOLD_SYNC = 0x4,   /* the borrowed connection is being brought to the
 	                    * session's state */
-};
-
-/* Why a session keeps its pooled backend connection between
- * transactions: state the server holds that myring cannot carry over to
- * another connection.  Counted by reason in stats.pins. */
-enum pin_reason {
-	PIN_STATE = 0x1,         /* a session change myring cannot replay */
-	PIN_PREPARED = 0x2,      /* prepared statements the server ids of
-	                          * which stay (no MariaDB, or too many) */
-	PIN_TRANSACTION = 0x4,   /* statement mode: a transaction */
-	PIN_CURSOR = 0x8,        /* a statement executed with a cursor */
-	PIN_LONG_DATA = 0x10,    /* COM_STMT_SEND_LONG_DATA */
 };
 
 struct pending {
@@ -345,6 +334,9 @@ void command_fail_head_locally(struct session *s, uint16_t code,
 
 /* session_track.c */
 void session_pin(struct session *s, unsigned reason);
+void session_unpin(struct session *s, unsigned reason);
+/* The session's pins become exactly pins (counted and gauged). */
+void session_set_pins(struct session *s, uint32_t pins);
 /* COM_RESET_CONNECTION: the session is as a fresh one, its schema kept;
  * no pin holds it any more. */
 void session_state_fresh(struct session *s);

@@ -55,6 +55,7 @@ static void greeting_received(struct session *s)
 		return;
 	}
 	s->server_caps = g.caps & ~MYSQL_CAPS_PROXY_MASK;
+	s->be->thread_id = g.connection_id;
 	mysql_greeting_set_caps(payload, &g, s->server_caps);
 	LOGD("%s: backend greeting: %.*s, connection id %u", s->client_addr,
 	     (int)g.server_version.len, g.server_version.ptr, g.connection_id);

@@ -319,7 +319,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 			session_pin(s, PIN_PREPARED);
 		break;
 	case COM_SET_OPTION:
-		s->pins |= PIN_STATE;
+		session_pin(s, PIN_STATE);
 		break;
 	case COM_QUERY:
 		p->user_var = c->text && names_user_variable(c->text,
@@ -336,6 +336,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	}
 	if (!pooled_backend(s, &err, msg, sizeof(msg)))
 		return reject(reply, err, "myring: %s", msg);
+	pool_count_command(s->pool, s->pins != 0);
 	return verdict;
 }
 
@@ -361,6 +362,6 @@ void pooled_response_done(struct session *s, const struct pending *p)
 	if (t->state_in_eof)
 		session_pin(s, PIN_STATE);
 	if (s->in_trans && s->c.w->px->cfg.pool_mode == POOL_STATEMENT)
-		s->pins |= PIN_TRANSACTION;
+		session_pin(s, PIN_TRANSACTION);
 	s->give_back = true;
 }

@@ -19,13 +19,36 @@
 
 #include <string.h>
 
+/* Every reason gained is counted, and the gauge of sessions pinned now
+ * follows the bits both ways. */
+void session_set_pins(struct session *s, uint32_t pins)
+{
+	struct worker *w = s->c.w;
+	uint32_t gained = pins & ~s->pins, lost = s->pins & ~pins;
+
+	for (unsigned i = 0; i < PIN_NREASONS; i++) {
+		if (gained & (1u << i)) {
+			w->stats.pins[i]++;
+			w->pinned_now[i]++;
+			LOGD("%s: pinned to its backend connection (%s)",
+			     s->client_addr, pin_reason_name(i));
+		} else if (lost & (1u << i)) {
+			w->pinned_now[i]--;
+		}
+	}
+	s->pins = pins;
+}
+
 void session_pin(struct session *s, unsigned reason)
 {
-	if ((s->pins & reason) == reason)
-		return;
-	s->pins |= reason;
-	LOGD("%s: pinned to its backend connection (reason 0x%x)",
-	     s->client_addr, reason);
+	if ((s->pins & reason) != reason)
+		session_set_pins(s, s->pins | reason);
+}
+
+void session_unpin(struct session *s, unsigned reason)
+{
+	if (s->pins & reason)
+		session_set_pins(s, s->pins & ~reason);
 }
 
 void session_state_fresh(struct session *s)
@@ -40,7 +63,7 @@ void session_state_fresh(struct session *s)
 	s->st.multi_statements = (s->caps & CLIENT_MULTI_STATEMENTS) != 0;
 	if (len)
 		mysql_state_set_schema(&s->st, schema, len);
-	s->pins = 0;
+	session_set_pins(s, 0);
 	s->in_trans = false;
 	/* A reset closes the session's prepared statements too. */
 	stmt_session_free(s);

@@ -237,6 +237,7 @@ static void on_tick(struct worker *w)
 	}
 	for (unsigned i = 0; i < w->npools; i++)
 		pool_tick(w->pools[i]);
+	pool_publish(w);
 	arm_tick(w);
 }
 

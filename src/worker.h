@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "histogram.h"
 #include "net.h"
+#include "pins.h"
+#include "pool.h"
 #include "myring/hook.h"
 
 #include <pthread.h>
@@ -80,6 +82,10 @@ struct worker_stats {
 	uint64_t commands[256];
 	/* ERR packets queued for clients, by error code (stats_count_err). */
 	uint64_t errs_by_code[ERR_CODE_SLOTS];
+	/* auth: proxy: the pools' counts, and sessions pinned by reason
+	 * (every time a session gains the reason). */
+	struct pool_stats pool;
+	uint64_t pins[PIN_NREASONS];
 };
 
 static inline unsigned err_code_slot(uint16_t code)
@@ -147,6 +153,11 @@ struct worker {
 	/* A request from the control thread (ctl.c), or NULL. */
 	_Atomic(struct ctl_req *) ctl;
 	struct worker_stats stats;
+	/* Gauges another thread reads (relaxed): the pools' connections by
+	 * state (published each tick), and the sessions pinned now, by
+	 * reason (kept as pins come and go). */
+	struct pool_gauges pool_now;
+	uint64_t pinned_now[PIN_NREASONS];
 	bool backend_down;           /* the last backend connect failed */
 	int start_error;             /* set before the thread signals start-up */
 	char start_msg[512];

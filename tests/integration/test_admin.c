@@ -282,8 +282,10 @@ Test(admin, show_variables_tables_columns_and_more)
 	cr_assert_str_eq(q(a, "SHOW DATABASES"),
 			 "Database\ninformation_schema\nstats\n");
 	cr_assert_str_eq(q(a, "SHOW FULL TABLES FROM stats"),
-			 "Tables_in_stats\tTable_type\ndigests\tBASE TABLE\n"
-			 "rules\tBASE TABLE\nstats\tBASE TABLE\nworkers\tBASE TABLE\n");
+			 "Tables_in_stats\tTable_type\nbackends\tBASE TABLE\n"
+			 "digests\tBASE TABLE\npins\tBASE TABLE\npools\tBASE TABLE\n"
+			 "rules\tBASE TABLE\nsessions\tBASE TABLE\n"
+			 "stats\tBASE TABLE\nworkers\tBASE TABLE\n");
 	cr_assert_str_eq(q(a, "SHOW TABLES FROM information_schema LIKE '%S'"),
 			 "Tables_in_information_schema\nCOLUMNS\nTABLES\n");
 	cr_assert_str_eq(q(a, "SHOW COLUMNS FROM stats.rules LIKE 'n%'"),
@@ -294,8 +296,11 @@ Test(admin, show_variables_tables_columns_and_more)
 			 "Privileges\tComment\ncpu\tbigint(20)\tNULL\tYES\t\t"
 			 "NULL\t\tselect\t\n");
 	/* DESCRIBE lists exactly the columns SELECT * returns. */
-	static const char *const tables[] = {"digests", "rules", "stats", "workers"};
-	for (int i = 0; i < 4; i++) {
+	static const char *const tables[] = {
+		"backends", "digests", "pins", "pools", "rules", "sessions",
+		"stats", "workers",
+	};
+	for (int i = 0; i < 8; i++) {
 		char sql[128], described[4096] = "";
 		snprintf(sql, sizeof(sql), "SELECT * FROM stats.%s LIMIT 0", tables[i]);
 		snprintf(sel, sizeof(sel), "%s", fields(a, sql));
@@ -352,18 +357,21 @@ Test(admin, information_schema_describes_every_table)
 	cr_assert_str_eq(rows(a, "SELECT TABLE_NAME, TABLE_TYPE FROM "
 			      "information_schema.TABLES WHERE TABLE_SCHEMA = "
 			      "'stats' ORDER BY TABLE_NAME"),
-			 "digests\tBASE TABLE\nrules\tBASE TABLE\n"
+			 "backends\tBASE TABLE\ndigests\tBASE TABLE\n"
+			 "pins\tBASE TABLE\npools\tBASE TABLE\n"
+			 "rules\tBASE TABLE\nsessions\tBASE TABLE\n"
 			 "stats\tBASE TABLE\nworkers\tBASE TABLE\n");
 	cr_assert_str_eq(rows(a, "SELECT COUNT(*) FROM information_schema.TABLES "
 			      "WHERE TABLE_SCHEMA IN ('stats', 'information_schema')"),
-			 "8\n");
+			 "12\n");
 	/* The catalog matches what the tables return. */
 	static const char *const tables[] = {
-		"stats.digests", "stats.rules", "stats.stats", "stats.workers",
+		"stats.backends", "stats.digests", "stats.pins", "stats.pools",
+		"stats.rules", "stats.sessions", "stats.stats", "stats.workers",
 		"information_schema.SCHEMATA", "information_schema.TABLES",
 		"information_schema.COLUMNS", "information_schema.PROCESSLIST",
 	};
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 12; i++) {
 		char sql[512], sel[4096], cols[4096] = "";
 		const char *dot = strchr(tables[i], '.');
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s LIMIT 0", tables[i]);

@@ -251,12 +251,18 @@ struct fake {
 	pthread_t thread;
 };
 
-static void send_packet(int fd, uint8_t seq, const void *payload, size_t len)
+static void send_packet_flags(int fd, uint8_t seq, const void *payload,
+			      size_t len, int flags)
 {
 	uint8_t pkt[256] = {(uint8_t)len, (uint8_t)(len >> 8), 0, seq};
 
 	memcpy(pkt + 4, payload, len);
-	(void)!send(fd, pkt, 4 + len, MSG_NOSIGNAL);
+	(void)!send(fd, pkt, 4 + len, MSG_NOSIGNAL | flags);
+}
+
+static void send_packet(int fd, uint8_t seq, const void *payload, size_t len)
+{
+	send_packet_flags(fd, seq, payload, len, 0);
 }
 
 static void send_err(int fd, uint8_t seq, uint16_t code, const char *msg)
@@ -309,7 +315,11 @@ static void *fake_main(void *arg)
 			send_greeting(fd);
 			/* The handshake response, then welcome and goodbye. */
 			if (recv(fd, buf, sizeof(buf), 0) > 0) {
-				send_packet(fd, 2, ok, sizeof(ok));
+				/* In one segment with the ERR: a client
+				 * command sent after the OK must not reach
+				 * myring before the ERR does (it would
+				 * then be the command's answer). */
+				send_packet_flags(fd, 2, ok, sizeof(ok), MSG_MORE);
 				send_err(fd, 0, 4031, "The client was disconnected "
 					 "by the server because of inactivity.");
 			}
