@@ -204,6 +204,13 @@ static int start_workers(const struct startup *st, unsigned *started)
 		free(fds);
 		return fail(EXIT_SYSTEM, "%s", err);
 	}
+	/* Every worker's session directory exists before any worker runs:
+	 * KILL on one worker reads the others' (session_dir.h). */
+	for (unsigned i = 0; cfg->auth == AUTH_PROXY && i < st->nworkers; i++)
+		if (sdir_init(&px.workers[i].dir, cfg->max_conns)) {
+			free(fds);
+			return fail(EXIT_SYSTEM, "out of memory");
+		}
 	for (unsigned i = 0; i < st->nworkers; i++) {
 		struct worker *w = &px.workers[i];
 		w->id = i;
@@ -355,6 +362,8 @@ out:
 	intercept_shutdown();
 	config_free(cfg);
 	free(joined);
+	for (unsigned i = 0; px.workers && i < px.nworkers; i++)
+		sdir_free(&px.workers[i].dir);
 	free(px.workers);
 	if (rc == 0)
 		LOGI("stopped");

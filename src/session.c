@@ -105,6 +105,8 @@ static void link_backend(struct session *s, struct bconn *b)
 void session_link(struct session *s, struct bconn *b)
 {
 	link_backend(s, b);
+	if (s->dir)
+		sdir_set_backend(s->dir, b->thread_id);
 	/* From here the server's bytes are the session's: a fresh framer,
 	 * since myring's own exchange read whole packets its own way. */
 	b->c.ops = &pooled_backend_ops;
@@ -127,6 +129,8 @@ void session_unlink(struct session *s)
 		mysql_state_copy(&b->st, &s->st);
 		s->state_moved = false;
 	}
+	if (s->dir)
+		sdir_set_backend(s->dir, 0);
 	s->be = NULL;
 	b->link = NULL;
 	s->c.partner = NULL;
@@ -160,6 +164,8 @@ static void session_free(struct session *s)
 		free(s->auth);
 	}
 	session_set_pins(s, 0);
+	if (s->dir)
+		sdir_remove(s->dir);
 	mysql_state_free(&s->st);
 	stmt_session_free(s);
 	free(s->asm_buf);
@@ -791,11 +797,14 @@ void session_accepted(struct worker *w, int fd)
 	s->info.schema = "";
 	s->info.id = (uint64_t)w->id << 48 | ++w->next_session_id;
 	s->info.worker = w->id;
-	/* The id clients see (greeting, CONNECTION_ID()): the worker in the
-	 * top byte, so it is unique in the process. */
-	s->conn_id = (uint32_t)w->id << 24 | (uint32_t)(w->next_session_id & 0xFFFFFF);
-
 	if (px->cfg.auth == AUTH_PROXY) {
+		/* The id the client sees (greeting, CONNECTION_ID(), KILL):
+		 * myring's own, unique in the process. */
+		s->dir = sdir_add(&w->dir, w->id, &s->conn_id);
+		if (!s->dir) {
+			session_fail(s, 0, 1040, "08004", "too many connections");
+			return;
+		}
 		s->phase = PH_LOGIN;
 		login_greet(s);
 		conn_arm_recv(&s->c);
@@ -830,13 +839,29 @@ void session_drain(struct session *s)
 
 bool session_has_deadline(const struct session *s)
 {
-	return s->flush_close || s->discarding || s->phase == PH_GREETING;
+	return s->flush_close || s->discarding || s->phase == PH_GREETING ||
+	       s->release_deferred ||
+	       (s->dir && atomic_load_explicit(&s->dir->kill,
+					       memory_order_relaxed));
 }
 
 void session_tick(struct session *s)
 {
 	struct worker *w = s->c.w;
 
+	if (s->dir && !s->closing &&
+	    atomic_load_explicit(&s->dir->kill, memory_order_relaxed)) {
+		/* KILL CONNECTION from another session (session_pool.c). */
+		atomic_store_explicit(&s->dir->kill, 0, memory_order_relaxed);
+		session_abort(s, ER_CONNECTION_KILLED, "connection killed by KILL",
+			      FLUSH_CLOSE_US);
+		return;
+	}
+	if (s->release_deferred && !s->closing) {
+		/* Another session's KILL QUERY held the connection. */
+		s->release_deferred = false;
+		pooled_maybe_return(s);
+	}
 	if (s->closing || w->now_us < s->deadline_us)
 		return;
 	if (s->flush_close)

@@ -76,6 +76,8 @@
  */
 #define ER_BACKEND_LOST 1927
 #define ER_PROXY_SHUTDOWN 1053
+/* A pooled session killed by another's KILL: the same code. */
+#define ER_CONNECTION_KILLED 1927
 
 /* Pass-through sessions relay the server's handshake (CONNECTING ..
  * AUTH); proxy-auth sessions greet and check the client themselves
@@ -134,6 +136,7 @@ struct pending {
 	                            * connection to be resolved on */
 	uint32_t stmt_cmd_len;
 	bool resets;               /* COM_RESET_CONNECTION (pooled) */
+	struct sdir_entry *kill_hold; /* a KILL QUERY's target, held */
 	bool local_result_set;     /* the local reply is a result set */
 	uint64_t local_rows;       /* what the local reply carries */
 	uint64_t local_affected;
@@ -168,6 +171,9 @@ struct session {
 	bool give_back;            /* return the connection once this turn's
 	                            * response bytes are queued */
 	uint32_t conn_id;          /* the id myring's greeting gave it */
+	struct sdir_entry *dir;    /* auth: proxy: what other workers see of
+	                            * it, for KILL (session_dir.h) */
+	bool release_deferred;     /* its connection is held by a KILL QUERY */
 	unsigned user_idx;         /* in cfg.users (auth: proxy) */
 	uint8_t scramble[20];      /* of myring's greeting */
 	struct auth_server *auth;  /* the login exchange, while it runs */

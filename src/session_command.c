@@ -355,7 +355,8 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		verdict = MYRING_FORWARD;
 	}
 	if (verdict == MYRING_REWRITE &&
-	    (!reply.rewrite || (cmd != COM_QUERY && cmd != COM_STMT_PREPARE))) {
+	    (!reply.rewrite || (cmd != COM_QUERY && cmd != COM_STMT_PREPARE &&
+				cmd != COM_PROCESS_KILL))) {
 		LOGW("%s: hook asked to rewrite a %s without text; forwarding",
 		     s->client_addr, mysql_command_name(cmd));
 		verdict = MYRING_FORWARD;
@@ -389,7 +390,10 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	case MYRING_REWRITE: {
 		size_t plen;
 		uint8_t last_seq;
-		uint8_t *pkts = frame_command(&cmd, 1, reply.rewrite,
+		/* Pooled KILL: COM_PROCESS_KILL becomes KILL QUERY, both
+		 * answered with one OK or ERR. */
+		uint8_t wire = cmd == COM_PROCESS_KILL ? COM_QUERY : cmd;
+		uint8_t *pkts = frame_command(&wire, 1, reply.rewrite,
 					      reply.rewrite_len, &plen, &last_seq);
 		free(reply.rewrite);
 		if (!pkts) {

@@ -168,6 +168,9 @@ static void authenticated(struct session *s)
 	char msg[300];
 
 	s->pool = pool_for(s->c.w, &key);
+	if (s->dir)
+		atomic_store_explicit(&s->dir->user, s->user_idx + 1,
+				      memory_order_relaxed);
 	if (!s->pool) {
 		login_err(s, 1040, "08004", "myring: out of memory");
 		return;

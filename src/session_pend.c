@@ -188,6 +188,10 @@ void complete_head(struct session *s, bool aborted)
 		}
 	}
 	report_result(s, p, &r);
+	if (p->kill_hold)
+		/* The KILL QUERY it was is over: the target's connection may
+		 * go back to the pool. */
+		sdir_unhold(p->kill_hold, s->conn_id);
 	free(p->reply);
 	free(p->prep_sql);
 	free(p->stmt_cmd);

@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* No connection for the session: its login or its waiting commands get
@@ -170,6 +171,12 @@ void pooled_maybe_return(struct session *s)
 
 	if (!b || !s->pool || session_done(s) || !may_return(s))
 		return;
+	if (s->dir && !sdir_release(s->dir, b->thread_id)) {
+		/* A KILL QUERY for it is on its way: nobody else may get
+		 * it before that lands.  The tick tries again. */
+		s->release_deferred = true;
+		return;
+	}
 	session_unlink(s);
 	pool_return(s->pool, b);
 }
@@ -184,7 +191,8 @@ void pooled_release(struct session *s)
 		return;
 	session_unlink(s);
 	if (s->pend_count || b->failed || b->c.closing ||
-	    !mysql_framer_at_boundary(&b->fr)) {
+	    !mysql_framer_at_boundary(&b->fr) ||
+	    (s->dir && !sdir_release(s->dir, b->thread_id))) {
 		/* Cut in the middle of a response: its tail would reach the
 		 * next borrower. */
 		pool_drop(s->pool, b);
@@ -276,6 +284,22 @@ static void answer_ok(struct myring_reply *reply)
 	}
 }
 
+/* An error worded as the server words it (no "myring: "). */
+__attribute__((format(printf, 4, 5)))
+static enum myring_verdict server_error(struct myring_reply *reply,
+					uint16_t code, const char *state,
+					const char *fmt, ...)
+{
+	va_list ap;
+
+	reply->err_code = code;
+	memcpy(reply->sqlstate, state, 6);
+	va_start(ap, fmt);
+	vsnprintf(reply->message, sizeof(reply->message), fmt, ap);
+	va_end(ap);
+	return MYRING_REJECT;
+}
+
 static enum myring_verdict reject(struct myring_reply *reply, uint16_t code,
 				  const char *fmt, const char *arg)
 {
@@ -283,6 +307,60 @@ static enum myring_verdict reject(struct myring_reply *reply, uint16_t code,
 	memcpy(reply->sqlstate, code == 1040 ? "08004" : "HY000", 6);
 	snprintf(reply->message, sizeof(reply->message), fmt, arg);
 	return MYRING_REJECT;
+}
+
+/*
+ * KILL [CONNECTION | QUERY] id, COM_PROCESS_KILL: the id is a client's
+ * (session_dir.h), which myring translates.  A connection is killed by
+ * its own worker (at its next tick: the client gets ERR 1927 if a command
+ * was running, else its connection closes); the statement running on its
+ * server connection, if any, by KILL QUERY with the server's id, sent on
+ * this session's connection while the target's is held (see
+ * sdir_hold).  A session may kill only sessions of its own user: one
+ * user's clients cannot tell whether another's share their server
+ * connections.
+ */
+static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
+				       uint32_t target, bool query_only,
+				       struct myring_reply *reply)
+{
+	const struct proxy *px = s->c.w->px;
+	unsigned wk = sdir_worker_of(target);
+	struct sdir_entry *e = wk < px->nworkers ?
+			       sdir_find(&px->workers[wk].dir, target) : NULL;
+	uint32_t backend;
+
+	if (!e)
+		return server_error(reply, 1094, "HY000",
+				    "Unknown thread id: %u", target);
+	if (e != s->dir && atomic_load(&e->user) != s->user_idx + 1)
+		return server_error(reply, 1095, "HY000",
+				    "You are not owner of thread %u", target);
+	if (e == s->dir && query_only)
+		/* What runs is this very statement, as on a server. */
+		return server_error(reply, 1317, "70100",
+				    "Query execution was interrupted");
+	if (!query_only)
+		atomic_store(&e->kill, 1);
+	if (e == s->dir)
+		return server_error(reply, ER_CONNECTION_KILLED, "70100",
+				    "Connection was killed");
+	if (!sdir_hold(e, s->conn_id, &backend) || !backend) {
+		/* Nothing runs on a server for it, or another KILL QUERY
+		 * is on its way: nothing to interrupt here. */
+		answer_ok(reply);
+		return MYRING_ANSWER;
+	}
+	reply->rewrite = malloc(32);
+	if (!reply->rewrite) {
+		sdir_unhold(e, s->conn_id);
+		return server_error(reply, 1105, "HY000",
+				    "myring: out of memory");
+	}
+	reply->rewrite_len = (size_t)snprintf(reply->rewrite, 32,
+					      "KILL QUERY %u", backend);
+	p->kill_hold = e;
+	return MYRING_REWRITE;
 }
 
 enum myring_verdict pooled_command(struct session *s, struct pending *p,
@@ -320,6 +398,14 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		break;
 	case COM_SET_OPTION:
 		session_pin(s, PIN_STATE);
+		break;
+	case COM_PROCESS_KILL:
+		if (payload && len >= 5) {
+			verdict = pooled_kill(s, p, mysql_get_u32(payload + 1),
+					      false, reply);
+			if (verdict != MYRING_REWRITE)
+				return verdict;
+		}
 		break;
 	case COM_QUERY:
 		p->user_var = c->text && names_user_variable(c->text,

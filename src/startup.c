@@ -5,6 +5,8 @@
  */
 #include "startup.h"
 
+#include "session_dir.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -154,6 +156,12 @@ int startup_check(const struct config *cfg, struct startup *st, char *err,
 		return -1;
 	}
 	st->nworkers = worker_count(cfg);
+	if (cfg->auth == AUTH_PROXY && st->nworkers > SDIR_MAX_WORKERS) {
+		/* Client ids carry the worker in their top byte. */
+		snprintf(err, errlen, "--auth proxy: at most %d workers, not %u "
+			 "(--threads)", SDIR_MAX_WORKERS, st->nworkers);
+		return -1;
+	}
 	st->pinned = cfg->ncpus > 0;
 	return 0;
 }

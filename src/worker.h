@@ -15,6 +15,7 @@
 #include "net.h"
 #include "pins.h"
 #include "pool.h"
+#include "session_dir.h"
 #include "myring/hook.h"
 
 #include <pthread.h>
@@ -143,6 +144,7 @@ struct worker {
 	struct conn_refs settle;
 	uint32_t nconns;             /* conns with a slot (clients, backends) */
 	struct pool **pools;         /* auth: proxy: one per login and caps */
+	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */
