@@ -14,7 +14,8 @@
  *                                        statements) on sysbench's tables;
  *                                        prints "commands=N errors=N starved=N
  *                                        seconds=S" (starved: clients none of
- *                                        whose requests fully succeeded)
+ *                                        whose requests fully succeeded within
+ *                                        SECONDS)
  *
  * driver reads the sysbench table size from LOADGEN_ROWS (default 10000).
  *
@@ -243,8 +244,10 @@ static void *driver(void *arg)
 				 1 + (int)(rand_r(&seed) % (unsigned)rows));
 			gone = text(st, m, q) < 0;
 		}
-		if (!gone && st->errors == errors)
-			st->requests++;  /* every command of it succeeded */
+		/* Every command of it succeeded, within the run (a client
+		 * served only once the others stopped was not served). */
+		if (!gone && st->errors == errors && !stop)
+			st->requests++;
 		if (gone) {
 			mysql_close(m);
 			m = NULL;
