@@ -7,7 +7,7 @@
 # connection count; and the memory of an idle client (perf/conns.sh
 # --auth-proxy).  See perf/README.md.
 #
-#   perf/pool.sh                  full run (~25 minutes)
+#   perf/pool.sh                  full run (~16 minutes)
 #   perf/pool.sh --quick          a few short cells (under 3 minutes)
 #   options: --repeats N (default 3)  --cpus LIST (default all cores)
 #            --update-results (write the figures into perf/RESULTS.md)
