@@ -44,6 +44,10 @@ else:
              for t in (1, 8, 32, 128)] + [("big", 4), ("churn", 8)]
 
 
+# Workloads perf/loadgen.c runs (the others are sysbench's).
+LOADGEN = ("big", "churn", "driver")
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -156,8 +160,11 @@ def lat_percentiles(path):
     return {p: vals[min(len(vals) - 1, int(len(vals) * p / 100))] for p in (50, 95, 99)}
 
 
-def run_cell(target, workload, threads):
-    """One measurement. Returns a dict of metrics."""
+def run_cell(target, workload, threads, timeout=None, log=None):
+    """One measurement. Returns a dict of metrics; a run that fails (exit
+    status, or still running after timeout seconds) has ok False and its
+    last words in error, and whatever it measured.  log: a file to keep
+    the load generator's output in."""
     samples = []
     stop = threading.Event()
 
@@ -173,29 +180,41 @@ def run_cell(target, workload, threads):
     t0 = cpu_ticks(target.pid)
     th.start()
     wall0 = time.time()
-    if workload in ("big", "churn"):
+    if workload in LOADGEN:
         lat = os.path.join(OUT, "lat.txt")
-        env = dict(ENV, LOADGEN_LAT=lat)
-        r = subprocess.run([ENV["BENCH_LOADGEN"], workload, str(target.port), str(SECONDS),
-                            str(threads)], capture_output=True, text=True, env=env)
-        out = r.stdout
-        pct = lat_percentiles(lat)
+        env = dict(ENV, LOADGEN_LAT=lat, LOADGEN_ROWS=str(TABLE_SIZE))
+        argv = [ENV["BENCH_LOADGEN"], workload, str(target.port), str(SECONDS), str(threads)]
     else:
-        r = subprocess.run(["sysbench", workload] + SB_COMMON + SB_DATA +
-                           ["--mysql-port=%d" % target.port, "--threads=%d" % threads,
-                            "--time=%d" % SECONDS, "run"], capture_output=True, text=True)
-        out = r.stdout
-        pct = percentiles_from_hist(out)
+        env = None
+        argv = ["sysbench", workload] + SB_COMMON + SB_DATA + [
+            "--mysql-port=%d" % target.port, "--threads=%d" % threads,
+            "--time=%d" % SECONDS, "run"]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+        out, err, rc = r.stdout, r.stderr, r.returncode
+    except subprocess.TimeoutExpired as e:  # the child has been killed
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        err, rc = "still running after %d s: killed" % timeout, -1
+    if log:
+        with open(log, "w") as f:
+            f.write(" ".join(argv) + "\n" + out + (err or ""))
+    pct = lat_percentiles(lat) if workload in LOADGEN else percentiles_from_hist(out)
     wall = time.time() - wall0
     stop.set()
     th.join()
     cpu = (cpu_ticks(target.pid) - t0) / TICK
     m = {"target": target.name, "workload": workload, "threads": threads,
          "cpu_s": cpu, "rss_kib": max(samples) if samples else 0,
-         "p50_us": pct[50], "p95_us": pct[95], "p99_us": pct[99], "ok": r.returncode == 0}
-    if r.returncode != 0:
+         "p50_us": pct[50], "p95_us": pct[95], "p99_us": pct[99], "ok": rc == 0,
+         "error": "", "errors": 0, "starved": 0}
+    if rc != 0:
+        # The first fatal line says why (sysbench's later ones say where).
+        words = [line.strip() for line in ((err or "") + "\n" + out).split("\n") if line.strip()]
+        fatal = [line for line in words if "FATAL" in line or "rror" in line]
+        m["error"] = (fatal[0] if fatal else words[-1] if words else
+                      "exit status %d" % rc)[:200]
         sys.stderr.write("%s %s@%d failed: %s\n" % (target.name, workload, threads,
-                                                   (r.stderr or out)[-400:]))
+                                                   (err or out)[-400:]))
     if workload == "big":
         b = re.search(r"bytes=(\d+) queries=(\d+) seconds=([0-9.]+)", out)
         nbytes, nq, secs = (int(b.group(1)), int(b.group(2)), float(b.group(3))) if b else (0, 0, wall)
@@ -206,10 +225,18 @@ def run_cell(target, workload, threads):
         n, secs = (int(c.group(1)), float(c.group(2))) if c else (0, wall)
         m.update(units=n, rate=n / secs if secs else 0,
                  cpu_per_unit=cpu * 1e6 / n if n else float("nan"))
+    elif workload == "driver":
+        c = re.search(r"commands=(\d+) errors=(\d+) starved=(\d+) seconds=([0-9.]+)", out)
+        n, nerr, starved, secs = (int(c.group(1)), int(c.group(2)), int(c.group(3)),
+                                  float(c.group(4))) if c else (0, 0, 0, wall)
+        m.update(units=n, errors=nerr, starved=starved, rate=n / secs if secs else 0,
+                 cpu_per_unit=cpu * 1e6 / n if n else float("nan"))
     else:
         q = re.search(r"queries:\s+(\d+)\s+\(([0-9.]+) per sec", out)
         n, qps = (int(q.group(1)), float(q.group(2))) if q else (0, 0.0)
-        m.update(units=n, rate=qps, cpu_per_unit=cpu * 1e6 / n if n else float("nan"))
+        e = re.search(r"ignored errors:\s+(\d+)", out)
+        m.update(units=n, rate=qps, cpu_per_unit=cpu * 1e6 / n if n else float("nan"),
+                 errors=int(e.group(1)) if e else 0)
     return m
 
 
@@ -241,7 +268,8 @@ def spread(xs, nd=1):
     return "%s [%s..%s]" % (fmt(statistics.median(xs), nd), fmt(min(xs), nd), fmt(max(xs), nd))
 
 
-UNIT = {"big": ("MB/s", "CPU ms/MB"), "churn": ("conn/s", "CPU us/conn")}
+UNIT = {"big": ("MB/s", "CPU ms/MB"), "churn": ("conn/s", "CPU us/conn"),
+        "driver": ("cmd/s", "CPU us/command")}
 
 
 def report(rows, targets):

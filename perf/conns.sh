@@ -2,12 +2,26 @@
 # Memory per connection: opens N client connections through myring
 # (default 2000) and reports myring's RSS per connection with all of them
 # idle and with all of them active.
-#   perf/conns.sh [N] [--cpus LIST]
+#   perf/conns.sh [N] [--cpus LIST] [--auth-proxy]
+# --auth-proxy: myring checks the logins itself and lends pooled backend
+# connections (--auth proxy --pool transaction), so an idle client holds
+# no backend connection: what a client alone costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-2000}
+N=2000
 CPUS="0-$(($(nproc) - 1))"
-[[ "${2:-}" == --cpus ]] && CPUS=$3
+MODE=(--auth passthrough) MODE_NAME=passthrough
+while (($#)); do
+	case "$1" in
+	--cpus) CPUS=$2; shift ;;
+	--auth-proxy)
+		MODE=(--auth proxy --user myring:myring-pw --pool transaction)
+		MODE_NAME="auth proxy, pool transaction" ;;
+	[0-9]*) N=$1 ;;
+	*) echo "conns.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
 bash scripts/deps.sh perf
 make -s build/myring
 mkdir -p build/perf perf/out
@@ -27,12 +41,25 @@ bash scripts/mariadb.sh start "$DB"   # max_connections=2500
 source "$DB/env"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 build/myring --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$MARIADB_PORT" \
-	--cpus "$CPUS" --log-level warn &
+	--cpus "$CPUS" --log-level warn "${MODE[@]}" &
 MYRING_PID=$!
 sleep 0.5
 rss() { awk '/VmRSS/{print $2}' "/proc/$MYRING_PID/status"; }
+# The allocator gives freed memory back to the system a little later:
+# wait (up to 10 s) until the RSS holds still, so "before" is not read
+# while it is still shrinking.
+settle() {
+	local a b
+	b=$(rss)
+	for _ in $(seq 1 10); do
+		sleep 1
+		a=$b b=$(rss)
+		((a - b < 64 && b - a < 64)) && break
+	done
+}
 measure() { # active
 	local before after fifo=perf/out/conns.fifo
+	settle
 	before=$(rss)
 	rm -f "$fifo"; mkfifo "$fifo"
 	build/perf/loadgen idle "$PORT" "$N" 6 "$1" > "$fifo" &
@@ -52,13 +79,19 @@ measure() { # active
 # receive buffer of every worker's pool (a fixed --buffers x --buffer-size
 # per worker, not per connection) has been touched before measuring.
 build/perf/loadgen big "$PORT" 2 4 > /dev/null
+# Memory a worker frees is returned to the system only when that worker
+# allocates again: a second of short connections makes them do so now
+# rather than while the idle connections are counted.
+build/perf/loadgen churn "$PORT" 1 2 > /dev/null
+settle
 pool=$(rss)
 read -r b_idle a_idle < <(measure 0)
 read -r b_act a_act < <(measure 1)
-python3 - "$N" "$b_idle" "$a_idle" "$b_act" "$a_act" "$pool" <<'PY'
+python3 - "$MODE_NAME" "$N" "$b_idle" "$a_idle" "$b_act" "$a_act" "$pool" <<'PY'
 import sys
-n, bi, ai, ba, aa, pool = map(int, sys.argv[1:])
-print("conns: %d connections through myring; RSS with warm buffer pools and no client: %d KiB" % (n, pool))
+mode = sys.argv[1]
+n, bi, ai, ba, aa, pool = map(int, sys.argv[2:])
+print("conns: %d connections through myring (%s); RSS with warm buffer pools and no client: %d KiB" % (n, mode, pool))
 print("conns: idle   RSS %d -> %d KiB: %.2f KiB per connection" % (bi, ai, (ai - bi) / n))
 print("conns: active RSS %d -> %d KiB: %.2f KiB per connection" % (ba, aa, (aa - ba) / n))
 PY

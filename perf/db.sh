@@ -28,6 +28,7 @@ perf_db_up() { # TABLES SIZE
 perf_db_run() { # TABLES SIZE
 	trap 'bash scripts/mariadb.sh stop "$DB" > /dev/null 2>&1 || true' EXIT
 	perf_db_up "$1" "$2"
-	export MARIADB_PORT MARIADB_PID BENCH_TABLES=$1 BENCH_TABLE_SIZE=$2
+	export MARIADB_PORT MARIADB_PID MARIADB_SOCKET BENCH_TABLES=$1 BENCH_TABLE_SIZE=$2
 	export BENCH_MYRING=$PWD/build/myring BENCH_OUT=$PWD/perf/out
 }
+
