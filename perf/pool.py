@@ -145,37 +145,18 @@ def delta(before, after, family, label_re=None):
                if label_re is None or re.search(label_re, labels))
 
 
-# Commands that need no answer from a server: they never borrow.
-NO_SERVER = r'command="(COM_STMT_CLOSE|COM_QUIT|COM_STMT_SEND_LONG_DATA)"'
-
-
 def multiplexed_share(before, after):
-    """The share of a run's commands that kept multiplexing on: ran on a
+    """The share of a run's commands that kept multiplexing on: sent on a
     connection borrowed for them and given back, not on one the session
-    kept because something pinned it.
-
-    TODO(issue 10, item 5): myring exports no pool or pin counters yet
-    (struct pool_stats and enum pin_reason exist in src/pool.h and
-    src/session.h but are not in /metrics), so this returns None and the
-    report says n/a.  It expects myring_pool_borrows_total (summed over its
-    labels) and myring_pins_total{reason}: in transaction mode with
-    autocommit (the driver workload opens no transaction), a session that
-    stays multiplexed borrows once per command that goes to the server,
-    and a pinned one borrows once and keeps the connection, so
-
-        share = (borrows - pins) / commands sent to the server
-
-    (myring_commands_total without COM_STMT_CLOSE, COM_QUIT and
-    COM_STMT_SEND_LONG_DATA).  If myring ends up exporting a count of the
-    commands run while pinned, use 1 - pinned / commands instead: exact.
-    """
-    borrows = delta(before, after, "myring_pool_borrows_total")
-    pins = delta(before, after, "myring_pins_total")
-    commands = delta(before, after, "myring_commands_total")
-    if borrows is None or pins is None or not commands:
+    kept because something pinned it.  myring counts both exactly:
+    myring_pool_commands_total (pooled sessions' commands sent to a
+    server) and myring_pool_pinned_commands_total (those sent while the
+    session was pinned), so share = 1 - pinned / commands."""
+    commands = delta(before, after, "myring_pool_commands_total")
+    pinned = delta(before, after, "myring_pool_pinned_commands_total")
+    if not commands or pinned is None:
         return None
-    commands -= delta(before, after, "myring_commands_total", NO_SERVER)
-    return max(0.0, min(1.0, (borrows - pins) / commands)) if commands > 0 else None
+    return max(0.0, min(1.0, 1.0 - pinned / commands))
 
 
 def pins_by_reason(before, after):
@@ -184,8 +165,9 @@ def pins_by_reason(before, after):
     out = []
     for labels in sorted(after["myring_pins_total"]):
         r = re.search(r'reason="([^"]*)"', labels)
-        out.append("%s %d" % (r.group(1) if r else labels or "all",
-                              delta(before, after, "myring_pins_total", re.escape(labels))))
+        n = delta(before, after, "myring_pins_total", re.escape(labels))
+        if n:
+            out.append("%s %d" % (r.group(1) if r else labels or "all", n))
     return ", ".join(out)
 
 
