@@ -502,28 +502,31 @@ enum fn {
 };
 
 /* Sorted (strcmp): what a word before '(' may be without calling a stored
- * function (see the top).  Generated from a MariaDB 10.11.19 server; the
- * unit tests probe both ends and the middle. */
+ * function (see the top).  Generated from a MariaDB 10.11.19 server, plus
+ * AGAINST and COLUMNS, which its grammar reads before '(' in MATCH ...
+ * AGAINST (...) and JSON_TABLE(... COLUMNS (...)) although, alone, they
+ * would call a stored function.  The unit tests probe both ends and the
+ * middle. */
 static const char *const builtins[] = {
 	"ABS", "ACCESSIBLE", "ACOS", "ADD", "ADDDATE", "ADDTIME", "ADD_MONTHS",
-	"AES_DECRYPT", "AES_ENCRYPT", "ALL", "ALTER", "ANALYZE", "AND", "ANY",
-	"AREA", "AS", "ASBINARY", "ASC", "ASCII", "ASENSITIVE", "ASIN",
-	"ASTEXT", "ASWKB", "ASWKT", "ATAN", "ATAN2", "AVG", "BACKUP", "BEFORE",
-	"BEGIN", "BENCHMARK", "BETWEEN", "BIGINT", "BIN", "BINARY", "BINLOG",
-	"BINLOG_GTID_POS", "BIT", "BIT_AND", "BIT_COUNT", "BIT_LENGTH",
-	"BIT_OR", "BIT_XOR", "BLOB", "BOOL", "BOOLEAN", "BOTH", "BOUNDARY",
-	"BUFFER", "BY", "BYTE", "CACHE", "CALL", "CASCADE", "CASE", "CAST",
-	"CEIL", "CEILING", "CENTROID", "CHANGE", "CHAR", "CHARACTER",
+	"AES_DECRYPT", "AES_ENCRYPT", "AGAINST", "ALL", "ALTER", "ANALYZE",
+	"AND", "ANY", "AREA", "AS", "ASBINARY", "ASC", "ASCII", "ASENSITIVE",
+	"ASIN", "ASTEXT", "ASWKB", "ASWKT", "ATAN", "ATAN2", "AVG", "BACKUP",
+	"BEFORE", "BEGIN", "BENCHMARK", "BETWEEN", "BIGINT", "BIN", "BINARY",
+	"BINLOG", "BINLOG_GTID_POS", "BIT", "BIT_AND", "BIT_COUNT",
+	"BIT_LENGTH", "BIT_OR", "BIT_XOR", "BLOB", "BOOL", "BOOLEAN", "BOTH",
+	"BOUNDARY", "BUFFER", "BY", "BYTE", "CACHE", "CALL", "CASCADE", "CASE",
+	"CAST", "CEIL", "CEILING", "CENTROID", "CHANGE", "CHAR", "CHARACTER",
 	"CHARACTER_LENGTH", "CHARSET", "CHAR_LENGTH", "CHECK", "CHECKPOINT",
 	"CHECKSUM", "CHR", "CLOB", "CLOSE", "COALESCE", "CODE", "COERCIBILITY",
-	"COLLATE", "COLLATION", "COLUMN", "COLUMN_ADD", "COLUMN_CHECK",
-	"COLUMN_CREATE", "COLUMN_DELETE", "COLUMN_EXISTS", "COLUMN_GET",
-	"COLUMN_JSON", "COLUMN_LIST", "COMMENT", "COMMIT", "COMPRESS",
-	"COMPRESSED", "CONCAT", "CONCAT_OPERATOR_ORACLE", "CONCAT_WS",
-	"CONDITION", "CONNECTION_ID", "CONSTRAINT", "CONTAINS", "CONTINUE",
-	"CONV", "CONVERT", "CONVERT_TZ", "CONVEXHULL", "COS", "COT", "COUNT",
-	"CRC32", "CRC32C", "CREATE", "CROSS", "CROSSES", "CUME_DIST",
-	"CURDATE", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME",
+	"COLLATE", "COLLATION", "COLUMN", "COLUMNS", "COLUMN_ADD",
+	"COLUMN_CHECK", "COLUMN_CREATE", "COLUMN_DELETE", "COLUMN_EXISTS",
+	"COLUMN_GET", "COLUMN_JSON", "COLUMN_LIST", "COMMENT", "COMMIT",
+	"COMPRESS", "COMPRESSED", "CONCAT", "CONCAT_OPERATOR_ORACLE",
+	"CONCAT_WS", "CONDITION", "CONNECTION_ID", "CONSTRAINT", "CONTAINS",
+	"CONTINUE", "CONV", "CONVERT", "CONVERT_TZ", "CONVEXHULL", "COS",
+	"COT", "COUNT", "CRC32", "CRC32C", "CREATE", "CROSS", "CROSSES",
+	"CUME_DIST", "CURDATE", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_TIME",
 	"CURRENT_TIMESTAMP", "CURRENT_USER", "CURSOR", "CURTIME", "DATABASE",
 	"DATABASES", "DATE", "DATEDIFF", "DATETIME", "DATE_ADD", "DATE_FORMAT",
 	"DATE_SUB", "DAY", "DAYNAME", "DAYOFMONTH", "DAYOFWEEK", "DAYOFYEAR",
@@ -946,13 +949,14 @@ static void scan(struct cls *c, unsigned ctx, unsigned stop)
 				into = false;
 				break;
 			}
-			/* fall through: a name under ANSI_QUOTES */
+			/* a name under ANSI_QUOTES */
+			/* fall through */
 		case T_WORD:
 		case T_NAME:
 			if (!depth && (stop & STOP_FOR) && KW(t, "FOR"))
 				return;
 			la = peek(c);
-			if (name_pos) {
+			if (name_pos && !KW(t, "TABLE")) {   /* INTO TABLE t */
 				name_pos = la->type == T_DOT;
 				break;
 			}
@@ -1050,8 +1054,11 @@ static bool literal(struct cls *c, struct sql_item *it)
 			return false;
 		next(c);
 	}
-	if (kind == SQL_LIT_VERBATIM)
+	if (kind == SQL_LIT_VERBATIM) {
+		/* The introducer and COLLATE are part of the text. */
 		value = span(start, CUR(c)->s);
+		charset = coll = (struct sql_text){ NULL, 0 };
+	}
 	if (CUR(c)->type != T_COMMA && !at_end(c))
 		return false;
 	if (it) {
@@ -1162,7 +1169,7 @@ static void set_sysvar(struct cls *c, bool global, const char *up)
  * token is x. */
 static void set_names(struct cls *c, bool names)
 {
-	struct sql_item *it = add_item(c, SQLI_SET_NAMES);
+	struct sql_item *it;
 	struct sql_text cs = { NULL, 0 }, coll = { NULL, 0 };
 
 	c->flags |= SQLC_SET_NAMES;
@@ -1179,6 +1186,7 @@ static void set_names(struct cls *c, bool names)
 		}
 		next(c);
 	}
+	it = add_item(c, SQLI_SET_NAMES);
 	if (it) {
 		it->detail = names ? 0 : SQLI_CHARSET_ONLY;
 		it->charset = cs;
@@ -1430,6 +1438,7 @@ static void st_analyze(struct cls *c)
 		c->flags |= SQLC_ADMIN;
 		return;
 	}
+	c->flags |= SQLC_READ;
 	if (ACCEPT(c, "FORMAT")) {
 		if (CUR(c)->type == T_EQ)
 			next(c);
@@ -1885,7 +1894,7 @@ static const struct verb verbs[] = {
 	VERB("EXPLAIN", st_explain, SQLC_READ),
 	VERB("DESCRIBE", st_explain, SQLC_READ),
 	VERB("DESC", st_explain, SQLC_READ),
-	VERB("ANALYZE", st_analyze, SQLC_READ),
+	VERB("ANALYZE", st_analyze, 0),
 	VERB("HELP", st_none, SQLC_READ),
 	VERB("CREATE", st_create, 0),
 	VERB("DROP", st_drop, 0),
