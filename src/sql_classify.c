@@ -48,6 +48,7 @@
  */
 #include "sql_classify.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -2065,6 +2066,7 @@ int sql_classify(struct sql_split *sp, const char *sql, size_t len,
 		SQL_ESC_ALL, SQL_CS_BYTE, SQL_SERVER_ANY, 0
 	};
 	bool differ, reading_change = false;
+	unsigned changed = UINT_MAX;    /* the first statement that does */
 	uint64_t flags = 0;
 	int rc;
 
@@ -2091,19 +2093,26 @@ int sql_classify(struct sql_split *sp, const char *sql, size_t len,
 	out->flags = flags;
 	if (!differ || !(flags & ITEM_FLAGS))
 		return 0;
-	/* The items may depend on the reading: take the caller's. */
+	/* The items may depend on the reading: take the caller's, unless the
+	 * command changes it before a statement that has items. */
 	out->nitems = 0;
 	out->buf_len = 0;
 	flags &= ~SQLC_INEXACT;
-	if (!rd || reading_change ||
-	    sql_split_reading(sp, sql, len, rd)) {
+	if (!rd || sql_split_reading(sp, sql, len, rd)) {
 		out->flags = flags | SQLC_INEXACT;
 		return 0;
 	}
-	for (unsigned i = 0; i < sp->n; i++)
+	for (unsigned i = 0; i < sp->n; i++) {
+		reading_change = false;
 		flags |= classify_text(out, sp->stmts[i].text,
 				       sp->stmts[i].len, rd, (int)i, false,
 				       &differ, &reading_change);
+		if (reading_change && i < changed)
+			changed = i;
+	}
+	for (unsigned i = 0; i < out->nitems; i++)
+		if (out->items[i].stmt > changed)
+			flags |= SQLC_INEXACT;
 	out->flags = flags;
 	return 0;
 }

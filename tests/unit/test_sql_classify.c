@@ -662,3 +662,391 @@ Test(sql_classify, a_command_is_its_statements_joined, .init = setup,
 					 items_str(&ab, 0), want_items);
 	}
 }
+
+static uint64_t classify(const char *sql, const struct sql_reading *rd,
+			 struct sql_class *c)
+{
+	cr_assert_eq(sql_classify(&sp, sql, strlen(sql), rd, c), 0, "[%s]", sql);
+	return c->flags;
+}
+
+static const struct sql_reading mariadb = {
+	SQL_ESC_ALL, SQL_CS_BYTE, SQL_SERVER_MARIADB, 101119
+};
+
+/* A '\' in a string: the server reads 'it\'s' as "it's" by default and as
+ * 'it\' followed by garbage under NO_BACKSLASH_ESCAPES.  Flags cover both;
+ * items need to know which. */
+Test(sql_classify, items_of_a_text_that_readings_differ_on, .init = setup,
+     .fini = teardown)
+{
+	struct sql_reading nbe = mariadb;
+	struct sql_class c;
+
+	classify("SET @a = 'it\\'s'", NULL, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET) | F(USER_VAR_ASSIGN) | F(INEXACT),
+		     "%s", flags_str(c.flags));
+	cr_expect_eq(c.nitems, 0);
+
+	classify("SET @a = 'it\\'s'", &mariadb, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET) | F(USER_VAR_ASSIGN), "%s",
+		     flags_str(c.flags));
+	cr_expect_str_eq(items_str(&c, 0), "@a=s:'it\\'s'");
+
+	nbe.escapes = SQL_ESC_NONE;
+	classify("SET @a = 'it\\'s'", &nbe, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET) | F(USER_VAR_ASSIGN), "%s",
+		     flags_str(c.flags));
+	cr_expect_str_eq(items_str(&c, 0), "");
+
+	/* No '\' in a string: one reading, the items need no reading. */
+	classify("SET @a = 'its'", NULL, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET));
+	cr_expect_str_eq(items_str(&c, 0), "@a=s:'its'");
+}
+
+/* The whole assignment hides in a string under one reading only. */
+Test(sql_classify, every_escape_mode_is_read, .init = setup,
+     .fini = teardown)
+{
+	struct sql_class c;
+
+	/* default: 'a\', @x:=1, ' is one string; no backslash escapes: 'a\'
+	 * then the assignment */
+	classify("SELECT 'a\\', @x:=1, 'b'", NULL, &c);
+	cr_expect(c.flags & F(USER_VAR_ASSIGN), "%s", flags_str(c.flags));
+	/* ANSI_QUOTES: "a\" is a name, and so is the rest */
+	classify("SELECT \"a\\\", @x:=1, \"b\"", NULL, &c);
+	cr_expect(c.flags & F(USER_VAR_ASSIGN), "%s", flags_str(c.flags));
+}
+
+/* In gbk, big5 and sjis a lead byte and '\' are one character: the '\'
+ * escapes nothing, the string ends at the next quote. */
+Test(sql_classify, multi_byte_character_sets_are_read, .init = setup,
+     .fini = teardown)
+{
+	struct sql_reading gbk = mariadb;
+	struct sql_class c;
+
+	classify("SELECT '\x95\\', @x:=1, 'a'", NULL, &c);
+	cr_expect(c.flags & F(USER_VAR_ASSIGN), "%s", flags_str(c.flags));
+
+	gbk.charset = SQL_CS_GBK;
+	classify("SET @a = '\x95\\', @b = 2", &gbk, &c);
+	cr_expect_str_eq(items_str(&c, 0), "@a=s:'\x95\\'; @b=2");
+	classify("SET @a = '\x95\\', @b = 2'", &mariadb, &c);
+	cr_expect_str_eq(items_str(&c, 0), "@a=s:'\x95\\', @b = 2'");
+}
+
+/* What a version-conditional comment holds depends on the server. */
+Test(sql_classify, executable_comments_follow_the_server, .init = setup,
+     .fini = teardown)
+{
+	struct sql_reading mysql = { SQL_ESC_ALL, SQL_CS_BYTE,
+				     SQL_SERVER_MYSQL, 80036 };
+	struct sql_class c;
+
+	/* MariaDB skips "/ *!50700 .. * /" (MySQL 5.7 syntax), MySQL runs
+	 * it. */
+	classify("/*!50700 SET @a = 1 */", NULL, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET) | F(INEXACT));
+	classify("/*!50700 SET @a = 1 */", &mariadb, &c);
+	cr_expect_eq(c.flags, F(USER_VAR_SET), "%s", flags_str(c.flags));
+	cr_expect_eq(c.nitems, 0);
+	classify("/*!50700 SET @a = 1 */", &mysql, &c);
+	cr_expect_str_eq(items_str(&c, 0), "@a=1");
+
+	/* mysqldump's header runs everywhere. */
+	classify("/*!40101 SET NAMES utf8mb4 */", &mariadb, &c);
+	cr_expect_eq(c.flags, F(SET_NAMES));
+	cr_expect_str_eq(items_str(&c, 0), "names:utf8mb4");
+	classify("/*M!100100 CREATE TEMPORARY TABLE t (a INT) */", &mysql, &c);
+	cr_expect_eq(c.flags, F(TEMP_TABLE_CREATE));
+	cr_expect_str_eq(items_str(&c, 0), "");
+	classify("/*M!100100 CREATE TEMPORARY TABLE t (a INT) */", &mariadb, &c);
+	cr_expect_str_eq(items_str(&c, 0), "temp:t");
+
+	/* Any reading's locking clause counts. */
+	classify("SELECT 1 /*!99999 FOR UPDATE */", &mariadb, &c);
+	cr_expect(c.flags & F(LOCKING_READ));
+}
+
+/* A command that changes how its own later statements are read. */
+Test(sql_classify, a_command_that_changes_its_reading_is_inexact,
+     .init = setup, .fini = teardown)
+{
+	struct sql_class c;
+
+	classify("SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SET @a = 'x\\'y'",
+		 &mariadb, &c);
+	cr_expect(c.flags & F(INEXACT), "%s", flags_str(c.flags));
+	classify("SET NAMES gbk; SET @a = 'x\\'y'", &mariadb, &c);
+	cr_expect(c.flags & F(INEXACT), "%s", flags_str(c.flags));
+	/* Nothing to read differently: exact. */
+	classify("SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SET @a = 'xy'",
+		 &mariadb, &c);
+	cr_expect_eq(c.flags, F(SET_SYSVAR) | F(USER_VAR_SET) | F(MULTI));
+	cr_expect_str_eq(items_str(&c, 0), "#1 @a=s:'xy'");
+}
+
+/* Under ANSI_QUOTES ".." is a name: a function, a table, a variable. */
+Test(sql_classify, double_quoted_names, .init = setup, .fini = teardown)
+{
+	struct sql_reading ansi = mariadb;
+	struct sql_class c;
+
+	ansi.escapes = SQL_ESC_SINGLE;
+	cr_expect(classify("SELECT \"GET_LOCK\"('a', 0)", NULL, &c) &
+		  F(GET_LOCK));
+	cr_expect(classify("SELECT \"myfunc\"(1)", &ansi, &c) & F(STORED_FUNC));
+	classify("DROP TABLE \"t\", \"db\".\"u\"", &ansi, &c);
+	cr_expect_str_eq(items_str(&c, 0), "drop:t; drop:db.u");
+	classify("CREATE TEMPORARY TABLE \"a\"\"b\" (x INT)", NULL, &c);
+	cr_expect_str_eq(items_str(&c, 0), "temp:a\"b");
+	cr_expect(classify("SET \"autocommit\" = 0", NULL, &c) &
+		  F(AUTOCOMMIT_OFF));
+}
+
+Test(sql_classify, too_many_items_is_inexact, .init = setup, .fini = teardown)
+{
+	static char sql[4096];
+	struct sql_class c;
+	size_t n = 0;
+
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "SET @v0 = 0");
+	for (int i = 1; i <= SQLC_MAX_ITEMS; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", @v%d = %d",
+				      i, i);
+	classify(sql, NULL, &c);
+	cr_expect_eq(c.nitems, SQLC_MAX_ITEMS);
+	cr_expect_eq(c.flags, F(USER_VAR_SET) | F(INEXACT), "%s",
+		     flags_str(c.flags));
+
+	/* Names that need unquoting share a bounded buffer. */
+	n = (size_t)snprintf(sql, sizeof(sql), "DROP TABLE ");
+	for (int i = 0; i < 6; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n,
+				      "%s`%0100d``x`", i ? ", " : "", i);
+	classify(sql, NULL, &c);
+	cr_expect(c.flags & F(INEXACT), "%s", flags_str(c.flags));
+	cr_expect_eq(c.items[0].name.len, 102);
+	cr_expect_eq(c.items[0].name.ptr[101], 'x');
+}
+
+/* Items point into the text when nothing needs unquoting. */
+Test(sql_classify, names_point_into_the_text, .init = setup, .fini = teardown)
+{
+	const char *sql = "DROP TABLE `a`, b, `c``d`";
+	struct sql_class c;
+
+	classify(sql, NULL, &c);
+	cr_assert_eq(c.nitems, 3);
+	cr_expect_eq(c.items[0].name.ptr, sql + 12);
+	cr_expect_eq(c.items[1].name.ptr, sql + 16);
+	cr_expect(c.items[2].name.ptr < sql || c.items[2].name.ptr >= sql + 25);
+	cr_expect_eq(c.items[1].stmt, 0);
+}
+
+Test(sql_classify, read_only, .init = setup, .fini = teardown)
+{
+	static const char *const yes[] = {
+		"SELECT c FROM sbtest1 WHERE id=5",
+		"select * from t where a in (select b from u)",
+		"SELECT LAST_INSERT_ID()",
+		"SELECT @a, @@session.sql_mode",
+		"SHOW TABLES", "DESCRIBE t", "EXPLAIN SELECT * FROM t",
+		"SELECT 1; SELECT 2", "VALUES (1)",
+		"WITH c AS (SELECT 1) SELECT * FROM c",
+		"/* hint */ SELECT SLEEP(0), NOW(), RAND()",
+	};
+	static const char *const no[] = {
+		"", "DO 1", "garbage", "SELECT * FROM t FOR UPDATE",
+		"SELECT * FROM t LOCK IN SHARE MODE", "SELECT 1 INTO @a",
+		"SELECT @a := 1", "SELECT NEXTVAL(s)", "SELECT GET_LOCK('a', 0)",
+		"SELECT FOUND_ROWS()", "SELECT SQL_CALC_FOUND_ROWS * FROM t",
+		"SELECT ROW_COUNT()", "SELECT CONNECTION_ID()",
+		"SELECT f(1)", "SELECT @@global.read_only", "SHOW WARNINGS",
+		"SHOW SLAVE STATUS", "CALL p()", "INSERT INTO t VALUES (1)",
+		"SELECT 1; INSERT INTO t VALUES (1)", "SET @a = 1",
+		"BEGIN", "SELECT LAST_INSERT_ID(5)", "ANALYZE UPDATE t SET a=1",
+		"WITH c AS (SELECT 1) DELETE FROM t", "SELECT IS_FREE_LOCK('a')",
+		"SELECT 1 /*!99999 FOR UPDATE */",
+	};
+	struct sql_class c;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		classify(yes[i], NULL, &c);
+		cr_expect(sql_class_read_only(&c), "[%s] %s", yes[i],
+			  flags_str(c.flags));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		classify(no[i], NULL, &c);
+		cr_expect(!sql_class_read_only(&c), "[%s] %s", no[i],
+			  flags_str(c.flags));
+	}
+}
+
+/* The built-in function table is searched by bisection: names from both
+ * ends and the middle must be found, and every function with an effect
+ * must give its flag. */
+Test(sql_classify, builtin_functions, .init = setup, .fini = teardown)
+{
+	static const char *const builtin[] = {
+		"ABS", "ACCESSIBLE", "ACOS", "AGAINST", "COLUMNS", "CONCAT",
+		"JSON_ARRAYAGG", "MOD", "NOW", "ST_Y", "UUID", "X", "XOR",
+		"Y", "YEAR", "YEARWEEK", "COUNT", "GROUP_CONCAT", "JSON_TABLE",
+	};
+	static const char *const stored[] = {
+		"AAA", "ZZZ", "A", "Z", "STATUS", "FORMAT_PICO_TIME", "KDF",
+		"UUID_V7", "_ROWID", "ABSX", "YEARWEEKS",
+		"A_VERY_LONG_FUNCTION_NAME_THAT_IS_NOT_A_BUILTIN",
+	};
+	static const struct { const char *fn; uint64_t flag; } effect[] = {
+		{ "BINLOG_GTID_POS", F(SERVER_STATE) },
+		{ "CONNECTION_ID", F(CONNECTION_ID) },
+		{ "FOUND_ROWS", F(FOUND_ROWS) },
+		{ "GET_LOCK", F(GET_LOCK) },
+		{ "IS_FREE_LOCK", F(SERVER_STATE) },
+		{ "IS_USED_LOCK", F(SERVER_STATE) },
+		{ "LASTVAL", F(SEQUENCE) },
+		{ "LAST_INSERT_ID", F(LAST_INSERT_ID_GET) },
+		{ "LOAD_FILE", F(SERVER_STATE) },
+		{ "MASTER_GTID_WAIT", F(SERVER_STATE) },
+		{ "MASTER_POS_WAIT", F(SERVER_STATE) },
+		{ "NEXTVAL", F(SEQUENCE) },
+		{ "RELEASE_ALL_LOCKS", F(RELEASE_ALL_LOCKS) },
+		{ "RELEASE_LOCK", F(RELEASE_LOCK) },
+		{ "ROW_COUNT", F(ROW_COUNT) },
+		{ "SETVAL", F(SEQUENCE) },
+		{ "WSREP_LAST_SEEN_GTID", F(SERVER_STATE) },
+		{ "WSREP_LAST_WRITTEN_GTID", F(SERVER_STATE) },
+		{ "WSREP_SYNC_WAIT_UPTO_GTID", F(SERVER_STATE) },
+	};
+	struct sql_class c;
+	char sql[256];
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		snprintf(sql, sizeof(sql), "DO %s()", builtin[i]);
+		cr_expect_eq(classify(sql, NULL, &c), 0, "[%s] %s", sql,
+			     flags_str(c.flags));
+		snprintf(sql, sizeof(sql), "DO lower(%s())", builtin[i]);
+		cr_expect_eq(classify(sql, NULL, &c), 0, "[%s] %s", sql,
+			     flags_str(c.flags));
+	}
+	for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++) {
+		snprintf(sql, sizeof(sql), "DO %s()", stored[i]);
+		cr_expect_eq(classify(sql, NULL, &c), F(STORED_FUNC), "[%s] %s",
+			     sql, flags_str(c.flags));
+	}
+	for (size_t i = 0; i < sizeof(effect) / sizeof(effect[0]); i++) {
+		snprintf(sql, sizeof(sql), "DO %s()", effect[i].fn);
+		cr_expect_eq(classify(sql, NULL, &c) & ~F(INEXACT),
+			     effect[i].flag, "[%s] %s", sql, flags_str(c.flags));
+	}
+}
+
+static const char *value(const char *lit, const struct sql_reading *rd)
+{
+	static char out[256];
+	size_t n = sql_string_value(lit, strlen(lit), rd, out, sizeof(out) - 1);
+
+	if (n == (size_t)-1)
+		return "(not a string)";
+	cr_assert_lt(n, sizeof(out));
+	out[n] = '\0';
+	return out;
+}
+
+Test(sql_classify, string_values)
+{
+	struct sql_reading nbe = mariadb, ansi = mariadb, gbk = mariadb;
+	char small[4];
+
+	nbe.escapes = SQL_ESC_NONE;
+	ansi.escapes = SQL_ESC_SINGLE;
+	gbk.charset = SQL_CS_GBK;
+	cr_expect_str_eq(value("'abc'", &mariadb), "abc");
+	cr_expect_str_eq(value("'it''s'", &mariadb), "it's");
+	cr_expect_str_eq(value("\"say \"\"hi\"\"\"", &mariadb), "say \"hi\"");
+	cr_expect_str_eq(value("'a\\'b\\\"c'", &mariadb), "a'b\"c");
+	cr_expect_str_eq(value("'\\n\\t\\r\\b\\Z\\\\\\x'", &mariadb),
+			 "\n\t\r\b\x1a\\x");
+	cr_expect_str_eq(value("'\\%\\_'", &mariadb), "\\%\\_");
+	cr_expect_eq(sql_string_value("'\\0'", 4, &mariadb, small, 4), 1);
+	cr_expect_eq(small[0], '\0');
+	cr_expect_str_eq(value("'a' 'b'  \"c\"", &mariadb), "abc");
+	cr_expect_str_eq(value("'a\\b'", &nbe), "a\\b");
+	cr_expect_str_eq(value("'a\\'", &nbe), "a\\");
+	cr_expect_str_eq(value("'a\\'b'", &ansi), "a'b");
+	cr_expect_str_eq(value("\"a\"", &ansi), "(not a string)");
+	cr_expect_str_eq(value("'\x95\\'", &gbk), "\x95\\");
+	cr_expect_str_eq(value("'abc", &mariadb), "(not a string)");
+	cr_expect_str_eq(value("", &mariadb), "(not a string)");
+	cr_expect_str_eq(value("abc", &mariadb), "(not a string)");
+	cr_expect_str_eq(value("'a' b", &mariadb), "(not a string)");
+	/* Too small a buffer: the length needed, what fits written. */
+	cr_expect_eq(sql_string_value("'abcdef'", 8, &mariadb, small, 4), 6);
+	cr_expect_eq(memcmp(small, "abcd", 4), 0);
+}
+
+Test(sql_classify, reading_for_session)
+{
+	struct sql_reading rd;
+	const char *m1 = "STRICT_TRANS_TABLES,ANSI_QUOTES,NO_ENGINE_SUBSTITUTION";
+	const char *m2 = "NO_BACKSLASH_ESCAPES";
+	const char *m3 = "ansi_quotes,no_backslash_escapes";
+	const char *m4 = "NO_ANSI_QUOTES_X,XNO_BACKSLASH_ESCAPES";
+
+	sql_reading_for_session(&rd, NULL, 0, NULL, 0, SQL_SERVER_MARIADB,
+				101119);
+	cr_expect(rd.escapes == SQL_ESC_ALL && rd.charset == SQL_CS_BYTE &&
+		  rd.server == SQL_SERVER_MARIADB && rd.version == 101119);
+	sql_reading_for_session(&rd, m1, strlen(m1), "utf8mb4", 7,
+				SQL_SERVER_MARIADB, 101119);
+	cr_expect(rd.escapes == SQL_ESC_SINGLE && rd.charset == SQL_CS_BYTE);
+	sql_reading_for_session(&rd, m2, strlen(m2), "GBK", 3,
+				SQL_SERVER_MARIADB, 101119);
+	cr_expect(rd.escapes == SQL_ESC_NONE && rd.charset == SQL_CS_GBK);
+	sql_reading_for_session(&rd, m3, strlen(m3), "cp932", 5,
+				SQL_SERVER_MYSQL, 80036);
+	cr_expect(rd.escapes == SQL_ESC_NONE && rd.charset == SQL_CS_SJIS);
+	sql_reading_for_session(&rd, m4, strlen(m4), "big5", 4,
+				SQL_SERVER_MARIADB, 101119);
+	cr_expect(rd.escapes == SQL_ESC_ALL && rd.charset == SQL_CS_BIG5);
+	sql_reading_for_session(&rd, "", 0, "gb18030", 7, SQL_SERVER_MARIADB,
+				101119);
+	cr_expect(rd.charset == SQL_CS_GBK);
+}
+
+Test(sql_classify, flag_names)
+{
+	char buf[32];
+
+	cr_expect_eq(sql_class_flags_str(0, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "");
+	cr_expect_eq(sql_class_flags_str(F(READ) | F(LOCKING_READ), buf,
+					 sizeof(buf)), 17);
+	cr_expect_str_eq(buf, "READ|LOCKING_READ");
+	cr_expect_eq(sql_class_flags_str(F(INEXACT), buf, sizeof(buf)), 7);
+	cr_expect_str_eq(buf, "INEXACT");
+	/* Truncated at a name's end; the length needed all the same. */
+	cr_expect_eq(sql_class_flags_str(F(READ) | F(USER_VAR_ASSIGN) |
+					 F(SET_SESSION_TRACK), buf, 20), 38);
+	cr_expect_str_eq(buf, "READ");
+}
+
+/* What cannot be split is classified as unknown. */
+Test(sql_classify, unsplittable_text, .init = setup, .fini = teardown)
+{
+	static char sql[4096];
+	struct sql_class c;
+	size_t n = 0;
+
+	/* More kinds of version-conditional comment than sql_split reads. */
+	for (int i = 0; i <= SQL_MAX_CLASSES; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n,
+				      "/*!%d SELECT 1 */ ", 50000 + i);
+	cr_expect_eq(sql_classify(&sp, sql, n, NULL, &c), SQL_SPLIT_AMBIGUOUS);
+	cr_expect_eq(c.flags, F(UNKNOWN) | F(INEXACT));
+	cr_expect_eq(c.nitems, 0);
+}
