@@ -90,7 +90,9 @@ struct lex {
 	const struct sql_reading *rd;
 	uint8_t prev;       /* type of the last token lexed */
 	bool has_ahead;
-	struct tok cur, ahead;
+	uint8_t cur;        /* tok[cur] is the current token, tok[cur ^ 1]
+			     * the next one when has_ahead */
+	struct tok tok[2];
 };
 
 #define CC_WORD  0x01   /* may be part of an unquoted name */
@@ -295,17 +297,17 @@ struct cls {
 	bool reading_change;    /* sets sql_mode or the client charset */
 };
 
-#define CUR(c) (&(c)->lx.cur)
+#define CUR(c) (&(c)->lx.tok[(c)->lx.cur])
 
 static void next(struct cls *c)
 {
 	struct lex *lx = &c->lx;
 
 	if (lx->has_ahead) {
-		lx->cur = lx->ahead;
+		lx->cur ^= 1;
 		lx->has_ahead = false;
 	} else {
-		lex_one(lx, &lx->cur);
+		lex_one(lx, &lx->tok[lx->cur]);
 	}
 }
 
@@ -314,10 +316,10 @@ static const struct tok *peek(struct cls *c)
 	struct lex *lx = &c->lx;
 
 	if (!lx->has_ahead) {
-		lex_one(lx, &lx->ahead);
+		lex_one(lx, &lx->tok[lx->cur ^ 1]);
 		lx->has_ahead = true;
 	}
-	return &lx->ahead;
+	return &lx->tok[lx->cur ^ 1];
 }
 
 static bool kw(const struct tok *t, const char *w, size_t n)
@@ -2006,6 +2008,7 @@ static uint64_t classify_one(struct sql_class *out, const char *text,
 	c.lx.rd = rd;
 	c.lx.prev = T_END;
 	c.lx.has_ahead = false;
+	c.lx.cur = 0;
 	next(&c);
 	statement(&c);
 	*reading_change |= c.reading_change;

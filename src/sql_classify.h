@@ -216,8 +216,9 @@
 #define SQLC_MAX_ITEMS 16
 #define SQLC_NAME_BUF  512   /* bytes for names that had to be unquoted */
 
-/* Text in the caller's input, in the split's scratch or in the struct's
- * name buffer (names with doubled quotes); not NUL-terminated. */
+/* Text in the caller's input, in the split's scratch, in the struct's
+ * name buffer (names with doubled quotes), or a constant ("utf8mb3");
+ * not NUL-terminated. */
 struct sql_text {
 	const char *ptr;
 	size_t len;
