@@ -18,13 +18,15 @@
  * with a '\' or '`' right after a byte that may lead a gbk/big5/sjis
  * character, is tokenized once per escape mode and character set that can
  * differ, and the flags of all are joined.  Items are taken from one
- * reading only: the primary when nothing can differ, else the caller's.
+ * reading only: the primary when nothing can differ, else the caller's
+ * (which adds no flag: that reading was among those already read, or
+ * differs from them only in whether ".." is a string or a name).
  *
  * Choices:
  *  - A word followed by '(' (spaces allowed) is a function call unless it
  *    stands where a table name does (after FROM, JOIN, INTO, UPDATE,
  *    TABLE) or is a schema-qualified name (always a stored function).
- *    `builtin` lists what is not a stored function: MariaDB 10.11.19's
+ *    `builtins` lists what is not a stored function: MariaDB 10.11.19's
  *    native functions and the keywords its grammar reads before '(',
  *    found by running "SELECT word()" for every keyword, every function
  *    of information_schema.SQL_FUNCTIONS and every help topic: ERR 1305
@@ -1080,7 +1082,7 @@ static bool literal(struct cls *c, struct sql_item *it)
 /* SET @v = value, the current token being @v. */
 static void set_user_var(struct cls *c)
 {
-	struct sql_text name;
+	struct sql_text name = { NULL, 0 };
 	struct lex saved;
 	struct sql_item scratch, *it;
 	const struct tok *t = CUR(c);
@@ -1975,8 +1977,10 @@ static void statement(struct cls *c)
 
 /* ---- a command --------------------------------------------------------- */
 
-/* A '\', or a '\' or '`' right after a byte that may lead a gbk, big5 or
- * sjis character: the tokens may differ from reading to reading. */
+/* A '\' (escapes), or a byte that may lead a gbk, big5 or sjis character
+ * followed by one that may end it and is not part of a word anyway ('\',
+ * '`', '@', '[', '|', ...: charsets): the tokens may differ from reading
+ * to reading. */
 static void reading_risks(const char *text, size_t len, bool *escapes,
 			  bool *charsets)
 {
@@ -1986,7 +1990,8 @@ static void reading_risks(const char *text, size_t len, bool *escapes,
 	*escapes = memchr(text, '\\', len) != NULL;
 	*charsets = false;
 	for (; p + 1 < end; p++)
-		if (*p >= 0x81 && *p <= 0xfe && (p[1] == '\\' || p[1] == '`')) {
+		if (*p >= 0x81 && *p <= 0xfe && p[1] >= 0x40 && p[1] <= 0x7e &&
+		    !(cc[p[1]] & CC_WORD)) {
 			*charsets = true;
 			return;
 		}
@@ -2109,7 +2114,8 @@ int sql_classify(struct sql_split *sp, const char *sql, size_t len,
 		reading_change = false;
 		flags |= classify_text(out, sp->stmts[i].text,
 				       sp->stmts[i].len, rd, (int)i, false,
-				       &differ, &reading_change);
+				       &differ, &reading_change) &
+			 SQLC_INEXACT;
 		if (reading_change && i < changed)
 			changed = i;
 	}

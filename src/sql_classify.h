@@ -196,7 +196,8 @@
                                            * or of a schema-qualified one */
 
 /* The command as a whole. */
-#define SQLC_MULTI           (1ull << 47) /* more than one statement */
+#define SQLC_MULTI           (1ull << 47) /* more than one statement (in
+                                           * some reading) */
 #define SQLC_UNKNOWN         (1ull << 48) /* a statement not recognised, or a
                                            * text that could not be split (too
                                            * many readings, out of memory) */
@@ -289,7 +290,8 @@ struct sql_item {
 
 struct sql_class {
 	uint64_t flags;             /* SQLC_* */
-	unsigned nstmts;            /* statements (the primary reading's) */
+	unsigned nstmts;            /* statements (the primary reading's; an
+				     * empty command has one, empty) */
 	unsigned nitems;
 	struct sql_item items[SQLC_MAX_ITEMS]; /* in the order they run */
 	/* private */

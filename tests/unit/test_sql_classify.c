@@ -730,6 +730,10 @@ Test(sql_classify, multi_byte_character_sets_are_read, .init = setup,
 
 	classify("SELECT '\x95\\', @x:=1, 'a'", NULL, &c);
 	cr_expect(c.flags & F(USER_VAR_ASSIGN), "%s", flags_str(c.flags));
+	/* ... and a lead byte and '@' are one character: "\x81@" is a name,
+	 * "@x := 1" an assignment, where bytes read "@@x" */
+	classify("SELECT \x81@@x := 1", NULL, &c);
+	cr_expect(c.flags & F(USER_VAR_ASSIGN), "%s", flags_str(c.flags));
 
 	gbk.charset = SQL_CS_GBK;
 	classify("SET @a = '\x95\\', @b = 2", &gbk, &c);
