@@ -915,6 +915,10 @@ static void scan(struct cls *c, unsigned ctx, unsigned stop)
 			lock_arg(c, arg);
 			arg = FN_PURE;
 		}
+		/* Only a name (or the '.' inside one) takes a name's place. */
+		if (t->type != T_WORD && t->type != T_NAME &&
+		    t->type != T_DOT && !(t->type == T_STRING && t->quote == '"'))
+			name_pos = false;
 		switch (t->type) {
 		case T_LPAREN:
 			depth++;
