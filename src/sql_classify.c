@@ -54,7 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- lexer ------------------------------------------------------------- */
+/* ---- lexer -------------------------------------------------------------- */
 
 enum tok_type {
 	T_END,
@@ -240,7 +240,8 @@ static void lex_one(struct lex *lx, struct tok *t)
 				t->quote = *q;
 				q = sql_quoted_end_as(q, end, lx->rd);
 				t->type = T_USERVAR;
-			} else if (q < end && ((cc[*q] & CC_WORD) || *q == '.')) {
+			} else if (q < end &&
+				   ((cc[*q] & CC_WORD) || *q == '.')) {
 				while (q < end && ((cc[*q] & CC_WORD) ||
 						   *q == '.'))
 					q++;
@@ -289,15 +290,20 @@ static void lex_one(struct lex *lx, struct tok *t)
 	lx->prev = t->type;
 }
 
-/* ---- the classifier's state -------------------------------------------- */
+/* ---- the classifier's state --------------------------------------------- */
 
 struct cls {
 	struct sql_class *out;
 	struct lex lx;
 	uint64_t flags;         /* this statement's */
 	int stmt;               /* items' statement, -1: collect none */
+	unsigned nesting;       /* statements inside statements */
 	bool reading_change;    /* sets sql_mode or the client charset */
 };
+
+/* SET STATEMENT ... FOR, ANALYZE and WITH hold a statement: as deep as
+ * this, and no deeper (the text could nest them as deep as it is long). */
+#define MAX_NESTING 8
 
 #define CUR(c) (&(c)->lx.tok[(c)->lx.cur])
 
@@ -346,7 +352,7 @@ static bool at_end(struct cls *c)
 	return CUR(c)->type == T_END;
 }
 
-/* ---- items and names ----------------------------------------------------- */
+/* ---- items and names ---------------------------------------------------- */
 
 static struct sql_item *add_item(struct cls *c, uint8_t kind)
 {
@@ -491,7 +497,7 @@ static bool tok_upper(const struct tok *t, char *buf)
 	return true;
 }
 
-/* ---- built-in functions -------------------------------------------------- */
+/* ---- built-in functions ------------------------------------------------- */
 
 enum fn {
 	FN_PURE,
@@ -715,7 +721,7 @@ static int builtin(const char *up)
 	return s ? s->fn : FN_PURE;
 }
 
-/* ---- expressions ------------------------------------------------------- */
+/* ---- expressions -------------------------------------------------------- */
 
 /* What scan() looks for besides function calls and @v := ... */
 #define CTX_QUERY   0x01  /* INTO is SELECT ... INTO; SQL_CALC_FOUND_ROWS */
@@ -917,7 +923,8 @@ static void scan(struct cls *c, unsigned ctx, unsigned stop)
 		}
 		/* Only a name (or the '.' inside one) takes a name's place. */
 		if (t->type != T_WORD && t->type != T_NAME &&
-		    t->type != T_DOT && !(t->type == T_STRING && t->quote == '"'))
+		    t->type != T_DOT &&
+		    !(t->type == T_STRING && t->quote == '"'))
 			name_pos = false;
 		switch (t->type) {
 		case T_LPAREN:
@@ -1008,7 +1015,7 @@ static void skip_parens(struct cls *c)
 	} while (depth && !at_end(c));
 }
 
-/* ---- SET ------------------------------------------------------------------- */
+/* ---- SET ---------------------------------------------------------------- */
 
 static void statement(struct cls *c);
 
@@ -1318,7 +1325,7 @@ static void st_set(struct cls *c)
 	}
 }
 
-/* ---- statements ---------------------------------------------------------- */
+/* ---- statements --------------------------------------------------------- */
 
 /* The first word has been consumed; the current token is the second. */
 
@@ -1955,6 +1962,10 @@ static void statement(struct cls *c)
 
 	if (t->type == T_END)
 		return;
+	if (++c->nesting > MAX_NESTING) {
+		c->flags |= SQLC_UNKNOWN;
+		return;
+	}
 	if (t->type == T_LPAREN) {
 		c->flags |= SQLC_READ;
 		scan(c, CTX_QUERY | CTX_LOCKS, 0);
@@ -1968,7 +1979,8 @@ static void statement(struct cls *c)
 		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 			const struct verb *v = &verbs[i];
 
-			if (t->ulen == v->len && !memcmp(t->up, v->word, v->len)) {
+			if (t->ulen == v->len &&
+			    !memcmp(t->up, v->word, v->len)) {
 				c->flags |= v->flags;
 				next(c);
 				v->parse(c);
@@ -1979,7 +1991,7 @@ static void statement(struct cls *c)
 	c->flags |= SQLC_UNKNOWN;
 }
 
-/* ---- a command --------------------------------------------------------- */
+/* ---- a command ---------------------------------------------------------- */
 
 /* A '\' (escapes), or a byte that may lead a gbk, big5 or sjis character
  * followed by one that may end it and is not part of a word anyway ('\',
@@ -2011,6 +2023,7 @@ static uint64_t classify_one(struct sql_class *out, const char *text,
 	c.out = out;
 	c.flags = 0;
 	c.stmt = stmt;
+	c.nesting = 0;
 	c.reading_change = false;
 	c.lx.p = (const unsigned char *)text;
 	c.lx.end = c.lx.p + len;
@@ -2066,9 +2079,9 @@ static uint64_t classify_text(struct sql_class *out, const char *text,
 }
 
 /* Flags whose items are the whole story (see SQLC_INEXACT). */
-#define ITEM_FLAGS (SQLC_USER_VAR_SET | SQLC_SET_NAMES | SQLC_USE |         \
-		    SQLC_TEMP_TABLE_CREATE | SQLC_TABLE_DROP |                  \
-		    SQLC_TABLE_RENAME | SQLC_GET_LOCK | SQLC_RELEASE_LOCK |     \
+#define ITEM_FLAGS (SQLC_USER_VAR_SET | SQLC_SET_NAMES | SQLC_USE |   \
+		    SQLC_TEMP_TABLE_CREATE | SQLC_TABLE_DROP |            \
+		    SQLC_TABLE_RENAME | SQLC_GET_LOCK | SQLC_RELEASE_LOCK | \
 		    SQLC_HANDLER | SQLC_SQL_PREPARE | SQLC_KILL)
 
 int sql_classify(struct sql_split *sp, const char *sql, size_t len,
@@ -2130,12 +2143,13 @@ int sql_classify(struct sql_split *sp, const char *sql, size_t len,
 	return 0;
 }
 
-/* ---- the rest of the API --------------------------------------------- */
+/* ---- the rest of the API ------------------------------------------------ */
 
 bool sql_class_read_only(const struct sql_class *c)
 {
-	return (c->flags & SQLC_READ) &&
-	       !(c->flags & ~(SQLC_READ | SQLC_MULTI | SQLC_LAST_INSERT_ID_GET));
+	uint64_t allowed = SQLC_READ | SQLC_MULTI | SQLC_LAST_INSERT_ID_GET;
+
+	return (c->flags & SQLC_READ) && !(c->flags & ~allowed);
 }
 
 static const char *const flag_names[SQLC_NFLAGS] = {
@@ -2177,7 +2191,7 @@ size_t sql_class_flags_str(uint64_t flags, char *buf, size_t cap)
 	return n;
 }
 
-/* ---- literals and readings ------------------------------------------- */
+/* ---- literals and readings ---------------------------------------------- */
 
 static size_t put(char *out, size_t cap, size_t n, char ch)
 {

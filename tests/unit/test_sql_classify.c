@@ -453,6 +453,8 @@ static const struct want table[] = {
 	  "* FROM t LIMIT 1", F(SET_STATEMENT) | F(READ) | F(CALC_FOUND_ROWS),
 	  "" },
 	{ "SET STATEMENT x = 1", F(SET_STATEMENT) | F(UNKNOWN), "" },
+	{ "SET STATEMENT a=1 FOR SET STATEMENT b=2 FOR ANALYZE SELECT 1",
+	  F(SET_STATEMENT) | F(READ), "" },
 	{ "SET PASSWORD = PASSWORD('x')", F(DDL), "" },
 	{ "SET PASSWORD FOR u = 'x'", F(DDL), "" },
 	{ "SET ROLE admin", F(SET_ROLE), "" },
@@ -1057,4 +1059,19 @@ Test(sql_classify, unsplittable_text, .init = setup, .fini = teardown)
 	cr_expect_eq(sql_classify(&sp, sql, n, NULL, &c), SQL_SPLIT_AMBIGUOUS);
 	cr_expect_eq(c.flags, F(UNKNOWN) | F(INEXACT));
 	cr_expect_eq(c.nitems, 0);
+}
+
+/* Statements inside statements nest only so deep: a long enough text
+ * would otherwise exhaust the stack. */
+Test(sql_classify, nesting_is_bounded, .init = setup, .fini = teardown)
+{
+	static char sql[1 << 20];
+	struct sql_class c;
+	size_t n = 0;
+
+	while (n + 16 < sizeof(sql))
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "ANALYZE ");
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "SELECT 1");
+	cr_assert_eq(sql_classify(&sp, sql, n, NULL, &c), 0);
+	cr_expect_eq(c.flags, F(READ) | F(UNKNOWN), "%s", flags_str(c.flags));
 }
