@@ -355,13 +355,15 @@ static bool may_lead(unsigned char c)
  * character sets).  A '\' or '`' elsewhere means the same in every
  * reading, and so does any byte inside a comment.
  */
-static const unsigned char *quoted(struct scan *s, const unsigned char *p)
+static const unsigned char *quoted_in(const struct sql_reading *rd,
+				      const unsigned char *p,
+				      const unsigned char *end,
+				      unsigned *flags)
 {
-	const unsigned char *end = s->end;
-	uint8_t cs = s->rd->charset;
+	uint8_t cs = rd->charset;
 	unsigned char q = *p++;
-	bool backslash = q == '\'' ? s->rd->escapes != SQL_ESC_NONE :
-			 q == '"' ? s->rd->escapes == SQL_ESC_ALL : false;
+	bool backslash = q == '\'' ? rd->escapes != SQL_ESC_NONE :
+			 q == '"' ? rd->escapes == SQL_ESC_ALL : false;
 	unsigned bs_flag = q == '\'' ? F_BS_SINGLE : F_BS_DOUBLE;
 
 	if (cs == SQL_CS_BYTE) {
@@ -375,13 +377,13 @@ static const unsigned char *quoted(struct scan *s, const unsigned char *p)
 					p++;
 					continue;
 				}
-				s->sp->flags |= bs_flag |
-						(may_lead(p[-1]) ? F_MB : 0);
+				*flags |= bs_flag |
+					  (may_lead(p[-1]) ? F_MB : 0);
 				p += backslash && p + 1 < end ? 2 : 1;
 				continue;
 			}
 			if (q == '`' && may_lead(p[-1]))
-				s->sp->flags |= F_MB;
+				*flags |= F_MB;
 			if (p + 1 == end || p[1] != q)
 				return p + 1;
 			p += 2;
@@ -397,13 +399,34 @@ static const unsigned char *quoted(struct scan *s, const unsigned char *p)
 				return p + 1;
 			p += 2;
 		} else if (c == '\\' && q != '`') {
-			s->sp->flags |= bs_flag;
+			*flags |= bs_flag;
 			p += backslash && p + 1 < end ? 2 : 1;
 		} else {
 			p++;
 		}
 	}
 	return end;
+}
+
+static const unsigned char *quoted(struct scan *s, const unsigned char *p)
+{
+	return quoted_in(s->rd, p, s->end, &s->sp->flags);
+}
+
+const unsigned char *sql_quoted_end_as(const unsigned char *p,
+				       const unsigned char *end,
+				       const struct sql_reading *rd)
+{
+	unsigned flags = 0;
+
+	return quoted_in(rd, p, end, &flags);
+}
+
+unsigned sql_char_len(uint8_t cs, const unsigned char *p,
+		      const unsigned char *end)
+{
+	return cs != SQL_CS_BYTE && p + 1 < end && mb_pair(cs, p[0], p[1]) ?
+	       2 : 1;
 }
 
 /* MariaDB's and MySQL's consume_comment(lip, 1): p is just after "/ *";
@@ -462,7 +485,7 @@ static void add_class(struct scan *s, const struct sql_opener *o,
 		s->err = SQL_SPLIT_AMBIGUOUS;
 		return;
 	}
-	sp->classes[sp->nclasses++] = (struct sql_class){
+	sp->classes[sp->nclasses++] = (struct sql_vclass){
 		o->version, version5, o->mariadb
 	};
 }
@@ -632,7 +655,7 @@ static uint64_t decisions(const struct sql_split *sp,
 	uint64_t bits = 0;
 
 	for (unsigned i = 0; i < sp->nclasses; i++) {
-		const struct sql_class *c = &sp->classes[i];
+		const struct sql_vclass *c = &sp->classes[i];
 
 		bits |= (uint64_t)exec_fate(rd, c->version, c->version5,
 					    c->mariadb) << (2 * i);
@@ -690,7 +713,7 @@ static bool next_reading(const struct sql_split *sp,
 				/* Server versions: none, then each version
 				 * seen, which is where decisions change. */
 				for (unsigned v = 0; v <= sp->nclasses; v++) {
-					const struct sql_class *c =
+					const struct sql_vclass *c =
 						&sp->classes[v ? v - 1 : 0];
 
 					if (srv == SQL_SERVER_ANY && v)

@@ -112,6 +112,16 @@ struct sql_reading {
 	uint32_t version;   /* MARIADB, MYSQL: e.g. 101106 for 10.11.6 */
 };
 
+/* Bytes of the character at p (p < end) in character set cs: 2 for a lead
+ * byte followed by a valid trail byte of gbk, big5 or sjis, else 1. */
+unsigned sql_char_len(uint8_t cs, const unsigned char *p,
+		      const unsigned char *end);
+/* p is at an opening quote (' " `): past the closing one as reading rd
+ * reads it (its escapes and character set), or end. */
+const unsigned char *sql_quoted_end_as(const unsigned char *p,
+				       const unsigned char *end,
+				       const struct sql_reading *rd);
+
 /* ---- statements ---------------------------------------------------- */
 
 /* More distinct version-conditional comment versions than this, more
@@ -143,7 +153,7 @@ struct sql_stmt {
 	bool in_buf_;
 };
 
-struct sql_class {          /* a kind of version-conditional comment */
+struct sql_vclass {         /* a kind of version-conditional comment */
 	uint32_t version;
 	uint32_t version5;  /* the version MySQL reads: first 5 digits */
 	bool mariadb;
@@ -165,7 +175,7 @@ struct sql_split {
 	char *buf;
 	size_t buf_len, buf_cap;
 	unsigned flags;
-	struct sql_class classes[SQL_MAX_CLASSES];
+	struct sql_vclass classes[SQL_MAX_CLASSES];
 	unsigned nclasses;
 	unsigned first[SQL_MAX_READINGS];   /* each reading's first statement */
 };

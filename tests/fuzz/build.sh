@@ -18,6 +18,9 @@ targets+=(fuzz_digest)
 clang $CFLAGS tests/fuzz/fuzz_sql_scan.c src/sql_scan.c \
 	-o build/fuzz/fuzz_sql_scan
 targets+=(fuzz_sql_scan)
+clang $CFLAGS tests/fuzz/fuzz_classify.c src/sql_classify.c src/sql_scan.c \
+	-o build/fuzz/fuzz_classify
+targets+=(fuzz_classify)
 clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
