@@ -166,6 +166,7 @@ static void session_free(struct session *s)
 	session_set_pins(s, 0);
 	if (s->dir)
 		sdir_remove(s->dir);
+	effects_free(s);
 	mysql_state_free(&s->st);
 	stmt_session_free(s);
 	free(s->asm_buf);

@@ -55,6 +55,7 @@
 #include "mysql_framer.h"
 #include "mysql_tracker.h"
 #include "pins.h"
+#include "session_effects.h"
 #include "pool.h"
 #include "stmt_cache.h"
 #include "worker.h"
@@ -125,9 +126,12 @@ struct pending {
 	 * for it). */
 	bool internal;
 	bool client;
-	bool user_var;             /* its text names a user variable: a
-	                            * change the tracker reports only as
-	                            * "changed" (SET @x=...) may be it */
+	/* Pooled: what its text does to the session's connection
+	 * (session_effects.h), MYSQL_APPLY_* for its OKs, and whether every
+	 * session change it makes is known from its text. */
+	struct cmd_effects *effects;
+	uint8_t apply_opts;
+	bool explained;
 	uint64_t prep_key;         /* COM_STMT_PREPARE: the statement's key */
 	char *prep_sql;            /* its text, NUL, its schema */
 	uint32_t prep_sql_len;
@@ -182,9 +186,8 @@ struct session {
 	/* auth: proxy: the client's session as the server reported it, what
 	 * a borrowed connection is brought to (mysql_state.h). */
 	struct mysql_sess_state st;
-	unsigned apply_opts;       /* MYSQL_APPLY_* for the command's OKs */
-	bool state_explained;      /* the command's changes are known (a
-	                            * literal user variable recorded) */
+	struct sess_resources *res; /* what lives on its connection
+	                            * (session_effects.c), or NULL */
 	bool state_moved;          /* st changed while linked: the
 	                            * connection's copy is refreshed */
 	uint8_t phase;
@@ -319,7 +322,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				   enum myring_verdict verdict);
 /* The response to p ended on s->be: what it says about the session
  * (transaction, state changes); sets give_back. */
-void pooled_response_done(struct session *s, const struct pending *p);
+void pooled_response_done(struct session *s, struct pending *p);
 /* After a response: give the connection back if nothing holds it. */
 void pooled_maybe_return(struct session *s);
 /* The session ends: its connection goes back, or is closed. */
@@ -380,9 +383,9 @@ enum stmt_action {
 bool stmt_mapped(const struct session *s);
 void stmt_session_init(struct session *s);
 void stmt_session_free(struct session *s);
-/* A client's COM_STMT_PREPARE (payload: command byte first). */
-void stmt_on_prepare(struct session *s, struct pending *p,
-		     const uint8_t *payload, size_t len);
+/* A client's COM_STMT_PREPARE of sql (as sent to the server). */
+void stmt_on_prepare(struct session *s, struct pending *p, const char *sql,
+		     size_t len);
 /* Its PREPARE_OK (frame f; the packet's first held_len bytes in held,
  * the rest at tail): registered, and its id replaced in place. */
 void stmt_prepare_ok(struct session *s, struct pending *p,

@@ -130,6 +130,7 @@ void complete_head(struct session *s, bool aborted)
 
 	if (p->internal && !p->client) {
 		/* myring's own: nothing for hooks or statistics. */
+		effects_discard(p);
 		free(p->reply);
 		free(p->prep_sql);
 		free(p->stmt_cmd);
@@ -192,6 +193,7 @@ void complete_head(struct session *s, bool aborted)
 		/* The KILL QUERY it was is over: the target's connection may
 		 * go back to the pool. */
 		sdir_unhold(p->kill_hold, s->conn_id);
+	effects_discard(p);
 	free(p->reply);
 	free(p->prep_sql);
 	free(p->stmt_cmd);

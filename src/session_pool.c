@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "mysql_proto.h"
+#include "sql_rewrite.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -205,73 +206,6 @@ void pooled_release(struct session *s)
 	pool_return(s->pool, b);
 }
 
-/* BEGIN, START TRANSACTION, SET autocommit=0 (statement mode refuses
- * them): a cheap look at the first words, comments skipped. */
-static bool opens_transaction(const char *t, size_t n)
-{
-	size_t i = 0;
-
-	for (;;) {
-		while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
-				 t[i] == '\r'))
-			i++;
-		if (i + 1 < n && t[i] == '/' && t[i + 1] == '*' &&
-		    (i + 2 >= n || t[i + 2] != '!')) {
-			const char *end = memmem(t + i + 2, n - i - 2, "*/", 2);
-			if (!end)
-				return false;
-			i = (size_t)(end - t) + 2;
-			continue;
-		}
-		break;
-	}
-	t += i;
-	n -= i;
-	if (n >= 5 && !strncasecmp(t, "begin", 5) &&
-	    (n == 5 || !isalnum((unsigned char)t[5])))
-		return true;
-	if (n >= 5 && !strncasecmp(t, "start", 5)) {
-		size_t j = 5;
-		while (j < n && isspace((unsigned char)t[j]))
-			j++;
-		return n - j >= 11 && !strncasecmp(t + j, "transaction", 11);
-	}
-	if (n >= 3 && !strncasecmp(t, "set", 3)) {
-		/* autocommit=0 anywhere in a SET turns transactions on */
-		for (size_t j = 3; j + 10 <= n; j++)
-			if (!strncasecmp(t + j, "autocommit", 10)) {
-				size_t k = j + 10;
-				while (k < n && (isspace((unsigned char)t[k]) ||
-						 t[k] == '='))
-					k++;
-				if (k < n && (t[k] == '0' ||
-					      !strncasecmp(t + k, "off", 3) ||
-					      !strncasecmp(t + k, "false", 5)))
-					return true;
-			}
-	}
-	if (n >= 2 && !strncasecmp(t, "xa", 2) &&
-	    (n == 2 || isspace((unsigned char)t[2])))
-		return true;
-	return false;
-}
-
-/* `@name` (not `@@name`) anywhere in the text, strings included: a
- * conservative sign that the command may set a user variable. */
-static bool names_user_variable(const char *t, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (t[i] != '@')
-			continue;
-		if (t[i + 1] == '@') {
-			i++;
-			continue;
-		}
-		return true;
-	}
-	return false;
-}
-
 static void answer_ok(struct myring_reply *reply)
 {
 	uint8_t pkt[32];
@@ -363,13 +297,115 @@ static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
 	return MYRING_REWRITE;
 }
 
+/* The text the server will get: a rule's rewrite, or the client's. */
+static const char *sql_of(const struct myring_command *c,
+			  const struct myring_reply *reply,
+			  enum myring_verdict verdict)
+{
+	return verdict == MYRING_REWRITE ? reply->rewrite : c->text;
+}
+
+static size_t sql_len_of(const struct myring_command *c,
+			 const struct myring_reply *reply,
+			 enum myring_verdict verdict)
+{
+	return verdict == MYRING_REWRITE ? reply->rewrite_len : c->text_len;
+}
+
+/* CONNECTION_ID() is the client's id, not the borrowed connection's: the
+ * text goes with the number in its place. */
+static enum myring_verdict connection_id(struct session *s,
+					 const struct myring_command *c,
+					 struct myring_reply *reply,
+					 enum myring_verdict verdict)
+{
+	const char *sql = sql_of(c, reply, verdict);
+	size_t len = sql_len_of(c, reply, verdict), need;
+	struct sql_reading rd;
+	char with[16], *out;
+	unsigned n;
+
+	snprintf(with, sizeof(with), "%u", s->conn_id);
+	effects_reading(s, &rd);
+	need = sql_replace_call(sql, len, &rd, "CONNECTION_ID", with, NULL, 0,
+				&n);
+	if (!n)
+		return verdict;
+	out = malloc(need ? need : 1);
+	if (!out)
+		return reject(reply, 1105, "myring: %s", "out of memory");
+	sql_replace_call(sql, len, &rd, "CONNECTION_ID", with, out, need, &n);
+	free(reply->rewrite);
+	reply->rewrite = out;
+	reply->rewrite_len = need;
+	return MYRING_REWRITE;
+}
+
+/* The KILL of a classified text: one statement, a literal id. */
+static enum myring_verdict query_kill(struct session *s, struct pending *p,
+				      const struct sql_class *cls,
+				      struct myring_reply *reply)
+{
+	const struct sql_item *it = NULL;
+
+	for (unsigned i = 0; i < cls->nitems; i++)
+		if (cls->items[i].kind == SQLI_KILL)
+			it = &cls->items[i];
+	if (cls->nstmts > 1)
+		return reject(reply, 1105, "myring: %s", "KILL must be sent "
+			      "on its own with --auth proxy (myring translates "
+			      "its id)");
+	if (it && it->detail & (SQL_KILL_USER | SQL_KILL_QUERY_ID))
+		return reject(reply, 1105, "myring: %s", "KILL USER and KILL "
+			      "QUERY ID are not supported with --auth proxy "
+			      "(they would reach server connections other "
+			      "clients share)");
+	if (!it || cls->flags & SQLC_INEXACT || !it->value.len ||
+	    it->number > UINT32_MAX)
+		return reject(reply, 1105, "myring: %s", "KILL needs a "
+			      "connection id as a number with --auth proxy "
+			      "(myring translates it)");
+	if (reply->rewrite) {
+		free(reply->rewrite);
+		reply->rewrite = NULL;
+	}
+	return pooled_kill(s, p, (uint32_t)it->number,
+			   it->detail & SQL_KILL_QUERY, reply);
+}
+
+/* A COM_QUERY: what it does to the connection (session_effects.h), the
+ * statements statement mode refuses, KILL, CONNECTION_ID(). */
+static enum myring_verdict pooled_query(struct session *s, struct pending *p,
+					const struct myring_command *c,
+					struct myring_reply *reply,
+					enum myring_verdict verdict)
+{
+	const struct sql_class *cls =
+		effects_classify(s, p, sql_of(c, reply, verdict),
+				 sql_len_of(c, reply, verdict), false);
+
+	if (!cls)
+		return verdict;
+	if (s->c.w->px->cfg.pool_mode == POOL_STATEMENT &&
+	    cls->flags & (SQLC_TXN_BEGIN | SQLC_AUTOCOMMIT_OFF | SQLC_XA |
+			  SQLC_LOCK_TABLES))
+		return reject(reply, 1105, "myring: %s",
+			      "transactions are not allowed with --pool "
+			      "statement (each statement may run on another "
+			      "server connection)");
+	if (cls->flags & SQLC_KILL)
+		return query_kill(s, p, cls, reply);
+	if (cls->flags & SQLC_CONNECTION_ID)
+		return connection_id(s, c, reply, verdict);
+	return verdict;
+}
+
 enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				   const struct myring_command *c,
 				   const uint8_t *payload, size_t len,
 				   struct myring_reply *reply,
 				   enum myring_verdict verdict)
 {
-	const struct config *cfg = &s->c.w->px->cfg;
 	uint16_t err = 0;
 	char msg[200];
 
@@ -388,14 +424,25 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		}
 		p->resets = true;
 		break;
-	case COM_STMT_PREPARE:
-		if (stmt_mapped(s) && payload)
-			stmt_on_prepare(s, p, payload, len);
+	case COM_STMT_PREPARE: {
+		const struct sql_class *cls = c->text ?
+			effects_classify(s, p, sql_of(c, reply, verdict),
+					 sql_len_of(c, reply, verdict), true) :
+			NULL;
+		if (cls && cls->flags & SQLC_CONNECTION_ID) {
+			verdict = connection_id(s, c, reply, verdict);
+			if (verdict == MYRING_REJECT)
+				return verdict;
+		}
+		if (stmt_mapped(s) && c->text)
+			stmt_on_prepare(s, p, sql_of(c, reply, verdict),
+					sql_len_of(c, reply, verdict));
 		else
 			/* The server's ids pass: the session keeps the
 			 * connection they belong to. */
 			session_pin(s, PIN_PREPARED);
 		break;
+	}
 	case COM_SET_OPTION:
 		session_pin(s, PIN_STATE);
 		break;
@@ -408,14 +455,11 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		}
 		break;
 	case COM_QUERY:
-		p->user_var = c->text && names_user_variable(c->text,
-							     c->text_len);
-		if (cfg->pool_mode == POOL_STATEMENT && c->text &&
-		    opens_transaction(c->text, c->text_len))
-			return reject(reply, 1105, "myring: %s",
-				      "transactions are not allowed with "
-				      "--pool statement (each statement may "
-				      "run on another server connection)");
+		if (c->text) {
+			verdict = pooled_query(s, p, c, reply, verdict);
+			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER)
+				return verdict;
+		}
 		break;
 	default:
 		break;
@@ -426,12 +470,10 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	return verdict;
 }
 
-void pooled_response_done(struct session *s, const struct pending *p)
+void pooled_response_done(struct session *s, struct pending *p)
 {
 	const struct mysql_tracker *t = &s->be->trk;
 
-	s->apply_opts = 0;
-	s->state_explained = false;
 	if (t->has_status)
 		s->in_trans = (t->status & SERVER_STATUS_IN_TRANS) != 0;
 	if (p->resets && !t->err_code) {
@@ -449,5 +491,6 @@ void pooled_response_done(struct session *s, const struct pending *p)
 		session_pin(s, PIN_STATE);
 	if (s->in_trans && s->c.w->px->cfg.pool_mode == POOL_STATEMENT)
 		session_pin(s, PIN_TRANSACTION);
+	effects_apply(s, p, t->err_code);
 	s->give_back = true;
 }

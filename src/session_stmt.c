@@ -107,21 +107,21 @@ static void cache_put(struct bconn *b, uint64_t key, uint32_t server_id,
 	}
 }
 
-void stmt_on_prepare(struct session *s, struct pending *p,
-		     const uint8_t *payload, size_t len)
+void stmt_on_prepare(struct session *s, struct pending *p, const char *sql,
+		     size_t len)
 {
 	size_t schema_len = s->st.has_schema ? s->st.schema_len : 0;
 
-	if (!stmt_mapped(s) || len < 1)
+	if (!stmt_mapped(s))
 		return;
-	p->prep_sql = malloc(len + schema_len + 1);
+	p->prep_sql = malloc(len + 1 + schema_len + 1);
 	if (!p->prep_sql)
 		return;
-	memcpy(p->prep_sql, payload + 1, len - 1);
-	p->prep_sql[len - 1] = '\0';
-	memcpy(p->prep_sql + len, s->st.schema, schema_len);
-	p->prep_sql_len = (uint32_t)(len - 1);
-	p->prep_key = key_of(s, (const char *)payload + 1, len - 1);
+	memcpy(p->prep_sql, sql, len);
+	p->prep_sql[len] = '\0';
+	memcpy(p->prep_sql + len + 1, s->st.schema, schema_len);
+	p->prep_sql_len = (uint32_t)len;
+	p->prep_key = key_of(s, sql, len);
 }
 
 /* Writes v at offset off of a packet whose first `held` bytes are in head

@@ -65,6 +65,7 @@ void session_state_fresh(struct session *s)
 		mysql_state_set_schema(&s->st, schema, len);
 	session_set_pins(s, 0);
 	s->in_trans = false;
+	effects_reset(s);
 	/* A reset closes the session's prepared statements too. */
 	stmt_session_free(s);
 	stmt_session_init(s);
@@ -74,11 +75,14 @@ void session_state_fresh(struct session *s)
 long session_track_ok(struct session *s, uint8_t *payload, size_t len)
 {
 	struct bconn *b = s->be;
+	const struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
+	/* Changes the command's own text explains (session_effects.c). */
+	bool explained = p && p->explained;
 	struct mysql_ok_ext ok;
 	int flags;
 
 	if (mysql_parse_ok_ext(payload, len, b->caps, &ok) == 0)
-		flags = mysql_state_apply(&s->st, &ok, s->apply_opts);
+		flags = mysql_state_apply(&s->st, &ok, p ? p->apply_opts : 0);
 	else
 		flags = -1;
 	if (flags < 0) {
@@ -89,14 +93,11 @@ long session_track_ok(struct session *s, uint8_t *payload, size_t len)
 		if (flags & (MYSQL_STATE_PIN | MYSQL_STATE_OVERFLOW))
 			session_pin(s, PIN_STATE);
 		/* A transaction's start and end come with a bare "state
-		 * changed" too; the transaction state says it all.  A user
-		 * variable the command may have set does not say its value:
-		 * the session keeps the connection that holds it. */
-		if ((flags & MYSQL_STATE_UNEXPLAINED) && !s->state_explained &&
+		 * changed" too; the transaction state says it all.  Other
+		 * bare changes (user variables, temporary tables, PREPARE)
+		 * the command's text must explain. */
+		if ((flags & MYSQL_STATE_UNEXPLAINED) && !explained &&
 		    !(flags & MYSQL_STATE_TRX))
-			session_pin(s, PIN_STATE);
-		if (s->pend_count && pend_at(s, 0)->user_var &&
-		    !s->state_explained)
 			session_pin(s, PIN_STATE);
 		if (flags & MYSQL_STATE_TRACKING) {
 			/* The client changed session tracking, which myring's

@@ -452,6 +452,7 @@ static void teardown(struct worker *w)
 	free(w->dirty.v);
 	free(w->settle.v);
 	free(w->digest_buf);
+	effects_scratch_free(&w->effects);
 }
 
 struct start_ctx {

@@ -16,6 +16,7 @@
 #include "pins.h"
 #include "pool.h"
 #include "session_dir.h"
+#include "session_effects.h"
 #include "myring/hook.h"
 
 #include <pthread.h>
@@ -145,6 +146,7 @@ struct worker {
 	uint32_t nconns;             /* conns with a slot (clients, backends) */
 	struct pool **pools;         /* auth: proxy: one per login and caps */
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
+	struct effects_scratch effects; /* classifying pooled commands */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */

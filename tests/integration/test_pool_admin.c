@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ static void start(struct env *e, bool pooled)
 	if (pooled) {
 		const char *args[] = {"--config", e->config, "--admin", admin,
 				      "--metrics", metrics, "--auth", "proxy",
-				      "--user", PA_USER ":" PA_PW, "--pool-size",
+				      "--user", PA_USER ":" PA_PW, "--user",
+				      "myring:myring-pw", "--pool-size",
 				      "4", "--threads", "1", NULL};
 		ensure_user();
 		proxy_start(&e->p, env_int("MARIADB_PORT"), args);
@@ -146,7 +148,7 @@ static const char *config_value(MYSQL *m, const char *setting)
 	cr_assert_eq(mysql_query(m, "SHOW CONFIG"), 0, "%s", mysql_error(m));
 	r = mysql_store_result(m);
 	while ((rw = mysql_fetch_row(r)))
-		if (!strcmp(rw[0], setting))
+		if (!val[0] && !strcmp(rw[0], setting))
 			snprintf(val, sizeof(val), "%s", rw[1]);
 	mysql_free_result(r);
 	return val;
@@ -311,6 +313,246 @@ Test(pool_admin, passthrough_sessions_show_the_servers_own_ids, .timeout = 60)
 	/* No pool series without pools. */
 	cr_assert_eq(scrape(&e, "myring_pool_waiting_clients"), -1);
 	mysql_close(c);
+	mysql_close(a);
+	stop(&e);
+}
+
+/* ---- pins: taken by what lives on the connection, released with it ------ */
+
+/* The client's pins as stats.sessions shows them ("" when none). */
+static char *pins_of(MYSQL *a, MYSQL *c)
+{
+	static char pins[256];
+	char sql[128];
+	char *v;
+
+	snprintf(sql, sizeof(sql), "SELECT pinned FROM sessions WHERE "
+		 "connection_id = %lu", mysql_thread_id(c));
+	v = text(a, sql);
+	snprintf(pins, sizeof(pins), "%s", v);
+	free(v);
+	return pins;
+}
+
+static void step(MYSQL *c, const char *sql, MYSQL *a, const char *pinned)
+{
+	query_ok(c, sql);
+	cr_assert_str_eq(pins_of(a, c), pinned, "after %s", sql);
+}
+
+static void value_is(MYSQL *c, const char *sql, const char *want)
+{
+	char *v = query_value(c, sql);
+
+	cr_assert(v, "%s: no value", sql);
+	cr_assert_str_eq(v, want, "%s", sql);
+	free(v);
+}
+
+Test(pool_pins, each_pin_lasts_as_long_as_its_state, .timeout = 90)
+{
+	struct env e;
+
+	start(&e, true);
+	MYSQL *a = admin(&e);
+	MYSQL *c = client(&e, true);
+
+	step(c, "SELECT 1", a, "");
+	/* Temporary tables: pinned while any exists (renamed too). */
+	step(c, "CREATE TEMPORARY TABLE pp_t1 (v INT)", a, "temporary_table");
+	step(c, "CREATE TEMPORARY TABLE myring_test.pp_t2 (v INT)", a,
+	     "temporary_table");
+	step(c, "DROP TEMPORARY TABLE pp_t1", a, "temporary_table");
+	step(c, "ALTER TABLE pp_t2 RENAME TO pp_t3", a, "temporary_table");
+	step(c, "DROP TABLE pp_t3", a, "");
+	/* Named locks: each GET_LOCK until its RELEASE_LOCK. */
+	step(c, "SELECT GET_LOCK('pp-a', 0), GET_LOCK('pp-b', 0)", a,
+	     "named_lock");
+	value_is(c, "SELECT RELEASE_LOCK('pp-a')", "1");
+	cr_assert_str_eq(pins_of(a, c), "named_lock");
+	value_is(c, "SELECT RELEASE_LOCK('pp-b')", "1");
+	cr_assert_str_eq(pins_of(a, c), "");
+	step(c, "DO GET_LOCK('pp-c', 0)", a, "named_lock");
+	step(c, "DO RELEASE_ALL_LOCKS()", a, "");
+	/* LOCK TABLES, HANDLER, PREPARE. */
+	query_ok(c, "CREATE TABLE IF NOT EXISTS pp_base (v INT)");
+	step(c, "LOCK TABLES pp_base READ", a, "table_lock");
+	step(c, "UNLOCK TABLES", a, "");
+	step(c, "HANDLER pp_base OPEN AS h1", a, "handler");
+	step(c, "HANDLER h1 CLOSE", a, "");
+	step(c, "PREPARE pp_s FROM 'SELECT 1'", a, "sql_prepare");
+	step(c, "DEALLOCATE PREPARE PP_S", a, "");
+	/* SQL_CALC_FOUND_ROWS: the next statement reads it on the same
+	 * connection, then the session moves freely again. */
+	step(c, "SELECT SQL_CALC_FOUND_ROWS seq FROM seq_1_to_7 LIMIT 2", a,
+	     "found_rows");
+	value_is(c, "SELECT FOUND_ROWS()", "7");
+	cr_assert_str_eq(pins_of(a, c), "");
+	/* A literal user variable is carried; a computed one pins. */
+	step(c, "SET @pp_lit = 'x''y', @pp_num = -12.5e3", a, "");
+	step(c, "SELECT @pp_rand := RAND()", a, "user_variable");
+	/* Only a reset ends that one. */
+	cr_assert_eq(mysql_reset_connection(c), 0, "%s", mysql_error(c));
+	cr_assert_str_eq(pins_of(a, c), "");
+	value_is(c, "SELECT @pp_lit IS NULL", "1");
+	mysql_close(c);
+	mysql_close(a);
+	stop(&e);
+}
+
+/* Two sessions, one server connection: what one carries must arrive on
+ * the connection the other used meanwhile. */
+Test(pool_pins, literal_user_variables_follow_the_session, .timeout = 60)
+{
+	struct env e;
+	char sql[128];
+
+	start(&e, true);
+	MYSQL *a = admin(&e);
+	MYSQL *c1 = client(&e, true);
+	MYSQL *c2 = client(&e, true);
+
+	query_ok(c1, "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
+	query_ok(c1, "SET @pp_s = 'Grüße', @pp_n = 42, @pp_x = X'00ff', "
+		     "@pp_null = NULL");
+	query_ok(c2, "SET @pp_s = 'other'");
+	cr_assert_str_eq(pins_of(a, c1), "");
+	cr_assert_str_eq(pins_of(a, c2), "");
+	value_is(c1, "SELECT CONCAT(@pp_s, '|', @pp_n, '|', HEX(@pp_x), '|', "
+		     "@pp_null IS NULL, '|', COLLATION(@pp_s))",
+		 "Grüße|42|00FF|1|utf8mb4_unicode_ci");
+	value_is(c1, "SELECT @@collation_connection", "utf8mb4_unicode_ci");
+	value_is(c2, "SELECT @pp_s", "other");
+	/* CONNECTION_ID() is the id each client was given, whichever server
+	 * connection it runs on, and keeps the column's name. */
+	snprintf(sql, sizeof(sql), "%lu", mysql_thread_id(c1));
+	value_is(c1, "SELECT CONNECTION_ID()", sql);
+	cr_assert_eq(mysql_query(c1, "SELECT CONNECTION_ID()"), 0);
+	{
+		MYSQL_RES *r = mysql_store_result(c1);
+		cr_assert(r);
+		cr_assert_str_eq(mysql_fetch_fields(r)[0].name, "CONNECTION_ID()");
+		mysql_free_result(r);
+	}
+	snprintf(sql, sizeof(sql), "%lu", mysql_thread_id(c2));
+	value_is(c2, "SELECT connection_id()", sql);
+	value_is(c2, "SELECT 'connection_id()'", "connection_id()");
+	mysql_close(c1);
+	mysql_close(c2);
+	mysql_close(a);
+	stop(&e);
+}
+
+struct sleeper {
+	MYSQL *m;
+	unsigned err;
+	char value[32];
+	uint64_t ms;
+};
+
+static void *sleep_query(void *p)
+{
+	struct sleeper *sl = p;
+	uint64_t t0 = now_ms();
+
+	if (mysql_query(sl->m, "SELECT SLEEP(30)")) {
+		sl->err = mysql_errno(sl->m);
+	} else {
+		MYSQL_RES *r = mysql_store_result(sl->m);
+		MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+		snprintf(sl->value, sizeof(sl->value), "%s",
+			 row && row[0] ? row[0] : "?");
+		if (r)
+			mysql_free_result(r);
+	}
+	sl->ms = now_ms() - t0;
+	return NULL;
+}
+
+/* The sleeper's query runs on a server connection: wait until the
+ * admin port shows it holding one. */
+static void wait_running(MYSQL *a, MYSQL *c)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM sessions WHERE "
+		 "connection_id = %lu AND backend_connection IS NOT NULL AND "
+		 "command = 'Query'", mysql_thread_id(c));
+	for (int i = 0; i < 100 && num(a, sql) != 1; i++)
+		usleep(50 * 1000);
+	cr_assert_eq(num(a, sql), 1, "the sleeper never ran");
+	usleep(200 * 1000);
+}
+
+Test(pool_pins, kill_takes_the_ids_clients_were_given, .timeout = 120)
+{
+	struct env e;
+	struct sleeper sl = {0};
+	pthread_t th;
+	char sql[128], err[256];
+
+	start(&e, true);
+	MYSQL *a = admin(&e);
+	MYSQL *victim = client(&e, true);
+	MYSQL *killer = client(&e, true);
+
+	/* KILL QUERY interrupts what the victim runs, wherever it runs. */
+	sl.m = victim;
+	pthread_create(&th, NULL, sleep_query, &sl);
+	wait_running(a, victim);
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", mysql_thread_id(victim));
+	query_ok(killer, sql);
+	pthread_join(th, NULL);
+	cr_assert_lt(sl.ms, 20000, "SLEEP(30) ran %llu ms after KILL QUERY",
+		     (unsigned long long)sl.ms);
+	cr_assert(sl.err == 1317 || !strcmp(sl.value, "1"),
+		  "interrupted SLEEP: err %u value %s", sl.err, sl.value);
+	/* The victim's session goes on. */
+	value_is(victim, "SELECT 5", "5");
+
+	/* Ids that are not a client's, or not one's own user's. */
+	cr_assert_neq(mysql_query(killer, "KILL 4000000000"), 0);
+	cr_assert_eq(mysql_errno(killer), 1094, "%s", mysql_error(killer));
+	cr_assert_neq(mysql_query(killer, "KILL USER myring"), 0);
+	cr_assert_eq(mysql_errno(killer), 1105, "%s", mysql_error(killer));
+	{
+		MYSQL *other = connect_port(e.p.port, "myring", "myring-pw",
+					    "myring_test", 0, err, sizeof(err));
+		cr_assert(other, "%s", err);
+		snprintf(sql, sizeof(sql), "KILL %lu", mysql_thread_id(victim));
+		cr_assert_neq(mysql_query(other, sql), 0);
+		cr_assert_eq(mysql_errno(other), 1095, "%s", mysql_error(other));
+		mysql_close(other);
+	}
+
+	/* KILL CONNECTION (mysql_kill() too) ends the victim's session,
+	 * running or idle. */
+	memset(&sl, 0, sizeof(sl));
+	sl.m = victim;
+	pthread_create(&th, NULL, sleep_query, &sl);
+	wait_running(a, victim);
+	cr_assert_eq(mysql_kill(killer, mysql_thread_id(victim)), 0, "%s",
+		     mysql_error(killer));
+	pthread_join(th, NULL);
+	cr_assert_lt(sl.ms, 20000);
+	cr_assert(sl.err, "the killed session's query succeeded: %s", sl.value);
+	cr_assert_neq(mysql_query(victim, "SELECT 1"), 0,
+		      "a killed session still answers");
+	mysql_close(victim);
+
+	victim = client(&e, true);
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", mysql_thread_id(victim));
+	query_ok(killer, sql);
+	usleep(300 * 1000);
+	cr_assert_neq(mysql_query(victim, "SELECT 1"), 0,
+		      "an idle killed session still answers");
+	mysql_close(victim);
+
+	/* Killing one's own query or connection answers as the server. */
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", mysql_thread_id(killer));
+	cr_assert_neq(mysql_query(killer, sql), 0);
+	cr_assert_eq(mysql_errno(killer), 1317, "%s", mysql_error(killer));
+	mysql_close(killer);
 	mysql_close(a);
 	stop(&e);
 }
