@@ -307,7 +307,9 @@ struct sql_class {
  * rd is how the server will read the text as far as the caller knows
  * (sql_reading_for_session()), or NULL.  Flags always cover every reading;
  * items come from the primary reading when no reading can differ (the
- * usual case), else from rd, and without rd the command is SQLC_INEXACT.
+ * usual case), else from rd; without rd, or when an earlier statement of
+ * the command changes sql_mode or the client character set, the command
+ * is then SQLC_INEXACT.
  *
  * Returns 0, or SQL_SPLIT_NOMEM / SQL_SPLIT_AMBIGUOUS (out->flags is then
  * SQLC_UNKNOWN | SQLC_INEXACT).
@@ -335,8 +337,8 @@ size_t sql_class_flags_str(uint64_t flags, char *buf, size_t cap);
  * separated by white space) as the server reads them under rd's escapes
  * and character set: doubled quotes stand for one, '\' escapes (\0 \b \n
  * \r \t \Z, \% and \_ keep their '\', any other \c is c) unless rd is
- * SQL_ESC_NONE, or for ".." SQL_ESC_SINGLE, where ".." is a name and not
- * a string.  Writes at most cap bytes, returns the length of the whole
+ * SQL_ESC_NONE; under SQL_ESC_SINGLE (ANSI_QUOTES) ".." is a name, not a
+ * string.  Writes at most cap bytes, returns the length of the whole
  * value, or (size_t)-1 if lit is not such a literal.
  */
 size_t sql_string_value(const char *lit, size_t len,
