@@ -118,6 +118,8 @@ static int take_ok(struct mysql_tracker *t, const struct mysql_frame *f)
 		return -1;
 	t->affected_rows += ok.affected_rows;
 	t->last_insert_id = ok.last_insert_id;
+	if (ok.last_insert_id)
+		t->insert_id = ok.last_insert_id;
 	set_status(t, ok.status);
 	t->ok_state = ok.status & SERVER_SESSION_STATE_CHANGED;
 	return 0;

@@ -65,6 +65,7 @@ struct mysql_tracker {
 	uint64_t rows;           /* rows sent, over all result sets */
 	uint64_t affected_rows;  /* summed over OK packets */
 	uint64_t last_insert_id;
+	uint64_t insert_id;      /* the last nonzero one of its OKs */
 	uint32_t stmt_id;        /* PREPARE_OK */
 	uint32_t result_sets;
 	uint16_t status;         /* last server status flags seen */

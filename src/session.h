@@ -383,6 +383,8 @@ enum stmt_action {
 bool stmt_mapped(const struct session *s);
 void stmt_session_init(struct session *s);
 void stmt_session_free(struct session *s);
+/* COM_STMT_CLOSE: myring's id is forgotten (and the pins it held). */
+void stmt_forget(struct session *s, uint32_t id);
 /* A client's COM_STMT_PREPARE of sql (as sent to the server). */
 void stmt_on_prepare(struct session *s, struct pending *p, const char *sql,
 		     size_t len);

@@ -236,7 +236,7 @@ static enum disp statement_command(struct session *s, struct emitter *e,
 		if (s->hold || !s->be)
 			session_park_stmt(s, 0, id);
 		else
-			stmt_client_remove(&s->stmts, id);
+			stmt_forget(s, id);
 		return DISP_DROP;
 	}
 	if (s->hold || !s->be) {

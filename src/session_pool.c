@@ -491,6 +491,13 @@ void pooled_response_done(struct session *s, struct pending *p)
 		session_pin(s, PIN_STATE);
 	if (s->in_trans && s->c.w->px->cfg.pool_mode == POOL_STATEMENT)
 		session_pin(s, PIN_TRANSACTION);
+	/* What LAST_INSERT_ID() now returns: the OK says it (session
+	 * tracking reports it only with other changes). */
+	if (t->insert_id && !(p->apply_opts & MYSQL_APPLY_NO_INSERT_ID) &&
+	    s->st.last_insert_id != t->insert_id) {
+		s->st.last_insert_id = t->insert_id;
+		s->state_moved = true;
+	}
 	effects_apply(s, p, t->err_code);
 	s->give_back = true;
 }

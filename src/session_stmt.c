@@ -240,6 +240,31 @@ static void unknown_stmt(struct myring_reply *reply, uint32_t id, uint8_t cmd)
 		 "mysqld_stmt_execute");
 }
 
+/* The cursor and long-data pins follow the statements that need them: a
+ * cursor stays open until its statement is executed again, reset or
+ * closed; long data waits for the statement's next EXECUTE (or a
+ * reset). */
+static void stmt_repin(struct session *s)
+{
+	uint32_t any = 0;
+
+	if (!(s->pins & (PIN_CURSOR | PIN_LONG_DATA)))
+		return;
+	for (uint32_t i = 0; i < s->stmts.cap; i++)
+		if (s->stmts.slots[i].id)
+			any |= s->stmts.slots[i].flags;
+	if (!(any & STMT_CLIENT_CURSOR))
+		session_unpin(s, PIN_CURSOR);
+	if (!(any & STMT_CLIENT_LONG_DATA))
+		session_unpin(s, PIN_LONG_DATA);
+}
+
+void stmt_forget(struct session *s, uint32_t id)
+{
+	stmt_client_remove(&s->stmts, id);
+	stmt_repin(s);
+}
+
 enum stmt_action stmt_resolve(struct session *s, struct pending *p,
 			      uint8_t *payload, size_t len,
 			      struct myring_reply *reply, uint8_t **out,
@@ -271,11 +296,23 @@ enum stmt_action stmt_resolve(struct session *s, struct pending *p,
 		if (bound)
 			stmt_client_set_types(&s->stmts, sc, payload + ex.types_off,
 					      &s->c.w->px->stmt_secret);
-		if (ex.flags)
+		/* The execute consumes the long data and closes the
+		 * statement's last cursor. */
+		sc->flags &= ~(STMT_CLIENT_LONG_DATA | STMT_CLIENT_CURSOR);
+		if (ex.flags) {
+			sc->flags |= STMT_CLIENT_CURSOR;
 			session_pin(s, PIN_CURSOR);
+		}
+		stmt_repin(s);
 	}
-	if (cmd == COM_STMT_SEND_LONG_DATA)
+	if (cmd == COM_STMT_RESET) {
+		sc->flags &= ~(STMT_CLIENT_LONG_DATA | STMT_CLIENT_CURSOR);
+		stmt_repin(s);
+	}
+	if (cmd == COM_STMT_SEND_LONG_DATA) {
+		sc->flags |= STMT_CLIENT_LONG_DATA;
 		session_pin(s, PIN_LONG_DATA);
+	}
 	sb = stmt_cache_get(&b->stc, sc->key);
 	if (sb) {
 		add_types = cmd == COM_STMT_EXECUTE && !bound &&
@@ -345,7 +382,7 @@ void stmt_release_parked(struct session *s, const struct parked *pk)
 
 	if (!pk->serial) {
 		/* COM_STMT_CLOSE, in its place among the commands. */
-		stmt_client_remove(&s->stmts, pk->stmt_id);
+		stmt_forget(s, pk->stmt_id);
 		return;
 	}
 	p = pend_by_serial(s, pk->serial);

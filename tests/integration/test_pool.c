@@ -208,6 +208,24 @@ static void *isolated_client(void *p)
 	gap(a->id, 9);
 	snprintf(want, sizeof(want), "%d", a->id);
 	CHECK(expect(m, "SELECT v FROM tmp_mine", want, why, sizeof(why)), "%s", why);
+	/* A named lock is held on the session's connection until released. */
+	snprintf(sql, sizeof(sql), "SELECT GET_LOCK('pool-lk-%d', 10)", a->id);
+	CHECK(expect(m, sql, "1", why, sizeof(why)), "%s", why);
+	gap(a->id, 10);
+	snprintf(sql, sizeof(sql), "SELECT RELEASE_LOCK('pool-lk-%d')", a->id);
+	CHECK(expect(m, sql, "1", why, sizeof(why)), "%s", why);
+	/* FOUND_ROWS() reads the SQL_CALC_FOUND_ROWS before it. */
+	snprintf(sql, sizeof(sql), "SELECT SQL_CALC_FOUND_ROWS seq FROM "
+		 "seq_1_to_%d LIMIT 1", a->id % 5 + 2);
+	CHECK(!mysql_query(m, sql), "%.200s: %.200s", sql, mysql_error(m));
+	mysql_free_result(mysql_store_result(m));
+	gap(a->id, 11);
+	snprintf(want, sizeof(want), "%d", a->id % 5 + 2);
+	CHECK(expect(m, "SELECT FOUND_ROWS()", want, why, sizeof(why)), "%s", why);
+	/* CONNECTION_ID() is the id the client was given. */
+	snprintf(want, sizeof(want), "%lu", mysql_thread_id(m));
+	CHECK(expect(m, "SELECT CONNECTION_ID()", want, why, sizeof(why)), "%s",
+	      why);
 	/* Everything set at the start is still this session's. */
 	snprintf(want, sizeof(want), "%d", 1000 + a->id);
 	CHECK(expect(m, "SELECT @@session.wait_timeout", want, why,
