@@ -26,7 +26,7 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 # What the unit tests and fuzzers link against: pure code, and the socket
 # helpers of start-up (plain system calls, no ring).
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
-              cli digest config rules litscan sql_scan mysql_srv mysql_auth \
+              cli digest config config_users rules litscan sql_scan mysql_srv mysql_auth \
               mysql_auth_exchange admin_sql admin_engine histogram \
               digest_stats net startup
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))

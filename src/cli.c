@@ -521,7 +521,10 @@ int cli_add_user(struct config *cfg, const char *spec, char *err,
 	name[nlen] = '\0';
 	for (unsigned i = 0; i < cfg->nusers; i++)
 		if (!strcmp(cfg->users[i].name, name)) {
-			snprintf(err, errlen, "user '%s' given twice", name);
+			snprintf(err, errlen, i < cfg->nusers_file ?
+				 "user '%s' is also in the config file; define "
+				 "each user once" : "user '%s' given twice",
+				 name);
 			return -1;
 		}
 	if (cfg->nusers == CLI_MAX_USERS) {
