@@ -1159,15 +1159,14 @@ static int unknown_key(struct loader *ld, yaml_node_t *k)
 static int set_setting(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 {
 	char msg[512];
-	const char *s;
-	char *value;
+	const char *s, *value;
 	int rc;
 
 	if (get_scalar(ld, NULL, text(k), v, &s))
 		return -1;
 	/* `user: NAME:PASSWORD` is kept only hashed: no copy of it lingers. */
 	if (!strcmp(text(k), "user"))
-		value = (char *)s;
+		value = s;
 	else
 		/* cli_set_option keeps the pointer: it must outlive the
 		 * document. */
@@ -1291,24 +1290,6 @@ static int syntax_error(struct loader *ld, yaml_parser_t *parser,
 	return -1;
 }
 
-/* A second document would be silently ignored otherwise. */
-static int load_no_more(struct loader *ld, yaml_parser_t *parser,
-			const char *src, size_t len)
-{
-	yaml_document_t doc;
-	yaml_node_t *root;
-	int rc = 0;
-
-	if (!yaml_parser_load(parser, &doc))
-		return syntax_error(ld, parser, src, len);
-	root = yaml_document_get_root_node(&doc);
-	if (root)
-		rc = fail(ld, NULL, root, "a second YAML document (the file "
-			  "must hold one)");
-	yaml_document_delete(&doc);
-	return rc;
-}
-
 /*
  * The file holds passwords: its text must not linger in freed memory.
  * libyaml keeps the decoded input in the parser's buffers and every
@@ -1330,6 +1311,25 @@ static void wipe_parser(yaml_parser_t *parser)
 		explicit_bzero(parser->raw_buffer.start,
 			       (size_t)(parser->raw_buffer.end -
 					parser->raw_buffer.start));
+}
+
+/* A second document would be silently ignored otherwise. */
+static int load_no_more(struct loader *ld, yaml_parser_t *parser,
+			const char *src, size_t len)
+{
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &doc))
+		return syntax_error(ld, parser, src, len);
+	root = yaml_document_get_root_node(&doc);
+	if (root)
+		rc = fail(ld, NULL, root, "a second YAML document (the file "
+			  "must hold one)");
+	wipe_document(&doc);
+	yaml_document_delete(&doc);
+	return rc;
 }
 
 int config_load_string(const char *name, const char *src, size_t len,
