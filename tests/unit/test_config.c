@@ -1344,3 +1344,13 @@ Test(config, users_flag_and_file_define_one_user_once)
 	cr_assert_str_eq(cfg.users[1].name, "other");
 	unlink(path);
 }
+
+/* A --user value without a name may be a password: it is not echoed. */
+Test(config, user_flag_errors_do_not_echo_the_value)
+{
+	EXPECT_ERROR("user: hunter2\n", 1, "user: expected NAME:PASSWORD (no "
+		     "':' in the value)");
+	cr_assert_null(strstr(err, "hunter2"));
+	EXPECT_ERROR("user: ':hunter2'\n", 1, "the name is empty");
+	cr_assert_null(strstr(err, "hunter2"));
+}
