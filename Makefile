@@ -26,9 +26,9 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 # What the unit tests and fuzzers link against: pure code, and the socket
 # helpers of start-up (plain system calls, no ring).
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
-              cli digest config rules litscan sql_scan sql_classify mysql_srv \
-              mysql_auth mysql_auth_exchange admin_sql admin_engine histogram \
-              digest_stats net startup sql_rewrite session_dir
+              cli digest config config_users rules litscan sql_scan sql_classify \
+              mysql_srv mysql_auth mysql_auth_exchange admin_sql admin_engine \
+              histogram digest_stats net startup sql_rewrite session_dir
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 

@@ -507,8 +507,10 @@ int cli_add_user(struct config *cfg, const char *spec, char *err,
 	size_t nlen;
 	char name[AUTH_NAME_MAX + 1];
 
+	/* The value is not quoted back: it may be a password. */
 	if (!colon || colon == spec) {
-		snprintf(err, errlen, "expected NAME:PASSWORD, got '%s'", spec);
+		snprintf(err, errlen, "expected NAME:PASSWORD (%s)",
+			 colon ? "the name is empty" : "no ':' in the value");
 		return -1;
 	}
 	nlen = (size_t)(colon - spec);
@@ -521,7 +523,10 @@ int cli_add_user(struct config *cfg, const char *spec, char *err,
 	name[nlen] = '\0';
 	for (unsigned i = 0; i < cfg->nusers; i++)
 		if (!strcmp(cfg->users[i].name, name)) {
-			snprintf(err, errlen, "user '%s' given twice", name);
+			snprintf(err, errlen, i < cfg->nusers_file ?
+				 "user '%s' is also in the config file; define "
+				 "each user once" : "user '%s' given twice",
+				 name);
 			return -1;
 		}
 	if (cfg->nusers == CLI_MAX_USERS) {

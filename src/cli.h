@@ -66,6 +66,7 @@ struct config {
 	 * heap memory owned by the config, freed by config_free. */
 	struct auth_user *users;
 	unsigned nusers;
+	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the
 	 * host is empty. */

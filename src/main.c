@@ -278,6 +278,11 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg->auth == AUTH_PASSTHROUGH && cfg->nusers)
+		LOGW("%u user(s) configured (--user, users:) but --auth is "
+		     "passthrough: the server checks every client and the "
+		     "users are not used (--auth proxy / auth: proxy uses "
+		     "them)", cfg->nusers);
 	if (cfg->admin.host[0] && !strcmp(cfg->admin_password, "admin"))
 		LOGW("admin port with the default password 'admin': set "
 		     "admin-password in the config file");

@@ -39,9 +39,15 @@ static void pool_init(struct pool *p, struct worker *w,
 	p->w = w;
 	p->srv = &w->px->server;
 	p->key = *key;
-	snprintf(p->user, sizeof(p->user), "%s", u->name);
+	/* The login the config names for this user's connections, or the
+	 * user itself with what is known of its password (more may come
+	 * from its clients' logins: pool_learn_secret). */
+	snprintf(p->user, sizeof(p->user), "%s",
+		 u->backend_explicit ? u->backend_user : u->name);
 	p->login.user = p->user;
-	if (u->have & (AUTH_USER_PLAIN | AUTH_USER_EMPTY))
+	if (u->backend_explicit)
+		p->secret = u->backend_secret;
+	else if (u->have & (AUTH_USER_PLAIN | AUTH_USER_EMPTY))
 		p->secret = u->secret;
 	p->login.secret = &p->secret;
 	p->login.charset = key->charset;

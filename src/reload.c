@@ -1,6 +1,7 @@
 #include "reload.h"
 
 #include "config.h"
+#include "config_users.h"
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
@@ -80,6 +81,10 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	if (o->digests != n->digests || o->digest_max != n->digest_max ||
 	    o->digest_text_max != n->digest_text_max)
 		changed[k++] = "digests";
+	/* Sessions and pools know their user by its index in the list the
+	 * workers started with: a new list would need them all moved. */
+	if (!config_users_equal(o, n))
+		changed[k++] = "users";
 	out[0] = '\0';
 	for (unsigned i = 0; i < k && len < outlen; i++) {
 		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",

@@ -176,8 +176,10 @@ static void authenticated(struct session *s)
 		return;
 	}
 	/* What the client's answer revealed lets myring log in to the
-	 * backend as this user (mysql_native_password's SHA1(password)). */
-	pool_learn_secret(s->pool, &s->auth->secret);
+	 * backend as this user (mysql_native_password's SHA1(password)),
+	 * unless the config names another login for it. */
+	if (!s->c.w->px->cfg.users[s->user_idx].backend_explicit)
+		pool_learn_secret(s->pool, &s->auth->secret);
 	auth_server_clear(s->auth);
 	free(s->auth);
 	s->auth = NULL;
