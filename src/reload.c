@@ -55,7 +55,7 @@ static bool hp_eq(const struct hostport *a, const struct hostport *b)
 static void restart_only_changes(const struct config *o, const struct config *n,
 				 char *out, size_t outlen)
 {
-	const char *changed[16];
+	const char *changed[24];
 	unsigned k = 0;
 	size_t len = 0;
 
@@ -85,6 +85,14 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	 * workers started with: a new list would need them all moved. */
 	if (!config_users_equal(o, n))
 		changed[k++] = "users";
+	if (o->auth != n->auth)
+		changed[k++] = "auth";
+	if (o->pool_mode != n->pool_mode || o->pool_size != n->pool_size ||
+	    o->pool_wait_ms != n->pool_wait_ms ||
+	    o->pool_min_idle != n->pool_min_idle ||
+	    o->pool_idle_timeout_ms != n->pool_idle_timeout_ms ||
+	    o->pool_max_age_ms != n->pool_max_age_ms)
+		changed[k++] = "pool settings";
 	out[0] = '\0';
 	for (unsigned i = 0; i < k && len < outlen; i++) {
 		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",

@@ -325,7 +325,9 @@ Test(users, reload_names_users_as_restart_only, .timeout = 60)
 	write_config(up.path, yaml);
 	proxy_start(&up.p, env_int("MARIADB_PORT"), args);
 
-	snprintf(yaml, sizeof(yaml), "%s    password: reload-pw-2\n", head);
+	/* The pool settings are restart-only too. */
+	snprintf(yaml, sizeof(yaml), "pool-size: 9\n%s    password: reload-pw-2\n",
+		 head);
 	f = fopen(up.path, "w");
 	cr_assert_not_null(f);
 	fputs(yaml, f);
@@ -335,7 +337,7 @@ Test(users, reload_names_users_as_restart_only, .timeout = 60)
 	cr_assert_not_null(a, "admin: %s", err);
 	cr_assert_eq(mysql_query(a, "RELOAD CONFIG"), 0, "%s", mysql_error(a));
 	cr_assert(mysql_info(a) && strstr(mysql_info(a),
-		  "needs a restart to take effect: users"),
+		  "needs a restart to take effect: users, pool settings"),
 		  "RELOAD CONFIG's info: %s",
 		  mysql_info(a) ? mysql_info(a) : "(none)");
 	mysql_close(a);
