@@ -129,8 +129,8 @@ void backends_table(const struct proxy *px, const struct ctl_result *res,
 				last_error = p->last_error;
 		}
 	tb_text(t, r, 1, "proxy");
-	tb_u64(t, r, 2, px->server.max_conns);
-	tb_u64(t, r, 3, atomic_load_explicit(&px->server.open,
+	tb_u64(t, r, 2, px->servers[0].max_conns);
+	tb_u64(t, r, 3, atomic_load_explicit(&px->servers[0].open,
 					     memory_order_relaxed));
 	tb_u64(t, r, 4, in_use);
 	tb_u64(t, r, 5, idle);

@@ -30,6 +30,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum server_role {
@@ -101,6 +102,15 @@ struct backend_group {
 	uint32_t fail_checks;          /* N: failed checks before shunning */
 	uint32_t ok_checks;            /* M: passed checks before return */
 };
+
+struct proxy;
+struct config;
+
+/* The servers and groups of the configuration, in px (before the workers
+ * start).  0, or -1 with err. */
+int groups_setup(struct proxy *px, const struct config *cfg, char *err,
+		 size_t errlen);
+void groups_free(struct proxy *px);
 
 /* Copies the server's last error and GTID position consistently. */
 void server_check_strings(const struct server_check *c, char *err,

@@ -129,12 +129,12 @@ static int install_hooks(const struct config *cfg, unsigned nworkers,
  * block).  A server that is down now gets a generic MariaDB greeting; the
  * pool connects when clients come.
  */
-static void proxy_auth_setup(const struct config *cfg)
+static int proxy_auth_setup(const struct config *cfg)
 {
 	char err[300];
 
-	px.server.addr = px.backend;
-	px.server.max_conns = cfg->pool_size;
+	if (groups_setup(&px, cfg, err, sizeof(err)))
+		return fail(EXIT_SYSTEM, "%s", err);
 	/* Statement keys are hashed under a secret of this process. */
 	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
 	    sizeof(px.stmt_secret))
@@ -160,6 +160,7 @@ static void proxy_auth_setup(const struct config *cfg)
 	if (!px.backend_mariadb)
 		LOGI("backend %s is not MariaDB: a pooled session that prepares "
 		     "statements keeps its connection", px.backend.text);
+	return 0;
 }
 
 /* The start-up line: enough to tell from a log what this process runs. */
@@ -268,8 +269,10 @@ int main(int argc, char **argv)
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
-	if (cfg->auth == AUTH_PROXY)
-		proxy_auth_setup(cfg);
+	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg))) {
+		config_free(cfg);
+		return rc;
+	}
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -370,6 +373,7 @@ out:
 	for (unsigned i = 0; px.workers && i < px.nworkers; i++)
 		sdir_free(&px.workers[i].dir);
 	free(px.workers);
+	groups_free(&px);
 	if (rc == 0)
 		LOGI("stopped");
 	return rc;

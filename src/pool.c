@@ -37,7 +37,7 @@ static void pool_init(struct pool *p, struct worker *w,
 
 	memset(p, 0, sizeof(*p));
 	p->w = w;
-	p->srv = &w->px->server;
+	p->srv = &w->px->servers[key->server];
 	p->key = *key;
 	/* The login the config names for this user's connections, or the
 	 * user itself with what is known of its password (more may come
@@ -61,7 +61,8 @@ struct pool *pool_for(struct worker *w, const struct pool_key *key)
 
 	for (unsigned i = 0; i < w->npools; i++) {
 		p = w->pools[i];
-		if (p->key.user == key->user && p->key.caps == key->caps &&
+		if (p->key.server == key->server && p->key.user == key->user &&
+		    p->key.caps == key->caps &&
 		    p->key.charset == key->charset)
 			return p;
 	}

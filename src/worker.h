@@ -39,7 +39,13 @@ struct proxy {
 	/* auth: proxy: the server's greeting (what clients are shown) and
 	 * the pooled server's shared connection count. */
 	struct backend_profile profile;
-	struct backend_server server;
+	/* The servers (every group's, in order) and the groups: one group
+	 * "default" of --backend's one server unless groups are configured
+	 * (groups.h).  Shared by every worker; written by the checker only. */
+	struct backend_server *servers;
+	unsigned nservers;
+	struct backend_group *groups;
+	unsigned ngroups;
 	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
 	/* The server takes statement id 0xFFFFFFFF as "the last prepared"
 	 * (MariaDB): pooled sessions' statements can move between
