@@ -23,7 +23,8 @@ static const char usage_text[] =
 "Required (as flags or in the config file):\n"
 "  --listen HOST:PORT       address clients connect to (IPv6: [::1]:6033)\n"
 "  --backend HOST:PORT      MySQL/MariaDB server; host names are resolved\n"
-"                           once at start-up\n"
+"                           once at start-up (or --primary, or groups in\n"
+"                           the config file)\n"
 "Workers:\n"
 "  --threads N              number of worker threads, unpinned (default: one\n"
 "                           per online core)\n"
@@ -42,6 +43,12 @@ static const char usage_text[] =
 "                           refer to groups); any delimiter, given by the\n"
 "                           first character; repeatable, first matching\n"
 "                           rule applies\n"
+"Backend groups (with --auth proxy):\n"
+"  --primary HOST:PORT      a primary and its replicas in place of --backend:\n"
+"  --replica HOST:PORT      reads split to replicas, writes and transactions\n"
+"                           to the server whose read_only is 0 (repeatable)\n"
+"  --max-lag SECONDS        replicas further behind get no reads (default:\n"
+"                           lag not checked)\n"
 "Authentication and pooling:\n"
 "  --auth MODE              passthrough (default): clients log in to the\n"
 "                           server, each on a backend connection of its own\n"
@@ -97,6 +104,50 @@ static const char usage_text[] =
 "Exit status: 0 stopped cleanly (or help, version, valid config); 1 failed\n"
 "while running; 2 bad flag, value or config file; 3 the system refused the\n"
 "start (address in use, io_uring unavailable, ...).  README.md has the table.\n";
+
+int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
+{
+	unsigned ways = !!cfg->backend.host[0] + !!cfg->primary.host[0] +
+			!!cfg->ngroups;
+
+	if (ways > 1) {
+		snprintf(err, errlen, "--backend, --primary and the config file's "
+			 "groups each name the backends: give one of them");
+		return -1;
+	}
+	if (cfg->nreplicas && !cfg->primary.host[0]) {
+		snprintf(err, errlen, "--replica needs --primary");
+		return -1;
+	}
+	if (cfg->max_lag_ms && !cfg->nreplicas) {
+		snprintf(err, errlen, "--max-lag needs --replica");
+		return -1;
+	}
+	if ((cfg->primary.host[0] || cfg->ngroups) && cfg->auth != AUTH_PROXY) {
+		snprintf(err, errlen, "%s need --auth proxy (myring's own backend "
+			 "connections)", cfg->ngroups ? "backend groups" :
+			 "--primary and --replica");
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nrules; i++) {
+		const char *route = cfg->rules[i].route;
+		bool found = false;
+
+		if (!route)
+			continue;
+		if (!cfg->ngroups)
+			found = !strcmp(route, "default");
+		for (unsigned g = 0; g < cfg->ngroups; g++)
+			found |= !strcmp(route, cfg->groups[g].name);
+		if (!found) {
+			snprintf(err, errlen, "rule '%s': route: no backend group "
+				 "'%s' (groups: %s)", cfg->rules[i].name, route,
+				 cfg->ngroups ? "see groups:" : "default");
+			return -1;
+		}
+	}
+	return 0;
+}
 
 const char *cli_usage(void)
 {
@@ -244,6 +295,7 @@ enum {
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -251,6 +303,9 @@ enum {
 static const struct option long_opts[] = {
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"primary", required_argument, NULL, OPT_PRIMARY},
+	{"replica", required_argument, NULL, OPT_REPLICA},
+	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
@@ -451,6 +506,32 @@ static int set_option(struct config *cfg, int code, const char *value,
 			BAD("%s: expected passthrough or proxy, got '%s'", label,
 			    value);
 		break;
+	case OPT_PRIMARY:
+		if (cli_parse_hostport(value, &cfg->primary))
+			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			    label, value);
+		break;
+	case OPT_REPLICA:
+		if (cfg->nreplicas == CLI_MAX_REPLICAS)
+			BAD("%s: at most %d replicas", label, CLI_MAX_REPLICAS);
+		if (cli_parse_hostport(value, &cfg->replicas[cfg->nreplicas]))
+			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			    label, value);
+		cfg->nreplicas++;
+		break;
+	case OPT_MAX_LAG: {
+		char *end;
+		double secs;
+
+		errno = 0;
+		secs = strtod(value, &end);
+		if (!isdigit((unsigned char)*value) || *end || errno ||
+		    secs > 86400 || secs < 0.001)
+			BAD("%s: expected seconds, 0.001..86400, got '%s'", label,
+			    value);
+		cfg->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
+		break;
+	}
 	case OPT_USER:
 		if (cli_add_user(cfg, value, err, errlen)) {
 			char why[200];
@@ -632,11 +713,14 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			return CLI_EXIT_USAGE;
 	}
 	/* A file meant to be completed by flags is checked with them. */
-	if (!cfg->listen.host[0] || !cfg->backend.host[0]) {
+	if (!cfg->listen.host[0] || (!cfg->backend.host[0] &&
+				     !cfg->primary.host[0] && !cfg->ngroups)) {
 		snprintf(err, errlen, "--%s is required%s",
 			 cfg->listen.host[0] ? "backend" : "listen",
 			 config_path ? " (as a flag or in the config file)" : "");
 		return CLI_EXIT_USAGE;
 	}
+	if (cli_check_backends(cfg, err, errlen))
+		return CLI_EXIT_USAGE;
 	return check ? CLI_CHECK_CONFIG : CLI_RUN;
 }

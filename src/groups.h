@@ -108,8 +108,11 @@ struct config;
 
 /* The servers and groups of the configuration, in px (before the workers
  * start).  0, or -1 with err. */
-int groups_setup(struct proxy *px, const struct config *cfg, char *err,
+int groups_setup(struct proxy *px, const struct config *cfg,
+		 const struct netaddr *addrs, unsigned naddrs, char *err,
 		 size_t errlen);
+/* The index of the group called name, or -1. */
+int groups_find(const struct proxy *px, const char *name);
 void groups_free(struct proxy *px);
 
 /* Copies the server's last error and GTID position consistently. */

@@ -80,8 +80,11 @@ static int check_config(const struct config *cfg)
 	unsigned n;
 	char err[600];
 
-	if (startup_check(cfg, &st, err, sizeof(err)))
+	if (startup_check(cfg, &st, err, sizeof(err))) {
+		startup_free(&st);
 		return fail(EXIT_CONFIG, "%s", err);
+	}
+	startup_free(&st);
 	rs = build_rules(cfg, 1, &n, err, sizeof(err));
 	if (!rs)
 		return fail(EXIT_CONFIG, "%s", err);
@@ -129,11 +132,11 @@ static int install_hooks(const struct config *cfg, unsigned nworkers,
  * block).  A server that is down now gets a generic MariaDB greeting; the
  * pool connects when clients come.
  */
-static int proxy_auth_setup(const struct config *cfg)
+static int proxy_auth_setup(const struct config *cfg, const struct startup *st)
 {
 	char err[300];
 
-	if (groups_setup(&px, cfg, err, sizeof(err)))
+	if (groups_setup(&px, cfg, st->servers, st->nservers, err, sizeof(err)))
 		return fail(EXIT_SYSTEM, "%s", err);
 	/* Statement keys are hashed under a secret of this process. */
 	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
@@ -263,16 +266,19 @@ int main(int argc, char **argv)
 	}
 	log_threshold = cfg->log_level;
 	if (startup_check(cfg, &st, err, sizeof(err))) {
+		startup_free(&st);
 		config_free(cfg);
 		return fail(EXIT_CONFIG, "%s", err);
 	}
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
-	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg))) {
+	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg, &st))) {
+		startup_free(&st);
 		config_free(cfg);
 		return rc;
 	}
+	startup_free(&st);
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);

@@ -55,6 +55,8 @@ static void pool_init(struct pool *p, struct worker *w,
 	p->waiters_tail = &p->waiters;
 }
 
+static void learn_one(struct pool *p, const struct auth_secret *secret);
+
 struct pool *pool_for(struct worker *w, const struct pool_key *key)
 {
 	struct pool *p, **grown;
@@ -74,11 +76,17 @@ struct pool *pool_for(struct worker *w, const struct pool_key *key)
 	if (!p)
 		return NULL;
 	pool_init(p, w, key);
+	/* A pool for another server of a login already seen here knows what
+	 * its sibling learned of the password. */
+	for (unsigned i = 0; i < w->npools; i++)
+		if (w->pools[i]->key.user == key->user &&
+		    w->pools[i]->secret.know)
+			learn_one(p, &w->pools[i]->secret);
 	w->pools[w->npools++] = p;
 	return p;
 }
 
-void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
+static void learn_one(struct pool *p, const struct auth_secret *secret)
 {
 	if (secret->know & AUTH_KNOW_PLAIN) {
 		if (!(p->secret.know & AUTH_KNOW_PLAIN))
@@ -93,6 +101,16 @@ void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
 		memcpy(p->secret.sha2_stage1, secret->sha2_stage1, 32);
 		p->secret.know |= AUTH_KNOW_SHA2;
 	}
+}
+
+/* Every pool of the login on this worker learns it: one per server. */
+void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
+{
+	struct worker *w = p->w;
+
+	for (unsigned i = 0; i < w->npools; i++)
+		if (w->pools[i]->key.user == p->key.user)
+			learn_one(w->pools[i], secret);
 }
 
 unsigned pool_open(const struct pool *p)

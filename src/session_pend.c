@@ -44,6 +44,7 @@ struct pending *pend_push(struct session *s)
 	struct pending *p = pend_at(s, s->pend_count++);
 	memset(p, 0, sizeof(*p));
 	p->serial = ++s->pend_serial;
+	p->server = -1;
 	return p;
 }
 

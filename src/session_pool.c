@@ -297,6 +297,31 @@ static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
 	return MYRING_REWRITE;
 }
 
+/* The pool of the server this command goes to (session_route.c), for
+ * a session that holds no connection now.  0, or -1 with err. */
+static int route_session(struct session *s, struct pending *p, bool read,
+			 uint16_t *err, char *msg, size_t msglen)
+{
+	struct pool *pool;
+	unsigned server;
+	const char *why;
+
+	if (route_choose(s, p->route, read, &server, &why, err, msg, msglen))
+		return -1;
+	p->route_why = why;
+	if (server == s->pool_key.server && s->pool)
+		return 0;
+	s->pool_key.server = server;
+	pool = pool_for(s->c.w, &s->pool_key);
+	if (!pool) {
+		*err = 1105;
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	s->pool = pool;
+	return 0;
+}
+
 /* The text the server will get: a rule's rewrite, or the client's. */
 static const char *sql_of(const struct myring_command *c,
 			  const struct myring_reply *reply,
@@ -378,7 +403,7 @@ static enum myring_verdict query_kill(struct session *s, struct pending *p,
 static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 					const struct myring_command *c,
 					struct myring_reply *reply,
-					enum myring_verdict verdict)
+					enum myring_verdict verdict, bool *read)
 {
 	const struct sql_class *cls =
 		effects_classify(s, p, sql_of(c, reply, verdict),
@@ -386,6 +411,7 @@ static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 
 	if (!cls)
 		return verdict;
+	*read = sql_class_read_only(cls);
 	if (s->c.w->px->cfg.pool_mode == POOL_STATEMENT &&
 	    cls->flags & (SQLC_TXN_BEGIN | SQLC_AUTOCOMMIT_OFF | SQLC_XA |
 			  SQLC_LOCK_TABLES))
@@ -408,6 +434,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 {
 	uint16_t err = 0;
 	char msg[200];
+	bool read = false;
 
 	switch (c->type) {
 	case COM_QUIT:
@@ -434,6 +461,8 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 			if (verdict == MYRING_REJECT)
 				return verdict;
 		}
+		/* Prepared where its executions will run. */
+		read = p->prep_read_only = cls && sql_class_read_only(cls);
 		if (stmt_mapped(s) && c->text)
 			stmt_on_prepare(s, p, sql_of(c, reply, verdict),
 					sql_len_of(c, reply, verdict));
@@ -454,9 +483,17 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				return verdict;
 		}
 		break;
+	case COM_STMT_EXECUTE:
+		if (payload && len >= 5 && stmt_mapped(s)) {
+			const struct stmt_client *sc =
+				stmt_client_get(&s->stmts,
+						mysql_get_u32(payload + 1));
+			read = sc && (sc->flags & STMT_CLIENT_READ_ONLY);
+		}
+		break;
 	case COM_QUERY:
 		if (c->text) {
-			verdict = pooled_query(s, p, c, reply, verdict);
+			verdict = pooled_query(s, p, c, reply, verdict, &read);
 			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER)
 				return verdict;
 		}
@@ -464,8 +501,12 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	default:
 		break;
 	}
+	if (!s->be && !(s->hold & HOLD_BORROW) &&
+	    route_session(s, p, read, &err, msg, sizeof(msg)))
+		return reject(reply, err, "myring: %s", msg);
 	if (!pooled_backend(s, &err, msg, sizeof(msg)))
 		return reject(reply, err, "myring: %s", msg);
+	p->server = (int16_t)s->pool_key.server;
 	pool_count_command(s->pool, s->pins != 0);
 	return verdict;
 }

@@ -153,6 +153,7 @@ struct worker {
 	struct pool **pools;         /* auth: proxy: one per login and caps */
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	struct effects_scratch effects; /* classifying pooled commands */
+	unsigned route_rr;           /* where reads start looking (rotates) */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */
