@@ -376,8 +376,10 @@ out:
 	intercept_shutdown();
 	config_free(cfg);
 	free(joined);
-	for (unsigned i = 0; px.workers && i < px.nworkers; i++)
+	for (unsigned i = 0; px.workers && i < px.nworkers; i++) {
 		sdir_free(&px.workers[i].dir);
+		free(px.workers[i].routed);
+	}
 	free(px.workers);
 	groups_free(&px);
 	if (rc == 0)

@@ -189,6 +189,10 @@ void complete_head(struct session *s, bool aborted)
 			st->latency_sum_us += r.duration_us;
 		}
 	}
+	if (p->server >= 0) {
+		r.server = s->c.w->px->servers[p->server].addr.text;
+		r.route = p->route_why;
+	}
 	report_result(s, p, &r);
 	if (p->kill_hold)
 		/* The KILL QUERY it was is over: the target's connection may

@@ -501,12 +501,18 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	default:
 		break;
 	}
-	if (!s->be && !(s->hold & HOLD_BORROW) &&
-	    route_session(s, p, read, &err, msg, sizeof(msg)))
-		return reject(reply, err, "myring: %s", msg);
+	if (!s->be && !(s->hold & HOLD_BORROW)) {
+		if (route_session(s, p, read, &err, msg, sizeof(msg)))
+			return reject(reply, err, "myring: %s", msg);
+	} else {
+		/* It stays on the connection it holds. */
+		p->route_why = s->in_trans ? "in transaction" :
+			       s->pins ? "pinned" : "held";
+	}
 	if (!pooled_backend(s, &err, msg, sizeof(msg)))
 		return reject(reply, err, "myring: %s", msg);
 	p->server = (int16_t)s->pool_key.server;
+	s->c.w->routed[s->pool_key.server]++;
 	pool_count_command(s->pool, s->pins != 0);
 	return verdict;
 }

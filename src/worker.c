@@ -405,6 +405,14 @@ static int setup(struct worker *w)
 			 cfg->buffers, cfg->buffer_size, strerror(-rc));
 		return rc;
 	}
+	if (w->px->nservers) {
+		w->routed = calloc(w->px->nservers, sizeof(*w->routed));
+		if (!w->routed) {
+			snprintf(w->start_msg, sizeof(w->start_msg),
+				 "out of memory");
+			return -ENOMEM;
+		}
+	}
 	/* A session takes a slot for its client and one for its backend. */
 	w->nslots = cfg->max_conns * 2 + 64;
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
@@ -453,6 +461,8 @@ static void teardown(struct worker *w)
 	free(w->settle.v);
 	free(w->digest_buf);
 	effects_scratch_free(&w->effects);
+	/* w->routed stays: the control thread may read it until it stops
+	 * (main.c frees it). */
 }
 
 struct start_ctx {

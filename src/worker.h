@@ -154,6 +154,8 @@ struct worker {
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	struct effects_scratch effects; /* classifying pooled commands */
 	unsigned route_rr;           /* where reads start looking (rotates) */
+	uint64_t *routed;            /* commands sent, per server (auth: proxy;
+	                              * read by the control thread) */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */

@@ -96,6 +96,10 @@ struct myring_result {
 	bool answered;           /* answered by a hook with a fixed reply */
 	uint32_t stmt_id;        /* a COM_STMT_PREPARE that succeeded: the id
 	                          * the server gave the statement */
+	const char *server;      /* auth: proxy: the server it was sent to
+	                          * ("host:port" as configured), or NULL */
+	const char *route;       /* and why it went there ("read", "primary",
+	                          * ...), or NULL */
 };
 
 #define MYRING_HOOK_TEXT   0x1u /* wants command->text */
