@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a session waiting for a server that went away hears. */
+#define ER_BACKEND_UNREACHABLE_POOL 1429
+
 /* Connect failures back off from this to BACKOFF_MAX_MS, doubling. */
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
@@ -25,6 +28,16 @@ static const struct bconn_owner_ops pool_owner_ops;
 static const struct config *cfg_of(const struct pool *p)
 {
 	return &p->w->px->cfg;
+}
+
+/* A server the checker shunned (or a reload removed) keeps no idle
+ * connection and opens none; lent ones close when they come back. */
+static bool server_usable(const struct pool *p)
+{
+	uint8_t h = atomic_load_explicit(&p->srv->check.health,
+					 memory_order_relaxed);
+
+	return h != HEALTH_SHUNNED && h != HEALTH_DRAINING;
 }
 
 /* A pool of its own per login and per set of client capabilities that
@@ -329,7 +342,7 @@ void pool_return(struct pool *p, struct bconn *b)
 
 	p->nlent--;
 	bconn_take_back(b);
-	if (p->shut) {
+	if (p->shut || !server_usable(p)) {
 		bconn_close(b);
 		return;
 	}
@@ -499,6 +512,20 @@ void pool_tick(struct pool *p)
 	}
 	if (p->shut)
 		return;
+	if (!server_usable(p)) {
+		char msg[300];
+
+		while (p->idle)
+			close_idle(p, &p->idle);
+		if (p->nwaiters) {
+			snprintf(msg, sizeof(msg), "backend %.100s is %s by the "
+				 "health checks", p->srv->addr.text,
+				 atomic_load(&p->srv->check.health) ==
+				 HEALTH_SHUNNED ? "shunned" : "draining");
+			fail_waiters(p, ER_BACKEND_UNREACHABLE_POOL, msg);
+		}
+		return;
+	}
 	/* Waiters with nothing coming (a connection was closed meanwhile,
 	 * another worker gave one back to the cap) get a new one; at the cap,
 	 * the other workers are asked to close an idle one of theirs. */

@@ -148,6 +148,11 @@ struct pending {
 	int16_t server;            /* where it was sent (pooled), -1 none */
 	const char *route_why;     /* and why (the query log says it) */
 	bool prep_read_only;       /* COM_STMT_PREPARE of a read */
+	/* A read sent to a replica, kept (framed) until its response
+	 * starts: if the replica dies first it goes to another, once. */
+	uint8_t *retry;
+	uint32_t retry_len;
+	bool retried;
 	uint64_t start_us;
 	uint8_t *reply;            /* local reply packet(s) */
 	uint32_t reply_len;
@@ -329,6 +334,10 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 /* The response to p ended on s->be: what it says about the session
  * (transaction, state changes); sets give_back. */
 void pooled_response_done(struct session *s, struct pending *p);
+/* The connection died with a read of the session on it that no byte of
+ * its answer has left: it goes to another server, once.  false when it
+ * cannot be (the caller fails the session as usual). */
+bool pooled_retry_read(struct session *s, const char *why);
 /* After a response: give the connection back if nothing holds it. */
 void pooled_maybe_return(struct session *s);
 /* The session ends: its connection goes back, or is closed. */
@@ -351,8 +360,8 @@ void command_fail_head_locally(struct session *s, uint16_t code,
  * next command goes to (read: it may go to a replica).  0, or -1 with
  * err and msg. */
 int route_choose(struct session *s, const char *group, bool read,
-		 unsigned *out, const char **why, uint16_t *err, char *msg,
-		 size_t msglen);
+		 int exclude, unsigned *out, const char **why, uint16_t *err,
+		 char *msg, size_t msglen);
 
 /* session_track.c */
 void session_pin(struct session *s, unsigned reason);

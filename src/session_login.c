@@ -175,7 +175,8 @@ static void authenticated(struct session *s)
 		char m[200];
 
 		s->pool_key = key;
-		if (route_choose(s, NULL, false, &sv, &why, &e, m, sizeof(m)))
+		if (route_choose(s, NULL, false, -1, &sv, &why, &e, m,
+				 sizeof(m)))
 			sv = s->c.w->px->groups[s->group].servers[0];
 		s->pool_key.server = sv;
 	}

@@ -132,6 +132,7 @@ void complete_head(struct session *s, bool aborted)
 	if (p->internal && !p->client) {
 		/* myring's own: nothing for hooks or statistics. */
 		effects_discard(p);
+		free(p->retry);
 		free(p->reply);
 		free(p->prep_sql);
 		free(p->stmt_cmd);
@@ -199,6 +200,7 @@ void complete_head(struct session *s, bool aborted)
 		 * go back to the pool. */
 		sdir_unhold(p->kill_hold, s->conn_id);
 	effects_discard(p);
+	free(p->retry);
 	free(p->reply);
 	free(p->prep_sql);
 	free(p->stmt_cmd);

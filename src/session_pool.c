@@ -114,6 +114,32 @@ static void attach(struct session *s, struct bconn *b)
 	bconn_run(b, synced);
 }
 
+static int route_session(struct session *s, struct pending *p, bool read,
+			 int exclude, uint16_t *err, char *msg, size_t msglen);
+
+/* The head is a read whose server could not be reached: if another
+ * server of the group can take it, the session's pool is that one's. */
+static bool reroute_read(struct session *s, struct pending *p)
+{
+	uint16_t err;
+	char msg[200];
+	int failed = (int)s->pool_key.server;
+
+	if (s->phase != PH_COMMAND || !p || p->retried || !p->route_why || strncmp(p->route_why, "read", 4))
+		return false;
+	p->retried = true;
+	if (route_session(s, p, true, failed, &err, msg, sizeof(msg)))
+		return false;
+	if ((int)s->pool_key.server == failed)
+		return false;
+	LOGW("%s: %s cannot be reached; the read goes to %s", s->client_addr,
+	     s->c.w->px->servers[failed].addr.text,
+	     s->c.w->px->servers[s->pool_key.server].addr.text);
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, rerouted";
+	return true;
+}
+
 static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		 const char *msg)
 {
@@ -121,6 +147,14 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 					       offsetof(struct session, wait));
 
 	session_release(s, HOLD_BORROW);
+	if (!b && reroute_read(s, s->pend_count ? pend_at(s, 0) : NULL)) {
+		/* Nothing was sent: another server may serve the read. */
+		uint16_t e = 0;
+		char m[200];
+		if (!pooled_backend(s, &e, m, sizeof(m)))
+			no_backend(s, e, "HY000", m);
+		return;
+	}
 	if (!b) {
 		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
 		return;
@@ -300,13 +334,14 @@ static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
 /* The pool of the server this command goes to (session_route.c), for
  * a session that holds no connection now.  0, or -1 with err. */
 static int route_session(struct session *s, struct pending *p, bool read,
-			 uint16_t *err, char *msg, size_t msglen)
+			 int exclude, uint16_t *err, char *msg, size_t msglen)
 {
 	struct pool *pool;
 	unsigned server;
 	const char *why;
 
-	if (route_choose(s, p->route, read, &server, &why, err, msg, msglen))
+	if (route_choose(s, p->route, read, exclude, &server, &why, err, msg,
+			 msglen))
 		return -1;
 	p->route_why = why;
 	if (server == s->pool_key.server && s->pool)
@@ -320,6 +355,66 @@ static int route_session(struct session *s, struct pending *p, bool read,
 	}
 	s->pool = pool;
 	return 0;
+}
+
+static bool is_replica(const struct session *s)
+{
+	const struct backend_server *sv =
+		&s->c.w->px->servers[s->pool_key.server];
+
+	return atomic_load_explicit(&sv->check.role, memory_order_relaxed) ==
+	       ROLE_REPLICA;
+}
+
+/* A read a replica runs is kept, framed as sent, until its response
+ * starts (pooled_retry_read). */
+static void keep_for_retry(struct session *s, struct pending *p,
+			   const char *sql, size_t len)
+{
+	static const uint8_t query = COM_QUERY;
+	struct pkt_buf pb;
+
+	(void)s;
+	pkt_buf_init(&pb);
+	pkt_buf_packet2(&pb, &query, 1, sql, len);
+	if (pb.oom) {
+		pkt_buf_free(&pb);
+		return;
+	}
+	p->retry = pb.data;
+	p->retry_len = (uint32_t)pb.len;
+}
+
+bool pooled_retry_read(struct session *s, const char *why)
+{
+	struct bconn *b = s->be;
+	struct pending *p;
+	uint16_t err = 0;
+	char msg[200];
+	int failed;
+
+	if (!s->pool || s->pend_count != 1 || !b || b->resp_started)
+		return false;
+	p = pend_at(s, 0);
+	if (!p->retry || p->retried || p->local || p->internal)
+		return false;
+	failed = p->server;
+	p->retried = true;
+	LOGW("%s: %s during a read on %s; the read goes to another server",
+	     s->client_addr, why, s->c.w->px->servers[failed].addr.text);
+	session_unlink(s);
+	pool_drop(s->pool, b);
+	if (route_session(s, p, true, failed, &err, msg, sizeof(msg)) ||
+	    !pooled_backend(s, &err, msg, sizeof(msg))) {
+		command_fail_head_locally(s, err ? err : ER_BACKEND_LOST, msg);
+		return true;
+	}
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, retried";
+	/* Sent as soon as the connection is the session's: parked while it
+	 * is being lent or brought to the session's state. */
+	session_to_backend_copy(s, p->retry, p->retry_len);
+	return true;
 }
 
 /* The text the server will get: a rule's rewrite, or the client's. */
@@ -502,14 +597,19 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		break;
 	}
 	if (!s->be && !(s->hold & HOLD_BORROW)) {
-		if (route_session(s, p, read, &err, msg, sizeof(msg)))
+		if (route_session(s, p, read, -1, &err, msg, sizeof(msg)))
 			return reject(reply, err, "myring: %s", msg);
+		if (c->type == COM_QUERY && c->text && is_replica(s))
+			keep_for_retry(s, p, sql_of(c, reply, verdict),
+				       sql_len_of(c, reply, verdict));
 	} else {
 		/* It stays on the connection it holds. */
 		p->route_why = s->in_trans ? "in transaction" :
 			       s->pins ? "pinned" : "held";
 	}
-	if (!pooled_backend(s, &err, msg, sizeof(msg)))
+	if (!pooled_backend(s, &err, msg, sizeof(msg)) &&
+	    (!reroute_read(s, p) ||
+	     !pooled_backend(s, &err, msg, sizeof(msg))))
 		return reject(reply, err, "myring: %s", msg);
 	p->server = (int16_t)s->pool_key.server;
 	s->c.w->routed[s->pool_key.server]++;

@@ -70,9 +70,10 @@ static unsigned lent_on(const struct worker *w, unsigned i)
 	return n;
 }
 
-/* The replica (or, with reads: any, primary too) for a read, or -1. */
+/* The replica (or, with reads: any, primary too) for a read, or -1;
+ * never exclude. */
 static int reader_of(struct session *s, const struct backend_group *g,
-		     int primary)
+		     int primary, int exclude)
 {
 	struct worker *w = s->c.w;
 	int best = -1;
@@ -85,7 +86,8 @@ static int reader_of(struct session *s, const struct backend_group *g,
 		const struct backend_server *sv = server(s, i);
 		uint64_t score;
 
-		if (!sv->weight || health_of(sv) != HEALTH_ONLINE)
+		if (!sv->weight || health_of(sv) != HEALTH_ONLINE ||
+		    (int)i == exclude)
 			continue;
 		if ((int)i == primary ? g->reads != READ_ANY :
 		    role_of(sv) != ROLE_REPLICA)
@@ -114,8 +116,8 @@ static bool autocommit_idle(const struct session *s)
 }
 
 int route_choose(struct session *s, const char *group, bool read,
-		 unsigned *out, const char **why, uint16_t *err, char *msg,
-		 size_t msglen)
+		 int exclude, unsigned *out, const char **why, uint16_t *err,
+		 char *msg, size_t msglen)
 {
 	const struct proxy *px = s->c.w->px;
 	const struct backend_group *g;
@@ -131,7 +133,7 @@ int route_choose(struct session *s, const char *group, bool read,
 	g = &px->groups[gi];
 	primary = primary_of(s, g);
 	if (read && g->reads != READ_PRIMARY && autocommit_idle(s)) {
-		reader = reader_of(s, g, primary);
+		reader = reader_of(s, g, primary, exclude);
 		if (reader >= 0) {
 			*out = (unsigned)reader;
 			*why = reader == primary ? "read, primary among readers" :
@@ -139,7 +141,7 @@ int route_choose(struct session *s, const char *group, bool read,
 			return 0;
 		}
 	}
-	if (primary < 0) {
+	if (primary < 0 || primary == exclude) {
 		*err = ER_BACKEND_UNREACHABLE;
 		snprintf(msg, msglen, "group '%s' has no primary online (no "
 			 "server with read_only = 0 passes its checks)", g->name);
