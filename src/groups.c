@@ -105,6 +105,49 @@ oom:
 	return -1;
 }
 
+bool gtid_parse(const char *gtid, uint32_t *domain, uint32_t *server,
+		uint64_t *seq)
+{
+	unsigned long long d, s, n;
+	int end = 0;
+
+	if (sscanf(gtid, "%llu-%llu-%llu%n", &d, &s, &n, &end) != 3 ||
+	    gtid[end] || d > UINT32_MAX || s > UINT32_MAX)
+		return false;
+	*domain = (uint32_t)d;
+	*server = (uint32_t)s;
+	*seq = n;
+	return true;
+}
+
+void group_note_gtid(struct backend_group *g, const char *gtid)
+{
+	uint32_t d, s;
+	uint64_t n, cur;
+
+	if (!gtid_parse(gtid, &d, &s, &n))
+		return;
+	cur = atomic_load(&g->causal_seq);
+	while (n > cur)
+		if (atomic_compare_exchange_weak(&g->causal_seq, &cur, n)) {
+			atomic_store(&g->causal_ds, (uint64_t)d << 32 | s);
+			break;
+		}
+}
+
+void group_causal_gtid(const struct backend_group *g, char *out, size_t cap)
+{
+	uint64_t n = atomic_load(&g->causal_seq);
+	uint64_t ds = atomic_load(&g->causal_ds);
+
+	if (!n) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, cap, "%u-%u-%llu", (unsigned)(ds >> 32),
+		 (unsigned)(ds & 0xffffffffu), (unsigned long long)n);
+}
+
 int groups_find(const struct proxy *px, const char *name)
 {
 	for (unsigned i = 0; i < px->ngroups; i++)

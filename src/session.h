@@ -180,6 +180,12 @@ struct session {
 	                            * pool of the server its command goes to */
 	struct pool_key pool_key;  /* its login's key; .server varies */
 	unsigned group;            /* its default backend group */
+	/* Causal reads: a replica must have applied this GTID before the
+	 * read runs (set when the read is routed, sent when it attaches). */
+	char causal_gtid[64];
+	uint32_t causal_timeout_ms;
+	bool causal_wait;          /* to send with the next attach */
+	bool causal_sent;          /* sent: an error of its falls back */
 	struct pool_waiter wait;   /* its place in the pool's line */
 	uint32_t pins;             /* enum pin_reason bits */
 	bool in_trans;             /* the server said a transaction is open */

@@ -29,6 +29,10 @@
 #include <stdarg.h>
 #include <string.h>
 
+static int route_session(struct session *s, struct pending *p, bool read,
+			 int exclude, uint16_t *err, char *msg, size_t msglen);
+static int causal_request(struct session *s, struct bconn *b);
+
 /* No connection for the session: its login or its waiting commands get
  * err (with sqlstate) from the proxy. */
 static void no_backend(struct session *s, uint16_t err, const char *sqlstate,
@@ -54,6 +58,39 @@ static void ready(struct session *s)
 	command_start_tracking(s);
 }
 
+
+/* The replica did not apply what the read must see in time: the read
+ * goes to the primary (the replica's connection, in whatever state the
+ * requests behind the wait left it, is closed). */
+static bool causal_fallback(struct session *s, struct bconn *b)
+{
+	struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
+	uint16_t err = 0;
+	char msg[200];
+
+	s->causal_sent = false;
+	if (!p || s->phase != PH_COMMAND)
+		return false;
+	s->c.w->stats.causal_fallbacks++;
+	LOGD("%s: %s had not applied %s within %u ms: the read goes to the "
+	     "primary", s->client_addr, b->c.w->px->servers[s->pool_key.server].
+	     addr.text, s->causal_gtid, s->causal_timeout_ms);
+	session_unlink(s);
+	pool_drop(s->pool, b);
+	/* HOLD_SYNC stays: the command is parked until the primary's
+	 * connection is the session's. */
+	if (route_session(s, p, false, -1, &err, msg, sizeof(msg)) ||
+	    !pooled_backend(s, &err, msg, sizeof(msg))) {
+		session_release(s, HOLD_SYNC);
+		command_fail_head_locally(s, err ? err : ER_BACKEND_UNREACHABLE,
+					  msg);
+		return true;
+	}
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, causal wait timed out";
+	return true;
+}
+
 static void synced(struct bconn *b, uint16_t err, const char *msg)
 {
 	struct session *s = b->link;
@@ -61,6 +98,9 @@ static void synced(struct bconn *b, uint16_t err, const char *msg)
 	if (!s)
 		return;
 	session_link(s, b);
+	if (err && s->causal_sent && err == 1242 && causal_fallback(s, b))
+		return;
+	s->causal_sent = false;
 	if (err) {
 		/* The connection's state is unknown now: it is closed.  The
 		 * client hears the server's own error (e.g. its schema was
@@ -90,7 +130,12 @@ static void attach(struct session *s, struct bconn *b)
 	session_link(s, b);
 	rc = buf ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
 		   MYSQL_REPLAY_NOSPACE;
-	if (rc == MYSQL_REPLAY_OK && rp.n == 0) {
+	s->causal_sent = false;
+	if (s->causal_wait) {
+		s->causal_wait = false;
+		s->causal_sent = causal_request(s, b) == 0;
+	}
+	if (rc == MYSQL_REPLAY_OK && rp.n == 0 && !s->causal_sent) {
 		free(buf);
 		ready(s);
 		return;
@@ -114,8 +159,49 @@ static void attach(struct session *s, struct bconn *b)
 	bconn_run(b, synced);
 }
 
-static int route_session(struct session *s, struct pending *p, bool read,
-			 int exclude, uint16_t *err, char *msg, size_t msglen);
+
+/* A read that goes to a replica of a group with causal reads waits
+ * there for the GTID it must see: the session's last commit (session),
+ * or the newest any session made through myring (global). */
+static void causal_prepare(struct session *s, bool read, unsigned server)
+{
+	const struct proxy *px = s->c.w->px;
+	const struct backend_server *sv = &px->servers[server];
+	const struct backend_group *g = &px->groups[sv->group];
+
+	s->causal_wait = false;
+	if (!read || g->causal == CAUSAL_OFF ||
+	    atomic_load_explicit(&sv->check.role, memory_order_relaxed) !=
+	    ROLE_REPLICA)
+		return;
+	if (g->causal == CAUSAL_SESSION)
+		snprintf(s->causal_gtid, sizeof(s->causal_gtid), "%s",
+			 s->st.last_gtid);
+	else
+		group_causal_gtid(g, s->causal_gtid, sizeof(s->causal_gtid));
+	s->causal_timeout_ms = g->causal_timeout_ms;
+	s->causal_wait = s->causal_gtid[0] != '\0';
+}
+
+/* The wait a causal read sends first: it fails (ERR 1242) when the
+ * replica has not applied the GTID within the timeout, so that the read
+ * goes to the primary instead.  -1 if the GTID is not one. */
+static int causal_request(struct session *s, struct bconn *b)
+{
+	char sql[200];
+	uint32_t d, sv;
+	uint64_t n;
+	int len;
+
+	if (!gtid_parse(s->causal_gtid, &d, &sv, &n))
+		return -1;
+	len = snprintf(sql, sizeof(sql), "\x03SELECT IF(MASTER_GTID_WAIT("
+		       "'%u-%u-%llu', %u.%03u) = 0, 0, (SELECT 1 UNION "
+		       "SELECT 2))", d, sv, (unsigned long long)n,
+		       s->causal_timeout_ms / 1000, s->causal_timeout_ms % 1000);
+	s->c.w->stats.causal_waits++;
+	return bconn_request(b, sql, (size_t)len, RESP_RESULT);
+}
 
 /* The head is a read whose server could not be reached: if another
  * server of the group can take it, the session's pool is that one's. */
@@ -344,6 +430,7 @@ static int route_session(struct session *s, struct pending *p, bool read,
 			 msglen))
 		return -1;
 	p->route_why = why;
+	causal_prepare(s, read, server);
 	if (server == s->pool_key.server && s->pool)
 		return 0;
 	s->pool_key.server = server;

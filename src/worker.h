@@ -94,6 +94,10 @@ struct worker_stats {
 	 * (every time a session gains the reason). */
 	struct pool_stats pool;
 	uint64_t pins[PIN_NREASONS];
+	/* Causal reads: waits sent to replicas, and those that timed out
+	 * (the read went to the primary). */
+	uint64_t causal_waits;
+	uint64_t causal_fallbacks;
 };
 
 static inline unsigned err_code_slot(uint16_t code)
