@@ -17,6 +17,10 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# For --version: liburing 2.3 has no version macros of its own.
+LIBURING_VERSION := $(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)
+VERSION_DEFS := -DMYRING_VERSION='"$(VERSION)"' \
+                -DMYRING_LIBURING_VERSION='"$(LIBURING_VERSION)"'
 
 SRC      := $(sort $(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
@@ -29,6 +33,8 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config rules litscan sql_scan sql_classify mysql_srv \
               mysql_auth mysql_auth_exchange admin_sql admin_engine histogram \
               digest_stats net startup sql_rewrite session_dir
+# The service manager's notification socket (plain system calls too).
+PURE_NAMES += sdnotify
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
@@ -41,13 +47,13 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 all: build/myring
 
 build/obj/%.o: src/%.c | build/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 build/myring: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/obj/%.o: src/%.c | build/asan/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 # The sanitizer build links glibc malloc: mimalloc would hide heap errors
 # from ASan.
@@ -59,16 +65,20 @@ asan: build/asan/myring
 # For valgrind: glibc malloc (mimalloc's own mappings are invisible to
 # memcheck, so leaks would go unseen), no sanitizers.
 build/valgrind/obj/%.o: src/%.c | build/valgrind/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' -O1 -g $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) -O1 -g $(WARN) -MMD -MP -c $< -o $@
 
 build/valgrind/myring: $(VG_OBJ)
 	$(CC) -O1 -g $(LDFLAGS) -o $@ $^ $(filter-out -lmimalloc,$(LIBS))
+
+# A release (a new VERSION) rebuilds what prints the version: everything,
+# for simplicity.
+$(OBJ) $(ASAN_OBJ) $(VG_OBJ): VERSION
 
 build/obj build/asan/obj build/valgrind/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
-	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
 
 # test_state.c compiles pure modules in (#include "mysql_state.c"): they
 # are prerequisites too, so a change to them rebuilds the suite.

@@ -137,4 +137,8 @@ int cli_add_user(struct config *cfg, const char *spec, char *err,
 
 const char *cli_usage(void);
 
+/* The long flags myring accepts, without dashes ("listen", ...), for
+ * the test that keeps --help complete; NULL after the last. */
+const char *cli_flag(unsigned i);
+
 #endif
