@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -312,4 +314,75 @@ Test(service, journal_lines_carry_their_priority, .timeout = 60)
 		  "%s", log);
 	cr_assert_null(strstr(log, "<6>"), "%s", log);
 	unlink(errfile);
+}
+
+/*
+ * The unit sets LimitMEMLOCK because kernels that charge io_uring rings
+ * to RLIMIT_MEMLOCK (this project's 6.18 does; 6.1 charges the cgroup)
+ * refuse a ring beyond it to a process without CAP_IPC_LOCK.  The start
+ * then fails with status 3 and says which limit, and the query log's
+ * hook, set up before the workers, is torn down cleanly (it crashed).
+ */
+Test(service, a_ring_beyond_the_memlock_limit_fails_the_start_cleanly,
+     .timeout = 60)
+{
+	char listen[32], backend[32], errfile[64], qlog[64];
+	int port = free_port();
+	const char *log;
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(backend, sizeof(backend), "127.0.0.1:%d",
+		 env_int("MARIADB_PORT"));
+	snprintf(errfile, sizeof(errfile), "/tmp/myring-itest-memlock-%d.log",
+		 port);
+	snprintf(qlog, sizeof(qlog), "/tmp/myring-itest-memlock-%d.qlog", port);
+	unlink(qlog);
+	const char *argv[] = {env_or_fail("MYRING_BIN"), "--listen", listen,
+			      "--backend", backend, "--threads", "2",
+			      "--log-queries", qlog, "--deny", "^DROP", NULL};
+	int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = {64 << 10, 64 << 10};
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(126);
+		/* root may lock anything (CAP_IPC_LOCK): run as nobody. */
+		if (getuid() == 0 && (setgroups(0, NULL) || setgid(65534) ||
+				      setuid(65534)))
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+	for (int i = 0; i < 250 && !accepts(port); i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			log = slurp(errfile);
+			cr_assert(WIFEXITED(st), "killed by signal %d:\n%s",
+				  WIFSIGNALED(st) ? WTERMSIG(st) : 0, log);
+			cr_assert_eq(WEXITSTATUS(st), 3, "%s", log);
+			cr_assert(strstr(log, "io_uring_queue_init: Cannot allocate "
+				  "memory (the locked-memory limit is too low: raise "
+				  "ulimit -l, or LimitMEMLOCK= under systemd)"), "%s",
+				  log);
+			unlink(errfile);
+			unlink(qlog);
+			return;
+		}
+		usleep(20000);
+	}
+	/* This kernel gave the rings without charging RLIMIT_MEMLOCK. */
+	cr_log_info("the start succeeded with a 64 KiB RLIMIT_MEMLOCK: this "
+		    "kernel does not charge io_uring rings to it");
+	kill(pid, SIGTERM);
+	cr_assert_eq(wait_exit(pid, 20000), 0, "%s", slurp(errfile));
+	unlink(errfile);
+	unlink(qlog);
 }
