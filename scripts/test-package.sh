@@ -15,6 +15,9 @@
 #     would run it, then dpkg -r and --purge (tests/package/in-root.sh).
 #     This machine is not changed: checked at the end.  Skipped, saying
 #     why, where it cannot run (not root, no overlayfs).
+#  5. As root: the installed unit, unchanged, under a real systemd booted
+#     as PID 1 of throwaway namespaces: readiness, sandbox, a query
+#     through it, reload, restart policy, stop (tests/package/in-systemd.sh).
 # Prints "package: ok ..." per check; exits 1 if one failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -155,14 +158,16 @@ elif ! command -v unshare >/dev/null || ! command -v chroot >/dev/null; then
 fi
 if [[ -z $why ]]; then
 	# The overlay's writable layer may not live on the file system it
-	# covers: /dev/shm (tmpfs) is another one.
-	ov=$(mktemp -d /dev/shm/myring-package.XXXXXX)
-	mkdir -p "$ov/upper" "$ov/work" "$ov/root"
+	# covers: a tmpfs that exists in the private mount namespace only.
+	ov=$scratch/overlay
+	mkdir "$ov"
 	cp "$deb" tests/package/in-root.sh tests/package/run_as_unit.py "$scratch/"
 	unshare --mount --net --fork bash -c '
 		set -e
 		ov=$1 scratch=$2 deb=$3
 		mount --make-rprivate /
+		mount -t tmpfs -o mode=700 tmpfs "$ov"
+		mkdir "$ov/upper" "$ov/work" "$ov/root"
 		if ! mount -t overlay overlay \
 			-o "lowerdir=/,upperdir=$ov/upper,workdir=$ov/work" "$ov/root" 2>"$ov/mount.err"; then
 			echo "package: skip real install: overlayfs: $(cat "$ov/mount.err")"
@@ -185,7 +190,6 @@ if [[ -z $why ]]; then
 			"/tmp/myring-pkg/$(basename "$deb")" /tmp/myring-pkg
 	' _ "$ov" "$scratch" "$deb"
 	rc=$?
-	rm -rf "$ov"
 	if [[ $rc == 77 ]]; then
 		:
 	elif [[ $rc != 0 ]]; then
@@ -194,6 +198,70 @@ if [[ -z $why ]]; then
 else
 	echo "package: skip real install ($why): dpkg-deb checks only"
 fi
+# ---- 5. the unit under real systemd, in a container
+# systemd as PID 1 of fresh namespaces, in a cgroup of its own below this
+# process's, on another throwaway overlay root (tests/package/
+# boot-systemd.sh); tests/package/in-systemd.sh drives it through
+# nsenter.  An environment that cannot boot it is a skip, said loudly;
+# a unit that misbehaves under it is a failure.
+why=
+cg2=$(findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n 1)
+if [[ $(id -u) != 0 ]]; then
+	why="not root"
+elif [[ ! -x /lib/systemd/systemd ]]; then
+	why="no /lib/systemd/systemd"
+elif ! command -v capsh >/dev/null || ! command -v nsenter >/dev/null; then
+	why="no capsh or nsenter"
+elif [[ -z $cg2 ]]; then
+	why="no cgroup2 file system"
+fi
+cg=
+if [[ -z $why ]]; then
+	self=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+	cg=$cg2${self%/}/myring-package-check.$$
+	mkdir "$cg" 2>/dev/null || why="cannot create the cgroup $cg"
+fi
+if [[ -z $why ]]; then
+	mkdir "$scratch/files" "$scratch/sd"
+	cp tests/package/in-systemd.sh scripts/mariadb.sh "$scratch/files/"
+	(echo "$BASHPID" >"$cg/cgroup.procs" &&
+		exec unshare --mount --net --pid --ipc --uts --cgroup --fork \
+			bash tests/package/boot-systemd.sh "$scratch/sd" "$deb" "$scratch/files") \
+		>"$scratch/boot.log" 2>&1 &
+	boot=$!
+	sd=
+	for _ in $(seq 1 300); do
+		sd=$(pgrep -P "$(pgrep -P "$boot" -x unshare || echo "$boot")" -x systemd || true)
+		[[ -z $sd ]] && sd=$(pgrep -P "$boot" -x systemd || true)
+		if [[ -n $sd ]] && nsenter -t "$sd" -m -p -r -w systemctl is-system-running \
+			>/dev/null 2>&1; then
+			break
+		fi
+		kill -0 "$boot" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [[ -n $sd ]] && nsenter -t "$sd" -m -p -r -w systemctl is-system-running >/dev/null 2>&1; then
+		nsenter -t "$sd" -m -p -n -i -u -C -r -w \
+			bash /tmp/myring-pkg/in-systemd.sh /tmp/myring-pkg ||
+			bad "the unit under systemd (above)"
+	else
+		echo "package: skip the unit under systemd: it did not boot in a container here:"
+		tail -n 15 "$scratch/boot.log" | sed 's/^/    /'
+	fi
+	# Its PID 1 gone, the namespace's processes die with it.
+	[[ -n $sd ]] && kill -KILL "$sd" 2>/dev/null
+	kill -KILL "$boot" 2>/dev/null
+	wait "$boot" 2>/dev/null
+	for _ in $(seq 1 50); do
+		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+		[[ -d $cg ]] || break
+		sleep 0.1
+	done
+	[[ -d $cg ]] && bad "could not remove the cgroup $cg"
+else
+	echo "package: skip the unit under systemd ($why): systemd-analyze verify only"
+fi
+
 after=$(host_state)
 expect "this machine is unchanged (user, /etc/myring, dpkg database)" \
 	test "$before" = "$after"
