@@ -97,7 +97,7 @@ static const char usage_text[] =
 "                           binding anything; exit 0 if valid, 2 if not\n"
 "Other:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  -V, --version            print the version and exit\n"
+"  -V, --version            print the versions of myring, liburing and OpenSSL\n"
 "  -h, --help               print this help and exit\n"
 "\n"
 "Exit status: 0 stopped cleanly (or help, version, valid config); 1 failed\n"
