@@ -139,6 +139,7 @@ man: build/myring
 	$(PATHS) bash scripts/manpage.sh build/myring docs/myring.1.in >build/myring.1
 
 install: $(INSTALL_BIN)
+	mkdir -p build
 	$(PATHS) bash scripts/manpage.sh $(INSTALL_BIN) docs/myring.1.in >build/myring.1
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    -e 's|@DOCDIR@|$(DOCDIR)|g' packaging/myring.service.in >build/myring.service

@@ -162,6 +162,13 @@ if [[ -z $why ]]; then
 	ov=$scratch/overlay
 	mkdir "$ov"
 	cp "$deb" tests/package/in-root.sh tests/package/run_as_unit.py "$scratch/"
+	# What make install needs, for trying it as root in the throwaway root.
+	mkdir -p "$scratch/repo/scripts" "$scratch/repo/docs"
+	cp Makefile VERSION README.md "$scratch/repo/"
+	cp scripts/manpage.sh "$scratch/repo/scripts/"
+	cp -r packaging "$scratch/repo/"
+	cp -r docs/*.md docs/myring.1.in docs/examples "$scratch/repo/docs/"
+	cp build/myring "$scratch/repo/myring"
 	unshare --mount --net --fork bash -c '
 		set -e
 		ov=$1 scratch=$2 deb=$3
@@ -184,8 +191,8 @@ if [[ -z $why ]]; then
 		chmod 755 "$r/usr/sbin/policy-rc.d"
 		ip link set lo up
 		mkdir -p "$r/tmp/myring-pkg"
-		cp "$scratch/$(basename "$deb")" "$scratch/in-root.sh" \
-			"$scratch/run_as_unit.py" "$r/tmp/myring-pkg/"
+		cp -r "$scratch/$(basename "$deb")" "$scratch/in-root.sh" \
+			"$scratch/run_as_unit.py" "$scratch/repo" "$r/tmp/myring-pkg/"
 		exec chroot "$r" /bin/bash /tmp/myring-pkg/in-root.sh \
 			"/tmp/myring-pkg/$(basename "$deb")" /tmp/myring-pkg
 	' _ "$ov" "$scratch" "$deb"

@@ -4,7 +4,9 @@
 # namespace: scripts/test-package.sh), and checks what dpkg, the
 # maintainer scripts and the installed unit do.  Nothing here reaches the
 # real machine.
-#   in-root.sh PACKAGE.deb DIR-WITH-run_as_unit.py
+#   in-root.sh PACKAGE.deb DIR
+# DIR holds run_as_unit.py and repo/: what make install needs (Makefile,
+# scripts/manpage.sh, packaging/, docs, a built binary named myring).
 set -uo pipefail
 deb=$1
 here=$2
@@ -19,6 +21,33 @@ expect() { # description, then a command that must succeed
 export DEBIAN_FRONTEND=noninteractive
 conf=/etc/myring/myring.yaml
 unit=/lib/systemd/system/myring.service
+
+# make install as root, without DESTDIR, as on a machine without the
+# package: the user is created, the config given to its group.
+repo=$here/repo
+if ! make -C "$repo" --no-print-directory install INSTALL_BIN="$repo/myring" \
+	>/tmp/make-install.log 2>&1; then
+	bad "make install (root, no DESTDIR)"
+	cat /tmp/make-install.log
+fi
+# (Debian's /usr/local/man is a link to /usr/local/share/man.)
+expect "make install: /usr/local/bin/myring, the unit, the manual page (man -w: $(man -w myring 2>&1))" \
+	test -x /usr/local/bin/myring -a -f /usr/local/lib/systemd/system/myring.service \
+	-a "$(readlink -f "$(man -w myring 2>/dev/null)")" = /usr/local/share/man/man1/myring.1
+expect "make install: created the system user myring" \
+	test -n "$(getent passwd myring | grep ':/nonexistent:/usr/sbin/nologin$')"
+expect "make install: $conf is 640 root:myring" \
+	test "$(stat -c '%a %U %G' "$conf")" = "640 root myring"
+expect "make install: systemd-analyze verify of the installed unit" \
+	systemd-analyze verify /usr/local/lib/systemd/system/myring.service
+make -C "$repo" --no-print-directory uninstall >/tmp/make-uninstall.log 2>&1 ||
+	bad "make uninstall"
+expect "make uninstall: files gone, config kept" \
+	test ! -e /usr/local/bin/myring -a ! -e /usr/local/lib/systemd/system/myring.service \
+	-a ! -e /usr/local/share/doc/myring -a -e "$conf"
+# The package starts from a machine without either.
+rm -rf /etc/myring
+userdel myring
 
 if ! dpkg -i "$deb" >/tmp/dpkg-i.log 2>&1; then
 	bad "dpkg -i $(basename "$deb")"
