@@ -361,7 +361,10 @@ Test(service, a_ring_beyond_the_memlock_limit_fails_the_start_cleanly,
 		_exit(127);
 	}
 	close(fd);
-	for (int i = 0; i < 250 && !accepts(port); i++) {
+	/* The listeners are bound (and accept) before the workers start:
+	 * only the start-up line says they all run. */
+	for (int i = 0; i < 500 && !strstr(slurp(errfile), "info [main] myring ");
+	     i++) {
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			log = slurp(errfile);
