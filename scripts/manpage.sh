@@ -35,7 +35,7 @@ function esc(s) {
 }
 function flags_bold(s,    out, m) {
 	out = ""
-	while (match(s, /(^|[^a-zA-Z0-9-])--?[a-zA-Z][a-zA-Z0-9-]*/)) {
+	while (match(s, /(^|[^a-zA-Z0-9-])--[a-zA-Z][a-zA-Z0-9-]*/)) {
 		m = substr(s, RSTART, RLENGTH)
 		pre = ""
 		if (m !~ /^-/) { pre = substr(m, 1, 1); m = substr(m, 2) }
