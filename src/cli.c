@@ -4,12 +4,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #ifndef MYRING_VERSION
 #define MYRING_VERSION "0.0.0"
+#endif
+/* liburing 2.3 has no version macros: the Makefile passes what
+ * pkg-config says of the library it builds against. */
+#ifndef MYRING_LIBURING_VERSION
+#define MYRING_LIBURING_VERSION "unknown"
 #endif
 
 static const char usage_text[] =
@@ -98,7 +104,7 @@ static const char usage_text[] =
 "                           binding anything; exit 0 if valid, 2 if not\n"
 "Other:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  -V, --version            print the version and exit\n"
+"  -V, --version            print the versions of myring, liburing and OpenSSL\n"
 "  -h, --help               print this help and exit\n"
 "\n"
 "Exit status: 0 stopped cleanly (or help, version, valid config); 1 failed\n"
@@ -152,6 +158,19 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 const char *cli_usage(void)
 {
 	return usage_text;
+}
+
+/* What --version prints: enough for a bug report about the ring or TLS.
+ * OpenSSL twice, because the library found at run time may be a newer
+ * build than the headers were (a security update). */
+static void version_text(char *out, size_t outlen)
+{
+	snprintf(out, outlen,
+		 "myring %s\n"
+		 "built with liburing %s, %s\n"
+		 "running with %s\n",
+		 MYRING_VERSION, MYRING_LIBURING_VERSION, OPENSSL_VERSION_TEXT,
+		 OpenSSL_version(OPENSSL_VERSION));
 }
 
 int cli_parse_cpulist(const char *s, int *cpus, unsigned max, char *why,
@@ -337,6 +356,13 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
+
+const char *cli_flag(unsigned i)
+{
+	if (i >= sizeof(long_opts) / sizeof(long_opts[0]))
+		return NULL;
+	return long_opts[i].name;
+}
 
 void cli_defaults(struct config *cfg)
 {
@@ -673,7 +699,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case 'V':
 		case OPT_VERSION:
-			snprintf(out, outlen, "myring %s\n", MYRING_VERSION);
+			version_text(out, outlen);
 			return CLI_EXIT_OK;
 		case 'h':
 		case OPT_HELP:

@@ -176,4 +176,8 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen);
 
 const char *cli_usage(void);
 
+/* The long flags myring accepts, without dashes ("listen", ...), for
+ * the test that keeps --help complete; NULL after the last. */
+const char *cli_flag(unsigned i);
+
 #endif

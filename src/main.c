@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mysql_proto.h"
 #include "reload.h"
+#include "sdnotify.h"
 #include "startup.h"
 #include "worker.h"
 
@@ -35,7 +36,7 @@ static int fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("myring: ", stderr);
+	fputs(log_journal ? "<3>myring: " : "myring: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
 	bool *joined = NULL;
 	int rc = 0;
 
+	log_detect_journal();
 	switch (cli_parse(argc, argv, cfg, out, sizeof(out), err, sizeof(err))) {
 	case CLI_EXIT_OK:
 		fputs(out, stdout);
@@ -321,6 +323,13 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0) {
 		log_started(cfg, &st, nrules);
+		/* Type=notify: systemd counts the service as started from
+		 * here, every listener bound and every worker running. */
+		int nrc = sdnotifyf("READY=1\nSTATUS=listening on %s, backend %s",
+				    st.listen.text, st.backend.text);
+		if (nrc)
+			LOGW("cannot tell the service manager we are ready "
+			     "($NOTIFY_SOCKET): %s", strerror(-nrc));
 		for (;;) {
 			int sig;
 			if (sigwait(&sigs, &sig))
@@ -338,6 +347,7 @@ int main(int argc, char **argv)
 				     "stop at once", strsignal(sig),
 				     cfg->drain_timeout_ms);
 				atomic_store(&px.drain, 1);
+				sdnotify("STOPPING=1\nSTATUS=draining");
 				ctl_stop();
 				break;
 			}

@@ -161,6 +161,8 @@ static void *ql_worker_init(void *arg, unsigned worker)
 
 static void ql_worker_fini(void *ws)
 {
+	if (!ws)
+		return; /* the worker failed to start */
 	hand_off(ws);
 	free(ws);
 }

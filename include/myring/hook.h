@@ -110,7 +110,9 @@ struct myring_hook {
 	const char *name;
 	unsigned flags;
 	void *arg;               /* passed to worker_init */
-	/* Per-worker state, created on the worker thread before it serves. */
+	/* Per-worker state, created on the worker thread before it serves.
+	 * worker_fini gets NULL when the worker failed to start before its
+	 * hooks were set up (no ring, no buffers). */
 	void *(*worker_init)(void *arg, unsigned worker);
 	void (*worker_fini)(void *wstate);
 	/* Called about every 100 ms on each worker (may be NULL). */
