@@ -398,7 +398,7 @@ static void close_after_flush_within(struct session *s, const char *why,
 	s->flush_close = true;
 	s->flush_close_why = why;
 	s->deadline_us = s->c.w->now_us + flush_us;
-	if (outq_idle(&s->c.out))
+	if (conn_sent_all(&s->c))
 		session_close(s, why);
 }
 
@@ -667,7 +667,7 @@ static void client_on_sent(struct conn *c)
 {
 	struct session *s = c->owner;
 
-	if (s->flush_close && outq_idle(&c->out))
+	if (s->flush_close && conn_sent_all(c))
 		session_close(s, s->flush_close_why);
 }
 

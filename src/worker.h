@@ -26,6 +26,7 @@
 
 struct conn;
 struct ctl_req;
+typedef struct ssl_ctx_st SSL_CTX;
 struct pool;
 
 /* Read-only after start-up; shared by all workers. */
@@ -141,6 +142,7 @@ struct worker {
 	uint32_t nsessions;          /* client sessions, for --max-conns */
 	uint64_t next_session_id;
 	struct conn *buf_waiters;    /* conns waiting for receive buffers */
+	struct conn *xbuf_waiters;   /* waiting for buffers of its own (xprt) */
 	struct conn_refs dirty;
 	struct conn_refs settle;
 	uint32_t nconns;             /* conns with a slot (clients, backends) */
@@ -154,6 +156,13 @@ struct worker {
 	void *hook_state[MYRING_MAX_HOOKS];
 	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
 	size_t digest_cap;
+	/* TLS contexts in force on this worker (tls.h) and the generation
+	 * they come from, which the reload thread reads. */
+	SSL_CTX *tls_srv, *tls_cli;
+	atomic_uint_fast64_t tls_gen;
+	/* zlib's deflate state for the frames this worker compresses. */
+	void *zdef;
+	int zdef_level;
 	/* A request from the control thread (ctl.c), or NULL. */
 	_Atomic(struct ctl_req *) ctl;
 	struct worker_stats stats;
@@ -188,6 +197,8 @@ void worker_mark_dirty(struct worker *w, struct conn *c);
 void worker_defer_settle(struct worker *w, struct conn *c);
 void worker_wait_buffers(struct worker *w, struct conn *c);
 void worker_unwait_buffers(struct worker *w, struct conn *c);
+void worker_wait_xbuffers(struct worker *w, struct conn *c);
+void worker_unwait_xbuffers(struct worker *w, struct conn *c);
 
 /* Hooks registered before start-up (hooks.c). */
 extern const struct myring_hook *hooks[MYRING_MAX_HOOKS];
