@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mysql_proto.h"
 #include "reload.h"
+#include "tls.h"
 #include "startup.h"
 #include "worker.h"
 
@@ -86,6 +87,8 @@ static int check_config(const struct config *cfg)
 	if (!rs)
 		return fail(EXIT_CONFIG, "%s", err);
 	ruleset_free(rs);
+	if (tls_check(cfg, err, sizeof(err)))
+		return fail(EXIT_CONFIG, "%s", err);
 	printf("%s: OK (%u rule(s), %u worker(s)); left to start-up: whether "
 	       "the ports are free, io_uring is available and the query log "
 	       "can be written\n", cfg->config_path, n, st.nworkers);
@@ -166,7 +169,7 @@ static void proxy_auth_setup(const struct config *cfg)
 static void log_started(const struct config *cfg, const struct startup *st,
 			unsigned nrules)
 {
-	char cpus[256] = "", workers[320];
+	char cpus[256] = "", workers[320], tls[200];
 
 	if (st->pinned) {
 		startup_format_cpus(cfg->cpus, cfg->ncpus, cpus, sizeof(cpus));
@@ -176,15 +179,16 @@ static void log_started(const struct config *cfg, const struct startup *st,
 		snprintf(workers, sizeof(workers), "%u worker(s), unpinned",
 			 st->nworkers);
 	}
+	tls_describe(cfg, tls, sizeof(tls));
 	LOGI("myring %s listening on %s, backend %s, %s; config %s, %u rule(s), "
-	     "digests %s, query log %s%s%s%s%s", MYRING_VERSION, st->listen.text,
+	     "digests %s, query log %s%s%s%s%s%s", MYRING_VERSION, st->listen.text,
 	     st->backend.text, workers,
 	     cfg->config_path ? cfg->config_path : "none", nrules,
 	     intercept_digests() ? "on" : "off",
 	     cfg->log_queries ? cfg->log_queries : "off",
 	     st->has_admin ? ", admin " : "", st->has_admin ? st->admin.text : "",
 	     st->has_metrics ? ", metrics " : "",
-	     st->has_metrics ? st->metrics.text : "");
+	     st->has_metrics ? st->metrics.text : "", tls);
 }
 
 /* Starts the workers on their bound listeners; 0 or an exit status. */
@@ -268,6 +272,10 @@ int main(int argc, char **argv)
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
+	if (tls_setup(cfg, &px, err, sizeof(err))) {
+		config_free(cfg);
+		return fail(EXIT_CONFIG, "%s", err);
+	}
 	if (cfg->auth == AUTH_PROXY)
 		proxy_auth_setup(cfg);
 	/* Every thread started from here on (workers, the query-log writer)
@@ -360,6 +368,7 @@ out:
 	querylog_shutdown();
 	reload_shutdown();
 	intercept_shutdown();
+	tls_shutdown();
 	config_free(cfg);
 	free(joined);
 	for (unsigned i = 0; px.workers && i < px.nworkers; i++)

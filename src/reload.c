@@ -4,6 +4,7 @@
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
+#include "tls.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -130,6 +131,12 @@ int reload_run(char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
+	/* Certificates and keys are read again now: a renewed certificate
+	 * serves new connections, those open keep theirs. */
+	if (tls_reload(&ncfg, err, sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
 	restart_only_changes(&rl.cur, &ncfg, restart, sizeof(restart));
 	if (strcmp(rl.cur.admin_user, ncfg.admin_user) ||
 	    strcmp(rl.cur.admin_password, ncfg.admin_password))
@@ -184,6 +191,7 @@ bool reload_settled(void)
 
 	pthread_mutex_lock(&rl.lock);
 	reclaim();
+	tls_reclaim();
 	done = rl.nretired == 0;
 	pthread_mutex_unlock(&rl.lock);
 	return done;

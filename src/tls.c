@@ -27,6 +27,7 @@ static struct {
 	_Atomic(struct tls_pair *) cur;
 	atomic_uint_fast64_t gen;
 	struct tls_pair *retired;  /* reload thread only (under reload lock) */
+	const struct proxy *px;
 } g;
 
 /* OpenSSL's reason for the last failure, for a message. */
@@ -231,12 +232,14 @@ int tls_check(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int tls_setup(const struct config *cfg, char *err, size_t errlen)
+int tls_setup(const struct config *cfg, const struct proxy *px, char *err,
+	      size_t errlen)
 {
 	struct tls_pair *p = build(cfg, err, errlen);
 
 	if (!p)
 		return -1;
+	g.px = px;
 	p->gen = 1;
 	atomic_store(&g.cur, p);
 	atomic_store(&g.gen, 1);
@@ -258,9 +261,9 @@ static uint64_t oldest_seen(const struct proxy *px)
 	return min;
 }
 
-void tls_reclaim(const struct proxy *px)
+void tls_reclaim(void)
 {
-	uint64_t seen = oldest_seen(px);
+	uint64_t seen = oldest_seen(g.px);
 	struct tls_pair **pp = &g.retired;
 
 	/* A pair retired when generation gen replaced it is unreachable
@@ -276,8 +279,7 @@ void tls_reclaim(const struct proxy *px)
 	}
 }
 
-int tls_reload(const struct proxy *px, const struct config *cfg, char *err,
-	       size_t errlen)
+int tls_reload(const struct config *cfg, char *err, size_t errlen)
 {
 	struct tls_pair *p, *old;
 
@@ -292,7 +294,7 @@ int tls_reload(const struct proxy *px, const struct config *cfg, char *err,
 		old->next = g.retired;
 		g.retired = old;
 	}
-	tls_reclaim(px);
+	tls_reclaim();
 	return 0;
 }
 

@@ -33,15 +33,15 @@ struct proxy;
 /* Builds the contexts the config asks for (none when TLS is not
  * configured on either leg): 0, or -1 with err naming the file and what
  * is wrong with it. */
-int tls_setup(const struct config *cfg, char *err, size_t errlen);
+int tls_setup(const struct config *cfg, const struct proxy *px, char *err,
+	      size_t errlen);
 /* Only checks (--check-config): the same messages, nothing kept. */
 int tls_check(const struct config *cfg, char *err, size_t errlen);
-/* A reload: new contexts from cfg, published to the workers of px.  On
- * error the old ones stay.  0, or -1 with err. */
-int tls_reload(const struct proxy *px, const struct config *cfg, char *err,
-	       size_t errlen);
-/* Drops the contexts every worker has moved past (reload, shutdown). */
-void tls_reclaim(const struct proxy *px);
+/* A reload: new contexts from cfg, published to the workers.  On error
+ * the old ones stay.  0, or -1 with err. */
+int tls_reload(const struct config *cfg, char *err, size_t errlen);
+/* Drops the contexts every worker has moved past. */
+void tls_reclaim(void);
 void tls_shutdown(void);
 
 /* The worker's side: the contexts in force (NULL: that leg has no TLS),

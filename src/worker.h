@@ -82,6 +82,9 @@ struct worker_stats {
 	/* Stalled sends whose bytes were moved out of the receive buffers
 	 * because the pool ran low. */
 	uint64_t send_evictions;
+	/* TLS handshakes completed and failed, both legs. */
+	uint64_t tls_handshakes;
+	uint64_t tls_failures;
 	uint64_t commands[256];
 	/* ERR packets queued for clients, by error code (stats_count_err). */
 	uint64_t errs_by_code[ERR_CODE_SLOTS];
