@@ -172,8 +172,13 @@ void conn_flush(struct conn *c)
 		return;
 	if (!q->in_flight && c->ops->should_hold && c->ops->should_hold(c))
 		return;
-	if (c->x)
+	if (c->x) {
+		/* What was sent before TLS started finishes first: one send
+		 * in flight per socket keeps the bytes in order. */
+		if (c->out.in_flight)
+			return;
 		q = xprt_flush(c);
+	}
 	if (c->closing)
 		return;
 	n = outq_prepare(q);
@@ -190,6 +195,7 @@ void conn_flush(struct conn *c)
 				      MSG_NOSIGNAL | MSG_WAITALL);
 	io_uring_sqe_set_data64(sqe, udata(c, OP_SEND));
 	c->inflight++;
+	c->sending = q;
 	q->send_start_us = c->w->now_us;
 }
 
@@ -247,7 +253,7 @@ void conn_evict_stalled(struct conn *c)
 
 void conn_on_send(struct conn *c, int res)
 {
-	struct outq *q = c->x ? xprt_wire(c) : &c->out;
+	struct outq *q = c->sending ? c->sending : &c->out;
 	bool evicted = false;
 
 	c->inflight--;

@@ -108,6 +108,7 @@ struct conn {
 	bool timer_armed;
 	bool xwaiting;             /* on the list for the worker's own buffers */
 	struct outq out;
+	struct outq *sending;      /* the queue the send in flight is from */
 	struct __kernel_timespec timer_ts;
 };
 

@@ -319,6 +319,12 @@ static SSL *ssl_make(struct conn *c, SSL_CTX *ctx)
 	}
 	BIO_set_data(bio, x);
 	SSL_set_bio(ssl, bio, bio);
+	/* What was queued before (a client's SSLRequest to its server) goes
+	 * out plain, ahead of the handshake. */
+	if (outq_move(&x->wire, &c->out)) {
+		SSL_free(ssl);
+		return NULL;
+	}
 	/* A record and what follows it are read in one BIO call. */
 	SSL_set_read_ahead(ssl, 1);
 	x->ssl = ssl;
