@@ -278,6 +278,9 @@ int main(int argc, char **argv)
 	}
 	if (cfg->auth == AUTH_PROXY)
 		proxy_auth_setup(cfg);
+	if (cfg->auth == AUTH_PROXY && cfg->backend_compression)
+		LOGW("--backend-compression is not supported with --auth proxy: "
+		     "pooled connections are not compressed");
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
