@@ -156,6 +156,7 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
 	b->owner = owner;
 	b->pool = pool;
 	b->login = login;
+	b->addr = addr;
 	mysql_state_init(&b->st);
 	bconn_state_fresh(b);
 	if (stmt_cache_init(&b->stc, BCONN_STMT_CACHE)) {
@@ -413,7 +414,8 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 			pkt_buf_free(&pb);
 			return;
 		}
-		if (xprt_tls_connect(&b->c, ctx, cfg->backend.host,
+		/* Each server of a group is checked for its own name. */
+		if (xprt_tls_connect(&b->c, ctx, b->addr->host,
 				     cfg->backend_tls == BTLS_VERIFY_IDENTITY)) {
 			pkt_buf_free(&pb);
 			fail(b, "cannot start TLS");

@@ -131,7 +131,7 @@ static int backend_start_tls(struct session *s, const uint8_t *payload,
 	if (session_to_backend_copy(s, req, sizeof(req)))
 		return -1;
 	if (xprt_tls_connect(&s->be->c, tls_client_ctx(s->c.w),
-			     cfg->backend.host,
+			     s->c.w->px->backend.host,
 			     cfg->backend_tls == BTLS_VERIFY_IDENTITY)) {
 		session_fail(s, (uint8_t)(s->hr_seq + 1), ER_BACKEND_UNREACHABLE,
 			     "HY000", "cannot start TLS with the backend");

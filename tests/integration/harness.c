@@ -175,8 +175,10 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 	argv[n++] = bin;
 	argv[n++] = "--listen";
 	argv[n++] = listen;
-	argv[n++] = "--backend";
-	argv[n++] = backend;
+	if (backend_port) {
+		argv[n++] = "--backend";
+		argv[n++] = backend;
+	}
 	argv[n++] = "--threads";
 	argv[n++] = "2";
 	for (; args && *args && n < 30; args++)

@@ -240,6 +240,50 @@ Test(tls, backend_leg_verify_ca_and_identity)
 	}
 }
 
+/*
+ * Pooled connections go to every server of a group, and verify-identity
+ * checks each server's certificate for that server's own name.  The test
+ * MariaDB's certificate names localhost and 127.0.0.1: a primary reached
+ * as [::ffff:127.0.0.1] (the same listener, through an IPv4-mapped IPv6
+ * address) is not what it was issued to and must be refused, while
+ * localhost passes.  Before each server's name was used, a proxy without
+ * --backend checked no name at all and both got in.
+ */
+Test(tls, backend_identity_checked_for_each_server_of_a_group)
+{
+	only_once();
+	const char *const names[] = {"localhost", "[::ffff:127.0.0.1]"};
+	for (int i = 0; i < 2; i++) {
+		struct proxy_proc p;
+		char err[300], primary[300];
+		snprintf(primary, sizeof(primary), "%s:%d", names[i],
+			 env_int("MARIADB_PORT"));
+		const char *args[] = {
+			"--auth", "proxy", "--user", "myring:myring-pw",
+			"--primary", primary, "--backend-tls", "verify-identity",
+			"--backend-tls-ca", cert("ca.pem"), NULL,
+		};
+		proxy_start(&p, 0, args);
+		struct copts o = {0};
+		MYSQL *m = tconnect(p.port, &o, err, sizeof(err));
+		if (i == 0) {
+			cr_assert_not_null(m, "%s\n%s", err, proxy_log_tail(&p));
+			char *v = backend_tls_version(m);
+			cr_assert(!strncmp(v, "TLSv1", 5),
+				  "the backend leg is not TLS: '%s'", v);
+			free(v);
+			mysql_close(m);
+		} else {
+			cr_assert_null(m, "a server reached by a name its "
+				       "certificate does not carry was accepted");
+			cr_assert(strstr(err, "1429") &&
+				  strstr(err, "certificate verify failed"),
+				  "%s\n%s", err, proxy_log_tail(&p));
+		}
+		cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
+	}
+}
+
 /* ---- hostile handshakes ----------------------------------------------- */
 
 static int raw_connect(int port)
@@ -339,12 +383,12 @@ Test(tls, client_vanishing_mid_handshake, .timeout = 60)
 /* ---- reload ----------------------------------------------------------- */
 
 static void write_config(const char *path, int port, const char *crt,
-			 const char *key)
+			 const char *key, const char *more)
 {
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "backend: 127.0.0.1:%d\ntls-cert: %s\ntls-key: %s\n", port,
-		crt, key);
+	fprintf(f, "backend: 127.0.0.1:%d\ntls-cert: %s\ntls-key: %s\n%s", port,
+		crt, key, more);
 	fclose(f);
 }
 
@@ -356,7 +400,7 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections,
 	char err[300], conf[128];
 	snprintf(conf, sizeof(conf), "/tmp/myring-itest-tls-%d.yaml", getpid());
 	write_config(conf, env_int("MARIADB_PORT"), cert("server.pem"),
-		     cert("server-key.pem"));
+		     cert("server-key.pem"), "");
 	const char *args[] = {"--config", conf, NULL};
 	proxy_start(&p, env_int("MARIADB_PORT"), args);
 	struct copts ours = {.ca = cert("ca.pem")};
@@ -366,7 +410,7 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections,
 	cr_assert_null(tconnect(p.port, &theirs, err, sizeof(err)));
 
 	write_config(conf, env_int("MARIADB_PORT"), cert("other.pem"),
-		     cert("other-key.pem"));
+		     cert("other-key.pem"), "");
 	kill(p.pid, SIGHUP);
 	MYSQL *m = NULL;
 	for (int i = 0; i < 50 && !m; i++) {
@@ -386,15 +430,35 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections,
 
 	/* A broken certificate file changes nothing. */
 	write_config(conf, env_int("MARIADB_PORT"), "/nonexistent.pem",
-		     cert("other-key.pem"));
+		     cert("other-key.pem"), "");
 	kill(p.pid, SIGHUP);
 	usleep(300000);
 	m = tconnect(p.port, &theirs, err, sizeof(err));
 	cr_assert_not_null(m, "%s", err);
 	mysql_close(m);
-	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
 	cr_assert(strstr(proxy_log_tail(&p), "reload rejected"), "%s",
 		  proxy_log_tail(&p));
+
+	/* Sessions read require-tls and compression from the configuration
+	 * they started with: a reload names them as needing a restart, and
+	 * the running values stay (plaintext logins still get in). */
+	write_config(conf, env_int("MARIADB_PORT"), cert("other.pem"),
+		     cert("other-key.pem"), "require-tls: on\ncompression: off\n");
+	kill(p.pid, SIGHUP);
+	bool named = false;
+	for (int i = 0; i < 50 && !named; i++) {
+		usleep(100000);
+		named = strstr(proxy_log_tail(&p), "require-tls, compression "
+			       "settings") != NULL;
+	}
+	cr_assert(named, "the reload did not name require-tls and compression "
+		  "as needing a restart:\n%s", proxy_log_tail(&p));
+	struct copts plain = {0};
+	m = tconnect(p.port, &plain, err, sizeof(err));
+	cr_assert_not_null(m, "require-tls took effect without a restart: %s",
+			   err);
+	mysql_close(m);
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
 	unlink(conf);
 }
 
