@@ -15,7 +15,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter
 CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
-LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread
+LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread -lm
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 SRC      := $(sort $(wildcard src/*.c))
@@ -28,7 +28,9 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config rules litscan sql_scan sql_classify mysql_srv \
               mysql_auth mysql_auth_exchange admin_sql admin_engine histogram \
-              digest_stats net startup sql_rewrite session_dir
+              digest_stats net startup sql_rewrite session_dir \
+              mysql_decimal collation collation_tables rs_codec mysql_value \
+              merge merge_types
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
@@ -68,7 +70,7 @@ build/obj build/asan/obj build/valgrind/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
-	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
+	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto -lm
 
 # test_state.c compiles pure modules in (#include "mysql_state.c"): they
 # are prerequisites too, so a change to them rebuilds the suite.
