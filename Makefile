@@ -69,7 +69,7 @@ build/valgrind/myring: $(VG_OBJ)
 build/obj build/asan/obj build/valgrind/obj build/tests:
 	mkdir -p $@
 
-build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
+build/tests/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(PURE_OBJ) | build/tests
 	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto -lm
 
 # test_state.c compiles pure modules in (#include "mysql_state.c"): they

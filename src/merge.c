@@ -632,8 +632,9 @@ static int add_count(struct merge *m, struct acc *a, const struct myv *v)
 		return fail(m, "myring: a shard sent a count that is not an "
 			       "integer");
 	}
-	if (n > UINT64_MAX - a->count)
-		return fail(m, "myring: a merged COUNT overflows 64 bits");
+	/* COUNT is a signed BIGINT, in the server as here. */
+	if (n > (uint64_t)INT64_MAX - a->count)
+		return fail(m, "myring: a merged COUNT overflows BIGINT");
 	a->count += n;
 	return 0;
 }

@@ -131,7 +131,7 @@ static void numeric(struct rs_coldef *out, uint8_t type, uint32_t length,
 	out->charset = RS_CHARSET_BINARY;
 	out->length = length;
 	out->decimals = (uint8_t)decimals;
-	out->flags = RS_BINARY_FLAG | RS_NUM_FLAG;
+	out->flags = RS_BINARY_FLAG;
 }
 
 static void sum_or_avg(bool avg, const struct rs_coldef *x,
@@ -162,8 +162,7 @@ static void sum_or_avg(bool avg, const struct rs_coldef *x,
 	{
 		unsigned d = RS_NOT_FIXED_DEC;
 		/* The server adds to its uint32 max_length: LONGTEXT wraps. */
-		uint32_t len = (is_float(x->type) ? x->length : char_length(x)) +
-			       DIV_PRECISION_INCREMENT;
+		uint32_t len = x->length + DIV_PRECISION_INCREMENT;
 
 		if (fixed_float(x) &&
 		    x->decimals + DIV_PRECISION_INCREMENT < RS_NOT_FIXED_DEC)
@@ -197,11 +196,15 @@ static void min_max(const struct rs_coldef *x, struct rs_coldef *out)
 	} else if (is_blob(x->type) || x->type == RS_TYPE_JSON) {
 		uint32_t chars = char_length(x);
 
+		uint64_t len = (uint64_t)x->length * coll_mbmaxlen(x->charset);
+
 		out->type = chars <= 255        ? RS_TYPE_TINY_BLOB
 			    : chars <= 65535    ? RS_TYPE_BLOB
 			    : chars <= 16777215 ? RS_TYPE_MEDIUM_BLOB
 						: RS_TYPE_LONG_BLOB;
 		out->decimals = NOT_FIXED_DEC_STRING;
+		/* The server counts the TEXT's bytes as characters once more. */
+		out->length = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	} else if (x->type == RS_TYPE_VARCHAR || x->type == RS_TYPE_VAR_STRING ||
 		   x->type == RS_TYPE_STRING || x->type == RS_TYPE_GEOMETRY) {
 		out->decimals = NOT_FIXED_DEC_STRING;

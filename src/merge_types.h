@@ -36,9 +36,11 @@
  * connection (so its charset is the connection's result character set).
  * Names and origin fields: the result's name is x's (the caller renames
  * it), schema, table and originals are empty, as for any expression.
- * One approximation: AVG over a string column is a DOUBLE whose length
- * depends on the column's character set, which the definition of x does
- * not carry; it is computed as for a single-byte character set.
+ * Two lengths depend on the column's own character set, which the
+ * definition of x does not carry (it shows the result character set):
+ * AVG over a string column (a DOUBLE of at most 23) and MIN/MAX over a
+ * TEXT column.  They are computed for a column in the result character
+ * set, the common case (a utf8mb4 table read over a utf8mb4 connection).
  * Returns 0, or -1 for an aggregate that has no rule (MERGE_COL).
  */
 int merge_type_of(enum merge_agg agg, const struct rs_coldef *x,
