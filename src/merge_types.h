@@ -6,8 +6,8 @@
  * definition is already the answer.
  *
  * Each rule was read from the server (tests/capture, docs/architecture.md
- * "Merging shard results"), and tests/integration/test_merge.c checks them
- * against the live server on every `make test`:
+ * "Merging results"); tests/unit/test_merge_types.c checks them against
+ * the definitions MariaDB sent for every column type (merge_fixtures.h):
  *
  *   COUNT(x)      LONGLONG(21), NOT NULL
  *   SUM(x)        exact x (integers, DECIMAL, BIT, YEAR, temporal values,

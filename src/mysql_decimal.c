@@ -214,6 +214,10 @@ static void shift_down_round(struct mdec *d, unsigned k)
 		d->n--;
 		k -= 9;
 	}
+	/* Nothing left: every digit was dropped, and they were zeros above
+	 * the ones already gone. */
+	if (!d->n)
+		return;
 	if (k > 1)
 		mag_divmod(d, pow10_u32[k - 1]);
 	first = mag_divmod(d, 10);

@@ -215,6 +215,9 @@ static int parse_time_binary(const uint8_t *p, size_t len, uint8_t type,
 	if (tm->year > 9999 || tm->month > 12 || tm->day > 31 || tm->hour > 23 ||
 	    tm->minute > 59 || tm->second > 59 || tm->usec > 999999)
 		return -1;
+	/* A DATE is its date, whatever form it came in. */
+	if (type == RS_TYPE_DATE || type == RS_TYPE_NEWDATE)
+		tm->hour = tm->minute = tm->second = tm->usec = 0;
 	return 0;
 }
 
@@ -335,7 +338,7 @@ int myv_decode(const struct rs_cell *cell, const struct rs_coldef *cd,
 			 * nearest the text is the one it printed. */
 			if (t == RS_TYPE_FLOAT)
 				v->v.d = (float)v->v.d;
-			return 0;
+			return isfinite(v->v.d) ? 0 : -1;
 		}
 		if (t == RS_TYPE_FLOAT) {
 			float f;

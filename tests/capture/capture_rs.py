@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Captures the raw result-set packets MariaDB sends, for the merge unit
-tests' fixtures (tests/unit/rs_captures.h) and for checking type rules.
+tests' fixtures (gen_merge_fixtures.py writes tests/unit/merge_fixtures.h
+with it) and for checking type rules by hand.
 
   capture_rs.py HOST PORT USER PASSWORD DB [--eof] [--binary] SQL...
 

@@ -271,6 +271,27 @@ for k in range(1, 61):
         "NULL" if d is None else d, "NULL" if x is None else x,
         "NULL" if s is None else "X'%s'" % s.encode().hex()))
 ok(c, "INSERT INTO merge_nums VALUES " + ",".join(rows))
+# A utf8mb4_general_ci column (the default collation of utf8mb4 in 10.11):
+# case and accent variants, PAD SPACE, supplementary characters (all one
+# weight); and BIGINTs whose sums leave the BIGINT range.
+ok(c, """CREATE OR REPLACE TABLE merge_ci (id INT PRIMARY KEY,
+ s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci,
+ b BIGINT, u BIGINT UNSIGNED)""")
+rnd_ci = random.Random(13)
+ci_words = ["apple", "Apple", "APPLE", "ÄPFEL", "äpfel", "apfel", "Straße",
+            "strasse", "STRASE", "éclair", "Eclair", "eclair", "zebra",
+            "Zebra", "ﬁg", "fig", "😀", "😁", "", " ", "a", "a ", "A", None]
+ci_rows = []
+for k in range(1, 91):
+    s = rnd_ci.choice(ci_words)
+    b = rnd_ci.choice([2**63 - 1, 2**63 - 2, -2**63, -2**63 + 5, None,
+                       rnd_ci.randint(-2**63, 2**63 - 1)])
+    u = rnd_ci.choice([2**64 - 1, 2**64 - 3, 0, None,
+                       rnd_ci.randint(0, 2**64 - 1)])
+    ci_rows.append("(%d, %s, %s, %s)" % (
+        k, "NULL" if s is None else "X'%s'" % s.encode().hex(),
+        "NULL" if b is None else b, "NULL" if u is None else u))
+ok(c, "INSERT INTO merge_ci VALUES " + ",".join(ci_rows))
 cases = [
     ("SCALAR",
      "SELECT COUNT(*), COUNT(i), SUM(i), SUM(d), AVG(i), AVG(d), MIN(s),"
@@ -297,6 +318,26 @@ cases = [
      "SELECT COUNT(*), SUM(d), AVG(i), MIN(s) FROM merge_nums WHERE id < 0",
      "SELECT COUNT(*), SUM(d), SUM(i), COUNT(i), MIN(s) FROM merge_nums"
      " WHERE id < 0 AND %s"),
+    ("CI_GROUP",
+     "SELECT COUNT(*), MIN(id), MAX(id), SUM(b) FROM merge_ci GROUP BY s"
+     " ORDER BY s",
+     "SELECT s, COUNT(*), MIN(id), MAX(id), SUM(b) FROM merge_ci WHERE %s"
+     " GROUP BY s ORDER BY s"),
+    ("CI_ORDER",
+     "SELECT id, s FROM merge_ci ORDER BY s, id LIMIT 20 OFFSET 47",
+     "SELECT id, s FROM merge_ci WHERE %s ORDER BY s, id LIMIT 67"),
+    ("CI_ORDER_DESC",
+     "SELECT s, id FROM merge_ci ORDER BY s DESC, id DESC LIMIT 40 OFFSET 55",
+     "SELECT s, id FROM merge_ci WHERE %s ORDER BY s DESC, id DESC"
+     " LIMIT 95"),
+    ("CI_DISTINCT",
+     "SELECT COUNT(DISTINCT s), COUNT(*) FROM merge_ci",
+     "SELECT s, COUNT(*) FROM merge_ci WHERE %s GROUP BY s ORDER BY s"),
+    ("BIG",
+     "SELECT COUNT(*), SUM(b), SUM(u), AVG(b), AVG(u), MIN(b), MAX(u)"
+     " FROM merge_ci",
+     "SELECT COUNT(*), SUM(b), SUM(u), SUM(b), COUNT(b), SUM(u), COUNT(u),"
+     " MIN(b), MAX(u) FROM merge_ci WHERE %s"),
 ]
 shards = ["id %% 3 = 0", "id %% 3 = 1", "id %% 3 = 2"]
 print("/* Differential cases: the server's answer over every row of")

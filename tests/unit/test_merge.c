@@ -390,6 +390,95 @@ static void empty_spec(struct merge_spec *s, struct merge_col *out,
 	s->out = out;
 }
 
+/* SELECT COUNT(*), MIN(id), MAX(id), SUM(b) ... GROUP BY s ORDER BY s
+ * over utf8mb4_general_ci: shards send s too, a grouping key that is not
+ * a result column; 'Apple' on one shard and 'APPLE' on another, '' and
+ * ' ', and all emoji are one group each. */
+static void ci_group_spec(struct merge_spec *s, struct merge_col *out,
+			  struct merge_key *keys, const struct result *w,
+			  const struct result *sh)
+{
+	keys[0] = (struct merge_key){.col = 0,
+				     .collation = COLL_UTF8MB4_GENERAL_CI};
+	out[0] = agg(MERGE_COUNT, 1, 0, &w->cols[0]);
+	out[1] = agg(MERGE_MIN, 2, 0, &w->cols[1]);
+	out[2] = agg(MERGE_MAX, 3, 0, &w->cols[2]);
+	out[3] = agg(MERGE_SUM, 4, 0, &w->cols[3]);
+	s->nkeys = 1;
+	s->keys = keys;
+	s->aggregate = true;
+	s->ngroup = 1;
+	s->nout = 4;
+	s->out = out;
+}
+
+/* SELECT id, s ... ORDER BY s, id LIMIT 20 OFFSET 47 (shards: LIMIT 67):
+ * the rows where utf8mb4_general_ci and utf8mb4_unicode_ci order apart
+ * (ß, ﬁ). */
+static void ci_order_spec(struct merge_spec *s, struct merge_col *out,
+			  struct merge_key *keys, const struct result *w,
+			  const struct result *sh)
+{
+	keys[0] = (struct merge_key){.col = 1,
+				     .collation = COLL_UTF8MB4_GENERAL_CI};
+	keys[1] = (struct merge_key){.col = 0};
+	s->nkeys = 2;
+	s->keys = keys;
+	s->offset = 47;
+	s->limit = 20;
+}
+
+/* SELECT s, id ... ORDER BY s DESC, id DESC LIMIT 40 OFFSET 55 (shards:
+ * LIMIT 95, more than any shard has): NULLs last, a short last page. */
+static void ci_order_desc_spec(struct merge_spec *s, struct merge_col *out,
+			       struct merge_key *keys, const struct result *w,
+			       const struct result *sh)
+{
+	keys[0] = (struct merge_key){.col = 0, .desc = true,
+				     .collation = COLL_UTF8MB4_GENERAL_CI};
+	keys[1] = (struct merge_key){.col = 1, .desc = true};
+	s->nkeys = 2;
+	s->keys = keys;
+	s->offset = 55;
+	s->limit = 40;
+}
+
+/* SELECT COUNT(DISTINCT s), COUNT(*): shards send GROUP BY s; a value
+ * spelled differently on two shards counts once, NULL not at all. */
+static void ci_distinct_spec(struct merge_spec *s, struct merge_col *out,
+			     struct merge_key *keys, const struct result *w,
+			     const struct result *sh)
+{
+	keys[0] = (struct merge_key){.col = 0,
+				     .collation = COLL_UTF8MB4_GENERAL_CI};
+	out[0] = agg(MERGE_COUNT_DISTINCT, 0, 0, &w->cols[0]);
+	out[1] = agg(MERGE_COUNT, 1, 0, &w->cols[1]);
+	s->nkeys = 1;
+	s->keys = keys;
+	s->aggregate = true;
+	s->nout = 2;
+	s->out = out;
+}
+
+/* SELECT COUNT(*), SUM(b), SUM(u), AVG(b), AVG(u), MIN(b), MAX(u) over
+ * BIGINTs near their limits: partial sums beyond BIGINT, an unsigned
+ * total beyond BIGINT UNSIGNED, AVG's 4 extra decimals. */
+static void big_spec(struct merge_spec *s, struct merge_col *out,
+		     struct merge_key *keys, const struct result *w,
+		     const struct result *sh)
+{
+	out[0] = agg(MERGE_COUNT, 0, 0, &w->cols[0]);
+	out[1] = agg(MERGE_SUM, 1, 0, &w->cols[1]);
+	out[2] = agg(MERGE_SUM, 2, 0, &w->cols[2]);
+	out[3] = agg(MERGE_AVG, 3, 4, &w->cols[3]);
+	out[4] = agg(MERGE_AVG, 5, 6, &w->cols[4]);
+	out[5] = agg(MERGE_MIN, 7, 0, &w->cols[5]);
+	out[6] = agg(MERGE_MAX, 8, 0, &w->cols[6]);
+	s->aggregate = true;
+	s->nout = 7;
+	s->out = out;
+}
+
 #define SHARDS(name) ((const char *const *const[]){name##_SHARD0, name##_SHARD1, name##_SHARD2})
 
 Test(merge, scalar_aggregates_match_the_server)
@@ -430,6 +519,40 @@ Test(merge, empty_input_matches_the_server)
 	differential(FIX_EMPTY_WHOLE, SHARDS(FIX_EMPTY), false, empty_spec);
 	differential(FIX_EMPTY_BIN_WHOLE, SHARDS(FIX_EMPTY_BIN), true,
 		     empty_spec);
+}
+
+Test(merge, general_ci_group_by_matches_the_server)
+{
+	differential(FIX_CI_GROUP_WHOLE, SHARDS(FIX_CI_GROUP), false,
+		     ci_group_spec);
+	differential(FIX_CI_GROUP_BIN_WHOLE, SHARDS(FIX_CI_GROUP_BIN), true,
+		     ci_group_spec);
+}
+
+Test(merge, general_ci_order_by_limit_offset_matches_the_server)
+{
+	differential(FIX_CI_ORDER_WHOLE, SHARDS(FIX_CI_ORDER), false,
+		     ci_order_spec);
+	differential(FIX_CI_ORDER_BIN_WHOLE, SHARDS(FIX_CI_ORDER_BIN), true,
+		     ci_order_spec);
+	differential(FIX_CI_ORDER_DESC_WHOLE, SHARDS(FIX_CI_ORDER_DESC), false,
+		     ci_order_desc_spec);
+	differential(FIX_CI_ORDER_DESC_BIN_WHOLE,
+		     SHARDS(FIX_CI_ORDER_DESC_BIN), true, ci_order_desc_spec);
+}
+
+Test(merge, general_ci_count_distinct_matches_the_server)
+{
+	differential(FIX_CI_DISTINCT_WHOLE, SHARDS(FIX_CI_DISTINCT), false,
+		     ci_distinct_spec);
+	differential(FIX_CI_DISTINCT_BIN_WHOLE, SHARDS(FIX_CI_DISTINCT_BIN),
+		     true, ci_distinct_spec);
+}
+
+Test(merge, bigint_sums_beyond_bigint_match_the_server)
+{
+	differential(FIX_BIG_WHOLE, SHARDS(FIX_BIG), false, big_spec);
+	differential(FIX_BIG_BIN_WHOLE, SHARDS(FIX_BIG_BIN), true, big_spec);
 }
 
 /* ---- by hand ------------------------------------------------------------- */

@@ -230,3 +230,18 @@ Test(mysql_decimal, sum_of_largest_values_is_exact)
 	mdec_from_u64(&q, 1);
 	cr_assert_eq(mdec_add(&x, &q), -1);
 }
+
+/* Found by fuzz_rows: dropping more digits than a small value has. */
+Test(mysql_decimal, rescale_far_below_the_value)
+{
+	struct mdec d = dec("0.000000000000000000000000000041");
+
+	cr_assert_eq(mdec_rescale(&d, 0), 0);
+	expect_text(&d, "0");
+	d = dec("-0.00000000000000000000000000000000005");
+	cr_assert_eq(mdec_rescale(&d, 0), 0);
+	expect_text(&d, "0");
+	d = dec("0.00000000000000000000000000000000005");
+	cr_assert_eq(mdec_rescale(&d, 34), 0);
+	expect_text(&d, "0.0000000000000000000000000000000001");
+}

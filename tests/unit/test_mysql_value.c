@@ -182,3 +182,35 @@ Test(mysql_value, encode_into_column_types)
 	cr_assert_eq(myv_encode(&v, &date, RS_BINARY, buf, &cell), 0);
 	cr_assert(cell.null);
 }
+
+/* Found by fuzz_rows: a FLOAT's text beyond FLOAT's range is no value (a
+ * server never sends one; read as a float it would be infinite). */
+Test(mysql_value, float_text_beyond_float_is_refused)
+{
+	struct rs_coldef cd = {.type = RS_TYPE_FLOAT, .charset = 63};
+	struct rs_cell c = {(const uint8_t *)"1e39", 4, false};
+	struct myv v;
+
+	cr_assert_eq(myv_decode(&c, &cd, RS_TEXT, &v), -1);
+	c = (struct rs_cell){(const uint8_t *)"3.4e38", 6, false};
+	cr_assert_eq(myv_decode(&c, &cd, RS_TEXT, &v), 0);
+	cd.type = RS_TYPE_DOUBLE;
+	c = (struct rs_cell){(const uint8_t *)"1e39", 4, false};
+	cr_assert_eq(myv_decode(&c, &cd, RS_TEXT, &v), 0);
+}
+
+/* Found by fuzz_rows: a binary DATE sent with a time of day (the 7-byte
+ * form) is that date; it equals the same date sent in 4 bytes. */
+Test(mysql_value, binary_date_with_a_time_is_its_date)
+{
+	static const uint8_t with_time[] = {0xe8, 0x07, 1, 2, 3, 4, 5};
+	static const uint8_t date_only[] = {0xe8, 0x07, 1, 2};
+	struct rs_coldef cd = {.type = RS_TYPE_DATE, .charset = 63};
+	struct rs_cell a = {with_time, sizeof(with_time), false};
+	struct rs_cell b = {date_only, sizeof(date_only), false};
+	struct myv x, y;
+
+	cr_assert_eq(myv_decode(&a, &cd, RS_BINARY, &x), 0);
+	cr_assert_eq(myv_decode(&b, &cd, RS_BINARY, &y), 0);
+	cr_assert_eq(myv_cmp(&x, &y, NULL), 0);
+}
