@@ -7,7 +7,9 @@
  *
  * Each rule was read from the server (tests/capture, docs/architecture.md
  * "Merging results"); tests/unit/test_merge_types.c checks them against
- * the definitions MariaDB sent for every column type (merge_fixtures.h):
+ * the definitions MariaDB sent for every column type (merge_fixtures.h),
+ * and tests/integration/test_merge.c against the live server on every
+ * `make test`:
  *
  *   COUNT(x)      LONGLONG(21), NOT NULL
  *   SUM(x)        exact x (integers, DECIMAL, BIT, YEAR, temporal values,
