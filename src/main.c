@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	rc = install_hooks(cfg, px.nworkers, &nrules);
 	if (rc)
 		goto out;
-	reload_init(argc, argv, cfg);
+	reload_init(argc, argv, cfg, &px);
 	raise_fd_limit(px.nworkers, cfg->max_conns);
 
 	if (ctl_listen(&px, st.has_admin ? &st.admin : NULL,

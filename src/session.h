@@ -148,6 +148,7 @@ struct pending {
 	int16_t server;            /* where it was sent (pooled), -1 none */
 	const char *route_why;     /* and why (the query log says it) */
 	bool prep_read_only;       /* COM_STMT_PREPARE of a read */
+	uint8_t hints;             /* SQL_HINT_* of its comments */
 	/* A read sent to a replica, kept (framed) until its response
 	 * starts: if the replica dies first it goes to another, once. */
 	uint8_t *retry;

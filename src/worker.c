@@ -424,7 +424,7 @@ static int setup(struct worker *w)
 		return rc;
 	}
 	if (w->px->nservers) {
-		w->routed = calloc(w->px->nservers, sizeof(*w->routed));
+		w->routed = calloc(SERVERS_MAX, sizeof(*w->routed));
 		if (!w->routed) {
 			snprintf(w->start_msg, sizeof(w->start_msg),
 				 "out of memory");

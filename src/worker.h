@@ -42,10 +42,12 @@ struct proxy {
 	/* The servers (every group's, in order) and the groups: one group
 	 * "default" of --backend's one server unless groups are configured
 	 * (groups.h).  Shared by every worker; written by the checker only. */
-	struct backend_server *servers;
-	unsigned nservers;
+	struct backend_server *servers;  /* room for SERVERS_MAX */
+	_Atomic unsigned nservers;       /* grows on reload (groups_reload) */
 	struct backend_group *groups;
 	unsigned ngroups;
+	bool configured_groups;      /* from groups: (a reload may change
+	                              * them), not from flags */
 	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
 	/* The server takes statement id 0xFFFFFFFF as "the last prepared"
 	 * (MariaDB): pooled sessions' statements can move between
