@@ -44,6 +44,10 @@ targets+=(fuzz_state)
 clang $CFLAGS tests/fuzz/fuzz_compress.c src/mysql_compress.c \
 	-o build/fuzz/fuzz_compress -lz
 targets+=(fuzz_compress)
+clang $CFLAGS tests/fuzz/fuzz_rows.c src/merge.c src/merge_types.c src/mysql_value.c \
+	src/mysql_decimal.c src/collation.c src/collation_tables.c src/rs_codec.c \
+	src/mysql_srv.c src/mysql_proto.c -o build/fuzz/fuzz_rows -lm
+targets+=(fuzz_rows)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.
