@@ -32,10 +32,13 @@ static const char usage_text[] =
 "                           once at start-up (or --primary, or groups in\n"
 "                           the config file)\n"
 "Workers:\n"
-"  --threads N              number of worker threads, unpinned (default: one\n"
-"                           per online core)\n"
+"  --threads N              number of worker threads (default: one per CPU\n"
+"                           this process may use)\n"
 "  --cpus LIST              one worker pinned to each listed core, e.g. 0-3,6\n"
 "                           (overrides --threads)\n"
+"  --pin on|off             on (default): worker i is pinned to the i-th CPU\n"
+"                           this process may use (unless more workers than\n"
+"                           CPUs); off: workers float\n"
 "Interception:\n"
 "  --log-queries FILE       append one line per command to FILE (see README)\n"
 "  --log-queries-mode MODE  all (default): every command; rules: only those\n"
@@ -314,7 +317,7 @@ enum {
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
-	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_PIN,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -327,6 +330,7 @@ static const struct option long_opts[] = {
 	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"pin", required_argument, NULL, OPT_PIN},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
 	{"log-queries-mode", required_argument, NULL, OPT_LOG_QUERIES_MODE},
 	{"deny", required_argument, NULL, OPT_DENY},
@@ -436,6 +440,14 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->ncpus = (unsigned)n;
 		break;
 	}
+	case OPT_PIN:
+		if (!strcmp(value, "on"))
+			cfg->no_pin = false;
+		else if (!strcmp(value, "off"))
+			cfg->no_pin = true;
+		else
+			BAD("%s: expected on or off, got '%s'", label, value);
+		break;
 	case OPT_LOG_QUERIES:
 		if (!*value)
 			BAD("%s: empty file name", label);

@@ -63,6 +63,7 @@ struct config {
 	unsigned threads;            /* workers; 0 = one per online core */
 	int cpus[CLI_MAX_CPUS];      /* --cpus, in order; ncpus == 0 if unset */
 	unsigned ncpus;
+	bool no_pin;                 /* --pin off: workers float */
 	const char *log_queries;     /* query log path or NULL */
 	bool log_marked_only;        /* log only commands a rule marks (log: true) */
 	const char *deny[CLI_MAX_DENY];
