@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter
 CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
-LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread
+LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lssl -lcrypto -lz -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # For --version: liburing 2.3 has no version macros of its own.
 LIBURING_VERSION := $(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)
@@ -38,7 +38,8 @@ DEB_OBJ  := $(SRC:src/%.c=build/deb/obj/%.o)
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config config_users rules litscan sql_scan sql_classify \
               mysql_srv mysql_auth mysql_auth_exchange admin_sql admin_engine \
-              histogram digest_stats net startup sql_rewrite session_dir
+              histogram digest_stats net startup sql_rewrite session_dir \
+              mysql_compress
 # The service manager's notification socket (plain system calls too).
 PURE_NAMES += sdnotify
 # Servers and groups: what a reload may change is decided without a ring.
@@ -94,7 +95,7 @@ build/obj build/asan/obj build/valgrind/obj build/deb/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
-	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto -lz
 
 # test_state.c compiles pure modules in (#include "mysql_state.c"): they
 # are prerequisites too, so a change to them rebuilds the suite.

@@ -117,6 +117,7 @@ struct bconn {
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap;
 	const struct bconn_login *login;
+	const struct netaddr *addr; /* its server's (lives as long as myring) */
 	struct auth_client *auth;  /* during the login only */
 	uint64_t caps;             /* negotiated with the server */
 	uint16_t status;           /* server status of the last response */

@@ -7,6 +7,7 @@
 #include "intercept.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "tls.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -99,6 +100,17 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	    o->pool_idle_timeout_ms != n->pool_idle_timeout_ms ||
 	    o->pool_max_age_ms != n->pool_max_age_ms)
 		changed[k++] = "pool settings";
+	/* Sessions read these from the configuration they started with;
+	 * only the certificates, keys and what the TLS contexts hold
+	 * (tls.c) are taken anew. */
+	if (o->require_tls != n->require_tls)
+		changed[k++] = "require-tls";
+	if (o->backend_tls != n->backend_tls)
+		changed[k++] = "backend-tls";
+	if (o->compression != n->compression ||
+	    o->backend_compression != n->backend_compression ||
+	    o->compression_level != n->compression_level)
+		changed[k++] = "compression settings";
 	out[0] = '\0';
 	for (unsigned i = 0; i < k && len < outlen; i++) {
 		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",
@@ -152,6 +164,12 @@ static int reload_apply(char *msg, size_t msglen)
 	}
 	if (querylog_configure(ncfg.log_queries, ncfg.log_marked_only ?
 			       QL_MARKED : QL_ALL, err, sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
+	/* Certificates and keys are read again now: a renewed certificate
+	 * serves new connections, those open keep theirs. */
+	if (tls_reload(&ncfg, err, sizeof(err))) {
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
@@ -230,6 +248,7 @@ bool reload_settled(void)
 
 	pthread_mutex_lock(&rl.lock);
 	reclaim();
+	tls_reclaim();
 	done = rl.nretired == 0;
 	pthread_mutex_unlock(&rl.lock);
 	return done;

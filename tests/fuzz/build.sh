@@ -41,6 +41,9 @@ targets+=(fuzz_auth)
 clang $CFLAGS tests/fuzz/fuzz_state.c src/mysql_state.c src/stmt_cache.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_state
 targets+=(fuzz_state)
+clang $CFLAGS tests/fuzz/fuzz_compress.c src/mysql_compress.c \
+	-o build/fuzz/fuzz_compress -lz
+targets+=(fuzz_compress)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.
