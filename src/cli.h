@@ -83,6 +83,7 @@ struct config {
 	uint32_t drain_timeout_ms;
 	uint32_t buffers;            /* provided receive buffers per worker */
 	uint32_t buffer_size;        /* bytes per receive buffer */
+	uint32_t splice_min;         /* 0: no splice (splice.h) */
 	uint32_t max_conns;          /* connections per worker */
 
 	/* Authentication and pooling. */
