@@ -2,7 +2,8 @@
  * loadgen - the two workloads sysbench has no script for, against any
  * MySQL endpoint (MariaDB Connector/C):
  *
- *   loadgen big   PORT SECONDS THREADS   queries returning 1..16 MiB (cycling);
+ *   loadgen big   PORT SECONDS THREADS   queries returning 1..16 MiB (cycling;
+ *                                        rows of LOADGEN_ROW_KIB, default 64);
  *                                        prints "bytes=N queries=N seconds=S"
  *   loadgen churn PORT SECONDS THREADS   connect, SELECT 1, disconnect;
  *                                        prints "conns=N seconds=S"
@@ -91,13 +92,20 @@ static void *big(void *arg)
 	struct stats *st = arg;
 	MYSQL *m = conn();
 	int mib = 1 + st->idx % 16;
+	/* LOADGEN_ROW_KIB: the row size (default 64 KiB; BLOB-sized rows,
+	 * e.g. 1024, exercise --splice-min). */
+	const char *rk = getenv("LOADGEN_ROW_KIB");
+	long row_kib = rk ? atol(rk) : 64;
+	if (row_kib < 1 || row_kib > 16384)
+		row_kib = 64;
 	if (!m)
 		return NULL;
 	while (!stop) {
 		char q[128];
-		/* rows of 64 KiB: mib MiB per query */
-		snprintf(q, sizeof(q), "SELECT REPEAT('x', 65536) FROM seq_1_to_%d",
-			 mib * 16);
+		long rows = mib * 1024L / row_kib;
+		/* rows of row_kib KiB: about mib MiB per query */
+		snprintf(q, sizeof(q), "SELECT REPEAT('x', %ld) FROM seq_1_to_%ld",
+			 row_kib * 1024, rows > 0 ? rows : 1);
 		double t0 = now();
 		if (mysql_query(m, q)) {
 			fprintf(stderr, "%s\n", mysql_error(m));

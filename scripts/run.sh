@@ -70,7 +70,6 @@ PY
 	fi
 done
 
-threads=$(nproc)
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -91,11 +90,11 @@ for a in "$@"; do
 		admin_pw='<admin-password of your config file>'
 	fi
 done
-echo "run: build/myring ${config[*]} --listen 127.0.0.1:$port --backend 127.0.0.1:$MARIADB_PORT --threads $threads --admin 127.0.0.1:$admin_port --metrics 127.0.0.1:$metrics_port $*"
+echo "run: build/myring ${config[*]} --listen 127.0.0.1:$port --backend 127.0.0.1:$MARIADB_PORT --admin 127.0.0.1:$admin_port --metrics 127.0.0.1:$metrics_port $*"
 # In the background plus `wait`, so that Ctrl-C reaches the trap at once;
 # its output still goes to this terminal.
 build/myring "${config[@]}" --listen "127.0.0.1:$port" \
-	--backend "127.0.0.1:$MARIADB_PORT" --threads "$threads" \
+	--backend "127.0.0.1:$MARIADB_PORT" \
 	--admin "127.0.0.1:$admin_port" --metrics "127.0.0.1:$metrics_port" \
 	"$@" </dev/null &
 MYRING_PID=$!

@@ -521,6 +521,7 @@ static void config_rows(const struct config *cfg, void *arg)
 	ROW("backend", "%s:%s", cfg->backend.host, cfg->backend.port);
 	ROW("threads", "%u", cfg->threads);
 	ROW("cpus", "%u cpu(s)", cfg->ncpus);
+	ROW("pin", "%s", cfg->no_pin ? "off" : "on");
 	ROW("log-queries", "%s", cfg->log_queries ? cfg->log_queries : "");
 	ROW("log-queries-mode", "%s", cfg->log_marked_only ? "rules" : "all");
 	ROW("log-level", "%s", (const char *[]){"error", "warn", "info",

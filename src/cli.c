@@ -33,10 +33,16 @@ static const char usage_text[] =
 "                           once at start-up (or --primary, or groups in\n"
 "                           the config file)\n"
 "Workers:\n"
-"  --threads N              number of worker threads, unpinned (default: one\n"
-"                           per online core)\n"
+"  --threads N              number of worker threads (default: one per CPU\n"
+"                           this process may use)\n"
 "  --cpus LIST              one worker pinned to each listed core, e.g. 0-3,6\n"
 "                           (overrides --threads)\n"
+"  --splice-min BYTES       a server packet whose rest is this long or longer\n"
+"                           moves to the client by splice(2), uncopied\n"
+"                           (default 256K; 0: never)\n"
+"  --pin on|off             on (default): worker i is pinned to the i-th CPU\n"
+"                           this process may use (unless more workers than\n"
+"                           CPUs); off: workers float\n"
 "Interception:\n"
 "  --log-queries FILE       append one line per command to FILE (see README)\n"
 "  --log-queries-mode MODE  all (default): every command; rules: only those\n"
@@ -340,7 +346,7 @@ enum {
 	OPT_REQUIRE_TLS, OPT_TLS_MIN_VERSION, OPT_TLS_CIPHERS, OPT_BACKEND_TLS,
 	OPT_BACKEND_TLS_CA, OPT_BACKEND_TLS_CERT, OPT_BACKEND_TLS_KEY,
 	OPT_COMPRESSION, OPT_BACKEND_COMPRESSION, OPT_COMPRESSION_LEVEL,
-	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_PIN, OPT_SPLICE_MIN,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -353,6 +359,8 @@ static const struct option long_opts[] = {
 	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"pin", required_argument, NULL, OPT_PIN},
+	{"splice-min", required_argument, NULL, OPT_SPLICE_MIN},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
 	{"log-queries-mode", required_argument, NULL, OPT_LOG_QUERIES_MODE},
 	{"deny", required_argument, NULL, OPT_DENY},
@@ -415,6 +423,7 @@ void cli_defaults(struct config *cfg)
 		.drain_timeout_ms = 10000,
 		.buffers = 128,
 		.buffer_size = 32u << 10,
+		.splice_min = 256u << 10,
 		.max_conns = 16384,
 		.admin_user = "admin",
 		.admin_password = "admin",
@@ -494,6 +503,14 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->ncpus = (unsigned)n;
 		break;
 	}
+	case OPT_PIN:
+		if (!strcmp(value, "on"))
+			cfg->no_pin = false;
+		else if (!strcmp(value, "off"))
+			cfg->no_pin = true;
+		else
+			BAD("%s: expected on or off, got '%s'", label, value);
+		break;
 	case OPT_LOG_QUERIES:
 		if (!*value)
 			BAD("%s: empty file name", label);
@@ -559,6 +576,12 @@ static int set_option(struct config *cfg, int code, const char *value,
 		if (parse_size(value, 1u << 20, &v) || v < 1024)
 			BAD("%s: expected 1K..1M bytes, got '%s'", label, value);
 		cfg->buffer_size = (uint32_t)v;
+		break;
+	case OPT_SPLICE_MIN:
+		if (parse_size(value, 1u << 30, &v) || (v && v < (64u << 10)))
+			BAD("%s: expected 0 (off) or 64K..1G bytes, got '%s'",
+			    label, value);
+		cfg->splice_min = (uint32_t)v;
 		break;
 	case OPT_MAX_CONNS:
 		if (parse_size(value, 1u << 20, &v) || v == 0)

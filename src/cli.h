@@ -70,6 +70,7 @@ struct config {
 	unsigned threads;            /* workers; 0 = one per online core */
 	int cpus[CLI_MAX_CPUS];      /* --cpus, in order; ncpus == 0 if unset */
 	unsigned ncpus;
+	bool no_pin;                 /* --pin off: workers float */
 	const char *log_queries;     /* query log path or NULL */
 	bool log_marked_only;        /* log only commands a rule marks (log: true) */
 	const char *deny[CLI_MAX_DENY];
@@ -82,6 +83,7 @@ struct config {
 	uint32_t drain_timeout_ms;
 	uint32_t buffers;            /* provided receive buffers per worker */
 	uint32_t buffer_size;        /* bytes per receive buffer */
+	uint32_t splice_min;         /* 0: no splice (splice.h) */
 	uint32_t max_conns;          /* connections per worker */
 
 	/* Authentication and pooling. */

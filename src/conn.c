@@ -5,6 +5,7 @@
 #include "conn.h"
 
 #include "log.h"
+#include "splice.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -339,6 +340,8 @@ void conn_on_recv(struct conn *c, int res, unsigned flags)
 		c->inflight--;
 		c->recv_state = RS_IDLE;
 	}
+	if (!more && c->paused && !c->closing && c->ops->on_recv_stopped)
+		c->ops->on_recv_stopped(c);
 	if (res > 0) {
 		uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
 		bufring_taken(br, bid);
@@ -393,6 +396,10 @@ void conn_close(struct conn *c)
 		io_uring_sqe_set_data64(sqe, udata(c, OP_CANCEL));
 		c->inflight++;
 	}
+	if (c->splice) {
+		/* The pump's poll may be on the other conn's socket. */
+		submit_cancel(c, udata_pack(c->slot, c->gen, 1, OP_SPLICE));
+	}
 	if (c->timer_armed) {
 		struct io_uring_sqe *sqe = uring_sqe(&c->w->ring);
 		io_uring_prep_timeout_remove(sqe, udata(c, OP_TIMER), 0);
@@ -423,6 +430,7 @@ void conn_release(struct conn *c)
 	c->fd = -1;
 	if (c->x)
 		xprt_free(c);
+	splice_release(c);
 	outq_reset(&c->out, &c->w->bufs);
 	worker_free_slot(c->w, c->slot);
 }

@@ -53,6 +53,7 @@ enum conn_pause {
 	PAUSE_IDLE = 0x4,          /* the owner does not want input now */
 	PAUSE_XPRT = 0x8,          /* TLS/compression wait for buffers of the
 	                            * worker's own (xprt.h) */
+	PAUSE_SPLICE = 0x10,       /* the socket's bytes go by splice (splice.h) */
 };
 
 /* Which peer a conn talks to: the byte counters are kept per peer. */
@@ -78,6 +79,9 @@ struct conn_ops {
 	bool (*should_hold)(const struct conn *c);
 	/* Closing and nothing in flight: the owner may free it now. */
 	void (*on_free)(struct conn *c);
+	/* The receive stopped (its last completion is in) while paused
+	 * (may be NULL). */
+	void (*on_recv_stopped)(struct conn *c);
 	/* The TLS handshake completed (err 0) or failed (err -1, why says
 	 * how; the conn is closing).  Only for conns that start TLS. */
 	void (*on_secure)(struct conn *c, int err, const char *why);
@@ -96,6 +100,7 @@ struct conn {
 	/* TLS and/or compression between the socket and the owner, or NULL:
 	 * raw, bytes go straight through (xprt.h). */
 	struct xprt *x;
+	struct splice *splice;     /* a pump moving bytes from this socket */
 	uint32_t slot;
 	uint16_t gen;
 	uint16_t inflight;

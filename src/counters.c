@@ -56,6 +56,11 @@ const struct counter_desc worker_counters[] = {
 	C("pool_pinned_commands", "myring_pool_pinned_commands_total",
 	  "Of those, the ones sent while the session was pinned "
 	  "(not multiplexed).", pool.pinned_commands),
+	C("splices", "myring_splices_total",
+	  "Long packet bodies moved to the client by splice(2) (--splice-min).",
+	  splices),
+	C("spliced_bytes", "myring_spliced_bytes_total",
+	  "Bytes of those bodies.", spliced_bytes),
 	C("causal_waits", "myring_causal_waits_total",
 	  "Causal reads that waited on a replica for the GTID they must see.",
 	  causal_waits),

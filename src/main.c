@@ -177,12 +177,12 @@ static void log_started(const struct config *cfg, const struct startup *st,
 	char cpus[256] = "", workers[320], tls[200];
 
 	if (st->pinned) {
-		startup_format_cpus(cfg->cpus, cfg->ncpus, cpus, sizeof(cpus));
+		startup_format_cpus(st->cpus, st->nworkers, cpus, sizeof(cpus));
 		snprintf(workers, sizeof(workers), "%u worker(s) pinned to CPU(s) %s",
 			 st->nworkers, cpus);
 	} else {
-		snprintf(workers, sizeof(workers), "%u worker(s), unpinned",
-			 st->nworkers);
+		snprintf(workers, sizeof(workers), "%u worker(s), unpinned (%s)",
+			 st->nworkers, st->unpinned_why ? st->unpinned_why : "");
 	}
 	tls_describe(cfg, tls, sizeof(tls));
 	LOGI("myring %s listening on %s, backend %s, %s; config %s, %u rule(s), "
@@ -224,7 +224,7 @@ static int start_workers(const struct startup *st, unsigned *started)
 		struct worker *w = &px.workers[i];
 		w->id = i;
 		w->px = &px;
-		w->cpu = cfg->ncpus ? cfg->cpus[i] : -1;
+		w->cpu = st->pinned ? st->cpus[i] : -1;
 		w->listen_fd = fds[i];
 		fds[i] = -1;
 		if (worker_start(w)) {

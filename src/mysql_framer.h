@@ -84,6 +84,19 @@ static inline uint8_t mysql_framer_last_seq(const struct mysql_framer *f)
 	return f->hdr[3];
 }
 
+/* Payload bytes of the current packet not passed yet (0 between
+ * packets or while a header or peek is being collected). */
+static inline uint32_t mysql_framer_skip_left(const struct mysql_framer *f)
+{
+	return f->peek_want || f->hdr_have ? 0 : f->payload_left;
+}
+
+/* n of those bytes went past by another way (splice.h): n <= skip_left. */
+static inline void mysql_framer_skipped(struct mysql_framer *f, uint32_t n)
+{
+	f->payload_left -= n;
+}
+
 /* True between packets: nothing of a packet is pending. */
 static inline bool mysql_framer_at_boundary(const struct mysql_framer *f)
 {

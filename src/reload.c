@@ -70,8 +70,9 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	if (!hp_eq(&o->backend, &n->backend))
 		changed[k++] = "backend";
 	if (o->threads != n->threads || o->ncpus != n->ncpus ||
+	    o->no_pin != n->no_pin ||
 	    memcmp(o->cpus, n->cpus, sizeof(o->cpus[0]) * o->ncpus))
-		changed[k++] = "threads/cpus";
+		changed[k++] = "threads/cpus/pin";
 	if (o->buffers != n->buffers || o->buffer_size != n->buffer_size)
 		changed[k++] = "buffers/buffer-size";
 	if (o->max_conns != n->max_conns)

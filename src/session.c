@@ -212,6 +212,11 @@ void session_unlink(struct session *s)
 	}
 	if (s->dir)
 		sdir_set_backend(s->dir, 0);
+	if (b->splice_pending && !b->c.splice) {
+		/* A splice that never started leaves no pause behind. */
+		b->splice_pending = false;
+		conn_resume(&b->c, PAUSE_SPLICE);
+	}
 	s->be = NULL;
 	b->link = NULL;
 	s->c.partner = NULL;
@@ -667,6 +672,14 @@ static void backend_on_send_error(struct conn *c, int err)
 		session_close(s, "backend gone");
 }
 
+static void backend_on_recv_stopped(struct conn *c)
+{
+	struct bconn *b = c->owner;
+
+	if (b->link && b->splice_pending)
+		session_splice_try(b->link);
+}
+
 static void backend_on_data(struct conn *c, uint8_t *buf, uint32_t n,
 			    int32_t bid)
 {
@@ -725,6 +738,7 @@ static const struct conn_ops backend_ops = {
 	.on_connect = backend_on_connect,
 	.on_free = backend_freed,
 	.on_secure = backend_on_secure,
+	.on_recv_stopped = backend_on_recv_stopped,
 };
 
 /* A pooled connection that closes while linked (it failed): the session
@@ -749,6 +763,7 @@ static const struct conn_ops pooled_backend_ops = {
 	.on_send_error = backend_on_send_error,
 	.on_free = pooled_backend_freed,
 	.on_secure = backend_on_secure,
+	.on_recv_stopped = backend_on_recv_stopped,
 };
 
 /* ---- the client connection ------------------------------------------ */
@@ -783,6 +798,8 @@ static void client_on_sent(struct conn *c)
 
 	if (s->flush_close && conn_sent_all(c))
 		session_close(s, s->flush_close_why);
+	else if (s->be && s->be->splice_pending)
+		session_splice_try(s);
 }
 
 static void client_on_send_error(struct conn *c, int err)

@@ -486,6 +486,10 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
  * its response and nothing is pipelined behind it; false if not possible. */
 bool command_fail_in_flight(struct session *s, uint16_t code,
 			    const char *msg);
+/* A long packet body the server is sending goes by splice once the
+ * backend's receive has stopped and the client has been sent everything
+ * queued before it (splice.h); called when either may have happened. */
+void session_splice_try(struct session *s);
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid);
 void command_abort_all(struct session *s);

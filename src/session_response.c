@@ -24,6 +24,7 @@
 #include "emitter.h"
 #include "log.h"
 #include "mysql_proto.h"
+#include "splice.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,64 @@ static bool sha2_full_auth_allowed(struct session *s,
 	return false;
 }
 
+/* ---- long packet bodies by splice ----------------------------------- */
+
+/* Whether the rest of the server's packet in progress can skip the
+ * worker's buffers: it is long, nothing in between needs its bytes
+ * (capture, injected replies, held heads), and both legs are raw sockets
+ * (TLS and compression must see every byte). */
+static bool splice_fits(const struct session *s, const struct bconn *b)
+{
+	uint32_t min = s->c.w->px->cfg.splice_min;
+
+	return min && s->phase == PH_COMMAND && !s->closing &&
+	       !s->flush_close && !s->c.x && !b->c.x && !b->cap_left &&
+	       !b->inject_pending && !b->held_len && !s->zstart_pending &&
+	       mysql_framer_skip_left(&b->fr) >= min;
+}
+
+static void spliced(struct conn *bc, int err)
+{
+	struct bconn *b = bc->owner;
+	struct session *s = b->link;
+	uint32_t len = b->splice_len;
+
+	b->splice_pending = false;
+	b->splice_len = 0;
+	if (!s || s->closing)
+		return;
+	if (err) {
+		/* Mid-packet: no ERR can reach the client in one piece. */
+		LOGW("%s: a %u-byte packet body relayed by splice: %s",
+		     s->client_addr, len, strerror(-err));
+		session_close(s, "splice failed");
+		return;
+	}
+	mysql_framer_skipped(&b->fr, len);
+	s->c.w->stats.splices++;
+	s->c.w->stats.spliced_bytes += len;
+	conn_resume(&b->c, PAUSE_SPLICE);
+}
+
+void session_splice_try(struct session *s)
+{
+	struct bconn *b = s->be;
+
+	if (!b || !b->splice_pending || b->c.splice ||
+	    b->c.recv_state != RS_IDLE || !conn_sent_all(&s->c))
+		return;
+	/* The receive stopped late: buffers it still delivered may have
+	 * taken most of the body. */
+	if (splice_fits(s, b)) {
+		b->splice_len = mysql_framer_skip_left(&b->fr);
+		if (!splice_start(&b->c, &s->c, b->splice_len, spliced))
+			return;
+	}
+	b->splice_pending = false;
+	b->splice_len = 0;
+	conn_resume(&b->c, PAUSE_SPLICE);
+}
+
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid)
 {
@@ -419,6 +478,16 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		 * frames follow the server's last. */
 		s->bflight_seq = (uint8_t)(xprt_rx_frame_seq(&b->c) + 1);
 		s->bflight_due = true;
+	}
+	if (splice_fits(s, b)) {
+		b->splice_pending = true;
+		conn_pause(&b->c, PAUSE_SPLICE);
+		session_splice_try(s);
+	} else if (b->splice_pending && !b->c.splice) {
+		/* What the receive delivered before it stopped took the body
+		 * (or the response ended): nothing left to splice. */
+		b->splice_pending = false;
+		conn_resume(&b->c, PAUSE_SPLICE);
 	}
 	close_when_flushed(s);
 	if (s->give_back) {

@@ -33,6 +33,8 @@ struct startup {
 	bool has_admin, has_metrics;
 	unsigned nworkers;
 	bool pinned;
+	int cpus[CLI_MAX_CPUS];      /* pinned: worker i's CPU */
+	const char *unpinned_why;    /* not pinned: why, for the log */
 };
 
 /* Resolves and cross-checks cfg.  0, or -1 with err (one line). */

@@ -35,6 +35,8 @@ enum op {
 	OP_CANCEL,          /* cancellation of a conn's operations */
 	OP_TIMER,           /* a conn owner's timer (a delay rule's) */
 	OP_CTL,             /* control message (MSG_RING) from the control thread */
+	OP_SPLICE,          /* readiness poll of a splice pump (splice.h);
+	                     * side: 0 the source, 1 the destination */
 	OP__COUNT,
 };
 

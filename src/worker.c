@@ -4,6 +4,7 @@
 #include "ctl.h"
 #include "pool.h"
 #include "session.h"
+#include "splice.h"
 #include "tls.h"
 #include "xprt.h"
 
@@ -311,6 +312,9 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 	case OP_TIMER:
 		conn_on_timer(c);
 		break;
+	case OP_SPLICE:
+		splice_on_poll(c, ud.side, cqe->res);
+		break;
 	default:
 		LOGE("unknown completion op %u", ud.op);
 		return;
@@ -514,6 +518,7 @@ static void teardown(struct worker *w)
 		close(w->listen_fd);
 	bufring_destroy(&w->bufs, &w->ring);
 	xprt_worker_free(w);
+	splice_worker_free(w);
 	tls_worker_release(w);
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);

@@ -104,6 +104,8 @@ struct worker_stats {
 	 * (the read went to the primary). */
 	uint64_t causal_waits;
 	uint64_t causal_fallbacks;
+	uint64_t splices;            /* packet bodies moved by splice */
+	uint64_t spliced_bytes;
 };
 
 static inline unsigned err_code_slot(uint16_t code)
@@ -138,6 +140,9 @@ struct conn_refs {
 	uint32_t n, cap;
 };
 
+/* Empty pipes kept for splice pumps (splice.h). */
+#define WORKER_SPARE_PIPES 4
+
 struct worker {
 	unsigned id;
 	int cpu;                     /* -1: not pinned */
@@ -151,6 +156,11 @@ struct worker {
 	bool idle_swept;             /* the drain closed its idle sessions */
 	uint64_t drain_deadline_us;
 	uint64_t now_us;             /* CLOCK_MONOTONIC at this loop turn */
+	struct {
+		int rd, wr;
+		uint32_t cap;
+	} pipes[WORKER_SPARE_PIPES];
+	unsigned npipes;
 	struct slot *slots;
 	uint32_t nslots;
 	uint32_t free_slot;          /* head of the free list, UINT32_MAX if none */

@@ -28,6 +28,7 @@ Test(cli, minimal_flags_and_defaults)
 	cr_assert_str_eq(c.backend.host, "db.example");
 	cr_assert_eq(c.threads, 0);
 	cr_assert_eq(c.ncpus, 0);
+	cr_assert(!c.no_pin, "workers are pinned unless --pin off");
 	cr_assert_eq(c.max_packet, 1u << 30);
 	cr_assert_eq(c.log_level, LOG_INFO);
 }
@@ -52,6 +53,7 @@ Test(cli, bad_values_name_the_flag)
 		const char *flag, *value;
 	} bad[] = {
 		{"--threads", "0"}, {"--threads", "x"}, {"--cpus", "3-1"},
+		{"--pin", "yes"}, {"--pin", ""},
 		{"--cpus", "1,1"}, {"--cpus", ""}, {"--cpus", "0-"},
 		{"--log-level", "loud"}, {"--max-packet", "12Q"},
 		{"--max-packet", "2G"}, {"--buffers", "1000"},
