@@ -465,7 +465,17 @@ static void dump_expr(struct sql_buf *o, const struct sql_expr *e)
 		break;
 	case SQL_E_FUNC:
 		sql_buf_puts(o, "(fn ");
-		put_qualified(o, e->fschema, e->fname);
+		if (e->flags & SQL_EF_QUOTED) {
+			if (e->fschema.len) {
+				put_ident(o, e->fschema);
+				sql_buf_putc(o, '.');
+			}
+			sql_buf_putc(o, '`');
+			put_str(o, e->fname);
+			sql_buf_putc(o, '`');
+		} else {
+			put_qualified(o, e->fschema, e->fname);
+		}
 		if (e->flags & SQL_EF_DISTINCT)
 			sql_buf_puts(o, " distinct");
 		dump_list(o, e->args);
@@ -901,7 +911,7 @@ static void dump_set(struct sql_buf *o, const struct sql_set_item *s)
 			sql_buf_putc(o, ')');
 			break;
 		case SQL_SET_SYSVAR:
-			sql_buf_puts(o, " (var");
+			sql_buf_puts(o, s->at_form ? " (@@var" : " (var");
 			sql_buf_puts(o, scope);
 			sql_buf_putc(o, ' ');
 			put_ident(o, s->name);
@@ -1030,6 +1040,8 @@ void sql_dump(struct sql_buf *o, const struct sql_statement *st)
 	case SQL_ST_OTHER:
 		sql_buf_puts(o, "(other ");
 		put_str(o, st->word);
+		sql_buf_putc(o, ' ');
+		put_quoted(o, st->text);
 		sql_buf_putc(o, ')');
 		break;
 	default:

@@ -198,7 +198,8 @@ enum sql_sep {
 #define SQL_EF_ALL       0x04   /* QUANT: ALL (else ANY, SOME) */
 #define SQL_EF_NEG       0x08   /* LITERAL INT, DECIMAL, FLOAT: a '-' */
 #define SQL_EF_NATIONAL  0x10   /* LITERAL STRING: N'..' */
-#define SQL_EF_QUOTED    0x20   /* KEYWORD: written as a quoted name */
+#define SQL_EF_QUOTED    0x20   /* KEYWORD, FUNC: the name was written in
+				 * quotes (`f`(x) calls a stored function) */
 
 struct sql_query;
 struct sql_order;
@@ -471,6 +472,10 @@ struct sql_set_item {
 	uint8_t isolation;      /* TRANSACTION: enum sql_isolation */
 	uint8_t access;         /* TRANSACTION: enum sql_access */
 	bool is_default;        /* NAMES DEFAULT, CHARACTER SET DEFAULT */
+	/* SYSVAR: written @@[scope.]name rather than [scope] name.  The
+	 * difference matters: MariaDB carries a GLOBAL or SESSION keyword
+	 * over to the items after it that have none, "@@" never. */
+	bool at_form;
 	struct sql_str name;    /* USER, SYSVAR: the variable; NAMES,
 				 * CHARSET: the character set */
 	struct sql_str collation;       /* NAMES ... COLLATE */
@@ -501,10 +506,11 @@ enum sql_stmt_kind {
 	SQL_ST_ROLLBACK_TO,     /* ROLLBACK [WORK] TO [SAVEPOINT] name */
 	SQL_ST_RELEASE,         /* RELEASE SAVEPOINT name */
 	SQL_ST_SHOW,            /* SHOW word rest: word upper case, rest as
-				 * written (its bytes, comments and all) */
+				 * written (its bytes, comments and all);
+				 * text: the whole statement as written */
 	SQL_ST_EXPLAIN,         /* EXPLAIN [SHARDS] explained */
 	SQL_ST_OTHER,           /* anything else: word is its first word in
-				 * upper case; the text is [pos, end) */
+				 * upper case; text: the statement as written */
 };
 
 struct sql_statement {
@@ -521,6 +527,10 @@ struct sql_statement {
 	struct sql_str name;    /* USE, SAVEPOINT, ROLLBACK_TO, RELEASE */
 	struct sql_str word;    /* SHOW, OTHER */
 	struct sql_str rest;    /* SHOW */
+	/* SHOW, OTHER: the statement as written, from its first token (or
+	 * the executable comment holding it) to its last (and the "* /"
+	 * closing the comment that holds it); comments inside kept */
+	struct sql_str text;
 };
 
 /* ---- helpers --------------------------------------------------------- */

@@ -79,6 +79,10 @@ struct sql_tree {
 int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 	      const struct sql_parse_opts *opts, struct sql_tree *tree);
 
+/* The name is a keyword of MySQL or MariaDB (any case): the printer
+ * quotes such names. */
+bool sql_is_keyword(const char *s, size_t len);
+
 /* The error as one line: "syntax error at 14 near 'FROM x': expected an
  * expression", "not supported at 40: GROUP BY ... WITH ROLLUP".  Returns
  * what snprintf returns. */
