@@ -29,7 +29,7 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config rules litscan sql_scan sql_classify mysql_srv \
               mysql_auth mysql_auth_exchange admin_sql admin_engine histogram \
               digest_stats net startup sql_rewrite session_dir sql_ast \
-              sql_parse
+              sql_parse sql_print
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
