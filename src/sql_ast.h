@@ -199,7 +199,8 @@ enum sql_sep {
 #define SQL_EF_NEG       0x08   /* LITERAL INT, DECIMAL, FLOAT: a '-' */
 #define SQL_EF_NATIONAL  0x10   /* LITERAL STRING: N'..' */
 #define SQL_EF_QUOTED    0x20   /* KEYWORD, FUNC: the name was written in
-				 * quotes (`f`(x) calls a stored function) */
+				 * quotes (`f`(x) calls a stored function;
+				 * USING 'utf8mb4' is a quoted KEYWORD) */
 
 struct sql_query;
 struct sql_order;
@@ -505,9 +506,9 @@ enum sql_stmt_kind {
 	SQL_ST_SAVEPOINT,       /* name */
 	SQL_ST_ROLLBACK_TO,     /* ROLLBACK [WORK] TO [SAVEPOINT] name */
 	SQL_ST_RELEASE,         /* RELEASE SAVEPOINT name */
-	SQL_ST_SHOW,            /* SHOW word rest: word upper case, rest as
-				 * written (its bytes, comments and all);
-				 * text: the whole statement as written */
+	SQL_ST_SHOW,            /* SHOW word rest: word upper case, rest the
+				 * text after it as written (comments and
+				 * all); text: the whole statement */
 	SQL_ST_EXPLAIN,         /* EXPLAIN [SHARDS] explained */
 	SQL_ST_OTHER,           /* anything else: word is its first word in
 				 * upper case; text: the statement as written */
@@ -528,8 +529,8 @@ struct sql_statement {
 	struct sql_str word;    /* SHOW, OTHER */
 	struct sql_str rest;    /* SHOW */
 	/* SHOW, OTHER: the statement as written, from its first token (or
-	 * the executable comment holding it) to its last (and the "* /"
-	 * closing the comment that holds it); comments inside kept */
+	 * the executable comment holding it) to its ';' or the end of the
+	 * text, white space before that trimmed; comments kept */
 	struct sql_str text;
 };
 

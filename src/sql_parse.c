@@ -607,7 +607,8 @@ static void lex_one(struct lexer *lx, struct tok *t)
 		t->kw = (uint16_t)kw_lookup(p, t->len);
 	lx->p = q;
 	lx->prev = t->type;
-	lx->code_end = q;
+	if (t->type != T_SEMI)
+		lx->code_end = q;
 }
 
 /* ---- the parser's state ---------------------------------------------- */
@@ -621,10 +622,16 @@ struct parser {
 	struct tok *toks;               /* ntoks, the last one T_END */
 	unsigned ntoks;
 	unsigned i;                     /* the current token */
-	unsigned depth;
+	unsigned depth;                 /* nodes inside nodes */
+	unsigned parens;                /* parentheses that make no node */
+	unsigned max_depth;
 	unsigned nparams;
+	uint64_t reread, max_reread;    /* tokens read again after a try
+					 * that failed, and their bound */
 	uint32_t last_end;              /* past the last token taken */
 	uint32_t text_start, text_end;  /* the statement as written */
+	uint32_t raw_end;               /* its ';' or the end, white space
+					 * before it trimmed */
 	bool failed;
 	struct sql_parse_error err;
 };
@@ -691,12 +698,21 @@ static void *alloc(struct parser *p, size_t n)
 
 #define NEW(p, type) ((type *)alloc((p), sizeof(type)))
 
-/* Nesting: every level of the tree the parser is building counts, so
- * that the printer and the dump, which recurse over it, stay bounded. */
+/*
+ * Nesting, which bounds the parser's recursion and the height of the
+ * tree (the printer and the dump recurse over it).  Every construct that
+ * holds another of its kind enters a level: a node whose operand can be
+ * another such node, and each step of a left-to-right chain (a + b + c
+ * is two levels), since that too makes the tree taller.  Parentheses
+ * that make no node count apart, with the same limit, so that printing a
+ * tree (which puts back the parentheses precedence needs) does not make
+ * it deeper.
+ */
 static bool enter(struct parser *p)
 {
-	if (++p->depth > SQL_PARSE_MAX_DEPTH) {
-		fail_at(p, SQL_PARSE_TOO_DEEP, "nesting", CUR(p)->pos);
+	if (++p->depth > p->max_depth) {
+		fail_at(p, SQL_PARSE_TOO_DEEP, "subqueries, operators, calls or joins "
+			"nested over the limit", CUR(p)->pos);
 		return false;
 	}
 	return true;
@@ -705,6 +721,16 @@ static bool enter(struct parser *p)
 static void leave(struct parser *p, unsigned levels)
 {
 	p->depth -= levels;
+}
+
+static bool paren_enter(struct parser *p)
+{
+	if (++p->parens > p->max_depth) {
+		fail_at(p, SQL_PARSE_TOO_DEEP, "parentheses nested over the limit",
+			CUR(p)->pos);
+		return false;
+	}
+	return true;
 }
 
 static bool is_kw(const struct tok *t, unsigned kw)
@@ -757,13 +783,14 @@ static bool expect(struct parser *p, unsigned type, const char *what)
 /* A backtracking point: the parser tries one reading of the tokens and
  * comes back here when it does not fit. */
 struct mark {
-	unsigned i, nparams, depth;
+	unsigned i, nparams, depth, parens;
 	uint32_t last_end;
 };
 
 static struct mark mark(const struct parser *p)
 {
-	return (struct mark){ p->i, p->nparams, p->depth, p->last_end };
+	return (struct mark){ p->i, p->nparams, p->depth, p->parens,
+			      p->last_end };
 }
 
 /* Back to m after a failed try, unless the failure was one that every
@@ -774,6 +801,21 @@ static bool restore(struct parser *p, struct mark m,
 {
 	if (p->err.code == SQL_PARSE_NOMEM || p->err.code == SQL_PARSE_TOO_DEEP)
 		return false;
+	/*
+	 * A try that fails is read again as the other reading, and what it
+	 * holds may fail and be read again in its turn: ((SELECT ((SELECT
+	 * ... ) + 1)) + 1) doubles the work at each level.  The tokens read
+	 * again are bounded so that time stays linear in the text.
+	 */
+	p->reread += p->i - m.i;
+	if (p->reread > p->max_reread) {
+		p->err = (struct sql_parse_error){
+			.code = SQL_PARSE_TOO_DEEP,
+			.what = "queries in parentheses nested in "
+				"expressions (read again too often)",
+			.pos = p->toks[m.i].pos };
+		return false;
+	}
 	if (!best->code || p->err.pos >= best->pos)
 		*best = p->err;
 	p->failed = false;
@@ -781,6 +823,7 @@ static bool restore(struct parser *p, struct mark m,
 	p->i = m.i;
 	p->nparams = m.nparams;
 	p->depth = m.depth;
+	p->parens = m.parens;
 	p->last_end = m.last_end;
 	return true;
 }
@@ -1018,11 +1061,12 @@ static struct sql_query *query_in_parens(struct parser *p)
 {
 	struct sql_query *q;
 
-	if (!expect(p, T_LP, "'('"))
+	if (!expect(p, T_LP, "'('") || !enter(p))
 		return NULL;
 	q = query_expr(p);
 	if (q && !expect(p, T_RP, "')'"))
 		return NULL;
+	leave(p, 1);
 	return q;
 }
 
@@ -1328,7 +1372,7 @@ static struct sql_expr *charset_kw(struct parser *p)
 
 	if (!k)
 		return NULL;
-	if (at(p, T_QNAME))
+	if (at(p, T_QNAME) || at(p, T_STRING))
 		k->flags |= SQL_EF_QUOTED;
 	if (!charset_name(p, &k->name, "a character set"))
 		return NULL;
@@ -1531,13 +1575,14 @@ static struct sql_expr *row_rest(struct parser *p, struct sql_expr *first,
 {
 	struct sql_expr *r = new_expr(p, SQL_E_ROW, pos);
 
-	if (!r)
+	if (!r || !enter(p))
 		return NULL;
 	r->args = first;
 	if (!expr_list(p, &first->next))
 		return NULL;
 	if (!expect(p, T_RP, "')'"))
 		return NULL;
+	leave(p, 1);
 	return r;
 }
 
@@ -1554,8 +1599,9 @@ static struct sql_expr *paren(struct parser *p)
 		struct sql_query *q;
 
 		advance(p);
-		q = query_expr(p);
+		q = enter(p) ? query_expr(p) : NULL;
 		if (q && accept(p, T_RP)) {
+			leave(p, 1);
 			e = new_expr(p, SQL_E_SUBQUERY, pos);
 			if (e)
 				e->query = q;
@@ -1567,16 +1613,18 @@ static struct sql_expr *paren(struct parser *p)
 			return NULL;
 	}
 	advance(p);
+	if (!paren_enter(p))
+		return NULL;
 	e = expr(p);
 	if (!e)
 		return worse_of(p, &best);
 	if (accept(p, T_COMMA)) {
 		if (!(e = row_rest(p, e, pos)))
 			return worse_of(p, &best);
-		return e;
-	}
-	if (!expect(p, T_RP, "')'"))
+	} else if (!expect(p, T_RP, "')'")) {
 		return worse_of(p, &best);
+	}
+	p->parens--;
 	return e;
 }
 
@@ -1585,7 +1633,7 @@ static struct sql_expr *case_expr(struct parser *p)
 	struct sql_expr *e = new_expr(p, SQL_E_CASE, CUR(p)->pos);
 	struct sql_expr **tail;
 
-	if (!e)
+	if (!e || !enter(p))
 		return NULL;
 	advance(p);
 	if (!at_kw(p, K_WHEN) && !(e->left = expr(p)))
@@ -1606,6 +1654,7 @@ static struct sql_expr *case_expr(struct parser *p)
 		return NULL;
 	if (!expect_kw(p, K_END, "END"))
 		return NULL;
+	leave(p, 1);
 	return e;
 }
 
@@ -1635,11 +1684,12 @@ static struct sql_expr *interval(struct parser *p)
 	struct sql_expr *e = new_expr(p, SQL_E_INTERVAL, CUR(p)->pos);
 	const char *u;
 
-	if (!e)
+	if (!e || !enter(p))
 		return NULL;
 	advance(p);
 	if (!(e->left = expr(p)))
 		return NULL;
+	leave(p, 1);
 	if (!(u = unit_name(p, CUR(p))))
 		return syntax(p, "an interval unit");
 	e->name = static_str(u);
@@ -1872,8 +1922,9 @@ static struct sql_expr *primary(struct parser *p)
 		advance(p);
 		if (accept(p, T_ASSIGN)) {
 			e->kind = SQL_E_ASSIGN;
-			if (!(e->left = expr(p)))
+			if (!enter(p) || !(e->left = expr(p)))
 				return NULL;
+			leave(p, 1);
 		}
 		return e;
 	case T_ATAT:
@@ -2153,14 +2204,18 @@ static struct sql_expr *predicate(struct parser *p)
 		e->flags = flags;
 		if (!at(p, T_LP))
 			return syntax(p, "'('");
+		if (!enter(p))
+			return NULL;
 		if (query_ahead(p)) {
 			struct sql_parse_error best = { 0 };
 			struct mark m = mark(p);
 
 			advance(p);
 			e->query = query_expr(p);
-			if (e->query && accept(p, T_RP))
+			if (e->query && accept(p, T_RP)) {
+				leave(p, 1);
 				return e;
+			}
 			if (e->query)
 				syntax(p, "')'");
 			e->query = NULL;
@@ -2170,11 +2225,13 @@ static struct sql_expr *predicate(struct parser *p)
 			if (!expr_list(p, &e->args) ||
 			    !expect(p, T_RP, "')'"))
 				return worse_of(p, &best);
+			leave(p, 1);
 			return e;
 		}
 		advance(p);
 		if (!expr_list(p, &e->args) || !expect(p, T_RP, "')'"))
 			return NULL;
+		leave(p, 1);
 		return e;
 	case K_BETWEEN:
 		e = new_expr(p, SQL_E_BETWEEN, left->pos);
@@ -2360,13 +2417,7 @@ static struct sql_expr *logic(struct parser *p, unsigned level)
 
 static struct sql_expr *expr(struct parser *p)
 {
-	struct sql_expr *e;
-
-	if (!enter(p))
-		return NULL;
-	e = logic(p, 0);
-	leave(p, 1);
-	return e;
+	return logic(p, 0);
 }
 
 /* ---- queries --------------------------------------------------------- */
@@ -2688,9 +2739,12 @@ static struct sql_query *query_term(struct parser *p)
 	if (!at(p, T_LP))
 		return syntax(p, "SELECT");
 	advance(p);
+	if (!paren_enter(p))
+		return NULL;
 	q = query_expr(p);
 	if (q && !expect(p, T_RP, "')'"))
 		return NULL;
+	p->parens--;
 	return q;
 }
 
@@ -2782,8 +2836,6 @@ static struct sql_query *query_expr(struct parser *p)
 	bool recursive = false;
 	struct sql_query *q;
 
-	if (!enter(p))
-		return NULL;
 	if (at_kw(p, K_WITH) && !(with = with_clause(p, &recursive)))
 		return NULL;
 	q = query_union(p);
@@ -2795,7 +2847,6 @@ static struct sql_query *query_expr(struct parser *p)
 		q->with = with;
 		q->recursive = recursive;
 	}
-	leave(p, 1);
 	return q;
 }
 
@@ -2889,8 +2940,9 @@ static struct sql_from *table_factor(struct parser *p)
 			struct sql_query *q;
 
 			advance(p);
-			q = query_expr(p);
+			q = enter(p) ? query_expr(p) : NULL;
 			if (q && accept(p, T_RP)) {
+				leave(p, 1);
 				f = new_from(p, SQL_FROM_DERIVED, t->pos);
 				if (!f)
 					return NULL;
@@ -2907,13 +2959,13 @@ static struct sql_from *table_factor(struct parser *p)
 			if (!restore(p, m, &best))
 				return NULL;
 		}
-		if (!enter(p))
-			return NULL;
 		advance(p);
+		if (!paren_enter(p))
+			return NULL;
 		list = table_refs(p);
-		leave(p, 1);
 		if (!list || !expect(p, T_RP, "')'"))
 			return worse_of(p, &best);
+		p->parens--;
 		if (!list->next)
 			return list;
 		f = new_from(p, SQL_FROM_NEST, t->pos);
@@ -3619,10 +3671,10 @@ static struct sql_statement *show(struct parser *p, struct sql_statement *st)
 	st->kind = SQL_ST_SHOW;
 	st->word = upper_copy(p, w);
 	from = w->pos + w->len;
-	while (from < p->text_end && sql_is_space((unsigned char)p->sql[from]))
+	while (from < p->raw_end && sql_is_space((unsigned char)p->sql[from]))
 		from++;
 	st->rest = (struct sql_str){ p->sql + from,
-				     from < p->text_end ? p->text_end - from :
+				     from < p->raw_end ? p->raw_end - from :
 				     0 };
 	while (!at(p, T_END))
 		advance(p);
@@ -3772,7 +3824,12 @@ static bool tokenize(struct parser *p, size_t *semi)
 		p->text_end = (uint32_t)(lx.code_end - lx.s);
 	if (p->text_end > *semi)
 		p->text_end = (uint32_t)*semi;
+	p->raw_end = (uint32_t)*semi;
+	while (p->raw_end > p->text_end &&
+	       sql_is_space((unsigned char)p->sql[p->raw_end - 1]))
+		p->raw_end--;
 	p->ntoks = n + 1;
+	p->max_reread = SQL_PARSE_MAX_REREAD * (uint64_t)p->ntoks + 1024;
 	return true;
 }
 
@@ -3807,6 +3864,9 @@ int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 	p.len = len;
 	p.rd = opts && opts->rd ? opts->rd : &default_reading;
 	p.flags = opts ? opts->flags : 0;
+	p.max_depth = opts && opts->max_depth &&
+		      opts->max_depth < SQL_PARSE_MAX_DEPTH ?
+		      opts->max_depth : SQL_PARSE_MAX_DEPTH;
 	if (len >= UINT32_MAX) {
 		fail_at(&p, SQL_PARSE_NOMEM, "a shorter statement", 0);
 	} else if (tokenize(&p, &semi)) {
@@ -3819,14 +3879,18 @@ int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 			fail_at(&p, SQL_PARSE_SYNTAX, "one statement",
 				(uint32_t)semi);
 		if (!p.failed) {
-			st->end = p.text_end;
-			if (st->kind == SQL_ST_OTHER || st->kind == SQL_ST_SHOW)
-				st->text = (struct sql_str){
-					sql + p.text_start,
-					p.text_end - p.text_start };
-			if (st->kind == SQL_ST_EXPLAIN)
-				st->explained->end = p.text_end;
+			uint32_t from = p.text_start;
+
 			tree->stmt = st;
+			/* EXPLAIN's statement ends where EXPLAIN does */
+			for (; st; st = st->explained) {
+				st->end = p.text_end;
+				if (st->kind == SQL_ST_OTHER ||
+				    st->kind == SQL_ST_SHOW)
+					st->text = (struct sql_str){
+						sql + from, p.raw_end - from };
+				from = st->explained ? st->explained->pos : 0;
+			}
 			tree->nparams = p.nparams;
 		}
 	}
@@ -3869,8 +3933,8 @@ int sql_parse_strerror(const struct sql_parse_error *err, char *buf,
 		return snprintf(buf, cap, "not supported at %u: %s", err->pos,
 				err->what);
 	case SQL_PARSE_TOO_DEEP:
-		return snprintf(buf, cap, "nested deeper than %d levels at %u",
-				SQL_PARSE_MAX_DEPTH, err->pos);
+		return snprintf(buf, cap, "too deeply nested at %u: %s",
+				err->pos, err->what);
 	default:
 		return snprintf(buf, cap, "out of memory at %u", err->pos);
 	}

@@ -21,7 +21,9 @@
  * Any input is accepted: the result is a tree or an error, nothing is
  * read outside [sql, sql + len), recursion is bounded (SQL_PARSE_MAX_DEPTH
  * levels of nesting), and so is memory (the arena's limit).  Time is
- * linear in the text.
+ * linear in the text: where "(" could open a query or an expression the
+ * parser tries the query first and reads the tokens again if it was not
+ * one, at most SQL_PARSE_MAX_REREAD times the text's tokens in all.
  */
 #ifndef MYRING_SQL_PARSE_H
 #define MYRING_SQL_PARSE_H
@@ -29,9 +31,17 @@
 #include "sql_ast.h"
 #include "sql_scan.h"
 
-/* Nesting of parentheses, subqueries, operators and joins; deeper is
- * SQL_PARSE_TOO_DEEP. */
+/* Nesting of subqueries, operators, function calls and joins (each
+ * step of a chain a + b + c ... counts), and apart from it of
+ * parentheses: deeper is SQL_PARSE_TOO_DEEP.  Printing a tree that
+ * nests at most half as deep gives text that parses again. */
 #define SQL_PARSE_MAX_DEPTH 200
+
+/* Where "(" could open a query or an expression, the parser tries the
+ * query first and reads the tokens again if it was not one: over this
+ * many times the statement's tokens read again is SQL_PARSE_TOO_DEEP
+ * (only nested ((SELECT ...) + 1) come near it). */
+#define SQL_PARSE_MAX_REREAD 16
 
 /* sql_parse_opts.flags: the sql_mode flags that change the grammar */
 #define SQL_PARSE_PIPES_AS_CONCAT     0x01  /* || is CONCAT, not OR */
@@ -45,13 +55,16 @@ struct sql_parse_opts {
 					 * or UTF-8 charset, every
 					 * executable comment is code */
 	unsigned flags;
+	unsigned max_depth;             /* 0, or a lower limit than
+					 * SQL_PARSE_MAX_DEPTH */
 };
 
 enum sql_parse_code {
 	SQL_PARSE_OK = 0,
 	SQL_PARSE_SYNTAX,       /* not MySQL, or not what this parser reads */
 	SQL_PARSE_UNSUPPORTED,  /* MySQL, but not for myring: construct */
-	SQL_PARSE_TOO_DEEP,     /* nested deeper than SQL_PARSE_MAX_DEPTH */
+	SQL_PARSE_TOO_DEEP,     /* nested deeper than SQL_PARSE_MAX_DEPTH,
+				 * or read again too often */
 	SQL_PARSE_NOMEM,        /* out of memory or over the arena's limit */
 };
 
