@@ -17,6 +17,8 @@ struct printer {
 	const struct sql_print_opts *opts;
 	const struct sql_reading *rd;   /* NULL: any */
 	bool inexact;
+	bool too_deep;
+	unsigned depth;                 /* nodes being printed */
 };
 
 enum prec {
@@ -39,6 +41,22 @@ enum prec {
 	PR_COLLATE,
 	PR_PRIMARY,
 };
+
+/*
+ * The printer recurses over the tree.  A tree from the parser nests at
+ * most SQL_PARSE_MAX_DEPTH levels; one built or rewritten by other code
+ * might not, and past SQL_PRINT_MAX_DEPTH the result is
+ * SQL_PRINT_TOO_DEEP rather than a stack overflow.
+ */
+static bool deeper(struct printer *p)
+{
+	if (p->depth >= SQL_PRINT_MAX_DEPTH) {
+		p->too_deep = true;
+		return false;
+	}
+	p->depth++;
+	return true;
+}
 
 static void put(struct printer *p, const char *s)
 {
@@ -63,6 +81,11 @@ static bool is_word_byte(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '$';
 }
 
+static bool may_lead(unsigned char c)
+{
+	return c >= 0x81 && c <= 0xfe;
+}
+
 /* A name the lexer reads as one word that is no keyword. */
 static bool plain_name(struct sql_str s)
 {
@@ -85,8 +108,16 @@ static size_t char_len(const struct printer *p, struct sql_str s, size_t i)
 	return sql_char_len(p->rd->charset, u + i, u + s.len);
 }
 
+/*
+ * `name`, a '`' doubled.  In gbk, big5 and sjis a lead byte takes a '`'
+ * after it for its trail byte: a name with a lone lead byte last (not a
+ * valid name in such a character set) cannot be quoted for that reading,
+ * nor without a reading when a lead byte comes before a '`' or last.
+ */
 static void quoted_name(struct printer *p, struct sql_str s)
 {
+	bool mb = p->rd && p->rd->charset != SQL_CS_BYTE;
+
 	putc_(p, '`');
 	for (size_t i = 0; i < s.len;) {
 		size_t n = char_len(p, s, i);
@@ -94,9 +125,8 @@ static void quoted_name(struct printer *p, struct sql_str s)
 
 		if (n == 1 && c == '`')
 			putc_(p, '`');
-		/* in gbk, big5 or sjis a lead byte takes the '`' after it */
-		if (!p->rd && c >= 0x81 && c <= 0xfe && i + 1 < s.len &&
-		    s.ptr[i + 1] == '`')
+		if (n == 1 && may_lead(c) && (mb || !p->rd) &&
+		    (i + 1 == s.len || (!p->rd && s.ptr[i + 1] == '`')))
 			p->inexact = true;
 		sql_buf_put(p->o, s.ptr + i, n);
 		i += n;
@@ -126,10 +156,18 @@ static void qualified(struct printer *p, struct sql_str a, struct sql_str b)
  * reading with backslash escapes, the bytes mysql_real_escape_string()
  * escapes are escaped; without one, only a quote is touched, and a
  * backslash unless "\%" or "\_" follows (then the text is INEXACT).
+ *
+ * In gbk, big5 and sjis a byte that may lead a character takes a '\'
+ * after it for its trail byte.  A lone one (the value holds it without a
+ * valid trail byte after it) is followed by a control byte as it is, and
+ * by a backslash only after the string is closed and a new part opened:
+ * 'a' '\\' is one string to the server.
  */
 static void string(struct printer *p, struct sql_str s)
 {
 	bool escapes = p->rd && p->rd->escapes != SQL_ESC_NONE;
+	bool mb = p->rd && p->rd->charset != SQL_CS_BYTE;
+	bool lone_lead = false;
 
 	putc_(p, '\'');
 	for (size_t i = 0; i < s.len;) {
@@ -139,6 +177,7 @@ static void string(struct printer *p, struct sql_str s)
 		if (n > 1) {
 			sql_buf_put(p->o, s.ptr + i, n);
 			i += n;
+			lone_lead = false;
 			continue;
 		}
 		i++;
@@ -155,7 +194,9 @@ static void string(struct printer *p, struct sql_str s)
 		} else if (!escapes) {
 			putc_(p, c);
 		} else if (c == '\\') {
-			put(p, "\\\\");
+			put(p, lone_lead ? "' '\\\\" : "\\\\");
+		} else if (lone_lead) {
+			putc_(p, c);
 		} else if (c == '\0') {
 			put(p, "\\0");
 		} else if (c == '\n') {
@@ -167,6 +208,7 @@ static void string(struct printer *p, struct sql_str s)
 		} else {
 			putc_(p, c);
 		}
+		lone_lead = mb && may_lead((unsigned char)c);
 	}
 	putc_(p, '\'');
 }
@@ -236,6 +278,8 @@ static void user_var(struct printer *p, struct sql_str s)
 
 static void expr(struct printer *p, const struct sql_expr *e, unsigned min);
 static void query(struct printer *p, const struct sql_query *q);
+static void statement(struct printer *p,
+		      const struct sql_statement *st);
 
 static unsigned binary_prec(unsigned op)
 {
@@ -389,16 +433,14 @@ static void type(struct printer *p, const struct sql_expr *e)
 	}
 }
 
+/* A word standing for itself (DAY, LEADING, a character set): as
+ * written, or quoted when it was (or was a string). */
 static void keyword(struct printer *p, const struct sql_expr *e)
 {
-	bool plain = e->name.len > 0;
-
-	for (size_t i = 0; i < e->name.len && plain; i++)
-		plain = is_word_byte((unsigned char)e->name.ptr[i]);
-	if (plain && !(e->flags & SQL_EF_QUOTED))
-		put_str(p, e->name);
-	else
+	if (e->flags & SQL_EF_QUOTED)
 		quoted_name(p, e->name);
+	else
+		put_str(p, e->name);
 }
 
 static void unary(struct printer *p, const struct sql_expr *e)
@@ -426,7 +468,13 @@ static void unary(struct printer *p, const struct sql_expr *e)
 		putc_(p, '~');
 		break;
 	case SQL_OP_NOT:
+		/* NOT (a = b) reads the same with HIGH_NOT_PRECEDENCE; NOT
+		 * NOT a needs no parentheses either way */
 		put(p, "NOT ");
+		if (x && x->kind == SQL_E_UNARY && x->op == SQL_OP_NOT) {
+			expr(p, x, PR_NOT);
+			return;
+		}
 		break;
 	case SQL_OP_BINARY:
 		put(p, "BINARY ");
@@ -435,7 +483,8 @@ static void unary(struct printer *p, const struct sql_expr *e)
 	expr(p, x, PR_UNARY);
 }
 
-static void expr(struct printer *p, const struct sql_expr *e, unsigned min)
+static void expr_node(struct printer *p, const struct sql_expr *e,
+		      unsigned min)
 {
 	bool wrap;
 
@@ -623,9 +672,18 @@ static void expr(struct printer *p, const struct sql_expr *e, unsigned min)
 		putc_(p, ')');
 }
 
+static void expr(struct printer *p, const struct sql_expr *e, unsigned min)
+{
+	if (!deeper(p))
+		return;
+	expr_node(p, e, min);
+	p->depth--;
+}
+
 /* ---- queries --------------------------------------------------------- */
 
 static void from_list(struct printer *p, const struct sql_from *f);
+static void from(struct printer *p, const struct sql_from *f);
 
 static void names(struct printer *p, const struct sql_name *n)
 {
@@ -666,7 +724,7 @@ static bool open_join(const struct sql_from *f)
 	       !f->using_cols && f->join != SQL_JOIN_STRAIGHT;
 }
 
-static void from(struct printer *p, const struct sql_from *f)
+static void from_node(struct printer *p, const struct sql_from *f)
 {
 	switch (f->kind) {
 	case SQL_FROM_TABLE:
@@ -725,6 +783,14 @@ static void from(struct printer *p, const struct sql_from *f)
 		putc_(p, ')');
 		break;
 	}
+}
+
+static void from(struct printer *p, const struct sql_from *f)
+{
+	if (!deeper(p))
+		return;
+	from_node(p, f);
+	p->depth--;
 }
 
 static void from_list(struct printer *p, const struct sql_from *f)
@@ -871,7 +937,7 @@ static void lock(struct printer *p, const struct sql_query *q)
 	}
 }
 
-static void query(struct printer *p, const struct sql_query *q)
+static void query_node(struct printer *p, const struct sql_query *q)
 {
 	if (!q) {
 		put(p, "SELECT NULL");
@@ -926,6 +992,14 @@ static void query(struct printer *p, const struct sql_query *q)
 		}
 	}
 	lock(p, q);
+}
+
+static void query(struct printer *p, const struct sql_query *q)
+{
+	if (!deeper(p))
+		return;
+	query_node(p, q);
+	p->depth--;
 }
 
 /* ---- statements ------------------------------------------------------ */
@@ -1125,7 +1199,7 @@ static void completion(struct printer *p, unsigned txn)
 		put(p, " NO RELEASE");
 }
 
-static void statement(struct printer *p, const struct sql_statement *st)
+static void statement_node(struct printer *p, const struct sql_statement *st)
 {
 	switch (st->kind) {
 	case SQL_ST_SELECT:
@@ -1196,6 +1270,14 @@ static void statement(struct printer *p, const struct sql_statement *st)
 	}
 }
 
+static void statement(struct printer *p, const struct sql_statement *st)
+{
+	if (!deeper(p))
+		return;
+	statement_node(p, st);
+	p->depth--;
+}
+
 /* ---- entry points ---------------------------------------------------- */
 
 static const struct sql_print_opts no_opts;
@@ -1207,11 +1289,14 @@ static void start(struct printer *p, struct sql_buf *out,
 	p->opts = opts ? opts : &no_opts;
 	p->rd = p->opts->rd;
 	p->inexact = false;
+	p->too_deep = false;
+	p->depth = 0;
 }
 
 static int finish(const struct printer *p)
 {
 	return p->o->oom ? SQL_PRINT_NOMEM :
+	       p->too_deep ? SQL_PRINT_TOO_DEEP :
 	       p->inexact ? SQL_PRINT_INEXACT : SQL_PRINT_OK;
 }
 

@@ -20,11 +20,16 @@
  *    SQL_PRINT_INEXACT (written for the default sql_mode): the caller
  *    must then pass the session's reading or not send the text.
  * Numbers, X'..', 0x.., B'..' print as written.  Names in back quotes are
- * the same under ANSI_QUOTES, and quote themselves in any character set
- * unless a lead byte comes right before a '`' (INEXACT without a reading).
+ * the same under ANSI_QUOTES and in any character set, but for one that
+ * ends in a lone lead byte of gbk, big5 or sjis, which would take the
+ * closing '`' for its trail byte: not a valid name in such a character
+ * set, it makes the result INEXACT for such a reading (and for any
+ * reading, as does a lead byte right before a '`').
  *
  * Pure; allocates only the output buffer.  Recursion is as deep as the
- * tree, which the parser bounds (SQL_PARSE_MAX_DEPTH).
+ * tree, which the parser bounds (SQL_PARSE_MAX_DEPTH); a tree built by
+ * other code that nests deeper than SQL_PRINT_MAX_DEPTH nodes is
+ * SQL_PRINT_TOO_DEEP (the text then is incomplete: do not send it).
  */
 #ifndef MYRING_SQL_PRINT_H
 #define MYRING_SQL_PRINT_H
@@ -53,10 +58,15 @@ enum {
 	SQL_PRINT_INEXACT = 1,  /* a literal or name reads differently under
 				 * some sql_mode or character set */
 	SQL_PRINT_NOMEM = -1,   /* out->oom */
+	SQL_PRINT_TOO_DEEP = -2,
 };
 
+/* Nodes inside nodes the printer follows: well over what the parser
+ * makes (SQL_PARSE_MAX_DEPTH), well under what the stack holds. */
+#define SQL_PRINT_MAX_DEPTH 1000
+
 /* Append the statement's text to out (opts may be NULL).  Returns
- * SQL_PRINT_OK, _INEXACT or _NOMEM. */
+ * SQL_PRINT_OK, _INEXACT, _NOMEM or _TOO_DEEP. */
 int sql_print(struct sql_buf *out, const struct sql_statement *st,
 	      const struct sql_print_opts *opts);
 int sql_print_query(struct sql_buf *out, const struct sql_query *q,
