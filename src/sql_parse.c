@@ -265,6 +265,7 @@ struct lexer {
 	const unsigned char *code_end;  /* past the last token or the "* /"
 					 * closing the comment holding it */
 	uint8_t prev;                   /* the last token's type */
+	const unsigned char *prev_end;  /* and where it ended */
 };
 
 #define CC_WORD  0x01
@@ -495,9 +496,12 @@ static void lex_one(struct lexer *lx, struct tok *t)
 			}
 			break;
 		case '.':
+			/* t.1 is a name after a name right before it (the
+			 * server reads "t.1" as t . `1`); t .1 a number */
 			if (q < end && (cc[*q] & CC_DIGIT) &&
-			    lx->prev != T_WORD && lx->prev != T_QNAME &&
-			    lx->prev != T_RP) {
+			    (p != lx->prev_end ||
+			     (lx->prev != T_WORD && lx->prev != T_QNAME &&
+			      lx->prev != T_RP))) {
 				q = number(lx, q, &type);
 				t->type = type == T_INT ? T_DECIMAL :
 					  type == T_FLOAT ? T_FLOAT : T_BAD;
@@ -607,6 +611,7 @@ static void lex_one(struct lexer *lx, struct tok *t)
 		t->kw = (uint16_t)kw_lookup(p, t->len);
 	lx->p = q;
 	lx->prev = t->type;
+	lx->prev_end = q;
 	if (t->type != T_SEMI)
 		lx->code_end = q;
 }

@@ -99,6 +99,9 @@ Test(sql_parse, statements_print_as_canonical_sql)
 		{"explain shards select 1", "EXPLAIN SHARDS SELECT 1"},
 		{"select ((1))", "SELECT 1"},
 		{"select (1 + 2) * 3", "SELECT (1 + 2) * 3"},
+		/* a '.' right after a name qualifies it; after a space, a
+		 * keyword or an operator it starts a number */
+		{"select t.a, a or .5, not .5", "SELECT t.a, a OR .5, NOT .5"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
