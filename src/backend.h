@@ -24,6 +24,7 @@
 #define MYRING_BACKEND_H
 
 #include "conn.h"
+#include "groups.h"
 #include "mysql_auth_exchange.h"
 #include "mysql_framer.h"
 #include "mysql_state.h"
@@ -181,13 +182,16 @@ struct bconn *bconn_of(struct conn *c);
 void bconn_tick(struct bconn *b);
 
 /* One server, shared by every worker's pools (read-only but for the
- * counters). */
+ * counters and what the health checker publishes, groups.h). */
 struct backend_server {
 	struct netaddr addr;
 	uint32_t max_conns;          /* --pool-size: over all workers */
+	uint32_t weight;             /* share of its group's reads */
+	unsigned group;              /* index of its group */
 	atomic_uint open;            /* connections counted, all workers */
 	atomic_uint wanted;          /* idle connections others should close */
 	atomic_uint_fast64_t connect_errors;
+	struct server_check check;   /* written by the checker only */
 };
 
 /* The server's greeting, for what clients of myring are shown. */

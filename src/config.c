@@ -9,6 +9,8 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "config.h"
+#include "config_users.h"
+#include "groups.h"
 #include "mysql_proto.h"
 
 #include <arpa/inet.h>
@@ -970,6 +972,379 @@ static int load_rules(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- users ------------------------------------------------------------ */
+
+/* How messages name an entry: by its name once known, else by position. */
+static void user_label(char *out, size_t outlen, const char *name, size_t pos)
+{
+	if (name)
+		snprintf(out, outlen, "user '%s'", name);
+	else
+		snprintf(out, outlen, "users: entry %zu", pos + 1);
+}
+
+/* The entry's name if it has a usable one, for messages about its other
+ * keys (a name that is not is reported by itself). */
+static const char *user_name(struct loader *ld, yaml_node_t *map)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+
+		if (k->type == YAML_SCALAR_NODE && !strcmp(text(k), "name") &&
+		    v->type == YAML_SCALAR_NODE && !is_null(v) && *text(v) &&
+		    strlen(text(v)) == v->data.scalar.length &&
+		    v->data.scalar.length <= AUTH_NAME_MAX)
+			return text(v);
+	}
+	return NULL;
+}
+
+/* The line of an earlier entry of the sequence whose name is name, or 0
+ * (the name came from elsewhere: the `user` key). */
+static unsigned user_first_line(struct loader *ld, yaml_node_t *seq,
+				size_t before, const char *name)
+{
+	for (size_t i = 0; i < before; i++) {
+		yaml_node_t *map = node(ld, seq->data.sequence.items.start[i]);
+
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		     p < map->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+
+			if (!strcmp(text(k), "name") &&
+			    v->type == YAML_SCALAR_NODE && !strcmp(text(v), name))
+				return node_line(v);
+		}
+	}
+	return 0;
+}
+
+/*
+ * One entry: its keys sorted into slots (name first, so that every later
+ * message can name the user), each a scalar, then config_users.c decides
+ * what they mean.  A YAML null is refused for the secrets: `password:`
+ * with nothing after it is more likely unfinished than meant to be "".
+ */
+static int load_user(struct loader *ld, yaml_node_t *seq, size_t pos)
+{
+	yaml_node_t *map = node(ld, seq->data.sequence.items.start[pos]);
+	yaml_node_t *val[UK__COUNT] = {0};
+	struct user_entry e = {0};
+	enum user_key bad;
+	char label[AUTH_NAME_MAX + 32], what[AUTH_NAME_MAX + 64], why[512];
+
+	user_label(label, sizeof(label), NULL, pos);
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, NULL, map, "%s: expected a mapping (name: and "
+			    "password: or stored:), got %s", label,
+			    kind_name(map));
+	user_label(label, sizeof(label), user_name(ld, map), pos);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key);
+		unsigned i;
+
+		if (check_key(ld, NULL, map, p))
+			return -1;
+		for (i = 0; i < UK__COUNT; i++)
+			if (!strcmp(text(k), user_keys[i]))
+				break;
+		if (i == UK__COUNT) {
+			const char *near = closest(text(k), user_keys, UK__COUNT);
+
+			return fail(ld, NULL, k, "%s: unknown key '%s'%s%s%s",
+				    label, text(k), near ? " (did you mean '" : "",
+				    near ? near : "", near ? "'?)" : "");
+		}
+		val[i] = node(ld, p->value);
+	}
+	for (unsigned i = 0; i < UK__COUNT; i++) {
+		if (!val[i])
+			continue;
+		snprintf(what, sizeof(what), "%s: %s", label, user_keys[i]);
+		if (get_scalar(ld, NULL, what, val[i], &e.val[i]))
+			return -1;
+		if (is_null(val[i]))
+			return fail(ld, NULL, val[i], "%s: no value (YAML null)%s",
+				    what, i == UK_PASSWORD || i == UK_STORED ||
+				    i == UK_BACKEND_PASSWORD ? "; write \"\" "
+				    "for an account without a password" : "");
+	}
+	if (e.val[UK_NAME] && config_user_find(ld->cfg, e.val[UK_NAME]) >= 0) {
+		unsigned first = user_first_line(ld, seq, pos, e.val[UK_NAME]);
+
+		if (first)
+			return fail(ld, NULL, val[UK_NAME], "%s: defined twice "
+				    "(first on line %u)", label, first);
+		return fail(ld, NULL, val[UK_NAME], "%s: defined twice (also "
+			    "by the user key)", label);
+	}
+	if (config_user_add(ld->cfg, &e, &bad, why, sizeof(why)))
+		return fail(ld, NULL, bad < UK__COUNT && val[bad] ? val[bad] : map,
+			    "%s: %s", label, why);
+	return 0;
+}
+
+static int load_users(struct loader *ld, yaml_node_t *v)
+{
+	/* `users:` with nothing under it, as in a template: no users. */
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(ld, NULL, v, "users: expected a sequence of users, "
+			    "got %s", kind_name(v));
+	for (size_t i = 0; i < (size_t)(v->data.sequence.items.top -
+					v->data.sequence.items.start); i++)
+		if (load_user(ld, v, i))
+			return -1;
+	return 0;
+}
+
+/* ---- backend groups ------------------------------------------------------ */
+
+enum group_key {
+	GK_NAME, GK_SERVERS, GK_READS, GK_MAX_LAG, GK_CHECK_INTERVAL,
+	GK_CAUSAL, GK_CAUSAL_TIMEOUT, GK_FAIL_CHECKS, GK_OK_CHECKS, GK__COUNT
+};
+
+static const char *const group_keys[GK__COUNT] = {
+	[GK_NAME] = "name", [GK_SERVERS] = "servers", [GK_READS] = "reads",
+	[GK_MAX_LAG] = "max-lag", [GK_CHECK_INTERVAL] = "check-interval",
+	[GK_CAUSAL] = "causal-reads", [GK_CAUSAL_TIMEOUT] = "causal-timeout",
+	[GK_FAIL_CHECKS] = "fail-checks", [GK_OK_CHECKS] = "ok-checks",
+};
+
+static const char *const server_keys[] = {"address", "weight",
+					  "max-connections"};
+
+static size_t seq_len(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+/* One of words, by position; -1 (after the message) if none. */
+static int group_word(struct loader *ld, const char *what, yaml_node_t *v,
+		      const char *const *words, size_t n)
+{
+	const char *s;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, words[i]))
+			return (int)i;
+	return fail(ld, NULL, v, "%s: expected %s, %s or %s, got '%s'", what,
+		    words[0], words[1], words[2], s);
+}
+
+static int group_uint(struct loader *ld, const char *what, yaml_node_t *v,
+		      uint64_t min, uint64_t max, uint32_t *out)
+{
+	const char *s;
+	uint64_t n;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	if (parse_uint(s, max, &n) || n < min)
+		return fail(ld, NULL, v, "%s: expected %llu..%llu, got '%s'",
+			    what, (unsigned long long)min,
+			    (unsigned long long)max, s);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* "HOST:PORT", or a mapping with address:, weight:, max-connections:. */
+static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
+		       struct server_spec *sv)
+{
+	char what[128];
+	yaml_node_t *addr = n;
+
+	sv->weight = 1;
+	if (n->type == YAML_MAPPING_NODE) {
+		addr = NULL;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+
+			if (check_key(ld, NULL, n, p))
+				return -1;
+			snprintf(what, sizeof(what), "group '%s': server %s", gname,
+				 text(k));
+			if (!strcmp(text(k), "address"))
+				addr = v;
+			else if (!strcmp(text(k), "weight")) {
+				if (group_uint(ld, what, v, 0, 1000, &sv->weight))
+					return -1;
+			} else if (!strcmp(text(k), "max-connections")) {
+				if (group_uint(ld, what, v, 1, 100000,
+					       &sv->max_conns))
+					return -1;
+			} else {
+				return unknown(ld, NULL, k, "key", text(k),
+					       server_keys, 3);
+			}
+		}
+		if (!addr)
+			return fail(ld, NULL, n, "group '%s': a server needs "
+				    "address: HOST:PORT", gname);
+	}
+	snprintf(what, sizeof(what), "group '%s': server", gname);
+	{
+		const char *s;
+		if (get_scalar(ld, NULL, what, addr, &s))
+			return -1;
+		if (cli_parse_hostport(s, &sv->hp))
+			return fail(ld, NULL, addr, "%s: expected HOST:PORT or "
+				    "[IPv6]:PORT, got '%s'", what, s);
+	}
+	return 0;
+}
+
+static int load_group(struct loader *ld, yaml_node_t *map,
+		      struct group_spec *g)
+{
+	static const char *const reads[] = {"primary", "replicas", "any"};
+	static const char *const causal[] = {"off", "session", "global"};
+	yaml_node_t *val[GK__COUNT] = {0};
+	char what[128];
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, NULL, map, "groups: expected a mapping (name:, "
+			    "servers:), got %s", kind_name(map));
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key);
+		unsigned i;
+
+		if (check_key(ld, NULL, map, p))
+			return -1;
+		for (i = 0; i < GK__COUNT && strcmp(text(k), group_keys[i]); i++)
+			;
+		if (i == GK__COUNT)
+			return unknown(ld, NULL, k, "key", text(k), group_keys,
+				       GK__COUNT);
+		val[i] = node(ld, p->value);
+	}
+	if (!val[GK_NAME])
+		return fail(ld, NULL, map, "groups: a group needs name:");
+	{
+		const char *s;
+		if (get_scalar(ld, NULL, "groups: name", val[GK_NAME], &s))
+			return -1;
+		if (!is_ident(s))
+			return fail(ld, NULL, val[GK_NAME], "groups: name: expected "
+				    "1..63 characters of [A-Za-z0-9_.-], got '%s'",
+				    s);
+		snprintf(g->name, sizeof(g->name), "%s", s);
+	}
+	g->reads = READ_REPLICAS;
+	g->causal = CAUSAL_OFF;
+	g->causal_timeout_ms = 1000;
+	g->check_interval_ms = 1000;
+	g->fail_checks = 3;
+	g->ok_checks = 2;
+	if (!val[GK_SERVERS] || val[GK_SERVERS]->type != YAML_SEQUENCE_NODE ||
+	    !seq_len(val[GK_SERVERS]))
+		return fail(ld, NULL, val[GK_SERVERS] ? val[GK_SERVERS] : map,
+			    "group '%s': servers: expected a list of servers "
+			    "(HOST:PORT, or address: HOST:PORT with weight: and "
+			    "max-connections:)", g->name);
+	g->nservers = (unsigned)seq_len(val[GK_SERVERS]);
+	if (g->nservers > CLI_MAX_GROUP_SERVERS)
+		return fail(ld, NULL, val[GK_SERVERS], "group '%s': at most %d "
+			    "servers", g->name, CLI_MAX_GROUP_SERVERS);
+	g->servers = owned_alloc(ld, g->nservers * sizeof(*g->servers));
+	if (!g->servers)
+		return oom(ld, NULL, map);
+	for (unsigned i = 0; i < g->nservers; i++)
+		if (load_server(ld, g->name, node(ld, val[GK_SERVERS]->data.
+						 sequence.items.start[i]),
+				&g->servers[i]))
+			return -1;
+	snprintf(what, sizeof(what), "group '%s': reads", g->name);
+	if (val[GK_READS]) {
+		int r = group_word(ld, what, val[GK_READS], reads, 3);
+		if (r < 0)
+			return -1;
+		g->reads = (uint8_t)r;
+	}
+	snprintf(what, sizeof(what), "group '%s': causal-reads", g->name);
+	if (val[GK_CAUSAL]) {
+		int r = group_word(ld, what, val[GK_CAUSAL], causal, 3);
+		if (r < 0)
+			return -1;
+		g->causal = (uint8_t)r;
+	}
+	if (val[GK_MAX_LAG]) {
+		const char *s;
+		char *end;
+		double secs;
+
+		snprintf(what, sizeof(what), "group '%s': max-lag", g->name);
+		if (get_scalar(ld, NULL, what, val[GK_MAX_LAG], &s))
+			return -1;
+		secs = strtod(s, &end);
+		if (!isdigit((unsigned char)*s) || *end || secs < 0.001 ||
+		    secs > 86400)
+			return fail(ld, NULL, val[GK_MAX_LAG], "%s: expected "
+				    "seconds, 0.001..86400, got '%s'", what, s);
+		g->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
+	}
+	snprintf(what, sizeof(what), "group '%s': check-interval", g->name);
+	if (val[GK_CHECK_INTERVAL] &&
+	    group_uint(ld, what, val[GK_CHECK_INTERVAL], 100, 3600000,
+		       &g->check_interval_ms))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': causal-timeout", g->name);
+	if (val[GK_CAUSAL_TIMEOUT] &&
+	    group_uint(ld, what, val[GK_CAUSAL_TIMEOUT], 1, 3600000,
+		       &g->causal_timeout_ms))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': fail-checks", g->name);
+	if (val[GK_FAIL_CHECKS] &&
+	    group_uint(ld, what, val[GK_FAIL_CHECKS], 1, 100, &g->fail_checks))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': ok-checks", g->name);
+	if (val[GK_OK_CHECKS] &&
+	    group_uint(ld, what, val[GK_OK_CHECKS], 1, 100, &g->ok_checks))
+		return -1;
+	return 0;
+}
+
+static int load_groups(struct loader *ld, yaml_node_t *v)
+{
+	struct config *cfg = ld->cfg;
+	size_t n;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(ld, NULL, v, "groups: expected a sequence of groups, "
+			    "got %s", kind_name(v));
+	n = seq_len(v);
+	if (n > CLI_MAX_GROUPS)
+		return fail(ld, NULL, v, "groups: at most %d groups",
+			    CLI_MAX_GROUPS);
+	cfg->groups = owned_alloc(ld, (n ? n : 1) * sizeof(*cfg->groups));
+	if (!cfg->groups)
+		return oom(ld, NULL, v);
+	cfg->ngroups = 0;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *g = node(ld, v->data.sequence.items.start[i]);
+
+		if (load_group(ld, g, &cfg->groups[i]))
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->groups[j].name, cfg->groups[i].name))
+				return fail(ld, NULL, g, "group '%s' is defined "
+					    "twice", cfg->groups[i].name);
+		cfg->ngroups++;
+	}
+	return 0;
+}
+
 /* ---- top level --------------------------------------------------------- */
 
 static bool is_setting(const char *key)
@@ -989,12 +1364,13 @@ static bool is_setting(const char *key)
 static size_t top_level_keys(const char **names, char (*buf)[32], size_t max)
 {
 	static const char *const file_only[] = {
-		"rules", "admin-user", "admin-password", "digest-text-max",
+		"rules", "users", "groups", "admin-user", "admin-password",
+		"digest-text-max",
 	};
 	const char *p = cli_usage();
 	size_t n = 0;
 
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(file_only) / sizeof(file_only[0]); i++)
 		names[n++] = file_only[i];
 	while ((p = strstr(p, "--")) && n < max) {
 		size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz"
@@ -1028,14 +1404,18 @@ static int unknown_key(struct loader *ld, yaml_node_t *k)
 static int set_setting(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 {
 	char msg[512];
-	const char *s;
-	char *value;
+	const char *s, *value;
 	int rc;
 
 	if (get_scalar(ld, NULL, text(k), v, &s))
 		return -1;
-	/* cli_set_option keeps the pointer: it must outlive the document. */
-	value = owned_strdup(ld, s, strlen(s));
+	/* `user: NAME:PASSWORD` is kept only hashed: no copy of it lingers. */
+	if (!strcmp(text(k), "user"))
+		value = s;
+	else
+		/* cli_set_option keeps the pointer: it must outlive the
+		 * document. */
+		value = owned_strdup(ld, s, strlen(s));
 	if (!value)
 		return oom(ld, NULL, v);
 	rc = cli_set_option(ld->cfg, text(k), value, msg, sizeof(msg));
@@ -1094,6 +1474,10 @@ static int load_pair(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 
 	if (!strcmp(key, "rules"))
 		return load_rules(ld, k, v);
+	if (!strcmp(key, "users"))
+		return load_users(ld, v);
+	if (!strcmp(key, "groups"))
+		return load_groups(ld, v);
 	if (!strcmp(key, "admin-user"))
 		return load_admin(ld, k, v, cfg->admin_user,
 				  sizeof(cfg->admin_user), 1);
@@ -1153,6 +1537,29 @@ static int syntax_error(struct loader *ld, yaml_parser_t *parser,
 	return -1;
 }
 
+/*
+ * The file holds passwords: its text must not linger in freed memory.
+ * libyaml keeps the decoded input in the parser's buffers and every
+ * scalar in the document's nodes.
+ */
+static void wipe_document(yaml_document_t *doc)
+{
+	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && n->data.scalar.value)
+			explicit_bzero(n->data.scalar.value, n->data.scalar.length);
+}
+
+static void wipe_parser(yaml_parser_t *parser)
+{
+	if (parser->buffer.start)
+		explicit_bzero(parser->buffer.start,
+			       (size_t)(parser->buffer.end - parser->buffer.start));
+	if (parser->raw_buffer.start)
+		explicit_bzero(parser->raw_buffer.start,
+			       (size_t)(parser->raw_buffer.end -
+					parser->raw_buffer.start));
+}
+
 /* A second document would be silently ignored otherwise. */
 static int load_no_more(struct loader *ld, yaml_parser_t *parser,
 			const char *src, size_t len)
@@ -1167,6 +1574,7 @@ static int load_no_more(struct loader *ld, yaml_parser_t *parser,
 	if (root)
 		rc = fail(ld, NULL, root, "a second YAML document (the file "
 			  "must hold one)");
+	wipe_document(&doc);
 	yaml_document_delete(&doc);
 	return rc;
 }
@@ -1183,10 +1591,16 @@ int config_load_string(const char *name, const char *src, size_t len,
 	yaml_parser_t parser;
 	int rc;
 
-	/* The file's rules replace any loaded before. */
+	/* The file's rules replace any loaded before; its users are added
+	 * to a copy, so that a file that fails leaves cfg's as they were. */
 	tmp.rules = NULL;
 	tmp.nrules = 0;
+	if (config_users_own(&tmp)) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
 	if (!yaml_parser_initialize(&parser)) {
+		config_users_drop(tmp.users, tmp.nusers);
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
@@ -1197,14 +1611,19 @@ int config_load_string(const char *name, const char *src, size_t len,
 		rc = load_no_more(&ld, &parser, src, len);
 		if (!rc)
 			rc = load_root(&ld, yaml_document_get_root_node(&doc));
+		wipe_document(&doc);
 		yaml_document_delete(&doc);
 	}
+	wipe_parser(&parser);
 	yaml_parser_delete(&parser);
 	if (rc) {
+		config_users_drop(tmp.users, tmp.nusers);
 		discard(&tmp, cfg->owned);
 		return -1;
 	}
 	free(cfg->rules);
+	config_users_drop(cfg->users, cfg->nusers);
+	tmp.nusers_file = tmp.nusers;
 	*cfg = tmp;
 	return 0;
 }
@@ -1219,6 +1638,8 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* Straight into buf: no copy in stdio's buffer to wipe. */
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		if (n == cap || !buf) {
 			char *nb;
@@ -1226,10 +1647,17 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 			if (buf)
 				cap = cap * 2 > CONFIG_FILE_MAX + 1 ?
 				      CONFIG_FILE_MAX + 1 : cap * 2;
-			nb = realloc(buf, cap);
+			/* Not realloc: the old block, which may hold
+			 * passwords, is wiped before it is freed. */
+			nb = malloc(cap);
 			if (!nb) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
+			}
+			if (buf) {
+				memcpy(nb, buf, n);
+				explicit_bzero(buf, n);
+				free(buf);
 			}
 			buf = nb;
 		}
@@ -1254,6 +1682,8 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 fail:
 	fclose(f);
+	if (buf)
+		explicit_bzero(buf, n);
 	free(buf);
 	return NULL;
 }
@@ -1268,6 +1698,7 @@ int config_load(const char *path, struct config *cfg, char *err,
 	if (!src)
 		return -1;
 	rc = config_load_string(path, src, len, cfg, err, errlen);
+	explicit_bzero(src, len);
 	free(src);
 	return rc;
 }
@@ -1275,11 +1706,8 @@ int config_load(const char *path, struct config *cfg, char *err,
 void config_free(struct config *cfg)
 {
 	discard(cfg, NULL);
-	if (cfg->users) {
-		/* The users' verifiers and passwords do not linger. */
-		explicit_bzero(cfg->users, cfg->nusers * sizeof(*cfg->users));
-		free(cfg->users);
-	}
+	/* The users' verifiers and passwords do not linger. */
+	config_users_drop(cfg->users, cfg->nusers);
 	cfg->users = NULL;
-	cfg->nusers = 0;
+	cfg->nusers = cfg->nusers_file = 0;
 }

@@ -873,6 +873,21 @@ int auth_user_set_stored(struct auth_user *u, const char *s, size_t len)
 	}
 }
 
+int auth_user_set_backend(struct auth_user *u, const char *user,
+			  const char *pw, size_t len)
+{
+	const char *name = user ? user : u->name;
+	size_t n = strlen(name);
+
+	u->backend_explicit = false;
+	if (n > AUTH_NAME_MAX ||
+	    auth_secret_set_password(&u->backend_secret, pw, len))
+		return -1;
+	memmove(u->backend_user, name, n + 1);
+	u->backend_explicit = true;
+	return 0;
+}
+
 /* ---- packets -------------------------------------------------------------- */
 
 /* A payload assembled on the stack or heap before framing. */

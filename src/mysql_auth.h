@@ -224,6 +224,15 @@ struct auth_user {
 	uint8_t sha2_digest[32];
 	struct auth_sha2_crypt sha2_crypt;
 	struct auth_secret secret;
+	/*
+	 * myring's own backend login for this user's sessions when the config
+	 * names one (auth_user_set_backend): backend_user with backend_secret.
+	 * Otherwise it logs in as the user, with secret or with what a
+	 * client's login reveals of the password.
+	 */
+	bool backend_explicit;
+	char backend_user[AUTH_NAME_MAX + 1];
+	struct auth_secret backend_secret;
 };
 
 /* name and plugin; no verifier yet.  -1 if the name is too long. */
@@ -235,6 +244,11 @@ int auth_user_set_password(struct auth_user *u, const char *pw, size_t len);
 /* The stored text for u->plugin: "*HEX" (native), base64 key (ed25519),
  * "$A$005$..." (caching_sha2); "" means no password.  -1 if malformed. */
 int auth_user_set_stored(struct auth_user *u, const char *s, size_t len);
+/* The login myring uses for its own backend connections of this user:
+ * user (NULL: the user's own name) with the plaintext pw ("" = none).
+ * -1 if either is too long. */
+int auth_user_set_backend(struct auth_user *u, const char *user,
+			  const char *pw, size_t len);
 
 /* ---- packets -------------------------------------------------------------- */
 

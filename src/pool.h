@@ -42,6 +42,7 @@ struct pool_waiter {
 
 /* What makes two sessions' connections interchangeable. */
 struct pool_key {
+	unsigned server;             /* index in the proxy's servers */
 	unsigned user;               /* index in the configured users */
 	uint64_t caps;               /* client capabilities that matter */
 	uint8_t charset;             /* the client's handshake collation */

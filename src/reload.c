@@ -1,9 +1,11 @@
 #include "reload.h"
 
 #include "config.h"
+#include "config_users.h"
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
+#include "sdnotify.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -54,7 +56,7 @@ static bool hp_eq(const struct hostport *a, const struct hostport *b)
 static void restart_only_changes(const struct config *o, const struct config *n,
 				 char *out, size_t outlen)
 {
-	const char *changed[16];
+	const char *changed[24];
 	unsigned k = 0;
 	size_t len = 0;
 
@@ -80,6 +82,18 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	if (o->digests != n->digests || o->digest_max != n->digest_max ||
 	    o->digest_text_max != n->digest_text_max)
 		changed[k++] = "digests";
+	/* Sessions and pools know their user by its index in the list the
+	 * workers started with: a new list would need them all moved. */
+	if (!config_users_equal(o, n))
+		changed[k++] = "users";
+	if (o->auth != n->auth)
+		changed[k++] = "auth";
+	if (o->pool_mode != n->pool_mode || o->pool_size != n->pool_size ||
+	    o->pool_wait_ms != n->pool_wait_ms ||
+	    o->pool_min_idle != n->pool_min_idle ||
+	    o->pool_idle_timeout_ms != n->pool_idle_timeout_ms ||
+	    o->pool_max_age_ms != n->pool_max_age_ms)
+		changed[k++] = "pool settings";
 	out[0] = '\0';
 	for (unsigned i = 0; i < k && len < outlen; i++) {
 		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",
@@ -90,7 +104,7 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	}
 }
 
-int reload_run(char *msg, size_t msglen)
+static int reload_apply(char *msg, size_t msglen)
 {
 	static char out[16384];
 	char err[512], restart[256];
@@ -176,6 +190,19 @@ fail:
 	rl.failures++;
 	pthread_mutex_unlock(&rl.lock);
 	return -1;
+}
+
+/* The service manager sees the reload begin and end (systemctl status
+ * shows "reloading", then the outcome), whether SIGHUP or RELOAD CONFIG
+ * asked for it. */
+int reload_run(char *msg, size_t msglen)
+{
+	int rc;
+
+	sdnotify_reloading("reloading");
+	rc = reload_apply(msg, msglen);
+	sdnotifyf("READY=1\nSTATUS=%s", msg);
+	return rc;
 }
 
 bool reload_settled(void)

@@ -167,7 +167,20 @@ static void authenticated(struct session *s)
 	uint16_t err;
 	char msg[300];
 
-	s->pool = pool_for(s->c.w, &key);
+	/* The login's schema is checked on the primary. */
+	{
+		const char *why;
+		unsigned sv;
+		uint16_t e;
+		char m[200];
+
+		s->pool_key = key;
+		if (route_choose(s, NULL, false, -1, &sv, &why, &e, m,
+				 sizeof(m)))
+			sv = s->c.w->px->groups[s->group].servers[0];
+		s->pool_key.server = sv;
+	}
+	s->pool = pool_for(s->c.w, &s->pool_key);
 	if (s->dir)
 		atomic_store_explicit(&s->dir->user, s->user_idx + 1,
 				      memory_order_relaxed);
@@ -176,8 +189,10 @@ static void authenticated(struct session *s)
 		return;
 	}
 	/* What the client's answer revealed lets myring log in to the
-	 * backend as this user (mysql_native_password's SHA1(password)). */
-	pool_learn_secret(s->pool, &s->auth->secret);
+	 * backend as this user (mysql_native_password's SHA1(password)),
+	 * unless the config names another login for it. */
+	if (!s->c.w->px->cfg.users[s->user_idx].backend_explicit)
+		pool_learn_secret(s->pool, &s->auth->secret);
 	auth_server_clear(s->auth);
 	free(s->auth);
 	s->auth = NULL;

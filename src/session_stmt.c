@@ -152,6 +152,8 @@ void stmt_prepare_ok(struct session *s, struct pending *p,
 			     p->prep_sql_len, p->prep_sql + p->prep_sql_len + 1,
 			     s->st.has_schema ? s->st.schema_len : 0,
 			     ok.num_params, ok.num_columns);
+	if (sc && p->prep_read_only)
+		sc->flags |= STMT_CLIENT_READ_ONLY;
 	if (!sc) {
 		/* Over the session's limits: from now on its statements keep
 		 * the server's ids, and the session its connection. */
@@ -198,34 +200,45 @@ void stmt_reprepared(struct session *s, struct pending *p)
 	}
 }
 
-/* The payload of an EXECUTE (SEND_LONG_DATA, RESET, FETCH) of sc, as the
- * connection must receive it: the server id (or "last prepared"), and
- * the parameter types when the server statement lacks them.  Returns a
- * malloc'd whole packet (header included), NULL when out of memory. */
-static uint8_t *rebuild(const struct stmt_client *sc, const uint8_t *payload,
-			size_t len, uint32_t server_id, bool add_types,
-			uint8_t seq, size_t *out_len)
+/* A statement command's payload for the server: its id (and the types
+ * it lacks) set, appended to pb as packets from sequence id 0 (a payload
+ * of 16 MiB or more is split, as the protocol frames it). */
+static bool rebuild(struct pkt_buf *pb, const struct stmt_client *sc,
+		    const uint8_t *payload, size_t len, uint32_t server_id,
+		    bool add_types)
 {
 	size_t cap = len + (add_types ? 2u * sc->num_params : 0);
-	uint8_t *pkt = malloc(MYSQL_HDR_LEN + cap);
+	uint8_t *body = malloc(cap ? cap : 1);
 	long n = (long)len;
 
-	if (!pkt)
-		return NULL;
+	if (!body)
+		return false;
 	if (add_types) {
 		n = stmt_execute_add_types(payload, len, sc->num_params,
-					   sc->types, pkt + MYSQL_HDR_LEN, cap);
+					   sc->types, body, cap);
 		if (n < 0) {
-			free(pkt);
-			return NULL;
+			free(body);
+			return false;
 		}
 	} else {
-		memcpy(pkt + MYSQL_HDR_LEN, payload, len);
+		memcpy(body, payload, len);
 	}
-	stmt_cmd_set_id(pkt + MYSQL_HDR_LEN, (size_t)n, server_id);
-	mysql_put_header(pkt, (uint32_t)n, seq);
-	*out_len = MYSQL_HDR_LEN + (size_t)n;
-	return pkt;
+	stmt_cmd_set_id(body, (size_t)n, server_id);
+	pb->seq = 0;
+	pkt_buf_packet(pb, body, (size_t)n);
+	free(body);
+	return !pb->oom;
+}
+
+/* pb's packets, handed over as one malloc'd block; NULL on failure. */
+static uint8_t *take_packets(struct pkt_buf *pb, bool ok, size_t *out_len)
+{
+	if (!ok || pb->oom) {
+		pkt_buf_free(pb);
+		return NULL;
+	}
+	*out_len = pb->len;
+	return pb->data;
 }
 
 /* A local ERR as the server words an unknown statement. */
@@ -325,7 +338,13 @@ enum stmt_action stmt_resolve(struct session *s, struct pending *p,
 			stmt_cmd_set_id(payload, len, sb->server_id);
 			return STMT_FORWARD;
 		}
-		*out = rebuild(sc, payload, len, sb->server_id, true, 0, out_len);
+		{
+			struct pkt_buf pb;
+			pkt_buf_init(&pb);
+			*out = take_packets(&pb, rebuild(&pb, sc, payload, len,
+							 sb->server_id, true),
+					    out_len);
+		}
 		return *out ? STMT_REPLACE : STMT_FAIL;
 	}
 	if (cmd == COM_STMT_RESET) {
@@ -337,8 +356,9 @@ enum stmt_action stmt_resolve(struct session *s, struct pending *p,
 	/* Prepare it here first, in the same round trip. */
 	{
 		struct pending *prep = pend_insert_before(s, p);
-		size_t plen = 1 + sc->sql_len, elen;
-		uint8_t *pp, *ep;
+		static const uint8_t prepare = COM_STMT_PREPARE;
+		struct pkt_buf pb;
+		bool ok;
 
 		if (!prep)
 			return STMT_FAIL;
@@ -352,21 +372,14 @@ enum stmt_action stmt_resolve(struct session *s, struct pending *p,
 			    sc->num_params && (sc->flags & STMT_CLIENT_TYPES);
 		if (cmd == COM_STMT_EXECUTE && (bound || add_types))
 			prep->types_hash = sc->types_hash;
-		ep = rebuild(sc, payload, len, STMT_ID_LAST, add_types, 0, &elen);
-		pp = malloc(MYSQL_HDR_LEN + plen + elen);
-		if (!ep || !pp) {
-			free(ep);
-			free(pp);
+		pkt_buf_init(&pb);
+		pkt_buf_packet2(&pb, &prepare, 1, sc->sql, sc->sql_len);
+		ok = rebuild(&pb, sc, payload, len, STMT_ID_LAST, add_types);
+		*out = take_packets(&pb, ok, out_len);
+		if (!*out) {
 			pend_remove(s, prep);
 			return STMT_FAIL;
 		}
-		mysql_put_header(pp, (uint32_t)plen, 0);
-		pp[MYSQL_HDR_LEN] = COM_STMT_PREPARE;
-		memcpy(pp + MYSQL_HDR_LEN + 1, sc->sql, sc->sql_len);
-		memcpy(pp + MYSQL_HDR_LEN + plen, ep, elen);
-		free(ep);
-		*out = pp;
-		*out_len = MYSQL_HDR_LEN + plen + elen;
 		s->stmt_reprepares++;
 		return STMT_REPLACE;
 	}
@@ -394,15 +407,18 @@ void stmt_release_parked(struct session *s, const struct parked *pk)
 	p->stmt_cmd = NULL;
 	switch (stmt_resolve(s, p, cmd, len, &reply, &out, &out_len)) {
 	case STMT_FORWARD: {
-		/* The resolved command, its header rebuilt. */
-		uint8_t *pkt = malloc(MYSQL_HDR_LEN + len);
-		if (!pkt) {
+		/* The resolved command, framed again (split at 16 MiB). */
+		struct pkt_buf pb;
+		uint8_t *pkts;
+
+		pkt_buf_init(&pb);
+		pkt_buf_packet(&pb, cmd, len);
+		pkts = take_packets(&pb, true, &out_len);
+		if (!pkts) {
 			session_close(s, "out of memory");
 			break;
 		}
-		mysql_put_header(pkt, len, 0);
-		memcpy(pkt + MYSQL_HDR_LEN, cmd, len);
-		conn_queue(&s->be->c, pkt, MYSQL_HDR_LEN + len, -1, pkt);
+		conn_queue(&s->be->c, pkts, (uint32_t)out_len, -1, pkts);
 		break;
 	}
 	case STMT_REPLACE:

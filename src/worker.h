@@ -39,7 +39,13 @@ struct proxy {
 	/* auth: proxy: the server's greeting (what clients are shown) and
 	 * the pooled server's shared connection count. */
 	struct backend_profile profile;
-	struct backend_server server;
+	/* The servers (every group's, in order) and the groups: one group
+	 * "default" of --backend's one server unless groups are configured
+	 * (groups.h).  Shared by every worker; written by the checker only. */
+	struct backend_server *servers;
+	unsigned nservers;
+	struct backend_group *groups;
+	unsigned ngroups;
 	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
 	/* The server takes statement id 0xFFFFFFFF as "the last prepared"
 	 * (MariaDB): pooled sessions' statements can move between
@@ -88,6 +94,10 @@ struct worker_stats {
 	 * (every time a session gains the reason). */
 	struct pool_stats pool;
 	uint64_t pins[PIN_NREASONS];
+	/* Causal reads: waits sent to replicas, and those that timed out
+	 * (the read went to the primary). */
+	uint64_t causal_waits;
+	uint64_t causal_fallbacks;
 };
 
 static inline unsigned err_code_slot(uint16_t code)
@@ -147,6 +157,9 @@ struct worker {
 	struct pool **pools;         /* auth: proxy: one per login and caps */
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	struct effects_scratch effects; /* classifying pooled commands */
+	unsigned route_rr;           /* where reads start looking (rotates) */
+	uint64_t *routed;            /* commands sent, per server (auth: proxy;
+	                              * read by the control thread) */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */

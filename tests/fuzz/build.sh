@@ -30,7 +30,7 @@ targets+=(fuzz_parse)
 clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
-clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/cli.c src/rules.c \
+clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/config_users.c src/cli.c src/rules.c \
 	src/litscan.c src/mysql_srv.c src/mysql_proto.c src/sql_scan.c \
 	src/digest.c src/mysql_auth.c \
 	-o build/fuzz/fuzz_config -lyaml -lpcre2-8 -lcrypto

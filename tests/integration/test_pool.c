@@ -450,3 +450,74 @@ Test(pool, change_user_and_reset_under_proxy_auth, .timeout = 60)
 	mysql_close(m);
 	cr_assert_eq(proxy_stop(&px.p, 20000), 0, "%s", proxy_log_tail(&px.p));
 }
+
+/* ---- commands of 16 MiB and more on a connection that needed a replay ---- */
+
+/* A statement command held back while the borrowed connection is brought
+ * to the session's state is sent later from a copy, and a copy must be
+ * framed again as the protocol frames it: split at 16 MiB, an exact
+ * multiple ending with an empty packet.  The session's own connection is
+ * taken by another client first, so the EXECUTE goes to one that needs a
+ * replay (its sql_mode) and a PREPARE. */
+Test(pool, big_statement_commands_survive_a_replay, .timeout = 240)
+{
+	static const size_t sizes[] = {
+		16777197,      /* an EXECUTE payload of exactly 0xFFFFFF */
+		16777198,      /* one byte over */
+		20u << 20,
+	};
+	struct pooled px;
+	char err[256];
+	MYSQL *a, *c;
+
+	pooled_start(&px, "4", "60000", "transaction");
+	a = pooled_client(&px, err, sizeof(err));
+	cr_assert_not_null(a, "%s", err);
+	c = pooled_client(&px, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	query_ok(a, "CREATE TABLE IF NOT EXISTS pool_big (id INT PRIMARY KEY, "
+		    "b LONGBLOB)");
+	query_ok(a, "DELETE FROM pool_big");
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t len = sizes[k];
+		unsigned char *blob = malloc(len);
+		unsigned long blen = (unsigned long)len;
+		MYSQL_BIND b = {.buffer_type = MYSQL_TYPE_LONG_BLOB, .buffer = blob,
+				.buffer_length = blen, .length = &blen};
+		MYSQL_STMT *st = mysql_stmt_init(a);
+		char sql[96];
+		MYSQL_RES *r;
+		MYSQL_ROW row;
+
+		for (size_t i = 0; i < len; i++)
+			blob[i] = (unsigned char)((i * 2654435761u) >> 11);
+		snprintf(sql, sizeof(sql), "SET SESSION sql_mode = '%s'",
+			 k % 2 ? "NO_ENGINE_SUBSTITUTION" : "STRICT_TRANS_TABLES");
+		query_ok(a, sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO pool_big VALUES (%zu, ?)", k);
+		cr_assert_eq(mysql_stmt_prepare(st, sql, strlen(sql)), 0, "%s",
+			     mysql_stmt_error(st));
+		/* c takes the connection a just gave back, and keeps it. */
+		query_ok(c, "BEGIN");
+		query_ok(c, "SELECT 1");
+		cr_assert_eq(mysql_stmt_bind_param(st, &b), 0);
+		cr_assert_eq(mysql_stmt_execute(st), 0, "%zu bytes: %s", len,
+			     mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		query_ok(c, "COMMIT");
+		snprintf(sql, sizeof(sql), "SELECT b FROM pool_big WHERE id = %zu", k);
+		cr_assert_eq(mysql_query(a, sql), 0, "%s", mysql_error(a));
+		r = mysql_store_result(a);
+		cr_assert_not_null(r, "%s", mysql_error(a));
+		row = mysql_fetch_row(r);
+		cr_assert_not_null(row, "%zu bytes: no row", len);
+		cr_assert_eq(mysql_fetch_lengths(r)[0], len, "%zu bytes", len);
+		cr_assert_eq(memcmp(row[0], blob, len), 0, "%zu bytes differ", len);
+		mysql_free_result(r);
+		free(blob);
+	}
+	query_ok(a, "DROP TABLE pool_big");
+	mysql_close(a);
+	mysql_close(c);
+	cr_assert_eq(proxy_stop(&px.p, 20000), 0, "%s", proxy_log_tail(&px.p));
+}

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_users.h"
+#include "mysql_auth.h"
 #include "mysql_proto.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -937,4 +939,418 @@ Test(config, error_in_a_later_rule_frees_earlier_ones)
 	cr_assert_eq(cfg.ndeny, 0);
 	cr_assert_null(cfg.rules);
 	cr_assert_null(cfg.owned);
+}
+
+/* ---- users -------------------------------------------------------------- */
+
+/* PASSWORD('password'), as mysql.user shows it. */
+#define NATIVE_PASSWORD "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+/* MariaDB's stored ed25519 key for ED_PW (mysql.global_priv). */
+#define ED_PW "0123456789abcdef0123456789ABCDEF"
+#define ED_KEY "8oHfN5iJFMxrXivbHZLqkjfj9x57hxLOZYi73VscRbo"
+
+/* caching_sha2's stored text for pw, with a printable salt. */
+static void sha2_stored(const char *pw, char out[71])
+{
+	static const uint8_t salt[20] = "0123456789abcdefghij";
+	struct auth_sha2_crypt c;
+
+	cr_assert_eq(auth_sha2_crypt_make(pw, strlen(pw), salt, 5000, &c), 0);
+	auth_sha2_crypt_format(&c, out);
+	out[70] = '\0';
+}
+
+static const struct auth_user *user_named(const char *name)
+{
+	int i = config_user_find(&cfg, name);
+
+	cr_assert_geq(i, 0, "no user '%s'", name);
+	return &cfg.users[i];
+}
+
+Test(config, users_every_plugin_and_form)
+{
+	char yaml[2048], sha2[71], hex[143];
+	uint8_t stage2[20], pub[32];
+	const struct auth_user *u;
+
+	sha2_stored("sha2-pw", sha2);
+	strcpy(hex, "0x");
+	for (int i = 0; i < 70; i++)
+		sprintf(hex + 2 + 2 * i, "%02X", (unsigned char)sha2[i]);
+	snprintf(yaml, sizeof(yaml),
+		 "auth: proxy\n"
+		 "users:\n"
+		 "  - name: app\n"
+		 "    password: app-pw\n"
+		 "  - name: report\n"
+		 "    plugin: mysql_native_password\n"
+		 "    stored: '" NATIVE_PASSWORD "'\n"
+		 "  - name: ed\n"
+		 "    plugin: ed25519\n"
+		 "    stored: " ED_KEY "\n"
+		 "    backend-password: " ED_PW "\n"
+		 "  - name: web\n"
+		 "    plugin: caching_sha2_password\n"
+		 "    stored: '%s'\n"
+		 "  - name: web2\n"
+		 "    plugin: caching_sha2_password\n"
+		 "    stored: %s\n"
+		 "  - name: front\n"
+		 "    password: front-pw\n"
+		 "    backend-user: app_rw\n"
+		 "    backend-password: rw-pw\n"
+		 "  - name: ed2\n"
+		 "    plugin: client_ed25519\n"
+		 "    password: " ED_PW "\n", sha2, hex);
+	cr_assert_eq(load(yaml), 0, "%s", err);
+	cr_assert_eq(cfg.auth, AUTH_PROXY);
+	cr_assert_eq(cfg.nusers, 7);
+	cr_assert_eq(cfg.nusers_file, 7);
+
+	/* A plaintext: every verifier, and myring's backend login is the
+	 * user's own. */
+	u = user_named("app");
+	cr_assert_eq(u->plugin, AUTH_NATIVE);
+	cr_assert(u->have & AUTH_USER_PLAIN);
+	cr_assert_str_eq(u->secret.plain, "app-pw");
+	cr_assert(!u->backend_explicit);
+
+	/* The server's hash: the verifier only, no secret yet. */
+	u = user_named("report");
+	auth_native_stage2("password", stage2);
+	cr_assert_eq(u->have, AUTH_USER_NATIVE);
+	cr_assert_eq(memcmp(u->native_stage2, stage2, 20), 0);
+	cr_assert_eq(u->secret.know, 0);
+	cr_assert(!u->backend_explicit);
+
+	/* ed25519's key, and the backend login as the same name. */
+	u = user_named("ed");
+	cr_assert_eq(u->plugin, AUTH_ED25519);
+	cr_assert_eq(u->have, AUTH_USER_ED25519);
+	cr_assert_eq(auth_ed25519_key_of_password(ED_PW, strlen(ED_PW), pub), 0);
+	cr_assert_eq(memcmp(u->ed25519_pub, pub, 32), 0);
+	cr_assert(u->backend_explicit);
+	cr_assert_str_eq(u->backend_user, "ed");
+	cr_assert_str_eq(u->backend_secret.plain, ED_PW);
+	cr_assert(u->backend_secret.know & AUTH_KNOW_PLAIN);
+
+	/* caching_sha2 in both stored forms: the same verifier. */
+	u = user_named("web");
+	cr_assert_eq(u->plugin, AUTH_CACHING_SHA2);
+	cr_assert_eq(u->have, AUTH_USER_SHA2_CRYPT);
+	cr_assert(auth_sha2_crypt_verify(&u->sha2_crypt, "sha2-pw", 7));
+	cr_assert(!auth_sha2_crypt_verify(&u->sha2_crypt, "sha2-pW", 7));
+	cr_assert(auth_sha2_crypt_verify(&user_named("web2")->sha2_crypt,
+					 "sha2-pw", 7));
+
+	/* Another account for the backend login. */
+	u = user_named("front");
+	cr_assert(u->backend_explicit);
+	cr_assert_str_eq(u->backend_user, "app_rw");
+	cr_assert_str_eq(u->backend_secret.plain, "rw-pw");
+	cr_assert_str_eq(u->secret.plain, "front-pw");
+
+	/* The wire name of the plugin is taken too; a plaintext is enough
+	 * for an ed25519 backend login. */
+	u = user_named("ed2");
+	cr_assert_eq(u->plugin, AUTH_ED25519);
+	cr_assert(u->have & AUTH_USER_ED25519);
+	cr_assert_eq(memcmp(u->ed25519_pub, pub, 32), 0);
+}
+
+Test(config, users_without_a_password)
+{
+	const struct auth_user *u;
+
+	cr_assert_eq(load("users:\n"
+			  "  - {name: a, password: ''}\n"
+			  "  - {name: b, stored: \"\"}\n"
+			  "  - {name: c, stored: '', plugin: caching_sha2_password}\n"
+			  "  - {name: d, password: x, backend-user: e, "
+			  "backend-password: ''}\n"), 0, "%s", err);
+	for (const char *n = "abc"; *n; n++) {
+		char name[2] = {*n, 0};
+
+		u = user_named(name);
+		cr_assert(u->have & AUTH_USER_EMPTY, "%s", name);
+		/* Known to be empty: myring's backend login sends nothing. */
+		cr_assert(u->secret.know & AUTH_KNOW_PLAIN, "%s", name);
+		cr_assert_eq(u->secret.plain_len, 0);
+	}
+	u = user_named("d");
+	cr_assert(u->backend_explicit);
+	cr_assert_eq(u->backend_secret.plain_len, 0);
+	cr_assert(u->backend_secret.know & AUTH_KNOW_PLAIN);
+}
+
+Test(config, users_null_or_empty_means_none)
+{
+	cr_assert_eq(load("users:\n"), 0, "%s", err);
+	cr_assert_eq(cfg.nusers, 0);
+	cr_assert_eq(load("users: []\n"), 0, "%s", err);
+	cr_assert_eq(cfg.nusers, 0);
+	cr_assert_null(cfg.users);
+}
+
+Test(config, users_and_the_user_key_together)
+{
+	cr_assert_eq(load("user: a:pw-a\nusers:\n  - {name: b, password: pw-b}\n"),
+		     0, "%s", err);
+	cr_assert_eq(cfg.nusers, 2);
+	cr_assert_str_eq(cfg.users[0].name, "a");
+	cr_assert_str_eq(cfg.users[1].name, "b");
+}
+
+/* ---- users: errors -------------------------------------------------- */
+
+Test(config, users_shape_errors)
+{
+	EXPECT_ERROR("users: app\n", 1,
+		     "users: expected a sequence of users, got a scalar");
+	EXPECT_ERROR("users:\n  name: app\n", 2,
+		     "users: expected a sequence of users, got a mapping");
+	EXPECT_ERROR("users:\n  - app\n", 2,
+		     "users: entry 1: expected a mapping (name: and password: "
+		     "or stored:), got a scalar");
+	EXPECT_ERROR("users:\n  - {name: a, password: x}\n  - [b]\n", 3,
+		     "users: entry 2: expected a mapping");
+}
+
+Test(config, users_name_errors)
+{
+	char yaml[600];
+
+	EXPECT_ERROR("users:\n  - password: x\n", 2,
+		     "users: entry 1: name: required (the user name clients "
+		     "log in with)");
+	EXPECT_ERROR("users:\n  - name: ''\n    password: x\n", 2,
+		     "users: entry 1: name: expected 1..384 bytes, got 0");
+	EXPECT_ERROR("users:\n  - name:\n    password: x\n", 2,
+		     "users: entry 1: name: no value (YAML null)");
+	EXPECT_ERROR("users:\n  - name: [a]\n    password: x\n", 2,
+		     "users: entry 1: name: expected a scalar, got a sequence");
+	strcpy(yaml, "users:\n  - password: x\n    name: ");
+	memset(yaml + strlen(yaml), 'n', 385);
+	strcpy(yaml + strlen("users:\n  - password: x\n    name: ") + 385, "\n");
+	EXPECT_ERROR(yaml, 3, "users: entry 1: name: expected 1..384 bytes, "
+		     "got 385");
+}
+
+Test(config, users_key_errors)
+{
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "    backend_user: b\n", 4,
+		     "user 'a': unknown key 'backend_user' (did you mean "
+		     "'backend-user'?)");
+	EXPECT_ERROR("users:\n  - name: a\n    pasword: x\n", 3,
+		     "user 'a': unknown key 'pasword' (did you mean 'password'?)");
+	EXPECT_ERROR("users:\n  - name: a\n    color: red\n", 3,
+		     "user 'a': unknown key 'color'");
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n    password: y\n",
+		     4, "duplicate key 'password' (first on line 3)");
+	EXPECT_ERROR("users:\n  - name: a\n    password: [x]\n", 3,
+		     "user 'a': password: expected a scalar, got a sequence");
+	EXPECT_ERROR("usres:\n  - name: a\n", 1, "unknown key 'usres'");
+}
+
+Test(config, users_plugin_errors)
+{
+	EXPECT_ERROR("users:\n  - name: a\n    plugin: sha256_password\n"
+		     "    password: x\n", 3,
+		     "user 'a': plugin: expected mysql_native_password, ed25519 "
+		     "or caching_sha2_password, got 'sha256_password'");
+	EXPECT_ERROR("users:\n  - name: a\n    plugin:\n    password: x\n", 3,
+		     "user 'a': plugin: no value");
+}
+
+Test(config, users_secret_errors)
+{
+	char yaml[600];
+
+	EXPECT_ERROR("users:\n  - name: a\n", 2,
+		     "user 'a': needs password (the plaintext) or stored (what "
+		     "the server stores: SELECT authentication_string FROM "
+		     "mysql.user)");
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "    stored: '" NATIVE_PASSWORD "'\n", 4,
+		     "user 'a': give password (the plaintext) or stored (the "
+		     "server's hash), not both");
+	/* Unfinished is not the same as empty. */
+	EXPECT_ERROR("users:\n  - name: a\n    password:\n", 3,
+		     "user 'a': password: no value (YAML null); write \"\" for "
+		     "an account without a password");
+	EXPECT_ERROR("users:\n  - name: a\n    stored: ~\n", 3,
+		     "user 'a': stored: no value (YAML null)");
+	strcpy(yaml, "users:\n  - name: a\n    password: ");
+	memset(yaml + strlen(yaml), 'p', 257);
+	strcpy(yaml + strlen("users:\n  - name: a\n    password: ") + 257, "\n");
+	EXPECT_ERROR(yaml, 3, "user 'a': password: longer than 256 bytes");
+}
+
+Test(config, users_stored_errors_never_quote_the_text)
+{
+	EXPECT_ERROR("users:\n  - name: a\n    stored: hunter2\n", 3,
+		     "user 'a': stored: for mysql_native_password, expected '*' "
+		     "and 40 hex digits, as PASSWORD('...') gives it; got 7 "
+		     "characters (a plaintext password goes in password:)");
+	cr_assert_null(strstr(err, "hunter2"));
+	EXPECT_ERROR("users:\n  - name: a\n"
+		     "    stored: '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E1G'\n",
+		     3, "got 41 characters that are not one");
+	EXPECT_ERROR("users:\n  - name: a\n    plugin: ed25519\n"
+		     "    stored: '" NATIVE_PASSWORD "'\n"
+		     "    backend-password: x\n", 4,
+		     "user 'a': stored: not what ed25519 stores, but it has the "
+		     "form of what mysql_native_password stores (set plugin: "
+		     "mysql_native_password, if that is the account's plugin "
+		     "on the server)");
+	EXPECT_ERROR("users:\n  - name: a\n    stored: " ED_KEY "\n", 3,
+		     "not what mysql_native_password stores, but it has the "
+		     "form of what ed25519 stores");
+	EXPECT_ERROR("users:\n  - name: a\n    plugin: caching_sha2_password\n"
+		     "    stored: '$A$005$short'\n", 4,
+		     "user 'a': stored: for caching_sha2_password, expected "
+		     "'$A$' and 67 more characters, or 0x and 140 hex digits as "
+		     "SHOW CREATE USER prints it; got 12 characters");
+}
+
+/* An ed25519 login reveals nothing of the password: with only the key,
+ * myring could never open a backend connection for the user. */
+Test(config, users_ed25519_stored_needs_a_backend_password)
+{
+	EXPECT_ERROR("users:\n  - name: ed\n    plugin: ed25519\n"
+		     "    stored: " ED_KEY "\n", 4,
+		     "user 'ed': stored: with plugin ed25519 myring cannot log in "
+		     "to the server as 'ed' (an ed25519 login does not reveal the "
+		     "password): add backend-password: with its password on the "
+		     "server, or give password: instead of stored:");
+	/* Another account with its password does as well. */
+	cr_assert_eq(load("users:\n  - name: ed\n    plugin: ed25519\n"
+			  "    stored: " ED_KEY "\n    backend-user: b\n"
+			  "    backend-password: pw\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.users[0].backend_user, "b");
+}
+
+Test(config, users_backend_errors)
+{
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "    backend-user: rw\n", 4,
+		     "user 'a': backend-user: requires backend-password (the "
+		     "password of 'rw' on the server; \"\" if it has none)");
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "    backend-user: ''\n    backend-password: y\n", 4,
+		     "user 'a': backend-user: expected 1..384 bytes, got 0");
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "    backend-password:\n", 4,
+		     "user 'a': backend-password: no value (YAML null)");
+}
+
+Test(config, users_defined_twice)
+{
+	EXPECT_ERROR("users:\n  - name: a\n    password: x\n"
+		     "  - name: b\n    password: x\n"
+		     "  - name: a\n    password: y\n", 6,
+		     "user 'a': defined twice (first on line 2)");
+	EXPECT_ERROR("user: a:x\nusers:\n  - name: a\n    password: y\n", 3,
+		     "user 'a': defined twice (also by the user key)");
+	EXPECT_ERROR("users:\n  - name: a\n    password: y\nuser: a:x\n", 4,
+		     "user 'a' given twice");
+}
+
+Test(config, users_at_most_cli_max_users)
+{
+	size_t cap = (CLI_MAX_USERS + 1) * 40 + 16;
+	char *yaml = malloc(cap), *p = yaml + sprintf(yaml, "users:\n");
+
+	for (unsigned i = 0; i <= CLI_MAX_USERS; i++)
+		p += sprintf(p, "  - {name: u%u, password: ''}\n", i);
+	EXPECT_ERROR(yaml, CLI_MAX_USERS + 2, "user 'u256': more than 256 users");
+	free(yaml);
+}
+
+Test(config, users_failed_load_leaves_them_unchanged)
+{
+	cr_assert_eq(load("users:\n  - {name: keep, password: x}\n"), 0, "%s",
+		     err);
+	/* The second user fails after the first was added to the copy. */
+	cr_assert_eq(load("users:\n  - {name: new, password: y}\n"
+			  "  - {name: bad}\n"), -1);
+	cr_assert_eq(cfg.nusers, 1);
+	cr_assert_str_eq(cfg.users[0].name, "keep");
+	cr_assert_str_eq(cfg.users[0].secret.plain, "x");
+}
+
+/* RELOAD CONFIG names users as restart-only when anything about them
+ * changed, secrets and backend logins included. */
+Test(config, users_equal_compares_everything)
+{
+	static const char *const variants[] = {
+		"users:\n  - {name: a, password: x}\n",
+		"users:\n  - {name: a, password: y}\n",
+		"users:\n  - {name: b, password: x}\n",
+		"users:\n  - {name: a, password: x, plugin: ed25519}\n",
+		"users:\n  - {name: a, password: x, backend-password: z}\n",
+		"users:\n  - {name: a, password: x, backend-user: c, "
+		"backend-password: z}\n",
+		"users:\n  - {name: a, password: x}\n  - {name: b, password: x}\n",
+		"users:\n  - {name: a, stored: '" NATIVE_PASSWORD "'}\n",
+	};
+	size_t n = sizeof(variants) / sizeof(variants[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		struct config a, b;
+
+		for (size_t j = 0; j < n; j++) {
+			cli_defaults(&a);
+			cli_defaults(&b);
+			cr_assert_eq(config_load_string("a", variants[i],
+							strlen(variants[i]), &a,
+							err, sizeof(err)), 0);
+			cr_assert_eq(config_load_string("b", variants[j],
+							strlen(variants[j]), &b,
+							err, sizeof(err)), 0);
+			cr_assert_eq(config_users_equal(&a, &b), i == j,
+				     "%zu vs %zu", i, j);
+			config_free(&a);
+			config_free(&b);
+		}
+	}
+}
+
+/* A --user flag may not define a user the file defines. */
+Test(config, users_flag_and_file_define_one_user_once)
+{
+	char path[] = "/tmp/myring-users-XXXXXX", out[64];
+	static const char yaml[] = "users:\n  - {name: app, password: x}\n";
+	char *argv[] = {"myring", "--config", path, "--listen", "127.0.0.1:1",
+			"--backend", "127.0.0.1:2", "--user", "app:y", NULL};
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	config_free(&cfg);
+	cr_assert_eq(cli_parse(9, argv, &cfg, out, sizeof(out), err,
+			       sizeof(err)), CLI_EXIT_USAGE);
+	cr_assert_str_eq(err, "--user: user 'app' is also in the config file; "
+			 "define each user once");
+	config_free(&cfg);
+	/* Another name is added after the file's. */
+	argv[8] = "other:y";
+	cr_assert_eq(cli_parse(9, argv, &cfg, out, sizeof(out), err,
+			       sizeof(err)), CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.nusers, 2);
+	cr_assert_str_eq(cfg.users[1].name, "other");
+	unlink(path);
+}
+
+/* A --user value without a name may be a password: it is not echoed. */
+Test(config, user_flag_errors_do_not_echo_the_value)
+{
+	EXPECT_ERROR("user: hunter2\n", 1, "user: expected NAME:PASSWORD (no "
+		     "':' in the value)");
+	cr_assert_null(strstr(err, "hunter2"));
+	EXPECT_ERROR("user: ':hunter2'\n", 1, "the name is empty");
+	cr_assert_null(strstr(err, "hunter2"));
 }
