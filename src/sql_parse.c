@@ -3788,6 +3788,7 @@ static bool tokenize(struct parser *p, size_t *semi)
 		.prev = T_END,
 	};
 	unsigned cap = 32, n = 0;
+	uint32_t last_end = 0;          /* past the last token */
 
 	p->toks = alloc(p, cap * sizeof(*p->toks));
 	if (!p->toks)
@@ -3821,14 +3822,21 @@ static bool tokenize(struct parser *p, size_t *semi)
 		if (t->type == T_END)
 			break;
 		p->text_end = (uint32_t)(lx.code_end - lx.s);
+		last_end = t->pos + t->len;
 		n++;
 	}
 	/* the "* /" closing an executable comment after the last token */
 	skip_blank(&lx);
 	if (n)
 		p->text_end = (uint32_t)(lx.code_end - lx.s);
-	if (p->text_end > *semi)
+	/* a ';' inside an executable comment ends the statement there, and
+	 * white space before it is no part of it */
+	if (p->text_end > *semi) {
 		p->text_end = (uint32_t)*semi;
+		while (p->text_end > last_end &&
+		       sql_is_space((unsigned char)p->sql[p->text_end - 1]))
+			p->text_end--;
+	}
 	p->raw_end = (uint32_t)*semi;
 	while (p->raw_end > p->text_end &&
 	       sql_is_space((unsigned char)p->sql[p->raw_end - 1]))

@@ -245,3 +245,20 @@ Test(sql_parse, printing_a_too_deep_tree_fails_cleanly)
 	cr_expect_eq(sql_print_expr(&b, e->left, NULL), SQL_PRINT_OK);
 	sql_buf_free(&b);
 }
+
+/* A statement kept as written ends at its ';', even one inside an
+ * executable comment, without the white space before it: printed and
+ * parsed again, the text is the same. */
+Test(sql_parse, text_kept_as_written_ends_before_the_blanks_and_semicolon)
+{
+	static const char sql[] = "CREATE TABLE t /*! \v ; */";
+	struct sql_parse_opts opts = { .flags = SQL_PARSE_MULTI };
+	struct sql_tree t;
+
+	cr_assert_eq(sql_parse(&arena, sql, strlen(sql), &opts, &t),
+		     SQL_PARSE_OK);
+	cr_expect_eq(t.stmt->kind, SQL_ST_OTHER);
+	cr_expect_eq(t.stmt->text.len, strlen("CREATE TABLE t /*!"));
+	cr_expect_eq(t.stmt->end, strlen("CREATE TABLE t /*!"));
+	cr_expect_eq(t.end, strlen("CREATE TABLE t /*! \v ;"));
+}
