@@ -1829,8 +1829,9 @@ static struct sql_expr *name_expr(struct parser *p)
 
 			advance(p);
 			advance(p);
-			if (!(x = expr(p)))
+			if (!enter(p) || !(x = expr(p)))
 				return NULL;
+			leave(p, 1);
 			if (!expect(p, T_COMMA, "','"))
 				return NULL;
 			return row_rest(p, x, pos);
