@@ -199,7 +199,8 @@ enum sql_sep {
 #define SQL_EF_NEG       0x08   /* LITERAL INT, DECIMAL, FLOAT: a '-' */
 #define SQL_EF_NATIONAL  0x10   /* LITERAL STRING: N'..' */
 #define SQL_EF_QUOTED    0x20   /* KEYWORD, FUNC: the name was written in
-				 * quotes (`f`(x) calls a stored function;
+				 * quotes (`f`(x) calls a stored function,
+				 * as db.f(x) does, which never has it;
 				 * USING 'utf8mb4' is a quoted KEYWORD) */
 
 struct sql_query;

@@ -1525,7 +1525,8 @@ static struct sql_expr *call(struct parser *p, const struct tok *name_tok,
 		return NULL;
 	f->fschema = schema;
 	f->fname = nm;
-	if (quoted)
+	/* db.f(x) calls a stored function however f is written */
+	if (quoted && !schema.len)
 		f->flags |= SQL_EF_QUOTED;
 	advance(p);                     /* ( */
 	if (!quoted && !schema.len && !at(p, T_RP) &&

@@ -99,6 +99,10 @@ Test(sql_parse, statements_print_as_canonical_sql)
 		{"explain shards select 1", "EXPLAIN SHARDS SELECT 1"},
 		{"select ((1))", "SELECT 1"},
 		{"select (1 + 2) * 3", "SELECT (1 + 2) * 3"},
+		/* `f`(x) is a stored function, not the built-in f; with a
+		 * schema, quotes change nothing */
+		{"select `count`(a), db.`f`(a), db.0f(a)",
+		 "SELECT `count`(a), db.f(a), db.`0f`(a)"},
 		/* a '.' right after a name qualifies it; after a space, a
 		 * keyword or an operator it starts a number */
 		{"select t.a, a or .5, not .5", "SELECT t.a, a OR .5, NOT .5"},
