@@ -716,8 +716,9 @@ static void *alloc(struct parser *p, size_t n)
 static bool enter(struct parser *p)
 {
 	if (++p->depth > p->max_depth) {
-		fail_at(p, SQL_PARSE_TOO_DEEP, "subqueries, operators, calls or joins "
-			"nested over the limit", CUR(p)->pos);
+		fail_at(p, SQL_PARSE_TOO_DEEP,
+			"subqueries, operators, calls or joins nested over "
+			"the limit", CUR(p)->pos);
 		return false;
 	}
 	return true;
@@ -731,8 +732,8 @@ static void leave(struct parser *p, unsigned levels)
 static bool paren_enter(struct parser *p)
 {
 	if (++p->parens > p->max_depth) {
-		fail_at(p, SQL_PARSE_TOO_DEEP, "parentheses nested over the limit",
-			CUR(p)->pos);
+		fail_at(p, SQL_PARSE_TOO_DEEP,
+			"parentheses nested over the limit", CUR(p)->pos);
 		return false;
 	}
 	return true;

@@ -118,7 +118,8 @@ Test(sql_parse, unsupported_constructs_are_named)
 	static const struct {
 		const char *in, *what;
 	} cases[] = {
-		{"SELECT row_number() OVER () FROM t", "window functions (OVER)"},
+		{"SELECT row_number() OVER () FROM t",
+		 "window functions (OVER)"},
 		{"SELECT a INTO @x FROM t", "SELECT ... INTO"},
 		{"SELECT a FROM t GROUP BY a WITH ROLLUP",
 		 "GROUP BY ... WITH ROLLUP"},
