@@ -471,6 +471,31 @@ static enum exec_fate exec_fate(const struct sql_reading *rd,
 	}
 }
 
+const unsigned char *sql_comment_as(const unsigned char *p,
+				    const unsigned char *end,
+				    const struct sql_reading *rd, bool *code)
+{
+	struct sql_opener o;
+	uint32_t version5;
+
+	*code = false;
+	sql_open_comment(p, end, &o);
+	if (o.kind != SQL_OPEN_EXEC)
+		return sql_comment_end(p + 2, end);
+	/* as comment() below reads it */
+	version5 = o.digits == 6 ? o.version / 10 : o.version;
+	switch (exec_fate(rd, o.version, version5, o.mariadb)) {
+	case EXEC_CODE:
+		*code = true;
+		return o.digits == 6 && rd->server == SQL_SERVER_MYSQL ?
+		       o.body - 1 : o.body;
+	case EXEC_PLAIN:
+		return sql_comment_end(p + 2, end);
+	default:
+		return nested_comment_end(p + 2, end);
+	}
+}
+
 static void add_class(struct scan *s, const struct sql_opener *o,
 		      uint32_t version5)
 {

@@ -121,6 +121,15 @@ unsigned sql_char_len(uint8_t cs, const unsigned char *p,
 const unsigned char *sql_quoted_end_as(const unsigned char *p,
 				       const unsigned char *end,
 				       const struct sql_reading *rd);
+/* p is at "/ *" (any comment): where reading rd goes on reading.  *code
+ * is set when it is an executable comment that is code for rd's server
+ * and version; the return is then where its code starts, and the first
+ * "* /" after it ends it.  Otherwise the comment is skipped: the return
+ * is past its end (an executable comment that is not code may hold one
+ * nested "/ * * /", as the server allows). */
+const unsigned char *sql_comment_as(const unsigned char *p,
+				    const unsigned char *end,
+				    const struct sql_reading *rd, bool *code);
 
 /* ---- statements ---------------------------------------------------- */
 

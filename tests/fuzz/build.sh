@@ -27,6 +27,9 @@ targets+=(fuzz_rewrite)
 clang $CFLAGS tests/fuzz/fuzz_hint.c src/sql_hint.c src/sql_scan.c \
 	-o build/fuzz/fuzz_hint
 targets+=(fuzz_hint)
+clang $CFLAGS tests/fuzz/fuzz_parse.c src/sql_parse.c src/sql_print.c \
+	src/sql_ast.c src/sql_scan.c -o build/fuzz/fuzz_parse
+targets+=(fuzz_parse)
 clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
