@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "backend_tls.h"
 #include "config.h"
 
 #include <ctype.h>
@@ -174,7 +175,9 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	/* Each server's TLS settings: what needs no file is checked here,
+	 * the files when tls.c reads them. */
+	return btls_check(cfg, err, errlen);
 }
 
 const char *cli_usage(void)
@@ -708,18 +711,11 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->tls_ciphers = value;
 		break;
 	case OPT_BACKEND_TLS: {
-		static const char *const modes[] = {
-			"off", "preferred", "required", "verify-ca",
-			"verify-identity",
-		};
-		unsigned i;
-		for (i = 0; i < 5; i++)
-			if (!strcasecmp(value, modes[i]))
-				break;
-		if (i == 5)
+		enum backend_tls mode;
+		if (btls_mode_parse(value, &mode))
 			BAD("%s: expected off, preferred, required, verify-ca or "
 			    "verify-identity, got '%s'", label, value);
-		cfg->backend_tls = (enum backend_tls)i;
+		cfg->backend_tls = mode;
 		break;
 	}
 	case OPT_COMPRESSION_LEVEL:

@@ -155,7 +155,7 @@ static bool open_one(struct pool *p)
 	if (!p->secret.know || p->w->now_us < p->backoff_until_us ||
 	    !reserve(p))
 		return false;
-	b = bconn_open(p->w, &p->srv->addr, &p->login, &pool_owner_ops, p);
+	b = bconn_open(p->w, p->srv, &p->login, &pool_owner_ops, p);
 	if (!b) {
 		unreserve(p);
 		snprintf(p->last_error, sizeof(p->last_error),
