@@ -301,8 +301,17 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 	unsigned k = 0;
 
 	note[0] = '\0';
-	if (!addrs)
+	if (!addrs) {
+		/* Servers named by flags stay, with the global TLS settings
+		 * as reloaded (new files are new settings). */
+		int slot = server_tls_slot(cfg, NULL, NULL, 0);
+
+		for (unsigned i = 0; slot >= 0 && i < px->nservers; i++)
+			atomic_store_explicit(&px->servers[i].tls_slot,
+					      (uint16_t)slot,
+					      memory_order_release);
 		return;
+	}
 	for (unsigned gi = 0; gi < cfg->ngroups; gi++) {
 		const struct group_spec *gs = &cfg->groups[gi];
 		struct backend_group *g = &px->groups[gi];

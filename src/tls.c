@@ -213,11 +213,11 @@ static int build_servers(const struct config *cfg, struct tls_pair *p,
 	struct btls_settings st;
 	char who[400];
 
-	if (!cfg->ngroups) {
-		btls_effective(cfg, NULL, &st);
-		if (slot_ctx(cfg, p, &st, NULL, p->cli, err, errlen))
-			return -1;
-	}
+	/* Servers named by flags (a reload keeps them even when the file
+	 * now has groups: that needs a restart). */
+	btls_effective(cfg, NULL, &st);
+	if (slot_ctx(cfg, p, &st, NULL, p->cli, err, errlen))
+		return -1;
 	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
 		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++) {
 			btls_effective(cfg, &cfg->groups[gi].servers[i], &st);
@@ -445,6 +445,7 @@ void tls_describe(const struct config *cfg, char *out, size_t outlen)
 		"off", "preferred", "required", "verify-ca", "verify-identity",
 	};
 	size_t n = 0;
+	unsigned own = 0;
 
 	out[0] = '\0';
 	if (cfg->tls_cert)
@@ -455,6 +456,14 @@ void tls_describe(const struct config *cfg, char *out, size_t outlen)
 	if (n < outlen && cfg->backend_tls != BTLS_OFF)
 		n += (size_t)snprintf(out + n, outlen - n, ", backend TLS %s",
 				      modes[cfg->backend_tls]);
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++) {
+			const struct server_spec *ss = &cfg->groups[gi].servers[i];
+			own += ss->tls || ss->tls_ca || ss->tls_cert;
+		}
+	if (n < outlen && own)
+		n += (size_t)snprintf(out + n, outlen - n, ", %u server(s) with "
+				      "TLS settings of their own", own);
 	if (n < outlen && (cfg->compression || cfg->backend_compression))
 		snprintf(out + n, outlen - n, ", compression %s%s (level %d)",
 			 cfg->compression ? "offered" : "",
