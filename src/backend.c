@@ -5,8 +5,8 @@
  * See backend.h for the life of a connection.
  */
 #include "backend.h"
-#include "backend_tls.h"
 
+#include "backend_tls.h"
 #include "log.h"
 #include "mysql_proto.h"
 #include "tls.h"

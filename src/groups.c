@@ -4,7 +4,6 @@
 #include "groups.h"
 
 #include "backend_tls.h"
-
 #include "worker.h"
 
 #include <stdarg.h>

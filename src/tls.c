@@ -266,7 +266,9 @@ static struct tls_pair *build(const struct config *cfg,
 	}
 	if (cfg->tls_cert && !(p->srv = server_ctx(cfg, err, errlen)))
 		goto fail;
-	/* Files without a mode to use them: cli_check_backends refused. */
+	/* cli_parse checked the servers' settings already, but with the
+	 * --backend-tls mode the file asks for: a reload goes on with the
+	 * running one (reload.c), which must pass too. */
 	if (btls_check(cfg, err, errlen))
 		goto fail;
 	btls_effective(cfg, NULL, &global);
