@@ -43,7 +43,7 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
 # The service manager's notification socket (plain system calls too).
 PURE_NAMES += sdnotify
 # Servers and groups: what a reload may change is decided without a ring.
-PURE_NAMES += groups sql_hint
+PURE_NAMES += groups sql_hint backend_tls
 # Merging shard results (docs/architecture.md, "Merging results").
 PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types

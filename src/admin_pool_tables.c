@@ -5,6 +5,7 @@
  */
 #include "admin_tables.h"
 
+#include "backend_tls.h"
 #include "pins.h"
 
 #include <stdio.h>
@@ -87,7 +88,17 @@ static const char *const health_names[] = {
 	"unknown", "online", "shunned", "lagging", "draining",
 };
 
-/* What the checker says of server i (columns grp .. gtid_position). */
+/* The TLS mode server sv is reached with: its own or --backend-tls. */
+static const char *server_tls_mode(const struct backend_server *sv)
+{
+	const struct btls_settings *st = btls_slot_settings(
+		atomic_load_explicit(&sv->tls_slot, memory_order_acquire));
+
+	return st ? btls_mode_name(st->mode) : "?";
+}
+
+/* What the checker says of server i (columns group_name ..
+ * gtid_position) and its TLS mode. */
 static void check_columns(const struct proxy *px, unsigned i, struct table *t,
 			  size_t r)
 {
@@ -128,6 +139,7 @@ static void check_columns(const struct proxy *px, unsigned i, struct table *t,
 		tb_text(t, r, 32, "%s", err);
 	if (gtid[0])
 		tb_text(t, r, 33, "%s", gtid);
+	tb_text(t, r, 34, "%s", server_tls_mode(sv));
 }
 
 /* In pass-through mode each client has a connection of its own for life
@@ -148,7 +160,9 @@ static void passthrough_row(const struct proxy *px,
 	tb_u64(t, r, 4, in_use);
 	tb_u64(t, r, 9, STATS_SUM(px, backend_connects));
 	tb_u64(t, r, 10, STATS_SUM(px, backend_connect_failed));
+	tb_text(t, r, 34, "%s", btls_mode_name(px->cfg.backend_tls));
 }
+
 
 /* One row per server (auth: proxy), summing every worker's pools on it. */
 void backends_table(const struct proxy *px, const struct ctl_result *res,

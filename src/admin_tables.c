@@ -232,10 +232,11 @@ static const char *const backend_names[] = {
 	"backoff_ms", "last_error", "group_name", "role", "status", "lag_ms",
 	"server_id", "weight", "commands", "check_us", "checks",
 	"check_failures", "status_since", "check_error", "gtid_position",
+	"tls",
 };
 static const enum admin_col_type backend_types[] = {
 	T, T, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, T,
-	T, T, T, I, U, U, U, U, U, U, T, T, T,
+	T, T, T, I, U, U, U, U, U, U, T, T, T, T,
 };
 
 static const char *const pool_names[] = {

@@ -6,6 +6,7 @@
  */
 #include "backend.h"
 
+#include "backend_tls.h"
 #include "log.h"
 #include "mysql_proto.h"
 #include "tls.h"
@@ -132,10 +133,11 @@ void bconn_take_back(struct bconn *b)
 	conn_resume(&b->c, PAUSE_BACKPRESSURE | PAUSE_OWNER);
 }
 
-struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
+struct bconn *bconn_open(struct worker *w, const struct backend_server *srv,
 			 const struct bconn_login *login,
 			 const struct bconn_owner_ops *owner, void *pool)
 {
+	const struct netaddr *addr = &srv->addr;
 	struct bconn *b = calloc(1, sizeof(*b));
 	int one = 1, fd;
 
@@ -156,6 +158,7 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
 	b->owner = owner;
 	b->pool = pool;
 	b->login = login;
+	b->srv = srv;
 	b->addr = addr;
 	mysql_state_init(&b->st);
 	bconn_state_fresh(b);
@@ -364,8 +367,12 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 		.max_packet = 1u << 30,
 		.charset = l->charset,
 	};
-	const struct config *cfg = &b->c.w->px->cfg;
-	SSL_CTX *ctx = tls_client_ctx(b->c.w);
+	/* The server's settings as they are now: a reload may have changed
+	 * them since the connect. */
+	unsigned slot = atomic_load_explicit(&b->srv->tls_slot,
+					     memory_order_acquire);
+	uint8_t mode;
+	SSL_CTX *ctx = tls_backend_ctx(b->c.w, slot, &mode);
 	struct mysql_greeting g;
 	struct pkt_buf pb;
 	bool tls = false;
@@ -386,11 +393,15 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 	b->thread_id = g.connection_id;
 	snprintf(b->version, sizeof(b->version), "%.*s",
 		 (int)g.server_version.len, g.server_version.ptr);
-	if (cfg->backend_tls != BTLS_OFF && ctx) {
+	if (mode != BTLS_OFF) {
 		tls = (g.caps & CLIENT_SSL) != 0;
-		if (!tls && cfg->backend_tls != BTLS_PREFERRED) {
-			fail(b, "the server does not offer TLS, which "
-			     "--backend-tls requires");
+		if (!tls && mode != BTLS_PREFERRED) {
+			fail(b, "the server does not offer TLS, which its TLS "
+			     "mode %s requires", btls_mode_name(mode));
+			return;
+		}
+		if (tls && !ctx) {
+			fail(b, "no TLS context for this server");
 			return;
 		}
 	}
@@ -416,7 +427,7 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 		}
 		/* Each server of a group is checked for its own name. */
 		if (xprt_tls_connect(&b->c, ctx, b->addr->host,
-				     cfg->backend_tls == BTLS_VERIFY_IDENTITY)) {
+				     mode == BTLS_VERIFY_IDENTITY)) {
 			pkt_buf_free(&pb);
 			fail(b, "cannot start TLS");
 			return;

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct backend_server;
 struct bconn;
 struct session;
 
@@ -121,7 +122,8 @@ struct bconn {
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap;
 	const struct bconn_login *login;
-	const struct netaddr *addr; /* its server's (lives as long as myring) */
+	const struct backend_server *srv; /* lives as long as myring */
+	const struct netaddr *addr; /* srv's */
 	struct auth_client *auth;  /* during the login only */
 	uint64_t caps;             /* negotiated with the server */
 	uint16_t status;           /* server status of the last response */
@@ -147,9 +149,10 @@ struct bconn {
 	uint64_t deadline_us;      /* connect + login must finish by then */
 };
 
-/* Opens a connection to addr and logs in with login (which must outlive
- * it).  NULL when out of memory or descriptors. */
-struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
+/* Opens a connection to srv and logs in with login (which must outlive
+ * it), with TLS as srv's settings say.  NULL when out of memory or
+ * descriptors. */
+struct bconn *bconn_open(struct worker *w, const struct backend_server *srv,
 			 const struct bconn_login *login,
 			 const struct bconn_owner_ops *owner, void *pool);
 
@@ -196,6 +199,9 @@ struct backend_server {
 	_Atomic uint8_t draining;    /* removed by a reload: no new work;
 	                              * its connections close as they idle */
 	unsigned group;              /* index of its group */
+	/* Its TLS settings (backend_tls.h); a reload may change them.
+	 * Stored (release) after tls.c published their context. */
+	_Atomic uint16_t tls_slot;
 	atomic_uint open;            /* connections counted, all workers */
 	atomic_uint wanted;          /* idle connections others should close */
 	atomic_uint_fast64_t connect_errors;

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "backend_tls.h"
 #include "config.h"
 
 #include <ctype.h>
@@ -91,7 +92,8 @@ static const char usage_text[] =
 "  --tls-min-version V      TLSv1.2 (default) or TLSv1.3, both legs\n"
 "  --tls-ciphers LIST       TLS 1.2 cipher list (OpenSSL syntax)\n"
 "  --backend-tls MODE       off (default), preferred, required, verify-ca,\n"
-"                           verify-identity: TLS towards the server\n"
+"                           verify-identity: TLS towards the servers (a\n"
+"                           server in groups: may set its own, tls:)\n"
 "  --backend-tls-ca FILE    CA certificates for verify-ca/verify-identity\n"
 "  --backend-tls-cert FILE  client certificate myring presents to the server\n"
 "  --backend-tls-key FILE   its private key (default: in --backend-tls-cert)\n"
@@ -180,7 +182,9 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	/* Each server's TLS settings: what needs no file is checked here,
+	 * the files when tls.c reads them. */
+	return btls_check(cfg, err, errlen);
 }
 
 const char *cli_usage(void)
@@ -731,18 +735,11 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->tls_ciphers = value;
 		break;
 	case OPT_BACKEND_TLS: {
-		static const char *const modes[] = {
-			"off", "preferred", "required", "verify-ca",
-			"verify-identity",
-		};
-		unsigned i;
-		for (i = 0; i < 5; i++)
-			if (!strcasecmp(value, modes[i]))
-				break;
-		if (i == 5)
+		enum backend_tls mode;
+		if (btls_mode_parse(value, &mode))
 			BAD("%s: expected off, preferred, required, verify-ca or "
 			    "verify-identity, got '%s'", label, value);
-		cfg->backend_tls = (enum backend_tls)i;
+		cfg->backend_tls = mode;
 		break;
 	}
 	case OPT_COMPRESSION_LEVEL:

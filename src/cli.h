@@ -47,6 +47,10 @@ struct server_spec {
 	struct hostport hp;
 	uint32_t weight;             /* share of reads; default 1 */
 	uint32_t max_conns;          /* 0: --pool-size */
+	/* Its own TLS settings (backend_tls.h): tls 0 is --backend-tls,
+	 * else 1 + enum backend_tls; a NULL file is the global one. */
+	uint8_t tls;
+	const char *tls_ca, *tls_cert, *tls_key;
 };
 
 /* A backend group as configured: `groups:` in the file, or the group

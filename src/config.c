@@ -8,6 +8,7 @@
  * which is what a reload needs (the old config stays in force).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include "backend_tls.h"
 #include "config.h"
 #include "config_users.h"
 #include "groups.h"
@@ -1116,7 +1117,8 @@ static const char *const group_keys[GK__COUNT] = {
 };
 
 static const char *const server_keys[] = {"address", "weight",
-					  "max-connections"};
+					  "max-connections", "tls", "tls-ca",
+					  "tls-cert", "tls-key"};
 
 static size_t seq_len(const yaml_node_t *n)
 {
@@ -1154,7 +1156,41 @@ static int group_uint(struct loader *ld, const char *what, yaml_node_t *v,
 	return 0;
 }
 
-/* "HOST:PORT", or a mapping with address:, weight:, max-connections:. */
+/* A server's tls: one of --backend-tls's modes. */
+static int server_tls_mode(struct loader *ld, const char *what, yaml_node_t *v,
+			   struct server_spec *sv)
+{
+	enum backend_tls mode;
+	const char *s;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	if (btls_mode_parse(s, &mode))
+		return fail(ld, NULL, v, "%s: expected off, preferred, required, "
+			    "verify-ca or verify-identity, got '%s'", what, s);
+	sv->tls = (uint8_t)(mode + 1);
+	return 0;
+}
+
+/* A server's tls-ca:, tls-cert: or tls-key: a file name (read by tls.c
+ * once the whole configuration is known). */
+static int server_file(struct loader *ld, const char *what, yaml_node_t *v,
+		       const char **out)
+{
+	const char *s;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	if (!*s)
+		return fail(ld, NULL, v, "%s: expected a file name", what);
+	*out = owned_strdup(ld, s, strlen(s));
+	if (!*out)
+		return oom(ld, NULL, v);
+	return 0;
+}
+
+/* "HOST:PORT", or a mapping with address:, weight:, max-connections:,
+ * tls:, tls-ca:, tls-cert:, tls-key:. */
 static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
 		       struct server_spec *sv)
 {
@@ -1181,14 +1217,30 @@ static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
 				if (group_uint(ld, what, v, 1, 100000,
 					       &sv->max_conns))
 					return -1;
+			} else if (!strcmp(text(k), "tls")) {
+				if (server_tls_mode(ld, what, v, sv))
+					return -1;
+			} else if (!strcmp(text(k), "tls-ca") ||
+				   !strcmp(text(k), "tls-cert") ||
+				   !strcmp(text(k), "tls-key")) {
+				const char **f = !strcmp(text(k), "tls-ca") ?
+						 &sv->tls_ca :
+						 !strcmp(text(k), "tls-cert") ?
+						 &sv->tls_cert : &sv->tls_key;
+				if (server_file(ld, what, v, f))
+					return -1;
 			} else {
 				return unknown(ld, NULL, k, "key", text(k),
-					       server_keys, 3);
+					       server_keys, 7);
 			}
 		}
 		if (!addr)
 			return fail(ld, NULL, n, "group '%s': a server needs "
 				    "address: HOST:PORT", gname);
+		if (sv->tls_key && !sv->tls_cert)
+			return fail(ld, NULL, n, "group '%s': server: tls-key "
+				    "needs tls-cert (the certificate it "
+				    "belongs to)", gname);
 	}
 	snprintf(what, sizeof(what), "group '%s': server", gname);
 	{

@@ -3,6 +3,7 @@
  */
 #include "groups.h"
 
+#include "backend_tls.h"
 #include "worker.h"
 
 #include <stdarg.h>
@@ -32,10 +33,30 @@ void server_check_strings(const struct server_check *c, char *err,
 		gtid[0] = '\0';
 }
 
+/* The slot of the TLS settings server ss has under cfg (ss NULL: one
+ * named by flags), or -1 with err. */
+static int server_tls_slot(const struct config *cfg,
+			   const struct server_spec *ss, char *err,
+			   size_t errlen)
+{
+	struct btls_settings st;
+	int slot;
+
+	btls_effective(cfg, ss, &st);
+	slot = btls_slot(&st);
+	if (slot < 0)
+		snprintf(err, errlen, "more than %u different TLS settings for "
+			 "servers over myring's life: restart it",
+			 BTLS_SLOTS_MAX);
+	return slot;
+}
+
 static void server_init(struct backend_server *sv, const struct netaddr *addr,
-			uint32_t weight, uint32_t max_conns, unsigned group)
+			uint32_t weight, uint32_t max_conns, unsigned group,
+			int tls_slot)
 {
 	sv->addr = *addr;
+	atomic_store(&sv->tls_slot, (uint16_t)tls_slot);
 	atomic_store(&sv->weight, weight);
 	atomic_store(&sv->max_conns, max_conns);
 	sv->group = group;
@@ -103,12 +124,15 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 		}
 		for (unsigned i = 0; i < n; i++, k++) {
 			const struct server_spec *ss = gs ? &gs->servers[i] : NULL;
+			int slot = server_tls_slot(cfg, ss, err, errlen);
 
+			if (slot < 0)
+				return -1;
 			g->servers[i] = k;
 			server_init(&px->servers[k], &addrs[k],
 				    ss ? ss->weight : 1,
 				    ss && ss->max_conns ? ss->max_conns :
-				    cfg->pool_size, gi);
+				    cfg->pool_size, gi, slot);
 		}
 	}
 	return 0;
@@ -257,6 +281,15 @@ int groups_reload_check(const struct proxy *px, const struct config *cfg,
 		free(addrs);
 		return -1;
 	}
+	/* The TLS settings of every server get their slot now: apply
+	 * cannot fail. */
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++)
+			if (server_tls_slot(cfg, &cfg->groups[gi].servers[i],
+					    err, errlen) < 0) {
+				free(addrs);
+				return -1;
+			}
 	*out = addrs;
 	return 0;
 }
@@ -267,8 +300,17 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 	unsigned k = 0;
 
 	note[0] = '\0';
-	if (!addrs)
+	if (!addrs) {
+		/* Servers named by flags stay, with the global TLS settings
+		 * as reloaded (new files are new settings). */
+		int slot = server_tls_slot(cfg, NULL, NULL, 0);
+
+		for (unsigned i = 0; slot >= 0 && i < px->nservers; i++)
+			atomic_store_explicit(&px->servers[i].tls_slot,
+					      (uint16_t)slot,
+					      memory_order_release);
 		return;
+	}
 	for (unsigned gi = 0; gi < cfg->ngroups; gi++) {
 		const struct group_spec *gs = &cfg->groups[gi];
 		struct backend_group *g = &px->groups[gi];
@@ -280,6 +322,8 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 			uint32_t max = ss->max_conns ? ss->max_conns :
 				       cfg->pool_size;
 			int at = group_server_at(px, gi, &addrs[k]);
+			/* Found: groups_reload_check made the slots. */
+			int slot = server_tls_slot(cfg, ss, NULL, 0);
 			unsigned ns;
 
 			if (at >= 0) {
@@ -287,6 +331,11 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 
 				atomic_store(&sv->weight, ss->weight);
 				atomic_store(&sv->max_conns, max);
+				/* Its new context is published already
+				 * (tls_reload comes first). */
+				atomic_store_explicit(&sv->tls_slot,
+						      (uint16_t)slot,
+						      memory_order_release);
 				if (atomic_exchange(&sv->draining, 0))
 					note_add(note, notelen, "'%s': %s back",
 						 g->name, sv->addr.text);
@@ -295,7 +344,7 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 			/* Workers see the server whole before its index. */
 			ns = px->nservers;
 			server_init(&px->servers[ns], &addrs[k], ss->weight, max,
-				    gi);
+				    gi, slot);
 			atomic_store(&px->nservers, ns + 1);
 			g->servers[g->nservers] = ns;
 			atomic_store(&g->nservers, g->nservers + 1);

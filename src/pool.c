@@ -155,7 +155,7 @@ static bool open_one(struct pool *p)
 	if (!p->secret.know || p->w->now_us < p->backoff_until_us ||
 	    !reserve(p))
 		return false;
-	b = bconn_open(p->w, &p->srv->addr, &p->login, &pool_owner_ops, p);
+	b = bconn_open(p->w, p->srv, &p->login, &pool_owner_ops, p);
 	if (!b) {
 		unreserve(p);
 		snprintf(p->last_error, sizeof(p->last_error),
@@ -405,10 +405,10 @@ static void on_failed(struct bconn *b, const char *why)
 		p->backoff_ms = BACKOFF_MAX_MS;
 	p->backoff_until_us = p->w->now_us + (uint64_t)p->backoff_ms * 1000u;
 	/* Waiters nothing else can serve hear it now, not at their
-	 * deadline. */
+	 * deadline; the message names the server (a group has several). */
 	if (p->nwaiters > p->nopening + p->nresetting + p->nlent) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "%s", why);
+		char msg[sizeof(p->last_error)];
+		snprintf(msg, sizeof(msg), "%s", p->last_error);
 		fail_waiters(p, 1429, msg);
 	}
 }

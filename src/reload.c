@@ -23,6 +23,9 @@ static struct {
 	struct proxy *px;
 	struct config cur;         /* in force; owns its memory unless start */
 	bool cur_is_start;
+	/* --backend-tls's mode as myring started: a reload does not change
+	 * it (sessions read it from the start configuration). */
+	enum backend_tls backend_tls;
 	struct ruleset *retired[RETIRED_MAX];
 	unsigned nretired;
 	uint64_t reloads, failures;
@@ -36,6 +39,7 @@ void reload_init(int argc, char **argv, const struct config *start,
 	rl.argv = argv;
 	rl.cur = *start;
 	rl.cur_is_start = true;
+	rl.backend_tls = start->backend_tls;
 }
 
 static void reclaim(void)
@@ -102,10 +106,11 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 		changed[k++] = "pool settings";
 	/* Sessions read these from the configuration they started with;
 	 * only the certificates, keys and what the TLS contexts hold
-	 * (tls.c) are taken anew. */
+	 * (tls.c) are taken anew.  The running --backend-tls mode is the
+	 * start's, whatever the reloads before asked for. */
 	if (o->require_tls != n->require_tls)
 		changed[k++] = "require-tls";
-	if (o->backend_tls != n->backend_tls)
+	if (rl.backend_tls != n->backend_tls)
 		changed[k++] = "backend-tls";
 	if (o->compression != n->compression ||
 	    o->backend_compression != n->backend_compression ||
@@ -131,6 +136,7 @@ static int reload_apply(char *msg, size_t msglen)
 	struct netaddr *addrs = NULL;
 	unsigned nspecs = 0;
 	enum cli_result r;
+	enum backend_tls asked;
 
 	pthread_mutex_lock(&rl.lock);
 	r = cli_parse(rl.argc, rl.argv, &ncfg, out, sizeof(out), err,
@@ -157,6 +163,12 @@ static int reload_apply(char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
+	/* Servers without a tls: of their own go on with the running
+	 * --backend-tls mode, as pass-through sessions do (a new one is
+	 * named below as needing a restart); their own settings and every
+	 * file are taken anew. */
+	asked = ncfg.backend_tls;
+	ncfg.backend_tls = rl.backend_tls;
 	if (rl.px && groups_reload_check(rl.px, &ncfg, &addrs, err,
 					 sizeof(err))) {
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
@@ -177,6 +189,7 @@ static int reload_apply(char *msg, size_t msglen)
 		groups_reload_apply(rl.px, &ncfg, addrs, servers,
 				    sizeof(servers));
 	addrs = NULL;
+	ncfg.backend_tls = asked;
 	if (servers[0])
 		LOGI("reload: servers: %s", servers);
 	restart_only_changes(&rl.cur, &ncfg, restart, sizeof(restart));

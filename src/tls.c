@@ -4,6 +4,7 @@
  */
 #include "tls.h"
 
+#include "backend_tls.h"
 #include "log.h"
 #include "worker.h"
 
@@ -15,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The two contexts of one generation. */
+/* The contexts of one generation: towards clients, towards servers by
+ * --backend-tls (pass-through), and by each slot of servers' settings. */
 struct tls_pair {
 	SSL_CTX *srv;
 	SSL_CTX *cli;
+	SSL_CTX *by_slot[BTLS_SLOTS_MAX];
 	uint64_t gen;
 	struct tls_pair *next;     /* retired, waiting for the workers */
 };
@@ -115,7 +118,13 @@ fail:
 	return NULL;
 }
 
-static SSL_CTX *client_ctx(const struct config *cfg, char *err, size_t errlen)
+/*
+ * A client context for settings st: the global ones when who is NULL
+ * (messages name the flags), else those of the server who names.
+ */
+static SSL_CTX *client_ctx(const struct config *cfg,
+			   const struct btls_settings *st, const char *who,
+			   char *err, size_t errlen)
 {
 	char why[256];
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -129,33 +138,35 @@ static SSL_CTX *client_ctx(const struct config *cfg, char *err, size_t errlen)
 			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	if (cfg->backend_tls >= BTLS_VERIFY_CA) {
-		if (!cfg->backend_tls_ca) {
-			snprintf(err, errlen, "--backend-tls %s needs "
-				 "--backend-tls-ca FILE",
-				 cfg->backend_tls == BTLS_VERIFY_CA ? "verify-ca" :
-				 "verify-identity");
+	if (st->mode >= BTLS_VERIFY_CA) {
+		if (!st->ca) {
+			if (who)
+				snprintf(err, errlen, "%s: tls: %s needs a CA",
+					 who, btls_mode_name(st->mode));
+			else
+				snprintf(err, errlen, "--backend-tls %s needs "
+					 "--backend-tls-ca FILE",
+					 btls_mode_name(st->mode));
 			goto fail;
 		}
-		if (SSL_CTX_load_verify_locations(ctx, cfg->backend_tls_ca,
-						  NULL) != 1) {
-			snprintf(err, errlen, "--backend-tls-ca %s: %s",
-				 cfg->backend_tls_ca,
+		if (SSL_CTX_load_verify_locations(ctx, st->ca, NULL) != 1) {
+			snprintf(err, errlen, "%s%s%s %s: %s", who ? who : "",
+				 who ? ": " : "", who ? "tls-ca" :
+				 "--backend-tls-ca", st->ca,
 				 ssl_reason(why, sizeof(why)));
 			goto fail;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
-	if (cfg->backend_tls_cert) {
-		const char *key = cfg->backend_tls_key ? cfg->backend_tls_key :
-				  cfg->backend_tls_cert;
-		if (SSL_CTX_use_certificate_chain_file(ctx,
-						       cfg->backend_tls_cert) != 1 ||
+	if (st->cert) {
+		const char *key = st->key ? st->key : st->cert;
+		if (SSL_CTX_use_certificate_chain_file(ctx, st->cert) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
-			snprintf(err, errlen, "--backend-tls-cert %s / "
-				 "--backend-tls-key %s: %s",
-				 cfg->backend_tls_cert, key,
+			snprintf(err, errlen, "%s%s%s %s / %s %s: %s",
+				 who ? who : "", who ? ": " : "",
+				 who ? "tls-cert" : "--backend-tls-cert", st->cert,
+				 who ? "tls-key" : "--backend-tls-key", key,
 				 ssl_reason(why, sizeof(why)));
 			goto fail;
 		}
@@ -166,9 +177,68 @@ fail:
 	return NULL;
 }
 
-static struct tls_pair *build(const struct config *cfg, char *err,
+/* The context of the slot settings st take, built if this generation
+ * has none yet (share: the one of --backend-tls, when they are its). */
+static int slot_ctx(const struct config *cfg, struct tls_pair *p,
+		    const struct btls_settings *st, const char *who,
+		    SSL_CTX *share, char *err, size_t errlen)
+{
+	int slot = btls_slot(st);
+
+	if (slot < 0) {
+		snprintf(err, errlen, "%s%smore than %u different TLS settings "
+			 "for servers over myring's life: restart it",
+			 who ? who : "", who ? ": " : "", BTLS_SLOTS_MAX);
+		return -1;
+	}
+	if (st->mode == BTLS_OFF || p->by_slot[slot])
+		return 0;
+	if (share && SSL_CTX_up_ref(share) == 1) {
+		p->by_slot[slot] = share;
+		return 0;
+	}
+	p->by_slot[slot] = client_ctx(cfg, st, who, err, errlen);
+	return p->by_slot[slot] ? 0 : -1;
+}
+
+/*
+ * The servers' contexts: one per settings they use now, the files read
+ * again.  The contexts of old's slots that no server uses any more stay
+ * too: a worker that read a server's slot just before a reload changed
+ * it still finds one.
+ */
+static int build_servers(const struct config *cfg, struct tls_pair *p,
+			 const struct tls_pair *old, char *err, size_t errlen)
+{
+	struct btls_settings st;
+	char who[400];
+
+	/* Servers named by flags (a reload keeps them even when the file
+	 * now has groups: that needs a restart). */
+	btls_effective(cfg, NULL, &st);
+	if (slot_ctx(cfg, p, &st, NULL, p->cli, err, errlen))
+		return -1;
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++) {
+			btls_effective(cfg, &cfg->groups[gi].servers[i], &st);
+			btls_server_label(&cfg->groups[gi], i, who, sizeof(who));
+			if (slot_ctx(cfg, p, &st, who, NULL, err, errlen))
+				return -1;
+		}
+	for (unsigned i = 0; old && i < BTLS_SLOTS_MAX; i++)
+		if (old->by_slot[i] && !p->by_slot[i] &&
+		    SSL_CTX_up_ref(old->by_slot[i]) == 1)
+			p->by_slot[i] = old->by_slot[i];
+	return 0;
+}
+
+static void pair_free(struct tls_pair *p);
+
+static struct tls_pair *build(const struct config *cfg,
+			      const struct tls_pair *old, char *err,
 			      size_t errlen)
 {
+	struct btls_settings global;
 	struct tls_pair *p = calloc(1, sizeof(*p));
 
 	if (!p) {
@@ -196,20 +266,20 @@ static struct tls_pair *build(const struct config *cfg, char *err,
 	}
 	if (cfg->tls_cert && !(p->srv = server_ctx(cfg, err, errlen)))
 		goto fail;
+	/* cli_parse checked the servers' settings already, but with the
+	 * --backend-tls mode the file asks for: a reload goes on with the
+	 * running one (reload.c), which must pass too. */
+	if (btls_check(cfg, err, errlen))
+		goto fail;
+	btls_effective(cfg, NULL, &global);
 	if (cfg->backend_tls != BTLS_OFF &&
-	    !(p->cli = client_ctx(cfg, err, errlen)))
+	    !(p->cli = client_ctx(cfg, &global, NULL, err, errlen)))
 		goto fail;
-	if (cfg->backend_tls == BTLS_OFF &&
-	    (cfg->backend_tls_ca || cfg->backend_tls_cert)) {
-		snprintf(err, errlen, "--backend-tls-ca/--backend-tls-cert "
-			 "without --backend-tls (it is off)");
+	if (build_servers(cfg, p, old, err, errlen))
 		goto fail;
-	}
 	return p;
 fail:
-	SSL_CTX_free(p->srv);
-	SSL_CTX_free(p->cli);
-	free(p);
+	pair_free(p);
 	return NULL;
 }
 
@@ -219,12 +289,14 @@ static void pair_free(struct tls_pair *p)
 		return;
 	SSL_CTX_free(p->srv);
 	SSL_CTX_free(p->cli);
+	for (unsigned i = 0; i < BTLS_SLOTS_MAX; i++)
+		SSL_CTX_free(p->by_slot[i]);
 	free(p);
 }
 
 int tls_check(const struct config *cfg, char *err, size_t errlen)
 {
-	struct tls_pair *p = build(cfg, err, errlen);
+	struct tls_pair *p = build(cfg, NULL, err, errlen);
 
 	if (!p)
 		return -1;
@@ -235,7 +307,7 @@ int tls_check(const struct config *cfg, char *err, size_t errlen)
 int tls_setup(const struct config *cfg, const struct proxy *px, char *err,
 	      size_t errlen)
 {
-	struct tls_pair *p = build(cfg, err, errlen);
+	struct tls_pair *p = build(cfg, NULL, err, errlen);
 
 	if (!p)
 		return -1;
@@ -283,10 +355,10 @@ int tls_reload(const struct config *cfg, char *err, size_t errlen)
 {
 	struct tls_pair *p, *old;
 
-	p = build(cfg, err, errlen);
+	old = atomic_load(&g.cur);
+	p = build(cfg, old, err, errlen);
 	if (!p)
 		return -1;
-	old = atomic_load(&g.cur);
 	p->gen = (old ? old->gen : 0) + 1;
 	atomic_store_explicit(&g.cur, p, memory_order_release);
 	atomic_store_explicit(&g.gen, p->gen, memory_order_release);
@@ -331,6 +403,7 @@ void tls_worker_sync(struct worker *w)
 	SSL_CTX_free(w->tls_cli);
 	w->tls_srv = p->srv;
 	w->tls_cli = p->cli;
+	w->tls_pair = p;
 	atomic_store_explicit(&w->tls_gen, p->gen, memory_order_release);
 }
 
@@ -346,11 +419,24 @@ SSL_CTX *tls_client_ctx(struct worker *w)
 	return w->tls_cli;
 }
 
+SSL_CTX *tls_backend_ctx(struct worker *w, unsigned slot, uint8_t *mode)
+{
+	const struct btls_settings *st = btls_slot_settings(slot);
+
+	tls_worker_sync(w);
+	/* A slot unknown is a bug: TLS anyway, which then fails. */
+	*mode = st ? st->mode : BTLS_REQUIRED;
+	if (!w->tls_pair || slot >= BTLS_SLOTS_MAX)
+		return NULL;
+	return w->tls_pair->by_slot[slot];
+}
+
 void tls_worker_release(struct worker *w)
 {
 	SSL_CTX_free(w->tls_srv);
 	SSL_CTX_free(w->tls_cli);
 	w->tls_srv = w->tls_cli = NULL;
+	w->tls_pair = NULL;
 	/* Seen everything: nothing it holds blocks a reclaim. */
 	atomic_store_explicit(&w->tls_gen, UINT64_MAX - 1, memory_order_release);
 }
@@ -361,6 +447,7 @@ void tls_describe(const struct config *cfg, char *out, size_t outlen)
 		"off", "preferred", "required", "verify-ca", "verify-identity",
 	};
 	size_t n = 0;
+	unsigned own = 0;
 
 	out[0] = '\0';
 	if (cfg->tls_cert)
@@ -371,6 +458,14 @@ void tls_describe(const struct config *cfg, char *out, size_t outlen)
 	if (n < outlen && cfg->backend_tls != BTLS_OFF)
 		n += (size_t)snprintf(out + n, outlen - n, ", backend TLS %s",
 				      modes[cfg->backend_tls]);
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++) {
+			const struct server_spec *ss = &cfg->groups[gi].servers[i];
+			own += ss->tls || ss->tls_ca || ss->tls_cert;
+		}
+	if (n < outlen && own)
+		n += (size_t)snprintf(out + n, outlen - n, ", %u server(s) with "
+				      "TLS settings of their own", own);
 	if (n < outlen && (cfg->compression || cfg->backend_compression))
 		snprintf(out + n, outlen - n, ", compression %s%s (level %d)",
 			 cfg->compression ? "offered" : "",

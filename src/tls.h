@@ -13,6 +13,11 @@
  *     seen N+1, then drop its            drops its own on the old ones,
  *     references                           records the generation seen
  *
+ * Towards servers there is one client context per distinct TLS settings
+ * the servers use (backend_tls.h: each server's own over --backend-tls),
+ * found by the server's slot; the one of --backend-tls itself serves
+ * pass-through sessions.
+ *
  * An SSL_CTX is reference counted by OpenSSL: each connection's SSL holds
  * one, so a connection that began under the old certificate keeps it to
  * its end, and the old context goes when its last user does.
@@ -48,6 +53,10 @@ void tls_shutdown(void);
  * adopted first if a reload published new ones. */
 SSL_CTX *tls_server_ctx(struct worker *w);
 SSL_CTX *tls_client_ctx(struct worker *w);
+/* The context for a server whose settings are slot (backend_tls.h), and
+ * their mode in *mode; NULL when the mode is off (or, had something gone
+ * wrong, the slot has no context: the caller refuses to go on). */
+SSL_CTX *tls_backend_ctx(struct worker *w, unsigned slot, uint8_t *mode);
 /* Adopts new contexts if there are (the tick calls it). */
 void tls_worker_sync(struct worker *w);
 /* The worker stops: its references go. */

@@ -187,6 +187,9 @@ struct worker {
 	/* TLS contexts in force on this worker (tls.h) and the generation
 	 * they come from, which the reload thread reads. */
 	SSL_CTX *tls_srv, *tls_cli;
+	/* The generation itself, for each server's context: no reference
+	 * needed, it is freed only once every worker has a newer one. */
+	const struct tls_pair *tls_pair;
 	atomic_uint_fast64_t tls_gen;
 	/* zlib's deflate state for the frames this worker compresses. */
 	void *zdef;

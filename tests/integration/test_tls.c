@@ -284,6 +284,210 @@ Test(tls, backend_identity_checked_for_each_server_of_a_group)
 	}
 }
 
+/* ---- TLS settings per server ----------------------------------------- */
+
+/*
+ * A config whose groups name the test MariaDB twice: "plain" (the
+ * first group, where sessions go) as localhost, "tls" as 127.0.0.1, each
+ * with TLS settings of its own (plain_keys, tls_keys: YAML lines of the
+ * server mapping); a rule sends commands carrying "tls-leg" to the
+ * second.
+ */
+static void write_groups_config(const char *path, const char *global,
+				const char *plain_keys, const char *tls_keys,
+				int admin_port)
+{
+	FILE *f = fopen(path, "w");
+	int port = env_int("MARIADB_PORT");
+
+	cr_assert_not_null(f);
+	fprintf(f, "auth: proxy\nuser: myring:myring-pw\n%s"
+		"admin: 127.0.0.1:%d\nadmin-password: tls-adm1n\n"
+		"groups:\n"
+		"  - name: plain\n"
+		"    servers:\n"
+		"      - address: localhost:%d\n%s"
+		"  - name: tls\n"
+		"    servers:\n"
+		"      - address: 127.0.0.1:%d\n%s"
+		"rules:\n"
+		"  - name: to-tls\n"
+		"    match: tls-leg\n"
+		"    match-on: raw\n"
+		"    route: tls\n",
+		global, admin_port, port, plain_keys, port, tls_keys);
+	fclose(f);
+}
+
+/* What the server says its leg's cipher is ("" when plaintext), asked
+ * through group "tls" when tls_leg, else through "plain"; NULL and err
+ * when the command fails. */
+static char *leg_cipher(MYSQL *m, bool tls_leg, char *err, size_t errlen)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v;
+
+	if (mysql_query(m, tls_leg ? "SHOW SESSION STATUS LIKE 'Ssl_cipher' "
+			"/* tls-leg */" : "SHOW SESSION STATUS LIKE "
+			"'Ssl_cipher'")) {
+		snprintf(err, errlen, "%u %s", mysql_errno(m), mysql_error(m));
+		return NULL;
+	}
+	r = mysql_store_result(m);
+	cr_assert_not_null(r, "%s", mysql_error(m));
+	row = mysql_fetch_row(r);
+	v = strdup(row && row[1] ? row[1] : "");
+	mysql_free_result(r);
+	return v;
+}
+
+/* stats.backends' column col for server (malloc'd; NULL if no row). */
+static char *backend_column(int admin_port, const char *col,
+			    const char *server)
+{
+	char err[300], sql[300];
+	MYSQL *a = connect_port(admin_port, "admin", "tls-adm1n", "stats", 0,
+				err, sizeof(err));
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	char *v = NULL;
+
+	cr_assert_not_null(a, "admin port: %s", err);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM backends WHERE server = "
+		 "'%s'", col, server);
+	cr_assert_eq(mysql_query(a, sql), 0, "%s: %s", sql, mysql_error(a));
+	r = mysql_store_result(a);
+	row = mysql_fetch_row(r);
+	if (row)
+		v = strdup(row[0] ? row[0] : "");
+	mysql_free_result(r);
+	mysql_close(a);
+	return v;
+}
+
+/*
+ * Each server of a group is reached with its own TLS mode, and it wins
+ * over --backend-tls either way: with the global mode required, the
+ * server saying `tls: off` is reached in plaintext while the one saying
+ * `tls: verify-ca` is verified against its own CA.
+ */
+Test(tls, server_tls_mode_wins_over_the_global_one, .timeout = 60)
+{
+	only_once();
+	struct proxy_proc p;
+	char conf[128], err[300], global[600], tls_keys[600];
+	int admin = free_port();
+
+	snprintf(conf, sizeof(conf), "/tmp/myring-itest-srvtls-%d.yaml",
+		 getpid());
+	snprintf(global, sizeof(global), "backend-tls: required\n");
+	snprintf(tls_keys, sizeof(tls_keys), "        tls: verify-ca\n"
+		 "        tls-ca: %s\n", cert("ca.pem"));
+	write_groups_config(conf, global, "        tls: off\n", tls_keys,
+			    admin);
+	const char *args[] = {"--config", conf, NULL};
+	proxy_start(&p, 0, args);
+	struct copts o = {0};
+	MYSQL *m = tconnect(p.port, &o, err, sizeof(err));
+	cr_assert_not_null(m, "%s\n%s", err, proxy_log_tail(&p));
+	char *plain = leg_cipher(m, false, err, sizeof(err));
+	cr_assert_not_null(plain, "%s\n%s", err, proxy_log_tail(&p));
+	cr_assert_str_empty(plain, "tls: off, yet the leg is TLS (%s)", plain);
+	char *tls = leg_cipher(m, true, err, sizeof(err));
+	cr_assert_not_null(tls, "%s\n%s", err, proxy_log_tail(&p));
+	cr_assert_str_not_empty(tls, "tls: verify-ca, yet the leg is plaintext");
+	free(plain);
+	free(tls);
+	mysql_close(m);
+
+	char server[64];
+	snprintf(server, sizeof(server), "127.0.0.1:%d", env_int("MARIADB_PORT"));
+	char *mode = backend_column(admin, "tls", server);
+	cr_assert_not_null(mode, "no row for %s", server);
+	cr_assert_str_eq(mode, "verify-ca");
+	free(mode);
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
+	unlink(conf);
+}
+
+/*
+ * A server verified against a CA that did not sign its certificate is
+ * refused, named in the client's error and in stats.backends, while the
+ * other server (TLS off: the global default) serves; a reload that gives
+ * the first its right CA makes new connections to it succeed.
+ */
+Test(tls, server_with_a_wrong_ca_fails_alone_until_a_reload_fixes_it,
+     .timeout = 90)
+{
+	only_once();
+	struct proxy_proc p;
+	char conf[128], err[300], tls_keys[600], server[64];
+	int admin = free_port();
+
+	snprintf(conf, sizeof(conf), "/tmp/myring-itest-srvtls2-%d.yaml",
+		 getpid());
+	snprintf(server, sizeof(server), "127.0.0.1:%d", env_int("MARIADB_PORT"));
+	snprintf(tls_keys, sizeof(tls_keys), "        tls: verify-ca\n"
+		 "        tls-ca: %s\n", cert("other-ca.pem"));
+	write_groups_config(conf, "", "", tls_keys, admin);
+	const char *args[] = {"--config", conf, NULL};
+	proxy_start(&p, 0, args);
+	struct copts o = {0};
+	MYSQL *m = tconnect(p.port, &o, err, sizeof(err));
+	cr_assert_not_null(m, "%s\n%s", err, proxy_log_tail(&p));
+
+	char *v = leg_cipher(m, true, err, sizeof(err));
+	cr_assert_null(v, "a server verified against the wrong CA was used");
+	cr_assert(strstr(err, server) &&
+		  strstr(err, "certificate verify failed"),
+		  "the error does not name the server and why: %s\n%s", err,
+		  proxy_log_tail(&p));
+	v = leg_cipher(m, false, err, sizeof(err));
+	cr_assert_not_null(v, "the other server does not serve: %s\n%s", err,
+			   proxy_log_tail(&p));
+	cr_assert_str_empty(v, "TLS is off for it, yet the leg is TLS");
+	free(v);
+
+	char *mode = backend_column(admin, "tls", server);
+	cr_assert_not_null(mode, "no row for %s", server);
+	cr_assert_str_eq(mode, "verify-ca");
+	free(mode);
+	char *why = backend_column(admin, "last_error", server);
+	cr_assert(why && strstr(why, "certificate verify failed"),
+		  "stats.backends last_error: %s", why ? why : "(no row)");
+	free(why);
+	/* The other server's row, by its group (localhost's address is
+	 * what the machine resolves it to). */
+	MYSQL *a = connect_port(admin, "admin", "tls-adm1n", "stats", 0, err,
+				sizeof(err));
+	cr_assert_not_null(a, "%s", err);
+	char *other = query_value(a, "SELECT tls FROM backends WHERE "
+				  "group_name = 'plain'");
+	mysql_close(a);
+	cr_assert_not_null(other);
+	cr_assert_str_eq(other, "off");
+	free(other);
+
+	/* The right CA, by reload: the server's context is made again. */
+	snprintf(tls_keys, sizeof(tls_keys), "        tls: verify-ca\n"
+		 "        tls-ca: %s\n", cert("ca.pem"));
+	write_groups_config(conf, "", "", tls_keys, admin);
+	kill(p.pid, SIGHUP);
+	v = NULL;
+	for (int i = 0; i < 100 && !v; i++) {
+		usleep(100000);
+		v = leg_cipher(m, true, err, sizeof(err));
+	}
+	cr_assert_not_null(v, "still refused after the reload: %s\n%s", err,
+			   proxy_log_tail(&p));
+	cr_assert_str_not_empty(v);
+	free(v);
+	mysql_close(m);
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
+	unlink(conf);
+}
+
 /* ---- hostile handshakes ----------------------------------------------- */
 
 static int raw_connect(int port)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend_tls.h"
 #include "config.h"
 #include "config_users.h"
 #include "mysql_auth.h"
@@ -1363,4 +1364,165 @@ Test(config, user_flag_errors_do_not_echo_the_value)
 	cr_assert_null(strstr(err, "hunter2"));
 	EXPECT_ERROR("user: ':hunter2'\n", 1, "the name is empty");
 	cr_assert_null(strstr(err, "hunter2"));
+}
+
+/* ---- a group server's own TLS settings (backend_tls.h) ---------------- */
+
+static const char tls_groups[] =
+	"auth: proxy\n"
+	"groups:\n"
+	"  - name: main\n"
+	"    servers:\n"
+	"      - address: 10.0.0.1:3306\n"
+	"        tls: verify-ca\n"
+	"        tls-ca: /etc/ca.pem\n"
+	"        tls-cert: /etc/c.pem\n"
+	"        tls-key: /etc/k.pem\n"
+	"      - address: 10.0.0.2:3306\n"
+	"        tls: OFF\n"
+	"      - 10.0.0.3:3306\n";
+
+Test(config, server_tls_keys_are_read)
+{
+	const struct server_spec *sv;
+
+	cr_assert_eq(load(tls_groups), 0, "%s", err);
+	cr_assert_eq(cfg.ngroups, 1);
+	sv = cfg.groups[0].servers;
+	cr_assert_eq(sv[0].tls, 1 + BTLS_VERIFY_CA);
+	cr_assert_str_eq(sv[0].tls_ca, "/etc/ca.pem");
+	cr_assert_str_eq(sv[0].tls_cert, "/etc/c.pem");
+	cr_assert_str_eq(sv[0].tls_key, "/etc/k.pem");
+	cr_assert_eq(sv[1].tls, 1 + BTLS_OFF);
+	cr_assert_null(sv[1].tls_ca);
+	/* Not given: the global --backend-tls. */
+	cr_assert_eq(sv[2].tls, 0);
+	cr_assert_null(sv[2].tls_cert);
+}
+
+Test(config, server_tls_errors_name_the_group_and_key)
+{
+	EXPECT_ERROR("groups:\n"
+		     "  - name: g\n"
+		     "    servers:\n"
+		     "      - address: h:1\n"
+		     "        tls: sometimes\n", 5, "group 'g': server tls",
+		     "expected off, preferred, required, verify-ca or "
+		     "verify-identity", "'sometimes'");
+	EXPECT_ERROR("groups:\n"
+		     "  - name: g\n"
+		     "    servers:\n"
+		     "      - address: h:1\n"
+		     "        tls-key: /k.pem\n", 4, "group 'g'",
+		     "tls-key needs tls-cert");
+	EXPECT_ERROR("groups:\n"
+		     "  - name: g\n"
+		     "    servers:\n"
+		     "      - address: h:1\n"
+		     "        tls-ca: \"\"\n", 5, "group 'g': server tls-ca",
+		     "expected a file name");
+	EXPECT_ERROR("groups:\n"
+		     "  - name: g\n"
+		     "    servers:\n"
+		     "      - address: h:1\n"
+		     "        tls-version: 1.3\n", 5, "tls-version");
+}
+
+static int check_tls(void)
+{
+	err[0] = '\0';
+	return btls_check(&cfg, err, sizeof(err));
+}
+
+Test(config, server_tls_mode_wins_over_the_global_one)
+{
+	struct btls_settings st;
+
+	cr_assert_eq(load(tls_groups), 0, "%s", err);
+	cfg.backend_tls = BTLS_REQUIRED;
+	cfg.backend_tls_cert = "/global/c.pem";
+	btls_effective(&cfg, &cfg.groups[0].servers[0], &st);
+	cr_assert_eq(st.mode, BTLS_VERIFY_CA);
+	cr_assert_str_eq(st.ca, "/etc/ca.pem");
+	cr_assert_str_eq(st.cert, "/etc/c.pem");
+	btls_effective(&cfg, &cfg.groups[0].servers[1], &st);
+	cr_assert_eq(st.mode, BTLS_OFF, "tls: off while the global is required");
+	cr_assert_null(st.cert);
+	btls_effective(&cfg, &cfg.groups[0].servers[2], &st);
+	cr_assert_eq(st.mode, BTLS_REQUIRED);
+	cr_assert_str_eq(st.cert, "/global/c.pem");
+	cr_assert_null(st.ca, "no CA read without verification");
+	cr_assert_eq(check_tls(), 0, "%s", err);
+}
+
+Test(config, server_verify_needs_its_own_ca_or_the_global_one)
+{
+	cr_assert_eq(load("auth: proxy\n"
+			  "groups:\n"
+			  "  - name: main\n"
+			  "    servers:\n"
+			  "      - address: 10.0.0.1:3306\n"
+			  "        tls: verify-identity\n"
+			  "      - 10.0.0.2:3306\n"), 0, "%s", err);
+	/* The global is off: the server alone asks for TLS. */
+	cr_assert_eq(check_tls(), -1);
+	cr_assert(strstr(err, "group 'main': server 10.0.0.1:3306: tls: "
+			 "verify-identity needs a CA"), "%s", err);
+	cfg.backend_tls_ca = "/global/ca.pem";
+	cr_assert_eq(check_tls(), 0, "the global CA serves it: %s", err);
+}
+
+Test(config, server_tls_files_with_tls_off_are_refused)
+{
+	cr_assert_eq(load("auth: proxy\n"
+			  "groups:\n"
+			  "  - name: main\n"
+			  "    servers:\n"
+			  "      - address: \"[::1]:3306\"\n"
+			  "        tls-ca: /ca.pem\n"), 0, "%s", err);
+	cr_assert_eq(check_tls(), -1);
+	cr_assert(strstr(err, "server [::1]:3306: tls-ca/tls-cert/tls-key, "
+			 "but TLS is off"), "%s", err);
+	cfg.backend_tls = BTLS_PREFERRED;
+	cr_assert_eq(check_tls(), 0, "%s", err);
+}
+
+Test(config, global_tls_files_need_something_that_uses_them)
+{
+	cr_assert_eq(load("auth: proxy\n"
+			  "backend-tls-ca: /ca.pem\n"
+			  "groups:\n"
+			  "  - name: main\n"
+			  "    servers:\n"
+			  "      - 10.0.0.1:3306\n"
+			  "      - address: 10.0.0.2:3306\n"
+			  "        tls: off\n"), 0, "%s", err);
+	cr_assert_eq(check_tls(), -1);
+	cr_assert(strstr(err, "--backend-tls-ca/--backend-tls-cert without "
+			 "--backend-tls"), "%s", err);
+	cfg.groups[0].servers[1].tls = 1 + BTLS_VERIFY_CA;
+	cr_assert_eq(check_tls(), 0, "a server uses the global CA: %s", err);
+}
+
+Test(config, equal_tls_settings_share_a_slot)
+{
+	struct btls_settings a = {.mode = BTLS_VERIFY_CA, .ca = "/ca.pem"};
+	struct btls_settings b = {.mode = BTLS_VERIFY_CA, .ca = "/ca.pem"};
+	struct btls_settings c = {.mode = BTLS_VERIFY_IDENTITY, .ca = "/ca.pem"};
+	char ca[] = "/ca.pem";
+	int sa, sb, sc;
+
+	btls_slots_reset();
+	sa = btls_slot(&a);
+	b.ca = ca;                 /* equal text, another pointer */
+	sb = btls_slot(&b);
+	sc = btls_slot(&c);
+	cr_assert_geq(sa, 0);
+	cr_assert_eq(sa, sb);
+	cr_assert_neq(sa, sc);
+	cr_assert_eq(btls_nslots(), 2);
+	cr_assert_eq(btls_slot_settings((unsigned)sc)->mode,
+		     BTLS_VERIFY_IDENTITY);
+	cr_assert_null(btls_slot_settings(2));
+	btls_slots_reset();
 }

@@ -5,6 +5,7 @@
  */
 #include "groups.h"
 #include "backend.h"
+#include "backend_tls.h"
 #include "worker.h"
 
 #include <criterion/criterion.h>
@@ -225,4 +226,71 @@ Test(groups_reload, more_than_servers_max_over_the_life_is_refused)
 	}
 	cr_assert_eq(px.nservers, SERVERS_MAX);
 	cr_assert(strstr(err, "at most"), "%s", err);
+}
+
+/* The mode server i is reached with now, by its slot. */
+static uint8_t tls_mode_of(unsigned i)
+{
+	const struct btls_settings *st =
+		btls_slot_settings(atomic_load(&px.servers[i].tls_slot));
+
+	cr_assert_not_null(st, "server %u has no TLS slot", i);
+	return st->mode;
+}
+
+/* Each server's own tls: over the global mode, at start and as a reload
+ * changes it; a server the reload adds gets its own. */
+Test(groups_reload, each_server_gets_its_tls_settings)
+{
+	const char *const two[] = {"3301", "3302"};
+	const char *const three[] = {"3301", "3302", "3303"};
+	char err[256], note[512];
+
+	spec_group(0, "main", two, 2);
+	cfg.backend_tls = BTLS_REQUIRED;
+	specs[0][1].tls = 1 + BTLS_OFF;
+	start(1);
+	cr_assert_eq(tls_mode_of(0), BTLS_REQUIRED);
+	cr_assert_eq(tls_mode_of(1), BTLS_OFF);
+
+	spec_group(0, "main", three, 3);
+	specs[0][0].tls = 1 + BTLS_VERIFY_CA;
+	specs[0][0].tls_ca = "/ca.pem";
+	specs[0][2].tls = 1 + BTLS_PREFERRED;
+	cr_assert_eq(reload(err, note), 0, "%s", err);
+	cr_assert_eq(px.nservers, 3);
+	cr_assert_eq(tls_mode_of(0), BTLS_VERIFY_CA);
+	cr_assert_str_eq(btls_slot_settings(px.servers[0].tls_slot)->ca,
+			 "/ca.pem");
+	cr_assert_eq(tls_mode_of(1), BTLS_REQUIRED, "back to the global mode");
+	cr_assert_eq(tls_mode_of(2), BTLS_PREFERRED);
+	cfg.backend_tls = BTLS_OFF;
+}
+
+/* Servers named by flags follow the global settings a reload brings
+ * (new files are new settings). */
+Test(groups_reload, servers_named_by_flags_follow_the_global_tls_files)
+{
+	const char *const one[] = {"3301"};
+	struct netaddr *addrs;
+	char err[256], note[512];
+	unsigned before;
+
+	spec_group(0, "main", one, 1);
+	cfg.backend_tls = BTLS_VERIFY_CA;
+	cfg.backend_tls_ca = "/old-ca.pem";
+	start(1);
+	px.configured_groups = false;
+	cfg.ngroups = 0;
+	before = px.servers[0].tls_slot;
+	cr_assert_eq(btls_slot_settings(before)->mode, BTLS_VERIFY_CA);
+	cfg.backend_tls_ca = "/new-ca.pem";
+	cr_assert_eq(groups_reload_check(&px, &cfg, &addrs, err, sizeof(err)),
+		     0);
+	groups_reload_apply(&px, &cfg, addrs, note, sizeof(note));
+	cr_assert_neq(px.servers[0].tls_slot, before);
+	cr_assert_str_eq(btls_slot_settings(px.servers[0].tls_slot)->ca,
+			 "/new-ca.pem");
+	cfg.backend_tls = BTLS_OFF;
+	cfg.backend_tls_ca = NULL;
 }
