@@ -28,7 +28,8 @@ VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
 PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config config_users rules litscan sql_scan sql_classify \
               mysql_srv mysql_auth mysql_auth_exchange admin_sql admin_engine \
-              histogram digest_stats net startup sql_rewrite session_dir
+              histogram digest_stats net startup sql_rewrite session_dir \
+              mysql_rows health
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
