@@ -59,6 +59,10 @@ static const char usage_text[] =
 "  --pool-idle-timeout MS   idle connections beyond that close (default 60000)\n"
 "  --pool-max-age MS        connections older close when idle (default\n"
 "                           3600000; 0: never)\n"
+"  --monitor-user NAME      the user the health checks log in to the servers\n"
+"                           as (--auth proxy; default: the first user whose\n"
+"                           password myring knows in plaintext)\n"
+"  --monitor-password PW    its password (better kept in the config file)\n"
 "Observability:\n"
 "  --admin HOST:PORT        MySQL-protocol admin port (stats tables, reload);\n"
 "                           credentials from the config file (admin-user,\n"
@@ -244,6 +248,7 @@ enum {
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
+	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -276,6 +281,8 @@ static const struct option long_opts[] = {
 	{"pool-min-idle", required_argument, NULL, OPT_POOL_MIN_IDLE},
 	{"pool-idle-timeout", required_argument, NULL, OPT_POOL_IDLE_TIMEOUT},
 	{"pool-max-age", required_argument, NULL, OPT_POOL_MAX_AGE},
+	{"monitor-user", required_argument, NULL, OPT_MONITOR_USER},
+	{"monitor-password", required_argument, NULL, OPT_MONITOR_PASSWORD},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -491,6 +498,17 @@ static int set_option(struct config *cfg, int code, const char *value,
 		*(code == OPT_POOL_WAIT ? &cfg->pool_wait_ms :
 		  code == OPT_POOL_IDLE_TIMEOUT ? &cfg->pool_idle_timeout_ms :
 		  &cfg->pool_max_age_ms) = (uint32_t)v;
+		break;
+	case OPT_MONITOR_USER:
+		if (!*value || strlen(value) > AUTH_NAME_MAX)
+			BAD("%s: expected 1..%d bytes", label, AUTH_NAME_MAX);
+		cfg->monitor_user = value;
+		break;
+	case OPT_MONITOR_PASSWORD:
+		/* The value is not quoted back: it is a password. */
+		if (strlen(value) > AUTH_PASSWORD_MAX)
+			BAD("%s: longer than %d bytes", label, AUTH_PASSWORD_MAX);
+		cfg->monitor_password = value;
 		break;
 	default:
 		BAD("%s: not a setting", label);

@@ -202,3 +202,25 @@ Test(cli, short_flags_and_config_errors_apart_from_flag_errors)
 	cr_assert_eq(cli_parse(3, missing, &c, out, sizeof(out), err, sizeof(err)),
 		     CLI_EXIT_CONFIG, "a file error is not a flag error: %s", err);
 }
+
+Test(cli, monitor_credentials)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2"), CLI_RUN);
+	cr_assert_null(c.monitor_user);
+	cr_assert_null(c.monitor_password);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--monitor-user", "mon", "--monitor-password", "mon-pw"),
+		     CLI_RUN);
+	cr_assert_str_eq(c.monitor_user, "mon");
+	cr_assert_str_eq(c.monitor_password, "mon-pw");
+	cr_assert_eq(cli_set_option(&c, "monitor-password", "", err, 512), 0);
+	cr_assert_str_eq(c.monitor_password, "");
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--monitor-user", ""), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--monitor-user"), "%s", err);
+	cr_assert_eq(cli_set_option(&c, "monitor-user", "", err, 512), -1);
+	cr_assert(strstr(err, "monitor-user: expected 1..384 bytes"), "%s", err);
+}

@@ -1354,3 +1354,12 @@ Test(config, user_flag_errors_do_not_echo_the_value)
 	EXPECT_ERROR("user: ':hunter2'\n", 1, "the name is empty");
 	cr_assert_null(strstr(err, "hunter2"));
 }
+
+Test(config, monitor_credentials_from_the_file)
+{
+	cr_assert_eq(load("monitor-user: monitor\n"
+			  "monitor-password: 'mon pw'\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.monitor_user, "monitor");
+	cr_assert_str_eq(cfg.monitor_password, "mon pw");
+	EXPECT_ERROR("monitor-user: ''\n", 1, "monitor-user", "1..384");
+}
