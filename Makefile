@@ -9,6 +9,11 @@
 #                   binaries), stop what it started
 #   make run        build and run myring in front of a throwaway MariaDB
 #   make fuzz       build the libFuzzer targets (clang)
+#   make install    binary, manual page, systemd unit, docs and the config
+#                   file (kept if present); PREFIX (/usr/local), DESTDIR
+#   make uninstall  remove what make install put there (not the config)
+#   make deb        build/myring_VERSION-1_ARCH.deb (scripts/deb.sh)
+#   make man        build/myring.1, the manual page (man -l build/myring.1)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -17,11 +22,16 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 LIBS    := -luring -lmimalloc -lpcre2-8 -lyaml -lcrypto -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# For --version: liburing 2.3 has no version macros of its own.
+LIBURING_VERSION := $(shell pkg-config --modversion liburing 2>/dev/null || echo unknown)
+VERSION_DEFS := -DMYRING_VERSION='"$(VERSION)"' \
+                -DMYRING_LIBURING_VERSION='"$(LIBURING_VERSION)"'
 
 SRC      := $(sort $(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
 VG_OBJ   := $(SRC:src/%.c=build/valgrind/obj/%.o)
+DEB_OBJ  := $(SRC:src/%.c=build/deb/obj/%.o)
 
 # What the unit tests and fuzzers link against: pure code, and the socket
 # helpers of start-up (plain system calls, no ring).
@@ -30,6 +40,8 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               mysql_srv mysql_auth mysql_auth_exchange admin_sql admin_engine \
               histogram digest_stats net startup sql_rewrite session_dir \
               mysql_rows health
+# The service manager's notification socket (plain system calls too).
+PURE_NAMES += sdnotify
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 
@@ -38,17 +50,17 @@ ITEST_SRC := $(sort $(wildcard tests/integration/*.c))
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=undefined
 
-.PHONY: all asan unit test run fuzz clean deps
+.PHONY: all asan unit test run fuzz clean deps install uninstall deb man
 all: build/myring
 
 build/obj/%.o: src/%.c | build/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 build/myring: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/obj/%.o: src/%.c | build/asan/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 # The sanitizer build links glibc malloc: mimalloc would hide heap errors
 # from ASan.
@@ -60,16 +72,28 @@ asan: build/asan/myring
 # For valgrind: glibc malloc (mimalloc's own mappings are invisible to
 # memcheck, so leaks would go unseen), no sanitizers.
 build/valgrind/obj/%.o: src/%.c | build/valgrind/obj
-	$(CC) $(CPPFLAGS_ALL) -DMYRING_VERSION='"$(VERSION)"' -O1 -g $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) -O1 -g $(WARN) -MMD -MP -c $< -o $@
 
 build/valgrind/myring: $(VG_OBJ)
 	$(CC) -O1 -g $(LDFLAGS) -o $@ $^ $(filter-out -lmimalloc,$(LIBS))
 
-build/obj build/asan/obj build/valgrind/obj build/tests:
+# The Debian package's binary: the distribution's hardening flags, which
+# scripts/deb.sh takes from dpkg-buildflags and passes in.
+build/deb/obj/%.o: src/%.c | build/deb/obj
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(DEB_CPPFLAGS) $(DEB_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+build/deb/myring: $(DEB_OBJ)
+	$(CC) $(DEB_CFLAGS) $(DEB_LDFLAGS) -o $@ $^ $(LIBS)
+
+# A release (a new VERSION) rebuilds what prints the version: everything,
+# for simplicity.
+$(OBJ) $(ASAN_OBJ) $(VG_OBJ) $(DEB_OBJ): VERSION
+
+build/obj build/asan/obj build/valgrind/obj build/deb/obj build/tests:
 	mkdir -p $@
 
 build/tests/unit: $(UNIT_SRC) $(PURE_OBJ) | build/tests
-	$(CC) $(CPPFLAGS_ALL) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
+	$(CC) $(CPPFLAGS_ALL) $(VERSION_DEFS) $(ASAN_FLAGS) $(WARN) -o $@ $(UNIT_SRC) $(PURE_OBJ) -lcriterion -lpcre2-8 -lyaml -lcrypto
 
 # test_state.c compiles pure modules in (#include "mysql_state.c"): they
 # are prerequisites too, so a change to them rebuilds the suite.
@@ -92,7 +116,86 @@ deps:
 fuzz:
 	bash tests/fuzz/build.sh
 
+# Installing (docs/operations.md, "Installing").  SYSCONFDIR is /etc
+# whatever the PREFIX: the unit starts myring with
+# $(SYSCONFDIR)/myring/myring.yaml, and systemd looks for units in
+# /usr/local/lib/systemd/system as well as /usr/lib/systemd/system.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/myring
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+# The binary to install: scripts/deb.sh installs its hardened build.
+INSTALL_BIN ?= build/myring
+DOCS := README.md docs/config.md docs/operations.md docs/admin.md \
+        docs/metrics.md
+PATHS = BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) UNITDIR=$(UNITDIR) \
+        SYSCONFDIR=$(SYSCONFDIR)
+CONF := $(DESTDIR)$(SYSCONFDIR)/myring/myring.yaml
+
+# The manual page and the unit name the installed paths: made afresh for
+# each install, from --help and the unit template.
+man: build/myring
+	$(PATHS) bash scripts/manpage.sh build/myring docs/myring.1.in >build/myring.1
+
+install: $(INSTALL_BIN)
+	mkdir -p build
+	$(PATHS) bash scripts/manpage.sh $(INSTALL_BIN) docs/myring.1.in >build/myring.1
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@DOCDIR@|$(DOCDIR)|g' packaging/myring.service.in >build/myring.service
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+		"$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(DOCDIR)/examples" \
+		"$(DESTDIR)$(SYSCONFDIR)/myring"
+	install -m 755 $(INSTALL_BIN) "$(DESTDIR)$(BINDIR)/myring"
+	install -m 644 build/myring.1 "$(DESTDIR)$(MANDIR)/man1/myring.1"
+	install -m 644 build/myring.service "$(DESTDIR)$(UNITDIR)/myring.service"
+	install -m 644 $(DOCS) "$(DESTDIR)$(DOCDIR)/"
+	install -m 644 docs/examples/*.yaml "$(DESTDIR)$(DOCDIR)/examples/"
+	@# The service's user, on this machine (a package's postinst makes
+	@# it where the package is installed).
+	@if [ -z "$(DESTDIR)" ] && ! getent passwd myring >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "useradd --system myring"; \
+			useradd --system --user-group --no-create-home \
+				--home-dir /nonexistent --shell /usr/sbin/nologin \
+				--comment "myring MySQL proxy" myring; \
+		else \
+			echo "install: not root: create the system user myring" \
+			     "before starting the service (docs/operations.md)"; \
+		fi; \
+	fi
+	@# An edited config is never replaced.  It may hold passwords
+	@# (admin-password, users): readable by root and the service only.
+	@if [ -e "$(CONF)" ]; then \
+		echo "install: kept $(CONF); the new example is in $(DOCDIR)/examples"; \
+	elif [ -z "$(DESTDIR)" ] && getent group myring >/dev/null; then \
+		echo "install -m 640 -g myring docs/examples/myring.yaml $(CONF)"; \
+		install -m 640 -g myring docs/examples/myring.yaml "$(CONF)"; \
+	else \
+		echo "install -m 640 docs/examples/myring.yaml $(CONF)"; \
+		install -m 640 docs/examples/myring.yaml "$(CONF)"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload; \
+		echo "start it with: systemctl enable --now myring"; \
+	fi
+
+# The config file and the user stay, as with a package that is removed
+# but not purged.
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/myring" "$(DESTDIR)$(MANDIR)/man1/myring.1" \
+	      "$(DESTDIR)$(UNITDIR)/myring.service"
+	rm -rf "$(DESTDIR)$(DOCDIR)"
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload; \
+	fi
+	@echo "uninstall: kept $(CONF) and the user myring"
+
+deb:
+	bash scripts/deb.sh
+
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(VG_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(VG_OBJ:.o=.d) $(DEB_OBJ:.o=.d)

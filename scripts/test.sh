@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What `make test` runs.  From nothing: installs missing packages, builds
 # the normal, sanitizer and valgrind binaries and the test programs,
-# runs the unit tests, starts a private MariaDB, runs the integration
+# runs the unit tests, checks installing (make install, the manual page,
+# make deb and a dpkg -i into a throwaway root: scripts/test-package.sh),
+# starts a private MariaDB, runs the integration
 # suite and the hostile-client script against the normal and the
 # ASan/UBSan proxy, and against the ASan/UBSan proxy in pooled mode
 # (--auth proxy), checks for sanitizer reports, runs the valgrind smoke
@@ -17,12 +19,12 @@ T0=$SECONDS
 # Which steps run: all of them for `make test`; scripts/slow-tests.sh
 # asks for "normal" only.  MYRING_ITEST_FILTER narrows the integration
 # suite (a Criterion --filter pattern such as 'lifecycle/*').
-STEPS=" ${MYRING_TEST_STEPS:-unit normal asan pooled valgrind} "
+STEPS=" ${MYRING_TEST_STEPS:-unit package normal asan pooled valgrind} "
 want() { [[ $STEPS == *" $1 "* ]]; }
 for s in $STEPS; do
 	case $s in
-	unit | normal | asan | pooled | valgrind) ;;
-	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit normal asan pooled valgrind)"
+	unit | package | normal | asan | pooled | valgrind) ;;
+	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit package normal asan pooled valgrind)"
 	   exit 2 ;;
 	esac
 done
@@ -33,6 +35,7 @@ ITEST_ARGS=(--jobs 2)
 UNIT_TIMEOUT=300
 ITEST_TIMEOUT=600
 BADINPUT_TIMEOUT=180
+PACKAGE_TIMEOUT=300
 VALGRIND_TIMEOUT=300
 
 step() { printf '\n==== [%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
@@ -145,6 +148,11 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
 if want unit; then
 	step "unit tests (Criterion, ASan/UBSan build)"
 	run_bounded "$UNIT_TIMEOUT" ./build/tests/unit --jobs 2 || fail "unit tests"
+fi
+
+if want package; then
+	step "installing: make install, manual page, make deb, dpkg -i (scripts/test-package.sh)"
+	run_bounded "$PACKAGE_TIMEOUT" bash scripts/test-package.sh || fail "installing and packaging"
 fi
 
 if want normal || want asan || want pooled || want valgrind; then

@@ -267,6 +267,10 @@ static void show(struct admin_conn *a, struct pkt_buf *out,
 		a->live_table = "PROCESSLIST";
 		a->waiting = *wait = AW_LIVE;
 		return;
+	case SHOW_BACKENDS:
+		a->live_table = "backends";
+		a->waiting = *wait = AW_LIVE;
+		return;
 	case SHOW_CHARSET:
 		charset_table(&t);
 		break;

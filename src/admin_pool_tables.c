@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void tb_for(struct table *t, const char *name)
 {
@@ -81,66 +82,126 @@ void pools_table(const struct ctl_result *res, unsigned n, struct table *t)
 		}
 }
 
-/*
- * One server for now (--backend); its row sums the pools of every
- * worker.  In pass-through mode each client has a connection of its own
- * for life: the row counts those.
- */
+static const char *const role_names[] = {"unknown", "primary", "replica"};
+static const char *const health_names[] = {
+	"unknown", "online", "shunned", "lagging", "draining",
+};
+
+/* What the checker says of server i (columns grp .. gtid_position). */
+static void check_columns(const struct proxy *px, unsigned i, struct table *t,
+			  size_t r)
+{
+	const struct backend_server *sv = &px->servers[i];
+	const struct server_check *c = &sv->check;
+	uint8_t role = atomic_load(&c->role), health = atomic_load(&c->health);
+	int64_t lag = atomic_load(&c->lag_ms);
+	uint64_t since = atomic_load(&c->since_s), commands = 0;
+	char err[256], gtid[GTID_POS_MAX];
+	time_t ts;
+	struct tm tm;
+
+	for (unsigned w = 0; w < px->nworkers; w++)
+		if (px->workers[w].routed)
+			commands += stat_peek(&px->workers[w].routed[i]);
+	server_check_strings(c, err, sizeof(err), gtid, sizeof(gtid));
+	tb_text(t, r, 21, "%s", px->groups[sv->group].name);
+	tb_text(t, r, 22, "%s", role_names[role < 3 ? role : 0]);
+	tb_text(t, r, 23, "%s", health_names[health < 5 ? health : 0]);
+	if (lag >= 0)
+		tb_i64(t, r, 24, lag);
+	if (atomic_load(&c->server_id))
+		tb_u64(t, r, 25, atomic_load(&c->server_id));
+	tb_u64(t, r, 26, sv->weight);
+	tb_u64(t, r, 27, commands);
+	if (atomic_load(&c->checks))
+		tb_u64(t, r, 28, atomic_load(&c->check_us));
+	tb_u64(t, r, 29, atomic_load(&c->checks));
+	tb_u64(t, r, 30, atomic_load(&c->failures));
+	if (since) {
+		ts = (time_t)since;
+		gmtime_r(&ts, &tm);
+		tb_text(t, r, 31, "%04d-%02d-%02d %02d:%02d:%02d",
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			tm.tm_min, tm.tm_sec);
+	}
+	if (err[0])
+		tb_text(t, r, 32, "%s", err);
+	if (gtid[0])
+		tb_text(t, r, 33, "%s", gtid);
+}
+
+/* In pass-through mode each client has a connection of its own for life
+ * to --backend: one row counts those. */
+static void passthrough_row(const struct proxy *px,
+			    const struct ctl_result *res, unsigned n,
+			    struct table *t)
+{
+	unsigned in_use = 0;
+	size_t r = tb_row(t);
+
+	tb_text(t, r, 0, "%s", px->backend.text);
+	tb_text(t, r, 1, "passthrough");
+	for (unsigned w = 0; w < n; w++)
+		for (size_t i = 0; i < res[w].nsessions; i++)
+			in_use += res[w].sessions[i].backend_thread != 0;
+	tb_u64(t, r, 3, in_use);
+	tb_u64(t, r, 4, in_use);
+	tb_u64(t, r, 9, STATS_SUM(px, backend_connects));
+	tb_u64(t, r, 10, STATS_SUM(px, backend_connect_failed));
+}
+
+/* One row per server (auth: proxy), summing every worker's pools on it. */
 void backends_table(const struct proxy *px, const struct ctl_result *res,
 		    unsigned n, struct table *t)
 {
-	struct pool_stats st = {0};
-	unsigned idle = 0, in_use = 0, opening = 0, resetting = 0, waiting = 0;
-	uint64_t connect_max_us = 0, backoff_ms = 0;
-	const char *last_error = NULL;
-	size_t r;
-
 	tb_for(t, "backends");
-	r = tb_row(t);
-	tb_text(t, r, 0, "%s", px->backend.text);
 	if (px->cfg.auth != AUTH_PROXY) {
-		tb_text(t, r, 1, "passthrough");
-		for (unsigned w = 0; w < n; w++)
-			for (size_t i = 0; i < res[w].nsessions; i++)
-				in_use += res[w].sessions[i].backend_thread != 0;
-		st.connects = STATS_SUM(px, backend_connects);
-		st.connect_errors = STATS_SUM(px, backend_connect_failed);
-		tb_u64(t, r, 3, in_use);
-		tb_u64(t, r, 4, in_use);
-		tb_u64(t, r, 9, st.connects);
-		tb_u64(t, r, 10, st.connect_errors);
+		passthrough_row(px, res, n, t);
 		return;
 	}
-	for (unsigned w = 0; w < n; w++)
-		for (size_t i = 0; i < res[w].npools; i++) {
-			const struct ctl_pool *p = &res[w].pools[i];
+	for (unsigned s = 0; s < px->nservers; s++) {
+		struct pool_stats st = {0};
+		unsigned idle = 0, in_use = 0, opening = 0, resetting = 0;
+		unsigned waiting = 0;
+		uint64_t connect_max_us = 0, backoff_ms = 0;
+		const char *last_error = NULL;
+		size_t r = tb_row(t);
 
-			idle += p->idle;
-			in_use += p->in_use;
-			opening += p->opening;
-			resetting += p->resetting;
-			waiting += p->waiting;
-			pool_stats_add(&st, &p->stats);
-			if (p->connect_max_us > connect_max_us)
-				connect_max_us = p->connect_max_us;
-			if (p->backoff_ms > backoff_ms)
-				backoff_ms = p->backoff_ms;
-			if (p->last_error[0])
-				last_error = p->last_error;
-		}
-	tb_text(t, r, 1, "proxy");
-	tb_u64(t, r, 2, px->servers[0].max_conns);
-	tb_u64(t, r, 3, atomic_load_explicit(&px->servers[0].open,
-					     memory_order_relaxed));
-	tb_u64(t, r, 4, in_use);
-	tb_u64(t, r, 5, idle);
-	tb_u64(t, r, 6, opening);
-	tb_u64(t, r, 7, resetting);
-	tb_u64(t, r, 8, waiting);
-	pool_counts(t, r, 9, &st, connect_max_us);
-	tb_u64(t, r, 19, backoff_ms);
-	if (last_error)
-		tb_text(t, r, 20, "%s", last_error);
+		for (unsigned w = 0; w < n; w++)
+			for (size_t i = 0; i < res[w].npools; i++) {
+				const struct ctl_pool *p = &res[w].pools[i];
+
+				if (p->server_idx != s)
+					continue;
+				idle += p->idle;
+				in_use += p->in_use;
+				opening += p->opening;
+				resetting += p->resetting;
+				waiting += p->waiting;
+				pool_stats_add(&st, &p->stats);
+				if (p->connect_max_us > connect_max_us)
+					connect_max_us = p->connect_max_us;
+				if (p->backoff_ms > backoff_ms)
+					backoff_ms = p->backoff_ms;
+				if (p->last_error[0])
+					last_error = p->last_error;
+			}
+		tb_text(t, r, 0, "%s", px->servers[s].addr.text);
+		tb_text(t, r, 1, "proxy");
+		tb_u64(t, r, 2, px->servers[s].max_conns);
+		tb_u64(t, r, 3, atomic_load_explicit(&px->servers[s].open,
+						     memory_order_relaxed));
+		tb_u64(t, r, 4, in_use);
+		tb_u64(t, r, 5, idle);
+		tb_u64(t, r, 6, opening);
+		tb_u64(t, r, 7, resetting);
+		tb_u64(t, r, 8, waiting);
+		pool_counts(t, r, 9, &st, connect_max_us);
+		tb_u64(t, r, 19, backoff_ms);
+		if (last_error)
+			tb_text(t, r, 20, "%s", last_error);
+		check_columns(px, s, t, r);
+	}
 }
 
 void pins_table(const struct proxy *px, struct table *t)

@@ -1134,6 +1134,9 @@ static int parse_show(struct parser *p)
 	} else if (accept_kw(lx, "PROCESSLIST")) {
 		st->show = SHOW_PROCESSLIST;
 		return at_end(p);
+	} else if (accept_kw(lx, "BACKENDS")) {
+		st->show = SHOW_BACKENDS;
+		return at_end(p);
 	} else if (accept_kw(lx, "CHARSET")) {
 		st->show = SHOW_CHARSET;
 	} else if (accept_kw(lx, "CHARACTER")) {

@@ -46,6 +46,7 @@ enum admin_show {
 	SHOW_CHARSET,          /* CHARACTER SET, CHARSET */
 	SHOW_COLLATION,
 	SHOW_ENGINES,          /* [STORAGE] ENGINES */
+	SHOW_BACKENDS,         /* BACKENDS: stats.backends */
 };
 
 /* Expression node operators.  Operands are node indexes (-1: none). */

@@ -229,10 +229,13 @@ static const char *const backend_names[] = {
 	"connecting", "resetting", "waiting_clients", "connects",
 	"connect_errors", "connect_avg_us", "connect_max_us", "borrows",
 	"waits", "wait_timeouts", "resets", "closed_idle", "lost_idle",
-	"backoff_ms", "last_error",
+	"backoff_ms", "last_error", "group_name", "role", "status", "lag_ms",
+	"server_id", "weight", "commands", "check_us", "checks",
+	"check_failures", "status_since", "check_error", "gtid_position",
 };
 static const enum admin_col_type backend_types[] = {
 	T, T, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U, T,
+	T, T, T, I, U, U, U, U, U, U, T, T, T,
 };
 
 static const char *const pool_names[] = {

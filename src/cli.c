@@ -4,12 +4,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #ifndef MYRING_VERSION
 #define MYRING_VERSION "0.0.0"
+#endif
+/* liburing 2.3 has no version macros: the Makefile passes what
+ * pkg-config says of the library it builds against. */
+#ifndef MYRING_LIBURING_VERSION
+#define MYRING_LIBURING_VERSION "unknown"
 #endif
 
 static const char usage_text[] =
@@ -23,7 +29,8 @@ static const char usage_text[] =
 "Required (as flags or in the config file):\n"
 "  --listen HOST:PORT       address clients connect to (IPv6: [::1]:6033)\n"
 "  --backend HOST:PORT      MySQL/MariaDB server; host names are resolved\n"
-"                           once at start-up\n"
+"                           once at start-up (or --primary, or groups in\n"
+"                           the config file)\n"
 "Workers:\n"
 "  --threads N              number of worker threads, unpinned (default: one\n"
 "                           per online core)\n"
@@ -42,6 +49,12 @@ static const char usage_text[] =
 "                           refer to groups); any delimiter, given by the\n"
 "                           first character; repeatable, first matching\n"
 "                           rule applies\n"
+"Backend groups (with --auth proxy):\n"
+"  --primary HOST:PORT      a primary and its replicas in place of --backend:\n"
+"  --replica HOST:PORT      reads split to replicas, writes and transactions\n"
+"                           to the server whose read_only is 0 (repeatable)\n"
+"  --max-lag SECONDS        replicas further behind get no reads (default:\n"
+"                           lag not checked)\n"
 "Authentication and pooling:\n"
 "  --auth MODE              passthrough (default): clients log in to the\n"
 "                           server, each on a backend connection of its own\n"
@@ -95,16 +108,73 @@ static const char usage_text[] =
 "                           binding anything; exit 0 if valid, 2 if not\n"
 "Other:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  -V, --version            print the version and exit\n"
+"  -V, --version            print the versions of myring, liburing and OpenSSL\n"
 "  -h, --help               print this help and exit\n"
 "\n"
 "Exit status: 0 stopped cleanly (or help, version, valid config); 1 failed\n"
 "while running; 2 bad flag, value or config file; 3 the system refused the\n"
 "start (address in use, io_uring unavailable, ...).  README.md has the table.\n";
 
+int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
+{
+	unsigned ways = !!cfg->backend.host[0] + !!cfg->primary.host[0] +
+			!!cfg->ngroups;
+
+	if (ways > 1) {
+		snprintf(err, errlen, "--backend, --primary and the config file's "
+			 "groups each name the backends: give one of them");
+		return -1;
+	}
+	if (cfg->nreplicas && !cfg->primary.host[0]) {
+		snprintf(err, errlen, "--replica needs --primary");
+		return -1;
+	}
+	if (cfg->max_lag_ms && !cfg->nreplicas) {
+		snprintf(err, errlen, "--max-lag needs --replica");
+		return -1;
+	}
+	if ((cfg->primary.host[0] || cfg->ngroups) && cfg->auth != AUTH_PROXY) {
+		snprintf(err, errlen, "%s need --auth proxy (myring's own backend "
+			 "connections)", cfg->ngroups ? "backend groups" :
+			 "--primary and --replica");
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nrules; i++) {
+		const char *route = cfg->rules[i].route;
+		bool found = false;
+
+		if (!route)
+			continue;
+		if (!cfg->ngroups)
+			found = !strcmp(route, "default");
+		for (unsigned g = 0; g < cfg->ngroups; g++)
+			found |= !strcmp(route, cfg->groups[g].name);
+		if (!found) {
+			snprintf(err, errlen, "rule '%s': route: no backend group "
+				 "'%s' (groups: %s)", cfg->rules[i].name, route,
+				 cfg->ngroups ? "see groups:" : "default");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const char *cli_usage(void)
 {
 	return usage_text;
+}
+
+/* What --version prints: enough for a bug report about the ring or TLS.
+ * OpenSSL twice, because the library found at run time may be a newer
+ * build than the headers were (a security update). */
+static void version_text(char *out, size_t outlen)
+{
+	snprintf(out, outlen,
+		 "myring %s\n"
+		 "built with liburing %s, %s\n"
+		 "running with %s\n",
+		 MYRING_VERSION, MYRING_LIBURING_VERSION, OPENSSL_VERSION_TEXT,
+		 OpenSSL_version(OPENSSL_VERSION));
 }
 
 int cli_parse_cpulist(const char *s, int *cpus, unsigned max, char *why,
@@ -249,6 +319,7 @@ enum {
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
 	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -256,6 +327,9 @@ enum {
 static const struct option long_opts[] = {
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"primary", required_argument, NULL, OPT_PRIMARY},
+	{"replica", required_argument, NULL, OPT_REPLICA},
+	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
@@ -289,6 +363,13 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
+
+const char *cli_flag(unsigned i)
+{
+	if (i >= sizeof(long_opts) / sizeof(long_opts[0]))
+		return NULL;
+	return long_opts[i].name;
+}
 
 void cli_defaults(struct config *cfg)
 {
@@ -458,6 +539,32 @@ static int set_option(struct config *cfg, int code, const char *value,
 			BAD("%s: expected passthrough or proxy, got '%s'", label,
 			    value);
 		break;
+	case OPT_PRIMARY:
+		if (cli_parse_hostport(value, &cfg->primary))
+			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			    label, value);
+		break;
+	case OPT_REPLICA:
+		if (cfg->nreplicas == CLI_MAX_REPLICAS)
+			BAD("%s: at most %d replicas", label, CLI_MAX_REPLICAS);
+		if (cli_parse_hostport(value, &cfg->replicas[cfg->nreplicas]))
+			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			    label, value);
+		cfg->nreplicas++;
+		break;
+	case OPT_MAX_LAG: {
+		char *end;
+		double secs;
+
+		errno = 0;
+		secs = strtod(value, &end);
+		if (!isdigit((unsigned char)*value) || *end || errno ||
+		    secs > 86400 || secs < 0.001)
+			BAD("%s: expected seconds, 0.001..86400, got '%s'", label,
+			    value);
+		cfg->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
+		break;
+	}
 	case OPT_USER:
 		if (cli_add_user(cfg, value, err, errlen)) {
 			char why[200];
@@ -610,7 +717,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case 'V':
 		case OPT_VERSION:
-			snprintf(out, outlen, "myring %s\n", MYRING_VERSION);
+			version_text(out, outlen);
 			return CLI_EXIT_OK;
 		case 'h':
 		case OPT_HELP:
@@ -650,11 +757,14 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 			return CLI_EXIT_USAGE;
 	}
 	/* A file meant to be completed by flags is checked with them. */
-	if (!cfg->listen.host[0] || !cfg->backend.host[0]) {
+	if (!cfg->listen.host[0] || (!cfg->backend.host[0] &&
+				     !cfg->primary.host[0] && !cfg->ngroups)) {
 		snprintf(err, errlen, "--%s is required%s",
 			 cfg->listen.host[0] ? "backend" : "listen",
 			 config_path ? " (as a flag or in the config file)" : "");
 		return CLI_EXIT_USAGE;
 	}
+	if (cli_check_backends(cfg, err, errlen))
+		return CLI_EXIT_USAGE;
 	return check ? CLI_CHECK_CONFIG : CLI_RUN;
 }

@@ -14,6 +14,9 @@
 #define CLI_MAX_CPUS 1024
 #define CLI_MAX_DENY 64
 #define CLI_MAX_USERS 256
+#define CLI_MAX_REPLICAS 32
+#define CLI_MAX_GROUPS 64
+#define CLI_MAX_GROUP_SERVERS 64
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -30,6 +33,27 @@ struct rule_spec;
 enum auth_mode { AUTH_PASSTHROUGH, AUTH_PROXY };
 /* How long a session keeps a pooled backend connection. */
 enum pool_mode { POOL_SESSION, POOL_TRANSACTION, POOL_STATEMENT };
+
+/* A server of a backend group, as configured (groups.h has the rest). */
+struct server_spec {
+	struct hostport hp;
+	uint32_t weight;             /* share of reads; default 1 */
+	uint32_t max_conns;          /* 0: --pool-size */
+};
+
+/* A backend group as configured: `groups:` in the file, or the group
+ * "default" that --backend or --primary/--replica make. */
+struct group_spec {
+	char name[64];
+	struct server_spec *servers; /* owned by the config */
+	unsigned nservers;
+	uint8_t reads;               /* enum read_policy */
+	uint8_t causal;              /* enum causal_mode */
+	uint32_t causal_timeout_ms;
+	uint32_t max_lag_ms;         /* 0: not checked */
+	uint32_t check_interval_ms;
+	uint32_t fail_checks, ok_checks;
+};
 
 
 struct config {
@@ -70,6 +94,15 @@ struct config {
 	 * heap memory owned by the config, freed by config_free. */
 	struct auth_user *users;
 	unsigned nusers;
+
+	/* A primary and its replicas (--primary, --replica, --max-lag), or
+	 * the file's groups; either replaces --backend (cli_parse checks). */
+	struct hostport primary;
+	struct hostport replicas[CLI_MAX_REPLICAS];
+	unsigned nreplicas;
+	uint32_t max_lag_ms;
+	struct group_spec *groups;   /* owned by the config (`groups:`) */
+	unsigned ngroups;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the
@@ -140,6 +173,15 @@ int cli_parse_rewrite(const char *spec, const char **re, size_t *re_len,
 int cli_add_user(struct config *cfg, const char *spec, char *err,
 		 size_t errlen);
 
+/* The backends are named one way (--backend, --primary/--replica or
+ * groups), with --auth proxy where groups need it, and every rule's
+ * route names a group.  0, or -1 with err. */
+int cli_check_backends(const struct config *cfg, char *err, size_t errlen);
+
 const char *cli_usage(void);
+
+/* The long flags myring accepts, without dashes ("listen", ...), for
+ * the test that keeps --help complete; NULL after the last. */
+const char *cli_flag(unsigned i);
 
 #endif

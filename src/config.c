@@ -10,6 +10,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "config.h"
 #include "config_users.h"
+#include "groups.h"
 #include "mysql_proto.h"
 
 #include <arpa/inet.h>
@@ -1100,6 +1101,250 @@ static int load_users(struct loader *ld, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- backend groups ------------------------------------------------------ */
+
+enum group_key {
+	GK_NAME, GK_SERVERS, GK_READS, GK_MAX_LAG, GK_CHECK_INTERVAL,
+	GK_CAUSAL, GK_CAUSAL_TIMEOUT, GK_FAIL_CHECKS, GK_OK_CHECKS, GK__COUNT
+};
+
+static const char *const group_keys[GK__COUNT] = {
+	[GK_NAME] = "name", [GK_SERVERS] = "servers", [GK_READS] = "reads",
+	[GK_MAX_LAG] = "max-lag", [GK_CHECK_INTERVAL] = "check-interval",
+	[GK_CAUSAL] = "causal-reads", [GK_CAUSAL_TIMEOUT] = "causal-timeout",
+	[GK_FAIL_CHECKS] = "fail-checks", [GK_OK_CHECKS] = "ok-checks",
+};
+
+static const char *const server_keys[] = {"address", "weight",
+					  "max-connections"};
+
+static size_t seq_len(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+/* One of words, by position; -1 (after the message) if none. */
+static int group_word(struct loader *ld, const char *what, yaml_node_t *v,
+		      const char *const *words, size_t n)
+{
+	const char *s;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, words[i]))
+			return (int)i;
+	return fail(ld, NULL, v, "%s: expected %s, %s or %s, got '%s'", what,
+		    words[0], words[1], words[2], s);
+}
+
+static int group_uint(struct loader *ld, const char *what, yaml_node_t *v,
+		      uint64_t min, uint64_t max, uint32_t *out)
+{
+	const char *s;
+	uint64_t n;
+
+	if (get_scalar(ld, NULL, what, v, &s))
+		return -1;
+	if (parse_uint(s, max, &n) || n < min)
+		return fail(ld, NULL, v, "%s: expected %llu..%llu, got '%s'",
+			    what, (unsigned long long)min,
+			    (unsigned long long)max, s);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* "HOST:PORT", or a mapping with address:, weight:, max-connections:. */
+static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
+		       struct server_spec *sv)
+{
+	char what[128];
+	yaml_node_t *addr = n;
+
+	sv->weight = 1;
+	if (n->type == YAML_MAPPING_NODE) {
+		addr = NULL;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node(ld, p->key), *v = node(ld, p->value);
+
+			if (check_key(ld, NULL, n, p))
+				return -1;
+			snprintf(what, sizeof(what), "group '%s': server %s", gname,
+				 text(k));
+			if (!strcmp(text(k), "address"))
+				addr = v;
+			else if (!strcmp(text(k), "weight")) {
+				if (group_uint(ld, what, v, 0, 1000, &sv->weight))
+					return -1;
+			} else if (!strcmp(text(k), "max-connections")) {
+				if (group_uint(ld, what, v, 1, 100000,
+					       &sv->max_conns))
+					return -1;
+			} else {
+				return unknown(ld, NULL, k, "key", text(k),
+					       server_keys, 3);
+			}
+		}
+		if (!addr)
+			return fail(ld, NULL, n, "group '%s': a server needs "
+				    "address: HOST:PORT", gname);
+	}
+	snprintf(what, sizeof(what), "group '%s': server", gname);
+	{
+		const char *s;
+		if (get_scalar(ld, NULL, what, addr, &s))
+			return -1;
+		if (cli_parse_hostport(s, &sv->hp))
+			return fail(ld, NULL, addr, "%s: expected HOST:PORT or "
+				    "[IPv6]:PORT, got '%s'", what, s);
+	}
+	return 0;
+}
+
+static int load_group(struct loader *ld, yaml_node_t *map,
+		      struct group_spec *g)
+{
+	static const char *const reads[] = {"primary", "replicas", "any"};
+	static const char *const causal[] = {"off", "session", "global"};
+	yaml_node_t *val[GK__COUNT] = {0};
+	char what[128];
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, NULL, map, "groups: expected a mapping (name:, "
+			    "servers:), got %s", kind_name(map));
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(ld, p->key);
+		unsigned i;
+
+		if (check_key(ld, NULL, map, p))
+			return -1;
+		for (i = 0; i < GK__COUNT && strcmp(text(k), group_keys[i]); i++)
+			;
+		if (i == GK__COUNT)
+			return unknown(ld, NULL, k, "key", text(k), group_keys,
+				       GK__COUNT);
+		val[i] = node(ld, p->value);
+	}
+	if (!val[GK_NAME])
+		return fail(ld, NULL, map, "groups: a group needs name:");
+	{
+		const char *s;
+		if (get_scalar(ld, NULL, "groups: name", val[GK_NAME], &s))
+			return -1;
+		if (!is_ident(s))
+			return fail(ld, NULL, val[GK_NAME], "groups: name: expected "
+				    "1..63 characters of [A-Za-z0-9_.-], got '%s'",
+				    s);
+		snprintf(g->name, sizeof(g->name), "%s", s);
+	}
+	g->reads = READ_REPLICAS;
+	g->causal = CAUSAL_OFF;
+	g->causal_timeout_ms = 1000;
+	g->check_interval_ms = 1000;
+	g->fail_checks = 3;
+	g->ok_checks = 2;
+	if (!val[GK_SERVERS] || val[GK_SERVERS]->type != YAML_SEQUENCE_NODE ||
+	    !seq_len(val[GK_SERVERS]))
+		return fail(ld, NULL, val[GK_SERVERS] ? val[GK_SERVERS] : map,
+			    "group '%s': servers: expected a list of servers "
+			    "(HOST:PORT, or address: HOST:PORT with weight: and "
+			    "max-connections:)", g->name);
+	g->nservers = (unsigned)seq_len(val[GK_SERVERS]);
+	if (g->nservers > CLI_MAX_GROUP_SERVERS)
+		return fail(ld, NULL, val[GK_SERVERS], "group '%s': at most %d "
+			    "servers", g->name, CLI_MAX_GROUP_SERVERS);
+	g->servers = owned_alloc(ld, g->nservers * sizeof(*g->servers));
+	if (!g->servers)
+		return oom(ld, NULL, map);
+	for (unsigned i = 0; i < g->nservers; i++)
+		if (load_server(ld, g->name, node(ld, val[GK_SERVERS]->data.
+						 sequence.items.start[i]),
+				&g->servers[i]))
+			return -1;
+	snprintf(what, sizeof(what), "group '%s': reads", g->name);
+	if (val[GK_READS]) {
+		int r = group_word(ld, what, val[GK_READS], reads, 3);
+		if (r < 0)
+			return -1;
+		g->reads = (uint8_t)r;
+	}
+	snprintf(what, sizeof(what), "group '%s': causal-reads", g->name);
+	if (val[GK_CAUSAL]) {
+		int r = group_word(ld, what, val[GK_CAUSAL], causal, 3);
+		if (r < 0)
+			return -1;
+		g->causal = (uint8_t)r;
+	}
+	if (val[GK_MAX_LAG]) {
+		const char *s;
+		char *end;
+		double secs;
+
+		snprintf(what, sizeof(what), "group '%s': max-lag", g->name);
+		if (get_scalar(ld, NULL, what, val[GK_MAX_LAG], &s))
+			return -1;
+		secs = strtod(s, &end);
+		if (!isdigit((unsigned char)*s) || *end || secs < 0.001 ||
+		    secs > 86400)
+			return fail(ld, NULL, val[GK_MAX_LAG], "%s: expected "
+				    "seconds, 0.001..86400, got '%s'", what, s);
+		g->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
+	}
+	snprintf(what, sizeof(what), "group '%s': check-interval", g->name);
+	if (val[GK_CHECK_INTERVAL] &&
+	    group_uint(ld, what, val[GK_CHECK_INTERVAL], 100, 3600000,
+		       &g->check_interval_ms))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': causal-timeout", g->name);
+	if (val[GK_CAUSAL_TIMEOUT] &&
+	    group_uint(ld, what, val[GK_CAUSAL_TIMEOUT], 1, 3600000,
+		       &g->causal_timeout_ms))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': fail-checks", g->name);
+	if (val[GK_FAIL_CHECKS] &&
+	    group_uint(ld, what, val[GK_FAIL_CHECKS], 1, 100, &g->fail_checks))
+		return -1;
+	snprintf(what, sizeof(what), "group '%s': ok-checks", g->name);
+	if (val[GK_OK_CHECKS] &&
+	    group_uint(ld, what, val[GK_OK_CHECKS], 1, 100, &g->ok_checks))
+		return -1;
+	return 0;
+}
+
+static int load_groups(struct loader *ld, yaml_node_t *v)
+{
+	struct config *cfg = ld->cfg;
+	size_t n;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(ld, NULL, v, "groups: expected a sequence of groups, "
+			    "got %s", kind_name(v));
+	n = seq_len(v);
+	if (n > CLI_MAX_GROUPS)
+		return fail(ld, NULL, v, "groups: at most %d groups",
+			    CLI_MAX_GROUPS);
+	cfg->groups = owned_alloc(ld, (n ? n : 1) * sizeof(*cfg->groups));
+	if (!cfg->groups)
+		return oom(ld, NULL, v);
+	cfg->ngroups = 0;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *g = node(ld, v->data.sequence.items.start[i]);
+
+		if (load_group(ld, g, &cfg->groups[i]))
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->groups[j].name, cfg->groups[i].name))
+				return fail(ld, NULL, g, "group '%s' is defined "
+					    "twice", cfg->groups[i].name);
+		cfg->ngroups++;
+	}
+	return 0;
+}
+
 /* ---- top level --------------------------------------------------------- */
 
 static bool is_setting(const char *key)
@@ -1119,7 +1364,7 @@ static bool is_setting(const char *key)
 static size_t top_level_keys(const char **names, char (*buf)[32], size_t max)
 {
 	static const char *const file_only[] = {
-		"rules", "users", "admin-user", "admin-password",
+		"rules", "users", "groups", "admin-user", "admin-password",
 		"digest-text-max",
 	};
 	const char *p = cli_usage();
@@ -1231,6 +1476,8 @@ static int load_pair(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 		return load_rules(ld, k, v);
 	if (!strcmp(key, "users"))
 		return load_users(ld, v);
+	if (!strcmp(key, "groups"))
+		return load_groups(ld, v);
 	if (!strcmp(key, "admin-user"))
 		return load_admin(ld, k, v, cfg->admin_user,
 				  sizeof(cfg->admin_user), 1);

@@ -50,6 +50,12 @@ const struct counter_desc worker_counters[] = {
 	C("pool_pinned_commands", "myring_pool_pinned_commands_total",
 	  "Of those, the ones sent while the session was pinned "
 	  "(not multiplexed).", pool.pinned_commands),
+	C("causal_waits", "myring_causal_waits_total",
+	  "Causal reads that waited on a replica for the GTID they must see.",
+	  causal_waits),
+	C("causal_fallbacks", "myring_causal_fallbacks_total",
+	  "Causal reads whose replica had not caught up in time (sent to the "
+	  "primary).", causal_fallbacks),
 	C("loop_turns", "myring_loop_turns_total",
 	  "Event-loop turns (one io_uring_enter each) over all workers.",
 	  loop_turns),

@@ -156,6 +156,7 @@ static int pools_snapshot(struct worker *w, struct ctl_result *r)
 		struct ctl_pool *cp = &r->pools[r->npools++];
 
 		cp->worker = w->id;
+		cp->server_idx = p->key.server;
 		snprintf(cp->user, sizeof(cp->user), "%.95s", p->user);
 		snprintf(cp->server, sizeof(cp->server), "%.79s",
 			 p->srv->addr.text);

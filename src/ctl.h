@@ -42,6 +42,7 @@ struct ctl_session {
 /* One pool of a worker (CTL_LIVE), for stats.pools and stats.backends. */
 struct ctl_pool {
 	unsigned worker;
+	unsigned server_idx;       /* in the proxy's servers */
 	char user[96];
 	char server[80];
 	uint32_t max_conns;        /* the server's cap, all workers */

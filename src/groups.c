@@ -31,35 +31,129 @@ void server_check_strings(const struct server_check *c, char *err,
 		gtid[0] = '\0';
 }
 
-int groups_setup(struct proxy *px, const struct config *cfg, char *err,
-		 size_t errlen)
+static void server_init(struct backend_server *sv, const struct netaddr *addr,
+			uint32_t weight, uint32_t max_conns, unsigned group)
 {
-	struct backend_group *g;
+	sv->addr = *addr;
+	sv->weight = weight;
+	sv->max_conns = max_conns;
+	sv->group = group;
+	atomic_store(&sv->check.lag_ms, -1);
+}
 
-	px->servers = calloc(1, sizeof(*px->servers));
-	px->groups = calloc(1, sizeof(*px->groups));
-	if (!px->servers || !px->groups) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	px->nservers = 1;
-	px->ngroups = 1;
-	px->servers[0].addr = px->backend;
-	px->servers[0].max_conns = cfg->pool_size;
-	px->servers[0].weight = 1;
-	atomic_store(&px->servers[0].check.lag_ms, -1);
-	g = &px->groups[0];
-	snprintf(g->name, sizeof(g->name), "default");
-	g->servers = calloc(1, sizeof(*g->servers));
-	if (!g->servers) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	g->nservers = 1;
-	g->reads = READ_PRIMARY;
+static void group_defaults(struct backend_group *g, const char *name)
+{
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->reads = READ_REPLICAS;
+	g->causal = CAUSAL_OFF;
+	g->causal_timeout_ms = 1000;
+	g->check_interval_ms = 1000;
 	g->fail_checks = 3;
 	g->ok_checks = 2;
+}
+
+int groups_setup(struct proxy *px, const struct config *cfg,
+		 const struct netaddr *addrs, unsigned naddrs, char *err,
+		 size_t errlen)
+{
+	unsigned ngroups = cfg->ngroups ? cfg->ngroups : 1, k = 0;
+
+	px->servers = calloc(naddrs, sizeof(*px->servers));
+	px->groups = calloc(ngroups, sizeof(*px->groups));
+	if (!px->servers || !px->groups)
+		goto oom;
+	px->nservers = naddrs;
+	px->ngroups = ngroups;
+	for (unsigned gi = 0; gi < ngroups; gi++) {
+		const struct group_spec *gs = cfg->ngroups ? &cfg->groups[gi] :
+					      NULL;
+		struct backend_group *g = &px->groups[gi];
+		unsigned n = gs ? gs->nservers : naddrs;
+
+		group_defaults(g, gs ? gs->name : "default");
+		g->servers = calloc(n, sizeof(*g->servers));
+		if (!g->servers)
+			goto oom;
+		g->nservers = n;
+		if (gs) {
+			g->reads = gs->reads;
+			g->causal = gs->causal;
+			g->causal_timeout_ms = gs->causal_timeout_ms;
+			g->max_lag_ms = gs->max_lag_ms;
+			g->check_interval_ms = gs->check_interval_ms;
+			g->fail_checks = gs->fail_checks;
+			g->ok_checks = gs->ok_checks;
+		} else {
+			/* --backend: one server, nothing to split;
+			 * --primary/--replica: a split group. */
+			g->reads = naddrs > 1 ? READ_REPLICAS : READ_PRIMARY;
+			g->max_lag_ms = cfg->max_lag_ms;
+		}
+		for (unsigned i = 0; i < n; i++, k++) {
+			const struct server_spec *ss = gs ? &gs->servers[i] : NULL;
+
+			g->servers[i] = k;
+			server_init(&px->servers[k], &addrs[k],
+				    ss ? ss->weight : 1,
+				    ss && ss->max_conns ? ss->max_conns :
+				    cfg->pool_size, gi);
+		}
+	}
 	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+bool gtid_parse(const char *gtid, uint32_t *domain, uint32_t *server,
+		uint64_t *seq)
+{
+	unsigned long long d, s, n;
+	int end = 0;
+
+	if (sscanf(gtid, "%llu-%llu-%llu%n", &d, &s, &n, &end) != 3 ||
+	    gtid[end] || d > UINT32_MAX || s > UINT32_MAX)
+		return false;
+	*domain = (uint32_t)d;
+	*server = (uint32_t)s;
+	*seq = n;
+	return true;
+}
+
+void group_note_gtid(struct backend_group *g, const char *gtid)
+{
+	uint32_t d, s;
+	uint64_t n, cur;
+
+	if (!gtid_parse(gtid, &d, &s, &n))
+		return;
+	cur = atomic_load(&g->causal_seq);
+	while (n > cur)
+		if (atomic_compare_exchange_weak(&g->causal_seq, &cur, n)) {
+			atomic_store(&g->causal_ds, (uint64_t)d << 32 | s);
+			break;
+		}
+}
+
+void group_causal_gtid(const struct backend_group *g, char *out, size_t cap)
+{
+	uint64_t n = atomic_load(&g->causal_seq);
+	uint64_t ds = atomic_load(&g->causal_ds);
+
+	if (!n) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, cap, "%u-%u-%llu", (unsigned)(ds >> 32),
+		 (unsigned)(ds & 0xffffffffu), (unsigned long long)n);
+}
+
+int groups_find(const struct proxy *px, const char *name)
+{
+	for (unsigned i = 0; i < px->ngroups; i++)
+		if (!strcmp(px->groups[i].name, name))
+			return (int)i;
+	return -1;
 }
 
 void groups_free(struct proxy *px)

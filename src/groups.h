@@ -101,15 +101,30 @@ struct backend_group {
 	uint32_t check_interval_ms;
 	uint32_t fail_checks;          /* N: failed checks before shunning */
 	uint32_t ok_checks;            /* M: passed checks before return */
+	/* causal: global: the newest GTID any session wrote through myring
+	 * (domain-server-sequence; the sequence decides which is newer). */
+	_Atomic uint64_t causal_seq;
+	_Atomic uint64_t causal_ds;    /* domain << 32 | server id */
 };
+
+/* "D-S-N" -> its parts; false if gtid is not one GTID. */
+bool gtid_parse(const char *gtid, uint32_t *domain, uint32_t *server,
+		uint64_t *seq);
+/* A session of the group committed gtid (causal: global). */
+void group_note_gtid(struct backend_group *g, const char *gtid);
+/* The newest GTID noted, written as "D-S-N" ("" if none). */
+void group_causal_gtid(const struct backend_group *g, char *out, size_t cap);
 
 struct proxy;
 struct config;
 
 /* The servers and groups of the configuration, in px (before the workers
  * start).  0, or -1 with err. */
-int groups_setup(struct proxy *px, const struct config *cfg, char *err,
+int groups_setup(struct proxy *px, const struct config *cfg,
+		 const struct netaddr *addrs, unsigned naddrs, char *err,
 		 size_t errlen);
+/* The index of the group called name, or -1. */
+int groups_find(const struct proxy *px, const char *name);
 void groups_free(struct proxy *px);
 
 /* Copies the server's last error and GTID position consistently. */

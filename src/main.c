@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mysql_proto.h"
 #include "reload.h"
+#include "sdnotify.h"
 #include "startup.h"
 #include "worker.h"
 
@@ -35,7 +36,7 @@ static int fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("myring: ", stderr);
+	fputs(log_journal ? "<3>myring: " : "myring: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -80,8 +81,11 @@ static int check_config(const struct config *cfg)
 	unsigned n;
 	char err[600];
 
-	if (startup_check(cfg, &st, err, sizeof(err)))
+	if (startup_check(cfg, &st, err, sizeof(err))) {
+		startup_free(&st);
 		return fail(EXIT_CONFIG, "%s", err);
+	}
+	startup_free(&st);
 	rs = build_rules(cfg, 1, &n, err, sizeof(err));
 	if (!rs)
 		return fail(EXIT_CONFIG, "%s", err);
@@ -129,11 +133,11 @@ static int install_hooks(const struct config *cfg, unsigned nworkers,
  * block).  A server that is down now gets a generic MariaDB greeting; the
  * pool connects when clients come.
  */
-static int proxy_auth_setup(const struct config *cfg)
+static int proxy_auth_setup(const struct config *cfg, const struct startup *st)
 {
 	char err[300];
 
-	if (groups_setup(&px, cfg, err, sizeof(err)))
+	if (groups_setup(&px, cfg, st->servers, st->nservers, err, sizeof(err)))
 		return fail(EXIT_SYSTEM, "%s", err);
 	/* Statement keys are hashed under a secret of this process. */
 	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
@@ -244,6 +248,7 @@ int main(int argc, char **argv)
 	bool *joined = NULL;
 	int rc = 0;
 
+	log_detect_journal();
 	switch (cli_parse(argc, argv, cfg, out, sizeof(out), err, sizeof(err))) {
 	case CLI_EXIT_OK:
 		fputs(out, stdout);
@@ -263,16 +268,19 @@ int main(int argc, char **argv)
 	}
 	log_threshold = cfg->log_level;
 	if (startup_check(cfg, &st, err, sizeof(err))) {
+		startup_free(&st);
 		config_free(cfg);
 		return fail(EXIT_CONFIG, "%s", err);
 	}
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
-	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg))) {
+	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg, &st))) {
+		startup_free(&st);
 		config_free(cfg);
 		return rc;
 	}
+	startup_free(&st);
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -315,6 +323,13 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0) {
 		log_started(cfg, &st, nrules);
+		/* Type=notify: systemd counts the service as started from
+		 * here, every listener bound and every worker running. */
+		int nrc = sdnotifyf("READY=1\nSTATUS=listening on %s, backend %s",
+				    st.listen.text, st.backend.text);
+		if (nrc)
+			LOGW("cannot tell the service manager we are ready "
+			     "($NOTIFY_SOCKET): %s", strerror(-nrc));
 		for (;;) {
 			int sig;
 			if (sigwait(&sigs, &sig))
@@ -332,6 +347,7 @@ int main(int argc, char **argv)
 				     "stop at once", strsignal(sig),
 				     cfg->drain_timeout_ms);
 				atomic_store(&px.drain, 1);
+				sdnotify("STOPPING=1\nSTATUS=draining");
 				ctl_stop();
 				break;
 			}
@@ -370,8 +386,10 @@ out:
 	intercept_shutdown();
 	config_free(cfg);
 	free(joined);
-	for (unsigned i = 0; px.workers && i < px.nworkers; i++)
+	for (unsigned i = 0; px.workers && i < px.nworkers; i++) {
 		sdir_free(&px.workers[i].dir);
+		free(px.workers[i].routed);
+	}
 	free(px.workers);
 	groups_free(&px);
 	if (rc == 0)

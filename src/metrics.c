@@ -310,6 +310,74 @@ static void pools(const struct proxy *px, struct strbuf *sb)
 			  (unsigned long long)GAUGE_SUM(px, pinned_now[i]));
 }
 
+/* Per server of the groups (auth: proxy): what the checker says and what
+ * was sent there.  Labels: server (as configured) and group. */
+static void servers(const struct proxy *px, struct strbuf *sb)
+{
+	static const char *const roles[] = {"unknown", "primary", "replica"};
+	static const char *const healths[] = {
+		"unknown", "online", "shunned", "lagging", "draining",
+	};
+
+#define LABELS(i) sb_printf(sb, "{server=\""), \
+		  label_value(sb, px->servers[i].addr.text), \
+		  sb_printf(sb, "\",group=\""), \
+		  label_value(sb, px->groups[px->servers[i].group].name), \
+		  sb_printf(sb, "\"")
+	family(sb, "myring_server_up", "gauge", "1 while the server is usable "
+	       "(online, or not checked yet in a group of one server).");
+	for (unsigned i = 0; i < px->nservers; i++) {
+		uint8_t h = atomic_load(&px->servers[i].check.health);
+		bool one = px->groups[px->servers[i].group].nservers == 1;
+		sb_printf(sb, "myring_server_up");
+		LABELS(i);
+		sb_printf(sb, "} %d\n", h == HEALTH_ONLINE ||
+			  (one && h == HEALTH_UNKNOWN));
+	}
+	family(sb, "myring_server_info", "gauge", "Always 1; the labels say the "
+	       "server's role and status as the health checker found them.");
+	for (unsigned i = 0; i < px->nservers; i++) {
+		uint8_t r = atomic_load(&px->servers[i].check.role);
+		uint8_t h = atomic_load(&px->servers[i].check.health);
+		sb_printf(sb, "myring_server_info");
+		LABELS(i);
+		sb_printf(sb, ",role=\"%s\",status=\"%s\"} 1\n",
+			  roles[r < 3 ? r : 0], healths[h < 5 ? h : 0]);
+	}
+	family(sb, "myring_server_lag_seconds", "gauge", "Replication lag of a "
+	       "replica as its last check reported it (absent when unknown).");
+	for (unsigned i = 0; i < px->nservers; i++) {
+		int64_t lag = atomic_load(&px->servers[i].check.lag_ms);
+		if (lag < 0)
+			continue;
+		sb_printf(sb, "myring_server_lag_seconds");
+		LABELS(i);
+		sb_printf(sb, "} %.3f\n", (double)lag / 1000);
+	}
+	family(sb, "myring_server_check_seconds", "gauge",
+	       "Duration of the server's last health check.");
+	for (unsigned i = 0; i < px->nservers; i++) {
+		if (!atomic_load(&px->servers[i].check.checks))
+			continue;
+		sb_printf(sb, "myring_server_check_seconds");
+		LABELS(i);
+		sb_printf(sb, "} %.6f\n",
+			  (double)atomic_load(&px->servers[i].check.check_us) / 1e6);
+	}
+	family(sb, "myring_server_commands_total", "counter",
+	       "Commands pooled sessions sent to the server.");
+	for (unsigned i = 0; i < px->nservers; i++) {
+		uint64_t n = 0;
+		for (unsigned w = 0; w < px->nworkers; w++)
+			if (px->workers[w].routed)
+				n += stat_peek(&px->workers[w].routed[i]);
+		sb_printf(sb, "myring_server_commands_total");
+		LABELS(i);
+		sb_printf(sb, "} %llu\n", (unsigned long long)n);
+	}
+#undef LABELS
+}
+
 void metrics_render(const struct proxy *px, uint64_t start_s,
 		    struct strbuf *sb)
 {
@@ -329,8 +397,10 @@ void metrics_render(const struct proxy *px, uint64_t start_s,
 			stats_sum(px, worker_counters[i].offset));
 	errors_by_code(px, sb);
 	bytes(px, sb);
-	if (px->cfg.auth == AUTH_PROXY)
+	if (px->cfg.auth == AUTH_PROXY) {
 		pools(px, sb);
+		servers(px, sb);
+	}
 	latency(px, sb);
 	rules(sb);
 	sb_printf(sb, "# HELP myring_backend_up Whether the last backend "

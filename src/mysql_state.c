@@ -559,6 +559,7 @@ enum var_policy {
 	VP_PIN,         /* cannot be replayed */
 	VP_TRACKING,    /* myring's own: the client's view only */
 	VP_INSERT_ID,   /* LAST_INSERT_ID() */
+	VP_GTID,        /* last_gtid: what the session's last commit wrote */
 };
 
 /*
@@ -567,7 +568,9 @@ enum var_policy {
  *   (MariaDB 10.11), and a replayed value would freeze the clock;
  * - insert_id, rand_seed1/2, gtid_seq_no: used up by the next statement
  *   that needs them: replaying later would apply them to the wrong one;
- * - session_track_*: the backend connection must keep myring's settings.
+ * - session_track_*: the backend connection must keep myring's settings;
+ * - last_gtid (MariaDB, with a binary log): read-only, reported after every
+ *   commit; kept for causal reads, never replayed.
  */
 static enum var_policy var_policy(const char *name, size_t len)
 {
@@ -587,6 +590,7 @@ static enum var_policy var_policy(const char *name, size_t len)
 		{"session_track_state_change", VP_TRACKING},
 		{"session_track_transaction_info", VP_TRACKING},
 		{"session_track_gtids", VP_TRACKING},
+		{"last_gtid", VP_GTID},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -635,6 +639,12 @@ static int apply_var(struct mysql_sess_state *st,
 			return MYSQL_STATE_PIN;
 		st->last_insert_id = id;
 		return MYSQL_STATE_INSERT_ID;
+	case VP_GTID:
+		if (e->value.len >= sizeof(st->last_gtid))
+			return MYSQL_STATE_GTID;
+		memcpy(st->last_gtid, e->value.ptr, e->value.len);
+		st->last_gtid[e->value.len] = '\0';
+		return MYSQL_STATE_GTID;
 	case VP_REPLAY:
 		break;
 	}

@@ -168,6 +168,9 @@ struct mysql_sess_state {
 	uint16_t n_vars, cap_vars, n_user_vars, cap_user_vars;
 	uint32_t bytes;          /* heap bytes held */
 	uint64_t last_insert_id; /* what LAST_INSERT_ID() returns (see apply) */
+	char last_gtid[64];      /* the GTID of its last commit (MariaDB's
+	                          * last_gtid), "" if none: not replayed,
+	                          * for causal reads */
 	bool has_schema;         /* a default database is selected */
 	bool multi_statements;   /* CLIENT_MULTI_STATEMENTS / COM_SET_OPTION */
 	bool overflow;           /* a limit was hit: cannot be replayed */
@@ -242,6 +245,8 @@ bool mysql_state_trx_idle(const struct mysql_sess_state *st);
 #define MYSQL_STATE_OVERFLOW      0x0080 /* a limit was hit */
 #define MYSQL_STATE_INSERT_ID     0x0100 /* last_insert_id changed */
 #define MYSQL_STATE_GTIDS         0x0200 /* a GTIDS entry (MySQL) */
+#define MYSQL_STATE_GTID          0x0400 /* last_gtid reported (MariaDB):
+                                          * the session's last commit */
 
 /* Options of mysql_state_apply(). */
 #define MYSQL_APPLY_SKIP_VARS     0x01 /* SET STATEMENT v=x FOR ...: the OK

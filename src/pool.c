@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a session waiting for a server that went away hears. */
+#define ER_BACKEND_UNREACHABLE_POOL 1429
+
 /* Connect failures back off from this to BACKOFF_MAX_MS, doubling. */
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
@@ -25,6 +28,16 @@ static const struct bconn_owner_ops pool_owner_ops;
 static const struct config *cfg_of(const struct pool *p)
 {
 	return &p->w->px->cfg;
+}
+
+/* A server the checker shunned (or a reload removed) keeps no idle
+ * connection and opens none; lent ones close when they come back. */
+static bool server_usable(const struct pool *p)
+{
+	uint8_t h = atomic_load_explicit(&p->srv->check.health,
+					 memory_order_relaxed);
+
+	return h != HEALTH_SHUNNED && h != HEALTH_DRAINING;
 }
 
 /* A pool of its own per login and per set of client capabilities that
@@ -55,6 +68,8 @@ static void pool_init(struct pool *p, struct worker *w,
 	p->waiters_tail = &p->waiters;
 }
 
+static void learn_one(struct pool *p, const struct auth_secret *secret);
+
 struct pool *pool_for(struct worker *w, const struct pool_key *key)
 {
 	struct pool *p, **grown;
@@ -74,11 +89,17 @@ struct pool *pool_for(struct worker *w, const struct pool_key *key)
 	if (!p)
 		return NULL;
 	pool_init(p, w, key);
+	/* A pool for another server of a login already seen here knows what
+	 * its sibling learned of the password. */
+	for (unsigned i = 0; i < w->npools; i++)
+		if (w->pools[i]->key.user == key->user &&
+		    w->pools[i]->secret.know)
+			learn_one(p, &w->pools[i]->secret);
 	w->pools[w->npools++] = p;
 	return p;
 }
 
-void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
+static void learn_one(struct pool *p, const struct auth_secret *secret)
 {
 	if (secret->know & AUTH_KNOW_PLAIN) {
 		if (!(p->secret.know & AUTH_KNOW_PLAIN))
@@ -93,6 +114,16 @@ void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
 		memcpy(p->secret.sha2_stage1, secret->sha2_stage1, 32);
 		p->secret.know |= AUTH_KNOW_SHA2;
 	}
+}
+
+/* Every pool of the login on this worker learns it: one per server. */
+void pool_learn_secret(struct pool *p, const struct auth_secret *secret)
+{
+	struct worker *w = p->w;
+
+	for (unsigned i = 0; i < w->npools; i++)
+		if (w->pools[i]->key.user == p->key.user)
+			learn_one(w->pools[i], secret);
 }
 
 unsigned pool_open(const struct pool *p)
@@ -311,7 +342,7 @@ void pool_return(struct pool *p, struct bconn *b)
 
 	p->nlent--;
 	bconn_take_back(b);
-	if (p->shut) {
+	if (p->shut || !server_usable(p)) {
 		bconn_close(b);
 		return;
 	}
@@ -481,6 +512,20 @@ void pool_tick(struct pool *p)
 	}
 	if (p->shut)
 		return;
+	if (!server_usable(p)) {
+		char msg[300];
+
+		while (p->idle)
+			close_idle(p, &p->idle);
+		if (p->nwaiters) {
+			snprintf(msg, sizeof(msg), "backend %.100s is %s by the "
+				 "health checks", p->srv->addr.text,
+				 atomic_load(&p->srv->check.health) ==
+				 HEALTH_SHUNNED ? "shunned" : "draining");
+			fail_waiters(p, ER_BACKEND_UNREACHABLE_POOL, msg);
+		}
+		return;
+	}
 	/* Waiters with nothing coming (a connection was closed meanwhile,
 	 * another worker gave one back to the cap) get a new one; at the cap,
 	 * the other workers are asked to close an idle one of theirs. */

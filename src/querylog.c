@@ -2,6 +2,7 @@
  * querylog.c - the --log-queries hook: one line per command.
  *
  *   TIMESTAMP \t CLIENT \t USER \t SCHEMA \t COMMAND \t SQL \t DURATION_US \t RESULT
+ *   \t SERVER
  *
  * Workers format lines into a private 64 KiB chunk and hand full chunks
  * (and, every tick, partial ones) to one writer thread; the only shared
@@ -160,6 +161,8 @@ static void *ql_worker_init(void *arg, unsigned worker)
 
 static void ql_worker_fini(void *ws)
 {
+	if (!ws)
+		return; /* the worker failed to start */
 	hand_off(ws);
 	free(ws);
 }
@@ -231,7 +234,8 @@ static void ql_result(void *ws, const struct myring_session *s,
 		return;
 	ulen = strlen(s->user);
 	slen = strlen(s->schema);
-	need = 2 * (ulen + slen + c->text_len) + strlen(s->client) + 256;
+	need = 2 * (ulen + slen + c->text_len) + strlen(s->client) + 256 +
+	       (r->server ? strlen(r->server) + 64 : 0);
 	if (!qw->cur || qw->cur->cap - qw->cur->len < need) {
 		hand_off(qw);
 		qw->cur = chunk_new(need);
@@ -270,6 +274,11 @@ static void ql_result(void *ws, const struct myring_session *s,
 	else
 		p += sprintf(p, "affected=%llu",
 			     (unsigned long long)r->affected_rows);
+	/* Where it went (auth: proxy), and why. */
+	if (r->server)
+		p += sprintf(p, "\t%s %s", r->server, r->route ? r->route : "");
+	else
+		p += sprintf(p, "\t-");
 	*p++ = '\n';
 	qw->cur->len = (size_t)(p - qw->cur->data);
 	qw->cur->lines++;

@@ -5,6 +5,7 @@
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
+#include "sdnotify.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	}
 }
 
-int reload_run(char *msg, size_t msglen)
+static int reload_apply(char *msg, size_t msglen)
 {
 	static char out[16384];
 	char err[512], restart[256];
@@ -197,6 +198,19 @@ fail:
 	rl.failures++;
 	pthread_mutex_unlock(&rl.lock);
 	return -1;
+}
+
+/* The service manager sees the reload begin and end (systemctl status
+ * shows "reloading", then the outcome), whether SIGHUP or RELOAD CONFIG
+ * asked for it. */
+int reload_run(char *msg, size_t msglen)
+{
+	int rc;
+
+	sdnotify_reloading("reloading");
+	rc = reload_apply(msg, msglen);
+	sdnotifyf("READY=1\nSTATUS=%s", msg);
+	return rc;
 }
 
 bool reload_settled(void)

@@ -558,6 +558,9 @@ static void backend_on_eof(struct conn *c, int err)
 	}
 	snprintf(why, sizeof(why), "the backend %s the connection %s",
 		 err ? "reset" : "closed", backend_lost_when(s));
+	/* A read whose replica died before answering goes to another. */
+	if (s->pool && pooled_retry_read(s, why))
+		return;
 	if (s->pool && !s->pend_count && !s->pins && !s->in_trans) {
 		/* Nothing of the session was on it: the next command borrows
 		 * another. */

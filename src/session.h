@@ -144,7 +144,15 @@ struct pending {
 	bool local_result_set;     /* the local reply is a result set */
 	uint64_t local_rows;       /* what the local reply carries */
 	uint64_t local_affected;
-	const char *route;         /* backend group a rule chose (later use) */
+	const char *route;         /* backend group a rule chose, or NULL */
+	int16_t server;            /* where it was sent (pooled), -1 none */
+	const char *route_why;     /* and why (the query log says it) */
+	bool prep_read_only;       /* COM_STMT_PREPARE of a read */
+	/* A read sent to a replica, kept (framed) until its response
+	 * starts: if the replica dies first it goes to another, once. */
+	uint8_t *retry;
+	uint32_t retry_len;
+	bool retried;
 	uint64_t start_us;
 	uint8_t *reply;            /* local reply packet(s) */
 	uint32_t reply_len;
@@ -168,7 +176,16 @@ struct parked {
 struct session {
 	struct conn c;             /* the client's socket */
 	struct bconn *be;          /* linked backend connection, or NULL */
-	struct pool *pool;         /* where it borrows them (auth: proxy) */
+	struct pool *pool;         /* where it borrows them (auth: proxy): the
+	                            * pool of the server its command goes to */
+	struct pool_key pool_key;  /* its login's key; .server varies */
+	unsigned group;            /* its default backend group */
+	/* Causal reads: a replica must have applied this GTID before the
+	 * read runs (set when the read is routed, sent when it attaches). */
+	char causal_gtid[64];
+	uint32_t causal_timeout_ms;
+	bool causal_wait;          /* to send with the next attach */
+	bool causal_sent;          /* sent: an error of its falls back */
 	struct pool_waiter wait;   /* its place in the pool's line */
 	uint32_t pins;             /* enum pin_reason bits */
 	bool in_trans;             /* the server said a transaction is open */
@@ -323,6 +340,10 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 /* The response to p ended on s->be: what it says about the session
  * (transaction, state changes); sets give_back. */
 void pooled_response_done(struct session *s, struct pending *p);
+/* The connection died with a read of the session on it that no byte of
+ * its answer has left: it goes to another server, once.  false when it
+ * cannot be (the caller fails the session as usual). */
+bool pooled_retry_read(struct session *s, const char *why);
 /* After a response: give the connection back if nothing holds it. */
 void pooled_maybe_return(struct session *s);
 /* The session ends: its connection goes back, or is closed. */
@@ -340,6 +361,13 @@ void command_answer_locally(struct session *s, struct pending *p,
 /* A command answered by the proxy because no backend came. */
 void command_fail_head_locally(struct session *s, uint16_t code,
 			       const char *msg);
+
+/* session_route.c: the server of the group (NULL: the session's) that the
+ * next command goes to (read: it may go to a replica).  0, or -1 with
+ * err and msg. */
+int route_choose(struct session *s, const char *group, bool read,
+		 int exclude, unsigned *out, const char **why, uint16_t *err,
+		 char *msg, size_t msglen);
 
 /* session_track.c */
 void session_pin(struct session *s, unsigned reason);

@@ -167,7 +167,20 @@ static void authenticated(struct session *s)
 	uint16_t err;
 	char msg[300];
 
-	s->pool = pool_for(s->c.w, &key);
+	/* The login's schema is checked on the primary. */
+	{
+		const char *why;
+		unsigned sv;
+		uint16_t e;
+		char m[200];
+
+		s->pool_key = key;
+		if (route_choose(s, NULL, false, -1, &sv, &why, &e, m,
+				 sizeof(m)))
+			sv = s->c.w->px->groups[s->group].servers[0];
+		s->pool_key.server = sv;
+	}
+	s->pool = pool_for(s->c.w, &s->pool_key);
 	if (s->dir)
 		atomic_store_explicit(&s->dir->user, s->user_idx + 1,
 				      memory_order_relaxed);

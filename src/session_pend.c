@@ -44,6 +44,7 @@ struct pending *pend_push(struct session *s)
 	struct pending *p = pend_at(s, s->pend_count++);
 	memset(p, 0, sizeof(*p));
 	p->serial = ++s->pend_serial;
+	p->server = -1;
 	return p;
 }
 
@@ -131,6 +132,7 @@ void complete_head(struct session *s, bool aborted)
 	if (p->internal && !p->client) {
 		/* myring's own: nothing for hooks or statistics. */
 		effects_discard(p);
+		free(p->retry);
 		free(p->reply);
 		free(p->prep_sql);
 		free(p->stmt_cmd);
@@ -188,12 +190,17 @@ void complete_head(struct session *s, bool aborted)
 			st->latency_sum_us += r.duration_us;
 		}
 	}
+	if (p->server >= 0) {
+		r.server = s->c.w->px->servers[p->server].addr.text;
+		r.route = p->route_why;
+	}
 	report_result(s, p, &r);
 	if (p->kill_hold)
 		/* The KILL QUERY it was is over: the target's connection may
 		 * go back to the pool. */
 		sdir_unhold(p->kill_hold, s->conn_id);
 	effects_discard(p);
+	free(p->retry);
 	free(p->reply);
 	free(p->prep_sql);
 	free(p->stmt_cmd);

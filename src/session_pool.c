@@ -29,6 +29,10 @@
 #include <stdarg.h>
 #include <string.h>
 
+static int route_session(struct session *s, struct pending *p, bool read,
+			 int exclude, uint16_t *err, char *msg, size_t msglen);
+static int causal_request(struct session *s, struct bconn *b);
+
 /* No connection for the session: its login or its waiting commands get
  * err (with sqlstate) from the proxy. */
 static void no_backend(struct session *s, uint16_t err, const char *sqlstate,
@@ -54,6 +58,39 @@ static void ready(struct session *s)
 	command_start_tracking(s);
 }
 
+
+/* The replica did not apply what the read must see in time: the read
+ * goes to the primary (the replica's connection, in whatever state the
+ * requests behind the wait left it, is closed). */
+static bool causal_fallback(struct session *s, struct bconn *b)
+{
+	struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
+	uint16_t err = 0;
+	char msg[200];
+
+	s->causal_sent = false;
+	if (!p || s->phase != PH_COMMAND)
+		return false;
+	s->c.w->stats.causal_fallbacks++;
+	LOGD("%s: %s had not applied %s within %u ms: the read goes to the "
+	     "primary", s->client_addr, b->c.w->px->servers[s->pool_key.server].
+	     addr.text, s->causal_gtid, s->causal_timeout_ms);
+	session_unlink(s);
+	pool_drop(s->pool, b);
+	/* HOLD_SYNC stays: the command is parked until the primary's
+	 * connection is the session's. */
+	if (route_session(s, p, false, -1, &err, msg, sizeof(msg)) ||
+	    !pooled_backend(s, &err, msg, sizeof(msg))) {
+		session_release(s, HOLD_SYNC);
+		command_fail_head_locally(s, err ? err : ER_BACKEND_UNREACHABLE,
+					  msg);
+		return true;
+	}
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, causal wait timed out";
+	return true;
+}
+
 static void synced(struct bconn *b, uint16_t err, const char *msg)
 {
 	struct session *s = b->link;
@@ -61,6 +98,9 @@ static void synced(struct bconn *b, uint16_t err, const char *msg)
 	if (!s)
 		return;
 	session_link(s, b);
+	if (err && s->causal_sent && err == 1242 && causal_fallback(s, b))
+		return;
+	s->causal_sent = false;
 	if (err) {
 		/* The connection's state is unknown now: it is closed.  The
 		 * client hears the server's own error (e.g. its schema was
@@ -90,7 +130,12 @@ static void attach(struct session *s, struct bconn *b)
 	session_link(s, b);
 	rc = buf ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
 		   MYSQL_REPLAY_NOSPACE;
-	if (rc == MYSQL_REPLAY_OK && rp.n == 0) {
+	s->causal_sent = false;
+	if (s->causal_wait) {
+		s->causal_wait = false;
+		s->causal_sent = causal_request(s, b) == 0;
+	}
+	if (rc == MYSQL_REPLAY_OK && rp.n == 0 && !s->causal_sent) {
 		free(buf);
 		ready(s);
 		return;
@@ -114,6 +159,73 @@ static void attach(struct session *s, struct bconn *b)
 	bconn_run(b, synced);
 }
 
+
+/* A read that goes to a replica of a group with causal reads waits
+ * there for the GTID it must see: the session's last commit (session),
+ * or the newest any session made through myring (global). */
+static void causal_prepare(struct session *s, bool read, unsigned server)
+{
+	const struct proxy *px = s->c.w->px;
+	const struct backend_server *sv = &px->servers[server];
+	const struct backend_group *g = &px->groups[sv->group];
+
+	s->causal_wait = false;
+	if (!read || g->causal == CAUSAL_OFF ||
+	    atomic_load_explicit(&sv->check.role, memory_order_relaxed) !=
+	    ROLE_REPLICA)
+		return;
+	if (g->causal == CAUSAL_SESSION)
+		snprintf(s->causal_gtid, sizeof(s->causal_gtid), "%s",
+			 s->st.last_gtid);
+	else
+		group_causal_gtid(g, s->causal_gtid, sizeof(s->causal_gtid));
+	s->causal_timeout_ms = g->causal_timeout_ms;
+	s->causal_wait = s->causal_gtid[0] != '\0';
+}
+
+/* The wait a causal read sends first: it fails (ERR 1242) when the
+ * replica has not applied the GTID within the timeout, so that the read
+ * goes to the primary instead.  -1 if the GTID is not one. */
+static int causal_request(struct session *s, struct bconn *b)
+{
+	char sql[200];
+	uint32_t d, sv;
+	uint64_t n;
+	int len;
+
+	if (!gtid_parse(s->causal_gtid, &d, &sv, &n))
+		return -1;
+	len = snprintf(sql, sizeof(sql), "\x03SELECT IF(MASTER_GTID_WAIT("
+		       "'%u-%u-%llu', %u.%03u) = 0, 0, (SELECT 1 UNION "
+		       "SELECT 2))", d, sv, (unsigned long long)n,
+		       s->causal_timeout_ms / 1000, s->causal_timeout_ms % 1000);
+	s->c.w->stats.causal_waits++;
+	return bconn_request(b, sql, (size_t)len, RESP_RESULT);
+}
+
+/* The head is a read whose server could not be reached: if another
+ * server of the group can take it, the session's pool is that one's. */
+static bool reroute_read(struct session *s, struct pending *p)
+{
+	uint16_t err;
+	char msg[200];
+	int failed = (int)s->pool_key.server;
+
+	if (s->phase != PH_COMMAND || !p || p->retried || !p->route_why || strncmp(p->route_why, "read", 4))
+		return false;
+	p->retried = true;
+	if (route_session(s, p, true, failed, &err, msg, sizeof(msg)))
+		return false;
+	if ((int)s->pool_key.server == failed)
+		return false;
+	LOGW("%s: %s cannot be reached; the read goes to %s", s->client_addr,
+	     s->c.w->px->servers[failed].addr.text,
+	     s->c.w->px->servers[s->pool_key.server].addr.text);
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, rerouted";
+	return true;
+}
+
 static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		 const char *msg)
 {
@@ -121,6 +233,14 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 					       offsetof(struct session, wait));
 
 	session_release(s, HOLD_BORROW);
+	if (!b && reroute_read(s, s->pend_count ? pend_at(s, 0) : NULL)) {
+		/* Nothing was sent: another server may serve the read. */
+		uint16_t e = 0;
+		char m[200];
+		if (!pooled_backend(s, &e, m, sizeof(m)))
+			no_backend(s, e, "HY000", m);
+		return;
+	}
 	if (!b) {
 		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
 		return;
@@ -297,6 +417,93 @@ static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
 	return MYRING_REWRITE;
 }
 
+/* The pool of the server this command goes to (session_route.c), for
+ * a session that holds no connection now.  0, or -1 with err. */
+static int route_session(struct session *s, struct pending *p, bool read,
+			 int exclude, uint16_t *err, char *msg, size_t msglen)
+{
+	struct pool *pool;
+	unsigned server;
+	const char *why;
+
+	if (route_choose(s, p->route, read, exclude, &server, &why, err, msg,
+			 msglen))
+		return -1;
+	p->route_why = why;
+	causal_prepare(s, read, server);
+	if (server == s->pool_key.server && s->pool)
+		return 0;
+	s->pool_key.server = server;
+	pool = pool_for(s->c.w, &s->pool_key);
+	if (!pool) {
+		*err = 1105;
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	s->pool = pool;
+	return 0;
+}
+
+static bool is_replica(const struct session *s)
+{
+	const struct backend_server *sv =
+		&s->c.w->px->servers[s->pool_key.server];
+
+	return atomic_load_explicit(&sv->check.role, memory_order_relaxed) ==
+	       ROLE_REPLICA;
+}
+
+/* A read a replica runs is kept, framed as sent, until its response
+ * starts (pooled_retry_read). */
+static void keep_for_retry(struct session *s, struct pending *p,
+			   const char *sql, size_t len)
+{
+	static const uint8_t query = COM_QUERY;
+	struct pkt_buf pb;
+
+	(void)s;
+	pkt_buf_init(&pb);
+	pkt_buf_packet2(&pb, &query, 1, sql, len);
+	if (pb.oom) {
+		pkt_buf_free(&pb);
+		return;
+	}
+	p->retry = pb.data;
+	p->retry_len = (uint32_t)pb.len;
+}
+
+bool pooled_retry_read(struct session *s, const char *why)
+{
+	struct bconn *b = s->be;
+	struct pending *p;
+	uint16_t err = 0;
+	char msg[200];
+	int failed;
+
+	if (!s->pool || s->pend_count != 1 || !b || b->resp_started)
+		return false;
+	p = pend_at(s, 0);
+	if (!p->retry || p->retried || p->local || p->internal)
+		return false;
+	failed = p->server;
+	p->retried = true;
+	LOGW("%s: %s during a read on %s; the read goes to another server",
+	     s->client_addr, why, s->c.w->px->servers[failed].addr.text);
+	session_unlink(s);
+	pool_drop(s->pool, b);
+	if (route_session(s, p, true, failed, &err, msg, sizeof(msg)) ||
+	    !pooled_backend(s, &err, msg, sizeof(msg))) {
+		command_fail_head_locally(s, err ? err : ER_BACKEND_LOST, msg);
+		return true;
+	}
+	p->server = (int16_t)s->pool_key.server;
+	p->route_why = "read, retried";
+	/* Sent as soon as the connection is the session's: parked while it
+	 * is being lent or brought to the session's state. */
+	session_to_backend_copy(s, p->retry, p->retry_len);
+	return true;
+}
+
 /* The text the server will get: a rule's rewrite, or the client's. */
 static const char *sql_of(const struct myring_command *c,
 			  const struct myring_reply *reply,
@@ -378,7 +585,7 @@ static enum myring_verdict query_kill(struct session *s, struct pending *p,
 static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 					const struct myring_command *c,
 					struct myring_reply *reply,
-					enum myring_verdict verdict)
+					enum myring_verdict verdict, bool *read)
 {
 	const struct sql_class *cls =
 		effects_classify(s, p, sql_of(c, reply, verdict),
@@ -386,6 +593,7 @@ static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 
 	if (!cls)
 		return verdict;
+	*read = sql_class_read_only(cls);
 	if (s->c.w->px->cfg.pool_mode == POOL_STATEMENT &&
 	    cls->flags & (SQLC_TXN_BEGIN | SQLC_AUTOCOMMIT_OFF | SQLC_XA |
 			  SQLC_LOCK_TABLES))
@@ -408,6 +616,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 {
 	uint16_t err = 0;
 	char msg[200];
+	bool read = false;
 
 	switch (c->type) {
 	case COM_QUIT:
@@ -434,6 +643,8 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 			if (verdict == MYRING_REJECT)
 				return verdict;
 		}
+		/* Prepared where its executions will run. */
+		read = p->prep_read_only = cls && sql_class_read_only(cls);
 		if (stmt_mapped(s) && c->text)
 			stmt_on_prepare(s, p, sql_of(c, reply, verdict),
 					sql_len_of(c, reply, verdict));
@@ -454,9 +665,17 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				return verdict;
 		}
 		break;
+	case COM_STMT_EXECUTE:
+		if (payload && len >= 5 && stmt_mapped(s)) {
+			const struct stmt_client *sc =
+				stmt_client_get(&s->stmts,
+						mysql_get_u32(payload + 1));
+			read = sc && (sc->flags & STMT_CLIENT_READ_ONLY);
+		}
+		break;
 	case COM_QUERY:
 		if (c->text) {
-			verdict = pooled_query(s, p, c, reply, verdict);
+			verdict = pooled_query(s, p, c, reply, verdict, &read);
 			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER)
 				return verdict;
 		}
@@ -464,8 +683,23 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	default:
 		break;
 	}
-	if (!pooled_backend(s, &err, msg, sizeof(msg)))
+	if (!s->be && !(s->hold & HOLD_BORROW)) {
+		if (route_session(s, p, read, -1, &err, msg, sizeof(msg)))
+			return reject(reply, err, "myring: %s", msg);
+		if (c->type == COM_QUERY && c->text && is_replica(s))
+			keep_for_retry(s, p, sql_of(c, reply, verdict),
+				       sql_len_of(c, reply, verdict));
+	} else {
+		/* It stays on the connection it holds. */
+		p->route_why = s->in_trans ? "in transaction" :
+			       s->pins ? "pinned" : "held";
+	}
+	if (!pooled_backend(s, &err, msg, sizeof(msg)) &&
+	    (!reroute_read(s, p) ||
+	     !pooled_backend(s, &err, msg, sizeof(msg))))
 		return reject(reply, err, "myring: %s", msg);
+	p->server = (int16_t)s->pool_key.server;
+	s->c.w->routed[s->pool_key.server]++;
 	pool_count_command(s->pool, s->pins != 0);
 	return verdict;
 }

@@ -152,6 +152,8 @@ void stmt_prepare_ok(struct session *s, struct pending *p,
 			     p->prep_sql_len, p->prep_sql + p->prep_sql_len + 1,
 			     s->st.has_schema ? s->st.schema_len : 0,
 			     ok.num_params, ok.num_columns);
+	if (sc && p->prep_read_only)
+		sc->flags |= STMT_CLIENT_READ_ONLY;
 	if (!sc) {
 		/* Over the session's limits: from now on its statements keep
 		 * the server's ids, and the session its connection. */

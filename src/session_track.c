@@ -39,6 +39,19 @@ void session_set_pins(struct session *s, uint32_t pins)
 	s->pins = pins;
 }
 
+/* causal-reads: global: every read after this commit must see it. */
+static void causal_note_commit(struct session *s)
+{
+	struct proxy *px = s->c.w->px;
+	struct backend_group *g;
+
+	if (!px->nservers || !s->st.last_gtid[0])
+		return;
+	g = &px->groups[px->servers[s->pool_key.server].group];
+	if (g->causal == CAUSAL_GLOBAL)
+		group_note_gtid(g, s->st.last_gtid);
+}
+
 void session_pin(struct session *s, unsigned reason)
 {
 	if ((s->pins & reason) != reason)
@@ -107,6 +120,8 @@ long session_track_ok(struct session *s, uint8_t *payload, size_t len)
 			b->dirty = true;
 		}
 		s->state_moved = true;
+		if (flags & MYSQL_STATE_GTID)
+			causal_note_commit(s);
 	}
 	if (!(s->caps & CLIENT_SESSION_TRACK))
 		return mysql_ok_strip_session_track(payload, len, b->caps);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -105,10 +106,64 @@ static int resolve(const char *flag, const struct hostport *hp,
 	char why[400];
 
 	if (net_resolve(hp, out, why, sizeof(why))) {
-		snprintf(err, errlen, "--%s: %s", flag, why);
+		/* A flag's name, or where in the config file. */
+		snprintf(err, errlen, "%s%s: %s", strchr(flag, ' ') ? "" : "--",
+			 flag, why);
 		return -1;
 	}
 	return 0;
+}
+
+/* The backends, however they are named (cli_check_backends says one
+ * way): each server of each group, resolved. */
+static int resolve_servers(const struct config *cfg, struct startup *st,
+			   char *err, size_t errlen)
+{
+	unsigned n = cfg->ngroups ? 0 : cfg->primary.host[0] ?
+		     1 + cfg->nreplicas : 1;
+	char flag[96];
+
+	for (unsigned g = 0; g < cfg->ngroups; g++)
+		n += cfg->groups[g].nservers;
+	st->servers = calloc(n ? n : 1, sizeof(*st->servers));
+	if (!st->servers) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!cfg->ngroups && !cfg->primary.host[0]) {
+		if (resolve("backend", &cfg->backend, &st->servers[0], err,
+			    errlen))
+			return -1;
+		st->nservers = 1;
+	} else if (!cfg->ngroups) {
+		if (resolve("primary", &cfg->primary, &st->servers[0], err,
+			    errlen))
+			return -1;
+		for (unsigned i = 0; i < cfg->nreplicas; i++)
+			if (resolve("replica", &cfg->replicas[i],
+				    &st->servers[1 + i], err, errlen))
+				return -1;
+		st->nservers = 1 + cfg->nreplicas;
+	} else {
+		for (unsigned g = 0; g < cfg->ngroups; g++)
+			for (unsigned i = 0; i < cfg->groups[g].nservers; i++) {
+				snprintf(flag, sizeof(flag), "groups: '%s': server",
+					 cfg->groups[g].name);
+				if (resolve(flag, &cfg->groups[g].servers[i].hp,
+					    &st->servers[st->nservers++], err,
+					    errlen))
+					return -1;
+			}
+	}
+	st->backend = st->servers[0];
+	return 0;
+}
+
+void startup_free(struct startup *st)
+{
+	free(st->servers);
+	st->servers = NULL;
+	st->nservers = 0;
 }
 
 int startup_check(const struct config *cfg, struct startup *st, char *err,
@@ -122,7 +177,7 @@ int startup_check(const struct config *cfg, struct startup *st, char *err,
 
 	memset(st, 0, sizeof(*st));
 	if (resolve("listen", &cfg->listen, &st->listen, err, errlen) ||
-	    resolve("backend", &cfg->backend, &st->backend, err, errlen))
+	    resolve_servers(cfg, st, err, errlen))
 		return -1;
 	bound[nbound++] = (typeof(bound[0])){"listen", &st->listen};
 	if (cfg->admin.host[0]) {

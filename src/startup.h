@@ -25,6 +25,11 @@ enum myring_exit {
 
 struct startup {
 	struct netaddr listen, backend, admin, metrics;
+	/* Every backend server, resolved: the groups' servers in order
+	 * (--backend: one; --primary: it, then the replicas).  backend is
+	 * the first of them.  Heap: startup_free(). */
+	struct netaddr *servers;
+	unsigned nservers;
 	bool has_admin, has_metrics;
 	unsigned nworkers;
 	bool pinned;
@@ -33,6 +38,7 @@ struct startup {
 /* Resolves and cross-checks cfg.  0, or -1 with err (one line). */
 int startup_check(const struct config *cfg, struct startup *st, char *err,
 		  size_t errlen);
+void startup_free(struct startup *st);
 
 /*
  * Binds the n workers' listeners on st->listen, sharing the port among

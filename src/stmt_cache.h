@@ -57,6 +57,8 @@ uint64_t stmt_key(const struct stmt_secret *s, const char *sql, size_t sql_len,
 #define STMT_CLIENT_TYPES      0x01 /* types holds the last bound types */
 #define STMT_CLIENT_LONG_DATA  0x02 /* SEND_LONG_DATA before the next
                                      * EXECUTE: keep the backend */
+#define STMT_CLIENT_READ_ONLY  0x08 /* a read: its EXECUTEs may go to a
+                                     * replica (session_route.c) */
 #define STMT_CLIENT_CURSOR     0x04 /* a cursor is open: FETCH must reach
                                      * the same server statement */
 

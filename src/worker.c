@@ -367,6 +367,23 @@ static void loop(struct worker *w)
 	}
 }
 
+/* What an io_uring set-up error usually means, for the start-up line. */
+static const char *ring_hint(int rc)
+{
+	switch (rc) {
+	case -ENOMEM:
+		/* Without CAP_IPC_LOCK, recent kernels charge the rings to
+		 * RLIMIT_MEMLOCK: about 0.5 MiB per worker here. */
+		return " (the locked-memory limit is too low: raise ulimit -l, "
+		       "or LimitMEMLOCK= under systemd)";
+	case -EPERM:
+		return " (io_uring disabled by sysctl kernel.io_uring_disabled "
+		       "or by a seccomp filter)";
+	default:
+		return " (kernel 6.1 or later is needed)";
+	}
+}
+
 static int setup(struct worker *w)
 {
 	struct io_uring_params p = {
@@ -393,17 +410,26 @@ static int setup(struct worker *w)
 	rc = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);
 	if (rc) {
 		snprintf(w->start_msg, sizeof(w->start_msg),
-			 "io_uring_queue_init: %s (kernel 6.1 or later is needed)",
-			 strerror(-rc));
+			 "io_uring_queue_init: %s%s", strerror(-rc),
+			 ring_hint(rc));
 		return rc;
 	}
 	io_uring_register_ring_fd(&w->ring);
 	rc = bufring_init(&w->bufs, &w->ring, 0, cfg->buffers, cfg->buffer_size);
 	if (rc) {
 		snprintf(w->start_msg, sizeof(w->start_msg),
-			 "cannot register %u receive buffers of %u bytes: %s",
-			 cfg->buffers, cfg->buffer_size, strerror(-rc));
+			 "cannot register %u receive buffers of %u bytes: %s%s",
+			 cfg->buffers, cfg->buffer_size, strerror(-rc),
+			 rc == -ENOMEM ? ring_hint(rc) : "");
 		return rc;
+	}
+	if (w->px->nservers) {
+		w->routed = calloc(w->px->nservers, sizeof(*w->routed));
+		if (!w->routed) {
+			snprintf(w->start_msg, sizeof(w->start_msg),
+				 "out of memory");
+			return -ENOMEM;
+		}
 	}
 	/* A session takes a slot for its client and one for its backend. */
 	w->nslots = cfg->max_conns * 2 + 64;
@@ -453,6 +479,8 @@ static void teardown(struct worker *w)
 	free(w->settle.v);
 	free(w->digest_buf);
 	effects_scratch_free(&w->effects);
+	/* w->routed stays: the control thread may read it until it stops
+	 * (main.c frees it). */
 }
 
 struct start_ctx {

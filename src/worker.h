@@ -94,6 +94,10 @@ struct worker_stats {
 	 * (every time a session gains the reason). */
 	struct pool_stats pool;
 	uint64_t pins[PIN_NREASONS];
+	/* Causal reads: waits sent to replicas, and those that timed out
+	 * (the read went to the primary). */
+	uint64_t causal_waits;
+	uint64_t causal_fallbacks;
 };
 
 static inline unsigned err_code_slot(uint16_t code)
@@ -153,6 +157,9 @@ struct worker {
 	struct pool **pools;         /* auth: proxy: one per login and caps */
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	struct effects_scratch effects; /* classifying pooled commands */
+	unsigned route_rr;           /* where reads start looking (rotates) */
+	uint64_t *routed;            /* commands sent, per server (auth: proxy;
+	                              * read by the control thread) */
 	unsigned npools;
 	struct __kernel_timespec tick_ts;
 	/* The backend connect timeout, for linked timeouts (conn_connect). */

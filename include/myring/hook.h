@@ -96,6 +96,10 @@ struct myring_result {
 	bool answered;           /* answered by a hook with a fixed reply */
 	uint32_t stmt_id;        /* a COM_STMT_PREPARE that succeeded: the id
 	                          * the server gave the statement */
+	const char *server;      /* auth: proxy: the server it was sent to
+	                          * ("host:port" as configured), or NULL */
+	const char *route;       /* and why it went there ("read", "primary",
+	                          * ...), or NULL */
 };
 
 #define MYRING_HOOK_TEXT   0x1u /* wants command->text */
@@ -106,7 +110,9 @@ struct myring_hook {
 	const char *name;
 	unsigned flags;
 	void *arg;               /* passed to worker_init */
-	/* Per-worker state, created on the worker thread before it serves. */
+	/* Per-worker state, created on the worker thread before it serves.
+	 * worker_fini gets NULL when the worker failed to start before its
+	 * hooks were set up (no ring, no buffers). */
 	void *(*worker_init)(void *arg, unsigned worker);
 	void (*worker_fini)(void *wstate);
 	/* Called about every 100 ms on each worker (may be NULL). */

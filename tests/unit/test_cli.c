@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -104,6 +106,67 @@ Test(cli, help_and_version)
 	cr_assert_eq(cli_parse(2, v, &c, out, sizeof(out), err, sizeof(err)),
 		     CLI_EXIT_OK);
 	cr_assert(!strncmp(out, "myring ", 7));
+}
+
+/* --version: myring's own version, then what it was built with (liburing
+ * from pkg-config at build time, OpenSSL's headers), then the OpenSSL it
+ * runs with.  The Makefile gives this test the defines it gives cli.c, so
+ * a build rule that lost them shows here. */
+Test(cli, version_names_the_libraries)
+{
+	struct config c;
+	char out[16384], err[512], want[512];
+	char *v[] = {"myring", "-V", NULL};
+
+	cr_assert_eq(cli_parse(2, v, &c, out, sizeof(out), err, sizeof(err)),
+		     CLI_EXIT_OK);
+	cr_assert(strcmp(MYRING_LIBURING_VERSION, "unknown"),
+		  "pkg-config did not know liburing's version");
+	cr_assert(MYRING_LIBURING_VERSION[0] >= '2' &&
+		  MYRING_LIBURING_VERSION[0] <= '9' &&
+		  MYRING_LIBURING_VERSION[1] == '.', "%s",
+		  MYRING_LIBURING_VERSION);
+	snprintf(want, sizeof(want),
+		 "myring %s\nbuilt with liburing %s, %s\nrunning with %s\n",
+		 MYRING_VERSION, MYRING_LIBURING_VERSION, OPENSSL_VERSION_TEXT,
+		 OpenSSL_version(OPENSSL_VERSION));
+	cr_assert_str_eq(out, want);
+	cr_assert(strstr(out, "OpenSSL 3."), "%s", out);
+}
+
+/* Every flag myring accepts is in --help, on a line of its own, and every
+ * flag --help lists is one myring accepts: the manual page is made from
+ * --help (scripts/manpage.sh), so this keeps both complete. */
+Test(cli, help_lists_exactly_the_accepted_flags)
+{
+	const char *help = cli_usage(), *name;
+	char line[64];
+	unsigned n = 0, listed = 0;
+
+	for (unsigned i = 0; (name = cli_flag(i)); i++, n++) {
+		snprintf(line, sizeof(line), "\n  --%s ", name);
+		const char *at = strstr(help, line);
+		if (!at) {
+			/* Flags without a value, possibly after a short one. */
+			snprintf(line, sizeof(line), "--%s  ", name);
+			at = strstr(help, line);
+		}
+		cr_assert(at, "--help does not describe --%s", name);
+	}
+	cr_assert_geq(n, 20);
+	for (const char *p = help; (p = strstr(p, "\n  -")); p++) {
+		const char *flag = strstr(p, "--");
+		size_t len = strcspn(flag + 2, " ,\n");
+		bool known = false;
+
+		for (unsigned i = 0; (name = cli_flag(i)); i++)
+			known |= strlen(name) == len && !strncmp(name, flag + 2, len);
+		cr_assert(known, "--help lists --%.*s, which myring does not accept",
+			  (int)len, flag + 2);
+		listed++;
+	}
+	cr_assert_eq(listed, n, "--help has %u flag lines for %u flags", listed,
+		     n);
 }
 
 Test(cli, cpulist)

@@ -418,6 +418,14 @@ Test(state, apply_special_variables)
 	cr_assert_str_eq(var(&st, "max_statement_time"), "0.000000");
 	cr_assert_eq(strlen(var(&st, "optimizer_switch")), 847);
 
+	/* last_gtid (MariaDB with a binary log, after every commit) is kept
+	 * for causal reads, never as a variable to replay: it is read-only. */
+	cr_assert_eq(apply_hex(&st, "000000024000000012001009"
+			       "6c6173745f6774696405302d372d39", 0),
+		     MYSQL_STATE_GTID);
+	cr_assert_str_eq(st.last_gtid, "0-7-9");
+	cr_assert_str_eq(var(&st, "last_gtid"), "(absent)");
+
 	/* The tracking variables go to the client's view, not the state. */
 	cr_assert_eq(apply_hex(&st, OK_TRACKING, 0), MYSQL_STATE_TRACKING |
 		     MYSQL_STATE_TRX);
