@@ -171,6 +171,22 @@ static void relaxed_store8(_Atomic uint8_t *p, unsigned v)
 	atomic_store_explicit(p, (uint8_t)v, memory_order_relaxed);
 }
 
+/* Whether another server of c's group is a primary whose last check
+ * passed. */
+static bool primary_passing(const struct check *c)
+{
+	for (unsigned i = 0; i < ck.n; i++) {
+		const struct check *o = &ck.checks[i];
+
+		if (o != c && o->g == c->g && o->role == ROLE_PRIMARY &&
+		    o->hs.fails == 0 &&
+		    atomic_load_explicit(&o->srv->check.health,
+					 memory_order_relaxed) == HEALTH_ONLINE)
+			return true;
+	}
+	return false;
+}
+
 /* The running check ends: publish what it found and move the health. */
 static void finish(struct check *c, bool ok)
 {
@@ -192,6 +208,15 @@ static void finish(struct check *c, bool ok)
 		settle_lag(&c->f);
 		hc.role = c->f.role;
 		hc.lag_ms = c->f.lag_ms;
+		hc.not_applying = c->f.role == ROLE_REPLICA &&
+				  (c->f.nslaves == 0 || !c->f.sql_running);
+		/* Receiving nothing (the IO thread reconnecting) while the
+		 * primary is down: what the replica applied is the newest
+		 * there is, and reads go on there.  While the primary still
+		 * passes, an idle IO thread means a growing unknown lag. */
+		if (hc.lag_ms < 0 && !hc.not_applying && !c->f.io_running &&
+		    !primary_passing(c))
+			hc.lag_ms = 0;
 		if (c->f.role != c->role) {
 			LOGI("health check: server %s (group %s): role %s -> %s "
 			     "(read_only=%s)", addr, group, role_name(c->role),

@@ -55,6 +55,8 @@ static const char usage_text[] =
 "                           to the server whose read_only is 0 (repeatable)\n"
 "  --max-lag SECONDS        replicas further behind get no reads (default:\n"
 "                           lag not checked)\n"
+"  --check-interval MS      how often each server's health is checked\n"
+"                           (default 1000)\n"
 "Authentication and pooling:\n"
 "  --auth MODE              passthrough (default): clients log in to the\n"
 "                           server, each on a backend connection of its own\n"
@@ -131,6 +133,11 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->max_lag_ms && !cfg->nreplicas) {
 		snprintf(err, errlen, "--max-lag needs --replica");
+		return -1;
+	}
+	if (cfg->check_interval_ms && !cfg->nreplicas) {
+		snprintf(err, errlen, "--check-interval needs --replica (a "
+			 "group in the file has check-interval:)");
 		return -1;
 	}
 	if ((cfg->primary.host[0] || cfg->ngroups) && cfg->auth != AUTH_PROXY) {
@@ -319,7 +326,7 @@ enum {
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
 	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
-	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_CHECK_INTERVAL,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -330,6 +337,7 @@ static const struct option long_opts[] = {
 	{"primary", required_argument, NULL, OPT_PRIMARY},
 	{"replica", required_argument, NULL, OPT_REPLICA},
 	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
+	{"check-interval", required_argument, NULL, OPT_CHECK_INTERVAL},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"log-queries", required_argument, NULL, OPT_LOG_QUERIES},
@@ -565,6 +573,13 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
 		break;
 	}
+	case OPT_CHECK_INTERVAL:
+		/* As the file's check-interval: (config.c). */
+		if (parse_size(value, 3600000, &v) || v < 100)
+			BAD("%s: expected 100..3600000 (ms), got '%s'", label,
+			    value);
+		cfg->check_interval_ms = (uint32_t)v;
+		break;
 	case OPT_USER:
 		if (cli_add_user(cfg, value, err, errlen)) {
 			char why[200];

@@ -101,6 +101,7 @@ struct config {
 	struct hostport replicas[CLI_MAX_REPLICAS];
 	unsigned nreplicas;
 	uint32_t max_lag_ms;
+	uint32_t check_interval_ms;  /* --check-interval; 0: the default */
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
 	unsigned ngroups;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */

@@ -26,18 +26,24 @@ const char *role_name(enum server_role r)
 }
 
 /* Whether a passing check puts the server over the lag limit: only a
- * replica lags, and an unknown lag is as bad as any. */
+ * replica lags, one that does not apply what its primary writes lags
+ * whatever the limit, and an unknown lag is as bad as any. */
 static bool over_lag(const struct health_check *c, const struct health_policy *p)
 {
-	return c->role == ROLE_REPLICA && p->max_lag_ms &&
-	       (c->lag_ms < 0 || c->lag_ms > (int64_t)p->max_lag_ms);
+	if (c->role != ROLE_REPLICA)
+		return false;
+	return c->not_applying || (p->max_lag_ms && (c->lag_ms < 0 ||
+		c->lag_ms > (int64_t)p->max_lag_ms));
 }
 
 static void lag_why(const struct health_check *c,
 		    const struct health_policy *p, const char *prefix,
 		    char *why, size_t whylen)
 {
-	if (c->lag_ms < 0)
+	if (c->not_applying)
+		snprintf(why, whylen, "%sreplication not applying (SQL thread "
+			 "stopped or none configured)", prefix);
+	else if (c->lag_ms < 0)
 		snprintf(why, whylen, "%slag unknown (replication stopped, "
 			 "not configured or Seconds_Behind_Master NULL), max "
 			 "%u ms", prefix, p->max_lag_ms);
@@ -87,24 +93,28 @@ enum server_health health_next(struct health_state *st,
 		}
 		break;
 	case HEALTH_LAGGING:
-		if (c->role != ROLE_REPLICA || !p->max_lag_ms) {
-			snprintf(why, whylen, "%s", c->role != ROLE_REPLICA ?
-				 "no longer a replica" : "lag no longer checked");
+		if (c->role != ROLE_REPLICA) {
+			snprintf(why, whylen, "no longer a replica");
 			st->passes = 0;
 			st->health = HEALTH_ONLINE;
 			break;
 		}
 		/* Back only once well under the limit, for M checks: a lag
 		 * that hovers around the limit keeps it out. */
-		if (c->lag_ms < 0 || c->lag_ms * 2 >= (int64_t)p->max_lag_ms) {
+		if (over_lag(c, p) || (p->max_lag_ms &&
+		    c->lag_ms * 2 >= (int64_t)p->max_lag_ms)) {
 			st->passes = 0;
 			break;
 		}
 		if (++st->passes < m)
 			break;
-		snprintf(why, whylen, "lag %lld ms, under max / 2 (%u ms), for "
-			 "%u check%s", (long long)c->lag_ms, p->max_lag_ms / 2, m,
-			 m == 1 ? "" : "s");
+		if (p->max_lag_ms)
+			snprintf(why, whylen, "lag %lld ms, under max / 2 (%u ms), "
+				 "for %u check%s", (long long)c->lag_ms,
+				 p->max_lag_ms / 2, m, m == 1 ? "" : "s");
+		else
+			snprintf(why, whylen, "replication applying again, for "
+				 "%u check%s", m, m == 1 ? "" : "s");
 		st->passes = 0;
 		st->health = HEALTH_ONLINE;
 		break;

@@ -7,9 +7,11 @@
  *            N fails in a row: SHUNNED
  *   ONLINE   N fails in a row: SHUNNED
  *            pass, replica over max lag (or lag unknown): LAGGING
- *   LAGGING  pass, lag under max / 2 for M checks in a row: ONLINE
- *            pass, no longer a replica (promoted) or lag no longer
- *            checked (max 0): ONLINE at once
+ *            pass, replica not applying (its SQL thread stopped, or no
+ *            replication at all), whatever the max: LAGGING
+ *   LAGGING  pass, applying and lag under max / 2 (any lag when max is
+ *            0) for M checks in a row: ONLINE
+ *            pass, no longer a replica (promoted): ONLINE at once
  *            N fails in a row: SHUNNED
  *   SHUNNED  M passes in a row: ONLINE (LAGGING if over max lag)
  *   DRAINING never left here: a reload puts a server in and out of it.
@@ -37,6 +39,10 @@ struct health_check {
 	int64_t lag_ms;            /* when ok: -1 unknown (NULL
 	                            * Seconds_Behind_Master, a replication
 	                            * thread stopped, none configured) */
+	bool not_applying;         /* when ok, a replica: its SQL thread
+	                            * is stopped, or it replicates from
+	                            * nowhere: its data ages however small
+	                            * the lag it reports */
 };
 
 /* The group's settings (struct backend_group). */

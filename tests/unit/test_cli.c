@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 static enum cli_result run(struct config *cfg, char *err, int argc, char **argv)
 {
@@ -286,4 +287,30 @@ Test(cli, monitor_credentials)
 	cr_assert(strstr(err, "--monitor-user"), "%s", err);
 	cr_assert_eq(cli_set_option(&c, "monitor-user", "", err, 512), -1);
 	cr_assert(strstr(err, "monitor-user: expected 1..384 bytes"), "%s", err);
+}
+
+Test(cli, check_interval_of_the_flags_group)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2"), CLI_RUN, "%s", err);
+	cr_assert_eq(c.check_interval_ms, 0);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2", "--check-interval", "200"), CLI_RUN, "%s", err);
+	cr_assert_eq(c.check_interval_ms, 200);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2", "--check-interval", "99"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "expected 100..3600000 (ms), got '99'"), "%s",
+		  err);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--check-interval", "500"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--check-interval needs --replica"), "%s", err);
 }

@@ -151,10 +151,47 @@ Test(health, lag_is_not_checked_without_a_max)
 	nolag.max_lag_ms = 0;
 	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
 		     HEALTH_ONLINE);
+	/* Lagging when the limit went away (a reload): back after M
+	 * checks, as from any lag. */
 	st = at(HEALTH_LAGGING);
 	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+		     HEALTH_LAGGING);
+	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
 		     HEALTH_ONLINE);
-	cr_assert_str_eq(why, "lag no longer checked");
+	cr_assert_str_eq(why, "replication applying again, for 2 checks");
+}
+
+Test(health, a_replica_not_applying_lags_whatever_the_max)
+{
+	struct health_policy nolag = pol;
+	struct health_state st = at(HEALTH_ONLINE);
+	struct health_check c = replica(0);
+
+	nolag.max_lag_ms = 0;
+	c.not_applying = true;
+	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+		     HEALTH_LAGGING);
+	cr_assert(strstr(why, "replication not applying"), "%s", why);
+	st = at(HEALTH_UNKNOWN);
+	cr_assert_eq(step(&st, c), HEALTH_LAGGING);
+	cr_assert(strstr(why, "first check passed, but replication not "
+			  "applying"), "%s", why);
+	/* Stays out while stopped; back M checks after it applies again. */
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+			     HEALTH_LAGGING);
+	c.not_applying = false;
+	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+		     HEALTH_LAGGING);
+	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+		     HEALTH_ONLINE);
+	/* A promoted server does not replicate: no longer a replica, it
+	 * does not lag. */
+	c = primary;
+	c.not_applying = true;
+	st = at(HEALTH_ONLINE);
+	cr_assert_eq(health_next(&st, &c, &nolag, why, sizeof(why)),
+		     HEALTH_ONLINE);
 }
 
 Test(health, lagging_returns_under_half_the_max_for_m_checks)
