@@ -19,6 +19,7 @@
  */
 #include "session.h"
 
+#include "health.h"
 #include "log.h"
 #include "mysql_proto.h"
 #include "sql_rewrite.h"
@@ -226,6 +227,36 @@ static bool reroute_read(struct session *s, struct pending *p)
 	return true;
 }
 
+/* The login's schema check could not reach its server (a primary that
+ * died before its checks said so): once, another server that a read
+ * could go to checks it. */
+static bool reroute_login(struct session *s)
+{
+	unsigned failed = s->pool_key.server, sv;
+	const char *why;
+	uint16_t e;
+	char m[200];
+	struct pool *pool;
+
+	if (s->phase != PH_LOGIN_SYNC || s->login_rerouted)
+		return false;
+	s->login_rerouted = true;
+	if (route_choose(s, NULL, true, (int)failed, &sv, &why, &e, m,
+			 sizeof(m)) || sv == failed)
+		return false;
+	s->pool_key.server = sv;
+	pool = pool_for(s->c.w, &s->pool_key);
+	if (!pool) {
+		s->pool_key.server = failed;
+		return false;
+	}
+	LOGW("%s: %s cannot be reached; the login's schema is checked on %s",
+	     s->client_addr, s->c.w->px->servers[failed].addr.text,
+	     s->c.w->px->servers[sv].addr.text);
+	s->pool = pool;
+	return true;
+}
+
 static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		 const char *msg)
 {
@@ -233,6 +264,13 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 					       offsetof(struct session, wait));
 
 	session_release(s, HOLD_BORROW);
+	if (!b && reroute_login(s)) {
+		uint16_t e = 0;
+		char m[200];
+		if (!pooled_backend(s, &e, m, sizeof(m)))
+			no_backend(s, e, "HY000", m);
+		return;
+	}
 	if (!b && reroute_read(s, s->pend_count ? pend_at(s, 0) : NULL)) {
 		/* Nothing was sent: another server may serve the read. */
 		uint16_t e = 0;
@@ -242,6 +280,20 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		return;
 	}
 	if (!b) {
+		const struct proxy *px = s->c.w->px;
+		const struct backend_server *sv = &px->servers[s->pool_key.server];
+		const struct backend_group *g = &px->groups[sv->group];
+		char m[512];
+
+		/* In a group, say which and what the server was for: "the
+		 * primary cannot be reached" is what the client must learn. */
+		if (s->phase == PH_COMMAND && g->nservers > 1) {
+			snprintf(m, sizeof(m), "group '%s': %s %s: %s", g->name,
+				 role_name((enum server_role)atomic_load_explicit(
+					 &sv->check.role, memory_order_relaxed)),
+				 sv->addr.text, msg);
+			msg = m;
+		}
 		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
 		return;
 	}
