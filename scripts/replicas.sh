@@ -17,7 +17,11 @@
 #   repl@127.0.0.1            repl-pw     REPLICATION SLAVE
 #   myring_monitor@127.0.0.1  monitor-pw  SLAVE MONITOR (what myring's
 #                                         health checks need)
-# on every server (so a promoted replica serves its peers too).
+# on every server (so a promoted replica serves its peers too).  And
+# myring_test.whoami, one row: the server's own server_id, written on each
+# server outside replication (sql_log_bin = 0), so that a plain read says
+# which server answered it (myring sends SELECT @@server_id to the
+# primary: it reads what differs from server to server).
 #
 # DIR/env is sourceable: REPL_PRIMARY_PORT REPL_REPLICA1_PORT
 # REPL_REPLICA2_PORT, REPL_*_PID, REPL_*_SOCKET, REPL_*_SERVER_ID.
@@ -169,7 +173,11 @@ CREATE OR REPLACE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw';
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
 CREATE OR REPLACE USER 'myring_monitor'@'127.0.0.1' IDENTIFIED BY 'monitor-pw';
 GRANT SLAVE MONITOR ON *.* TO 'myring_monitor'@'127.0.0.1';
-RESET MASTER;" || die "setting up users on $n failed"
+RESET MASTER;
+SET SESSION sql_log_bin = 0;
+CREATE TABLE myring_test.whoami (server_id INT PRIMARY KEY);
+INSERT INTO myring_test.whoami VALUES (@@server_id);" ||
+			die "setting up users on $n failed"
 	done
 	for n in replica1 replica2; do
 		sql "$n" "
