@@ -227,6 +227,25 @@ static bool reroute_read(struct session *s, struct pending *p)
 	return true;
 }
 
+/* msg, saying which group and server when the session's group has
+ * several: "the group's primary cannot be reached" is what a client of
+ * a group must learn, not only an address. */
+static const char *in_group(const struct session *s, const char *msg,
+			    char *buf, size_t cap)
+{
+	const struct proxy *px = s->c.w->px;
+	const struct backend_server *sv = &px->servers[s->pool_key.server];
+	const struct backend_group *g = &px->groups[sv->group];
+
+	if (s->phase != PH_COMMAND || g->nservers < 2)
+		return msg;
+	snprintf(buf, cap, "group '%s': %s %s: %s", g->name,
+		 role_name((enum server_role)atomic_load_explicit(
+			 &sv->check.role, memory_order_relaxed)),
+		 sv->addr.text, msg);
+	return buf;
+}
+
 /* The login's schema check could not reach its server (a primary that
  * died before its checks said so): once, another server that a read
  * could go to checks it. */
@@ -280,21 +299,10 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		return;
 	}
 	if (!b) {
-		const struct proxy *px = s->c.w->px;
-		const struct backend_server *sv = &px->servers[s->pool_key.server];
-		const struct backend_group *g = &px->groups[sv->group];
 		char m[512];
 
-		/* In a group, say which and what the server was for: "the
-		 * primary cannot be reached" is what the client must learn. */
-		if (s->phase == PH_COMMAND && g->nservers > 1) {
-			snprintf(m, sizeof(m), "group '%s': %s %s: %s", g->name,
-				 role_name((enum server_role)atomic_load_explicit(
-					 &sv->check.role, memory_order_relaxed)),
-				 sv->addr.text, msg);
-			msg = m;
-		}
-		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
+		no_backend(s, err, err == 1040 ? "08004" : "HY000",
+			   in_group(s, msg, m, sizeof(m)));
 		return;
 	}
 	attach(s, b);
@@ -748,8 +756,11 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	}
 	if (!pooled_backend(s, &err, msg, sizeof(msg)) &&
 	    (!reroute_read(s, p) ||
-	     !pooled_backend(s, &err, msg, sizeof(msg))))
-		return reject(reply, err, "myring: %s", msg);
+	     !pooled_backend(s, &err, msg, sizeof(msg)))) {
+		char m[512];
+		return reject(reply, err, "myring: %s",
+			      in_group(s, msg, m, sizeof(m)));
+	}
 	p->server = (int16_t)s->pool_key.server;
 	s->c.w->routed[s->pool_key.server]++;
 	pool_count_command(s->pool, s->pins != 0);
