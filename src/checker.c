@@ -828,7 +828,8 @@ static void choose_login(const struct config *cfg)
 
 bool checker_wanted(const struct proxy *px)
 {
-	return px->cfg.auth == AUTH_PROXY && px->nservers > 0;
+	return px->cfg.auth == AUTH_PROXY &&
+	       (px->cfg.ngroups > 0 || px->nservers > 1);
 }
 
 int checker_init(struct proxy *px, struct io_uring *ring, uint8_t op)

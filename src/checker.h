@@ -45,7 +45,10 @@ struct proxy;
 
 /* Whether px's servers are checked: with auth: proxy only (myring's own
  * backend connections; in pass-through every client has the server to
- * itself and nothing is routed). */
+ * itself and nothing is routed), and only where there is a choice to make
+ * or to show: --primary with --replica, or the file's groups.  --backend's
+ * one server is used whatever a check would say: it gets no connection of
+ * the checker's (which would count against its user's connections). */
 bool checker_wanted(const struct proxy *px);
 
 /* Prepares a check of every server of px, submitted on ring with op in
