@@ -308,6 +308,32 @@ Test(groups, reads_spread_over_both_replicas_never_the_primary, .timeout = 90)
 	cr_expect_gt(n[2], 5, "replica 2 served %d of 60 reads", n[2]);
 	cr_expect_gt(n[3], 5, "replica 3 served %d of 60 reads", n[3]);
 	cr_expect_eq(n[1], 0, "the primary served %d reads", n[1]);
+	/* A prepared read is a read: its executions spread too. */
+	{
+		MYSQL_STMT *st = mysql_stmt_init(c);
+		int seen[4] = {0};
+
+		cr_assert_eq(mysql_stmt_prepare(st, WHO, strlen(WHO)), 0, "%s",
+			     mysql_stmt_error(st));
+		for (int i = 0; i < 30; i++) {
+			MYSQL_BIND b;
+			long id = 0;
+
+			memset(&b, 0, sizeof(b));
+			b.buffer_type = MYSQL_TYPE_LONG;
+			b.buffer = &id;
+			cr_assert_eq(mysql_stmt_execute(st), 0, "%s",
+				     mysql_stmt_error(st));
+			cr_assert_eq(mysql_stmt_bind_result(st, &b), 0);
+			cr_assert_eq(mysql_stmt_fetch(st), 0);
+			cr_assert(id >= 1 && id <= 3, "%ld", id);
+			seen[id]++;
+			mysql_stmt_free_result(st);
+		}
+		cr_expect(seen[2] && seen[3] && !seen[1], "prepared reads: %d %d "
+			  "%d", seen[1], seen[2], seen[3]);
+		mysql_stmt_close(st);
+	}
 	/* A read from several connections at once spreads too. */
 	{
 		MYSQL *more[4];
@@ -564,6 +590,66 @@ Test(groups, a_replica_whose_sql_thread_stops_leaves_rotation_and_returns,
 	expect_backend(&e, 1, "online", "replica", 5 * INTERVAL_MS + 1000);
 	count_reads(c, WHO, 30, n);
 	cr_expect_gt(n[2], 0, "the replica did not come back into rotation");
+	mysql_close(c);
+	stop(&e);
+}
+
+/* The checks made of server i so far (stats.backends). */
+static long checks_of(const struct env *e, int i)
+{
+	MYSQL *a = admin(e);
+	char sql[256];
+	long n;
+
+	snprintf(sql, sizeof(sql), "SELECT checks FROM backends WHERE server = "
+		 "'127.0.0.1:%d'", e->rs.port[i]);
+	n = num(a, sql);
+	mysql_close(a);
+	return n;
+}
+
+Test(groups, a_hung_replica_fails_its_checks_without_holding_up_the_others,
+     .timeout = 90)
+{
+	struct env e;
+	MYSQL *c;
+	int n[4];
+	long before;
+	bool shunned, back;
+
+	start(&e, NULL, NULL);
+	all_online(&e);
+	c = client(&e);
+	/* Stopped, it accepts connections (the kernel does) but answers
+	 * nothing: only a check's deadline can fail it. */
+	cr_assert_eq(kill(e.rs.pid[2], SIGSTOP), 0);
+	before = checks_of(&e, 1);
+	shunned = wait_backend(&e, 2, "shunned", NULL, 3 * INTERVAL_MS + 2000);
+	/* The other servers were checked all along, at their interval. */
+	cr_expect_geq(checks_of(&e, 1) - before, 3, "replica 1 was checked %ld "
+		      "times while replica 2 hung", checks_of(&e, 1) - before);
+	if (shunned)
+		count_reads(c, WHO, 20, n);
+	kill(e.rs.pid[2], SIGCONT);
+	cr_expect(shunned, "the hung replica was not shunned\n%s",
+		  proxy_log_tail(&e.p));
+	if (shunned)
+		cr_expect_eq(n[2], 20, "reads while replica 3 hung: %d %d %d",
+			     n[1], n[2], n[3]);
+	{
+		MYSQL *a = admin(&e);
+		char sql[256], *why;
+
+		snprintf(sql, sizeof(sql), "SELECT check_error FROM backends "
+			 "WHERE server = '127.0.0.1:%d'", e.rs.port[2]);
+		why = query_value(a, sql);
+		cr_expect(why && strstr(why, "timed out after"), "%s",
+			  why ? why : "(null)");
+		free(why);
+		mysql_close(a);
+	}
+	back = wait_backend(&e, 2, "online", "replica", 3 * INTERVAL_MS + 3000);
+	cr_expect(back, "the replica did not come back after SIGCONT");
 	mysql_close(c);
 	stop(&e);
 }
