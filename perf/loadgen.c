@@ -20,7 +20,9 @@
  * driver reads the sysbench table size from LOADGEN_ROWS (default 10000).
  *
  * Latencies (per query, command or connection) are written as microseconds, one
- * per line, to the file named by LOADGEN_LAT if set.
+ * per line, to the file named by LOADGEN_LAT if set.  LOADGEN_TLS_CA=FILE
+ * connects with TLS (the server's certificate checked against FILE),
+ * LOADGEN_COMPRESS=1 with protocol compression (perf/tls.sh).
  */
 #include <mysql.h>
 #include <pthread.h>
@@ -47,6 +49,15 @@ static MYSQL *conn(void)
 	MYSQL *m = mysql_init(NULL);
 	unsigned long maxp = 1ul << 30;
 	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
+	const char *ca = getenv("LOADGEN_TLS_CA");
+	if (ca && *ca) {
+		my_bool verify = 1;
+		mysql_optionsv(m, MYSQL_OPT_SSL_CA, ca);
+		mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	}
+	const char *z = getenv("LOADGEN_COMPRESS");
+	if (z && *z == '1')
+		mysql_optionsv(m, MYSQL_OPT_COMPRESS, NULL);
 	static int failures;  /* printed: the first few (driver retries) */
 	if (!mysql_real_connect(m, "127.0.0.1", "myring", "myring-pw",
 				"myring_test", (unsigned)port, NULL, 0)) {

@@ -7,8 +7,8 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config liburing-dev libmimalloc-dev libpcre2-dev
       libcriterion-dev libmariadb-dev mariadb-server mariadb-client
-      libyaml-dev libssl-dev python3-prometheus-client clang libclang-rt-14-dev valgrind python3
-      dpkg-dev man-db iproute2 systemd)
+      libyaml-dev libssl-dev zlib1g-dev python3-prometheus-client python3-pymysql clang
+      libclang-rt-14-dev valgrind python3 dpkg-dev man-db iproute2 systemd)
 case ${1:-} in
 "") ;;
 perf) pkgs+=(sysbench haproxy linux-perf) ;;

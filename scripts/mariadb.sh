@@ -6,7 +6,10 @@
 #   scripts/mariadb.sh stop DIR    stop it (TERM, up to 30 s, then KILL)
 #
 # DIR/env is sourceable: MARIADB_HOST MARIADB_PORT MARIADB_PID MARIADB_SOCKET
-# MARIADB_HAVE_ED25519.  Database myring_test.  Users:
+# MARIADB_HAVE_ED25519 MARIADB_CERTS.  The server speaks TLS with the test
+# CA's certificate for localhost/127.0.0.1 (scripts/test-certs.sh, in
+# DIR/certs: MARIADB_CERTS), and accepts plaintext too.  Database
+# myring_test.  Users:
 #   myring@127.0.0.1, myring@localhost  myring-pw  all privileges, grant option
 #   myring_other@127.0.0.1              other-pw   all on myring_test.*
 #   myring_ed@127.0.0.1                 ed-pw      ed25519 (if the plugin loads)
@@ -43,7 +46,7 @@ fi
 pidf=$dir/mariadb.pid
 log=$dir/mariadb.log
 
-for tool in mariadbd mariadb mariadb-admin mariadb-install-db python3 flock; do
+for tool in mariadbd mariadb mariadb-admin mariadb-install-db python3 flock openssl; do
 	command -v "$tool" >/dev/null || die "$tool not found: run scripts/deps.sh"
 done
 
@@ -178,6 +181,7 @@ MARIADB_PORT=$1
 MARIADB_PID=$2
 MARIADB_SOCKET=$sock
 MARIADB_HAVE_ED25519=$have_ed
+MARIADB_CERTS=$dir/certs
 ENV
 	mv -f "$tmp" "$envf"
 }
@@ -213,6 +217,8 @@ do_start() {
 	# A private tmpdir: servers in other DIRs must not share temporary
 	# files (concurrent bootstraps in /tmp were seen to fail).
 	mkdir -p "$dir/tmp"
+	bash "$(dirname "$0")/test-certs.sh" "$dir/certs" 9>&- >/dev/null ||
+		die "making the test certificates failed"
 	if [[ ! -d $data/mysql ]]; then
 		echo "mariadb: initialising $data"
 		rm -rf "$data" "$data.new"
@@ -253,6 +259,8 @@ do_start() {
 			--pid-file="$pidf" --log-error="$log" \
 			--max-allowed-packet=1G --max-connections=2500 --back-log=2000 \
 			--local-infile=ON \
+			--ssl-ca="$dir/certs/ca.pem" --ssl-cert="$dir/certs/server.pem" \
+			--ssl-key="$dir/certs/server-key.pem" \
 			--skip-name-resolve --max-connect-errors=1000000000 \
 			--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
 			--performance-schema=OFF --thread-cache-size=200 \

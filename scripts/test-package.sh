@@ -88,7 +88,8 @@ missing=()
 nflags=0
 for flag in $(build/myring --help | grep -E '^  -' | grep -oE -- '--[a-z][a-z-]*'); do
 	nflags=$((nflags + 1))
-	grep -qE -- "(^|[ ,])$flag( |\$)" <<<"$page" || missing+=("$flag")
+	# "--require-tls[=on|off]": an optional value is written on.
+	grep -qE -- "(^|[ ,])$flag( |\\[|\$)" <<<"$page" || missing+=("$flag")
 done
 expect "the manual page lists all $nflags flags of --help${missing[*]:+ (missing: ${missing[*]})}" \
 	test "$nflags" -gt 20 -a ${#missing[@]} = 0
@@ -230,7 +231,9 @@ if [[ -z $why ]]; then
 fi
 if [[ -z $why ]]; then
 	mkdir "$scratch/files" "$scratch/sd"
-	cp tests/package/in-systemd.sh scripts/mariadb.sh "$scratch/files/"
+	# mariadb.sh makes the test MariaDB's TLS certificates with test-certs.sh.
+	cp tests/package/in-systemd.sh scripts/mariadb.sh scripts/test-certs.sh \
+		"$scratch/files/"
 	(echo "$BASHPID" >"$cg/cgroup.procs" &&
 		exec unshare --mount --net --pid --ipc --uts --cgroup --fork \
 			bash tests/package/boot-systemd.sh "$scratch/sd" "$deb" "$scratch/files") \

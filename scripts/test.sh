@@ -22,12 +22,12 @@ T0=$SECONDS
 # Which steps run: all of them for `make test`; scripts/slow-tests.sh
 # asks for "normal" only.  MYRING_ITEST_FILTER narrows the integration
 # suite (a Criterion --filter pattern such as 'lifecycle/*').
-STEPS=" ${MYRING_TEST_STEPS:-unit package normal asan pooled groups valgrind} "
+STEPS=" ${MYRING_TEST_STEPS:-unit package normal asan pooled tls clients groups valgrind} "
 want() { [[ $STEPS == *" $1 "* ]]; }
 for s in $STEPS; do
 	case $s in
-	unit | package | normal | asan | pooled | groups | valgrind) ;;
-	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit package normal asan pooled groups valgrind)"
+	unit | package | normal | asan | pooled | tls | clients | groups | valgrind) ;;
+	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit package normal asan pooled tls clients groups valgrind)"
 	   exit 2 ;;
 	esac
 done
@@ -163,7 +163,7 @@ if want package; then
 	run_bounded "$PACKAGE_TIMEOUT" bash scripts/test-package.sh || fail "installing and packaging"
 fi
 
-if want normal || want asan || want pooled || want valgrind; then
+if want normal || want asan || want pooled || want tls || want clients || want valgrind; then
 	step "private MariaDB (scripts/mariadb.sh start $DBDIR)"
 	db_started=1
 	if ! bash scripts/mariadb.sh start "$DBDIR"; then
@@ -172,11 +172,12 @@ if want normal || want asan || want pooled || want valgrind; then
 	fi
 	# shellcheck disable=SC1091
 	source "$DBDIR/env"
-	export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519
+	export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519 MARIADB_CERTS
 fi
 
 run_integration() { # name binary
-	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0 mode=()
+	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0 mode=() env=()
+	local itest_args=("${ITEST_ARGS[@]}")
 	[[ $bin == */asan/* ]] && asan=1
 	# The same suite through myring's own pooled backend connections:
 	# myring checks the test users itself (ed25519's too, as a native
@@ -185,6 +186,20 @@ run_integration() { # name binary
 	if [[ $name == pooled ]]; then
 		mode=(--auth proxy --user myring:myring-pw --user myring_other:other-pw)
 		[[ $MARIADB_HAVE_ED25519 == 1 ]] && mode+=(--user myring_ed:ed-pw)
+	fi
+	# The query corpus again with every byte through TLS and compression
+	# on both legs: the client's (verified against the test CA) and the
+	# backend's (verify-identity against the test MariaDB's certificate).
+	if [[ $name == tls ]]; then
+		mode=(--tls-cert "$MARIADB_CERTS/server.pem"
+		      --tls-key "$MARIADB_CERTS/server-key.pem"
+		      --backend-tls verify-identity
+		      --backend-tls-ca "$MARIADB_CERTS/ca.pem"
+		      --backend-compression on)
+		env=(MYRING_CLIENT_TLS_CA="$MARIADB_CERTS/ca.pem"
+		     MYRING_CLIENT_COMPRESS=1)
+		[[ -n ${MYRING_ITEST_FILTER:-} ]] ||
+			itest_args+=(--filter '@(large|session|stmt|rules|answer)/*')
 	fi
 	port=$(free_port)
 	qlog=$LOGS/queries-$name.log
@@ -225,7 +240,8 @@ run_integration() { # name binary
 	MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
 		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
 		MYRING_POOLED=$([[ $name == pooled ]] && echo 1 || echo 0) \
-		run_bounded "$ITEST_TIMEOUT" ./build/tests/integration "${ITEST_ARGS[@]}" ||
+		MYRING_RUN=$name \
+		run_bounded "$ITEST_TIMEOUT" env "${env[@]}" ./build/tests/integration "${itest_args[@]}" ||
 		fail "integration tests ($name)"
 
 	step "hostile clients (tests/badinput.py) against $bin"
@@ -256,6 +272,7 @@ if [[ $have_itests == 1 ]]; then
 	if want normal; then run_integration normal build/myring; fi
 	if want asan; then run_integration asan build/asan/myring; fi
 	if want pooled; then run_integration pooled build/asan/myring; fi
+	if want tls; then run_integration tls build/asan/myring; fi
 else
 	fail "no integration tests found in tests/integration"
 fi
@@ -295,6 +312,12 @@ if compgen -G "$LOGS/asan.*" >/dev/null || compgen -G "$LOGS/ubsan.*" >/dev/null
 	fail "AddressSanitizer/UBSan reports (see above)"
 else
 	echo "none"
+fi
+
+if want clients; then
+	step "TLS and compression with other clients (tests/tls_clients.sh)"
+	run_bounded 300 bash tests/tls_clients.sh build/asan/myring ||
+		fail "TLS and compression with the mariadb CLI, PyMySQL and mysql2"
 fi
 
 if want valgrind; then

@@ -93,7 +93,7 @@ static void check_columns(const struct proxy *px, unsigned i, struct table *t,
 {
 	const struct backend_server *sv = &px->servers[i];
 	const struct server_check *c = &sv->check;
-	uint8_t role = atomic_load(&c->role), health = atomic_load(&c->health);
+	uint8_t role = atomic_load(&c->role), health = server_health(sv);
 	int64_t lag = atomic_load(&c->lag_ms);
 	uint64_t since = atomic_load(&c->since_s), commands = 0;
 	char err[256], gtid[GTID_POS_MAX];

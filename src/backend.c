@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "mysql_proto.h"
+#include "tls.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -155,6 +156,7 @@ struct bconn *bconn_open(struct worker *w, const struct netaddr *addr,
 	b->owner = owner;
 	b->pool = pool;
 	b->login = login;
+	b->addr = addr;
 	mysql_state_init(&b->st);
 	bconn_state_fresh(b);
 	if (stmt_cache_init(&b->stc, BCONN_STMT_CACHE)) {
@@ -362,8 +364,11 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 		.max_packet = 1u << 30,
 		.charset = l->charset,
 	};
+	const struct config *cfg = &b->c.w->px->cfg;
+	SSL_CTX *ctx = tls_client_ctx(b->c.w);
 	struct mysql_greeting g;
 	struct pkt_buf pb;
+	bool tls = false;
 
 	if (len && p[0] == 0xFF) {
 		struct mysql_err e;
@@ -381,14 +386,43 @@ static void greeting(struct bconn *b, const uint8_t *p, uint32_t len)
 	b->thread_id = g.connection_id;
 	snprintf(b->version, sizeof(b->version), "%.*s",
 		 (int)g.server_version.len, g.server_version.ptr);
+	if (cfg->backend_tls != BTLS_OFF && ctx) {
+		tls = (g.caps & CLIENT_SSL) != 0;
+		if (!tls && cfg->backend_tls != BTLS_PREFERRED) {
+			fail(b, "the server does not offer TLS, which "
+			     "--backend-tls requires");
+			return;
+		}
+	}
+	if (tls) {
+		params.caps |= CLIENT_SSL;
+		params.first_seq = 2;
+		params.secure_transport = true;
+	}
 	b->auth = calloc(1, sizeof(*b->auth));
 	if (!b->auth) {
 		fail(b, "out of memory");
 		return;
 	}
 	pkt_buf_init(&pb);
-	login_result(b, auth_client_handshake(b->auth, p, len, &params, &pb),
-		     &pb);
+	enum auth_result r = auth_client_handshake(b->auth, p, len, &params, &pb);
+	if (tls && r == AUTH_CONTINUE && !pb.oom && pb.len >= MYSQL_HDR_LEN + 32) {
+		/* The SSLRequest is the handshake response's first 32 bytes
+		 * (capabilities, character set: what a server keeps from
+		 * it); the response itself follows inside TLS. */
+		if (send_packet(b, 1, pb.data + MYSQL_HDR_LEN, 32)) {
+			pkt_buf_free(&pb);
+			return;
+		}
+		/* Each server of a group is checked for its own name. */
+		if (xprt_tls_connect(&b->c, ctx, b->addr->host,
+				     cfg->backend_tls == BTLS_VERIFY_IDENTITY)) {
+			pkt_buf_free(&pb);
+			fail(b, "cannot start TLS");
+			return;
+		}
+	}
+	login_result(b, r, &pb);
 }
 
 static void login_packet(struct bconn *b, const uint8_t *p, uint32_t len)
@@ -491,6 +525,18 @@ static void on_send_error(struct conn *c, int err)
 	fail(b, "send: %s", strerror(-err));
 }
 
+static void on_secure(struct conn *c, int err, const char *why)
+{
+	struct bconn *b = c->owner;
+
+	if (err) {
+		c->w->stats.tls_failures++;
+		fail(b, "%s", why);
+		return;
+	}
+	c->w->stats.tls_handshakes++;
+}
+
 static const struct conn_ops bconn_ops = {
 	.role = "backend",
 	.peer = PEER_BACKEND,
@@ -499,6 +545,7 @@ static const struct conn_ops bconn_ops = {
 	.on_send_error = on_send_error,
 	.on_connect = on_connect,
 	.on_free = bconn_free,
+	.on_secure = on_secure,
 };
 
 /* ---- start-up probe ------------------------------------------------- */

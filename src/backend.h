@@ -117,6 +117,7 @@ struct bconn {
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap;
 	const struct bconn_login *login;
+	const struct netaddr *addr; /* its server's (lives as long as myring) */
 	struct auth_client *auth;  /* during the login only */
 	uint64_t caps;             /* negotiated with the server */
 	uint16_t status;           /* server status of the last response */
@@ -185,14 +186,26 @@ void bconn_tick(struct bconn *b);
  * counters and what the health checker publishes, groups.h). */
 struct backend_server {
 	struct netaddr addr;
-	uint32_t max_conns;          /* --pool-size: over all workers */
-	uint32_t weight;             /* share of its group's reads */
+	/* A reload may change these two and draining (groups_reload). */
+	_Atomic uint32_t max_conns;  /* --pool-size: over all workers */
+	_Atomic uint32_t weight;     /* share of its group's reads */
+	_Atomic uint8_t draining;    /* removed by a reload: no new work;
+	                              * its connections close as they idle */
 	unsigned group;              /* index of its group */
 	atomic_uint open;            /* connections counted, all workers */
 	atomic_uint wanted;          /* idle connections others should close */
 	atomic_uint_fast64_t connect_errors;
 	struct server_check check;   /* written by the checker only */
 };
+
+/* A server's health as routing sees it: DRAINING once a reload removed
+ * it, whatever its checks say. */
+static inline uint8_t server_health(const struct backend_server *sv)
+{
+	if (atomic_load_explicit(&sv->draining, memory_order_relaxed))
+		return HEALTH_DRAINING;
+	return atomic_load_explicit(&sv->check.health, memory_order_relaxed);
+}
 
 /* The server's greeting, for what clients of myring are shown. */
 struct backend_profile {

@@ -26,8 +26,17 @@ int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid,
 		munmap(b->br, ring_bytes);
 		return rc;
 	}
-	b->refs = calloc(nbufs, sizeof(*b->refs));
-	if (!b->refs) {
+	/* The worker's own buffers: as many as the kernel's, mapped now,
+	 * backed by memory only once touched. */
+	b->ubase = mmap(NULL, (size_t)nbufs * size, PROT_READ | PROT_WRITE,
+			MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
+	b->refs = calloc((size_t)nbufs * 2, sizeof(*b->refs));
+	b->ufree = calloc(nbufs, sizeof(*b->ufree));
+	if (b->ubase == MAP_FAILED || !b->refs || !b->ufree) {
+		if (b->ubase != MAP_FAILED)
+			munmap(b->ubase, (size_t)nbufs * size);
+		free(b->refs);
+		free(b->ufree);
 		munmap(b->base, (size_t)nbufs * size);
 		munmap(b->br, ring_bytes);
 		return -ENOMEM;
@@ -38,6 +47,8 @@ int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid,
 	rc = io_uring_register_buf_ring(ring, &reg, 0);
 	if (rc) {
 		free(b->refs);
+		free(b->ufree);
+		munmap(b->ubase, (size_t)nbufs * size);
 		munmap(b->base, (size_t)nbufs * size);
 		munmap(b->br, ring_bytes);
 		return rc;
@@ -50,6 +61,10 @@ int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid,
 	for (uint32_t i = 0; i < nbufs; i++)
 		bufring_put(b, (uint16_t)i);
 	bufring_commit(b);
+	/* The lowest bids on top: the same few are reused while few are
+	 * needed, so untouched memory stays untouched. */
+	for (uint32_t i = nbufs; i-- > 0;)
+		b->ufree[b->nufree++] = (uint16_t)(nbufs + i);
 	return 0;
 }
 
@@ -59,7 +74,9 @@ void bufring_destroy(struct bufring *b, struct io_uring *ring)
 		return;
 	io_uring_unregister_buf_ring(ring, b->bgid);
 	munmap(b->base, (size_t)b->nbufs * b->size);
+	munmap(b->ubase, (size_t)b->nbufs * b->size);
 	munmap(b->br, (size_t)b->nbufs * sizeof(struct io_uring_buf));
 	free(b->refs);
+	free(b->ufree);
 	memset(b, 0, sizeof(*b));
 }

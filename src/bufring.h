@@ -7,6 +7,14 @@
  * last such send completes (or at once if nothing points into it).
  * Returns are batched: bufring_put() writes the ring entry, and
  * bufring_commit() publishes all of a loop turn's entries with one store.
+ *
+ * Buffers of the worker's own (bid >= nbufs, as many as the kernel's) hold
+ * bytes the worker produces from what it received: TLS plaintext and
+ * decompressed protocol bytes (xprt.c).  They are referenced and released
+ * exactly like the kernel's, so the session code forwards them without a
+ * copy and never knows the difference; a released one goes to a free list
+ * instead of the kernel.  Their memory is mapped once and touched only
+ * when used.
  */
 #ifndef MYRING_BUFRING_H
 #define MYRING_BUFRING_H
@@ -26,20 +34,44 @@ struct bufring {
 	uint32_t staged;         /* put but not yet committed */
 	uint16_t bgid;
 	uint16_t *refs;          /* per buffer: chunks pointing into it */
+	uint8_t *ubase;          /* the worker's own buffers */
+	uint16_t *ufree;         /* their free list (bids), a stack */
+	uint32_t nufree;
 };
 
 int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid,
 		 uint32_t nbufs, uint32_t size);
 void bufring_destroy(struct bufring *b, struct io_uring *ring);
 
+/* A kernel buffer's address (bid < nbufs). */
 static inline uint8_t *bufring_addr(const struct bufring *b, uint16_t bid)
 {
 	return b->base + (size_t)bid * b->size;
 }
 
-/* Hands a buffer back to the kernel (visible after bufring_commit). */
+/* One of the worker's own buffers (its bid is >= nbufs), or -1 when all
+ * are in use.  Its reference count is 0: the caller puts it back if it
+ * ends up referenced by nothing. */
+static inline int32_t bufring_user_get(struct bufring *b)
+{
+	if (!b->nufree)
+		return -1;
+	return b->ufree[--b->nufree];
+}
+
+static inline uint8_t *bufring_user_addr(const struct bufring *b, uint16_t bid)
+{
+	return b->ubase + (size_t)(bid - b->nbufs) * b->size;
+}
+
+/* Hands a buffer back to the kernel (visible after bufring_commit), or to
+ * the free list if it is one of the worker's own. */
 static inline void bufring_put(struct bufring *b, uint16_t bid)
 {
+	if (bid >= b->nbufs) {
+		b->ufree[b->nufree++] = bid;
+		return;
+	}
 	io_uring_buf_ring_add(b->br, bufring_addr(b, bid), b->size, bid,
 			      (int)b->mask, (int)b->staged);
 	b->staged++;

@@ -108,7 +108,8 @@ static struct {
 	struct io_uring *ring;
 	uint8_t op;
 	struct check *checks;
-	unsigned n;
+	unsigned n;                /* slots in use: servers 0..n-1 */
+	bool started;
 	bool have_login;
 	char user[AUTH_NAME_MAX + 1];
 	struct auth_secret secret;
@@ -243,8 +244,8 @@ static void finish(struct check *c, bool ok)
 		atomic_fetch_add_explicit(&sc->failures, 1,
 					  memory_order_relaxed);
 
-	/* A reload may have put the server in DRAINING (or out of it)
-	 * meanwhile: what is published wins over what we remember. */
+	/* What is published wins over what we remember (the two only
+	 * differ if someone else wrote it). */
 	old = atomic_load_explicit(&sc->health, memory_order_relaxed);
 	c->hs.health = old;
 	nh = health_next(&c->hs, &hc, &pol, why, sizeof(why));
@@ -774,13 +775,57 @@ static const char *phase(const struct check *c)
 	}
 }
 
+/* Slot i watches server i from now on (at start, or added by a reload:
+ * groups_reload_apply publishes the server before the count). */
+static void adopt(unsigned i, uint64_t now)
+{
+	struct check *c = &ck.checks[i];
+	struct server_check *sc;
+
+	c->idx = i;
+	c->srv = &ck.px->servers[i];
+	c->g = &ck.px->groups[c->srv->group];
+	c->fd = -1;
+	c->next_us = now;
+	pkt_buf_init(&c->out);
+	pkt_buf_init(&c->pend);
+	sc = &c->srv->check;
+	c->hs.health = atomic_load(&sc->health);
+	c->role = atomic_load(&sc->role);
+	if (!atomic_load(&sc->since_s))
+		atomic_store(&sc->since_s, (uint64_t)time(NULL));
+}
+
+static void adopt_added(uint64_t now)
+{
+	unsigned n = atomic_load_explicit(&ck.px->nservers,
+					  memory_order_acquire);
+
+	for (; ck.n < n && ck.n < SERVERS_MAX; ck.n++) {
+		adopt(ck.n, now);
+		if (ck.started)
+			LOGI("health checks: server %s (group %s) added",
+			     ck.checks[ck.n].srv->addr.text,
+			     ck.checks[ck.n].g->name);
+	}
+}
+
 void checker_tick(void)
 {
 	uint64_t now = now_us();
 
+	adopt_added(now);
 	for (unsigned i = 0; i < ck.n; i++) {
 		struct check *c = &ck.checks[i];
 
+		/* Removed by a reload: not checked while it drains (named
+		 * again, it is checked again from its last health on). */
+		if (atomic_load_explicit(&c->srv->draining,
+					 memory_order_relaxed)) {
+			c->running = false;
+			close_conn(c);
+			continue;
+		}
 		if (c->running && now >= c->deadline_us)
 			fail(c, "timed out after %llu ms %s",
 			     (unsigned long long)(now - c->started_us) / 1000,
@@ -840,10 +885,13 @@ int checker_init(struct proxy *px, struct io_uring *ring, uint8_t op)
 	ck.px = px;
 	ck.ring = ring;
 	ck.op = op;
-	ck.checks = calloc(px->nservers ? px->nservers : 1, sizeof(*ck.checks));
+	/* Room for every server a reload may add (groups.h). */
+	ck.checks = calloc(SERVERS_MAX, sizeof(*ck.checks));
 	if (!ck.checks)
 		return -1;
-	ck.n = px->nservers;
+	ck.n = 0;
+	adopt_added(now);
+	ck.started = true;
 	choose_login(&px->cfg);
 	/* Named in the server's connection attributes, for its DBAs. */
 	ck.attrs_len = 0;
@@ -851,23 +899,6 @@ int checker_init(struct proxy *px, struct io_uring *ring, uint8_t op)
 		      "myring");
 	auth_attr_put(ck.attrs, sizeof(ck.attrs), &ck.attrs_len, "program_name",
 		      "myring health check");
-	for (unsigned i = 0; i < ck.n; i++) {
-		struct check *c = &ck.checks[i];
-		struct server_check *sc;
-
-		c->idx = i;
-		c->srv = &px->servers[i];
-		c->g = &px->groups[c->srv->group];
-		c->fd = -1;
-		c->next_us = now;
-		pkt_buf_init(&c->out);
-		pkt_buf_init(&c->pend);
-		sc = &c->srv->check;
-		c->hs.health = atomic_load(&sc->health);
-		c->role = atomic_load(&sc->role);
-		if (!atomic_load(&sc->since_s))
-			atomic_store(&sc->since_s, (uint64_t)time(NULL));
-	}
 	if (!ck.n)
 		return 0;
 	if (ck.have_login)
@@ -898,6 +929,7 @@ void checker_stop(void)
 	free(ck.checks);
 	ck.checks = NULL;
 	ck.n = 0;
+	ck.started = false;
 	explicit_bzero(&ck.secret, sizeof(ck.secret));
 	ck.have_login = false;
 }

@@ -20,6 +20,9 @@
  * health_next() (health.h), and each change of role or health logged as
  * one line saying why.
  *
+ * Servers a reload adds (groups_reload_apply) are checked from the next
+ * tick on; a server a reload removed is not checked while it drains.
+ *
  * The ring belongs to its caller (ctl.c, or a test program): the checker
  * only submits to it and is handed the completions whose user_data's low
  * byte is the op it was given:

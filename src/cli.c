@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifndef MYRING_VERSION
 #define MYRING_VERSION "0.0.0"
@@ -78,6 +79,27 @@ static const char usage_text[] =
 "                           as (--auth proxy; default: the first user whose\n"
 "                           password myring knows in plaintext)\n"
 "  --monitor-password PW    its password (better kept in the config file)\n"
+"TLS and compression:\n"
+"  --tls-cert FILE          PEM certificate (chain) myring presents to\n"
+"                           clients: TLS is offered (CLIENT_SSL)\n"
+"  --tls-key FILE           its private key (default: in --tls-cert)\n"
+"  --tls-ca FILE            CA certificates client certificates are checked\n"
+"                           against (a client that presents one)\n"
+"  --tls-client-cert MODE   optional (default) or required: with required,\n"
+"                           a client without a valid certificate is refused\n"
+"  --require-tls[=on|off]   refuse logins that do not use TLS (ERR 3159)\n"
+"  --tls-min-version V      TLSv1.2 (default) or TLSv1.3, both legs\n"
+"  --tls-ciphers LIST       TLS 1.2 cipher list (OpenSSL syntax)\n"
+"  --backend-tls MODE       off (default), preferred, required, verify-ca,\n"
+"                           verify-identity: TLS towards the server\n"
+"  --backend-tls-ca FILE    CA certificates for verify-ca/verify-identity\n"
+"  --backend-tls-cert FILE  client certificate myring presents to the server\n"
+"  --backend-tls-key FILE   its private key (default: in --backend-tls-cert)\n"
+"  --compression on|off     offer protocol compression to clients that ask\n"
+"                           for it (default on)\n"
+"  --backend-compression on|off  compress the backend leg (default off)\n"
+"  --compression-level N    zlib level 1..9 for what myring compresses\n"
+"                           (default 6)\n"
 "Observability:\n"
 "  --admin HOST:PORT        MySQL-protocol admin port (stats tables, reload);\n"
 "                           credentials from the config file (admin-user,\n"
@@ -325,6 +347,10 @@ enum {
 	OPT_ADMIN, OPT_METRICS, OPT_DIGESTS, OPT_DIGEST_MAX, OPT_LOG_QUERIES_MODE,
 	OPT_AUTH, OPT_USER, OPT_POOL, OPT_POOL_SIZE, OPT_POOL_WAIT,
 	OPT_POOL_MIN_IDLE, OPT_POOL_IDLE_TIMEOUT, OPT_POOL_MAX_AGE,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_TLS_CLIENT_CERT,
+	OPT_REQUIRE_TLS, OPT_TLS_MIN_VERSION, OPT_TLS_CIPHERS, OPT_BACKEND_TLS,
+	OPT_BACKEND_TLS_CA, OPT_BACKEND_TLS_CERT, OPT_BACKEND_TLS_KEY,
+	OPT_COMPRESSION, OPT_BACKEND_COMPRESSION, OPT_COMPRESSION_LEVEL,
 	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
 	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_CHECK_INTERVAL,
 	/* Not settings: handled by cli_parse itself. */
@@ -365,6 +391,20 @@ static const struct option long_opts[] = {
 	{"pool-max-age", required_argument, NULL, OPT_POOL_MAX_AGE},
 	{"monitor-user", required_argument, NULL, OPT_MONITOR_USER},
 	{"monitor-password", required_argument, NULL, OPT_MONITOR_PASSWORD},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+	{"tls-client-cert", required_argument, NULL, OPT_TLS_CLIENT_CERT},
+	{"require-tls", optional_argument, NULL, OPT_REQUIRE_TLS},
+	{"tls-min-version", required_argument, NULL, OPT_TLS_MIN_VERSION},
+	{"tls-ciphers", required_argument, NULL, OPT_TLS_CIPHERS},
+	{"backend-tls", required_argument, NULL, OPT_BACKEND_TLS},
+	{"backend-tls-ca", required_argument, NULL, OPT_BACKEND_TLS_CA},
+	{"backend-tls-cert", required_argument, NULL, OPT_BACKEND_TLS_CERT},
+	{"backend-tls-key", required_argument, NULL, OPT_BACKEND_TLS_KEY},
+	{"compression", required_argument, NULL, OPT_COMPRESSION},
+	{"backend-compression", required_argument, NULL, OPT_BACKEND_COMPRESSION},
+	{"compression-level", required_argument, NULL, OPT_COMPRESSION_LEVEL},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -402,6 +442,9 @@ void cli_defaults(struct config *cfg)
 		.pool_wait_ms = 5000,
 		.pool_idle_timeout_ms = 60000,
 		.pool_max_age_ms = 3600000,
+		.tls_min_version = 0x0303,   /* TLS1_2_VERSION */
+		.compression = true,
+		.compression_level = 6,
 	};
 }
 
@@ -410,6 +453,21 @@ static int opt_code(const char *name)
 	for (const struct option *o = long_opts; o->name; o++)
 		if (!strcmp(o->name, name))
 			return o->val;
+	return -1;
+}
+
+/* on/off and the usual spellings of both; -1 if neither. */
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = {"on", "true", "yes", "1"};
+	static const char *const no[] = {"off", "false", "no", "0"};
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	}
 	return -1;
 }
 
@@ -631,6 +689,76 @@ static int set_option(struct config *cfg, int code, const char *value,
 		if (strlen(value) > AUTH_PASSWORD_MAX)
 			BAD("%s: longer than %d bytes", label, AUTH_PASSWORD_MAX);
 		cfg->monitor_password = value;
+		break;
+	case OPT_TLS_CERT:
+	case OPT_TLS_KEY:
+	case OPT_TLS_CA:
+	case OPT_BACKEND_TLS_CA:
+	case OPT_BACKEND_TLS_CERT:
+	case OPT_BACKEND_TLS_KEY:
+		if (!*value)
+			BAD("%s: empty file name", label);
+		*(code == OPT_TLS_CERT ? &cfg->tls_cert :
+		  code == OPT_TLS_KEY ? &cfg->tls_key :
+		  code == OPT_TLS_CA ? &cfg->tls_ca :
+		  code == OPT_BACKEND_TLS_CA ? &cfg->backend_tls_ca :
+		  code == OPT_BACKEND_TLS_CERT ? &cfg->backend_tls_cert :
+		  &cfg->backend_tls_key) = value;
+		break;
+	case OPT_TLS_CLIENT_CERT:
+		if (!strcmp(value, "optional"))
+			cfg->tls_client_cert_required = false;
+		else if (!strcmp(value, "required"))
+			cfg->tls_client_cert_required = true;
+		else
+			BAD("%s: expected optional or required, got '%s'", label,
+			    value);
+		break;
+	case OPT_REQUIRE_TLS:
+	case OPT_COMPRESSION:
+	case OPT_BACKEND_COMPRESSION: {
+		/* A bare --require-tls means on. */
+		int b = parse_bool(value ? value : "on");
+		if (b < 0)
+			BAD("%s: expected on or off, got '%s'", label, value);
+		*(code == OPT_REQUIRE_TLS ? &cfg->require_tls :
+		  code == OPT_COMPRESSION ? &cfg->compression :
+		  &cfg->backend_compression) = b;
+		break;
+	}
+	case OPT_TLS_MIN_VERSION:
+		if (!strcasecmp(value, "TLSv1.2") || !strcmp(value, "1.2"))
+			cfg->tls_min_version = 0x0303;
+		else if (!strcasecmp(value, "TLSv1.3") || !strcmp(value, "1.3"))
+			cfg->tls_min_version = 0x0304;
+		else
+			BAD("%s: expected TLSv1.2 or TLSv1.3, got '%s'", label,
+			    value);
+		break;
+	case OPT_TLS_CIPHERS:
+		if (!*value)
+			BAD("%s: empty cipher list", label);
+		cfg->tls_ciphers = value;
+		break;
+	case OPT_BACKEND_TLS: {
+		static const char *const modes[] = {
+			"off", "preferred", "required", "verify-ca",
+			"verify-identity",
+		};
+		unsigned i;
+		for (i = 0; i < 5; i++)
+			if (!strcasecmp(value, modes[i]))
+				break;
+		if (i == 5)
+			BAD("%s: expected off, preferred, required, verify-ca or "
+			    "verify-identity, got '%s'", label, value);
+		cfg->backend_tls = (enum backend_tls)i;
+		break;
+	}
+	case OPT_COMPRESSION_LEVEL:
+		if (parse_size(value, 9, &v) || v == 0)
+			BAD("%s: expected 1..9, got '%s'", label, value);
+		cfg->compression_level = (int)v;
 		break;
 	default:
 		BAD("%s: not a setting", label);

@@ -33,6 +33,14 @@ struct rule_spec;
 enum auth_mode { AUTH_PASSTHROUGH, AUTH_PROXY };
 /* How long a session keeps a pooled backend connection. */
 enum pool_mode { POOL_SESSION, POOL_TRANSACTION, POOL_STATEMENT };
+/* TLS towards servers, by MySQL's ssl-mode names. */
+enum backend_tls {
+	BTLS_OFF,          /* never */
+	BTLS_PREFERRED,    /* when the server offers it */
+	BTLS_REQUIRED,     /* always, without checking the certificate */
+	BTLS_VERIFY_CA,    /* always, the certificate signed by the CA */
+	BTLS_VERIFY_IDENTITY, /* and issued to the backend's host name */
+};
 
 /* A server of a backend group, as configured (groups.h has the rest). */
 struct server_spec {
@@ -54,7 +62,6 @@ struct group_spec {
 	uint32_t check_interval_ms;
 	uint32_t fail_checks, ok_checks;
 };
-
 
 struct config {
 	const char *config_path;     /* --config FILE, or NULL */
@@ -94,6 +101,23 @@ struct config {
 	 * heap memory owned by the config, freed by config_free. */
 	struct auth_user *users;
 	unsigned nusers;
+
+	/* TLS towards clients (off without tls_cert) and towards servers,
+	 * and protocol compression on each leg (tls.h, xprt.h). */
+	const char *tls_cert;        /* PEM certificate (chain) */
+	const char *tls_key;         /* its private key */
+	const char *tls_ca;          /* CAs client certificates must chain to */
+	bool tls_client_cert_required; /* a client without one is refused */
+	bool require_tls;            /* plaintext logins are refused */
+	int tls_min_version;         /* TLS1_2_VERSION or TLS1_3_VERSION */
+	const char *tls_ciphers;     /* TLS 1.2 cipher list (OpenSSL syntax) */
+	enum backend_tls backend_tls;
+	const char *backend_tls_ca;
+	const char *backend_tls_cert; /* client certificate for the server */
+	const char *backend_tls_key;
+	bool compression;            /* offer CLIENT_COMPRESS to clients */
+	bool backend_compression;    /* ask servers for it */
+	int compression_level;       /* zlib 1..9 */
 
 	/* A primary and its replicas (--primary, --replica, --max-lag), or
 	 * the file's groups; either replaces --backend (cli_parse checks). */

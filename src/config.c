@@ -1431,7 +1431,8 @@ static int set_setting(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 static int load_setting(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 {
 	const char *key = text(k);
-	bool repeatable = !strcmp(key, "deny") || !strcmp(key, "rewrite");
+	bool repeatable = !strcmp(key, "deny") || !strcmp(key, "rewrite") ||
+			  !strcmp(key, "replica");
 
 	if (v->type == YAML_SCALAR_NODE)
 		return set_setting(ld, k, v);

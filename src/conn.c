@@ -108,13 +108,27 @@ void conn_resume(struct conn *c, unsigned reason)
 int conn_queue(struct conn *c, uint8_t *ptr, uint32_t len, int32_t bid,
 	       void *owned)
 {
+	if (c->x)
+		return xprt_queue(c, ptr, len, bid, owned);
+	return conn_queue_out(c, ptr, len, bid, owned);
+}
+
+/* Whether a send is in flight on the socket (for TLS: of ciphertext). */
+static bool send_busy(struct conn *c)
+{
+	return c->out.in_flight || (c->x && xprt_wire(c)->in_flight);
+}
+
+int conn_queue_out(struct conn *c, uint8_t *ptr, uint32_t len, int32_t bid,
+		   void *owned)
+{
 	struct outq *q = &c->out;
 	struct bufring *br = &c->w->bufs;
 
 	/* When the pool runs low, bytes for a socket whose send is still in
 	 * flight (a slow reader) are copied out instead of pinning a receive
 	 * buffer, so a few stalled peers cannot starve the whole worker. */
-	if (bid >= 0 && q->in_flight && bufring_low(br))
+	if (bid >= 0 && bufring_low(br) && send_busy(c))
 		return conn_queue_copy(c, ptr, len);
 	if (outq_push(q, br, ptr, len, bid, owned)) {
 		LOGW("%s connection: out of memory", c->ops->role);
@@ -126,6 +140,13 @@ int conn_queue(struct conn *c, uint8_t *ptr, uint32_t len, int32_t bid,
 	    !(c->partner->paused & PAUSE_BACKPRESSURE))
 		conn_pause(c->partner, PAUSE_BACKPRESSURE);
 	return 0;
+}
+
+void conn_check_partner(struct conn *c)
+{
+	if (c->partner && (c->partner->paused & PAUSE_BACKPRESSURE) &&
+	    c->out.bytes <= high_water(c) / 2)
+		conn_resume(c->partner, PAUSE_BACKPRESSURE);
 }
 
 int conn_queue_copy(struct conn *c, const void *p, size_t len)
@@ -143,13 +164,22 @@ int conn_queue_copy(struct conn *c, const void *p, size_t len)
 
 void conn_flush(struct conn *c)
 {
-	struct outq *q = &c->out;
+	struct outq *q = c->x ? xprt_wire(c) : &c->out;
 	struct io_uring_sqe *sqe;
 	unsigned n;
 
 	if (c->closing || c->fd < 0)
 		return;
 	if (!q->in_flight && c->ops->should_hold && c->ops->should_hold(c))
+		return;
+	if (c->x) {
+		/* What was sent before TLS started finishes first: one send
+		 * in flight per socket keeps the bytes in order. */
+		if (c->out.in_flight)
+			return;
+		q = xprt_flush(c);
+	}
+	if (c->closing)
 		return;
 	n = outq_prepare(q);
 	if (n == 0)
@@ -165,6 +195,7 @@ void conn_flush(struct conn *c)
 				      MSG_NOSIGNAL | MSG_WAITALL);
 	io_uring_sqe_set_data64(sqe, udata(c, OP_SEND));
 	c->inflight++;
+	c->sending = q;
 	q->send_start_us = c->w->now_us;
 }
 
@@ -195,6 +226,23 @@ void conn_evict_stalled(struct conn *c)
 {
 	struct outq *q = &c->out;
 
+	if (c->x && xprt_wire(c) != q) {
+		/* TLS: the plaintext waits in c->out while the ciphertext
+		 * before it is stuck; no send reads it, so it moves to heap
+		 * memory at once. */
+		struct outq *wq = xprt_wire(c);
+		if (c->closing || !wq->in_flight ||
+		    c->w->now_us - wq->send_start_us < STALL_US ||
+		    !outq_pins_buffers(q))
+			return;
+		if (outq_copy_out(q, &c->w->bufs)) {
+			LOGW("%s connection: out of memory", c->ops->role);
+			conn_close(c);
+			return;
+		}
+		c->w->stats.send_evictions++;
+		return;
+	}
 	if (c->closing || !q->in_flight || q->evicting ||
 	    c->w->now_us - q->send_start_us < STALL_US ||
 	    !outq_pins_buffers(q))
@@ -205,7 +253,7 @@ void conn_evict_stalled(struct conn *c)
 
 void conn_on_send(struct conn *c, int res)
 {
-	struct outq *q = &c->out;
+	struct outq *q = c->sending ? c->sending : &c->out;
 	bool evicted = false;
 
 	c->inflight--;
@@ -236,11 +284,11 @@ void conn_on_send(struct conn *c, int res)
 		}
 		c->w->stats.send_evictions++;
 	}
-	if (q->count)
+	if (c->x)
+		xprt_sent(c);
+	if (q->count || c->out.count)
 		worker_mark_dirty(c->w, c);
-	if (c->partner && (c->partner->paused & PAUSE_BACKPRESSURE) &&
-	    q->bytes <= high_water(c) / 2)
-		conn_resume(c->partner, PAUSE_BACKPRESSURE);
+	conn_check_partner(c);
 	if (c->ops->on_sent)
 		c->ops->on_sent(c);
 }
@@ -275,6 +323,12 @@ void conn_buffers_back(struct conn *c)
 	}
 }
 
+void conn_xbuffers_back(struct conn *c)
+{
+	if (!c->closing && c->x)
+		xprt_buffers_back(c);
+}
+
 void conn_on_recv(struct conn *c, int res, unsigned flags)
 {
 	struct worker *w = c->w;
@@ -291,7 +345,12 @@ void conn_on_recv(struct conn *c, int res, unsigned flags)
 		/* Counted even when dropped unread (closing): the byte
 		 * counters say what crossed each socket. */
 		w->stats.bytes_from[c->ops->peer] += (uint64_t)res;
-		if (!c->closing)
+		if (c->closing)
+			;
+		else if (c->x)
+			xprt_on_data(c, bufring_addr(br, bid), (uint32_t)res,
+				     bid);
+		else
 			c->ops->on_data(c, bufring_addr(br, bid), (uint32_t)res,
 					bid);
 		if (br->refs[bid] == 0)
@@ -343,6 +402,8 @@ void conn_close(struct conn *c)
 	/* A conn waiting for buffers has nothing in flight to cancel. */
 	if (c->recv_state == RS_NOBUFS)
 		worker_unwait_buffers(c->w, c);
+	if (c->xwaiting)
+		worker_unwait_xbuffers(c->w, c);
 }
 
 void conn_settle(struct conn *c)
@@ -360,6 +421,8 @@ void conn_release(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->x)
+		xprt_free(c);
 	outq_reset(&c->out, &c->w->bufs);
 	worker_free_slot(c->w, c->slot);
 }

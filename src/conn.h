@@ -31,6 +31,7 @@
 
 #include "outq.h"
 #include "uring.h"
+#include "xprt.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,6 +51,8 @@ enum conn_pause {
 	PAUSE_BACKPRESSURE = 0x1,  /* the conn it feeds has too much queued */
 	PAUSE_OWNER = 0x2,         /* the owner stopped listening (finishing) */
 	PAUSE_IDLE = 0x4,          /* the owner does not want input now */
+	PAUSE_XPRT = 0x8,          /* TLS/compression wait for buffers of the
+	                            * worker's own (xprt.h) */
 };
 
 /* Which peer a conn talks to: the byte counters are kept per peer. */
@@ -75,6 +78,9 @@ struct conn_ops {
 	bool (*should_hold)(const struct conn *c);
 	/* Closing and nothing in flight: the owner may free it now. */
 	void (*on_free)(struct conn *c);
+	/* The TLS handshake completed (err 0) or failed (err -1, why says
+	 * how; the conn is closing).  Only for conns that start TLS. */
+	void (*on_secure)(struct conn *c, int err, const char *why);
 };
 
 struct conn {
@@ -86,6 +92,10 @@ struct conn {
 	 * while our queue is too full. */
 	struct conn *partner;
 	struct conn *next_waiter;  /* on the worker's buffer wait list */
+	struct conn *next_xwaiter; /* on its list for the worker's own buffers */
+	/* TLS and/or compression between the socket and the owner, or NULL:
+	 * raw, bytes go straight through (xprt.h). */
+	struct xprt *x;
 	uint32_t slot;
 	uint16_t gen;
 	uint16_t inflight;
@@ -96,7 +106,9 @@ struct conn {
 	bool freed;                /* on_free was called */
 	bool dirty;                /* on the worker's dirty list */
 	bool timer_armed;
+	bool xwaiting;             /* on the list for the worker's own buffers */
 	struct outq out;
+	struct outq *sending;      /* the queue the send in flight is from */
 	struct __kernel_timespec timer_ts;
 };
 
@@ -120,6 +132,11 @@ void conn_resume(struct conn *c, unsigned reason);
 int conn_queue(struct conn *c, uint8_t *ptr, uint32_t len, int32_t bid,
 	       void *owned);
 int conn_queue_copy(struct conn *c, const void *p, size_t len);
+/* conn_queue below TLS and compression (xprt.c): into c->out. */
+int conn_queue_out(struct conn *c, uint8_t *ptr, uint32_t len, int32_t bid,
+		   void *owned);
+/* The queue shrank: resume the partner if backpressure paused it. */
+void conn_check_partner(struct conn *c);
 
 /* Sends what is queued (the worker calls it at the end of a turn for
  * conns marked dirty). */
@@ -149,6 +166,12 @@ static inline uint64_t conn_queued(const struct conn *c)
 	return c->out.bytes;
 }
 
+/* Everything queued has been sent (through TLS and compression too). */
+static inline bool conn_sent_all(const struct conn *c)
+{
+	return outq_idle(&c->out) && (!c->x || xprt_idle(c));
+}
+
 /* Completion handlers (worker.c dispatches by op). */
 void conn_on_recv(struct conn *c, int res, unsigned flags);
 void conn_on_send(struct conn *c, int res);
@@ -157,6 +180,8 @@ void conn_on_cancel(struct conn *c);
 void conn_on_timer(struct conn *c);
 /* Re-arms a receive stopped for lack of buffers. */
 void conn_buffers_back(struct conn *c);
+/* The worker's own buffers are back (xprt.h). */
+void conn_xbuffers_back(struct conn *c);
 /* Calls on_free once the conn is closing and idle. */
 void conn_settle(struct conn *c);
 

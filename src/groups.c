@@ -5,6 +5,7 @@
 
 #include "worker.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,21 @@ static void server_init(struct backend_server *sv, const struct netaddr *addr,
 			uint32_t weight, uint32_t max_conns, unsigned group)
 {
 	sv->addr = *addr;
-	sv->weight = weight;
-	sv->max_conns = max_conns;
+	atomic_store(&sv->weight, weight);
+	atomic_store(&sv->max_conns, max_conns);
 	sv->group = group;
 	atomic_store(&sv->check.lag_ms, -1);
+}
+
+static void group_settings(struct backend_group *g, const struct group_spec *gs)
+{
+	atomic_store(&g->reads, gs->reads);
+	atomic_store(&g->causal, gs->causal);
+	atomic_store(&g->causal_timeout_ms, gs->causal_timeout_ms);
+	atomic_store(&g->max_lag_ms, gs->max_lag_ms);
+	atomic_store(&g->check_interval_ms, gs->check_interval_ms);
+	atomic_store(&g->fail_checks, gs->fail_checks);
+	atomic_store(&g->ok_checks, gs->ok_checks);
 }
 
 static void group_defaults(struct backend_group *g, const char *name)
@@ -58,12 +70,18 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 {
 	unsigned ngroups = cfg->ngroups ? cfg->ngroups : 1, k = 0;
 
-	px->servers = calloc(naddrs, sizeof(*px->servers));
+	if (naddrs > SERVERS_MAX) {
+		snprintf(err, errlen, "%u servers: at most %u", naddrs,
+			 SERVERS_MAX);
+		return -1;
+	}
+	px->servers = calloc(SERVERS_MAX, sizeof(*px->servers));
 	px->groups = calloc(ngroups, sizeof(*px->groups));
 	if (!px->servers || !px->groups)
 		goto oom;
 	px->nservers = naddrs;
 	px->ngroups = ngroups;
+	px->configured_groups = cfg->ngroups > 0;
 	for (unsigned gi = 0; gi < ngroups; gi++) {
 		const struct group_spec *gs = cfg->ngroups ? &cfg->groups[gi] :
 					      NULL;
@@ -71,18 +89,12 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 		unsigned n = gs ? gs->nservers : naddrs;
 
 		group_defaults(g, gs ? gs->name : "default");
-		g->servers = calloc(n, sizeof(*g->servers));
+		g->servers = calloc(SERVERS_MAX, sizeof(*g->servers));
 		if (!g->servers)
 			goto oom;
 		g->nservers = n;
 		if (gs) {
-			g->reads = gs->reads;
-			g->causal = gs->causal;
-			g->causal_timeout_ms = gs->causal_timeout_ms;
-			g->max_lag_ms = gs->max_lag_ms;
-			g->check_interval_ms = gs->check_interval_ms;
-			g->fail_checks = gs->fail_checks;
-			g->ok_checks = gs->ok_checks;
+			group_settings(g, gs);
 		} else {
 			/* --backend: one server, nothing to split;
 			 * --primary/--replica: a split group. */
@@ -148,6 +160,162 @@ void group_causal_gtid(const struct backend_group *g, char *out, size_t cap)
 	}
 	snprintf(out, cap, "%u-%u-%llu", (unsigned)(ds >> 32),
 		 (unsigned)(ds & 0xffffffffu), (unsigned long long)n);
+}
+
+/* The server of group gi at address addr, or -1. */
+static int group_server_at(const struct proxy *px, unsigned gi,
+			   const struct netaddr *addr)
+{
+	const struct backend_group *g = &px->groups[gi];
+
+	for (unsigned i = 0; i < g->nservers; i++)
+		if (!strcmp(px->servers[g->servers[i]].addr.text, addr->text))
+			return (int)g->servers[i];
+	return -1;
+}
+
+static void note_add(char *note, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note_add(char *note, size_t cap, const char *fmt, ...)
+{
+	size_t len = strlen(note);
+	va_list ap;
+
+	if (len + 2 >= cap)
+		return;
+	if (len)
+		len += (size_t)snprintf(note + len, cap - len, "; ");
+	va_start(ap, fmt);
+	vsnprintf(note + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether the new configuration names the same groups, in the same
+ * order (rules and sessions know groups by index). */
+static bool same_groups(const struct proxy *px, const struct config *cfg,
+			char *err, size_t errlen)
+{
+	if (!cfg->ngroups) {
+		snprintf(err, errlen, "groups: were removed (the servers of "
+			 "--backend/--primary/--replica change only on restart)");
+		return false;
+	}
+	if (cfg->ngroups != px->ngroups) {
+		snprintf(err, errlen, "groups: %u group(s) instead of %u: "
+			 "adding or removing groups needs a restart",
+			 cfg->ngroups, px->ngroups);
+		return false;
+	}
+	for (unsigned gi = 0; gi < px->ngroups; gi++)
+		if (strcmp(cfg->groups[gi].name, px->groups[gi].name)) {
+			snprintf(err, errlen, "groups: '%s' where '%s' was: "
+				 "renaming, adding or removing groups needs a "
+				 "restart", cfg->groups[gi].name,
+				 px->groups[gi].name);
+			return false;
+		}
+	return true;
+}
+
+int groups_reload_check(const struct proxy *px, const struct config *cfg,
+			struct netaddr **out, char *err, size_t errlen)
+{
+	struct netaddr *addrs;
+	unsigned n = 0, added = 0, k = 0;
+	char why[400];
+
+	*out = NULL;
+	if (!px->configured_groups) {
+		/* Flags named the servers: a reload cannot change them. */
+		return 0;
+	}
+	if (!same_groups(px, cfg, err, errlen))
+		return -1;
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		n += cfg->groups[gi].nservers;
+	addrs = calloc(n ? n : 1, sizeof(*addrs));
+	if (!addrs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Everything is resolved and counted before anything changes. */
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++)
+		for (unsigned i = 0; i < cfg->groups[gi].nservers; i++, k++) {
+			if (net_resolve(&cfg->groups[gi].servers[i].hp,
+					&addrs[k], why, sizeof(why))) {
+				snprintf(err, errlen, "groups: '%s': server: %s",
+					 cfg->groups[gi].name, why);
+				free(addrs);
+				return -1;
+			}
+			if (group_server_at(px, gi, &addrs[k]) < 0)
+				added++;
+		}
+	if (px->nservers + added > SERVERS_MAX) {
+		snprintf(err, errlen, "groups: %u servers: at most %u over the "
+			 "proxy's life (removed ones count until a restart)",
+			 px->nservers + added, SERVERS_MAX);
+		free(addrs);
+		return -1;
+	}
+	*out = addrs;
+	return 0;
+}
+
+void groups_reload_apply(struct proxy *px, const struct config *cfg,
+			 struct netaddr *addrs, char *note, size_t notelen)
+{
+	unsigned k = 0;
+
+	note[0] = '\0';
+	if (!addrs)
+		return;
+	for (unsigned gi = 0; gi < cfg->ngroups; gi++) {
+		const struct group_spec *gs = &cfg->groups[gi];
+		struct backend_group *g = &px->groups[gi];
+		unsigned first = k;
+
+		group_settings(g, gs);
+		for (unsigned i = 0; i < gs->nservers; i++, k++) {
+			const struct server_spec *ss = &gs->servers[i];
+			uint32_t max = ss->max_conns ? ss->max_conns :
+				       cfg->pool_size;
+			int at = group_server_at(px, gi, &addrs[k]);
+			unsigned ns;
+
+			if (at >= 0) {
+				struct backend_server *sv = &px->servers[at];
+
+				atomic_store(&sv->weight, ss->weight);
+				atomic_store(&sv->max_conns, max);
+				if (atomic_exchange(&sv->draining, 0))
+					note_add(note, notelen, "'%s': %s back",
+						 g->name, sv->addr.text);
+				continue;
+			}
+			/* Workers see the server whole before its index. */
+			ns = px->nservers;
+			server_init(&px->servers[ns], &addrs[k], ss->weight, max,
+				    gi);
+			atomic_store(&px->nservers, ns + 1);
+			g->servers[g->nservers] = ns;
+			atomic_store(&g->nservers, g->nservers + 1);
+			note_add(note, notelen, "'%s': %s added", g->name,
+				 addrs[k].text);
+		}
+		for (unsigned i = 0; i < g->nservers; i++) {
+			struct backend_server *sv = &px->servers[g->servers[i]];
+			bool named = false;
+
+			for (unsigned j = first; j < k && !named; j++)
+				named = !strcmp(addrs[j].text, sv->addr.text);
+			if (!named && !atomic_exchange(&sv->draining, 1))
+				note_add(note, notelen, "'%s': %s draining",
+					 g->name, sv->addr.text);
+		}
+	}
+	free(addrs);
 }
 
 int groups_find(const struct proxy *px, const char *name)

@@ -62,6 +62,10 @@ enum causal_mode {
 	                            * through myring before it */
 };
 
+/* Servers over all groups, including those a reload adds: the arrays
+ * are allocated whole at start so that workers never see them move. */
+#define SERVERS_MAX 256
+
 /* Longest GTID position text kept ("0-1-123,1-2-456"). */
 #define GTID_POS_MAX 256
 
@@ -90,17 +94,22 @@ struct server_check {
 
 struct backend_group {
 	char name[64];
-	unsigned *servers;             /* indexes into the proxy's servers
-	                                * (struct backend_server, backend.h) */
-	unsigned nservers;
-	enum read_policy reads;
-	enum causal_mode causal;
-	uint32_t causal_timeout_ms;    /* a causal read waits this long on a
-	                                * replica, then goes to the primary */
-	uint32_t max_lag_ms;           /* 0: lag is not checked */
-	uint32_t check_interval_ms;
-	uint32_t fail_checks;          /* N: failed checks before shunning */
-	uint32_t ok_checks;            /* M: passed checks before return */
+	/* Indexes into the proxy's servers (struct backend_server,
+	 * backend.h), room for SERVERS_MAX.  A reload appends (the index
+	 * first, then the count) and never removes: a removed server stays,
+	 * draining.  The settings below may change on reload too: workers
+	 * read each as one word. */
+	unsigned *servers;
+	_Atomic unsigned nservers;
+	_Atomic uint8_t reads;         /* enum read_policy */
+	_Atomic uint8_t causal;        /* enum causal_mode */
+	_Atomic uint32_t causal_timeout_ms; /* a causal read waits this long
+	                                * on a replica, then goes to the
+	                                * primary */
+	_Atomic uint32_t max_lag_ms;   /* 0: lag is not checked */
+	_Atomic uint32_t check_interval_ms;
+	_Atomic uint32_t fail_checks;  /* N: failed checks before shunning */
+	_Atomic uint32_t ok_checks;    /* M: passed checks before return */
 	/* causal: global: the newest GTID any session wrote through myring
 	 * (domain-server-sequence; the sequence decides which is newer). */
 	_Atomic uint64_t causal_seq;
@@ -123,6 +132,19 @@ struct config;
 int groups_setup(struct proxy *px, const struct config *cfg,
 		 const struct netaddr *addrs, unsigned naddrs, char *err,
 		 size_t errlen);
+/* A reload's new groups, in two steps so that nothing changes unless the
+ * whole reload is accepted.  Check: every server of cfg resolved into
+ * *addrs (NULL when the servers came from flags: a reload cannot change
+ * them); -1 with err if one fails, if groups were added, removed or
+ * renamed (rules name them: that needs a restart) or if there would be
+ * more than SERVERS_MAX.  Apply (frees addrs): servers new to a group
+ * start unchecked (unused until a check passes), servers no longer named
+ * drain, servers named again return, weights and group settings change;
+ * what changed is described in note. */
+int groups_reload_check(const struct proxy *px, const struct config *cfg,
+			struct netaddr **addrs, char *err, size_t errlen);
+void groups_reload_apply(struct proxy *px, const struct config *cfg,
+			 struct netaddr *addrs, char *note, size_t notelen);
 /* The index of the group called name, or -1. */
 int groups_find(const struct proxy *px, const char *name);
 void groups_free(struct proxy *px);

@@ -14,6 +14,7 @@
 #include "reload.h"
 #include "sdnotify.h"
 #include "startup.h"
+#include "tls.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -90,6 +91,8 @@ static int check_config(const struct config *cfg)
 	if (!rs)
 		return fail(EXIT_CONFIG, "%s", err);
 	ruleset_free(rs);
+	if (tls_check(cfg, err, sizeof(err)))
+		return fail(EXIT_CONFIG, "%s", err);
 	printf("%s: OK (%u rule(s), %u worker(s)); left to start-up: whether "
 	       "the ports are free, io_uring is available and the query log "
 	       "can be written\n", cfg->config_path, n, st.nworkers);
@@ -171,7 +174,7 @@ static int proxy_auth_setup(const struct config *cfg, const struct startup *st)
 static void log_started(const struct config *cfg, const struct startup *st,
 			unsigned nrules)
 {
-	char cpus[256] = "", workers[320];
+	char cpus[256] = "", workers[320], tls[200];
 
 	if (st->pinned) {
 		startup_format_cpus(cfg->cpus, cfg->ncpus, cpus, sizeof(cpus));
@@ -181,15 +184,16 @@ static void log_started(const struct config *cfg, const struct startup *st,
 		snprintf(workers, sizeof(workers), "%u worker(s), unpinned",
 			 st->nworkers);
 	}
+	tls_describe(cfg, tls, sizeof(tls));
 	LOGI("myring %s listening on %s, backend %s, %s; config %s, %u rule(s), "
-	     "digests %s, query log %s%s%s%s%s", MYRING_VERSION, st->listen.text,
+	     "digests %s, query log %s%s%s%s%s%s", MYRING_VERSION, st->listen.text,
 	     st->backend.text, workers,
 	     cfg->config_path ? cfg->config_path : "none", nrules,
 	     intercept_digests() ? "on" : "off",
 	     cfg->log_queries ? cfg->log_queries : "off",
 	     st->has_admin ? ", admin " : "", st->has_admin ? st->admin.text : "",
 	     st->has_metrics ? ", metrics " : "",
-	     st->has_metrics ? st->metrics.text : "");
+	     st->has_metrics ? st->metrics.text : "", tls);
 }
 
 /* Starts the workers on their bound listeners; 0 or an exit status. */
@@ -275,12 +279,20 @@ int main(int argc, char **argv)
 	px.listen = st.listen;
 	px.backend = st.backend;
 	px.nworkers = st.nworkers;
+	if (tls_setup(cfg, &px, err, sizeof(err))) {
+		startup_free(&st);
+		config_free(cfg);
+		return fail(EXIT_CONFIG, "%s", err);
+	}
 	if (cfg->auth == AUTH_PROXY && (rc = proxy_auth_setup(cfg, &st))) {
 		startup_free(&st);
 		config_free(cfg);
 		return rc;
 	}
 	startup_free(&st);
+	if (cfg->auth == AUTH_PROXY && cfg->backend_compression)
+		LOGW("--backend-compression is not supported with --auth proxy: "
+		     "pooled connections are not compressed");
 	/* Every thread started from here on (workers, the query-log writer)
 	 * inherits this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -300,7 +312,7 @@ int main(int argc, char **argv)
 	rc = install_hooks(cfg, px.nworkers, &nrules);
 	if (rc)
 		goto out;
-	reload_init(argc, argv, cfg);
+	reload_init(argc, argv, cfg, &px);
 	raise_fd_limit(px.nworkers, cfg->max_conns);
 
 	if (ctl_listen(&px, st.has_admin ? &st.admin : NULL,
@@ -384,6 +396,7 @@ out:
 	querylog_shutdown();
 	reload_shutdown();
 	intercept_shutdown();
+	tls_shutdown();
 	config_free(cfg);
 	free(joined);
 	for (unsigned i = 0; px.workers && i < px.nworkers; i++) {

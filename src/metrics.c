@@ -327,7 +327,7 @@ static void servers(const struct proxy *px, struct strbuf *sb)
 	family(sb, "myring_server_up", "gauge", "1 while the server is usable "
 	       "(online, or not checked yet in a group of one server).");
 	for (unsigned i = 0; i < px->nservers; i++) {
-		uint8_t h = atomic_load(&px->servers[i].check.health);
+		uint8_t h = server_health(&px->servers[i]);
 		bool one = px->groups[px->servers[i].group].nservers == 1;
 		sb_printf(sb, "myring_server_up");
 		LABELS(i);
@@ -338,7 +338,7 @@ static void servers(const struct proxy *px, struct strbuf *sb)
 	       "server's role and status as the health checker found them.");
 	for (unsigned i = 0; i < px->nservers; i++) {
 		uint8_t r = atomic_load(&px->servers[i].check.role);
-		uint8_t h = atomic_load(&px->servers[i].check.health);
+		uint8_t h = server_health(&px->servers[i]);
 		sb_printf(sb, "myring_server_info");
 		LABELS(i);
 		sb_printf(sb, ",role=\"%s\",status=\"%s\"} 1\n",

@@ -255,9 +255,18 @@ enum auth_result auth_server_handshake(struct auth_server *as,
 				       const uint8_t *sha2_cached,
 				       struct pkt_buf *out)
 {
+	return auth_server_handshake_at(as, r, u, sha2_cached, 1, out);
+}
+
+enum auth_result auth_server_handshake_at(struct auth_server *as,
+					  const struct mysql_handshake_response *r,
+					  const struct auth_user *u,
+					  const uint8_t *sha2_cached,
+					  uint8_t seq, struct pkt_buf *out)
+{
 	as->client_plugin_auth = (r->caps & CLIENT_PLUGIN_AUTH) != 0;
 	return auth_server_begin(as, u, sha2_cached, r->user, r->plugin,
-				 r->auth, 2, out);
+				 r->auth, (uint8_t)(seq + 1), out);
 }
 
 enum auth_result auth_server_change_user(struct auth_server *as,
@@ -482,7 +491,7 @@ enum auth_result auth_client_handshake(struct auth_client *ac,
 	h.plugin = auth_plugin_name(plugin);
 	h.attrs = p->attrs;
 	h.attrs_len = p->attrs_len;
-	out->seq = 1;
+	out->seq = p->first_seq ? p->first_seq : 1;
 	auth_build_handshake_response(out, &h);
 	ac->seq = out->seq;
 	ac->state = plugin == AUTH_CACHING_SHA2 && n ? AC_SHA2_FAST : AC_AUTH;

@@ -84,6 +84,12 @@ enum auth_result auth_server_handshake(struct auth_server *as,
 				       const struct auth_user *u,
 				       const uint8_t *sha2_cached,
 				       struct pkt_buf *out);
+/* The same for a response with sequence id seq (2 after an SSLRequest). */
+enum auth_result auth_server_handshake_at(struct auth_server *as,
+					  const struct mysql_handshake_response *r,
+					  const struct auth_user *u,
+					  const uint8_t *sha2_cached,
+					  uint8_t seq, struct pkt_buf *out);
 /* A parsed COM_CHANGE_USER (sequence id 0), answered with the scramble of
  * auth_server_init() as servers do. */
 enum auth_result auth_server_change_user(struct auth_server *as,
@@ -133,6 +139,9 @@ struct auth_client_params {
 	const uint8_t *attrs;          /* connect attributes block */
 	size_t attrs_len;
 	bool secure_transport;
+	/* Sequence id of the HandshakeResponse41: 1, or 2 after an
+	 * SSLRequest (0 means 1). */
+	uint8_t first_seq;
 };
 
 struct auth_client {

@@ -35,6 +35,7 @@ int net_resolve(const struct hostport *hp, struct netaddr *out, char *err,
 	}
 	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
 	out->len = res->ai_addrlen;
+	snprintf(out->host, sizeof(out->host), "%s", hp->host);
 	if (strchr(hp->host, ':'))
 		snprintf(out->text, sizeof(out->text), "[%s]:%s", hp->host, hp->port);
 	else

@@ -14,6 +14,8 @@ struct netaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char text[300];            /* "host:port" as the user wrote it */
+	char host[256];            /* the host alone (no brackets): the name
+	                            * TLS checks a server's certificate for */
 };
 
 /* Resolves hp (getaddrinfo; may block: call before workers start).

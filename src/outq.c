@@ -135,3 +135,33 @@ void outq_reset(struct outq *q, struct bufring *br)
 	free(q->q);
 	memset(q, 0, sizeof(*q));
 }
+
+int outq_move(struct outq *dst, struct outq *src)
+{
+	uint32_t keep = src->in_flight;
+
+	while (src->count > keep) {
+		struct chunk *c = &src->q[(src->head + keep) & (src->cap - 1)];
+		struct chunk moved = *c;
+
+		if (keep == 0 && src->sent_off) {
+			/* A short send's rest: only that part moves. */
+			moved.ptr += src->sent_off;
+			moved.len -= src->sent_off;
+			src->bytes -= src->sent_off;
+			src->sent_off = 0;
+		}
+		if (dst->count == dst->cap && outq_grow(dst))
+			return -1;
+		dst->q[(dst->head + dst->count) & (dst->cap - 1)] = moved;
+		dst->count++;
+		dst->bytes += moved.len;
+		src->bytes -= moved.len;
+		/* The chunk after the kept ones moves: shift those up. */
+		for (uint32_t i = keep; i + 1 < src->count; i++)
+			src->q[(src->head + i) & (src->cap - 1)] =
+				src->q[(src->head + i + 1) & (src->cap - 1)];
+		src->count--;
+	}
+	return 0;
+}

@@ -58,6 +58,11 @@ void outq_sent(struct outq *q, struct bufring *br, uint32_t n);
  * kernel may be reading them).  Returns 0, or -1 when out of memory. */
 int outq_copy_out(struct outq *q, struct bufring *br);
 
+/* Moves every chunk of src that no send in flight covers to the end of
+ * dst, references and ownership with them (a transport starting under
+ * what was queued before it).  0, or -1 when out of memory. */
+int outq_move(struct outq *dst, struct outq *src);
+
 /* Does any queued chunk hold a receive buffer? */
 bool outq_pins_buffers(const struct outq *q);
 

@@ -34,8 +34,7 @@ static const struct config *cfg_of(const struct pool *p)
  * connection and opens none; lent ones close when they come back. */
 static bool server_usable(const struct pool *p)
 {
-	uint8_t h = atomic_load_explicit(&p->srv->check.health,
-					 memory_order_relaxed);
+	uint8_t h = server_health(p->srv);
 
 	return h != HEALTH_SHUNNED && h != HEALTH_DRAINING;
 }
@@ -518,10 +517,11 @@ void pool_tick(struct pool *p)
 		while (p->idle)
 			close_idle(p, &p->idle);
 		if (p->nwaiters) {
-			snprintf(msg, sizeof(msg), "backend %.100s is %s by the "
-				 "health checks", p->srv->addr.text,
-				 atomic_load(&p->srv->check.health) ==
-				 HEALTH_SHUNNED ? "shunned" : "draining");
+			snprintf(msg, sizeof(msg), "backend %.100s is %s",
+				 p->srv->addr.text,
+				 server_health(p->srv) == HEALTH_SHUNNED ?
+				 "shunned by the health checks" :
+				 "draining (removed by a reload)");
 			fail_waiters(p, ER_BACKEND_UNREACHABLE_POOL, msg);
 		}
 		return;

@@ -2,10 +2,12 @@
 
 #include "config.h"
 #include "config_users.h"
+#include "groups.h"
 #include "hooks.h"
 #include "intercept.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "tls.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@ static struct {
 	pthread_mutex_t lock;
 	int argc;
 	char **argv;
+	struct proxy *px;
 	struct config cur;         /* in force; owns its memory unless start */
 	bool cur_is_start;
 	struct ruleset *retired[RETIRED_MAX];
@@ -25,8 +28,10 @@ static struct {
 	uint64_t reloads, failures;
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-void reload_init(int argc, char **argv, const struct config *start)
+void reload_init(int argc, char **argv, const struct config *start,
+		 struct proxy *px)
 {
+	rl.px = px;
 	rl.argc = argc;
 	rl.argv = argv;
 	rl.cur = *start;
@@ -102,6 +107,17 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	if (!str_eq(o->monitor_user, n->monitor_user) ||
 	    !str_eq(o->monitor_password, n->monitor_password))
 		changed[k++] = "monitor-user/monitor-password";
+	/* Sessions read these from the configuration they started with;
+	 * only the certificates, keys and what the TLS contexts hold
+	 * (tls.c) are taken anew. */
+	if (o->require_tls != n->require_tls)
+		changed[k++] = "require-tls";
+	if (o->backend_tls != n->backend_tls)
+		changed[k++] = "backend-tls";
+	if (o->compression != n->compression ||
+	    o->backend_compression != n->backend_compression ||
+	    o->compression_level != n->compression_level)
+		changed[k++] = "compression settings";
 	out[0] = '\0';
 	for (unsigned i = 0; i < k && len < outlen; i++) {
 		int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "",
@@ -115,10 +131,11 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 static int reload_apply(char *msg, size_t msglen)
 {
 	static char out[16384];
-	char err[512], restart[256];
+	char err[512], restart[256], servers[600] = "";
 	struct config ncfg;
 	struct rule_spec *specs = NULL;
 	struct ruleset *rs = NULL;
+	struct netaddr *addrs = NULL;
 	unsigned nspecs = 0;
 	enum cli_result r;
 
@@ -147,11 +164,28 @@ static int reload_apply(char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
+	if (rl.px && groups_reload_check(rl.px, &ncfg, &addrs, err,
+					 sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
 	if (querylog_configure(ncfg.log_queries, ncfg.log_marked_only ?
 			       QL_MARKED : QL_ALL, err, sizeof(err))) {
 		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
+	/* Certificates and keys are read again now: a renewed certificate
+	 * serves new connections, those open keep theirs. */
+	if (tls_reload(&ncfg, err, sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
+		goto fail;
+	}
+	if (rl.px)
+		groups_reload_apply(rl.px, &ncfg, addrs, servers,
+				    sizeof(servers));
+	addrs = NULL;
+	if (servers[0])
+		LOGI("reload: servers: %s", servers);
 	restart_only_changes(&rl.cur, &ncfg, restart, sizeof(restart));
 	if (strcmp(rl.cur.admin_user, ncfg.admin_user) ||
 	    strcmp(rl.cur.admin_password, ncfg.admin_password))
@@ -184,14 +218,16 @@ static int reload_apply(char *msg, size_t msglen)
 	rl.cur_is_start = false;
 	rl.reloads++;
 	reclaim();
-	snprintf(msg, msglen, "reloaded%s%s: %u rule(s)%s%s",
+	snprintf(msg, msglen, "reloaded%s%s: %u rule(s)%s%s%s%s",
 		 ncfg.config_path ? " " : "",
 		 ncfg.config_path ? ncfg.config_path : "", nspecs,
+		 servers[0] ? "; servers: " : "", servers,
 		 restart[0] ? "; needs a restart to take effect: " : "",
 		 restart);
 	pthread_mutex_unlock(&rl.lock);
 	return 0;
 fail:
+	free(addrs);
 	free(specs);
 	ruleset_free(rs);
 	config_free(&ncfg);
@@ -219,6 +255,7 @@ bool reload_settled(void)
 
 	pthread_mutex_lock(&rl.lock);
 	reclaim();
+	tls_reclaim();
 	done = rl.nretired == 0;
 	pthread_mutex_unlock(&rl.lock);
 	return done;

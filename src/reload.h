@@ -18,7 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void reload_init(int argc, char **argv, const struct config *start);
+struct proxy;
+
+/* px: whose groups a reload changes (groups_reload). */
+void reload_init(int argc, char **argv, const struct config *start,
+		 struct proxy *px);
 /* Returns 0 with a summary in msg, or -1 with the reason. */
 int reload_run(char *msg, size_t msglen);
 /* True once every worker uses the newest rule set (old ones are freed). */

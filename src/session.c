@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mysql_auth_exchange.h"
 #include "mysql_proto.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -87,6 +88,86 @@ int session_asm_packet(struct session *s, const uint8_t *buf, uint32_t n)
 	if (s->asm_len < need)
 		return 0;
 	return s->asm_len == need ? 1 : -1;
+}
+
+int session_asm_take(struct session *s, const uint8_t *buf, uint32_t n,
+		     uint32_t *used)
+{
+	uint32_t off = 0, need, take;
+
+	*used = 0;
+	if (s->asm_len < MYSQL_HDR_LEN) {
+		take = MYSQL_HDR_LEN - s->asm_len;
+		if (take > n)
+			take = n;
+		if (session_asm_append(s, buf, take, HANDSHAKE_MAX + MYSQL_HDR_LEN))
+			return -1;
+		off = take;
+		if (s->asm_len < MYSQL_HDR_LEN) {
+			*used = off;
+			return 0;
+		}
+	}
+	need = MYSQL_HDR_LEN + mysql_get_u24(s->asm_buf);
+	if (need > HANDSHAKE_MAX)
+		return -1;
+	take = need - s->asm_len;
+	if (take > n - off)
+		take = n - off;
+	if (session_asm_append(s, buf + off, take, HANDSHAKE_MAX + MYSQL_HDR_LEN))
+		return -1;
+	*used = off + take;
+	return s->asm_len == need ? 1 : 0;
+}
+
+bool session_start_client_tls(struct session *s, const uint8_t *rest,
+			      uint32_t rest_len)
+{
+	SSL_CTX *ctx = tls_server_ctx(s->c.w);
+
+	free(s->asm_buf);
+	s->asm_buf = NULL;
+	s->asm_len = s->asm_cap = 0;
+	if (s->client_tls || !ctx)
+		return false;
+	if (xprt_tls_accept(&s->c, ctx, rest, rest_len)) {
+		session_close(s, "cannot start TLS");
+		return true;
+	}
+	s->client_tls = true;
+	return true;
+}
+
+void session_client_flight(struct session *s, uint32_t serial, uint8_t zseq)
+{
+	if (!s->client_z ||
+	    (s->zflight_serial == serial && s->zflight_seq == zseq))
+		return;
+	s->zflight_serial = serial;
+	s->zflight_seq = zseq;
+	xprt_frame_seq(&s->c, zseq);
+}
+
+void session_client_flight_head(struct session *s)
+{
+	struct pending *p;
+
+	if (!s->client_z || !s->pend_count)
+		return;
+	p = pend_at(s, 0);
+	if (!p->local)
+		session_client_flight(s, p->serial, p->zseq);
+}
+
+void session_login_done_compress(struct session *s)
+{
+	const struct config *cfg = &s->c.w->px->cfg;
+
+	if (s->client_z && xprt_compress_start(&s->c, cfg->compression_level))
+		session_close(s, "out of memory");
+	if (s->backend_z && s->be &&
+	    xprt_compress_start(&s->be->c, cfg->compression_level))
+		session_close(s, "out of memory");
 }
 
 /* ---- linking a session and a backend connection --------------------- */
@@ -398,7 +479,7 @@ static void close_after_flush_within(struct session *s, const char *why,
 	s->flush_close = true;
 	s->flush_close_why = why;
 	s->deadline_us = s->c.w->now_us + flush_us;
-	if (outq_idle(&s->c.out))
+	if (conn_sent_all(&s->c))
 		session_close(s, why);
 }
 
@@ -607,6 +688,34 @@ static void backend_on_data(struct conn *c, uint8_t *buf, uint32_t n,
 	}
 }
 
+/* The session's own backend connection finished its TLS handshake (the
+ * handshake response queued behind it goes out now), or failed it. */
+static void backend_on_secure(struct conn *c, int err, const char *why)
+{
+	struct bconn *b = c->owner;
+	struct session *s = b->link;
+	char desc[128];
+
+	b->failed = err != 0;
+	if (!s || s->closing)
+		return;
+	if (err) {
+		c->w->stats.tls_failures++;
+		LOGW("%s: backend %s: %s", s->client_addr,
+		     c->w->px->backend.text, why);
+		session_send_err(s, (uint8_t)(s->hr_seq + 1),
+				 ER_BACKEND_UNREACHABLE, "HY000",
+				 "myring: TLS with backend %s failed: %s",
+				 c->w->px->backend.text, why);
+		return;
+	}
+	c->w->stats.tls_handshakes++;
+	if (log_enabled(LOG_DEBUG)) {
+		xprt_tls_describe(c, desc, sizeof(desc));
+		LOGD("%s: backend TLS: %s", s->client_addr, desc);
+	}
+}
+
 static const struct conn_ops backend_ops = {
 	.role = "backend",
 	.peer = PEER_BACKEND,
@@ -615,6 +724,7 @@ static const struct conn_ops backend_ops = {
 	.on_send_error = backend_on_send_error,
 	.on_connect = backend_on_connect,
 	.on_free = backend_freed,
+	.on_secure = backend_on_secure,
 };
 
 /* A pooled connection that closes while linked (it failed): the session
@@ -638,6 +748,7 @@ static const struct conn_ops pooled_backend_ops = {
 	.on_eof = backend_on_eof,
 	.on_send_error = backend_on_send_error,
 	.on_free = pooled_backend_freed,
+	.on_secure = backend_on_secure,
 };
 
 /* ---- the client connection ------------------------------------------ */
@@ -670,7 +781,7 @@ static void client_on_sent(struct conn *c)
 {
 	struct session *s = c->owner;
 
-	if (s->flush_close && outq_idle(&c->out))
+	if (s->flush_close && conn_sent_all(c))
 		session_close(s, s->flush_close_why);
 }
 
@@ -722,6 +833,24 @@ static void client_on_data(struct conn *c, uint8_t *buf, uint32_t n,
 	}
 }
 
+static void client_on_secure(struct conn *c, int err, const char *why)
+{
+	struct session *s = c->owner;
+	char desc[128];
+
+	if (err) {
+		c->w->stats.tls_failures++;
+		LOGW("%s: %s", s->client_addr, why);
+		session_close(s, "TLS handshake failed");
+		return;
+	}
+	c->w->stats.tls_handshakes++;
+	if (log_enabled(LOG_DEBUG)) {
+		xprt_tls_describe(c, desc, sizeof(desc));
+		LOGD("%s: client TLS: %s", s->client_addr, desc);
+	}
+}
+
 static const struct conn_ops client_ops = {
 	.role = "client",
 	.peer = PEER_CLIENT,
@@ -732,6 +861,7 @@ static const struct conn_ops client_ops = {
 	.on_timer = client_on_timer,
 	.should_hold = hold_for_packet_tail,
 	.on_free = session_client_freed,
+	.on_secure = client_on_secure,
 };
 
 static void refuse(struct worker *w, int fd)
@@ -801,6 +931,9 @@ void session_accepted(struct worker *w, int fd)
 	s->info.schema = "";
 	s->info.id = (uint64_t)w->id << 48 | ++w->next_session_id;
 	s->info.worker = w->id;
+	/* New contexts from a reload apply to the connections accepted from
+	 * now on. */
+	tls_worker_sync(w);
 	if (px->cfg.auth == AUTH_PROXY) {
 		/* The id the client sees (greeting, CONNECTION_ID(), KILL):
 		 * myring's own, unique in the process. */

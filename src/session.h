@@ -119,6 +119,8 @@ struct pending {
 	bool rejected;
 	uint16_t local_err;        /* error code of the local reply */
 	uint8_t reply_seq;         /* sequence id of its response's first packet */
+	uint8_t zseq;              /* compressed client: its response's first
+	                            * frame (the client's last frame + 1) */
 	uint32_t serial;           /* stays with the entry when others move */
 	/* Pooled sessions: a request of myring's own (its response is not
 	 * the client's), or, with `client`, a client's command whose
@@ -148,6 +150,7 @@ struct pending {
 	int16_t server;            /* where it was sent (pooled), -1 none */
 	const char *route_why;     /* and why (the query log says it) */
 	bool prep_read_only;       /* COM_STMT_PREPARE of a read */
+	uint8_t hints;             /* SQL_HINT_* of its comments */
 	/* A read sent to a replica, kept (framed) until its response
 	 * starts: if the replica dies first it goes to another, once. */
 	uint8_t *retry;
@@ -221,6 +224,25 @@ struct session {
 	bool discarding;           /* reading the rest of a refused command */
 	uint8_t held_len;          /* bytes in held_hdr[] */
 	uint8_t cmd_last_seq;      /* seq of the last packet of the command */
+	/* TLS and compression on each leg (xprt.h).  hr_seq: sequence id of
+	 * the client's handshake response (2 after its SSLRequest), whose
+	 * difference with the one sent to the server renumbers the relayed
+	 * login exchange. */
+	bool client_tls;
+	bool backend_tls;
+	bool backend_offers_tls;   /* the server's greeting has CLIENT_SSL */
+	bool client_z;             /* the client leg is compressed */
+	bool backend_z;            /* the backend leg is compressed */
+	bool zstart_pending;       /* the login's OK is still being relayed */
+	uint8_t hr_seq;
+	uint32_t zstart_skip;      /* bytes of it in later buffers */
+	uint32_t zflight_serial;   /* the pending entry whose response the
+	                            * client's compressed flight numbers */
+	uint8_t zflight_seq;
+	bool bflight_due;          /* the client's next bytes for the server
+	                            * continue an exchange (LOCAL INFILE, auth
+	                            * relay): a flight numbered bflight_seq */
+	uint8_t bflight_seq;
 	uint64_t caps;             /* effective capabilities */
 	uint64_t server_caps;
 	uint64_t cmd_bytes;        /* payload bytes of the command so far */
@@ -311,6 +333,29 @@ int session_asm_append(struct session *s, const void *p, size_t n,
  * bytes are needed, -1 on a packet that is too large or trailing bytes
  * after it. */
 int session_asm_packet(struct session *s, const uint8_t *buf, uint32_t n);
+
+/* Collects stream bytes of the connection phase until asm_buf holds one
+ * whole packet, taking no byte beyond it (*used: how many were taken):
+ * 1 when it does, 0 when more are needed, -1 on a packet too large. */
+int session_asm_take(struct session *s, const uint8_t *buf, uint32_t n,
+		     uint32_t *used);
+/* The client's leg turns to TLS after its SSLRequest (rest: bytes that
+ * followed the SSLRequest in the same receive).  false: it could not. */
+bool session_start_client_tls(struct session *s, const uint8_t *rest,
+			      uint32_t rest_len);
+/* The error MySQL 8 sends under require_secure_transport (SQLSTATE
+ * HY000), which drivers recognise; MariaDB 10.11 answers such a login
+ * with a plain 1045 "Access denied", which hides the reason. */
+#define ER_SECURE_TRANSPORT_REQUIRED 3159
+
+/* Compressed client leg: the bytes queued from now on answer the pending
+ * entry serial, whose flight of frames starts at zseq. */
+void session_client_flight(struct session *s, uint32_t serial, uint8_t zseq);
+/* The same for the head of the pending queue, if the server answers it. */
+void session_client_flight_head(struct session *s);
+/* The login ended with the server's OK: compression (if negotiated) takes
+ * over each leg from the next byte. */
+void session_login_done_compress(struct session *s);
 
 /* session_handshake.c */
 void handshake_backend_data(struct session *s, uint8_t *buf, uint32_t n);

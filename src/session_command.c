@@ -308,6 +308,8 @@ static enum disp command_received(struct session *s, struct emitter *e,
 	p->kind = (uint8_t)kind;
 	p->start_us = s->c.w->now_us;
 	p->reply_seq = (uint8_t)(s->cmd_last_seq + 1);
+	if (s->client_z)
+		p->zseq = (uint8_t)(xprt_rx_frame_seq(&s->c) + 1);
 
 	if (nhooks || s->pool) {
 		struct myring_command c = {
@@ -497,6 +499,12 @@ static void command_begins(struct session *s, struct emitter *e,
 	cmd = f->peek[0];
 	s->cmd_bytes = f->len;
 	s->cmd_last_seq = f->seq;
+	if (s->backend_z && s->be) {
+		/* A command's frames to a compressing server start at 0. */
+		em_flush(e);
+		xprt_frame_seq(&s->be->c, 0);
+		s->bflight_due = false;
+	}
 	if (s->cmd_bytes > s->c.w->px->cfg.max_packet) {
 		s->c.w->stats.commands[cmd]++;
 		oversized(s, f->seq);
@@ -610,6 +618,32 @@ static void take_held(struct session *s)
 	s->held_len = 0;
 }
 
+/*
+ * Compressed legs number their frames per exchange (mysql_compress.h).
+ * The bytes about to be read continue a command already received (a
+ * large one, a LOCAL INFILE's contents, a COM_CHANGE_USER's auth data):
+ * its response's frames follow the frame these bytes came in.  And what
+ * continues an exchange with a compressing server follows its last frame.
+ */
+static void compressed_flights(struct session *s)
+{
+	bool relay = s->client_mode != CM_COMMAND;
+
+	/* Mid-payload, or after a 16 MiB packet: the bytes are the
+	 * command's whose entry is last (an assembled one gets its entry,
+	 * and its number, once whole). */
+	if (s->client_z && s->pend_count && !s->discarding &&
+	    (relay || ((s->fr.payload_left || s->fr.continued) &&
+		       s->disp != DISP_ASSEMBLE))) {
+		struct pending *p = pend_at(s, relay ? 0 : s->pend_count - 1);
+		p->zseq = (uint8_t)(xprt_rx_frame_seq(&s->c) + 1);
+	}
+	if (s->backend_z && s->bflight_due && relay && s->be) {
+		xprt_frame_seq(&s->be->c, s->bflight_seq);
+		s->bflight_due = false;
+	}
+}
+
 void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 			 int32_t bid)
 {
@@ -621,6 +655,8 @@ void command_client_data(struct session *s, uint8_t *buf, uint32_t n,
 
 	if (s->discarding)
 		s->deadline_us = s->c.w->now_us + DISCARD_IDLE_US;
+	if (s->client_z || s->backend_z)
+		compressed_flights(s);
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		size_t fstart = f.start_in_buf ? f.start : 0;
 

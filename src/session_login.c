@@ -14,6 +14,7 @@
 #include "mysql_proto.h"
 #include "mysql_auth_exchange.h"
 #include "mysql_srv.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,18 @@
 	 CLIENT_PS_MULTI_RESULTS | CLIENT_DEPRECATE_EOF |                          \
 	 MARIADB_CLIENT_EXTENDED_METADATA)
 
-static uint64_t offered_caps(const struct proxy *px)
+/* TLS and compression are myring's own to offer, whatever the server
+ * does. */
+static uint64_t offered_caps(struct session *s)
 {
-	return px->profile.caps & PROXY_CAPS;
+	const struct proxy *px = s->c.w->px;
+	uint64_t caps = px->profile.caps & PROXY_CAPS;
+
+	if (tls_server_ctx(s->c.w))
+		caps |= CLIENT_SSL;
+	if (px->cfg.compression)
+		caps |= CLIENT_COMPRESS;
+	return caps;
 }
 
 static void send_packets(struct session *s, struct pkt_buf *pb)
@@ -64,8 +74,9 @@ void login_greet(struct session *s)
 
 	srv_scramble(s->scramble);
 	pkt_buf_init(&pb);
+	s->server_caps = offered_caps(s);
 	srv_build_greeting(&pb, s->conn_id, s->scramble, px->profile.version,
-			   offered_caps(px));
+			   s->server_caps);
 	send_packets(s, &pb);
 }
 
@@ -91,6 +102,8 @@ static void login_ok(struct session *s)
 	srv_ok(&pb, 0, SERVER_STATUS_AUTOCOMMIT, NULL);
 	send_packets(s, &pb);
 	s->phase = PH_COMMAND;
+	/* The OK was the last plain packet. */
+	session_login_done_compress(s);
 	LOGD("%s: '%s' logged in (schema '%s')", s->client_addr, s->info.user,
 	     s->info.schema);
 }
@@ -232,7 +245,8 @@ void login_failed(struct session *s, uint16_t code, const char *sqlstate,
 }
 
 static void handshake_response(struct session *s, const uint8_t *payload,
-			       uint32_t len, uint8_t seq)
+			       uint32_t len, uint8_t seq, const uint8_t *rest,
+			       uint32_t rest_len)
 {
 	const struct proxy *px = s->c.w->px;
 	struct mysql_handshake_response r;
@@ -240,21 +254,36 @@ static void handshake_response(struct session *s, const uint8_t *payload,
 	char host[64];
 
 	s->login_seq = (uint8_t)(seq + 1);
-	if (mysql_parse_handshake_response(payload, len, offered_caps(px), &r)) {
+	if (mysql_parse_handshake_response(payload, len, s->server_caps, &r)) {
 		login_err(s, 1043, "08S01", "Bad handshake");
 		return;
 	}
 	if (r.ssl_request) {
-		login_err(s, 1043, "08S01", "myring: TLS is not supported yet; "
-			  "connect with TLS disabled (e.g. --ssl=0 / "
-			  "ssl-mode=DISABLED)");
+		if (!session_start_client_tls(s, rest, rest_len))
+			login_err(s, 1043, "08S01", s->client_tls ?
+				  "Bad handshake" : "myring: TLS is not enabled "
+				  "on this proxy (--tls-cert); connect with TLS "
+				  "disabled (e.g. --ssl=0 / ssl-mode=DISABLED)");
+		return;
+	}
+	if (rest_len) {
+		login_err(s, 1043, "08S01", "Bad handshake");
+		return;
+	}
+	if (!s->client_tls && px->cfg.require_tls) {
+		LOGW("%s: plaintext login refused (--require-tls)",
+		     s->client_addr);
+		login_err(s, ER_SECURE_TRANSPORT_REQUIRED, "HY000",
+			  "Connections using insecure transport are prohibited "
+			  "while --require_secure_transport=ON.");
 		return;
 	}
 	if (!(r.caps & CLIENT_PROTOCOL_41)) {
 		login_err(s, 1043, "08S01", "myring: protocol 4.1 clients only");
 		return;
 	}
-	s->caps = r.caps & offered_caps(px);
+	s->caps = r.caps & s->server_caps;
+	s->client_z = (s->caps & CLIENT_COMPRESS) != 0;
 	s->charset = r.charset;
 	/* The session starts as a fresh server session would: the
 	 * handshake's character set, its schema (once checked), the
@@ -284,12 +313,14 @@ static void handshake_response(struct session *s, const uint8_t *payload,
 		return;
 	}
 	client_host(s, host, sizeof(host));
-	auth_server_init(s->auth, s->scramble, host, px->rsa, false);
+	/* Over TLS, caching_sha2_password's full authentication takes the
+	 * password in clear, as a server does. */
+	auth_server_init(s->auth, s->scramble, host, px->rsa, s->client_tls);
 	pkt_buf_init(&pb);
-	exchange_result(s, auth_server_handshake(s->auth, &r,
-						 find_user(s, r.user.ptr,
-							   r.user.len),
-						 NULL, &pb), &pb);
+	exchange_result(s, auth_server_handshake_at(s->auth, &r,
+						    find_user(s, r.user.ptr,
+							      r.user.len),
+						    NULL, seq, &pb), &pb);
 }
 
 /*
@@ -341,7 +372,7 @@ void login_change_user(struct session *s, const uint8_t *payload, size_t len)
 		return;
 	}
 	client_host(s, host, sizeof(host));
-	auth_server_init(s->auth, s->scramble, host, px->rsa, false);
+	auth_server_init(s->auth, s->scramble, host, px->rsa, s->client_tls);
 	s->phase = PH_LOGIN_SWITCH;
 	pkt_buf_init(&pb);
 	exchange_result(s, auth_server_change_user(s->auth, &cu,
@@ -352,6 +383,7 @@ void login_change_user(struct session *s, const uint8_t *payload, size_t len)
 
 void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
 {
+	uint32_t used;
 	int rc;
 	uint8_t seq;
 
@@ -361,7 +393,7 @@ void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
 			     "login");
 		return;
 	}
-	rc = session_asm_packet(s, buf, n);
+	rc = session_asm_take(s, buf, n, &used);
 	if (rc < 0) {
 		session_fail(s, 2, 1043, "08S01",
 			     "bad handshake: malformed packet");
@@ -372,7 +404,11 @@ void login_client_data(struct session *s, uint8_t *buf, uint32_t n)
 	seq = s->asm_buf[3];
 	if (s->phase == PH_LOGIN) {
 		handshake_response(s, s->asm_buf + MYSQL_HDR_LEN,
-				   s->asm_len - MYSQL_HDR_LEN, seq);
+				   s->asm_len - MYSQL_HDR_LEN, seq, buf + used,
+				   n - used);
+	} else if (used < n) {
+		session_fail(s, (uint8_t)(seq + 1), 1043, "08S01",
+			     "bad handshake: bytes after an auth packet");
 	} else {
 		struct pkt_buf pb;
 		pkt_buf_init(&pb);

@@ -255,15 +255,21 @@ void inject_local_heads(struct session *s)
 		struct pending *p = pend_at(s, 0);
 		uint8_t *reply = p->reply;
 		uint32_t reply_len = p->reply_len;
+		uint32_t serial = p->serial;
+		uint8_t zseq = p->zseq;
 		p->reply = NULL;
 		complete_head(s, false);
-		if (reply)
+		if (reply) {
+			session_client_flight(s, serial, zseq);
 			session_to_client(s, reply, reply_len, -1, reply);
+		}
 	}
-	if (s->pend_count)
+	if (s->pend_count) {
 		start_tracking_head(s);
-	else if (s->be)
+		session_client_flight_head(s);
+	} else if (s->be) {
 		s->be->fr.seq_delta = 0;
+	}
 }
 
 void command_answer_locally(struct session *s, struct pending *p,

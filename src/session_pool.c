@@ -22,12 +22,13 @@
 #include "health.h"
 #include "log.h"
 #include "mysql_proto.h"
+#include "sql_hint.h"
 #include "sql_rewrite.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdarg.h>
 #include <string.h>
 
 static int route_session(struct session *s, struct pending *p, bool read,
@@ -164,18 +165,25 @@ static void attach(struct session *s, struct bconn *b)
 /* A read that goes to a replica of a group with causal reads waits
  * there for the GTID it must see: the session's last commit (session),
  * or the newest any session made through myring (global). */
-static void causal_prepare(struct session *s, bool read, unsigned server)
+static void causal_prepare(struct session *s, const struct pending *p,
+			   bool read, unsigned server)
 {
 	const struct proxy *px = s->c.w->px;
 	const struct backend_server *sv = &px->servers[server];
 	const struct backend_group *g = &px->groups[sv->group];
+	uint8_t mode = g->causal;
 
+	/* A hint decides over the group (sql_hint.h). */
+	if (p->hints & SQL_HINT_NO_CAUSAL)
+		mode = CAUSAL_OFF;
+	else if (p->hints & SQL_HINT_CAUSAL && mode == CAUSAL_OFF)
+		mode = CAUSAL_SESSION;
 	s->causal_wait = false;
-	if (!read || g->causal == CAUSAL_OFF ||
+	if (!read || mode == CAUSAL_OFF ||
 	    atomic_load_explicit(&sv->check.role, memory_order_relaxed) !=
 	    ROLE_REPLICA)
 		return;
-	if (g->causal == CAUSAL_SESSION)
+	if (mode == CAUSAL_SESSION)
 		snprintf(s->causal_gtid, sizeof(s->causal_gtid), "%s",
 			 s->st.last_gtid);
 	else
@@ -489,8 +497,8 @@ static int route_session(struct session *s, struct pending *p, bool read,
 	if (route_choose(s, p->route, read, exclude, &server, &why, err, msg,
 			 msglen))
 		return -1;
-	p->route_why = why;
-	causal_prepare(s, read, server);
+	p->route_why = p->hints & SQL_HINT_PRIMARY ? "primary (hint)" : why;
+	causal_prepare(s, p, read, server);
 	if (server == s->pool_key.server && s->pool)
 		return 0;
 	s->pool_key.server = server;
@@ -642,6 +650,19 @@ static enum myring_verdict query_kill(struct session *s, struct pending *p,
 
 /* A COM_QUERY: what it does to the connection (session_effects.h), the
  * statements statement mode refuses, KILL, CONNECTION_ID(). */
+/* A statement's routing hints (sql_hint.h): only where there is a choice
+ * of server to make. */
+static unsigned query_hints(const struct session *s,
+			    const struct myring_command *c,
+			    const struct myring_reply *reply,
+			    enum myring_verdict verdict)
+{
+	if (s->c.w->px->nservers < 2 || !c->text)
+		return 0;
+	return sql_hints(sql_of(c, reply, verdict),
+			 sql_len_of(c, reply, verdict));
+}
+
 static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 					const struct myring_command *c,
 					struct myring_reply *reply,
@@ -653,7 +674,8 @@ static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 
 	if (!cls)
 		return verdict;
-	*read = sql_class_read_only(cls);
+	p->hints = (uint8_t)query_hints(s, c, reply, verdict);
+	*read = sql_class_read_only(cls) && !(p->hints & SQL_HINT_PRIMARY);
 	if (s->c.w->px->cfg.pool_mode == POOL_STATEMENT &&
 	    cls->flags & (SQLC_TXN_BEGIN | SQLC_AUTOCOMMIT_OFF | SQLC_XA |
 			  SQLC_LOCK_TABLES))
@@ -704,7 +726,8 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				return verdict;
 		}
 		/* Prepared where its executions will run. */
-		read = p->prep_read_only = cls && sql_class_read_only(cls);
+		read = p->prep_read_only = cls && sql_class_read_only(cls) &&
+			!(query_hints(s, c, reply, verdict) & SQL_HINT_PRIMARY);
 		if (stmt_mapped(s) && c->text)
 			stmt_on_prepare(s, p, sql_of(c, reply, verdict),
 					sql_len_of(c, reply, verdict));

@@ -71,9 +71,10 @@ static void response_complete(struct session *s, struct emitter *e,
 	complete_head(s, false);
 	if (s->client_mode == CM_RELAY)
 		s->client_mode = CM_COMMAND;
-	if (s->pend_count && pend_at(s, 0)->local) {
+	if (s->pend_count && (pend_at(s, 0)->local || s->client_z)) {
 		/* Replies of rejected pipelined commands go right after this
-		 * response's last byte, which may lie in a later buffer. */
+		 * response's last byte, which may lie in a later buffer; so
+		 * does a compressed client's next flight of frames. */
 		if (end <= n) {
 			em_forward(e, end);
 			em_flush(e);
@@ -223,6 +224,63 @@ static void pooled_frame(struct session *s, struct emitter *e,
 	}
 }
 
+/*
+ * The server's OK ended a relayed login: the renumbering of the exchange
+ * ends, and compression, if negotiated, takes over each leg after the OK
+ * (the OK itself is plain).  Its last byte is where the client's leg
+ * switches; it may lie in a later buffer.
+ */
+static void login_relayed(struct session *s, struct emitter *e, size_t pos,
+			  size_t n)
+{
+	uint64_t end = pos + s->be->fr.payload_left;
+
+	s->fr.seq_delta = 0;
+	s->be->fr.seq_delta = 0;
+	if (!s->client_z && !s->backend_z)
+		return;
+	if (end <= n) {
+		em_forward(e, end);
+		em_flush(e);
+		session_login_done_compress(s);
+	} else {
+		s->zstart_pending = true;
+		s->zstart_skip = (uint32_t)(end - n);
+	}
+}
+
+/*
+ * caching_sha2_password's full authentication (the server's 0x01 0x04)
+ * makes a client on a TLS leg send its password in clear.  Relayed to a
+ * server over a plaintext leg, it would cross the network readable: the
+ * login is refused instead.  A client on a plaintext leg asks for the
+ * server's RSA key (0x02), which a server over TLS does not expect: it
+ * would read the request as the password and refuse it; that login is
+ * refused here with a message that says why.  false: refused.
+ */
+static bool sha2_full_auth_allowed(struct session *s,
+				   const struct mysql_frame *f)
+{
+	const char *why;
+
+	if (f->continuation || f->len != 2 || f->peek_len < 2 ||
+	    f->peek[0] != 0x01 || f->peek[1] != 0x04 ||
+	    s->client_tls == s->backend_tls)
+		return true;
+	why = s->client_tls ?
+	      "caching_sha2_password full authentication would send the "
+	      "password in clear to the server over a plaintext backend leg; "
+	      "use --backend-tls, or log in once directly so that the server "
+	      "caches the password" :
+	      "caching_sha2_password full authentication over a plaintext "
+	      "client leg and a TLS backend leg is not supported; connect to "
+	      "myring with TLS";
+	LOGW("%s: login of '%s' refused: %s", s->client_addr, s->info.user, why);
+	session_send_err(s, (uint8_t)(f->seq + s->be->fr.seq_delta), 1045,
+			 "28000", "myring: %s", why);
+	return false;
+}
+
 void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 			  int32_t bid)
 {
@@ -244,11 +302,28 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		if (!b->cap_left)
 			capture_done(s);
 	}
+	if (s->zstart_pending) {
+		/* The rest of the login's OK, then compression. */
+		if (s->zstart_skip <= n) {
+			em_forward(&e, s->zstart_skip);
+			em_flush(&e);
+			s->zstart_pending = false;
+			session_login_done_compress(s);
+			if (session_done(s))
+				return;
+		} else {
+			s->zstart_skip -= n;
+		}
+	}
 	if (b->inject_pending) {
 		if (b->inject_skip <= n)
 			inject_off = b->inject_skip;
 		else
 			b->inject_skip -= n;
+	} else if (s->client_z) {
+		/* A compressed client numbers this response's frames from
+		 * its own last one. */
+		session_client_flight_head(s);
 	}
 	while (mysql_framer_next(fr, buf, n, &pos, &f)) {
 		enum mysql_track_result r;
@@ -265,10 +340,16 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 		}
 		if (s->phase == PH_AUTH) {
 			r = mysql_tracker_feed(&b->trk, &f);
-			if (r == TRACK_DONE && b->trk.err_code == 0)
+			if (r == TRACK_DONE && b->trk.err_code == 0) {
 				s->phase = PH_COMMAND;
-			else if (r == TRACK_DONE)   /* e.g. 1045, login refused */
+				login_relayed(s, &e, pos, n);
+				if (session_done(s))
+					return;
+			} else if (r == TRACK_DONE) { /* e.g. 1045, refused */
 				stats_count_err(&s->c.w->stats, b->trk.err_code);
+			} else if (r == TRACK_MORE && !sha2_full_auth_allowed(s, &f)) {
+				return;
+			}
 			continue;
 		}
 		if (s->pend_count == 0) {
@@ -333,6 +414,12 @@ void command_backend_data(struct session *s, uint8_t *buf, uint32_t n,
 	}
 	em_forward(&e, n);
 	em_flush(&e);
+	if (s->backend_z && s->client_mode != CM_COMMAND) {
+		/* What the client sends next continues this exchange: its
+		 * frames follow the server's last. */
+		s->bflight_seq = (uint8_t)(xprt_rx_frame_seq(&b->c) + 1);
+		s->bflight_due = true;
+	}
 	close_when_flushed(s);
 	if (s->give_back) {
 		/* Only now: the buffer's bytes are queued for the client and

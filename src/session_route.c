@@ -32,7 +32,7 @@ static const struct backend_server *server(const struct session *s,
 
 static uint8_t health_of(const struct backend_server *sv)
 {
-	return atomic_load_explicit(&sv->check.health, memory_order_relaxed);
+	return server_health(sv);
 }
 
 static uint8_t role_of(const struct backend_server *sv)
@@ -45,7 +45,8 @@ static int primary_of(const struct session *s, const struct backend_group *g)
 {
 	bool any_checked = false;
 
-	if (g->nservers == 1)
+	if (g->nservers == 1 && health_of(server(s, g->servers[0])) !=
+	    HEALTH_DRAINING)
 		return (int)g->servers[0];
 	for (unsigned i = 0; i < g->nservers; i++) {
 		const struct backend_server *sv = server(s, g->servers[i]);

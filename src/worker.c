@@ -4,6 +4,8 @@
 #include "ctl.h"
 #include "pool.h"
 #include "session.h"
+#include "tls.h"
+#include "xprt.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -111,6 +113,27 @@ void worker_unwait_buffers(struct worker *w, struct conn *c)
 	if (*pp)
 		*pp = c->next_waiter;
 	c->next_waiter = NULL;
+}
+
+void worker_wait_xbuffers(struct worker *w, struct conn *c)
+{
+	if (c->xwaiting)
+		return;
+	c->xwaiting = true;
+	c->next_xwaiter = w->xbuf_waiters;
+	w->xbuf_waiters = c;
+}
+
+void worker_unwait_xbuffers(struct worker *w, struct conn *c)
+{
+	struct conn **pp = &w->xbuf_waiters;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next_xwaiter;
+	if (*pp)
+		*pp = c->next_xwaiter;
+	c->next_xwaiter = NULL;
+	c->xwaiting = false;
 }
 
 static void arm_accept(struct worker *w)
@@ -238,6 +261,7 @@ static void on_tick(struct worker *w)
 	for (unsigned i = 0; i < w->npools; i++)
 		pool_tick(w->pools[i]);
 	pool_publish(w);
+	tls_worker_sync(w);
 	arm_tick(w);
 }
 
@@ -320,6 +344,24 @@ static void settle_closed(struct worker *w)
 	w->settle.n = 0;
 }
 
+/* Conns whose TLS or decompression stopped for lack of the worker's own
+ * buffers go on once a quarter of them is free again. */
+static void wake_xbuffer_waiters(struct worker *w)
+{
+	struct conn *list = w->xbuf_waiters;
+
+	if (!list || w->bufs.nufree < w->bufs.nbufs / 4)
+		return;
+	w->xbuf_waiters = NULL;
+	while (list) {
+		struct conn *c = list;
+		list = c->next_xwaiter;
+		c->next_xwaiter = NULL;
+		c->xwaiting = false;
+		conn_xbuffers_back(c);
+	}
+}
+
 static void wake_buffer_waiters(struct worker *w)
 {
 	struct conn *list = w->buf_waiters;
@@ -361,6 +403,8 @@ static void loop(struct worker *w)
 		settle_closed(w);
 		bufring_commit(&w->bufs);
 		wake_buffer_waiters(w);
+		if (w->xbuf_waiters)
+			wake_xbuffer_waiters(w);
 		/* Sessions first; the pools' connections close after them. */
 		if (w->draining && w->nsessions == 0 && w->nconns == 0)
 			break;
@@ -424,7 +468,7 @@ static int setup(struct worker *w)
 		return rc;
 	}
 	if (w->px->nservers) {
-		w->routed = calloc(w->px->nservers, sizeof(*w->routed));
+		w->routed = calloc(SERVERS_MAX, sizeof(*w->routed));
 		if (!w->routed) {
 			snprintf(w->start_msg, sizeof(w->start_msg),
 				 "out of memory");
@@ -469,6 +513,8 @@ static void teardown(struct worker *w)
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
 	bufring_destroy(&w->bufs, &w->ring);
+	xprt_worker_free(w);
+	tls_worker_release(w);
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);
 	for (unsigned i = 0; i < w->npools; i++)

@@ -26,6 +26,7 @@
 
 struct conn;
 struct ctl_req;
+typedef struct ssl_ctx_st SSL_CTX;
 struct pool;
 
 /* Read-only after start-up; shared by all workers. */
@@ -42,10 +43,12 @@ struct proxy {
 	/* The servers (every group's, in order) and the groups: one group
 	 * "default" of --backend's one server unless groups are configured
 	 * (groups.h).  Shared by every worker; written by the checker only. */
-	struct backend_server *servers;
-	unsigned nservers;
+	struct backend_server *servers;  /* room for SERVERS_MAX */
+	_Atomic unsigned nservers;       /* grows on reload (groups_reload) */
 	struct backend_group *groups;
 	unsigned ngroups;
+	bool configured_groups;      /* from groups: (a reload may change
+	                              * them), not from flags */
 	struct auth_rsa *rsa;        /* caching_sha2 full auth, or NULL */
 	/* The server takes statement id 0xFFFFFFFF as "the last prepared"
 	 * (MariaDB): pooled sessions' statements can move between
@@ -87,6 +90,9 @@ struct worker_stats {
 	/* Stalled sends whose bytes were moved out of the receive buffers
 	 * because the pool ran low. */
 	uint64_t send_evictions;
+	/* TLS handshakes completed and failed, both legs. */
+	uint64_t tls_handshakes;
+	uint64_t tls_failures;
 	uint64_t commands[256];
 	/* ERR packets queued for clients, by error code (stats_count_err). */
 	uint64_t errs_by_code[ERR_CODE_SLOTS];
@@ -151,6 +157,7 @@ struct worker {
 	uint32_t nsessions;          /* client sessions, for --max-conns */
 	uint64_t next_session_id;
 	struct conn *buf_waiters;    /* conns waiting for receive buffers */
+	struct conn *xbuf_waiters;   /* waiting for buffers of its own (xprt) */
 	struct conn_refs dirty;
 	struct conn_refs settle;
 	uint32_t nconns;             /* conns with a slot (clients, backends) */
@@ -167,6 +174,13 @@ struct worker {
 	void *hook_state[MYRING_MAX_HOOKS];
 	char *digest_buf;            /* fingerprint scratch (hooks_want_digest) */
 	size_t digest_cap;
+	/* TLS contexts in force on this worker (tls.h) and the generation
+	 * they come from, which the reload thread reads. */
+	SSL_CTX *tls_srv, *tls_cli;
+	atomic_uint_fast64_t tls_gen;
+	/* zlib's deflate state for the frames this worker compresses. */
+	void *zdef;
+	int zdef_level;
 	/* A request from the control thread (ctl.c), or NULL. */
 	_Atomic(struct ctl_req *) ctl;
 	struct worker_stats stats;
@@ -201,6 +215,8 @@ void worker_mark_dirty(struct worker *w, struct conn *c);
 void worker_defer_settle(struct worker *w, struct conn *c);
 void worker_wait_buffers(struct worker *w, struct conn *c);
 void worker_unwait_buffers(struct worker *w, struct conn *c);
+void worker_wait_xbuffers(struct worker *w, struct conn *c);
+void worker_unwait_xbuffers(struct worker *w, struct conn *c);
 
 /* Hooks registered before start-up (hooks.c). */
 extern const struct myring_hook *hooks[MYRING_MAX_HOOKS];

@@ -24,6 +24,9 @@ targets+=(fuzz_classify)
 clang $CFLAGS tests/fuzz/fuzz_rewrite.c src/sql_rewrite.c src/sql_scan.c \
 	-o build/fuzz/fuzz_rewrite
 targets+=(fuzz_rewrite)
+clang $CFLAGS tests/fuzz/fuzz_hint.c src/sql_hint.c src/sql_scan.c \
+	-o build/fuzz/fuzz_hint
+targets+=(fuzz_hint)
 clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mysql_srv.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_admin -lcrypto
 targets+=(fuzz_admin)
@@ -38,6 +41,13 @@ targets+=(fuzz_auth)
 clang $CFLAGS tests/fuzz/fuzz_state.c src/mysql_state.c src/stmt_cache.c \
 	src/mysql_proto.c -o build/fuzz/fuzz_state
 targets+=(fuzz_state)
+clang $CFLAGS tests/fuzz/fuzz_compress.c src/mysql_compress.c \
+	-o build/fuzz/fuzz_compress -lz
+targets+=(fuzz_compress)
+clang $CFLAGS tests/fuzz/fuzz_rows.c src/merge.c src/merge_types.c src/mysql_value.c \
+	src/mysql_decimal.c src/collation.c src/collation_tables.c src/rs_codec.c \
+	src/mysql_srv.c src/mysql_proto.c -o build/fuzz/fuzz_rows -lm
+targets+=(fuzz_rows)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.

@@ -55,6 +55,20 @@ MYSQL *connect_port(int port, const char *user, const char *pw,
 	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
 	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &maxp);
 	mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &local);
+	/* The suite's TLS run (scripts/test.sh): connections to the shared
+	 * proxy use TLS (verified against the test CA) and compression. */
+	const char *shared = getenv("MYRING_PORT");
+	if (shared && atoi(shared) == port) {
+		const char *ca = getenv("MYRING_CLIENT_TLS_CA");
+		if (ca && *ca) {
+			my_bool verify = 1;
+			mysql_optionsv(m, MYSQL_OPT_SSL_CA, ca);
+			mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+		}
+		if (getenv("MYRING_CLIENT_COMPRESS") &&
+		    *getenv("MYRING_CLIENT_COMPRESS") == '1')
+			mysql_optionsv(m, MYSQL_OPT_COMPRESS, NULL);
+	}
 	if (!mysql_real_connect(m, "127.0.0.1", user, pw, db, (unsigned)port,
 				NULL, flags)) {
 		if (err)
@@ -161,7 +175,7 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 	argv[n++] = bin;
 	argv[n++] = "--listen";
 	argv[n++] = listen;
-	if (backend_port > 0) {
+	if (backend_port) {
 		argv[n++] = "--backend";
 		argv[n++] = backend;
 	}

@@ -35,8 +35,8 @@ struct proxy_proc {
 	char log[256];
 };
 /* Starts MYRING_BIN with the given extra args (NULL-terminated) in front of
- * backend_port (0: no --backend, the args name the servers); waits until
- * it accepts connections. */
+ * backend_port; waits until it accepts connections.  backend_port 0: no
+ * --backend (args name the servers, --primary/--replica). */
 void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args);
 /* SIGTERM and wait (bounded); returns the exit status, or -1 on timeout. */
 int proxy_stop(struct proxy_proc *p, int timeout_ms);

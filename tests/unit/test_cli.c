@@ -152,12 +152,17 @@ Test(cli, help_lists_exactly_the_accepted_flags)
 			snprintf(line, sizeof(line), "--%s  ", name);
 			at = strstr(help, line);
 		}
+		if (!at) {
+			/* An optional value: --require-tls[=on|off]. */
+			snprintf(line, sizeof(line), "\n  --%s[=", name);
+			at = strstr(help, line);
+		}
 		cr_assert(at, "--help does not describe --%s", name);
 	}
 	cr_assert_geq(n, 20);
 	for (const char *p = help; (p = strstr(p, "\n  -")); p++) {
 		const char *flag = strstr(p, "--");
-		size_t len = strcspn(flag + 2, " ,\n");
+		size_t len = strcspn(flag + 2, " ,[\n");
 		bool known = false;
 
 		for (unsigned i = 0; (name = cli_flag(i)); i++)

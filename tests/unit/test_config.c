@@ -328,6 +328,16 @@ Test(config, deny_and_rewrite_take_a_scalar_or_a_sequence)
 	cr_assert_str_eq(cfg.rewrite[1], "|p|q|");
 }
 
+Test(config, replica_takes_a_scalar_or_a_sequence)
+{
+	cr_assert_eq(load("primary: 10.0.0.1:3306\nreplica:\n  - 10.0.0.2:3306\n"
+			  "  - 10.0.0.3:3307\nmax-lag: 0.25\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.primary.host, "10.0.0.1");
+	cr_assert_eq(cfg.nreplicas, 2);
+	cr_assert_str_eq(cfg.replicas[1].port, "3307");
+	cr_assert_eq(cfg.max_lag_ms, 250);
+}
+
 Test(config, yaml_scalars_reach_the_flag_parser_as_text)
 {
 	/* Integers, booleans and nulls are just text to cli_set_option. */

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Captures what tests/unit/test_merge*.c and test_rs_codec.c check
+against: result-set packets of MariaDB for every column type (text and
+binary protocol, with and without CLIENT_DEPRECATE_EOF), the column
+definitions of aggregates, doubles as the server prints them, collation
+orders, and per-shard partial results with the server's own answer over
+all rows.
+
+  gen_merge_fixtures.py HOST PORT USER PASSWORD DB > tests/unit/merge_fixtures.h
+
+Talks the protocol itself (capture_rs.py): no client library decodes or
+re-encodes anything on the way.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import capture_rs  # noqa: E402
+
+host, port, user, pw, db = sys.argv[1:6]
+
+
+def session(deprecate_eof=True):
+    c = capture_rs.Conn(host, int(port))
+    capture_rs.login(c, user, pw, db, deprecate_eof)
+    return c
+
+
+def run(c, sql, deprecate_eof=True, binary=False):
+    out = []
+    if binary:
+        capture_rs.run_binary(c, sql, deprecate_eof, out)
+    else:
+        c.write_packet(0, b"\x03" + sql.encode())
+        capture_rs.read_resultset(c, deprecate_eof, out)
+    if out and out[0][1][:1] == b"\xff":
+        raise RuntimeError("%s: %r" % (sql, out[0][1]))
+    return [p for _, p in out]
+
+
+def ok(c, sql):
+    c.write_packet(0, b"\x03" + sql.encode())
+    _, p = c.read_packet()
+    if p[:1] != b"\x00":
+        raise RuntimeError("%s: %r" % (sql, p))
+
+
+def rows_text(c, sql):
+    """Text rows as lists of bytes/None (for values we need in Python)."""
+    pk = run(c, sql)
+    ncols = pk[0][0]
+    res = []
+    for p in pk[1 + ncols:-1]:
+        pos, row = 0, []
+        for _ in range(ncols):
+            if p[pos] == 0xFB:
+                row.append(None)
+                pos += 1
+                continue
+            n, pos = capture_rs.lenenc(p, pos)
+            row.append(p[pos:pos + n])
+            pos += n
+        res.append(row)
+    return res
+
+
+def cstr(b):
+    return '"' + "".join("\\x%02x" % x for x in b) + '"'
+
+
+def hexs(b):
+    return '"' + b.hex() + '"'
+
+
+c = session()
+version = rows_text(c, "SELECT VERSION()")[0][0].decode()
+ok(c, "SET sql_mode=''")
+ok(c, "SET time_zone='+00:00'")
+
+# ---- every column type --------------------------------------------------
+ok(c, """CREATE OR REPLACE TABLE merge_types (
+ id INT PRIMARY KEY,
+ ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, siu SMALLINT UNSIGNED,
+ mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, i5 INT(5),
+ iz INT(5) ZEROFILL, bi BIGINT, biu BIGINT UNSIGNED,
+ d DECIMAL(10,2), du DECIMAL(10,2) UNSIGNED, d33 DECIMAL(3,3),
+ d65 DECIMAL(65,30), d0 DECIMAL(65,0),
+ f FLOAT, f72 FLOAT(7,2), db DOUBLE, d103 DOUBLE(10,3),
+ b1 BIT(1), b10 BIT(10), b64 BIT(64),
+ y YEAR, dt DATE, dtt DATETIME, dtt6 DATETIME(6), ts TIMESTAMP NULL,
+ ts3 TIMESTAMP(3) NULL, tm TIME, tm3 TIME(3),
+ c CHAR(5), vc VARCHAR(20),
+ vcu VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+ l1 VARCHAR(10) CHARACTER SET latin1,
+ bn BINARY(3), vb VARBINARY(10),
+ tt TINYTEXT, tx TEXT, mt MEDIUMTEXT, lt LONGTEXT,
+ tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB,
+ j JSON, e ENUM('x','y'), st SET('a','b'), g GEOMETRY,
+ nn INT NOT NULL DEFAULT 0
+) DEFAULT CHARSET=utf8mb4""")
+ok(c, """INSERT INTO merge_types VALUES
+(1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+ 1.25, 2.50, 0.125, 12345.678901234567890123456789012345, 3,
+ 1.5, 2.25, 0.1, 3.125,
+ b'1', b'1010', b'1111111111111111111111111111111111111111111111111111111111111111',
+ 2024, '2024-01-02', '2024-01-02 03:04:05', '2024-01-02 03:04:05.000006',
+ '2024-01-02 03:04:05', '2024-01-02 03:04:05.123', '12:34:56', '-01:02:03.004',
+ 'ab', 'Straße', 'Ünïcödé', 'café', 'x\\0y', 'bin', 'tiny', 'text', 'medium',
+ 'long', 'tb', 'blob', 'mb', 'lb', '{"a": [1, 2]}', 'y', 'a,b',
+ ST_GeomFromText('POINT(1 2)'), 1),
+(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+ NULL, NULL, 0),
+(3, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295,
+ -1, 0, -9223372036854775808, 18446744073709551615,
+ -99999999.99, 0, -0.999,
+ -99999999999999999999999999999999999.999999999999999999999999999999,
+ 99999999999999999999999999999999999999999999999999999999999999999,
+ -3.4e38, -99999.99, 1.7976931348623157e308, -0.001,
+ b'0', b'0', b'0', 0, '0000-00-00', '0000-00-00 00:00:00',
+ '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01', '2038-01-19 03:14:07.999',
+ '-838:59:59', '838:59:59.999',
+ '', '', '', '', '', '', '', '', '', '', '', '', '', '', '[]', 'x', '',
+ ST_GeomFromText('LINESTRING(0 0,1 1)'), -7)""")
+all_cols = [r[0].decode() for r in rows_text(
+    c, "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
+       " WHERE TABLE_SCHEMA=DATABASE() AND TABLE_NAME='merge_types'"
+       " ORDER BY ORDINAL_POSITION")]
+
+print("/*")
+print(" * Generated by tests/capture/gen_merge_fixtures.py from MariaDB %s" % version)
+print(" * (a utf8mb4_general_ci connection, character_set_results utf8mb4).")
+print(" * Packets are payloads in hex, in the order the server sent them.")
+print(" * Do not edit; regenerate.")
+print(" */")
+print("#ifndef MERGE_FIXTURES_H")
+print("#define MERGE_FIXTURES_H")
+print()
+print("#define FIX_UNUSED __attribute__((unused))")
+print("#define FIX_SERVER %s" % cstr(version.encode()))
+print()
+print("/* SELECT * FROM merge_types ORDER BY id: rows 1 (values), 2 (NULLs),")
+print(" * 3 (extremes), in the four framings. */")
+for name, eof, binary in (("FIX_TYPES_TEXT", True, False),
+                          ("FIX_TYPES_TEXT_EOF", False, False),
+                          ("FIX_TYPES_BINARY", True, True),
+                          ("FIX_TYPES_BINARY_EOF", False, True)):
+    s = session(eof)
+    ok(s, "SET time_zone='+00:00'")
+    pk = run(s, "SELECT * FROM merge_types ORDER BY id", eof, binary)
+    print("static const char *const %s[] FIX_UNUSED = {" % name)
+    for p in pk:
+        print("\t%s," % hexs(p))
+    print("\tNULL,")
+    print("};")
+print("#define FIX_TYPES_NCOLS %d" % len(all_cols))
+print()
+
+# ---- aggregate column definitions ----------------------------------------
+print("/* For each column x: the definitions of x, SUM(x), AVG(x), MIN(x),")
+print(" * MAX(x), COUNT(x), COUNT(DISTINCT x), SUM(DISTINCT x),")
+print(" * AVG(DISTINCT x) (SUM/AVG NULL where the server refuses them). */")
+print("struct fix_agg { const char *col; const char *def[9]; };")
+print("static const struct fix_agg FIX_AGGS[] FIX_UNUSED = {")
+for col in all_cols:
+    if col in ("id",):
+        continue
+    exprs = [col, "SUM(%s)", "AVG(%s)", "MIN(%s)", "MAX(%s)", "COUNT(%s)",
+             "COUNT(DISTINCT %s)", "SUM(DISTINCT %s)", "AVG(DISTINCT %s)"]
+    defs = []
+    for e in exprs:
+        e = e % col if "%s" in e else e
+        if col == "g" and (e.startswith("SUM") or e.startswith("AVG")):
+            defs.append("NULL")
+            continue
+        pk = run(c, "SELECT %s FROM merge_types" % e)
+        defs.append(hexs(pk[1]))
+    print("\t{\"%s\", {%s}}," % (col, ", ".join(defs)))
+print("};")
+print()
+
+# ---- doubles as the server prints them ----------------------------------
+vals = ["0.1", "0.2", "0.30000000000000004", "1e15", "1e16", "123456789012345678",
+        "1e-5", "1.5e-7", "-2.5e20", "1e21", "1.7976931348623157e308",
+        "5e-324", "-0.0", "123.456", "100000000000000.5", "1e-4", "1e-3",
+        "12345678901234567890123", "1.2345678901234567e-10",
+        "1.2345678901234567e-15", "1.5e-14", "1.5e-15", "999999999999999.9",
+        "9999999999999998", "1e100", "1.5e-100", "-0.0000123", "1e22",
+        "2.2250738585072014e-308", "4.9406564584124654e-324", "0.5", "-1",
+        "3.141592653589793", "1234567890123456.7", "0.000001", "1e-14",
+        "1e-15", "65536", "4294967296.25"]
+ok(c, "CREATE OR REPLACE TABLE merge_doubles (id INT PRIMARY KEY, x DOUBLE)")
+ok(c, "INSERT INTO merge_doubles VALUES " +
+   ",".join("(%d, %s)" % (i, v) for i, v in enumerate(vals)))
+texts = rows_text(c, "SELECT x FROM merge_doubles ORDER BY id")
+bins = run(c, "SELECT x FROM merge_doubles ORDER BY id", True, True)[2:-1]
+assert len(bins) == len(texts)
+print("/* DOUBLE values: the binary protocol's 8 bytes (hex, little-endian)")
+print(" * and the text the server sends for the same value. */")
+print("struct fix_double { const char *bits; const char *text; };")
+print("static const struct fix_double FIX_DOUBLES[] FIX_UNUSED = {")
+for t, b in zip(texts, bins):
+    print("\t{%s, %s}," % (hexs(b[2:10]), cstr(t[0])))
+print("};")
+print()
+
+# ---- collations -----------------------------------------------------------
+strings = ["", " ", "  ", "a", "A", "a ", "a\t", "\ta", "ab", "aB", "Ab",
+           "b", "B", "z", "Z", "0", "9", "_", "-", ".", "~", "@", "á", "Á",
+           "à", "ä", "Ä", "å", "æ", "Æ", "ae", "AE", "ß", "ss", "SS", "s",
+           "ø", "Ø", "o", "ö", "Ö", "ü", "y", "ÿ", "Ÿ", "ð", "Ð", "d", "þ",
+           "th", "é", "e", "E", "ǅ", "dž", "ﬁ", "fi", "Σ", "σ", "ς", "Ω",
+           "ω", "Ж", "ж", "中", "文", "㐀", "가", "ア", "あ", "😀", "😁",
+           "\ufffd", "€", "\u00a0", "\u0300", "a\u0300", "\u2028", "x y",
+           "x  y", "xy", "abc ", "abc", "abcd", "Ab c", "\x01", "\x7f"]
+print("/* Strings (UTF-8) and, for each collation, their rank in the server's")
+print(" * ORDER BY (DENSE_RANK: equal strings share a rank). */")
+print("static const char *const FIX_COLL_STRINGS[] FIX_UNUSED = {")
+for s in strings:
+    print("\t%s," % cstr(s.encode()))
+print("};")
+ok(c, "CREATE OR REPLACE TABLE merge_strings (id INT PRIMARY KEY,"
+      " s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin)")
+ok(c, "INSERT INTO merge_strings VALUES " + ",".join(
+    "(%d, X'%s')" % (i, s.encode().hex()) for i, s in enumerate(strings)))
+colls = ["utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_bin",
+         "utf8mb4_general_nopad_ci", "utf8mb4_unicode_nopad_ci",
+         "utf8mb4_nopad_bin", "utf8mb3_general_ci", "utf8mb3_unicode_ci",
+         "latin1_swedish_ci", "latin1_bin", "latin1_swedish_nopad_ci",
+         "binary"]
+print("struct fix_coll { const char *name; int id; int rank[%d]; };" % len(strings))
+print("static const struct fix_coll FIX_COLLS[] FIX_UNUSED = {")
+for coll in colls:
+    cs = coll.split("_")[0]
+    cid = int(rows_text(c, "SELECT ID FROM information_schema.COLLATIONS"
+                           " WHERE COLLATION_NAME='%s'" % coll)[0][0])
+    # Strings the character set cannot hold get rank -1.
+    conv = "CONVERT(s USING %s)" % cs if cs != "binary" else "CAST(s AS BINARY)"
+    res = rows_text(c, """SELECT id, IF(CONVERT(%s USING utf8mb4) = s
+            COLLATE utf8mb4_bin, DENSE_RANK() OVER (PARTITION BY
+            CONVERT(%s USING utf8mb4) = s COLLATE utf8mb4_bin
+            ORDER BY %s), -1) FROM merge_strings ORDER BY id"""
+                    % (conv, conv, conv if cs == "binary" else
+                       conv + " COLLATE " + coll))
+    ranks = [int(r[1]) for r in res]
+    print("\t{\"%s\", %d, {%s}}," % (coll, cid, ", ".join(map(str, ranks))))
+print("};")
+print()
+
+# ---- shard partials and the server's answer -------------------------------
+ok(c, """CREATE OR REPLACE TABLE merge_nums (id INT PRIMARY KEY, g INT,
+ i INT, d DECIMAL(20,6), x DOUBLE, s VARCHAR(20) CHARACTER SET utf8mb4
+ COLLATE utf8mb4_unicode_ci)""")
+import random  # noqa: E402
+rnd = random.Random(12)
+words = ["apple", "Apple", "ÄPFEL", "banana", "Bänana", "cherry", "Straße",
+         "strasse", "zebra", "Zürich", "éclair", "eclair", "ﬁg", "fig",
+         "中文", "😀", "", " x", "x ", None]
+rows = []
+for k in range(1, 61):
+    g = rnd.choice([1, 2, 3, 4, None])
+    i = rnd.choice([rnd.randint(-2**31, 2**31 - 1), None, 0, 7])
+    d = rnd.choice(["%d.%06d" % (rnd.randint(-10**13, 10**13),
+                                 rnd.randint(0, 999999)), None, "0.000001"])
+    x = rnd.choice([repr(rnd.uniform(-1e6, 1e6)), "0.1", None])
+    s = rnd.choice(words)
+    rows.append("(%d, %s, %s, %s, %s, %s)" % (
+        k, "NULL" if g is None else g, "NULL" if i is None else i,
+        "NULL" if d is None else d, "NULL" if x is None else x,
+        "NULL" if s is None else "X'%s'" % s.encode().hex()))
+ok(c, "INSERT INTO merge_nums VALUES " + ",".join(rows))
+# A utf8mb4_general_ci column (the default collation of utf8mb4 in 10.11):
+# case and accent variants, PAD SPACE, supplementary characters (all one
+# weight); and BIGINTs whose sums leave the BIGINT range.
+ok(c, """CREATE OR REPLACE TABLE merge_ci (id INT PRIMARY KEY,
+ s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci,
+ b BIGINT, u BIGINT UNSIGNED)""")
+rnd_ci = random.Random(13)
+ci_words = ["apple", "Apple", "APPLE", "ÄPFEL", "äpfel", "apfel", "Straße",
+            "strasse", "STRASE", "éclair", "Eclair", "eclair", "zebra",
+            "Zebra", "ﬁg", "fig", "😀", "😁", "", " ", "a", "a ", "A", None]
+ci_rows = []
+for k in range(1, 91):
+    s = rnd_ci.choice(ci_words)
+    b = rnd_ci.choice([2**63 - 1, 2**63 - 2, -2**63, -2**63 + 5, None,
+                       rnd_ci.randint(-2**63, 2**63 - 1)])
+    u = rnd_ci.choice([2**64 - 1, 2**64 - 3, 0, None,
+                       rnd_ci.randint(0, 2**64 - 1)])
+    ci_rows.append("(%d, %s, %s, %s)" % (
+        k, "NULL" if s is None else "X'%s'" % s.encode().hex(),
+        "NULL" if b is None else b, "NULL" if u is None else u))
+ok(c, "INSERT INTO merge_ci VALUES " + ",".join(ci_rows))
+cases = [
+    ("SCALAR",
+     "SELECT COUNT(*), COUNT(i), SUM(i), SUM(d), AVG(i), AVG(d), MIN(s),"
+     " MAX(s), MIN(d), MAX(i) FROM merge_nums",
+     "SELECT COUNT(*), COUNT(i), SUM(i), SUM(d), SUM(i), COUNT(i), SUM(d),"
+     " COUNT(d), MIN(s), MAX(s), MIN(d), MAX(i) FROM merge_nums WHERE %s"),
+    ("GROUP",
+     "SELECT g, COUNT(*), SUM(d), AVG(d), MAX(s) FROM merge_nums GROUP BY g"
+     " ORDER BY g",
+     "SELECT g, COUNT(*), SUM(d), SUM(d), COUNT(d), MAX(s) FROM merge_nums"
+     " WHERE %s GROUP BY g ORDER BY g"),
+    ("ORDER",
+     "SELECT id, s FROM merge_nums ORDER BY s, id LIMIT 25 OFFSET 3",
+     "SELECT id, s FROM merge_nums WHERE %s ORDER BY s, id LIMIT 28"),
+    ("ORDER_ALL",
+     "SELECT id, s, d FROM merge_nums ORDER BY s DESC, d, id",
+     "SELECT id, s, d FROM merge_nums WHERE %s ORDER BY s DESC, d, id"),
+    ("DISTINCT",
+     "SELECT g, COUNT(DISTINCT s), COUNT(*) FROM merge_nums GROUP BY g"
+     " ORDER BY g",
+     "SELECT g, s, COUNT(*) FROM merge_nums WHERE %s GROUP BY g, s"
+     " ORDER BY g, s"),
+    ("EMPTY",
+     "SELECT COUNT(*), SUM(d), AVG(i), MIN(s) FROM merge_nums WHERE id < 0",
+     "SELECT COUNT(*), SUM(d), SUM(i), COUNT(i), MIN(s) FROM merge_nums"
+     " WHERE id < 0 AND %s"),
+    ("CI_GROUP",
+     "SELECT COUNT(*), MIN(id), MAX(id), SUM(b) FROM merge_ci GROUP BY s"
+     " ORDER BY s",
+     "SELECT s, COUNT(*), MIN(id), MAX(id), SUM(b) FROM merge_ci WHERE %s"
+     " GROUP BY s ORDER BY s"),
+    ("CI_ORDER",
+     "SELECT id, s FROM merge_ci ORDER BY s, id LIMIT 20 OFFSET 47",
+     "SELECT id, s FROM merge_ci WHERE %s ORDER BY s, id LIMIT 67"),
+    ("CI_ORDER_DESC",
+     "SELECT s, id FROM merge_ci ORDER BY s DESC, id DESC LIMIT 40 OFFSET 55",
+     "SELECT s, id FROM merge_ci WHERE %s ORDER BY s DESC, id DESC"
+     " LIMIT 95"),
+    ("CI_DISTINCT",
+     "SELECT COUNT(DISTINCT s), COUNT(*) FROM merge_ci",
+     "SELECT s, COUNT(*) FROM merge_ci WHERE %s GROUP BY s ORDER BY s"),
+    ("BIG",
+     "SELECT COUNT(*), SUM(b), SUM(u), AVG(b), AVG(u), MIN(b), MAX(u)"
+     " FROM merge_ci",
+     "SELECT COUNT(*), SUM(b), SUM(u), SUM(b), COUNT(b), SUM(u), COUNT(u),"
+     " MIN(b), MAX(u) FROM merge_ci WHERE %s"),
+]
+shards = ["id %% 3 = 0", "id %% 3 = 1", "id %% 3 = 2"]
+print("/* Differential cases: the server's answer over every row of")
+print(" * merge_nums, and the partial results of three 'shards' (id % 3);")
+print(" * text protocol, CLIENT_DEPRECATE_EOF. */")
+for name, whole, part in cases:
+    for tag, binary in (("", False), ("_BIN", True)):
+        pk = run(c, whole, True, binary)
+        print("static const char *const FIX_%s%s_WHOLE[] FIX_UNUSED = {" % (name, tag))
+        for p in pk:
+            print("\t%s," % hexs(p))
+        print("\tNULL,")
+        print("};")
+        for k, w in enumerate(shards):
+            pk = run(c, part % (w % ()), True, binary)
+            print("static const char *const FIX_%s%s_SHARD%d[] FIX_UNUSED = {" % (name, tag, k))
+            for p in pk:
+                print("\t%s," % hexs(p))
+            print("\tNULL,")
+            print("};")
+print()
+print("#endif")
