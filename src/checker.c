@@ -814,6 +814,8 @@ void checker_tick(void)
 {
 	uint64_t now = now_us();
 
+	if (!ck.checks)            /* no checks here (checker_wanted) */
+		return;
 	adopt_added(now);
 	for (unsigned i = 0; i < ck.n; i++) {
 		struct check *c = &ck.checks[i];
