@@ -39,7 +39,7 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
               cli digest config config_users rules litscan sql_scan sql_classify \
               mysql_srv mysql_auth mysql_auth_exchange admin_sql admin_engine \
               histogram digest_stats net startup sql_rewrite session_dir \
-              mysql_compress sql_ast sql_parse sql_print
+              mysql_compress sql_ast sql_parse sql_print mysql_rows health
 # The service manager's notification socket (plain system calls too).
 PURE_NAMES += sdnotify
 # Servers and groups: what a reload may change is decided without a ring.

@@ -17,6 +17,9 @@
 #   mariadb --no-defaults -S DIR/mysqld.sock -uroot
 #
 # Several servers may run at once in different DIRs; each gets its own port.
+# MARIADB_EXTRA_ARGS: more mariadbd options, after ours (they win), such as
+# --log-bin for scripts/replicas.sh.  A DIR/data that already holds an
+# initialised datadir (a copy of a template) is used as it is.
 set -euo pipefail
 
 usage() {
@@ -244,6 +247,8 @@ do_start() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
+	local extra=()
+	read -r -d "" -a extra <<<"${MARIADB_EXTRA_ARGS:-}" || true
 	for attempt in 1 2 3 4 5; do
 		port=$(free_port)
 		touch "$log"
@@ -260,7 +265,7 @@ do_start() {
 			--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
 			--performance-schema=OFF --thread-cache-size=200 \
 			--open-files-limit=65536 --table-open-cache=4000 --skip-log-bin \
-			</dev/null >/dev/null 2>&1 9>&- &
+			"${extra[@]}" </dev/null >/dev/null 2>&1 9>&- &
 		pid=$!
 		for _ in $(seq 1 600); do
 			if ping_server; then

@@ -6,25 +6,28 @@
 # starts a private MariaDB, runs the integration
 # suite and the hostile-client script against the normal and the
 # ASan/UBSan proxy, and against the ASan/UBSan proxy in pooled mode
-# (--auth proxy), checks for sanitizer reports, runs the valgrind smoke
-# check, then stops everything it started, by PID (also on failure,
-# Ctrl-C or SIGTERM).  Logs: build/test-logs/.
+# (--auth proxy), runs the backend-group suite against a private primary
+# and two replicas (scripts/replicas.sh) with both builds, checks for
+# sanitizer reports, runs the valgrind smoke check, then stops
+# everything it started, by PID (also on failure, Ctrl-C or SIGTERM).
+# Logs: build/test-logs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOGS=$ROOT/build/test-logs
 DBDIR=$ROOT/build/test-mariadb
+RSDIR=$ROOT/build/test-replicas
 T0=$SECONDS
 
 # Which steps run: all of them for `make test`; scripts/slow-tests.sh
 # asks for "normal" only.  MYRING_ITEST_FILTER narrows the integration
 # suite (a Criterion --filter pattern such as 'lifecycle/*').
-STEPS=" ${MYRING_TEST_STEPS:-unit package normal asan pooled tls clients valgrind} "
+STEPS=" ${MYRING_TEST_STEPS:-unit package normal asan pooled tls clients groups valgrind} "
 want() { [[ $STEPS == *" $1 "* ]]; }
 for s in $STEPS; do
 	case $s in
-	unit | package | normal | asan | pooled | tls | clients | valgrind) ;;
-	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit package normal asan pooled tls clients valgrind)"
+	unit | package | normal | asan | pooled | tls | clients | groups | valgrind) ;;
+	*) echo "make test: unknown step '$s' in MYRING_TEST_STEPS (unit package normal asan pooled tls clients groups valgrind)"
 	   exit 2 ;;
 	esac
 done
@@ -37,6 +40,7 @@ ITEST_TIMEOUT=600
 BADINPUT_TIMEOUT=180
 PACKAGE_TIMEOUT=300
 VALGRIND_TIMEOUT=300
+GROUPS_TIMEOUT=300
 
 step() { printf '\n==== [%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
 failures=()
@@ -64,6 +68,7 @@ mine() { # PID
 	[[ $st != Z* && $(cut -d' ' -f2 <<<"$st") == "$$" ]]
 }
 db_started=0
+rs_started=0
 cleanup() {
 	local rc=$? p live
 	set +e
@@ -91,6 +96,9 @@ cleanup() {
 	fi
 	if [[ $db_started == 1 ]]; then
 		bash scripts/mariadb.sh stop "$DBDIR" || true
+	fi
+	if [[ $rs_started == 1 ]]; then
+		bash scripts/replicas.sh stop "$RSDIR" || true
 	fi
 	exit "$rc"
 }
@@ -267,6 +275,31 @@ if [[ $have_itests == 1 ]]; then
 	if want tls; then run_integration tls build/asan/myring; fi
 else
 	fail "no integration tests found in tests/integration"
+fi
+
+# The backend-group suite (tests/integration/test_groups.c): each test
+# starts its own myring on the replica set, kills and promotes servers,
+# and rebuilds the set (replicas.sh start) when the test before left it
+# changed; so one test at a time.
+if want groups && [[ $have_itests == 1 ]]; then
+	step "primary and two replicas (scripts/replicas.sh reset $RSDIR)"
+	rs_started=1
+	if bash scripts/replicas.sh reset "$RSDIR"; then
+		gfilter='groups/*'
+		[[ ${MYRING_ITEST_FILTER:-} != groups/* ]] || gfilter=$MYRING_ITEST_FILTER
+		for bin in build/myring build/asan/myring; do
+			step "backend-group tests against $bin"
+			MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=0 \
+				MYRING_ASAN=$([[ $bin == */asan/* ]] && echo 1 || echo 0) \
+				MYRING_REPLICAS_DIR=$RSDIR \
+				run_bounded "$GROUPS_TIMEOUT" ./build/tests/integration --jobs 1 \
+				--filter "$gfilter" || fail "backend-group tests ($bin)"
+		done
+	else
+		fail "the replica set did not start"
+	fi
+	bash scripts/replicas.sh stop "$RSDIR" || true
+	rs_started=0
 fi
 
 step "sanitizer reports ($LOGS/asan.*, $LOGS/ubsan.*)"

@@ -63,6 +63,8 @@ static const char usage_text[] =
 "                           to the server whose read_only is 0 (repeatable)\n"
 "  --max-lag SECONDS        replicas further behind get no reads (default:\n"
 "                           lag not checked)\n"
+"  --check-interval MS      how often each server's health is checked\n"
+"                           (default 1000)\n"
 "Authentication and pooling:\n"
 "  --auth MODE              passthrough (default): clients log in to the\n"
 "                           server, each on a backend connection of its own\n"
@@ -80,6 +82,10 @@ static const char usage_text[] =
 "  --pool-idle-timeout MS   idle connections beyond that close (default 60000)\n"
 "  --pool-max-age MS        connections older close when idle (default\n"
 "                           3600000; 0: never)\n"
+"  --monitor-user NAME      the user the health checks log in to the servers\n"
+"                           as (--auth proxy; default: the first user whose\n"
+"                           password myring knows in plaintext)\n"
+"  --monitor-password PW    its password (better kept in the config file)\n"
 "TLS and compression:\n"
 "  --tls-cert FILE          PEM certificate (chain) myring presents to\n"
 "                           clients: TLS is offered (CLIENT_SSL)\n"
@@ -157,6 +163,11 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->max_lag_ms && !cfg->nreplicas) {
 		snprintf(err, errlen, "--max-lag needs --replica");
+		return -1;
+	}
+	if (cfg->check_interval_ms && !cfg->nreplicas) {
+		snprintf(err, errlen, "--check-interval needs --replica (a "
+			 "group in the file has check-interval:)");
 		return -1;
 	}
 	if ((cfg->primary.host[0] || cfg->ngroups) && cfg->auth != AUTH_PROXY) {
@@ -350,7 +361,9 @@ enum {
 	OPT_REQUIRE_TLS, OPT_TLS_MIN_VERSION, OPT_TLS_CIPHERS, OPT_BACKEND_TLS,
 	OPT_BACKEND_TLS_CA, OPT_BACKEND_TLS_CERT, OPT_BACKEND_TLS_KEY,
 	OPT_COMPRESSION, OPT_BACKEND_COMPRESSION, OPT_COMPRESSION_LEVEL,
-	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_PIN, OPT_SPLICE_MIN,
+	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
+	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_CHECK_INTERVAL, OPT_PIN,
+	OPT_SPLICE_MIN,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -361,6 +374,7 @@ static const struct option long_opts[] = {
 	{"primary", required_argument, NULL, OPT_PRIMARY},
 	{"replica", required_argument, NULL, OPT_REPLICA},
 	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
+	{"check-interval", required_argument, NULL, OPT_CHECK_INTERVAL},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"pin", required_argument, NULL, OPT_PIN},
@@ -388,6 +402,8 @@ static const struct option long_opts[] = {
 	{"pool-min-idle", required_argument, NULL, OPT_POOL_MIN_IDLE},
 	{"pool-idle-timeout", required_argument, NULL, OPT_POOL_IDLE_TIMEOUT},
 	{"pool-max-age", required_argument, NULL, OPT_POOL_MAX_AGE},
+	{"monitor-user", required_argument, NULL, OPT_MONITOR_USER},
+	{"monitor-password", required_argument, NULL, OPT_MONITOR_PASSWORD},
 	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
@@ -643,6 +659,13 @@ static int set_option(struct config *cfg, int code, const char *value,
 		cfg->max_lag_ms = (uint32_t)(secs * 1000 + 0.5);
 		break;
 	}
+	case OPT_CHECK_INTERVAL:
+		/* As the file's check-interval: (config.c). */
+		if (parse_size(value, 3600000, &v) || v < 100)
+			BAD("%s: expected 100..3600000 (ms), got '%s'", label,
+			    value);
+		cfg->check_interval_ms = (uint32_t)v;
+		break;
 	case OPT_USER:
 		if (cli_add_user(cfg, value, err, errlen)) {
 			char why[200];
@@ -683,6 +706,17 @@ static int set_option(struct config *cfg, int code, const char *value,
 		*(code == OPT_POOL_WAIT ? &cfg->pool_wait_ms :
 		  code == OPT_POOL_IDLE_TIMEOUT ? &cfg->pool_idle_timeout_ms :
 		  &cfg->pool_max_age_ms) = (uint32_t)v;
+		break;
+	case OPT_MONITOR_USER:
+		if (!*value || strlen(value) > AUTH_NAME_MAX)
+			BAD("%s: expected 1..%d bytes", label, AUTH_NAME_MAX);
+		cfg->monitor_user = value;
+		break;
+	case OPT_MONITOR_PASSWORD:
+		/* The value is not quoted back: it is a password. */
+		if (strlen(value) > AUTH_PASSWORD_MAX)
+			BAD("%s: longer than %d bytes", label, AUTH_PASSWORD_MAX);
+		cfg->monitor_password = value;
 		break;
 	case OPT_TLS_CERT:
 	case OPT_TLS_KEY:

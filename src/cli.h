@@ -98,6 +98,10 @@ struct config {
 	uint32_t pool_min_idle;      /* idle connections kept per worker */
 	uint32_t pool_idle_timeout_ms; /* idle longer: closed (0: never) */
 	uint32_t pool_max_age_ms;    /* older: closed when idle (0: never) */
+	/* Who the health checks (checker.c) log in as; NULL: the first user
+	 * whose plaintext password myring knows. */
+	const char *monitor_user;
+	const char *monitor_password;  /* NULL: none ("") */
 	/* Users myring authenticates itself (auth: proxy): the plugin each
 	 * demands and what the server would store for it (mysql_auth.h);
 	 * heap memory owned by the config, freed by config_free. */
@@ -127,6 +131,7 @@ struct config {
 	struct hostport replicas[CLI_MAX_REPLICAS];
 	unsigned nreplicas;
 	uint32_t max_lag_ms;
+	uint32_t check_interval_ms;  /* --check-interval; 0: the default */
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
 	unsigned ngroups;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */

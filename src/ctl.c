@@ -12,6 +12,7 @@
 #include "ctl.h"
 
 #include "admin.h"
+#include "checker.h"
 #include "intercept.h"
 #include "log.h"
 #include "metrics.h"
@@ -38,6 +39,7 @@
 enum cop {
 	CO_NONE, CO_ACCEPT_ADMIN, CO_ACCEPT_METRICS, CO_RECV, CO_SEND,
 	CO_CANCEL, CO_TICK, CO_WORKERS_DONE, CO_MSG,
+	CO_CHECK,          /* the health checker's (checker.h) */
 };
 
 enum ckind { CK_ADMIN, CK_HTTP };
@@ -658,6 +660,7 @@ static void dispatch(struct io_uring_cqe *cqe)
 		if (ctl.req)
 			request_done();
 		settle_reloads();
+		checker_tick();
 		if (!atomic_load(&ctl.stop))
 			arm_tick();
 		return;
@@ -668,6 +671,9 @@ static void dispatch(struct io_uring_cqe *cqe)
 	case CO_MSG:
 		if (cqe->res < 0)
 			LOGD("control message to a worker: %s", strerror(-cqe->res));
+		return;
+	case CO_CHECK:
+		checker_complete(ud, cqe->res);
 		return;
 	default:
 		break;
@@ -780,13 +786,19 @@ int ctl_start(char *err, size_t errlen)
 {
 	int rc;
 
-	if (ctl.admin_fd < 0 && ctl.metrics_fd < 0)
+	if (ctl.admin_fd < 0 && ctl.metrics_fd < 0 && !checker_wanted(ctl.px))
 		return 0;
 	ctl.tick_ts.tv_nsec = CTL_TICK_MS * 1000000L;
 	rc = io_uring_queue_init(256, &ctl.ring, 0);
 	if (rc) {
 		snprintf(err, errlen, "control thread: io_uring_queue_init: %s",
 			 strerror(-rc));
+		goto fail;
+	}
+	if (checker_wanted(ctl.px) &&
+	    checker_init(ctl.px, &ctl.ring, CO_CHECK)) {
+		snprintf(err, errlen, "health checker: out of memory");
+		io_uring_queue_exit(&ctl.ring);
 		goto fail;
 	}
 	rc = pthread_create(&ctl.thread, NULL, ctl_main, NULL);
@@ -798,6 +810,7 @@ int ctl_start(char *err, size_t errlen)
 	ctl.running = true;
 	return 0;
 fail:
+	checker_stop();
 	close_listeners();
 	return -1;
 }
@@ -824,5 +837,7 @@ void ctl_stop(void)
 		if (ctl.conns[i].used)
 			cconn_free(&ctl.conns[i]);
 	io_uring_queue_exit(&ctl.ring);
+	/* After the ring: its receives wrote into the checker's buffers. */
+	checker_stop();
 	close_listeners();
 }

@@ -121,6 +121,8 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 			 * --primary/--replica: a split group. */
 			g->reads = naddrs > 1 ? READ_REPLICAS : READ_PRIMARY;
 			g->max_lag_ms = cfg->max_lag_ms;
+			if (cfg->check_interval_ms)
+				g->check_interval_ms = cfg->check_interval_ms;
 		}
 		for (unsigned i = 0; i < n; i++, k++) {
 			const struct server_spec *ss = gs ? &gs->servers[i] : NULL;

@@ -60,6 +60,11 @@ static bool hp_eq(const struct hostport *a, const struct hostport *b)
 	return !strcmp(a->host, b->host) && !strcmp(a->port, b->port);
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
 /* Names the settings that only a restart can change, comma-separated in
  * out ("" if none changed). */
 static void restart_only_changes(const struct config *o, const struct config *n,
@@ -104,6 +109,9 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	    o->pool_idle_timeout_ms != n->pool_idle_timeout_ms ||
 	    o->pool_max_age_ms != n->pool_max_age_ms)
 		changed[k++] = "pool settings";
+	if (!str_eq(o->monitor_user, n->monitor_user) ||
+	    !str_eq(o->monitor_password, n->monitor_password))
+		changed[k++] = "monitor-user/monitor-password";
 	/* Sessions read these from the configuration they started with;
 	 * only the certificates, keys and what the TLS contexts hold
 	 * (tls.c) are taken anew.  The running --backend-tls mode is the

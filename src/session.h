@@ -192,6 +192,8 @@ struct session {
 	struct pool_waiter wait;   /* its place in the pool's line */
 	uint32_t pins;             /* enum pin_reason bits */
 	bool in_trans;             /* the server said a transaction is open */
+	bool login_rerouted;       /* the login's schema check went to
+	                            * another server once (session_pool.c) */
 	bool give_back;            /* return the connection once this turn's
 	                            * response bytes are queued */
 	uint32_t conn_id;          /* the id myring's greeting gave it */

@@ -180,7 +180,9 @@ static void authenticated(struct session *s)
 	uint16_t err;
 	char msg[300];
 
-	/* The login's schema is checked on the primary. */
+	/* The login's schema is checked on the primary, or where a read
+	 * would go while the group has no primary online: clients still
+	 * log in (and read) then. */
 	{
 		const char *why;
 		unsigned sv;
@@ -189,6 +191,8 @@ static void authenticated(struct session *s)
 
 		s->pool_key = key;
 		if (route_choose(s, NULL, false, -1, &sv, &why, &e, m,
+				 sizeof(m)) &&
+		    route_choose(s, NULL, true, -1, &sv, &why, &e, m,
 				 sizeof(m)))
 			sv = s->c.w->px->groups[s->group].servers[0];
 		s->pool_key.server = sv;

@@ -19,6 +19,7 @@
  */
 #include "session.h"
 
+#include "health.h"
 #include "log.h"
 #include "mysql_proto.h"
 #include "sql_hint.h"
@@ -234,6 +235,55 @@ static bool reroute_read(struct session *s, struct pending *p)
 	return true;
 }
 
+/* msg, saying which group and server when the session's group has
+ * several: "the group's primary cannot be reached" is what a client of
+ * a group must learn, not only an address. */
+static const char *in_group(const struct session *s, const char *msg,
+			    char *buf, size_t cap)
+{
+	const struct proxy *px = s->c.w->px;
+	const struct backend_server *sv = &px->servers[s->pool_key.server];
+	const struct backend_group *g = &px->groups[sv->group];
+
+	if (s->phase != PH_COMMAND || g->nservers < 2)
+		return msg;
+	snprintf(buf, cap, "group '%s': %s %s: %s", g->name,
+		 role_name((enum server_role)atomic_load_explicit(
+			 &sv->check.role, memory_order_relaxed)),
+		 sv->addr.text, msg);
+	return buf;
+}
+
+/* The login's schema check could not reach its server (a primary that
+ * died before its checks said so): once, another server that a read
+ * could go to checks it. */
+static bool reroute_login(struct session *s)
+{
+	unsigned failed = s->pool_key.server, sv;
+	const char *why;
+	uint16_t e;
+	char m[200];
+	struct pool *pool;
+
+	if (s->phase != PH_LOGIN_SYNC || s->login_rerouted)
+		return false;
+	s->login_rerouted = true;
+	if (route_choose(s, NULL, true, (int)failed, &sv, &why, &e, m,
+			 sizeof(m)) || sv == failed)
+		return false;
+	s->pool_key.server = sv;
+	pool = pool_for(s->c.w, &s->pool_key);
+	if (!pool) {
+		s->pool_key.server = failed;
+		return false;
+	}
+	LOGW("%s: %s cannot be reached; the login's schema is checked on %s",
+	     s->client_addr, s->c.w->px->servers[failed].addr.text,
+	     s->c.w->px->servers[sv].addr.text);
+	s->pool = pool;
+	return true;
+}
+
 static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		 const char *msg)
 {
@@ -241,6 +291,13 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 					       offsetof(struct session, wait));
 
 	session_release(s, HOLD_BORROW);
+	if (!b && reroute_login(s)) {
+		uint16_t e = 0;
+		char m[200];
+		if (!pooled_backend(s, &e, m, sizeof(m)))
+			no_backend(s, e, "HY000", m);
+		return;
+	}
 	if (!b && reroute_read(s, s->pend_count ? pend_at(s, 0) : NULL)) {
 		/* Nothing was sent: another server may serve the read. */
 		uint16_t e = 0;
@@ -250,7 +307,10 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		return;
 	}
 	if (!b) {
-		no_backend(s, err, err == 1040 ? "08004" : "HY000", msg);
+		char m[512];
+
+		no_backend(s, err, err == 1040 ? "08004" : "HY000",
+			   in_group(s, msg, m, sizeof(m)));
 		return;
 	}
 	attach(s, b);
@@ -719,8 +779,11 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	}
 	if (!pooled_backend(s, &err, msg, sizeof(msg)) &&
 	    (!reroute_read(s, p) ||
-	     !pooled_backend(s, &err, msg, sizeof(msg))))
-		return reject(reply, err, "myring: %s", msg);
+	     !pooled_backend(s, &err, msg, sizeof(msg)))) {
+		char m[512];
+		return reject(reply, err, "myring: %s",
+			      in_group(s, msg, m, sizeof(m)));
+	}
 	p->server = (int16_t)s->pool_key.server;
 	s->c.w->routed[s->pool_key.server]++;
 	pool_count_command(s->pool, s->pins != 0);

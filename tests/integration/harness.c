@@ -165,7 +165,7 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 {
 	const char *bin = env_or_fail("MYRING_BIN");
 	char listen[64], backend[64];
-	const char *argv[32];
+	const char *argv[48];
 	int n = 0;
 
 	p->port = free_port();
@@ -181,7 +181,7 @@ void proxy_start(struct proxy_proc *p, int backend_port, const char *const *args
 	}
 	argv[n++] = "--threads";
 	argv[n++] = "2";
-	for (; args && *args && n < 30; args++)
+	for (; args && *args && n < 46; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
 	p->pid = fork();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 static enum cli_result run(struct config *cfg, char *err, int argc, char **argv)
 {
@@ -271,4 +272,52 @@ Test(cli, short_flags_and_config_errors_apart_from_flag_errors)
 	cr_assert(!strncmp(out, "myring ", 7));
 	cr_assert_eq(cli_parse(3, missing, &c, out, sizeof(out), err, sizeof(err)),
 		     CLI_EXIT_CONFIG, "a file error is not a flag error: %s", err);
+}
+
+Test(cli, monitor_credentials)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2"), CLI_RUN);
+	cr_assert_null(c.monitor_user);
+	cr_assert_null(c.monitor_password);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--monitor-user", "mon", "--monitor-password", "mon-pw"),
+		     CLI_RUN);
+	cr_assert_str_eq(c.monitor_user, "mon");
+	cr_assert_str_eq(c.monitor_password, "mon-pw");
+	cr_assert_eq(cli_set_option(&c, "monitor-password", "", err, 512), 0);
+	cr_assert_str_eq(c.monitor_password, "");
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--monitor-user", ""), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--monitor-user"), "%s", err);
+	cr_assert_eq(cli_set_option(&c, "monitor-user", "", err, 512), -1);
+	cr_assert(strstr(err, "monitor-user: expected 1..384 bytes"), "%s", err);
+}
+
+Test(cli, check_interval_of_the_flags_group)
+{
+	struct config c;
+	char err[512];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2"), CLI_RUN, "%s", err);
+	cr_assert_eq(c.check_interval_ms, 0);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2", "--check-interval", "200"), CLI_RUN, "%s", err);
+	cr_assert_eq(c.check_interval_ms, 200);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--auth", "proxy",
+			 "--user", "u:p", "--primary", "p:1", "--replica",
+			 "r:2", "--check-interval", "99"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "expected 100..3600000 (ms), got '99'"), "%s",
+		  err);
+	config_free(&c);
+	cr_assert_eq(RUN(&c, err, "--listen", "a:1", "--backend", "b:2",
+			 "--check-interval", "500"), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "--check-interval needs --replica"), "%s", err);
 }

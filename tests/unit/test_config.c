@@ -1526,3 +1526,12 @@ Test(config, equal_tls_settings_share_a_slot)
 	cr_assert_null(btls_slot_settings(2));
 	btls_slots_reset();
 }
+
+Test(config, monitor_credentials_from_the_file)
+{
+	cr_assert_eq(load("monitor-user: monitor\n"
+			  "monitor-password: 'mon pw'\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.monitor_user, "monitor");
+	cr_assert_str_eq(cfg.monitor_password, "mon pw");
+	EXPECT_ERROR("monitor-user: ''\n", 1, "monitor-user", "1..384");
+}
