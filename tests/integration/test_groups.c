@@ -518,8 +518,12 @@ Test(groups, causal_reads_see_the_sessions_own_write_on_a_replica,
 	{
 		MYSQL *other = client(&e);
 		t0 = now_ms();
-		cr_expect_eq(num(other, "SELECT COUNT(*) FROM g_causal"),
-			     num(other, "SELECT COUNT(*) FROM g_causal"));
+		/* Each replica is where its delay has it: the two reads
+		 * may land on replicas at different points. */
+		for (int k = 0; k < 2; k++) {
+			long rows = num(other, "SELECT COUNT(*) FROM g_causal");
+			cr_expect(rows >= 0 && rows <= 2, "%ld rows", rows);
+		}
 		cr_expect_lt(now_ms() - t0, 1000, "a session without writes waited");
 		mysql_close(other);
 	}
