@@ -184,6 +184,10 @@ static void log_started(const struct config *cfg, const struct startup *st,
 		snprintf(workers, sizeof(workers), "%u worker(s), unpinned (%s)",
 			 st->nworkers, st->unpinned_why ? st->unpinned_why : "");
 	}
+	if (st->colocated)
+		snprintf(workers + strlen(workers), sizeof(workers) -
+			 strlen(workers), " (half the CPUs: the backends run on "
+			 "this host; --threads or --cpus to choose)");
 	tls_describe(cfg, tls, sizeof(tls));
 	LOGI("myring %s listening on %s, backend %s, %s; config %s, %u rule(s), "
 	     "digests %s, query log %s%s%s%s%s%s", MYRING_VERSION, st->listen.text,

@@ -7,7 +7,10 @@
 
 #include "session_dir.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,20 +121,79 @@ static void choose_cpus(const struct config *cfg, struct startup *st)
 	st->pinned = true;
 }
 
-static unsigned worker_count(const struct config *cfg)
+/* Whether addr is one of this host's: loopback, or an interface's. */
+static bool address_is_local(const struct netaddr *a)
+{
+	struct ifaddrs *ifs, *i;
+	bool local = false;
+
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)&a->ss;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			return true;
+	} else if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)&a->ss;
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+		     s6->sin6_addr.s6_addr[12] == 127))
+			return true;
+	} else {
+		return false;
+	}
+	if (getifaddrs(&ifs))
+		return false;
+	for (i = ifs; i && !local; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss.ss_family)
+			continue;
+		if (a->ss.ss_family == AF_INET)
+			local = ((const struct sockaddr_in *)(const void *)
+				 i->ifa_addr)->sin_addr.s_addr ==
+				((const struct sockaddr_in *)(const void *)
+				 &a->ss)->sin_addr.s_addr;
+		else
+			local = !memcmp(&((const struct sockaddr_in6 *)
+					  (const void *)i->ifa_addr)->sin6_addr,
+					&((const struct sockaddr_in6 *)
+					  (const void *)&a->ss)->sin6_addr,
+					sizeof(struct in6_addr));
+	}
+	freeifaddrs(ifs);
+	return local;
+}
+
+bool startup_backends_local(const struct startup *st)
+{
+	for (unsigned i = 0; i < st->nservers; i++)
+		if (!address_is_local(&st->servers[i]))
+			return false;
+	return st->nservers > 0;
+}
+
+/*
+ * One worker per CPU the process may use, or, when every backend runs on
+ * this host (the database competes for the same CPUs), half of them:
+ * measured on 2 cores shared with MariaDB (perf/RESULTS.md, block
+ * `ab pinning-default`), one worker cost 0.73-0.93x the CPU per query of
+ * two and had less than half their p99, at 0.93-1.07x the QPS.
+ */
+static unsigned worker_count(const struct config *cfg, struct startup *st)
 {
 	static int allowed[CLI_MAX_CPUS];
 	unsigned n;
 
+	st->colocated = false;
 	if (cfg->ncpus)
 		return cfg->ncpus;
 	if (cfg->threads)
 		return cfg->threads;
-	/* One per CPU the process may use, not per CPU of the host. */
 	n = allowed_cpus(allowed, CLI_MAX_CPUS);
 	if (!n) {
 		long online = sysconf(_SC_NPROCESSORS_ONLN);
 		n = online > 0 ? (unsigned)online : 1;
+	}
+	if (startup_backends_local(st)) {
+		st->colocated = true;
+		n = (n + 1) / 2;
 	}
 	return n;
 }
@@ -246,7 +308,7 @@ int startup_check(const struct config *cfg, struct startup *st, char *err,
 			 "file)");
 		return -1;
 	}
-	st->nworkers = worker_count(cfg);
+	st->nworkers = worker_count(cfg, st);
 	if (cfg->auth == AUTH_PROXY && st->nworkers > SDIR_MAX_WORKERS) {
 		/* Client ids carry the worker in their top byte. */
 		snprintf(err, errlen, "--auth proxy: at most %d workers, not %u "

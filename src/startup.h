@@ -35,12 +35,16 @@ struct startup {
 	bool pinned;
 	int cpus[CLI_MAX_CPUS];      /* pinned: worker i's CPU */
 	const char *unpinned_why;    /* not pinned: why, for the log */
+	bool colocated;              /* every backend on this host: half the
+	                              * CPUs got workers (no --threads/--cpus) */
 };
 
 /* Resolves and cross-checks cfg.  0, or -1 with err (one line). */
 int startup_check(const struct config *cfg, struct startup *st, char *err,
 		  size_t errlen);
 void startup_free(struct startup *st);
+/* Whether every backend server resolved to an address of this host. */
+bool startup_backends_local(const struct startup *st);
 
 /*
  * Binds the n workers' listeners on st->listen, sharing the port among

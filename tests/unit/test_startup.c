@@ -9,17 +9,20 @@
 
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct config cfg;
 static struct startup st;
 static char err[512];
 
+/* A backend on another host (TEST-NET-1: never one of this host's): the
+ * workers get every CPU. */
 static void setup(void)
 {
 	char out[256];
 	char *argv[] = {"myring", "--listen", "127.0.0.1:16033", "--backend",
-			"127.0.0.1:3306", NULL};
+			"192.0.2.1:3306", NULL};
 
 	cr_assert_eq(cli_parse(5, argv, &cfg, out, sizeof(out), err,
 			       sizeof(err)), CLI_RUN, "%s", err);
@@ -56,6 +59,42 @@ Test(startup_cpus, by_default_each_worker_has_a_cpu_of_the_mask)
 	cr_assert(st.pinned);
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(st.cpus[i], cpus[i], "worker %u", i);
+}
+
+Test(startup_cpus, a_backend_on_this_host_leaves_half_the_cpus_to_it)
+{
+	int cpus[CLI_MAX_CPUS];
+	unsigned n = allowed(cpus);
+
+	snprintf(cfg.backend.host, sizeof(cfg.backend.host), "127.0.0.1");
+	cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert(st.colocated);
+	cr_assert_eq(st.nworkers, (n + 1) / 2);
+	cr_assert(st.pinned);
+	cr_assert_eq(st.cpus[0], cpus[0]);
+	startup_free(&st);
+	/* --threads decides alone. */
+	cfg.threads = 2;
+	cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!st.colocated);
+	cr_assert_eq(st.nworkers, 2);
+}
+
+Test(startup_cpus, local_addresses_are_told_apart)
+{
+	static const char *const local[] = {"127.0.0.1", "127.3.4.5", "::1"};
+
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(cfg.backend.host, sizeof(cfg.backend.host), "%s",
+			 local[i]);
+		cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert(startup_backends_local(&st), "%s", local[i]);
+		startup_free(&st);
+	}
+	snprintf(cfg.backend.host, sizeof(cfg.backend.host), "198.51.100.7");
+	cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!startup_backends_local(&st));
 }
 
 Test(startup_cpus, threads_take_the_first_cpus)
