@@ -381,7 +381,8 @@ def main():
         w.writerows(rows)
     body, summary = report(rows, targets)
     md = ("Medians of %d interleaved repeats, [min..max] in brackets; %d s per run; "
-          "myring --cpus %s; HAProxy %s in TCP mode; run took %.0f s.\n" % (
+          "myring without tuning flags (HAProxy's threads on CPUs %s); HAProxy %s in TCP mode; "
+          "run took %.0f s.\n" % (
               REPEATS, SECONDS, CPUS, subprocess.run(["haproxy", "-v"], capture_output=True,
                                                      text=True).stdout.split("\n")[0].split(" - ")[0],
               time.time() - t_start))
