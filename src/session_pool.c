@@ -220,7 +220,8 @@ static bool reroute_read(struct session *s, struct pending *p)
 	char msg[200];
 	int failed = (int)s->pool_key.server;
 
-	if (s->phase != PH_COMMAND || !p || p->retried || !p->route_why || strncmp(p->route_why, "read", 4))
+	if (s->phase != PH_COMMAND || !p || p->retried || !p->route_why ||
+	    strncmp(p->route_why, "read", 4))
 		return false;
 	p->retried = true;
 	if (route_session(s, p, true, failed, &err, msg, sizeof(msg)))
