@@ -16,7 +16,8 @@ enum myring_verdict hooks_on_command(struct worker *w,
 void hooks_on_result(struct worker *w, const struct myring_session *s,
 		     const struct myring_result *r, void **cookies);
 
-/* Built-in hooks (querylog.c, deny.c).  Return 0, or -1 with err set. */
+/* The query log, a built-in hook (querylog.c; the rules, --deny and
+ * --rewrite are intercept.c).  Return 0, or -1 with err set. */
 enum querylog_mode { QL_OFF, QL_MARKED, QL_ALL };
 /* path NULL: set up the writer only, so a reload can turn logging on. */
 int querylog_install(const char *path, enum querylog_mode mode, char *err,
