@@ -142,38 +142,11 @@ static void set_word(struct tok *t)
 static const unsigned char *number(const struct lex *lx,
 				   const unsigned char *p, bool *is_word)
 {
-	const unsigned char *end = lx->end, *q = p;
+	const unsigned char *end = lx->end;
+	enum sql_number kind;
+	const unsigned char *q = sql_number_end(p, end, &kind);
 
 	*is_word = false;
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'b')) {
-		bool hex = p[1] == 'x';
-
-		q = p + 2;
-		while (q < end && (hex ? (cc[*q] & CC_HEX) : (*q == '0' ||
-							       *q == '1')))
-			q++;
-		if (q == p + 2)
-			q = p + 1;
-	} else {
-		while (q < end && (cc[*q] & CC_DIGIT))
-			q++;
-		if (q < end && *q == '.') {
-			q++;
-			while (q < end && (cc[*q] & CC_DIGIT))
-				q++;
-		}
-		if (q < end && (*q == 'e' || *q == 'E')) {
-			const unsigned char *r = q + 1;
-
-			if (r < end && (*r == '+' || *r == '-'))
-				r++;
-			if (r < end && (cc[*r] & CC_DIGIT)) {
-				while (r < end && (cc[*r] & CC_DIGIT))
-					r++;
-				q = r;
-			}
-		}
-	}
 	if (q < end && (cc[*q] & CC_WORD)) {
 		*is_word = true;
 		return word_end(lx, p);

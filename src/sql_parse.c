@@ -335,42 +335,16 @@ static const unsigned char *word_end(const struct lexer *lx,
 static const unsigned char *number(const struct lexer *lx,
 				   const unsigned char *p, uint8_t *type)
 {
-	const unsigned char *end = lx->end, *q = p;
+	static const uint8_t types[] = {
+		[SQL_NUM_INT] = T_INT, [SQL_NUM_DECIMAL] = T_DECIMAL,
+		[SQL_NUM_FLOAT] = T_FLOAT, [SQL_NUM_HEX] = T_HEXNUM,
+		[SQL_NUM_BIT] = T_BITNUM,
+	};
+	const unsigned char *end = lx->end;
+	enum sql_number kind;
+	const unsigned char *q = sql_number_end(p, end, &kind);
 
-	*type = T_INT;
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'b')) {
-		bool hex = p[1] == 'x';
-
-		q = p + 2;
-		while (q < end && (hex ? (cc[*q] & CC_HEX) :
-				   (*q == '0' || *q == '1')))
-			q++;
-		if (q == p + 2)
-			q = p + 1;
-		else
-			*type = hex ? T_HEXNUM : T_BITNUM;
-	} else {
-		while (q < end && (cc[*q] & CC_DIGIT))
-			q++;
-		if (q < end && *q == '.') {
-			*type = T_DECIMAL;
-			q++;
-			while (q < end && (cc[*q] & CC_DIGIT))
-				q++;
-		}
-		if (q < end && (*q == 'e' || *q == 'E')) {
-			const unsigned char *r = q + 1;
-
-			if (r < end && (*r == '+' || *r == '-'))
-				r++;
-			if (r < end && (cc[*r] & CC_DIGIT)) {
-				while (r < end && (cc[*r] & CC_DIGIT))
-					r++;
-				q = r;
-				*type = T_FLOAT;
-			}
-		}
-	}
+	*type = types[kind];
 	if (q < end && (cc[*q] & CC_WORD)) {
 		*type = T_WORD;
 		return word_end(lx, p);

@@ -413,6 +413,52 @@ static const unsigned char *quoted(struct scan *s, const unsigned char *p)
 	return quoted_in(s->rd, p, s->end, &s->sp->flags);
 }
 
+static bool is_hex(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+const unsigned char *sql_number_end(const unsigned char *p,
+				    const unsigned char *end,
+				    enum sql_number *kind)
+{
+	const unsigned char *q = p;
+
+	*kind = SQL_NUM_INT;
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'b')) {
+		bool hex = p[1] == 'x';
+
+		q = p + 2;
+		while (q < end && (hex ? is_hex(*q) : (*q == '0' || *q == '1')))
+			q++;
+		if (q == p + 2)
+			return p + 1;   /* "0x" alone: 0, then a word */
+		*kind = hex ? SQL_NUM_HEX : SQL_NUM_BIT;
+		return q;
+	}
+	while (q < end && is_digit(*q))
+		q++;
+	if (q < end && *q == '.') {
+		*kind = SQL_NUM_DECIMAL;
+		q++;
+		while (q < end && is_digit(*q))
+			q++;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		const unsigned char *r = q + 1;
+
+		if (r < end && (*r == '+' || *r == '-'))
+			r++;
+		if (r < end && is_digit(*r)) {
+			while (r < end && is_digit(*r))
+				r++;
+			q = r;
+			*kind = SQL_NUM_FLOAT;
+		}
+	}
+	return q;
+}
+
 const unsigned char *sql_quoted_end_as(const unsigned char *p,
 				       const unsigned char *end,
 				       const struct sql_reading *rd)

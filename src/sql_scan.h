@@ -116,6 +116,21 @@ struct sql_reading {
  * byte followed by a valid trail byte of gbk, big5 or sjis, else 1. */
 unsigned sql_char_len(uint8_t cs, const unsigned char *p,
 		      const unsigned char *end);
+enum sql_number {
+	SQL_NUM_INT,        /* 123 */
+	SQL_NUM_DECIMAL,    /* 1.5, 1. */
+	SQL_NUM_FLOAT,      /* 1e3, 1.5E-2 */
+	SQL_NUM_HEX,        /* 0x1f */
+	SQL_NUM_BIT,        /* 0b101 */
+};
+
+/* p is at a digit (or the digit after a '.'): past the number the server
+ * reads there, with its kind.  A word byte right after it makes the whole
+ * a name ("1abc", "0x1g"): the caller's lexer, which knows the character
+ * set, finds that name's end. */
+const unsigned char *sql_number_end(const unsigned char *p,
+				    const unsigned char *end,
+				    enum sql_number *kind);
 /* p is at an opening quote (' " `): past the closing one as reading rd
  * reads it (its escapes and character set), or end. */
 const unsigned char *sql_quoted_end_as(const unsigned char *p,
