@@ -1254,6 +1254,18 @@ static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
 	return 0;
 }
 
+void group_spec_defaults(struct group_spec *g, const char *name)
+{
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->reads = READ_REPLICAS;
+	g->causal = CAUSAL_OFF;
+	g->causal_timeout_ms = 1000;
+	g->max_lag_ms = 0;
+	g->check_interval_ms = 1000;
+	g->fail_checks = 3;
+	g->ok_checks = 2;
+}
+
 static int load_group(struct loader *ld, yaml_node_t *map,
 		      struct group_spec *g)
 {
@@ -1289,14 +1301,8 @@ static int load_group(struct loader *ld, yaml_node_t *map,
 			return fail(ld, NULL, val[GK_NAME], "groups: name: expected "
 				    "1..63 characters of [A-Za-z0-9_.-], got '%s'",
 				    s);
-		snprintf(g->name, sizeof(g->name), "%s", s);
+		group_spec_defaults(g, s);
 	}
-	g->reads = READ_REPLICAS;
-	g->causal = CAUSAL_OFF;
-	g->causal_timeout_ms = 1000;
-	g->check_interval_ms = 1000;
-	g->fail_checks = 3;
-	g->ok_checks = 2;
 	if (!val[GK_SERVERS] || val[GK_SERVERS]->type != YAML_SEQUENCE_NODE ||
 	    !seq_len(val[GK_SERVERS]))
 		return fail(ld, NULL, val[GK_SERVERS] ? val[GK_SERVERS] : map,

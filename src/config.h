@@ -82,5 +82,7 @@ int config_load_string(const char *name, const char *text, size_t len,
 		       struct config *cfg, char *err, size_t errlen);
 /* Frees what config_load allocated and clears rules/owned. */
 void config_free(struct config *cfg);
+/* A group's settings as the file leaves them unset (docs/config.md). */
+void group_spec_defaults(struct group_spec *g, const char *name);
 
 #endif

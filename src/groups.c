@@ -4,6 +4,7 @@
 #include "groups.h"
 
 #include "backend_tls.h"
+#include "config.h"
 #include "worker.h"
 
 #include <stdarg.h>
@@ -74,17 +75,6 @@ static void group_settings(struct backend_group *g, const struct group_spec *gs)
 	atomic_store(&g->ok_checks, gs->ok_checks);
 }
 
-static void group_defaults(struct backend_group *g, const char *name)
-{
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	g->reads = READ_REPLICAS;
-	g->causal = CAUSAL_OFF;
-	g->causal_timeout_ms = 1000;
-	g->check_interval_ms = 1000;
-	g->fail_checks = 3;
-	g->ok_checks = 2;
-}
-
 int groups_setup(struct proxy *px, const struct config *cfg,
 		 const struct netaddr *addrs, unsigned naddrs, char *err,
 		 size_t errlen)
@@ -108,22 +98,23 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 					      NULL;
 		struct backend_group *g = &px->groups[gi];
 		unsigned n = gs ? gs->nservers : naddrs;
+		struct group_spec flags;
 
-		group_defaults(g, gs ? gs->name : "default");
+		if (!gs) {
+			/* --backend: one server, nothing to split;
+			 * --primary/--replica: a split group. */
+			group_spec_defaults(&flags, "default");
+			flags.reads = naddrs > 1 ? READ_REPLICAS : READ_PRIMARY;
+			flags.max_lag_ms = cfg->max_lag_ms;
+			if (cfg->check_interval_ms)
+				flags.check_interval_ms = cfg->check_interval_ms;
+		}
+		snprintf(g->name, sizeof(g->name), "%s", gs ? gs->name : "default");
+		group_settings(g, gs ? gs : &flags);
 		g->servers = calloc(SERVERS_MAX, sizeof(*g->servers));
 		if (!g->servers)
 			goto oom;
 		g->nservers = n;
-		if (gs) {
-			group_settings(g, gs);
-		} else {
-			/* --backend: one server, nothing to split;
-			 * --primary/--replica: a split group. */
-			g->reads = naddrs > 1 ? READ_REPLICAS : READ_PRIMARY;
-			g->max_lag_ms = cfg->max_lag_ms;
-			if (cfg->check_interval_ms)
-				g->check_interval_ms = cfg->check_interval_ms;
-		}
 		for (unsigned i = 0; i < n; i++, k++) {
 			const struct server_spec *ss = gs ? &gs->servers[i] : NULL;
 			int slot = server_tls_slot(cfg, ss, err, errlen);
