@@ -178,6 +178,19 @@ static void expect_backend(const struct env *e, int i, const char *status,
 		       role ? role : "", status, proxy_log_tail(&e->p));
 }
 
+/* The config file of e's myring: the admin and monitor credentials, then
+ * yaml. */
+static void write_config(const struct env *e, const char *yaml)
+{
+	FILE *f = fopen(e->config, "w");
+
+	cr_assert(f, "cannot write %s: %s", e->config, strerror(errno));
+	fprintf(f, "admin-user: admin\nadmin-password: %s\n"
+		"monitor-user: myring_monitor\nmonitor-password: monitor-pw\n%s",
+		ADMIN_PW, yaml ? yaml : "");
+	fclose(f);
+}
+
 /*
  * myring on the set: flags (--primary, --replica x 2, --check-interval)
  * unless yaml names the groups itself; yaml goes into the config file
@@ -189,17 +202,11 @@ static void start(struct env *e, const char *yaml, const char *const *more)
 	char admin_addr[64], prim[64], rep1[64], rep2[64], iv[16];
 	const char *args[40];
 	int n = 0;
-	FILE *f;
 
 	rs_up(&e->rs);
 	snprintf(e->config, sizeof(e->config),
 		 "/tmp/myring-itest-groups-%d-%d.yaml", getpid(), ++seq);
-	f = fopen(e->config, "w");
-	cr_assert(f, "cannot write %s: %s", e->config, strerror(errno));
-	fprintf(f, "admin-user: admin\nadmin-password: %s\n"
-		"monitor-user: myring_monitor\nmonitor-password: monitor-pw\n%s",
-		ADMIN_PW, yaml ? yaml : "");
-	fclose(f);
+	write_config(e, yaml);
 	e->admin_port = free_port();
 	snprintf(admin_addr, sizeof(admin_addr), "127.0.0.1:%d", e->admin_port);
 	snprintf(prim, sizeof(prim), "127.0.0.1:%d", e->rs.port[0]);
@@ -959,9 +966,8 @@ Test(groups, a_rules_route_is_obeyed, .timeout = 90)
  * servers (indexes into the set) and reloads it through the admin port. */
 static void reload_group(struct env *e, const int *servers, int n)
 {
-	char yaml[1024], list[256] = "";
+	char yaml[512], list[256] = "";
 	size_t len = 0;
-	FILE *f;
 	MYSQL *a;
 
 	for (int i = 0; i < n; i++)
@@ -969,16 +975,11 @@ static void reload_group(struct env *e, const int *servers, int n)
 					"%s'127.0.0.1:%d'", i ? ", " : "",
 					e->rs.port[servers[i]]);
 	snprintf(yaml, sizeof(yaml),
-		 "admin-user: admin\nadmin-password: %s\n"
-		 "monitor-user: myring_monitor\nmonitor-password: monitor-pw\n"
 		 "groups:\n"
 		 "  - name: app\n"
 		 "    check-interval: 200\n"
-		 "    servers: [%s]\n", ADMIN_PW, list);
-	f = fopen(e->config, "w");
-	cr_assert(f);
-	fputs(yaml, f);
-	fclose(f);
+		 "    servers: [%s]\n", list);
+	write_config(e, yaml);
 	a = admin(e);
 	cr_assert_eq(mysql_query(a, "RELOAD CONFIG"), 0, "%s", mysql_error(a));
 	mysql_close(a);
@@ -989,7 +990,7 @@ Test(groups, reload_adds_a_server_and_drains_one_without_dropping_clients,
 {
 	struct env e;
 	char yaml[512];
-	const int first[] = {0, 1}, second[] = {0, 2}, all[] = {0, 1, 2};
+	const int second[] = {0, 2}, all[] = {0, 1, 2};
 	MYSQL *c;
 	int n[4];
 
@@ -1001,7 +1002,6 @@ Test(groups, reload_adds_a_server_and_drains_one_without_dropping_clients,
 		 "    servers: ['127.0.0.1:%d', '127.0.0.1:%d']\n",
 		 e.rs.port[0], e.rs.port[1]);
 	start(&e, yaml, NULL);
-	(void)first;
 	expect_backend(&e, 0, "online", "primary", 5000);
 	expect_backend(&e, 1, "online", "replica", 5000);
 	/* A client connected before any reload keeps its connection. */
