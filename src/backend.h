@@ -106,11 +106,12 @@ struct bconn {
 	/* Local replies to inject into the client stream after the current
 	 * response packet ends (pipelined, rejected commands). */
 	bool inject_pending;
-	uint64_t inject_skip;
-	/* A long packet body is to go to the client by splice (splice.h)
-	 * once the receive has stopped and the client's queue is sent. */
+	uint64_t inject_skip;      /* bytes of the server stream before it */
+	/* The rest of the packet's body is to go to the client by splice
+	 * (splice.h) once the receive has stopped and the client's queue is
+	 * sent.  The framer says how long it is: nothing else reads the
+	 * backend meanwhile. */
 	bool splice_pending;
-	uint32_t splice_len;       /* the body being spliced, bytes */      /* bytes of the server stream before it */
 	/* Requests in flight on myring's own behalf, in order. */
 	uint8_t nreq, req_head;
 	uint8_t req_kind[BCONN_MAX_REQS];

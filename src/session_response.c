@@ -302,10 +302,9 @@ static void spliced(struct conn *bc, int err)
 {
 	struct bconn *b = bc->owner;
 	struct session *s = b->link;
-	uint32_t len = b->splice_len;
+	uint32_t len = mysql_framer_skip_left(&b->fr);
 
 	b->splice_pending = false;
-	b->splice_len = 0;
 	if (!s || s->closing)
 		return;
 	if (err) {
@@ -331,12 +330,11 @@ void session_splice_try(struct session *s)
 	/* The receive stopped late: buffers it still delivered may have
 	 * taken most of the body. */
 	if (splice_fits(s, b)) {
-		b->splice_len = mysql_framer_skip_left(&b->fr);
-		if (!splice_start(&b->c, &s->c, b->splice_len, spliced))
+		if (!splice_start(&b->c, &s->c, mysql_framer_skip_left(&b->fr),
+				  spliced))
 			return;
 	}
 	b->splice_pending = false;
-	b->splice_len = 0;
 	conn_resume(&b->c, PAUSE_SPLICE);
 }
 
