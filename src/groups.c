@@ -75,6 +75,13 @@ static void group_settings(struct backend_group *g, const struct group_spec *gs)
 	atomic_store(&g->ok_checks, gs->ok_checks);
 }
 
+/* Its max-connections, or --pool-size (ss NULL: a server of the flags). */
+static uint32_t server_cap(const struct config *cfg,
+			   const struct server_spec *ss)
+{
+	return ss && ss->max_conns ? ss->max_conns : cfg->pool_size;
+}
+
 int groups_setup(struct proxy *px, const struct config *cfg,
 		 const struct netaddr *addrs, unsigned naddrs, char *err,
 		 size_t errlen)
@@ -124,8 +131,7 @@ int groups_setup(struct proxy *px, const struct config *cfg,
 			g->servers[i] = k;
 			server_init(&px->servers[k], &addrs[k],
 				    ss ? ss->weight : 1,
-				    ss && ss->max_conns ? ss->max_conns :
-				    cfg->pool_size, gi, slot);
+				    server_cap(cfg, ss), gi, slot);
 		}
 	}
 	return 0;
@@ -312,8 +318,7 @@ void groups_reload_apply(struct proxy *px, const struct config *cfg,
 		group_settings(g, gs);
 		for (unsigned i = 0; i < gs->nservers; i++, k++) {
 			const struct server_spec *ss = &gs->servers[i];
-			uint32_t max = ss->max_conns ? ss->max_conns :
-				       cfg->pool_size;
+			uint32_t max = server_cap(cfg, ss);
 			int at = group_server_at(px, gi, &addrs[k]);
 			/* Found: groups_reload_check made the slots. */
 			int slot = server_tls_slot(cfg, ss, NULL, 0);
