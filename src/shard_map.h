@@ -1,0 +1,115 @@
+/*
+ * shard_map.h - a keyspace: one logical schema whose tables are spread
+ * over N shards (each a backend group), and the functions that say which
+ * shard owns a key.  Pure: loaded from the config (config_keyspace.c),
+ * read by the planner (shard_plan.h) and the admin port; nothing here
+ * does I/O.
+ *
+ * Hash function (docs/sharding.md): a key's value is reduced to 64 bits
+ * and mixed, h = shard_hash_int(v) or shard_hash_str(weights); each shard
+ * owns one contiguous range [lo, hi] of the 2^64 hash space (by default
+ * the space split into equal parts in the shards' order), so a shard can
+ * later be split in two by splitting its range.  Range function: explicit
+ * boundaries on the key's integer value.  Tables that use the same
+ * function over keys of the same values live together (co-location):
+ * customer 42's orders are on customer 42's shard.
+ */
+#ifndef MYRING_SHARD_MAP_H
+#define MYRING_SHARD_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHARDS_MAX 64
+#define SHARD_TABLES_MAX 1024
+
+enum shard_table_kind {
+	TABLE_SHARDED = 1,      /* rows spread by key */
+	TABLE_BROADCAST,        /* the same rows on every shard */
+	TABLE_UNSHARDED,        /* lives on one shard */
+};
+
+enum shard_fn_kind {
+	SHARD_FN_HASH = 1,
+	SHARD_FN_RANGE,
+};
+
+enum shard_key_type {
+	SHARD_KEY_INT = 1,      /* integers; '42' and 42.0 are 42 */
+	SHARD_KEY_STRING,       /* strings, hashed by their collation's
+				 * weights so that equal values (as the
+				 * server compares them) hash equally */
+};
+
+struct shard {
+	char name[64];
+	char group[64];         /* the backend group that holds it */
+	int group_index;        /* into px->groups; -1 until resolved */
+	uint64_t hash_lo, hash_hi;      /* its part of the hash space */
+};
+
+struct shard_table {
+	char name[64];          /* as the application names it (ASCII,
+				 * compared caselessly) */
+	uint8_t kind;           /* enum shard_table_kind */
+	/* TABLE_SHARDED */
+	char key[64];           /* the shard key column */
+	uint8_t fn;             /* enum shard_fn_kind */
+	uint8_t key_type;       /* enum shard_key_type */
+	uint16_t collation;     /* SHARD_KEY_STRING: the column's collation
+				 * id (collation.h); default
+				 * utf8mb4_general_ci */
+	/* SHARD_FN_RANGE: shard i owns keys in [bounds[i-1], bounds[i]);
+	 * the first from -inf, the last to +inf: nbounds = nshards - 1,
+	 * ascending. */
+	int64_t *bounds;
+	unsigned nbounds;
+	/* TABLE_UNSHARDED: the shard that holds it */
+	unsigned shard;
+	/* TABLE_SHARDED: an AUTO_INCREMENT-like key myring hands out, or
+	 * "" (not yet implemented: see docs/sharding.md) */
+	char sequence[64];
+	unsigned line;          /* in the config file */
+};
+
+struct keyspace {
+	char schema[64];        /* the logical schema clients USE */
+	unsigned nshards;
+	struct shard shards[SHARDS_MAX];
+	unsigned ntables;
+	struct shard_table *tables;
+	/* Tables not listed: "unsharded" on default_shard, or refused
+	 * when default_shard is -1. */
+	int default_shard;
+};
+
+/* The 64-bit hash of an integer key (a bijection, so ranges of the hash
+ * space hold equal shares of any set of keys). */
+uint64_t shard_hash_int(int64_t v);
+/* The hash of a string key: of its collation weights (collation.h), so
+ * 'Abc' and 'abc ' hash alike under utf8mb4_general_ci. */
+uint64_t shard_hash_str(uint16_t collation, const char *s, size_t len);
+
+/* The shard that owns hash h. */
+unsigned shard_of_hash(const struct keyspace *ks, uint64_t h);
+
+/* The table called name (caseless), or NULL. */
+const struct shard_table *keyspace_table(const struct keyspace *ks,
+					 const char *name, size_t len);
+
+/* The shard that owns key value v (given as text, as a literal or a
+ * parameter spells it; is_string: it was a string) in table t.  Returns
+ * the shard, or -1 when the value cannot be mapped exactly (e.g. 1.5 for
+ * an integer key, which no row can hold: the planner then scatters). */
+int shard_for_value(const struct keyspace *ks, const struct shard_table *t,
+		    const char *v, size_t len, bool is_string);
+
+/* Checks a keyspace (shard names and ranges cover the space without
+ * overlap, bounds ascend, unsharded shards exist, names unique).  0, or
+ * -1 with a message. */
+int keyspace_check(const struct keyspace *ks, char *err, size_t errlen);
+
+void keyspace_free(struct keyspace *ks);
+
+#endif

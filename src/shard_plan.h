@@ -1,0 +1,128 @@
+/*
+ * shard_plan.h - turns one SQL statement against a keyspace into a plan:
+ * which shards get what text, and how myring merges their answers.  Pure:
+ * parse (sql_parse.h), look at the tree, print each shard's text
+ * (sql_print.h); the executor (session_shard.c) does the I/O.
+ *
+ * Plans, by what the statement touches:
+ *
+ *   no keyspace table (SELECT 1, SET, USE) ........ PLAN_PASS: as without
+ *                                                    a keyspace (shard 0)
+ *   one shard (key = literal, unsharded table,
+ *              every table of a join co-located
+ *              on the same key value) .............. PLAN_ONE: the text as
+ *                                                    the client sent it,
+ *                                                    zero-copy
+ *   several shards .............................. PLAN_MULTI: a text per
+ *                                                    shard; rows merged
+ *                                                    (merge.h) or OKs summed
+ *   EXPLAIN SHARDS <statement> ................... PLAN_ANSWER: rows myring
+ *                                                    answers itself
+ *   cannot be answered exactly ................... PLAN_ERROR: a MySQL error
+ *                                                    naming the construct
+ *
+ * The shard databases carry the keyspace's schema name, so a text that
+ * goes to one shard needs no rewriting.
+ */
+#ifndef MYRING_SHARD_PLAN_H
+#define MYRING_SHARD_PLAN_H
+
+#include "merge.h"
+#include "rs_codec.h"
+#include "shard_map.h"
+#include "sql_ast.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum plan_kind {
+	PLAN_PASS = 1,
+	PLAN_ONE,
+	PLAN_MULTI,
+	PLAN_ANSWER,
+	PLAN_ERROR,
+};
+
+/* What a PLAN_MULTI's shards answer. */
+enum plan_result {
+	PLAN_RESULT_ROWS = 1,   /* result sets, merged */
+	PLAN_RESULT_OK,         /* OK packets: affected rows and warnings
+				 * summed, the INSERT's info line rebuilt */
+};
+
+struct plan_part {
+	unsigned shard;         /* index into ks->shards */
+	const char *sql;        /* what it is sent (COM_QUERY text) */
+	size_t len;
+};
+
+struct plan_merge;             /* the planner's own: keys, aggregates,
+				 * HAVING and expressions, sort, limit */
+
+/* Input besides the text. */
+struct plan_ctx {
+	const struct keyspace *ks;
+	/* The session's current schema ("" without one): unqualified table
+	 * names are the keyspace's when it is ks->schema. */
+	const char *schema;
+	size_t schema_len;
+	uint32_t sql_mode;      /* SQL_MODE_* of sql_scan.h: how to read */
+	bool in_trans;          /* the session is in a transaction */
+	int trans_shard;        /* the shard it has written to, or -1 */
+};
+
+struct shard_plan {
+	uint8_t kind;           /* enum plan_kind */
+	uint8_t result;         /* PLAN_MULTI: enum plan_result */
+	bool writes;            /* it changes data (INSERT, UPDATE, ...) */
+	bool select;            /* a SELECT (rows come back) */
+	/* PLAN_ONE, PLAN_MULTI: the shards and their texts, ascending by
+	 * shard; PLAN_ONE's sql is the client's text. */
+	unsigned nparts;
+	struct plan_part parts[SHARDS_MAX];
+	/* PLAN_MULTI with rows. */
+	struct plan_merge *merge;
+	/* PLAN_ANSWER: a text result, ncols x nrows cells, row-major; a NULL
+	 * cell is SQL NULL. */
+	unsigned ncols, nrows;
+	const char **cols;
+	const char **cells;
+	/* PLAN_ERROR */
+	uint16_t err_code;
+	char sqlstate[6];
+	char err[256];          /* "myring: ..." */
+};
+
+/*
+ * Plans [sql, sql + len) (one COM_QUERY; more than one statement in it
+ * is PLAN_ERROR unless none touches the keyspace).  Everything the plan
+ * points to lives in arena a (texts, merge description, answer cells)
+ * until it is reset.  Returns 0; a plan that cannot be made (out of
+ * memory too) is kind PLAN_ERROR with its message.
+ */
+int shard_plan(struct sql_arena *a, const struct plan_ctx *ctx,
+	       const char *sql, size_t len, struct shard_plan *out);
+
+/*
+ * The merge of a PLAN_MULTI with rows, once the shards' column
+ * definitions are known (from the first shard whose header arrived; the
+ * executor checks that the others agree in number and type).  Fills spec
+ * (nstreams, keys, aggregates, projection, sort, offset, limit, budget)
+ * for merge_new(); the caller sets emit and emit_ctx.  in/out: the
+ * protocol of the shards' rows and of the client's.  Everything spec
+ * points to lives in the plan's arena.  0, or -1 with a MySQL error
+ * message ("myring: ...") in err.
+ */
+int shard_plan_merge_spec(const struct shard_plan *p, struct sql_arena *a,
+			  const struct rs_coldef *cols, unsigned ncols,
+			  enum rs_proto in, enum rs_proto out,
+			  struct merge_spec *spec, char *err, size_t errlen);
+
+/* The plan as EXPLAIN SHARDS shows it: one line per shard ("shard s1:
+ * SELECT ...") and one for the merge ("merge: k-way on 1 key, COUNT
+ * summed, LIMIT 10").  For the log and tests. */
+void shard_plan_describe(const struct shard_plan *p,
+			 const struct keyspace *ks, struct sql_buf *out);
+
+#endif
