@@ -30,6 +30,7 @@
 
 /* myring's own exchanges are small: OK, ERR, a greeting. */
 #define BCONN_ASM_MAX (1u << 20)
+#define BCONN_ASM_ROWS_MAX (MYSQL_MAX_PAYLOAD + (1u << 20))
 
 /*
  * What myring asks of a server it logs into itself.  CLIENT_SESSION_TRACK
@@ -298,6 +299,8 @@ static void request_packet(struct bconn *b, const uint8_t *pkt, uint32_t len)
 		fail(b, "the server sent a packet nobody asked for");
 		return;
 	}
+	if (b->sink && b->nreq == 1)
+		b->sink(b->sink_ctx, pkt, len);
 	switch (mysql_tracker_feed(&b->trk, &f)) {
 	case TRACK_MORE:
 		return;
@@ -474,7 +477,9 @@ static void on_data(struct conn *c, uint8_t *buf, uint32_t n, int32_t bid)
 	struct bconn *b = c->owner;
 	uint32_t off = 0;
 
-	if (b->asm_len + (uint64_t)n > BCONN_ASM_MAX) {
+	/* A shard's rows for a fanout may be as long as rows are. */
+	if (b->asm_len + (uint64_t)n > (b->sink ? BCONN_ASM_ROWS_MAX :
+					       BCONN_ASM_MAX)) {
 		fail(b, "the server sent more than myring asked for");
 		return;
 	}

@@ -119,6 +119,11 @@ struct bconn {
 	char req_state[6];         /* its SQLSTATE */
 	char req_msg[200];
 	bconn_done_fn *req_done;
+	/* Every packet of the response to the last request queued goes here
+	 * too (a shard's answer to a fanout: session_shard.c).  It must not
+	 * close or free the connection. */
+	void (*sink)(void *ctx, const uint8_t *pkt, uint32_t len);
+	void *sink_ctx;
 	/* Whole packets of myring's own exchanges are assembled here. */
 	uint8_t *asm_buf;
 	uint32_t asm_len, asm_cap;

@@ -26,6 +26,7 @@ struct hostport {
 };
 
 struct rule_spec;
+struct keyspace;
 
 /* Who authenticates clients: the server (pass-through, each client its
  * own backend connection for life) or myring (proxy: pooled backend
@@ -133,6 +134,7 @@ struct config {
 	uint32_t max_lag_ms;
 	uint32_t check_interval_ms;  /* --check-interval; 0: the default */
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
+	struct keyspace *keyspace;   /* `keyspace:` (shard_map.h), or NULL */
 	unsigned ngroups;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */
 

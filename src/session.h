@@ -107,6 +107,8 @@ enum hold_reason {
 	HOLD_BORROW = 0x2, /* waiting for a pooled backend connection */
 	HOLD_SYNC = 0x4,   /* the borrowed connection is being brought to the
 	                    * session's state */
+	HOLD_FANOUT = 0x8, /* a statement over several shards is being
+	                    * answered (session_shard.h) */
 };
 
 struct pending {
@@ -158,6 +160,9 @@ struct pending {
 	bool retried;
 	uint64_t start_us;
 	uint8_t *reply;            /* local reply packet(s) */
+	/* A statement over several shards, answered by myring as the
+	 * shards answer (session_shard.h); NULL once its answer is whole. */
+	struct fanout *fanout;
 	uint32_t reply_len;
 	char *new_schema;          /* adopted when the response is OK */
 	char *new_user;

@@ -9,6 +9,7 @@
  * find where each response ends.
  */
 #include "session.h"
+#include "session_shard.h"
 
 #include "digest.h"
 #include "emitter.h"
@@ -328,6 +329,15 @@ static enum disp command_received(struct session *s, struct emitter *e,
 		    verdict != MYRING_ANSWER)
 			verdict = pooled_command(s, p, &c, payload, len, &reply,
 						 verdict);
+	}
+	if (p->fanout) {
+		/* Several shards answer it; myring streams the merged answer
+		 * once the commands before it have theirs. */
+		free(reply.rewrite);
+		free(reply.answer);
+		if (was_idle)
+			inject_local_heads(s);
+		return DISP_DROP;
 	}
 	if (s->pool && kind == RESP_NONE && verdict != MYRING_REJECT &&
 	    (cmd == COM_QUIT || (!s->be && !s->hold))) {

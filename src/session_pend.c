@@ -7,6 +7,7 @@
  * responses the client never sees.
  */
 #include "session.h"
+#include "session_shard.h"
 
 #include "hooks.h"
 #include "log.h"
@@ -195,6 +196,8 @@ void complete_head(struct session *s, bool aborted)
 		r.route = p->route_why;
 	}
 	report_result(s, p, &r);
+	/* A fanout cut short (the session goes away) ends on its own. */
+	shard_fanout_orphan(p);
 	if (p->kill_hold)
 		/* The KILL QUERY it was is over: the target's connection may
 		 * go back to the pool. */
@@ -253,6 +256,12 @@ void inject_local_heads(struct session *s)
 {
 	while (s->pend_count && pend_at(s, 0)->local) {
 		struct pending *p = pend_at(s, 0);
+		if (p->fanout) {
+			/* Answered as the shards answer; what follows it
+			 * goes on once it has ended (and calls this again). */
+			shard_fanout_start(s, p);
+			return;
+		}
 		uint8_t *reply = p->reply;
 		uint32_t reply_len = p->reply_len;
 		uint32_t serial = p->serial;

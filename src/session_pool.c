@@ -18,6 +18,7 @@
  * the connection is reset before anyone else gets it.
  */
 #include "session.h"
+#include "session_shard.h"
 
 #include "health.h"
 #include "log.h"
@@ -688,6 +689,10 @@ static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 		return query_kill(s, p, cls, reply);
 	if (cls->flags & SQLC_CONNECTION_ID)
 		return connection_id(s, c, reply, verdict);
+	if (s->c.w->px->cfg.keyspace)
+		return shard_query(s, p, sql_of(c, reply, verdict),
+				   sql_len_of(c, reply, verdict), reply,
+				   verdict);
 	return verdict;
 }
 
@@ -726,6 +731,13 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 			if (verdict == MYRING_REJECT)
 				return verdict;
 		}
+		if (cls && s->c.w->px->cfg.keyspace) {
+			verdict = shard_prepare(s, sql_of(c, reply, verdict),
+						sql_len_of(c, reply, verdict),
+						reply, verdict);
+			if (verdict == MYRING_REJECT)
+				return verdict;
+		}
 		/* Prepared where its executions will run. */
 		read = p->prep_read_only = cls && sql_class_read_only(cls) &&
 			!(query_hints(s, c, reply, verdict) & SQL_HINT_PRIMARY);
@@ -760,7 +772,8 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 	case COM_QUERY:
 		if (c->text) {
 			verdict = pooled_query(s, p, c, reply, verdict, &read);
-			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER)
+			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER ||
+			    p->fanout)
 				return verdict;
 		}
 		break;

@@ -30,7 +30,7 @@
 #include "merge.h"
 #include "rs_codec.h"
 #include "shard_map.h"
-#include "sql_ast.h"
+#include "sql_arena.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,818 @@
+/*
+ * session_shard.c - plans a keyspace session's queries and runs the ones
+ * that span shards (session_shard.h).
+ *
+ * A fanout's life:
+ *
+ *   planned ──(head of the queue)──> borrowing: one waiter per shard
+ *      │                                │ each connection, as it comes:
+ *      │                                v state replay + the shard's text
+ *      │                             reading: every packet to part_packet
+ *      │                                │  header: the first complete one
+ *      │                                │  makes the merge; rows merged and
+ *      │                                │  streamed to the client; OKs summed
+ *      │                                v
+ *      └─ session gone: orphaned ──> each part's response read to its end,
+ *                                    its connection returned; the last one
+ *                                    frees the fanout
+ *
+ * The answer goes out as the merge emits it, so the client's queue is
+ * the only buffer besides what the merge holds within its budget.  An
+ * error from any shard ends the answer with that ERR (between packets the
+ * protocol allows one in place of a row); the other shards' answers are
+ * then read and dropped, never cut, so their connections stay usable.
+ */
+#include "session.h"
+#include "session_shard.h"
+
+#include "log.h"
+#include "merge.h"
+#include "mysql_proto.h"
+#include "mysql_srv.h"
+#include "shard_plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum part_phase {
+	PART_WAITING,      /* for a connection from the shard's pool */
+	PART_COUNT,        /* the response's first packet is due */
+	PART_COLS,         /* column definitions */
+	PART_COLS_EOF,     /* the EOF after them (no CLIENT_DEPRECATE_EOF) */
+	PART_ROWS,
+	PART_ENDED,        /* the response has ended */
+	PART_RETURNED,     /* and its connection is back in the pool */
+};
+
+struct fanout;
+
+struct fanout_part {
+	struct fanout *f;
+	unsigned idx;
+	unsigned shard;
+	const char *sql;
+	size_t len;
+	unsigned server;
+	struct pool *pool;
+	struct pool_waiter wait;
+	struct bconn *b;
+	uint8_t phase;
+	uint64_t ncols, ncols_seen;
+	/* Its column definitions (packets), kept until its header is
+	 * whole: the first whole header makes the merge. */
+	uint8_t *defs;
+	size_t defs_len;
+	struct mysql_ok ok;
+	char info[64];
+};
+
+/* Rows go to the client's queue in chunks of about this size. */
+#define FANOUT_CHUNK (64u << 10)
+
+struct fanout {
+	struct session *s;         /* NULL once answered or orphaned */
+	struct pending *p;         /* its entry (valid while s is) */
+	const struct keyspace *ks;
+	uint32_t serial;
+	uint8_t zseq;
+	bool flight;               /* the compressed flight is announced */
+	struct sql_arena arena;
+	struct shard_plan plan;
+	struct merge *m;
+	struct pkt_buf out;        /* the answer, sent as it grows */
+	uint64_t caps;             /* the client's */
+	bool started, answered;
+	unsigned ended;            /* parts whose answer ended */
+	/* Parts still holding a connection or a place in a pool's line, and
+	 * one for whoever is walking the parts: the last to go frees. */
+	unsigned refs;
+	uint64_t rows;
+	/* The column definitions of the merge: the bytes, and the parsed
+	 * definitions pointing into them. */
+	uint8_t *defs;
+	struct rs_coldef *cols;
+	unsigned ncols;
+	unsigned nparts;
+	struct fanout_part parts[];
+};
+
+/* ---- planning --------------------------------------------------------- */
+
+static const struct keyspace *keyspace_of(const struct session *s)
+{
+	return s->c.w->px->cfg.keyspace;
+}
+
+/* The shard whose group holds server, or -1. */
+static int shard_of_server(const struct session *s, unsigned server)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	const struct proxy *px = s->c.w->px;
+
+	for (unsigned i = 0; i < ks->nshards; i++) {
+		const struct backend_group *g;
+		unsigned n;
+
+		if (ks->shards[i].group_index < 0)
+			continue;
+		g = &px->groups[ks->shards[i].group_index];
+		n = atomic_load_explicit(&g->nservers, memory_order_acquire);
+		for (unsigned j = 0; j < n; j++)
+			if (g->servers[j] == server)
+				return (int)i;
+	}
+	return -1;
+}
+
+static enum myring_verdict refuse(struct myring_reply *reply, uint16_t code,
+				  const char *sqlstate, const char *msg)
+{
+	reply->err_code = code;
+	snprintf(reply->sqlstate, sizeof(reply->sqlstate), "%s", sqlstate);
+	snprintf(reply->message, sizeof(reply->message), "%s", msg);
+	return MYRING_REJECT;
+}
+
+static enum myring_verdict answer_rows(struct session *s,
+				       const struct shard_plan *plan,
+				       struct myring_reply *reply)
+{
+	struct pkt_buf pb;
+	size_t *lens = calloc(plan->ncols ? plan->ncols : 1, sizeof(*lens));
+
+	if (!lens)
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	pkt_buf_init(&pb);
+	pb.seq = 1;
+	srv_resultset_begin(&pb, plan->ncols);
+	for (unsigned c = 0; c < plan->ncols; c++)
+		srv_column(&pb, plan->cols[c], SRV_COL_TEXT, s->caps);
+	srv_columns_end(&pb, s->caps);
+	for (unsigned r = 0; r < plan->nrows; r++) {
+		const char *const *row = plan->cells + (size_t)r * plan->ncols;
+		for (unsigned c = 0; c < plan->ncols; c++)
+			lens[c] = row[c] ? strlen(row[c]) : 0;
+		srv_row(&pb, row, lens, plan->ncols);
+	}
+	srv_resultset_end(&pb, s->caps, SERVER_STATUS_AUTOCOMMIT);
+	free(lens);
+	if (pb.oom) {
+		pkt_buf_free(&pb);
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	}
+	reply->answer = pb.data;
+	reply->answer_len = pb.len;
+	return MYRING_ANSWER;
+}
+
+/* The shard the session's connection is on, when it keeps one. */
+static int held_shard(const struct session *s)
+{
+	if (!s->be)
+		return -1;
+	return shard_of_server(s, s->pool_key.server);
+}
+
+enum myring_verdict shard_query(struct session *s, struct pending *p,
+				const char *sql, size_t len,
+				struct myring_reply *reply,
+				enum myring_verdict verdict)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	struct plan_ctx ctx = {
+		.ks = ks,
+		.schema = s->st.has_schema ? s->st.schema : "",
+		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
+		.in_trans = s->in_trans,
+		.trans_shard = s->in_trans ? held_shard(s) : -1,
+	};
+	struct fanout *f;
+	int held = held_shard(s);
+	char msg[300];
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	sql_arena_init(&f->arena, 0);
+	shard_plan(&f->arena, &ctx, sql, len, &f->plan);
+	switch (f->plan.kind) {
+	case PLAN_PASS:
+		break;
+	case PLAN_ERROR:
+		verdict = refuse(reply, f->plan.err_code,
+				 f->plan.sqlstate[0] ? f->plan.sqlstate : "HY000",
+				 f->plan.err);
+		break;
+	case PLAN_ANSWER:
+		verdict = answer_rows(s, &f->plan, reply);
+		break;
+	case PLAN_ONE: {
+		unsigned shard = f->plan.parts[0].shard;
+		if (s->be && held != (int)shard) {
+			snprintf(msg, sizeof(msg), "myring: this session's "
+				 "connection is on shard %s (%s); a statement "
+				 "for shard %s would need a second one inside "
+				 "it, which needs distributed transactions (not "
+				 "supported yet)",
+				 held >= 0 ? ks->shards[held].name : "?",
+				 s->in_trans ? "open transaction" : "pinned",
+				 ks->shards[shard].name);
+			verdict = refuse(reply, 1235, "42000", msg);
+			break;
+		}
+		/* The group's name lives as long as the keyspace. */
+		p->route = ks->shards[shard].group;
+		break;
+	}
+	case PLAN_MULTI:
+		if (s->be) {
+			snprintf(msg, sizeof(msg), "myring: a statement that "
+				 "spans shards inside a transaction (or on a "
+				 "pinned session: temporary table, lock, user "
+				 "lock) is not supported yet");
+			verdict = refuse(reply, 1235, "42000", msg);
+			break;
+		}
+		{
+			struct fanout *g = realloc(f, sizeof(*f) +
+				f->plan.nparts * sizeof(struct fanout_part));
+			if (!g) {
+				verdict = refuse(reply, 1105, "HY000",
+						 "myring: out of memory");
+				break;
+			}
+			f = g;
+		}
+		memset(f->parts, 0, f->plan.nparts * sizeof(struct fanout_part));
+		f->nparts = f->plan.nparts;
+		f->s = s;
+		f->p = p;
+		f->ks = ks;
+		f->serial = p->serial;
+		f->caps = s->caps;
+		pkt_buf_init(&f->out);
+		for (unsigned i = 0; i < f->nparts; i++) {
+			struct fanout_part *pt = &f->parts[i];
+			pt->f = f;
+			pt->idx = i;
+			pt->shard = f->plan.parts[i].shard;
+			pt->sql = f->plan.parts[i].sql;
+			pt->len = f->plan.parts[i].len;
+		}
+		p->fanout = f;
+		p->local = true;
+		p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
+		p->route_why = "shards";
+		/* What the client pipelines behind it waits for its end. */
+		session_hold(s, HOLD_FANOUT);
+		return verdict;
+	}
+	sql_arena_free(&f->arena);
+	free(f);
+	return verdict;
+}
+
+/* ---- the answer -------------------------------------------------------- */
+
+static void fanout_free(struct fanout *f)
+{
+	for (unsigned i = 0; i < f->nparts; i++)
+		free(f->parts[i].defs);
+	merge_free(f->m);
+	pkt_buf_free(&f->out);
+	free(f->defs);
+	free(f->cols);
+	sql_arena_free(&f->arena);
+	free(f);
+}
+
+/* What the answer has grown by goes to the client. */
+static void flush_out(struct fanout *f)
+{
+	struct session *s = f->s;
+	uint8_t seq = f->out.seq;
+
+	if (!f->out.len)
+		return;
+	if (f->out.oom) {
+		pkt_buf_free(&f->out);
+		pkt_buf_init(&f->out);
+		f->out.seq = seq;
+		if (s)
+			session_close(s, "out of memory");
+		return;
+	}
+	if (s && !session_done(s)) {
+		if (!f->flight) {
+			f->flight = true;
+			session_client_flight(s, f->serial, f->zseq);
+		}
+		session_to_client(s, f->out.data, (uint32_t)f->out.len, -1,
+				  f->out.data);
+		pkt_buf_init(&f->out);
+	} else {
+		pkt_buf_reset(&f->out);
+	}
+	f->out.seq = seq;
+}
+
+/* The answer is complete: the entry completes, and what was parked
+ * behind it goes on. */
+static void answer_done(struct fanout *f)
+{
+	struct session *s = f->s;
+	struct pending *p = f->p;
+
+	if (f->answered)
+		return;
+	f->answered = true;
+	flush_out(f);
+	if (!s)
+		return;
+	p->local_rows = f->rows;
+	p->fanout = NULL;
+	f->s = NULL;
+	f->p = NULL;
+	session_release(s, HOLD_FANOUT);
+	if (!session_done(s))
+		inject_local_heads(s);
+}
+
+/* The answer ends with an error, in place of whatever packet was due
+ * (a client reads an ERR in place of any packet of a result). */
+static void answer_error(struct fanout *f, uint16_t code, const char *state,
+			 const char *msg)
+{
+	if (f->answered)
+		return;
+	if (f->s) {
+		f->p->local_err = code;
+		LOGD("%s: cross-shard query failed: %u %s", f->s->client_addr,
+		     code, msg);
+	}
+	srv_err(&f->out, code, state && state[0] ? state : "HY000", msg);
+	answer_done(f);
+}
+
+static int emit_row(void *ctx, const uint8_t *payload, size_t len)
+{
+	struct fanout *f = ctx;
+
+	pkt_buf_packet(&f->out, payload, len);
+	f->rows++;
+	/* The client's queue takes the rows in chunks as they fill. */
+	if (f->out.len >= FANOUT_CHUNK)
+		flush_out(f);
+	return f->out.oom ? -1 : 0;
+}
+
+static uint8_t *put_lenenc_str(uint8_t *p, const char *s, size_t n)
+{
+	p = mysql_put_lenenc(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The shards' OKs as one: affected rows and warnings summed, the info
+ * line of a multi-row INSERT or an UPDATE rebuilt from theirs. */
+static void sum_oks(struct fanout *f)
+{
+	unsigned long long affected = 0, warnings = 0, records = 0, dups = 0;
+	unsigned long long matched = 0;
+	bool insert_info = false, update_info = false;
+	uint8_t pkt[256], *w = pkt;
+	char info[160] = "";
+	int n = 0;
+
+	for (unsigned i = 0; i < f->nparts; i++) {
+		const struct fanout_part *pt = &f->parts[i];
+		unsigned long long a, b, c;
+
+		affected += pt->ok.affected_rows;
+		warnings += pt->ok.warnings;
+		if (sscanf(pt->info, "Records: %llu Duplicates: %llu "
+			   "Warnings: %llu", &a, &b, &c) == 3) {
+			insert_info = true;
+			records += a;
+			dups += b;
+		} else if (sscanf(pt->info, "Rows matched: %llu Changed: %llu "
+				  "Warnings: %llu", &a, &b, &c) == 3) {
+			update_info = true;
+			matched += a;
+		}
+	}
+	if (insert_info)
+		n = snprintf(info, sizeof(info), "Records: %llu  Duplicates: "
+			     "%llu  Warnings: %llu", records, dups, warnings);
+	else if (update_info)
+		n = snprintf(info, sizeof(info), "Rows matched: %llu  Changed: "
+			     "%llu  Warnings: %llu", matched, affected,
+			     warnings);
+	if (f->s)
+		f->p->local_affected = affected;
+	*w++ = 0x00;
+	w = mysql_put_lenenc(w, affected);
+	w = mysql_put_lenenc(w, 0);
+	mysql_put_u16(w, SERVER_STATUS_AUTOCOMMIT);
+	mysql_put_u16(w + 2, warnings > 0xFFFF ? 0xFFFF : (uint16_t)warnings);
+	w += 4;
+	if (n > 0)
+		w = put_lenenc_str(w, info, (size_t)n);
+	pkt_buf_packet(&f->out, pkt, (size_t)(w - pkt));
+}
+
+/* The first header complete: the merge is made from its columns. */
+static void header_complete(struct fanout *f, struct fanout_part *pt)
+{
+	struct merge_spec spec;
+	char err[300];
+	size_t off = 0;
+
+	f->cols = calloc(pt->ncols, sizeof(*f->cols));
+	if (!f->cols) {
+		answer_error(f, 1105, "HY000", "myring: out of memory");
+		return;
+	}
+	f->ncols = (unsigned)pt->ncols;
+	f->defs = pt->defs;       /* the coldefs point into these bytes */
+	pt->defs = NULL;
+	for (unsigned i = 0; i < f->ncols; i++) {
+		uint32_t plen = mysql_get_u24(f->defs + off);
+		if (rs_parse_coldef(f->defs + off + MYSQL_HDR_LEN, plen,
+				    pt->b->caps, &f->cols[i])) {
+			answer_error(f, 1105, "HY000", "myring: a shard sent a "
+				     "malformed column definition");
+			return;
+		}
+		off += MYSQL_HDR_LEN + plen;
+	}
+	if (shard_plan_merge_spec(&f->plan, &f->arena, f->cols, f->ncols,
+				  RS_TEXT, RS_TEXT, &spec, err, sizeof(err))) {
+		answer_error(f, 1235, "42000", err);
+		return;
+	}
+	spec.emit = emit_row;
+	spec.emit_ctx = f;
+	f->m = merge_new(&spec, err, sizeof(err));
+	if (!f->m) {
+		answer_error(f, 1235, "42000", err);
+		return;
+	}
+	merge_write_header(f->m, &f->out, f->caps);
+	flush_out(f);
+}
+
+static int keep_def(struct fanout_part *pt, const uint8_t *pkt, uint32_t len)
+{
+	uint8_t *nd = realloc(pt->defs, pt->defs_len + MYSQL_HDR_LEN + len);
+
+	if (!nd)
+		return -1;
+	pt->defs = nd;
+	mysql_put_header(nd + pt->defs_len, len, 0);
+	memcpy(nd + pt->defs_len + MYSQL_HDR_LEN, pkt, len);
+	pt->defs_len += MYSQL_HDR_LEN + len;
+	return 0;
+}
+
+static void merged(struct fanout *f, int r)
+{
+	if (f->answered)
+		return;
+	if (r == MERGE_ERROR) {
+		answer_error(f, 1105, "HY000", merge_error(f->m));
+	} else if (r == MERGE_DONE) {
+		flush_out(f);
+		merge_write_end(&f->out, f->caps, SERVER_STATUS_AUTOCOMMIT, 0);
+		answer_done(f);
+	}
+}
+
+/* One more shard has ended its answer. */
+static void part_ended(struct fanout *f, struct fanout_part *pt)
+{
+	pt->phase = PART_ENDED;
+	f->ended++;
+	if (f->answered)
+		return;
+	if (f->plan.result == PLAN_RESULT_OK) {
+		if (f->ended == f->nparts) {
+			sum_oks(f);
+			answer_done(f);
+		}
+		return;
+	}
+	if (f->m)
+		merged(f, merge_end(f->m, pt->idx));
+	else if (f->ended == f->nparts)
+		answer_error(f, 1105, "HY000", "myring: no shard sent a result");
+}
+
+static void part_error(struct fanout *f, struct fanout_part *pt,
+		       const uint8_t *pkt, uint32_t len)
+{
+	struct mysql_err e;
+	char msg[400];
+
+	pt->phase = PART_ENDED;
+	f->ended++;
+	if (f->answered)
+		return;
+	if (mysql_parse_err(pkt, len, &e) == 0) {
+		snprintf(msg, sizeof(msg), "%.*s", (int)e.message.len,
+			 e.message.ptr);
+		answer_error(f, e.code, e.sqlstate, msg);
+	} else {
+		answer_error(f, 1105, "HY000",
+			     "myring: a shard sent a malformed error");
+	}
+}
+
+/* A packet of a shard's answer to its text (the bconn's sink). */
+static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
+{
+	struct fanout_part *pt = ctx;
+	struct fanout *f = pt->f;
+	uint64_t caps = pt->b->caps;
+	bool want_rows = f->plan.result == PLAN_RESULT_ROWS;
+	struct mysql_ok_ext ok;
+
+	if (pt->phase == PART_ENDED)
+		return;
+	if (len && pkt[0] == 0xFF) {
+		part_error(f, pt, pkt, len);
+		return;
+	}
+	switch (pt->phase) {
+	case PART_COUNT:
+		if (len && pkt[0] == 0x00) {
+			if (mysql_parse_ok_ext(pkt, len, caps, &ok) == 0) {
+				pt->ok = ok.ok;
+				snprintf(pt->info, sizeof(pt->info), "%.*s",
+					 (int)ok.info.len, ok.info.ptr);
+			}
+			if (want_rows)
+				answer_error(f, 1105, "HY000", "myring: a "
+					     "shard answered a query with OK");
+			part_ended(f, pt);
+			return;
+		}
+		if (rs_parse_column_count(pkt, len, &pt->ncols) ||
+		    pt->ncols == 0 || pt->ncols > 4096) {
+			answer_error(f, 1105, "HY000", "myring: a shard sent "
+				     "a malformed result header");
+			pt->phase = PART_ROWS;
+			return;
+		}
+		if (!want_rows)
+			answer_error(f, 1105, "HY000", "myring: a shard "
+				     "answered a write with rows");
+		pt->phase = PART_COLS;
+		return;
+	case PART_COLS:
+		if (!f->m && !f->answered && keep_def(pt, pkt, len)) {
+			answer_error(f, 1105, "HY000", "myring: out of memory");
+			return;
+		}
+		if (++pt->ncols_seen < pt->ncols)
+			return;
+		pt->phase = caps & CLIENT_DEPRECATE_EOF ? PART_ROWS :
+							  PART_COLS_EOF;
+		break;
+	case PART_COLS_EOF:
+		pt->phase = PART_ROWS;
+		break;
+	case PART_ROWS:
+		if (rs_row_pkt_kind(pkt, len, caps) == RS_PKT_END) {
+			part_ended(f, pt);
+			return;
+		}
+		if (!f->answered)
+			merged(f, merge_row(f->m, pt->idx, pkt, len));
+		return;
+	default:
+		return;
+	}
+	/* This part's header is whole. */
+	if (f->answered)
+		return;
+	if (!f->m) {
+		header_complete(f, pt);
+	} else if (pt->ncols != f->ncols) {
+		answer_error(f, 1105, "HY000", "myring: the shards answered "
+			     "with different columns (is the schema the same "
+			     "on every shard?)");
+	}
+	free(pt->defs);
+	pt->defs = NULL;
+	pt->defs_len = 0;
+}
+
+/* ---- the shards' connections ------------------------------------------ */
+
+static void fanout_unref(struct fanout *f)
+{
+	if (--f->refs)
+		return;
+	if (!f->answered)
+		answer_error(f, ER_BACKEND_LOST, "08S01", "myring: a shard's "
+			     "connection ended before its answer");
+	fanout_free(f);
+}
+
+static void part_done(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct fanout_part *pt = b->sink_ctx;
+	struct fanout *f = pt->f;
+
+	b->sink = NULL;
+	b->sink_ctx = NULL;
+	pt->b = NULL;
+	if (err && pt->phase != PART_ENDED)
+		/* The state replay failed, or the connection did. */
+		answer_error(f, err, b->req_state, msg);
+	if (pt->phase != PART_ENDED || b->failed || b->c.closing) {
+		pool_drop(pt->pool, b);
+	} else {
+		/* A statement that left a transaction open (autocommit off)
+		 * must not reach the next borrower. */
+		if (b->status & SERVER_STATUS_IN_TRANS)
+			b->dirty = true;
+		pool_return(pt->pool, b);
+	}
+	fanout_unref(f);
+}
+
+static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
+		      const char *msg)
+{
+	struct fanout_part *pt = (struct fanout_part *)((char *)wt -
+		offsetof(struct fanout_part, wait));
+	struct fanout *f = pt->f;
+	struct session *s = f->s;
+	struct mysql_replay rp;
+	uint8_t *buf = NULL, *q = NULL;
+	size_t cap;
+	int rc = MYSQL_REPLAY_OK;
+
+	if (!b) {
+		char m[300];
+		snprintf(m, sizeof(m), "myring: shard %s: %s",
+			 f->ks->shards[pt->shard].name, msg);
+		answer_error(f, err ? err : ER_BACKEND_UNREACHABLE, "HY000", m);
+		fanout_unref(f);
+		return;
+	}
+	if (!s || f->answered) {
+		/* Nobody wants this shard's answer any more. */
+		pool_return(pt->pool, b);
+		fanout_unref(f);
+		return;
+	}
+	pt->b = b;
+	cap = mysql_state_replay_bound(&s->st, &b->st);
+	buf = malloc(cap ? cap : 1);
+	q = malloc(1 + pt->len);
+	rc = buf && q ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
+			MYSQL_REPLAY_NOSPACE;
+	for (unsigned i = 0; rc == MYSQL_REPLAY_OK && i < rp.n; i++)
+		if (bconn_request(b, rp.cmd[i].payload, rp.cmd[i].len,
+				  rp.cmd[i].payload[0] == COM_QUERY ?
+				  RESP_RESULT : RESP_SINGLE))
+			rc = MYSQL_REPLAY_NOSPACE;
+	if (rc == MYSQL_REPLAY_OK) {
+		q[0] = COM_QUERY;
+		memcpy(q + 1, pt->sql, pt->len);
+		if (bconn_request(b, q, 1 + pt->len, RESP_RESULT))
+			rc = MYSQL_REPLAY_NOSPACE;
+	}
+	free(buf);
+	free(q);
+	if (rc != MYSQL_REPLAY_OK) {
+		pt->b = NULL;
+		pool_drop(pt->pool, b);
+		answer_error(f, 1105, "HY000", "myring: cannot bring a shard's "
+			     "connection to this session's state");
+		fanout_unref(f);
+		return;
+	}
+	/* Once the replay has run (a failure closes the connection). */
+	mysql_state_copy(&b->st, &s->st);
+	pt->phase = PART_COUNT;
+	b->sink = part_packet;
+	b->sink_ctx = pt;
+	s->c.w->routed[pt->server]++;
+	pool_count_command(pt->pool, false);
+	bconn_run(b, part_done);
+}
+
+void shard_fanout_start(struct session *s, struct pending *p)
+{
+	struct fanout *f = p->fanout;
+	const struct keyspace *ks = keyspace_of(s);
+	bool read = f->plan.select && !f->plan.writes && !s->in_trans;
+
+	if (f->started)
+		return;
+	f->started = true;
+	f->zseq = p->zseq;
+	f->out.seq = p->reply_seq;
+	f->refs = f->nparts + 1;
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+		const char *why;
+		struct pool_key key = s->pool_key;
+		struct bconn *b = NULL;
+		uint16_t err = 0;
+		char msg[200];
+
+		pt->wait.cont = part_lent;
+		if (f->answered ||
+		    route_choose(s, ks->shards[pt->shard].group, read, -1,
+				 &pt->server, &why, &err, msg, sizeof(msg))) {
+			if (!f->answered) {
+				char m[300];
+				snprintf(m, sizeof(m), "myring: shard %s: %s",
+					 ks->shards[pt->shard].name, msg);
+				answer_error(f, err ? err : 1105, "HY000", m);
+			}
+			fanout_unref(f);
+			continue;
+		}
+		key.server = pt->server;
+		pt->pool = pool_for(s->c.w, &key);
+		if (!pt->pool) {
+			answer_error(f, 1105, "HY000", "myring: out of memory");
+			fanout_unref(f);
+			continue;
+		}
+		switch (pool_borrow(pt->pool, &pt->wait,
+				    s->st.has_schema ? s->st.schema : NULL, &b,
+				    &err, msg, sizeof(msg))) {
+		case BORROW_NOW:
+			part_lent(&pt->wait, b, 0, NULL);
+			break;
+		case BORROW_WAIT:
+			break;
+		case BORROW_FAILED:
+			part_lent(&pt->wait, NULL, err, msg);
+			break;
+		}
+	}
+	fanout_unref(f);
+}
+
+bool shard_fanout_running(const struct pending *p)
+{
+	return p->fanout != NULL;
+}
+
+void shard_fanout_orphan(struct pending *p)
+{
+	struct fanout *f = p->fanout;
+
+	if (!f)
+		return;
+	p->fanout = NULL;
+	f->s = NULL;
+	f->p = NULL;
+	f->answered = true;
+	if (!f->started) {
+		fanout_free(f);
+		return;
+	}
+	f->refs++;
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+		if (pt->wait.queued) {
+			pool_cancel(pt->pool, &pt->wait);
+			fanout_unref(f);
+		}
+	}
+	fanout_unref(f);
+}
+
+enum myring_verdict shard_prepare(struct session *s, const char *sql,
+				  size_t len, struct myring_reply *reply,
+				  enum myring_verdict verdict)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	struct plan_ctx ctx = {
+		.ks = ks,
+		.schema = s->st.has_schema ? s->st.schema : "",
+		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
+		.trans_shard = -1,
+	};
+	struct sql_arena a;
+	struct shard_plan plan;
+
+	sql_arena_init(&a, 0);
+	shard_plan(&a, &ctx, sql, len, &plan);
+	if (plan.kind != PLAN_PASS)
+		verdict = refuse(reply, 1235, "42000", "myring: prepared "
+				 "statements on the keyspace's tables are not "
+				 "supported yet: send the statement as text");
+	sql_arena_free(&a);
+	return verdict;
+}
