@@ -67,7 +67,8 @@ static MYSQL *client(struct env *e)
 	char err[512];
 	MYSQL *m = connect_port(e->p.port, "myring", "myring-pw", "myring_test",
 				0, err, sizeof(err));
-	cr_assert(m, "connect through myring: %s", err);
+	cr_assert(m, "connect through myring: %s (myring's log: %s)", err,
+		  proxy_log_tail(&e->p));
 	return m;
 }
 
@@ -453,6 +454,7 @@ struct load {
 	int n;
 	int id;
 	int failures;
+	char last_error[256];
 	volatile bool *stop;
 };
 
@@ -717,8 +719,11 @@ static void *steady_load(void *arg)
 	while (!*l->stop) {
 		if (mysql_query(m, "SELECT 'reload-load'")) {
 			/* Only a rule rejection is an acceptable failure. */
-			if (mysql_errno(m) != 1142)
+			if (mysql_errno(m) != 1142) {
 				l->failures++;
+				snprintf(l->last_error, sizeof(l->last_error),
+					 "%u %s", mysql_errno(m), mysql_error(m));
+			}
 			continue;
 		}
 		mysql_free_result(mysql_store_result(m));
@@ -811,7 +816,9 @@ Test(reload, sighup_and_admin_reload_swap_rules_without_dropping_anything,
 	int total = 0;
 	for (int i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
-		cr_assert_eq(l[i].failures, 0, "a query failed during reloads");
+		cr_assert_eq(l[i].failures, 0, "a query failed during reloads: "
+			     "%s (myring's log: %s)", l[i].last_error,
+			     proxy_log_tail(&e.p));
 		total += l[i].n;
 	}
 	cr_assert_gt(total, 100);
