@@ -5,6 +5,7 @@
  * session_command.c; the sockets themselves are conn.c's.
  */
 #include "session.h"
+#include "session_shard.h"
 
 #include "log.h"
 #include "mysql_auth_exchange.h"
@@ -800,6 +801,8 @@ static void client_on_sent(struct conn *c)
 		session_close(s, s->flush_close_why);
 	else if (s->be && s->be->splice_pending)
 		session_splice_try(s);
+	else
+		shard_fanout_sent(s);
 }
 
 static void client_on_send_error(struct conn *c, int err)

@@ -58,6 +58,7 @@ struct fanout_part {
 	struct pool_waiter wait;
 	struct bconn *b;
 	uint8_t phase;
+	bool paused;               /* its receive waits (pace()) */
 	uint64_t ncols, ncols_seen;
 	/* Its column definitions (packets), kept until its header is
 	 * whole: the first whole header makes the merge. */
@@ -69,6 +70,10 @@ struct fanout_part {
 
 /* Rows go to the client's queue in chunks of about this size. */
 #define FANOUT_CHUNK (64u << 10)
+/* The shards stop being read while the client has more than this to
+ * read, until it is down to half: a slow client holds the shards back
+ * instead of growing its queue. */
+#define FANOUT_CLIENT_HIGH (1u << 20)
 
 struct fanout {
 	struct session *s;         /* NULL once answered or orphaned */
@@ -83,11 +88,13 @@ struct fanout {
 	struct pkt_buf out;        /* the answer, sent as it grows */
 	uint64_t caps;             /* the client's */
 	bool started, answered;
+	bool client_paused;        /* the shards wait for the client */
 	unsigned ended;            /* parts whose answer ended */
 	/* Parts still holding a connection or a place in a pool's line, and
 	 * one for whoever is walking the parts: the last to go frees. */
 	unsigned refs;
 	uint64_t rows;
+	unsigned npaused;
 	/* The column definitions of the merge: the bytes, and the parsed
 	 * definitions pointing into them. */
 	uint8_t *defs;
@@ -287,6 +294,45 @@ static void fanout_free(struct fanout *f)
 	free(f);
 }
 
+/*
+ * Which shards are read: not while the client has too much to read (its
+ * queue above FANOUT_CLIENT_HIGH, until under half of it), and not a
+ * shard whose rows the merge holds more of than it wants (merge.h: that
+ * never stalls the merge, which only waits for a shard with nothing
+ * queued).  Once the answer is whole, everything is read to its end.
+ */
+static void pace(struct fanout *f)
+{
+	struct session *s = f->s;
+	uint64_t queued = s ? conn_queued(&s->c) : 0;
+	bool client_full = !f->answered && s && !session_done(s) &&
+			   (queued > FANOUT_CLIENT_HIGH ||
+			    (f->client_paused && queued > FANOUT_CLIENT_HIGH / 2));
+
+	f->client_paused = client_full;
+	if (!client_full && !f->npaused && !f->m)
+		return;
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+		bool hold;
+
+		if (!pt->b || pt->phase == PART_ENDED)
+			continue;
+		hold = client_full || (!f->answered && f->m &&
+				       pt->phase == PART_ROWS &&
+				       merge_should_pause(f->m, pt->idx));
+		if (hold && !pt->paused) {
+			pt->paused = true;
+			f->npaused++;
+			conn_pause(&pt->b->c, PAUSE_BACKPRESSURE);
+		} else if (!hold && pt->paused) {
+			pt->paused = false;
+			f->npaused--;
+			conn_resume(&pt->b->c, PAUSE_BACKPRESSURE);
+		}
+	}
+}
+
 /* What the answer has grown by goes to the client. */
 static void flush_out(struct fanout *f)
 {
@@ -311,6 +357,9 @@ static void flush_out(struct fanout *f)
 		session_to_client(s, f->out.data, (uint32_t)f->out.len, -1,
 				  f->out.data);
 		pkt_buf_init(&f->out);
+		if (!f->client_paused &&
+		    conn_queued(&s->c) > FANOUT_CLIENT_HIGH)
+			pace(f);
 	} else {
 		pkt_buf_reset(&f->out);
 	}
@@ -328,6 +377,8 @@ static void answer_done(struct fanout *f)
 		return;
 	f->answered = true;
 	flush_out(f);
+	/* The rest of every shard's answer is read (and dropped). */
+	pace(f);
 	if (!s)
 		return;
 	p->local_rows = f->rows;
@@ -590,6 +641,9 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 		}
 		if (!f->answered)
 			merged(f, merge_row(f->m, pt->idx, pkt, len));
+		if (f->npaused || f->client_paused ||
+		    (f->m && merge_should_pause(f->m, pt->idx)))
+			pace(f);
 		return;
 	default:
 		return;
@@ -628,6 +682,11 @@ static void part_done(struct bconn *b, uint16_t err, const char *msg)
 
 	b->sink = NULL;
 	b->sink_ctx = NULL;
+	if (pt->paused) {
+		pt->paused = false;
+		f->npaused--;
+		conn_resume(&b->c, PAUSE_BACKPRESSURE);
+	}
 	pt->b = NULL;
 	if (err && pt->phase != PART_ENDED)
 		/* The state replay failed, or the connection did. */
@@ -766,6 +825,14 @@ void shard_fanout_start(struct session *s, struct pending *p)
 bool shard_fanout_running(const struct pending *p)
 {
 	return p->fanout != NULL;
+}
+
+void shard_fanout_sent(struct session *s)
+{
+	struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
+
+	if (p && p->fanout && p->fanout->client_paused)
+		pace(p->fanout);
 }
 
 void shard_fanout_orphan(struct pending *p)

@@ -48,6 +48,8 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 
 /* The fanout at the head of the queue starts (borrows, sends). */
 void shard_fanout_start(struct session *s, struct pending *p);
+/* The client's queue went down: shards held back for it may be read. */
+void shard_fanout_sent(struct session *s);
 /* Whether p is a fanout still running (its answer is not complete). */
 bool shard_fanout_running(const struct pending *p);
 /* The session is going away, or p is completed unanswered: the fanout
