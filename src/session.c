@@ -259,6 +259,7 @@ static void session_free(struct session *s)
 	free(s->asm_buf);
 	free(s->pend);
 	free(s->user);
+	free(s->shard_begin);
 	free(s->schema);
 	w->stats.closed++;
 	w->nsessions--;

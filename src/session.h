@@ -197,6 +197,10 @@ struct session {
 	struct pool_waiter wait;   /* its place in the pool's line */
 	uint32_t pins;             /* enum pin_reason bits */
 	bool in_trans;             /* the server said a transaction is open */
+	/* Keyspace: a BEGIN not sent yet.  Which shard a transaction runs
+	 * on is known only at its first statement: the BEGIN goes ahead of
+	 * that one, on that shard's connection (session_shard.c). */
+	char *shard_begin;
 	bool login_rerouted;       /* the login's schema check went to
 	                            * another server once (session_pool.c) */
 	bool give_back;            /* return the connection once this turn's

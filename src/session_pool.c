@@ -138,7 +138,8 @@ static void attach(struct session *s, struct bconn *b)
 		s->causal_wait = false;
 		s->causal_sent = causal_request(s, b) == 0;
 	}
-	if (rc == MYSQL_REPLAY_OK && rp.n == 0 && !s->causal_sent) {
+	if (rc == MYSQL_REPLAY_OK && rp.n == 0 && !s->causal_sent &&
+	    !s->shard_begin) {
 		free(buf);
 		ready(s);
 		return;
@@ -150,6 +151,9 @@ static void attach(struct session *s, struct bconn *b)
 					  RESP_RESULT : RESP_SINGLE))
 				rc = MYSQL_REPLAY_NOSPACE;
 	}
+	if (rc == MYSQL_REPLAY_OK && s->shard_begin &&
+	    shard_begin_request(s, b))
+		rc = MYSQL_REPLAY_NOSPACE;
 	free(buf);
 	if (rc != MYSQL_REPLAY_OK) {
 		session_unlink(s);
@@ -690,7 +694,7 @@ static enum myring_verdict pooled_query(struct session *s, struct pending *p,
 	if (cls->flags & SQLC_CONNECTION_ID)
 		return connection_id(s, c, reply, verdict);
 	if (s->c.w->px->cfg.keyspace)
-		return shard_query(s, p, sql_of(c, reply, verdict),
+		return shard_query(s, p, cls, sql_of(c, reply, verdict),
 				   sql_len_of(c, reply, verdict), reply,
 				   verdict);
 	return verdict;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum part_phase {
 	PART_WAITING,      /* for a connection from the shard's pool */
@@ -181,7 +182,105 @@ static int held_shard(const struct session *s)
 	return shard_of_server(s, s->pool_key.server);
 }
 
+static enum myring_verdict answer_ok(struct myring_reply *reply,
+				     uint16_t status)
+{
+	uint8_t pkt[32];
+	size_t n = mysql_build_ok(pkt, 1, 0, 0, status, 0);
+
+	reply->answer = malloc(n);
+	if (!reply->answer)
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	memcpy(reply->answer, pkt, n);
+	reply->answer_len = n;
+	return MYRING_ANSWER;
+}
+
+/*
+ * BEGIN, COMMIT and ROLLBACK of a transaction that has not reached a
+ * shard yet: the BEGIN waits (shard_begin) and goes ahead of the first
+ * statement, on the shard that statement picks; a COMMIT or ROLLBACK
+ * before any statement ends nothing on any server.  -1: not such a
+ * statement.
+ */
+static int lazy_transaction(struct session *s, const struct sql_class *cls,
+			    const char *sql, size_t len,
+			    struct myring_reply *reply,
+			    enum myring_verdict *verdict)
+{
+	if (s->be || cls->nstmts != 1)
+		return -1;
+	if ((cls->flags & SQLC_TXN_BEGIN) && !(cls->flags & SQLC_TXN_END)) {
+		char *text = malloc(len + 1);
+		if (!text) {
+			*verdict = refuse(reply, 1105, "HY000",
+					  "myring: out of memory");
+			return 0;
+		}
+		memcpy(text, sql, len);
+		text[len] = '\0';
+		free(s->shard_begin);
+		s->shard_begin = text;
+		s->in_trans = true;
+		*verdict = answer_ok(reply, SERVER_STATUS_AUTOCOMMIT |
+					    SERVER_STATUS_IN_TRANS);
+		return 0;
+	}
+	if ((cls->flags & SQLC_TXN_END) && !(cls->flags & SQLC_TXN_BEGIN) &&
+	    !(cls->flags & SQLC_RELEASE)) {
+		free(s->shard_begin);
+		s->shard_begin = NULL;
+		s->in_trans = false;
+		*verdict = answer_ok(reply, SERVER_STATUS_AUTOCOMMIT);
+		return 0;
+	}
+	return -1;
+}
+
+int shard_begin_request(struct session *s, struct bconn *b)
+{
+	size_t n = strlen(s->shard_begin);
+	uint8_t *q = malloc(1 + n);
+	int rc;
+
+	if (!q)
+		return -1;
+	q[0] = COM_QUERY;
+	memcpy(q + 1, s->shard_begin, n);
+	rc = bconn_request(b, q, 1 + n, RESP_RESULT);
+	free(q);
+	free(s->shard_begin);
+	s->shard_begin = NULL;
+	return rc;
+}
+
+/* Schema changes go to every shard, the same text (not atomic: a shard
+ * that refuses it is named in the error the client gets). */
+static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
+			  struct fanout *f, const char *sql, size_t len)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	const char *text;
+
+	if (!(cls->flags & SQLC_DDL) || (cls->flags & SQLC_TEMP_TABLE_CREATE) ||
+	    cls->nstmts != 1 || !s->st.has_schema ||
+	    strcasecmp(s->st.schema, ks->schema))
+		return false;
+	text = sql_arena_dup(&f->arena, sql, len);
+	if (!text)
+		return false;
+	memset(&f->plan, 0, sizeof(f->plan));
+	f->plan.kind = PLAN_MULTI;
+	f->plan.result = PLAN_RESULT_OK;
+	f->plan.writes = true;
+	f->plan.nparts = ks->nshards;
+	for (unsigned i = 0; i < ks->nshards; i++)
+		f->plan.parts[i] = (struct plan_part){i, text, len};
+	return true;
+}
+
 enum myring_verdict shard_query(struct session *s, struct pending *p,
+				const struct sql_class *cls,
 				const char *sql, size_t len,
 				struct myring_reply *reply,
 				enum myring_verdict verdict)
@@ -198,11 +297,14 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	int held = held_shard(s);
 	char msg[300];
 
+	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
+		return verdict;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return refuse(reply, 1105, "HY000", "myring: out of memory");
 	sql_arena_init(&f->arena, 0);
-	shard_plan(&f->arena, &ctx, sql, len, &f->plan);
+	if (!broadcast_ddl(s, cls, f, sql, len))
+		shard_plan(&f->arena, &ctx, sql, len, &f->plan);
 	switch (f->plan.kind) {
 	case PLAN_PASS:
 		break;
@@ -233,7 +335,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		break;
 	}
 	case PLAN_MULTI:
-		if (s->be) {
+		if (s->be || s->in_trans) {
 			snprintf(msg, sizeof(msg), "myring: a statement that "
 				 "spans shards inside a transaction (or on a "
 				 "pinned session: temporary table, lock, user "

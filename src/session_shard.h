@@ -26,7 +26,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct bconn;
 struct session;
+struct sql_class;
 struct pending;
 struct fanout;
 
@@ -35,9 +37,15 @@ struct fanout;
  * SHARDS), or verdict unchanged with p->route naming the one shard's
  * group, or with p->fanout set (the caller starts it). */
 enum myring_verdict shard_query(struct session *s, struct pending *p,
+				const struct sql_class *cls,
 				const char *sql, size_t len,
 				struct myring_reply *reply,
 				enum myring_verdict verdict);
+
+/* The session's connection was just borrowed for a transaction's first
+ * statement: the BEGIN the client sent earlier goes ahead of it.  0, or
+ * -1 when it cannot be queued. */
+int shard_begin_request(struct session *s, struct bconn *b);
 
 /* A COM_STMT_PREPARE of such a session: a statement that touches the
  * keyspace's tables is refused for now (its executions' parameters

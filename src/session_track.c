@@ -78,6 +78,8 @@ void session_state_fresh(struct session *s)
 		mysql_state_set_schema(&s->st, schema, len);
 	session_set_pins(s, 0);
 	s->in_trans = false;
+	free(s->shard_begin);
+	s->shard_begin = NULL;
 	effects_reset(s);
 	/* A reset closes the session's prepared statements too. */
 	stmt_session_free(s);
