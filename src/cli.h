@@ -26,6 +26,7 @@ struct hostport {
 };
 
 struct rule_spec;
+struct keyspace;
 
 /* Who authenticates clients: the server (pass-through, each client its
  * own backend connection for life) or myring (proxy: pooled backend
@@ -134,6 +135,9 @@ struct config {
 	uint32_t check_interval_ms;  /* --check-interval; 0: the default */
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
 	unsigned ngroups;
+	/* The file's `keyspace:` (shard_map.h, docs/sharding.md), or NULL;
+	 * owned by the config.  Its shards' group_index is set at start. */
+	struct keyspace *keyspace;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the

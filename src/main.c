@@ -142,6 +142,10 @@ static int proxy_auth_setup(const struct config *cfg, const struct startup *st)
 
 	if (groups_setup(&px, cfg, st->servers, st->nservers, err, sizeof(err)))
 		return fail(EXIT_SYSTEM, "%s", err);
+	/* The shards by their groups' indexes, before any worker reads
+	 * them (px.cfg shares cfg's keyspace). */
+	if (groups_resolve_keyspace(&px, cfg->keyspace, err, sizeof(err)))
+		return fail(EXIT_CONFIG, "%s", err);
 	/* Statement keys are hashed under a secret of this process. */
 	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
 	    sizeof(px.stmt_secret))
