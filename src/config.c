@@ -360,10 +360,16 @@ int cy_fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
 	return -1;
 }
 
-int cy_unknown(struct loader *ld, const yaml_node_t *at, const char *what,
-	       const char *word, const char *const *cands, size_t n)
+int cy_unknown(struct loader *ld, const yaml_node_t *at, const char *prefix,
+	       const char *what, const char *word, const char *const *cands,
+	       size_t n)
 {
-	return unknown(ld, NULL, at, what, word, cands, n);
+	const char *near = closest(word, cands, n);
+
+	if (near)
+		return fail(ld, NULL, at, "%s: unknown %s '%s' (did you mean "
+			    "'%s'?)", prefix, what, word, near);
+	return fail(ld, NULL, at, "%s: unknown %s '%s'", prefix, what, word);
 }
 
 bool cy_is_null(const yaml_node_t *n)

@@ -68,12 +68,8 @@ static int sort_keys(struct loader *ld, yaml_node_t *map, const char *what,
 			return -1;
 		for (i = 0; i < n && strcmp(name, names[i]); i++)
 			;
-		if (i == n) {
-			char w[96];
-
-			snprintf(w, sizeof(w), "%skey", what);
-			return cy_unknown(ld, k, w, name, names, n);
-		}
+		if (i == n)
+			return cy_unknown(ld, k, what, "key", name, names, n);
 		key[i] = k;
 		val[i] = cy_node(ld, p->value);
 	}
@@ -136,7 +132,7 @@ static int shard_ref(struct loader *ld, const struct keyspace *ks,
 
 		for (unsigned j = 0; j < ks->nshards; j++)
 			names[j] = ks->shards[j].name;
-		return cy_unknown(ld, v, "shard", s, names, ks->nshards);
+		return cy_unknown(ld, v, what, "shard", s, names, ks->nshards);
 	}
 	*out = (unsigned)i;
 	return 0;
@@ -194,7 +190,8 @@ static int shard_group(struct loader *ld, const char *what, yaml_node_t *at,
 			return 0;
 		names[g] = cfg->groups[g].name;
 	}
-	return cy_unknown(ld, at, what, sh->group, names, cfg->ngroups);
+	return cy_unknown(ld, at, what, "backend group", sh->group, names,
+			  cfg->ngroups);
 }
 
 static int load_shard(struct loader *ld, struct keyspace *ks, yaml_node_t *n,
@@ -214,7 +211,7 @@ static int load_shard(struct loader *ld, struct keyspace *ks, yaml_node_t *n,
 			return -1;
 		memcpy(sh->group, sh->name, sizeof(sh->group));
 	} else if (n->type == YAML_MAPPING_NODE) {
-		if (sort_keys(ld, n, "keyspace: shard ", sh_keys, SH__COUNT, key,
+		if (sort_keys(ld, n, "keyspace: shard", sh_keys, SH__COUNT, key,
 			      val))
 			return -1;
 		if (!val[SH_NAME])
@@ -250,8 +247,7 @@ static int load_shard(struct loader *ld, struct keyspace *ks, yaml_node_t *n,
 			       "every shard or on none (the default splits the "
 			       "hash space equally)", sh->name);
 	*has_range = !!val[SH_HASH_RANGE];
-	snprintf(what, sizeof(what), "keyspace: shard '%s': group: backend "
-		 "group", sh->name);
+	snprintf(what, sizeof(what), "keyspace: shard '%s': group", sh->name);
 	if (shard_group(ld, what, group_at, sh))
 		return -1;
 	ks->nshards++;
@@ -260,7 +256,8 @@ static int load_shard(struct loader *ld, struct keyspace *ks, yaml_node_t *n,
 	return 0;
 }
 
-static int load_shards(struct loader *ld, struct keyspace *ks, yaml_node_t *v)
+static int load_shards(struct loader *ld, struct keyspace *ks, yaml_node_t *k,
+		       yaml_node_t *v)
 {
 	bool has_range = false;
 	char why[300];
@@ -281,7 +278,7 @@ static int load_shards(struct loader *ld, struct keyspace *ks, yaml_node_t *v)
 		keyspace_default_ranges(ks);
 	/* The ranges' cover, now that all are known. */
 	if (keyspace_check(ks, why, sizeof(why)))
-		return cy_fail(ld, v, "keyspace: shards: %s", why);
+		return cy_fail(ld, k, "keyspace: shards: %s", why);
 	return 0;
 }
 
@@ -422,7 +419,7 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 		return cy_fail(ld, map, "keyspace: tables: expected a mapping "
 			       "(name:, key:, function: or type:), got %s",
 			       cy_kind(map));
-	if (sort_keys(ld, map, "keyspace: table ", tb_keys, TK__COUNT, key, val))
+	if (sort_keys(ld, map, "keyspace: table", tb_keys, TK__COUNT, key, val))
 		return -1;
 	if (!val[TK_NAME])
 		return cy_fail(ld, map, "keyspace: a table needs name:");
@@ -512,7 +509,7 @@ int config_keyspace_load(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 	if (v->type != YAML_MAPPING_NODE)
 		return cy_fail(ld, v, "keyspace: expected a mapping (schema:, "
 			       "shards:, tables:), got %s", cy_kind(v));
-	if (sort_keys(ld, v, "keyspace ", ks_keys, KS__COUNT, key, val))
+	if (sort_keys(ld, v, "keyspace", ks_keys, KS__COUNT, key, val))
 		return -1;
 	if (key[KS_SEQUENCES])
 		return cy_fail(ld, key[KS_SEQUENCES], "keyspace: sequences: not "
@@ -533,7 +530,7 @@ int config_keyspace_load(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 	ks->default_shard = -1;
 	if (get_name(ld, "keyspace: schema", val[KS_SCHEMA], SQL_NAME_CHARS,
 		     ks->schema) ||
-	    load_shards(ld, ks, val[KS_SHARDS]))
+	    load_shards(ld, ks, key[KS_SHARDS], val[KS_SHARDS]))
 		return -1;
 	if (val[KS_DEFAULT_SHARD] && !cy_is_null(val[KS_DEFAULT_SHARD])) {
 		unsigned s;

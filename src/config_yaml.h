@@ -25,9 +25,10 @@ const char *cy_kind(const yaml_node_t *n);
 /* "FILE:LINE: message"; always returns -1. */
 int cy_fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* "unknown WHAT 'WORD' (did you mean '...'?)"; -1. */
-int cy_unknown(struct loader *ld, const yaml_node_t *at, const char *what,
-	       const char *word, const char *const *cands, size_t n);
+/* "PREFIX: unknown WHAT 'WORD' (did you mean '...'?)"; -1. */
+int cy_unknown(struct loader *ld, const yaml_node_t *at, const char *prefix,
+	       const char *what, const char *word, const char *const *cands,
+	       size_t n);
 /* YAML's null written plain (`key:`, `~`, `null`). */
 bool cy_is_null(const yaml_node_t *n);
 /* A scalar's text; what names it in messages.  0 or -1. */
