@@ -88,7 +88,10 @@ struct keyspace {
  * space hold equal shares of any set of keys). */
 uint64_t shard_hash_int(int64_t v);
 /* The hash of a string key: of its collation weights (collation.h), so
- * 'Abc' and 'abc ' hash alike under utf8mb4_general_ci. */
+ * 'Abc' and 'abc ' hash alike under utf8mb4_general_ci.  s is UTF-8
+ * whatever the column's character set (the server converts a literal to
+ * it before comparing): text a client sent in another character set
+ * must be converted first, or the statement scattered. */
 uint64_t shard_hash_str(uint16_t collation, const char *s, size_t len);
 
 /* Same, but -1 when the hash would not be the one of the value the
