@@ -44,6 +44,8 @@ PURE_NAMES := mysql_proto mysql_framer mysql_tracker mysql_state stmt_cache \
 PURE_NAMES += sdnotify
 # Servers and groups: what a reload may change is decided without a ring.
 PURE_NAMES += groups sql_hint backend_tls
+# The shard map (docs/sharding.md).
+PURE_NAMES += shard_map config_keyspace
 # Merging shard results (docs/architecture.md, "Merging results").
 PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types

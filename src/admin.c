@@ -210,6 +210,10 @@ static void select_from(struct admin_conn *a, struct pkt_buf *out,
 		stats_table(a->px, a->start_s, &t);
 	else if (!strcmp(ce->name, "pins"))
 		pins_table(a->px, &t);
+	else if (!strcmp(ce->name, "shards"))
+		shards_table(a->px, &t);
+	else if (!strcmp(ce->name, "shard_tables"))
+		shard_tables_table(a->px, &t);
 	else if (!strcmp(ce->name, "SCHEMATA"))
 		schemata_table(&t);
 	else if (!strcmp(ce->name, "TABLES"))
@@ -271,6 +275,9 @@ static void show(struct admin_conn *a, struct pkt_buf *out,
 		a->live_table = "backends";
 		a->waiting = *wait = AW_LIVE;
 		return;
+	case SHOW_SHARDS:
+		shards_table(a->px, &t);
+		break;
 	case SHOW_CHARSET:
 		charset_table(&t);
 		break;

@@ -1137,6 +1137,9 @@ static int parse_show(struct parser *p)
 	} else if (accept_kw(lx, "BACKENDS")) {
 		st->show = SHOW_BACKENDS;
 		return at_end(p);
+	} else if (accept_kw(lx, "SHARDS")) {
+		st->show = SHOW_SHARDS;
+		return at_end(p);
 	} else if (accept_kw(lx, "CHARSET")) {
 		st->show = SHOW_CHARSET;
 	} else if (accept_kw(lx, "CHARACTER")) {

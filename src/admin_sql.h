@@ -47,6 +47,7 @@ enum admin_show {
 	SHOW_COLLATION,
 	SHOW_ENGINES,          /* [STORAGE] ENGINES */
 	SHOW_BACKENDS,         /* BACKENDS: stats.backends */
+	SHOW_SHARDS,           /* SHARDS: stats.shards */
 };
 
 /* Expression node operators.  Operands are node indexes (-1: none). */

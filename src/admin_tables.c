@@ -262,6 +262,20 @@ static const enum admin_col_type session_types[] = {
 	U, U, U, T, T, T, T, U, T, U, T, U, T,
 };
 
+static const char *const shard_names[] = {
+	"shard", "group_name", "hash_lo", "hash_hi", "servers", "primary",
+	"status",
+};
+static const enum admin_col_type shard_types[] = {T, T, T, T, U, T, T};
+
+static const char *const shard_table_names[] = {
+	"table_name", "kind", "shard_key", "function", "key_type", "collation",
+	"shard", "bounds", "line",
+};
+static const enum admin_col_type shard_table_types[] = {
+	T, T, T, T, T, T, T, T, U,
+};
+
 #define N(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
 
 /* By database, then name, as SHOW TABLES sorts. */
@@ -291,6 +305,12 @@ static const struct catalog_entry catalog[] = {
 	{"stats", "sessions", session_names, session_types, N(session_names),
 	 "one row per client session: its backend connection now and why "
 	 "it is pinned"},
+	{"stats", "shard_tables", shard_table_names, shard_table_types,
+	 N(shard_table_names),
+	 "the keyspace's tables: how each is spread over the shards"},
+	{"stats", "shards", shard_names, shard_types, N(shard_names),
+	 "one row per shard of the keyspace: its group, its part of the hash "
+	 "space and the group's primary (SHOW SHARDS)"},
 	{"stats", "stats", kv_names, kv_types, N(kv_names),
 	 "global counters, summed over the workers (SHOW STATS)"},
 	{"stats", "workers", worker_names, worker_types, N(worker_names),

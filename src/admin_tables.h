@@ -73,6 +73,10 @@ void pools_table(const struct ctl_result *res, unsigned n, struct table *t);
 void pins_table(const struct proxy *px, struct table *t);
 void sessions_table(const struct ctl_result *res, unsigned n,
 		    uint64_t id_base, struct table *t);
+/* admin_shard_tables.c: the keyspace (shard_map.h) myring started with;
+ * no rows without one. */
+void shards_table(const struct proxy *px, struct table *t);
+void shard_tables_table(const struct proxy *px, struct table *t);
 /* "stats.backends, stats.digests, ...": every table, for messages. */
 void catalog_list(char *out, size_t cap);
 

@@ -171,6 +171,12 @@ int cli_check_backends(const struct config *cfg, char *err, size_t errlen)
 			 "group in the file has check-interval:)");
 		return -1;
 	}
+	if (cfg->keyspace && cfg->auth != AUTH_PROXY) {
+		snprintf(err, errlen, "the keyspace needs --auth proxy (auth: "
+			 "proxy in the file: myring's own backend connections to "
+			 "every shard)");
+		return -1;
+	}
 	if ((cfg->primary.host[0] || cfg->ngroups) && cfg->auth != AUTH_PROXY) {
 		snprintf(err, errlen, "%s need --auth proxy (myring's own backend "
 			 "connections)", cfg->ngroups ? "backend groups" :

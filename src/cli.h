@@ -136,6 +136,9 @@ struct config {
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
 	struct keyspace *keyspace;   /* `keyspace:` (shard_map.h), or NULL */
 	unsigned ngroups;
+	/* The file's `keyspace:` (shard_map.h, docs/sharding.md), or NULL;
+	 * owned by the config.  Its shards' group_index is set at start. */
+	struct keyspace *keyspace;
 	unsigned nusers_file;        /* users[0..nusers_file-1]: the file's */
 
 	/* Admin port (MySQL protocol) and Prometheus metrics; off when the

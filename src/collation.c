@@ -326,3 +326,31 @@ int coll_cmp(const struct coll *c, const uint8_t *a, size_t alen,
 			return wa < wb ? -1 : 1;
 	}
 }
+
+int coll_weights(const struct coll *c, const uint8_t *s, size_t len,
+		 void (*fn)(void *arg, uint32_t w), void *arg)
+{
+	struct scan sc = {.c = c, .p = s, .end = s + len};
+	size_t spaces = 0;
+	int32_t w;
+
+	if (c->kind == COLL_KIND_BINARY) {
+		for (size_t i = 0; i < len; i++)
+			fn(arg, s[i]);
+		return 0;
+	}
+	/* Spaces are held back until something other than a space follows:
+	 * trailing ones (PAD SPACE) never reach fn. */
+	while ((w = scan_next(&sc)) != NO_WEIGHT) {
+		if (w >= WEIGHT_ILSEQ(0))
+			return -1;
+		if (c->pad && w == space_weight(c)) {
+			spaces++;
+			continue;
+		}
+		for (; spaces; spaces--)
+			fn(arg, (uint32_t)space_weight(c));
+		fn(arg, (uint32_t)w);
+	}
+	return 0;
+}

@@ -98,6 +98,19 @@ int coll_resolve(uint16_t id, uint16_t wire_charset, const char *use,
 int coll_cmp(const struct coll *c, const uint8_t *a, size_t alen,
 	     const uint8_t *b, size_t blen);
 
+/*
+ * Calls fn(arg, w) for each weight of the string [s, s + len) in order:
+ * the weights coll_cmp() compares, with the trailing spaces of a PAD
+ * SPACE collation left out, so that two strings compare equal under c
+ * exactly when they give the same weights (the shard map hashes them,
+ * shard_map.h).  A binary collation's weights are its bytes.  Returns
+ * 0, or -1 at the first byte that is not valid in c's arrival character
+ * set (or a character a latin1 collation cannot hold): such a string
+ * has no weights the server would agree with.
+ */
+int coll_weights(const struct coll *c, const uint8_t *s, size_t len,
+		 void (*fn)(void *arg, uint32_t w), void *arg);
+
 /* The collation's name ("utf8mb4_unicode_ci"), or NULL if unknown. */
 const char *coll_name(uint16_t id);
 

@@ -10,7 +10,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "backend_tls.h"
 #include "config.h"
+#include "config_keyspace.h"
 #include "config_users.h"
+#include "config_yaml.h"
 #include "groups.h"
 #include "mysql_proto.h"
 
@@ -72,22 +74,31 @@ static const char *kind_name(const yaml_node_t *n)
 }
 
 /* "FILE:LINE: [rule 'NAME': ]message"; always returns -1. */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct loader *ld, const char *rule, const yaml_node_t *at,
-		const char *fmt, ...)
+__attribute__((format(printf, 4, 0)))
+static int vfail(struct loader *ld, const char *rule, const yaml_node_t *at,
+		 const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (rule)
 		snprintf(ld->err, ld->errlen, "%s:%u: rule '%s': %s", ld->name,
 			 node_line(at), rule, msg);
 	else
 		snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->name,
 			 node_line(at), msg);
+	return -1;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(struct loader *ld, const char *rule, const yaml_node_t *at,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ld, rule, at, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -315,6 +326,71 @@ static int check_key(struct loader *ld, const char *rule, yaml_node_t *map,
 				    name, node_line(prev));
 	}
 	return 0;
+}
+
+/* ---- for the loaders in files of their own (config_yaml.h) ------------- */
+
+struct config *cy_config(struct loader *ld)
+{
+	return ld->cfg;
+}
+
+yaml_node_t *cy_node(struct loader *ld, int id)
+{
+	return node(ld, id);
+}
+
+unsigned cy_line(const yaml_node_t *n)
+{
+	return node_line(n);
+}
+
+const char *cy_kind(const yaml_node_t *n)
+{
+	return kind_name(n);
+}
+
+int cy_fail(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ld, NULL, at, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cy_unknown(struct loader *ld, const yaml_node_t *at, const char *prefix,
+	       const char *what, const char *word, const char *const *cands,
+	       size_t n)
+{
+	const char *near = closest(word, cands, n);
+
+	if (near)
+		return fail(ld, NULL, at, "%s: unknown %s '%s' (did you mean "
+			    "'%s'?)", prefix, what, word, near);
+	return fail(ld, NULL, at, "%s: unknown %s '%s'", prefix, what, word);
+}
+
+bool cy_is_null(const yaml_node_t *n)
+{
+	return is_null(n);
+}
+
+int cy_scalar(struct loader *ld, const char *what, const yaml_node_t *n,
+	      const char **out)
+{
+	return get_scalar(ld, NULL, what, n, out);
+}
+
+int cy_check_key(struct loader *ld, yaml_node_t *map, yaml_node_pair_t *pair)
+{
+	return check_key(ld, NULL, map, pair);
+}
+
+size_t cy_seq_len(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -1423,7 +1499,7 @@ static size_t top_level_keys(const char **names, char (*buf)[32], size_t max)
 {
 	static const char *const file_only[] = {
 		"rules", "users", "groups", "admin-user", "admin-password",
-		"digest-text-max",
+		"digest-text-max", "keyspace",
 	};
 	const char *p = cli_usage();
 	size_t n = 0;
@@ -1556,6 +1632,8 @@ static int load_pair(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 
 static int load_root(struct loader *ld, yaml_node_t *root)
 {
+	yaml_node_t *keyspace = NULL;
+
 	/* An empty file, or one with only comments or `---`, is valid. */
 	if (!root || is_null(root))
 		return 0;
@@ -1564,10 +1642,24 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 			    "the top level, got %s", kind_name(root));
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 	     p < root->data.mapping.pairs.top; p++) {
-		if (check_key(ld, NULL, root, p) ||
-		    load_pair(ld, node(ld, p->key), node(ld, p->value)))
+		yaml_node_t *k = node(ld, p->key);
+
+		if (check_key(ld, NULL, root, p))
+			return -1;
+		/* Last: its shards name groups, wherever the file puts
+		 * groups:. */
+		if (!strcmp(text(k), "keyspace")) {
+			keyspace = k;
+			continue;
+		}
+		if (load_pair(ld, k, node(ld, p->value)))
 			return -1;
 	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; keyspace &&
+	     p < root->data.mapping.pairs.top; p++)
+		if (node(ld, p->key) == keyspace)
+			return config_keyspace_load(ld, keyspace,
+						    node(ld, p->value));
 	return 0;
 }
 
@@ -1653,6 +1745,7 @@ int config_load_string(const char *name, const char *src, size_t len,
 	/* The file's rules replace any loaded before; its users are added
 	 * to a copy, so that a file that fails leaves cfg's as they were. */
 	tmp.rules = NULL;
+	tmp.keyspace = NULL;
 	tmp.nrules = 0;
 	if (config_users_own(&tmp)) {
 		snprintf(err, errlen, "%s: out of memory", name);
@@ -1677,9 +1770,14 @@ int config_load_string(const char *name, const char *src, size_t len,
 	yaml_parser_delete(&parser);
 	if (rc) {
 		config_users_drop(tmp.users, tmp.nusers);
+		if (tmp.keyspace != cfg->keyspace)
+			config_keyspace_drop(tmp.keyspace);
 		discard(&tmp, cfg->owned);
 		return -1;
 	}
+	/* The file's keyspace replaces any loaded before. */
+	if (tmp.keyspace != cfg->keyspace)
+		config_keyspace_drop(cfg->keyspace);
 	free(cfg->rules);
 	config_users_drop(cfg->users, cfg->nusers);
 	tmp.nusers_file = tmp.nusers;
@@ -1765,6 +1863,8 @@ int config_load(const char *path, struct config *cfg, char *err,
 void config_free(struct config *cfg)
 {
 	discard(cfg, NULL);
+	config_keyspace_drop(cfg->keyspace);
+	cfg->keyspace = NULL;
 	/* The users' verifiers and passwords do not linger. */
 	config_users_drop(cfg->users, cfg->nusers);
 	cfg->users = NULL;

@@ -5,6 +5,7 @@
 
 #include "backend_tls.h"
 #include "config.h"
+#include "shard_map.h"
 #include "worker.h"
 
 #include <stdarg.h>
@@ -369,6 +370,22 @@ int groups_find(const struct proxy *px, const char *name)
 		if (!strcmp(px->groups[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+int groups_resolve_keyspace(const struct proxy *px, struct keyspace *ks,
+			    char *err, size_t errlen)
+{
+	for (unsigned i = 0; ks && i < ks->nshards; i++) {
+		struct shard *sh = &ks->shards[i];
+
+		sh->group_index = groups_find(px, sh->group);
+		if (sh->group_index < 0) {
+			snprintf(err, errlen, "keyspace: shard '%s': no backend "
+				 "group '%s'", sh->name, sh->group);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void groups_free(struct proxy *px)

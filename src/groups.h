@@ -145,6 +145,13 @@ int groups_reload_check(const struct proxy *px, const struct config *cfg,
 			struct netaddr **addrs, char *err, size_t errlen);
 void groups_reload_apply(struct proxy *px, const struct config *cfg,
 			 struct netaddr *addrs, char *note, size_t notelen);
+struct keyspace;
+
+/* Points every shard of ks at its group in px (group_index).  0, or -1
+ * with err when a shard names no group of px. */
+int groups_resolve_keyspace(const struct proxy *px, struct keyspace *ks,
+			    char *err, size_t errlen);
+
 /* The index of the group called name, or -1. */
 int groups_find(const struct proxy *px, const char *name);
 void groups_free(struct proxy *px);

@@ -13,6 +13,7 @@
 #include "mysql_proto.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "shard_map.h"
 #include "startup.h"
 #include "tls.h"
 #include "worker.h"
@@ -80,7 +81,7 @@ static int check_config(const struct config *cfg)
 	struct startup st;
 	struct ruleset *rs;
 	unsigned n;
-	char err[600];
+	char err[600], ks[160] = "";
 
 	if (startup_check(cfg, &st, err, sizeof(err))) {
 		startup_free(&st);
@@ -93,9 +94,13 @@ static int check_config(const struct config *cfg)
 	ruleset_free(rs);
 	if (tls_check(cfg, err, sizeof(err)))
 		return fail(EXIT_CONFIG, "%s", err);
-	printf("%s: OK (%u rule(s), %u worker(s)); left to start-up: whether "
+	if (cfg->keyspace)
+		snprintf(ks, sizeof(ks), ", keyspace %s: %u shard(s), %u "
+			 "table(s)", cfg->keyspace->schema,
+			 cfg->keyspace->nshards, cfg->keyspace->ntables);
+	printf("%s: OK (%u rule(s), %u worker(s)%s); left to start-up: whether "
 	       "the ports are free, io_uring is available and the query log "
-	       "can be written\n", cfg->config_path, n, st.nworkers);
+	       "can be written\n", cfg->config_path, n, st.nworkers, ks);
 	return EXIT_STOPPED;
 }
 
@@ -142,6 +147,10 @@ static int proxy_auth_setup(const struct config *cfg, const struct startup *st)
 
 	if (groups_setup(&px, cfg, st->servers, st->nservers, err, sizeof(err)))
 		return fail(EXIT_SYSTEM, "%s", err);
+	/* The shards by their groups' indexes, before any worker reads
+	 * them (px.cfg shares cfg's keyspace). */
+	if (groups_resolve_keyspace(&px, cfg->keyspace, err, sizeof(err)))
+		return fail(EXIT_CONFIG, "%s", err);
 	/* Statement keys are hashed under a secret of this process. */
 	if (getrandom(&px.stmt_secret, sizeof(px.stmt_secret), 0) !=
 	    sizeof(px.stmt_secret))

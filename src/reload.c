@@ -7,6 +7,7 @@
 #include "intercept.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "shard_map.h"
 #include "tls.h"
 
 #include <pthread.h>
@@ -152,6 +153,18 @@ static int reload_apply(char *msg, size_t msglen)
 	if (r != CLI_RUN) {
 		snprintf(msg, msglen, "reload rejected, old config stays: %s",
 			 err[0] ? err : "unexpected flags");
+		goto fail;
+	}
+	/* Rows were placed by the keyspace in force: a map that changes
+	 * while clients run would look for them on other shards. */
+	if (!keyspace_equal(rl.cur.keyspace, ncfg.keyspace)) {
+		snprintf(msg, msglen, "reload rejected, old config stays: "
+			 "keyspace changes need a restart");
+		goto fail;
+	}
+	if (rl.px && groups_resolve_keyspace(rl.px, ncfg.keyspace, err,
+					     sizeof(err))) {
+		snprintf(msg, msglen, "reload rejected, old config stays: %s", err);
 		goto fail;
 	}
 	if (rules_specs_from_config(&ncfg, &specs, &nspecs, err, sizeof(err))) {

@@ -88,8 +88,21 @@ struct keyspace {
  * space hold equal shares of any set of keys). */
 uint64_t shard_hash_int(int64_t v);
 /* The hash of a string key: of its collation weights (collation.h), so
- * 'Abc' and 'abc ' hash alike under utf8mb4_general_ci. */
+ * 'Abc' and 'abc ' hash alike under utf8mb4_general_ci.  s is UTF-8
+ * whatever the column's character set (the server converts a literal to
+ * it before comparing): text a client sent in another character set
+ * must be converted first, or the statement scattered. */
 uint64_t shard_hash_str(uint16_t collation, const char *s, size_t len);
+
+/* Same, but -1 when the hash would not be the one of the value the
+ * server stores: a collation shard_map cannot hash (not in collation.h),
+ * or s is not valid UTF-8 (a key's text is always taken as utf8mb4). */
+int shard_hash_str_exact(uint16_t collation, const char *s, size_t len,
+			 uint64_t *out);
+
+/* Gives every shard its default part of the hash space: 2^64 split into
+ * nshards equal contiguous parts in shard order (docs/sharding.md). */
+void keyspace_default_ranges(struct keyspace *ks);
 
 /* The shard that owns hash h. */
 unsigned shard_of_hash(const struct keyspace *ks, uint64_t h);
@@ -105,11 +118,31 @@ const struct shard_table *keyspace_table(const struct keyspace *ks,
 int shard_for_value(const struct keyspace *ks, const struct shard_table *t,
 		    const char *v, size_t len, bool is_string);
 
+/* The integer a key's text stands for when compared with an integer
+ * column (is_string: a string literal, which the server compares as a
+ * double; else a numeric literal, compared exactly).  0, or -1 when it
+ * does not stand for exactly one int64 (1.5, 'abc', 1e300, '42abc'). */
+int shard_key_int(const char *v, size_t len, bool is_string, int64_t *out);
+
+/* Checks one shard or table of ks (what keyspace_check checks of each);
+ * 0, or -1 with a message that does not name it (the caller does). */
+int shard_check(const struct keyspace *ks, unsigned i, char *err,
+		size_t errlen);
+int shard_table_check(const struct keyspace *ks, const struct shard_table *t,
+		      char *err, size_t errlen);
+
+/* Whether a and b map every key the same way and name the same shards
+ * and groups (group_index and lines are not compared): what a reload
+ * may not change. */
+bool keyspace_equal(const struct keyspace *a, const struct keyspace *b);
+
 /* Checks a keyspace (shard names and ranges cover the space without
  * overlap, bounds ascend, unsharded shards exist, names unique).  0, or
  * -1 with a message. */
 int keyspace_check(const struct keyspace *ks, char *err, size_t errlen);
 
+/* Frees what ks points to (its tables and their bounds, allocated with
+ * malloc) and clears them; not ks itself. */
 void keyspace_free(struct keyspace *ks);
 
 #endif

@@ -35,7 +35,8 @@ clang $CFLAGS tests/fuzz/fuzz_admin.c src/admin_sql.c src/admin_engine.c src/mys
 targets+=(fuzz_admin)
 clang $CFLAGS tests/fuzz/fuzz_config.c src/config.c src/config_users.c src/cli.c src/rules.c \
 	src/litscan.c src/mysql_srv.c src/mysql_proto.c src/sql_scan.c \
-	src/digest.c src/mysql_auth.c src/backend_tls.c \
+	src/digest.c src/mysql_auth.c src/backend_tls.c src/config_keyspace.c \
+	src/shard_map.c src/collation.c src/collation_tables.c \
 	-o build/fuzz/fuzz_config -lyaml -lpcre2-8 -lcrypto
 targets+=(fuzz_config)
 clang $CFLAGS tests/fuzz/fuzz_auth.c src/mysql_auth.c src/mysql_auth_exchange.c src/mysql_srv.c \

@@ -4,14 +4,34 @@
  * that load, the rule set built from them: the prefilter's literal
  * extraction runs on every pattern the fuzzer invents.  Errors must be
  * reported, memory freed (LeakSanitizer), nothing read out of bounds.
+ * A keyspace that loads must pass its own check and map a few values of
+ * every table to a shard it has.
  */
 #include "config.h"
 #include "rules.h"
+#include "shard_map.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_keyspace(const struct keyspace *ks)
+{
+	static const char *const values[] = {"42", "-7", "1.5", "abc", "1e3"};
+	char err[300];
+
+	if (keyspace_check(ks, err, sizeof(err)))
+		abort();
+	for (unsigned i = 0; i < ks->ntables; i++)
+		for (unsigned v = 0; v < 5; v++) {
+			int s = shard_for_value(ks, &ks->tables[i], values[v],
+						strlen(values[v]), v & 1);
+
+			if (s >= (int)ks->nshards)
+				abort();
+		}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			free(specs);
 		}
+		if (cfg.keyspace)
+			check_keyspace(cfg.keyspace);
 	}
 	config_free(&cfg);
 	return 0;

@@ -1070,3 +1070,133 @@ Test(groups, comment_hints_choose_the_primary_or_a_causal_wait,
 	mysql_close(c);
 	stop(&e);
 }
+
+/* Every row of sql's result, cells tab-separated, NULL as "NULL", each
+ * row ending in a newline (malloc'd). */
+static char *all_rows(MYSQL *m, const char *sql)
+{
+	size_t cap = 4096, len = 0;
+	char *out = malloc(cap);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	cr_assert(out);
+	out[0] = '\0';
+	cr_assert_eq(mysql_query(m, sql), 0, "%s: %s", sql, mysql_error(m));
+	res = mysql_store_result(m);
+	cr_assert(res, "%s: no result", sql);
+	while ((row = mysql_fetch_row(res)))
+		for (unsigned i = 0; i < mysql_num_fields(res); i++)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s",
+						row[i] ? row[i] : "NULL",
+						i + 1 < mysql_num_fields(res) ?
+						"\t" : "\n");
+	mysql_free_result(res);
+	cr_assert_lt(len, cap, "result too long");
+	return out;
+}
+
+static void keyspace_yaml(const struct env *e, char *yaml, size_t cap,
+			  const char *tables)
+{
+	snprintf(yaml, cap,
+		 "groups:\n"
+		 "  - name: g0\n"
+		 "    check-interval: 200\n"
+		 "    servers: ['127.0.0.1:%d']\n"
+		 "  - name: g1\n"
+		 "    check-interval: 200\n"
+		 "    servers: ['127.0.0.1:%d', '127.0.0.1:%d']\n"
+		 "keyspace:\n"
+		 "  schema: myring_test\n"
+		 "  shards:\n"
+		 "    - name: s0\n"
+		 "      group: g0\n"
+		 "    - g1\n"
+		 "  tables:\n%s",
+		 e->rs.port[0], e->rs.port[1], e->rs.port[2], tables);
+}
+
+/* SHOW SHARDS and stats.shards show each shard's part of the hash space
+ * and its group's primary (g1 has only replicas); stats.shard_tables the
+ * tables; a reload may not change the map. */
+Test(groups, show_shards_and_a_keyspace_that_needs_a_restart_to_change,
+     .timeout = 90)
+{
+	static const char tables[] =
+		"    - name: customers\n"
+		"      key: id\n"
+		"    - name: users\n"
+		"      key: login\n"
+		"      key-type: string\n"
+		"      collation: utf8mb4_bin\n"
+		"    - name: events\n"
+		"      key: ts\n"
+		"      function: range\n"
+		"      bounds: [1000]\n"
+		"    - name: countries\n"
+		"      type: broadcast\n"
+		"    - name: settings\n"
+		"      type: unsharded\n"
+		"      shard: g1\n";
+	struct env e;
+	char yaml[2048], want[512];
+	char *got;
+	MYSQL *a;
+
+	rs_up(&e.rs);
+	keyspace_yaml(&e, yaml, sizeof(yaml), tables);
+	start(&e, yaml, NULL);
+	all_online(&e);
+	a = admin(&e);
+	snprintf(want, sizeof(want),
+		 "s0\tg0\t0x0000000000000000\t0x7fffffffffffffff\t1\t"
+		 "127.0.0.1:%d\tonline\n"
+		 "g1\tg1\t0x8000000000000000\t0xffffffffffffffff\t2\tNULL\t"
+		 "no primary\n", e.rs.port[0]);
+	got = all_rows(a, "SHOW SHARDS");
+	cr_expect_str_eq(got, want);
+	free(got);
+	got = all_rows(a, "SELECT * FROM stats.shards ORDER BY hash_lo");
+	cr_expect_str_eq(got, want);
+	free(got);
+	got = all_rows(a, "SELECT shard, servers FROM shards WHERE hash_lo > "
+		       "'0x1'");
+	cr_expect_str_eq(got, "g1\t2\n");
+	free(got);
+	got = all_rows(a, "SELECT * FROM stats.shard_tables");
+	cr_expect_str_eq(got,
+			 "customers\tsharded\tid\thash\tint\tNULL\tNULL\tNULL\t"
+			 "19\n"
+			 "users\tsharded\tlogin\thash\tstring\tutf8mb4_bin\tNULL\t"
+			 "NULL\t21\n"
+			 "events\tsharded\tts\trange\tint\tNULL\tNULL\t1000\t25\n"
+			 "countries\tbroadcast\tNULL\tNULL\tNULL\tNULL\tNULL\t"
+			 "NULL\t29\n"
+			 "settings\tunsharded\tNULL\tNULL\tNULL\tNULL\tg1\tNULL\t"
+			 "31\n");
+	free(got);
+
+	/* The same map moved down a line by a comment: accepted. */
+	{
+		char moved[2100];
+
+		snprintf(moved, sizeof(moved), "# a comment\n%s", yaml);
+		write_config(&e, moved);
+	}
+	cr_expect_eq(mysql_query(a, "RELOAD CONFIG"), 0, "%s", mysql_error(a));
+	/* Another function for a table: refused, the old map stays. */
+	keyspace_yaml(&e, yaml, sizeof(yaml),
+		      "    - name: customers\n      key: id\n"
+		      "      key-type: string\n");
+	write_config(&e, yaml);
+	cr_expect_neq(mysql_query(a, "RELOAD CONFIG"), 0);
+	cr_expect(strstr(mysql_error(a), "keyspace changes need a restart"),
+		  "%s", mysql_error(a));
+	got = all_rows(a, "SELECT key_type FROM shard_tables WHERE table_name "
+		       "= 'customers'");
+	cr_expect_str_eq(got, "int\n");
+	free(got);
+	mysql_close(a);
+	stop(&e);
+}

@@ -219,6 +219,51 @@ Test(startup, check_config_fails_where_a_start_would)
 		  out);
 }
 
+/* A keyspace is validated by --check-config as by a start: a shard that
+ * names no group, or a keyspace without --auth proxy, fails it. */
+Test(startup, check_config_validates_the_keyspace)
+{
+	char out[16384], conf[128];
+	const char *check[] = {"--check-config", conf, "--listen",
+			       "127.0.0.1:1", NULL};
+	const char *passthrough[] = {"--check-config", conf, "--listen",
+				     "127.0.0.1:1", "--auth", "passthrough",
+				     NULL};
+	static const char groups[] =
+		"auth: proxy\n"
+		"user: myring:myring-pw\n"
+		"groups:\n"
+		"  - name: g0\n"
+		"    servers: ['127.0.0.1:3306']\n"
+		"  - name: g1\n"
+		"    servers: ['127.0.0.1:3307']\n"
+		"keyspace:\n"
+		"  schema: shop\n";
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "/tmp/myring-itest-ks-%d.yaml", getpid());
+	f = fopen(conf, "w");
+	cr_assert(f);
+	fprintf(f, "%s  shards: [g0, g2]\n", groups);
+	fclose(f);
+	cr_assert_eq(run(out, sizeof(out), check), 2, "%s", out);
+	cr_assert(strstr(out, ":10: keyspace: shard 'g2': group: unknown "
+			 "backend group 'g2' (did you mean 'g0'?)"), "%s", out);
+
+	f = fopen(conf, "w");
+	cr_assert(f);
+	fprintf(f, "%s  shards: [g0, g1]\n  tables:\n"
+		"    - name: orders\n      key: id\n", groups);
+	fclose(f);
+	cr_assert_eq(run(out, sizeof(out), check), 0, "%s", out);
+	cr_assert(strstr(out, ": OK ("), "%s", out);
+	cr_assert(strstr(out, "keyspace shop: 2 shard(s), 1 table(s)"), "%s",
+		  out);
+	cr_assert_eq(run(out, sizeof(out), passthrough), 2, "%s", out);
+	cr_assert(strstr(out, "the keyspace needs --auth proxy"), "%s", out);
+	unlink(conf);
+}
+
 Test(startup, a_backend_that_never_greets_gets_1429_in_time, .timeout = 60)
 {
 	struct proxy_proc p;
