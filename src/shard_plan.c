@@ -167,6 +167,7 @@ struct tref {
 	unsigned parent;                /* its class (union-find) */
 	uint64_t mask;                  /* shards its key values allow */
 	bool correlated;                /* key = an outer table's key */
+	const struct sql_from *from;    /* where it is named */
 };
 
 enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
@@ -236,8 +237,8 @@ static struct tref *add_tref(struct planner *pl, struct route *r,
 
 /* A table of the statement: its keyspace entry, or none. */
 static int add_table(struct planner *pl, struct route *r, unsigned scope,
-		     struct sql_str schema, struct sql_str name,
-		     struct sql_str alias)
+		     const struct sql_from *f, struct sql_str schema,
+		     struct sql_str name, struct sql_str alias)
 {
 	const struct keyspace *ks = pl->ks;
 	struct tref *t;
@@ -248,6 +249,7 @@ static int add_table(struct planner *pl, struct route *r, unsigned scope,
 	if (!t)
 		return -1;
 	r->keyspace = true;
+	t->from = f;
 	t->name = name;
 	t->ref = alias.len ? alias : name;
 	t->t = keyspace_table(ks, name.ptr, name.len);
@@ -414,7 +416,8 @@ static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
 	for (; f; f = f->next) {
 		switch (f->kind) {
 		case SQL_FROM_TABLE:
-			if (add_table(pl, r, s, f->schema, f->name, f->alias))
+			if (add_table(pl, r, s, f, f->schema, f->name,
+				      f->alias))
 				return -1;
 			break;
 		case SQL_FROM_DERIVED:
@@ -501,6 +504,60 @@ static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
 	}
 }
 
+/* Whether table reference t is named inside join operand f. */
+static bool inside(const struct sql_from *f, const struct sql_from *t)
+{
+	for (; f; f = f->next) {
+		if (f == t)
+			return true;
+		if ((f->kind == SQL_FROM_JOIN &&
+		     (inside(f->left, t) || inside(f->right, t))) ||
+		    (f->kind == SQL_FROM_NEST && inside(f->list, t)))
+			return true;
+	}
+	return false;
+}
+
+static bool inside_one(const struct sql_from *f, const struct sql_from *t)
+{
+	const struct sql_from *next = f->next;
+	bool in;
+
+	((struct sql_from *)f)->next = NULL;
+	in = inside(f, t);
+	((struct sql_from *)f)->next = (struct sql_from *)next;
+	return in;
+}
+
+/* a JOIN b USING (k): the sharded tables keyed by k on either side, of one
+ * function, are co-located. */
+static void join_using(struct route *r, const struct sql_from *j,
+		       struct sql_str col)
+{
+	int left = -1;
+
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+
+		if (t->kind != TABLE_SHARDED || !t->from ||
+		    !plan_name_eq(col, t->t->key))
+			continue;
+		if (inside_one(j->left, t->from))
+			left = (int)i;
+	}
+	if (left < 0)
+		return;
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+
+		if (t->kind == TABLE_SHARDED && t->from &&
+		    plan_name_eq(col, t->t->key) &&
+		    inside_one(j->right, t->from) &&
+		    colocated(t->t, r->t[left].t))
+			r->t[find(r, i)].parent = find(r, (unsigned)left);
+	}
+}
+
 static int walk_on(struct planner *pl, struct route *r, struct sql_from *f,
 		   unsigned s)
 {
@@ -514,11 +571,9 @@ static int walk_on(struct planner *pl, struct route *r, struct sql_from *f,
 				if (walk_one(pl, r, f->on, s))
 					return -1;
 			}
-			if (f->using_cols || f->natural) {
-				/* USING (k): equal keys if both sides' tables
-				 * are keyed by it; simplest to treat the
-				 * join's two sides as not co-located */
-			}
+			for (struct sql_name *n = f->using_cols; n;
+			     n = n->next)
+				join_using(r, f, n->name);
 		} else if (f->kind == SQL_FROM_NEST) {
 			if (walk_on(pl, r, f->list, s))
 				return -1;
@@ -598,7 +653,7 @@ static int settle(struct planner *pl, struct route *r)
 	uint64_t cmask[MAX_TREFS];
 	bool corr[MAX_TREFS], is_class[MAX_TREFS];
 	unsigned nclass_top = 0, nclasses[MAX_SCOPES] = { 0 };
-	const char *first_name[MAX_SCOPES] = { 0 };
+	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
 
 	for (unsigned i = 0; i < r->nt; i++) {
 		cmask[i] = all;
@@ -617,7 +672,10 @@ static int settle(struct planner *pl, struct route *r)
 		corr[c] |= t->correlated;
 		if (!is_class[c]) {
 			is_class[c] = true;
-			first_name[t->scope] = t->t->name;
+			if (!name1[t->scope])
+				name1[t->scope] = t->t->name;
+			else if (!name2[t->scope])
+				name2[t->scope] = t->t->name;
 		}
 	}
 	for (unsigned i = 0; i < r->nt; i++) {
@@ -644,9 +702,12 @@ static int settle(struct planner *pl, struct route *r)
 			continue;
 		if (nclasses[t->scope] > 1)
 			return plan_fail(pl, "myring: a join of sharded tables "
-					     "not on their shard keys (%s ...) "
-					     "across shards is not supported",
-					 first_name[t->scope]);
+					     "not on their shard keys (%s and "
+					     "%s) across shards is not "
+					     "supported",
+					 name1[t->scope],
+					 name2[t->scope] ? name2[t->scope] :
+					 name1[t->scope]);
 		if (sc->role == SCOPE_SUB)
 			return plan_fail(pl, "myring: a subquery over sharded "
 					     "table %s across shards is not "
@@ -855,7 +916,8 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	if (!r)
 		return plan_nomem(pl);
 	p->writes = true;
-	if (add_table(pl, r, 0, in->schema, in->table, (struct sql_str){ 0 }))
+	if (add_table(pl, r, 0, NULL, in->schema, in->table,
+		      (struct sql_str){ 0 }))
 		return -1;
 	if (new_scope(pl, r, -1, SCOPE_TOP) < 0)
 		return -1;
@@ -1137,6 +1199,15 @@ static int plan_write(struct planner *pl, struct sql_statement *st,
 
 static int plan_statement(struct planner *pl, struct sql_statement *st);
 
+static bool is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+	       (unsigned char)c >= 0x80;
+}
+
+/* Whether a statement the planner cannot read may touch the keyspace:
+ * the session is in its schema, or the text names it. */
 static bool mentions_keyspace(struct planner *pl)
 {
 	const char *k = pl->ks->schema;
@@ -1148,7 +1219,9 @@ static bool mentions_keyspace(struct planner *pl)
 	if (!n)
 		return false;
 	for (size_t i = 0; i + n <= pl->len; i++)
-		if (!strncasecmp(pl->sql + i, k, n))
+		if (!strncasecmp(pl->sql + i, k, n) &&
+		    (!i || !is_word(pl->sql[i - 1])) &&
+		    (i + n == pl->len || !is_word(pl->sql[i + n])))
 			return true;
 	return false;
 }
@@ -1336,10 +1409,13 @@ static int plan_several(struct planner *pl, const struct sql_parse_opts *po)
 		if (i == pl->len)
 			break;
 		o.flags |= SQL_PARSE_MULTI;
-		if (sql_parse(pl->a, pl->sql + off, pl->len - off, &o, &tree))
+		if (sql_parse(pl->a, pl->sql + off, pl->len - off, &o, &tree)) {
+			if (!mentions_keyspace(pl))
+				break;
 			return plan_fail(pl, "myring: a statement of a "
 					     "multi-statement query could not "
 					     "be parsed for sharding");
+		}
 		memset(&one, 0, sizeof(one));
 		sub.sql = pl->sql + off;
 		sub.len = tree.end;

@@ -180,6 +180,21 @@ static int item_of(struct sel *s, const struct sql_expr *e)
 	return found;
 }
 
+/* Whether ORDER BY expression a names GROUP BY expression b: the same
+ * select item, or the same text. */
+static bool same_expr(struct sel *s, const struct sql_expr *a,
+		      const struct sql_expr *b)
+{
+	int i = item_of(s, a), j = item_of(s, b);
+	const char *t, *u;
+
+	if (i >= 0 || j >= 0)
+		return i == j;
+	t = plan_expr_text(s->pl, a);
+	u = plan_expr_text(s->pl, b);
+	return t && u && !strcmp(t, u);
+}
+
 static int item_or_hidden(struct sel *s, struct sql_expr *e)
 {
 	int i = item_of(s, e);
@@ -736,12 +751,13 @@ static int plan_aggregate(struct sel *s)
 		return plan_fail(pl, "myring: out of memory");
 	/* ORDER BY group columns: the groups' own order. */
 	for (struct sql_order *o = q->order; o; o = o->next) {
-		int i = item_of(s, o->expr);
 		bool is_group = false;
 
-		for (struct sql_order *g = q->group; g && i >= 0; g = g->next)
-			if (item_of(s, g->expr) == i)
+		for (struct sql_order *g = q->group; g; g = g->next)
+			if (same_expr(s, o->expr, g->expr))
 				is_group = true;
+		if (pl->failed)
+			return -1;
 		if (!is_group) {
 			ordered_by_groups = false;
 			break;
@@ -752,8 +768,11 @@ static int plan_aggregate(struct sel *s)
 		q->order = NULL;
 	} else if (ordered_by_groups) {
 		for (struct sql_order *o = q->order; o; o = o->next) {
-			int i = item_of(s, o->expr);
+			int i = item_or_hidden(s, o->expr);
 			bool dup = false;
+
+			if (i < 0)
+				return -1;
 
 			for (unsigned k = 0; k < m->nkeys; k++)
 				dup |= m->keys[k].col == (unsigned)i;
