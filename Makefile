@@ -49,6 +49,8 @@ PURE_NAMES += shard_map config_keyspace
 # Merging shard results (docs/architecture.md, "Merging results").
 PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types
+# The shard planner (docs/sharding.md, "Query planning").
+PURE_NAMES += shard_plan shard_plan_select shard_plan_merge
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 

@@ -31,6 +31,7 @@
 #include "rs_codec.h"
 #include "shard_map.h"
 #include "sql_arena.h"
+#include "sql_scan.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,6 +61,13 @@ struct plan_part {
 struct plan_merge;             /* the planner's own: keys, aggregates,
 				 * HAVING and expressions, sort, limit */
 
+/* plan_ctx.sql_mode: the sql_mode flags that change how a statement
+ * reads (escapes and quotes) and parses. */
+#define PLAN_MODE_ANSI_QUOTES           0x01
+#define PLAN_MODE_NO_BACKSLASH_ESCAPES  0x02
+#define PLAN_MODE_PIPES_AS_CONCAT       0x04
+#define PLAN_MODE_HIGH_NOT_PRECEDENCE   0x08
+
 /* Input besides the text. */
 struct plan_ctx {
 	const struct keyspace *ks;
@@ -67,7 +75,11 @@ struct plan_ctx {
 	 * names are the keyspace's when it is ks->schema. */
 	const char *schema;
 	size_t schema_len;
-	uint32_t sql_mode;      /* SQL_MODE_* of sql_scan.h: how to read */
+	uint32_t sql_mode;      /* PLAN_MODE_*: how to read */
+	/* The session's reading (character set, server), or NULL: the
+	 * escapes of sql_mode, a one-byte or UTF-8 character set.  Texts
+	 * printed for the shards are written for it. */
+	const struct sql_reading *rd;
 	bool in_trans;          /* the session is in a transaction */
 	int trans_shard;        /* the shard it has written to, or -1 */
 };

@@ -1,0 +1,1484 @@
+/*
+ * shard_plan.c - which shards a statement goes to (shard_plan.h).
+ *
+ * The statement is parsed once; every table it names is looked up in
+ * the keyspace, scope by scope (the query, each subquery, each derived
+ * table).  Within a scope, shard-key equalities between sharded tables
+ * of one function make them one class (their rows are co-located), and
+ * the WHERE's conjuncts `key = literal` and `key IN (literals)` narrow a
+ * class to the shards that own those values.  The statement goes to
+ * the shards every class and every unsharded table agree on; where they
+ * do not agree, the query would need rows of one shard joined with rows
+ * of another, which myring refuses by name rather than answer wrongly.
+ * A statement on one shard is sent as the client wrote it; one on
+ * several is printed from the tree, per shard (an IN-list keeps only the
+ * shard's own keys), and a SELECT's merge is planned by
+ * shard_plan_select.c.
+ */
+#include "shard_plan_int.h"
+#include "sql_parse.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define ER_NOT_SUPPORTED_YET 1235
+#define ER_UNKNOWN_ERROR     1105
+#define ER_PARSE_ERROR       1064
+
+#define MAX_TREFS  256
+#define MAX_SCOPES 128
+#define MAX_CUTS   64
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int plan_vfail(struct planner *pl, uint16_t code, const char *state,
+		      const char *fmt, va_list ap)
+{
+	struct shard_plan *p = pl->out;
+
+	if (pl->failed)
+		return -1;
+	pl->failed = true;
+	p->kind = PLAN_ERROR;
+	p->nparts = 0;
+	p->err_code = code;
+	snprintf(p->sqlstate, sizeof(p->sqlstate), "%s", state);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	return -1;
+}
+
+int plan_fail(struct planner *pl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	plan_vfail(pl, ER_NOT_SUPPORTED_YET, "42000", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int plan_fail_code(struct planner *pl, uint16_t code, const char *state,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	plan_vfail(pl, code, state, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int plan_nomem(struct planner *pl)
+{
+	return plan_fail_code(pl, ER_UNKNOWN_ERROR, "HY000",
+			      "myring: out of memory planning the statement");
+}
+
+bool plan_name_eq(struct sql_str a, const char *b)
+{
+	return strlen(b) == a.len && !strncasecmp(a.ptr, b, a.len);
+}
+
+bool plan_str_eq(struct sql_str a, struct sql_str b)
+{
+	return a.len == b.len && !strncasecmp(a.ptr, b.ptr, a.len);
+}
+
+static const char *buf_to_arena(struct planner *pl, struct sql_buf *b,
+				size_t *len)
+{
+	char *s = NULL;
+
+	if (!b->oom)
+		s = sql_arena_alloc(pl->a, b->len + 1);
+	if (s) {
+		memcpy(s, b->buf, b->len);
+		s[b->len] = '\0';
+		if (len)
+			*len = b->len;
+	} else {
+		plan_nomem(pl);
+	}
+	sql_buf_free(b);
+	return s;
+}
+
+const char *plan_print(struct planner *pl, const struct sql_statement *st,
+		       size_t *len)
+{
+	struct sql_print_opts po = { .rd = &pl->rd, .sql = pl->sql,
+				     .flags = SQL_PRINT_KEEP_NAMES };
+	struct sql_buf b = { 0 };
+	int r = sql_print(&b, st, &po);
+
+	if (r < 0 || r == SQL_PRINT_INEXACT) {
+		sql_buf_free(&b);
+		if (r == SQL_PRINT_NOMEM)
+			return plan_nomem(pl), NULL;
+		plan_fail(pl, "myring: this statement cannot be rewritten "
+			      "exactly for the shards (a name or literal "
+			      "that reads differently in this character set)");
+		return NULL;
+	}
+	return buf_to_arena(pl, &b, len);
+}
+
+const char *plan_expr_text(struct planner *pl, const struct sql_expr *e)
+{
+	struct sql_buf b = { 0 };
+
+	if (sql_print_expr(&b, e, NULL) < 0) {
+		sql_buf_free(&b);
+		plan_nomem(pl);
+		return NULL;
+	}
+	return buf_to_arena(pl, &b, NULL);
+}
+
+static uint64_t all_shards(const struct keyspace *ks)
+{
+	return ks->nshards >= 64 ? ~0ull : (1ull << ks->nshards) - 1;
+}
+
+static unsigned lowest(uint64_t m)
+{
+	return (unsigned)__builtin_ctzll(m);
+}
+
+static void part(struct shard_plan *p, unsigned shard, const char *sql,
+		 size_t len)
+{
+	p->parts[p->nparts].shard = shard;
+	p->parts[p->nparts].sql = sql;
+	p->parts[p->nparts].len = len;
+	p->nparts++;
+}
+
+/* ---- tables and scopes --------------------------------------------------- */
+
+struct tref {
+	struct sql_str ref;             /* what its columns are qualified by */
+	struct sql_str name;
+	const struct shard_table *t;    /* TABLE_SHARDED, TABLE_BROADCAST */
+	uint8_t kind;                   /* enum shard_table_kind, 0: none */
+	unsigned shard;                 /* TABLE_UNSHARDED */
+	unsigned scope;
+	unsigned parent;                /* its class (union-find) */
+	uint64_t mask;                  /* shards its key values allow */
+	bool correlated;                /* key = an outer table's key */
+	const struct sql_from *from;    /* where it is named */
+};
+
+enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
+
+struct scope {
+	int outer;
+	uint8_t role;                   /* enum scope_role */
+};
+
+struct cut {                            /* an IN-list to cut per shard */
+	struct sql_expr *in;
+	struct sql_expr *all;
+	const struct shard_table *t;
+};
+
+struct route {
+	struct tref t[MAX_TREFS];
+	unsigned nt;
+	struct scope sc[MAX_SCOPES];
+	unsigned nsc;
+	struct cut cuts[MAX_CUTS];
+	unsigned ncuts;
+	struct sql_cte *ctes[32];
+	unsigned nctes;
+	bool keyspace;                  /* a keyspace table is named */
+	bool top_setop;                 /* the top query is a UNION ... */
+	uint64_t mask;                  /* the shards it goes to */
+};
+
+static bool is_keyspace_schema(struct planner *pl, struct sql_str schema)
+{
+	if (!schema.len)
+		return pl->ctx->schema_len == strlen(pl->ks->schema) &&
+		       !strncasecmp(pl->ctx->schema, pl->ks->schema,
+				    pl->ctx->schema_len);
+	return plan_name_eq(schema, pl->ks->schema);
+}
+
+static bool is_cte(struct route *r, struct sql_str schema, struct sql_str name)
+{
+	if (schema.len)
+		return false;
+	for (unsigned i = 0; i < r->nctes; i++)
+		for (struct sql_cte *c = r->ctes[i]; c; c = c->next)
+			if (plan_str_eq(c->name, name))
+				return true;
+	return false;
+}
+
+static struct tref *add_tref(struct planner *pl, struct route *r,
+			     unsigned scope)
+{
+	struct tref *t;
+
+	if (r->nt == MAX_TREFS) {
+		plan_fail(pl, "myring: more than %d tables in one statement",
+			  MAX_TREFS);
+		return NULL;
+	}
+	t = &r->t[r->nt];
+	memset(t, 0, sizeof(*t));
+	t->scope = scope;
+	t->parent = r->nt++;
+	t->mask = all_shards(pl->ks);
+	return t;
+}
+
+/* A table of the statement: its keyspace entry, or none. */
+static int add_table(struct planner *pl, struct route *r, unsigned scope,
+		     const struct sql_from *f, struct sql_str schema,
+		     struct sql_str name, struct sql_str alias)
+{
+	const struct keyspace *ks = pl->ks;
+	struct tref *t;
+
+	if (is_cte(r, schema, name) || !is_keyspace_schema(pl, schema))
+		return 0;
+	t = add_tref(pl, r, scope);
+	if (!t)
+		return -1;
+	r->keyspace = true;
+	t->from = f;
+	t->name = name;
+	t->ref = alias.len ? alias : name;
+	t->t = keyspace_table(ks, name.ptr, name.len);
+	if (t->t) {
+		t->kind = t->t->kind;
+		t->shard = t->t->shard;
+		if (t->kind == TABLE_UNSHARDED && t->shard >= ks->nshards)
+			return plan_fail(pl, "myring: table %.*s lives on a "
+					     "shard the keyspace lacks",
+					 (int)name.len, name.ptr);
+	} else if (ks->default_shard >= 0 &&
+		   (unsigned)ks->default_shard < ks->nshards) {
+		t->kind = TABLE_UNSHARDED;
+		t->shard = (unsigned)ks->default_shard;
+	} else {
+		return plan_fail(pl, "myring: table %.*s is not in the "
+				     "keyspace's map",
+				 (int)name.len, name.ptr);
+	}
+	return 0;
+}
+
+static unsigned find(struct route *r, unsigned i)
+{
+	while (r->t[i].parent != i)
+		i = r->t[i].parent = r->t[r->t[i].parent].parent;
+	return i;
+}
+
+/* Same function over keys of the same values: equal keys, same shard. */
+static bool colocated(const struct shard_table *a, const struct shard_table *b)
+{
+	if (a->fn != b->fn || a->key_type != b->key_type)
+		return false;
+	if (a->key_type == SHARD_KEY_STRING && a->collation != b->collation)
+		return false;
+	if (a->fn == SHARD_FN_RANGE)
+		return a->nbounds == b->nbounds &&
+		       (a->bounds == b->bounds ||
+			!memcmp(a->bounds, b->bounds,
+				a->nbounds * sizeof(*a->bounds)));
+	return true;
+}
+
+/* The table a column names, searched from scope s outwards for a
+ * qualified name; an unqualified one is the one sharded table of s whose
+ * key it names (any other table with such a column would make the name
+ * ambiguous, a server error).  -1: none of the keyspace's. */
+static int resolve(struct planner *pl, struct route *r, unsigned s,
+		   const struct sql_expr *e)
+{
+	int found = -1;
+
+	if (e->kind != SQL_E_COLUMN)
+		return -1;
+	if (e->schema.len && !plan_name_eq(e->schema, pl->ks->schema))
+		return -1;
+	if (!e->table.len) {
+		for (unsigned i = 0; i < r->nt; i++)
+			if (r->t[i].scope == s && r->t[i].kind == TABLE_SHARDED &&
+			    plan_name_eq(e->column, r->t[i].t->key)) {
+				if (found >= 0)
+					return -1;
+				found = (int)i;
+			}
+		return found;
+	}
+	for (int sc = (int)s; sc >= 0; sc = r->sc[sc].outer)
+		for (unsigned i = 0; i < r->nt; i++)
+			if (r->t[i].scope == (unsigned)sc &&
+			    plan_str_eq(r->t[i].ref, e->table))
+				return (int)i;
+	return -1;
+}
+
+static bool is_key(struct route *r, int ti, const struct sql_expr *e)
+{
+	return ti >= 0 && r->t[ti].kind == TABLE_SHARDED &&
+	       plan_name_eq(e->column, r->t[ti].t->key);
+}
+
+/* A literal's value as shard_for_value reads it. */
+static int literal_shard(struct planner *pl, const struct shard_table *t,
+			 const struct sql_expr *e)
+{
+	char buf[128];
+	size_t n;
+
+	if (e->kind != SQL_E_LITERAL)
+		return -1;
+	switch (e->op) {
+	case SQL_LIT_INT:
+	case SQL_LIT_DECIMAL:
+	case SQL_LIT_FLOAT:
+		if (e->text.len + 2 > sizeof(buf))
+			return -1;
+		n = 0;
+		if (e->flags & SQL_EF_NEG)
+			buf[n++] = '-';
+		memcpy(buf + n, e->text.ptr, e->text.len);
+		n += e->text.len;
+		return shard_for_value(pl->ks, t, buf, n, false);
+	case SQL_LIT_STRING:
+		if (e->charset.len)     /* _latin1'..': another encoding */
+			return -1;
+		return shard_for_value(pl->ks, t, e->text.ptr, e->text.len,
+				       true);
+	default:
+		return -1;
+	}
+}
+
+static int walk_query(struct planner *pl, struct route *r,
+		      struct sql_query *q, int outer, uint8_t role);
+
+/* Subqueries anywhere in e are scopes of their own inside s. */
+static int walk_expr(struct planner *pl, struct route *r,
+		     struct sql_expr *e, unsigned s)
+{
+	for (; e; e = e->next) {
+		if (e->query && walk_query(pl, r, e->query, (int)s, SCOPE_SUB))
+			return -1;
+		if (walk_expr(pl, r, e->left, s) ||
+		    walk_expr(pl, r, e->right, s) ||
+		    walk_expr(pl, r, e->args, s))
+			return -1;
+		if (e->kind == SQL_E_FUNC) {
+			for (struct sql_order *o = e->forder; o; o = o->next)
+				if (walk_expr(pl, r, o->expr, s))
+					return -1;
+		}
+	}
+	return 0;
+}
+
+/* One expression only (not its list successors). */
+static int walk_one(struct planner *pl, struct route *r, struct sql_expr *e,
+		    unsigned s)
+{
+	struct sql_expr *next;
+	int rc;
+
+	if (!e)
+		return 0;
+	next = e->next;
+	e->next = NULL;
+	rc = walk_expr(pl, r, e, s);
+	e->next = next;
+	return rc;
+}
+
+static int walk_order(struct planner *pl, struct route *r,
+		      struct sql_order *o, unsigned s)
+{
+	for (; o; o = o->next)
+		if (walk_one(pl, r, o->expr, s))
+			return -1;
+	return 0;
+}
+
+static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
+		     unsigned s)
+{
+	for (; f; f = f->next) {
+		switch (f->kind) {
+		case SQL_FROM_TABLE:
+			if (add_table(pl, r, s, f, f->schema, f->name,
+				      f->alias))
+				return -1;
+			break;
+		case SQL_FROM_DERIVED:
+			if (walk_query(pl, r, f->query, (int)s, SCOPE_DERIVED))
+				return -1;
+			break;
+		case SQL_FROM_JOIN:
+			if (walk_from(pl, r, f->left, s) ||
+			    walk_from(pl, r, f->right, s))
+				return -1;
+			break;
+		case SQL_FROM_NEST:
+			if (walk_from(pl, r, f->list, s))
+				return -1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int walk_on(struct planner *pl, struct route *r, struct sql_from *f,
+		   unsigned s);
+
+/* A conjunct of scope s: key = key makes a class, key = literal and
+ * key IN (literals) narrow one (values: from WHERE only; ON of an outer
+ * join does not filter the other side). */
+static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
+		     unsigned s, bool values)
+{
+	if (c->kind == SQL_E_LOGIC && c->op == SQL_OP_AND) {
+		for (struct sql_expr *x = c->args; x; x = x->next)
+			conjunct(pl, r, x, s, values);
+		return;
+	}
+	if (c->kind == SQL_E_BINARY && (c->op == SQL_OP_EQ)) {
+		int a = resolve(pl, r, s, c->left);
+		int b = resolve(pl, r, s, c->right);
+
+		if (is_key(r, a, c->left) && is_key(r, b, c->right) &&
+		    colocated(r->t[a].t, r->t[b].t)) {
+			if (r->t[a].scope == r->t[b].scope) {
+				r->t[find(r, (unsigned)a)].parent =
+					find(r, (unsigned)b);
+			} else if (r->t[a].scope == s) {
+				r->t[a].correlated = true;
+			} else if (r->t[b].scope == s) {
+				r->t[b].correlated = true;
+			}
+			return;
+		}
+		if (!values)
+			return;
+		if (is_key(r, a, c->left) && r->t[a].scope == s) {
+			int sh = literal_shard(pl, r->t[a].t, c->right);
+
+			if (sh >= 0)
+				r->t[a].mask &= 1ull << sh;
+		} else if (is_key(r, b, c->right) && r->t[b].scope == s) {
+			int sh = literal_shard(pl, r->t[b].t, c->left);
+
+			if (sh >= 0)
+				r->t[b].mask &= 1ull << sh;
+		}
+		return;
+	}
+	if (values && c->kind == SQL_E_IN && !(c->flags & SQL_EF_NOT) &&
+	    !c->query && c->args) {
+		int a = resolve(pl, r, s, c->left);
+		uint64_t m = 0;
+
+		if (!is_key(r, a, c->left) || r->t[a].scope != s)
+			return;
+		for (struct sql_expr *x = c->args; x; x = x->next) {
+			int sh = literal_shard(pl, r->t[a].t, x);
+
+			if (sh < 0)
+				return;
+			m |= 1ull << sh;
+		}
+		r->t[a].mask &= m;
+		if (__builtin_popcountll(m) > 1 && r->ncuts < MAX_CUTS)
+			r->cuts[r->ncuts++] = (struct cut){ c, c->args,
+							    r->t[a].t };
+	}
+}
+
+/* Whether table reference t is named inside join operand f. */
+static bool inside(const struct sql_from *f, const struct sql_from *t)
+{
+	for (; f; f = f->next) {
+		if (f == t)
+			return true;
+		if ((f->kind == SQL_FROM_JOIN &&
+		     (inside(f->left, t) || inside(f->right, t))) ||
+		    (f->kind == SQL_FROM_NEST && inside(f->list, t)))
+			return true;
+	}
+	return false;
+}
+
+static bool inside_one(const struct sql_from *f, const struct sql_from *t)
+{
+	const struct sql_from *next = f->next;
+	bool in;
+
+	((struct sql_from *)f)->next = NULL;
+	in = inside(f, t);
+	((struct sql_from *)f)->next = (struct sql_from *)next;
+	return in;
+}
+
+/* a JOIN b USING (k): the sharded tables keyed by k on either side, of one
+ * function, are co-located. */
+static void join_using(struct route *r, const struct sql_from *j,
+		       struct sql_str col)
+{
+	int left = -1;
+
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+
+		if (t->kind != TABLE_SHARDED || !t->from ||
+		    !plan_name_eq(col, t->t->key))
+			continue;
+		if (inside_one(j->left, t->from))
+			left = (int)i;
+	}
+	if (left < 0)
+		return;
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+
+		if (t->kind == TABLE_SHARDED && t->from &&
+		    plan_name_eq(col, t->t->key) &&
+		    inside_one(j->right, t->from) &&
+		    colocated(t->t, r->t[left].t))
+			r->t[find(r, i)].parent = find(r, (unsigned)left);
+	}
+}
+
+static int walk_on(struct planner *pl, struct route *r, struct sql_from *f,
+		   unsigned s)
+{
+	for (; f; f = f->next) {
+		if (f->kind == SQL_FROM_JOIN) {
+			if (walk_on(pl, r, f->left, s) ||
+			    walk_on(pl, r, f->right, s))
+				return -1;
+			if (f->on) {
+				conjunct(pl, r, f->on, s, false);
+				if (walk_one(pl, r, f->on, s))
+					return -1;
+			}
+			for (struct sql_name *n = f->using_cols; n;
+			     n = n->next)
+				join_using(r, f, n->name);
+		} else if (f->kind == SQL_FROM_NEST) {
+			if (walk_on(pl, r, f->list, s))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int new_scope(struct planner *pl, struct route *r, int outer,
+		     uint8_t role)
+{
+	if (r->nsc == MAX_SCOPES)
+		return plan_fail(pl, "myring: more than %d subqueries in one "
+				     "statement", MAX_SCOPES);
+	r->sc[r->nsc] = (struct scope){ .outer = outer, .role = role };
+	return (int)r->nsc++;
+}
+
+static int walk_select(struct planner *pl, struct route *r,
+		       struct sql_query *q, unsigned s)
+{
+	if (walk_from(pl, r, q->from, s) || walk_on(pl, r, q->from, s))
+		return -1;
+	if (q->where)
+		conjunct(pl, r, q->where, s, true);
+	for (struct sql_item *it = q->items; it; it = it->next)
+		if (walk_one(pl, r, it->expr, s))
+			return -1;
+	if (walk_one(pl, r, q->where, s) || walk_order(pl, r, q->group, s) ||
+	    walk_one(pl, r, q->having, s))
+		return -1;
+	return 0;
+}
+
+static int walk_query(struct planner *pl, struct route *r,
+		      struct sql_query *q, int outer, uint8_t role)
+{
+	int s;
+
+	if (!q)
+		return 0;
+	if (q->with) {
+		if (r->nctes == 32)
+			return plan_fail(pl, "myring: too many WITH clauses");
+		r->ctes[r->nctes++] = q->with;
+		for (struct sql_cte *c = q->with; c; c = c->next)
+			if (walk_query(pl, r, c->query, outer, SCOPE_DERIVED))
+				return -1;
+	}
+	switch (q->kind) {
+	case SQL_Q_SELECT:
+		s = new_scope(pl, r, outer, role);
+		if (s < 0 || walk_select(pl, r, q, (unsigned)s) ||
+		    walk_order(pl, r, q->order, (unsigned)s))
+			return -1;
+		break;
+	case SQL_Q_PAREN:
+		if (walk_query(pl, r, q->left, outer, role))
+			return -1;
+		break;
+	default:
+		if (outer < 0 && role == SCOPE_TOP)
+			r->top_setop = true;
+		if (walk_query(pl, r, q->left, outer, role) ||
+		    walk_query(pl, r, q->right, outer, role))
+			return -1;
+		break;
+	}
+	return 0;
+}
+
+/* What every class of sharded tables and every unsharded table agree on:
+ * r->mask, or a refusal. */
+static int settle(struct planner *pl, struct route *r)
+{
+	uint64_t all = all_shards(pl->ks), m = all;
+	uint64_t cmask[MAX_TREFS];
+	bool corr[MAX_TREFS], is_class[MAX_TREFS];
+	unsigned nclass_top = 0, nclasses[MAX_SCOPES] = { 0 };
+	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
+
+	for (unsigned i = 0; i < r->nt; i++) {
+		cmask[i] = all;
+		corr[i] = false;
+		is_class[i] = false;
+	}
+	for (unsigned i = 0; i < r->nt; i++) {
+		struct tref *t = &r->t[i];
+		unsigned c = find(r, i);
+
+		if (t->kind == TABLE_UNSHARDED)
+			m &= 1ull << t->shard;
+		if (t->kind != TABLE_SHARDED)
+			continue;
+		cmask[c] &= t->mask;
+		corr[c] |= t->correlated;
+		if (!is_class[c]) {
+			is_class[c] = true;
+			if (!name1[t->scope])
+				name1[t->scope] = t->t->name;
+			else if (!name2[t->scope])
+				name2[t->scope] = t->t->name;
+		}
+	}
+	for (unsigned i = 0; i < r->nt; i++) {
+		if (!is_class[i] || corr[i])
+			continue;
+		nclasses[r->t[i].scope]++;
+		m &= cmask[i];
+	}
+	if (!m)
+		return plan_fail(pl, "myring: this statement needs rows of "
+				     "tables on different shards (a join or "
+				     "subquery across shards)");
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+		const struct scope *sc = &r->sc[t->scope];
+
+		if (!is_class[i] || corr[i])
+			continue;
+		if (sc->outer < 0 && sc->role == SCOPE_TOP)
+			nclass_top++;
+		if (cmask[i] == m && (__builtin_popcountll(m) == 1 ||
+				      (sc->role == SCOPE_TOP &&
+				       nclasses[t->scope] == 1)))
+			continue;
+		if (nclasses[t->scope] > 1)
+			return plan_fail(pl, "myring: a join of sharded tables "
+					     "not on their shard keys (%s and "
+					     "%s) across shards is not "
+					     "supported",
+					 name1[t->scope],
+					 name2[t->scope] ? name2[t->scope] :
+					 name1[t->scope]);
+		if (sc->role == SCOPE_SUB)
+			return plan_fail(pl, "myring: a subquery over sharded "
+					     "table %s across shards is not "
+					     "supported (name one shard key "
+					     "value, or correlate it on the "
+					     "shard key)", t->t->name);
+		if (sc->role == SCOPE_DERIVED)
+			return plan_fail(pl, "myring: a derived table or WITH "
+					     "query over sharded table %s across "
+					     "shards is not supported",
+					 t->t->name);
+		return plan_fail(pl, "myring: sharded table %s joined with a "
+				     "table on another shard is not supported",
+				 t->t->name);
+	}
+	if (__builtin_popcountll(m) > 1 && r->top_setop)
+		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
+				     "sharded tables across shards is not "
+				     "supported yet (only on one shard)");
+	(void)nclass_top;
+	r->mask = m;
+	return 0;
+}
+
+static bool has_sharded(const struct route *r)
+{
+	for (unsigned i = 0; i < r->nt; i++)
+		if (r->t[i].kind == TABLE_SHARDED)
+			return true;
+	return false;
+}
+
+/* The route's shards when every table is broadcast: any one, the first. */
+static uint64_t route_mask(const struct route *r)
+{
+	if (!has_sharded(r) && r->mask && __builtin_popcountll(r->mask) > 1)
+		return r->mask & -r->mask;
+	return r->mask;
+}
+
+/* ---- texts per shard ----------------------------------------------------- */
+
+/* Cuts each IN-list to shard sh's keys (copies in the arena). */
+static int cut_for(struct planner *pl, struct route *r, unsigned sh)
+{
+	for (unsigned i = 0; i < r->ncuts; i++) {
+		struct sql_expr *head = NULL, **tail = &head;
+
+		for (struct sql_expr *x = r->cuts[i].all; x; x = x->next) {
+			struct sql_expr *c;
+
+			if (literal_shard(pl, r->cuts[i].t, x) != (int)sh)
+				continue;
+			c = sql_arena_alloc(pl->a, sizeof(*c));
+			if (!c)
+				return plan_nomem(pl);
+			*c = *x;
+			c->next = NULL;
+			*tail = c;
+			tail = &c->next;
+		}
+		r->cuts[i].in->args = head ? head : r->cuts[i].all;
+	}
+	return 0;
+}
+
+static void uncut(struct route *r)
+{
+	for (unsigned i = 0; i < r->ncuts; i++)
+		r->cuts[i].in->args = r->cuts[i].all;
+}
+
+/* One text per shard of mask. */
+static int print_parts(struct planner *pl, struct route *r,
+		       const struct sql_statement *st, uint64_t mask)
+{
+	struct shard_plan *p = pl->out;
+	const char *shared = NULL;
+	size_t shared_len = 0;
+
+	p->kind = PLAN_MULTI;
+	p->nparts = 0;
+	for (uint64_t m = mask; m; m &= m - 1) {
+		unsigned sh = lowest(m);
+		const char *s;
+		size_t len;
+
+		if (r && r->ncuts) {
+			if (cut_for(pl, r, sh))
+				return -1;
+			s = plan_print(pl, st, &len);
+			uncut(r);
+		} else if (shared) {
+			s = shared;
+			len = shared_len;
+		} else {
+			s = shared = plan_print(pl, st, &len);
+			shared_len = len;
+		}
+		if (!s)
+			return -1;
+		part(p, sh, s, len);
+	}
+	return 0;
+}
+
+static void plan_one(struct planner *pl, unsigned shard)
+{
+	struct shard_plan *p = pl->out;
+
+	p->kind = PLAN_ONE;
+	p->nparts = 0;
+	part(p, shard, pl->sql, pl->len);
+}
+
+/* A write in a transaction stays on the transaction's one shard. */
+static int trans_check(struct planner *pl, uint64_t mask)
+{
+	const struct plan_ctx *c = pl->ctx;
+	const struct keyspace *ks = pl->ks;
+
+	if (!c->in_trans)
+		return 0;
+	if (__builtin_popcountll(mask) > 1)
+		return plan_fail_code(pl, ER_UNKNOWN_ERROR, "HY000",
+				      "myring: this statement writes to "
+				      "several shards in a transaction, which "
+				      "needs a distributed transaction, which "
+				      "myring does not support yet");
+	if (c->trans_shard >= 0 && (unsigned)c->trans_shard < ks->nshards &&
+	    (unsigned)c->trans_shard != lowest(mask))
+		return plan_fail_code(pl, ER_UNKNOWN_ERROR, "HY000",
+				      "myring: this transaction already wrote "
+				      "to shard %s; writing to shard %s needs "
+				      "a distributed transaction, which myring "
+				      "does not support yet",
+				      ks->shards[c->trans_shard].name,
+				      ks->shards[lowest(mask)].name);
+	return 0;
+}
+
+/* ---- SELECT -------------------------------------------------------------- */
+
+static int plan_select(struct planner *pl, struct sql_statement *st)
+{
+	struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
+	uint64_t m;
+
+	if (!r)
+		return plan_nomem(pl);
+	pl->out->select = true;
+	if (walk_query(pl, r, st->query, -1, SCOPE_TOP))
+		return -1;
+	if (!r->keyspace) {
+		pl->out->kind = PLAN_PASS;
+		return 0;
+	}
+	if (settle(pl, r))
+		return -1;
+	m = route_mask(r);
+	if (__builtin_popcountll(m) == 1) {
+		plan_one(pl, lowest(m));
+		return 0;
+	}
+	if (st->query->lock != SQL_LOCK_NONE && pl->ctx->in_trans) {
+		/* locking reads on several shards are fine: no writes */
+	}
+	if (plan_select_merge(pl, st->query))
+		return -1;
+	pl->out->result = PLAN_RESULT_ROWS;
+	return print_parts(pl, r, st, m);
+}
+
+/* ---- INSERT -------------------------------------------------------------- */
+
+static const struct sql_assign *key_assign(const struct sql_assign *a,
+					   const struct shard_table *t)
+{
+	for (; a; a = a->next)
+		if (plan_name_eq(a->column->column, t->key))
+			return a;
+	return NULL;
+}
+
+static int route_subqueries(struct planner *pl, struct route *r,
+			    struct sql_expr *e)
+{
+	int s = new_scope(pl, r, -1, SCOPE_SUB);
+
+	if (s < 0)
+		return -1;
+	return walk_expr(pl, r, e, (unsigned)s);
+}
+
+static int plan_insert(struct planner *pl, struct sql_statement *st)
+{
+	struct sql_insert *in = st->insert;
+	struct shard_plan *p = pl->out;
+	const struct shard_table *t;
+	struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
+	struct tref *target;
+	unsigned key_idx = 0, nrows = 0;
+	uint64_t mask = 0;
+	int *row_shard;
+
+	if (!r)
+		return plan_nomem(pl);
+	p->writes = true;
+	if (add_table(pl, r, 0, NULL, in->schema, in->table,
+		      (struct sql_str){ 0 }))
+		return -1;
+	if (new_scope(pl, r, -1, SCOPE_TOP) < 0)
+		return -1;
+	/* what the values read: INSERT ... SELECT, subqueries in VALUES */
+	if (walk_query(pl, r, in->query, -1, SCOPE_SUB))
+		return -1;
+	for (struct sql_expr *row = in->rows; row; row = row->next)
+		if (route_subqueries(pl, r, row->args))
+			return -1;
+	for (struct sql_assign *a = in->set; a; a = a->next)
+		if (route_subqueries(pl, r, a->value))
+			return -1;
+	for (struct sql_assign *a = in->update; a; a = a->next)
+		if (route_subqueries(pl, r, a->value))
+			return -1;
+	if (!r->keyspace) {
+		p->kind = PLAN_PASS;
+		return 0;
+	}
+	if (!r->nt || r->t[0].scope != 0 || r->t[0].name.ptr != in->table.ptr) {
+		/* the target is not the keyspace's: what it reads must be on
+		 * one shard, which then is the PASS shard's?  Refuse. */
+		return plan_fail(pl, "myring: INSERT into a table outside the "
+				     "keyspace that reads keyspace tables is "
+				     "not supported");
+	}
+	target = &r->t[0];
+	if (target->kind == TABLE_BROADCAST)
+		return plan_fail(pl, "myring: writes to broadcast table %.*s "
+				     "need distributed transactions (not yet "
+				     "supported)",
+				 (int)in->table.len, in->table.ptr);
+	if (target->kind == TABLE_UNSHARDED) {
+		if (settle(pl, r))
+			return -1;
+		if (!(r->mask & (1ull << target->shard)))
+			return plan_fail(pl, "myring: INSERT ... SELECT across "
+					     "shards is not supported");
+		if (trans_check(pl, 1ull << target->shard))
+			return -1;
+		plan_one(pl, target->shard);
+		return 0;
+	}
+	t = target->t;
+	if (in->query)
+		return plan_fail(pl, "myring: INSERT ... SELECT into sharded "
+				     "table %s is not supported yet", t->name);
+	if (key_assign(in->update, t))
+		return plan_fail(pl, "myring: ON DUPLICATE KEY UPDATE of "
+				     "sharded table %s changes the shard key %s "
+				     "(it would move the row to another shard)",
+				 t->name, t->key);
+	for (unsigned i = 1; i < r->nt; i++)
+		if (r->t[i].kind == TABLE_SHARDED ||
+		    r->t[i].kind == TABLE_UNSHARDED)
+			return plan_fail(pl, "myring: INSERT into sharded table "
+					     "%s with a subquery over keyspace "
+					     "tables is not supported", t->name);
+	if (in->set) {
+		const struct sql_assign *ka = key_assign(in->set, t);
+		int sh = ka ? literal_shard(pl, t, ka->value) : -1;
+
+		if (!ka)
+			return plan_fail(pl, "myring: INSERT into sharded "
+					     "table %s needs its key column %s",
+					 t->name, t->key);
+		if (sh < 0)
+			return plan_fail(pl, "myring: INSERT into sharded "
+					     "table %s needs a literal value of "
+					     "its key column %s that maps to a "
+					     "shard", t->name, t->key);
+		if (trans_check(pl, 1ull << sh))
+			return -1;
+		plan_one(pl, (unsigned)sh);
+		return 0;
+	}
+	{
+		bool found = false;
+
+		for (struct sql_name *n = in->columns; n; n = n->next) {
+			if (plan_name_eq(n->name, t->key)) {
+				found = true;
+				break;
+			}
+			key_idx++;
+		}
+		if (!found)
+			return plan_fail(pl, "myring: INSERT into sharded "
+					     "table %s needs its key column %s",
+					 t->name, t->key);
+	}
+	nrows = sql_expr_count(in->rows);
+	row_shard = sql_arena_alloc(pl->a, (nrows + 1) * sizeof(*row_shard));
+	if (!row_shard)
+		return plan_nomem(pl);
+	nrows = 0;
+	for (struct sql_expr *row = in->rows; row; row = row->next) {
+		struct sql_expr *v = row->args;
+		int sh;
+
+		for (unsigned i = 0; v && i < key_idx; i++)
+			v = v->next;
+		sh = v ? literal_shard(pl, t, v) : -1;
+		if (sh < 0)
+			return plan_fail(pl, "myring: INSERT into sharded "
+					     "table %s needs a literal value of "
+					     "its key column %s that maps to a "
+					     "shard in every row",
+					 t->name, t->key);
+		row_shard[nrows++] = sh;
+		mask |= 1ull << sh;
+	}
+	if (!mask)
+		return plan_fail(pl, "myring: INSERT without rows");
+	if (trans_check(pl, mask))
+		return -1;
+	if (__builtin_popcountll(mask) == 1) {
+		plan_one(pl, lowest(mask));
+		return 0;
+	}
+	/* One INSERT per shard with that shard's rows. */
+	p->kind = PLAN_MULTI;
+	p->result = PLAN_RESULT_OK;
+	p->nparts = 0;
+	{
+		struct sql_expr *all = in->rows;
+
+		for (uint64_t m = mask; m; m &= m - 1) {
+			unsigned sh = lowest(m), i = 0;
+			struct sql_expr *head = NULL, **tail = &head;
+			const char *s;
+			size_t len;
+
+			for (struct sql_expr *row = all; row;
+			     row = row->next, i++) {
+				struct sql_expr *c;
+
+				if (row_shard[i] != (int)sh)
+					continue;
+				c = sql_arena_alloc(pl->a, sizeof(*c));
+				if (!c)
+					return plan_nomem(pl);
+				*c = *row;
+				c->next = NULL;
+				*tail = c;
+				tail = &c->next;
+			}
+			in->rows = head;
+			s = plan_print(pl, st, &len);
+			in->rows = all;
+			if (!s)
+				return -1;
+			part(p, sh, s, len);
+		}
+	}
+	return 0;
+}
+
+/* ---- UPDATE, DELETE ------------------------------------------------------ */
+
+/* The keyspace table a SET column names in scope 0, or NULL. */
+static const struct tref *assigned_table(struct planner *pl, struct route *r,
+					 const struct sql_expr *col)
+{
+	unsigned n = 0;
+	const struct tref *only = NULL;
+
+	if (col->table.len) {
+		int i = resolve(pl, r, 0, col);
+
+		return i >= 0 ? &r->t[i] : NULL;
+	}
+	for (unsigned i = 0; i < r->nt; i++)
+		if (r->t[i].scope == 0) {
+			n++;
+			only = &r->t[i];
+		}
+	return n == 1 ? only : NULL;
+}
+
+static int plan_write(struct planner *pl, struct sql_statement *st,
+		      struct sql_from *tables, struct sql_from *targets,
+		      struct sql_assign *set, struct sql_expr *where,
+		      struct sql_order *order, struct sql_expr *limit,
+		      bool multi, const char *what)
+{
+	struct shard_plan *p = pl->out;
+	struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
+	uint64_t m;
+	int s;
+
+	if (!r)
+		return plan_nomem(pl);
+	p->writes = true;
+	s = new_scope(pl, r, -1, SCOPE_TOP);
+	if (s < 0 || walk_from(pl, r, tables, 0) || walk_on(pl, r, tables, 0))
+		return -1;
+	if (where)
+		conjunct(pl, r, where, 0, true);
+	if (walk_one(pl, r, where, 0) || walk_order(pl, r, order, 0))
+		return -1;
+	for (struct sql_assign *a = set; a; a = a->next)
+		if (walk_one(pl, r, a->value, 0))
+			return -1;
+	if (!r->keyspace) {
+		p->kind = PLAN_PASS;
+		return 0;
+	}
+	/* What is written: SET's tables, DELETE's targets. */
+	for (struct sql_assign *a = set; a; a = a->next) {
+		const struct tref *t = assigned_table(pl, r, a->column);
+
+		if (t && t->kind == TABLE_SHARDED &&
+		    plan_name_eq(a->column->column, t->t->key))
+			return plan_fail(pl, "myring: this UPDATE changes the "
+					     "shard key %s of table %s, which "
+					     "would move the row to another "
+					     "shard (not supported)",
+					 t->t->key, t->t->name);
+		if (!t) {
+			for (unsigned i = 0; i < r->nt; i++)
+				if (r->t[i].scope == 0 &&
+				    r->t[i].kind == TABLE_BROADCAST)
+					return plan_fail(pl, "myring: writes "
+						"to broadcast table %s need "
+						"distributed transactions (not "
+						"yet supported)",
+						r->t[i].t->name);
+		} else if (t->kind == TABLE_BROADCAST) {
+			return plan_fail(pl, "myring: writes to broadcast "
+					     "table %s need distributed "
+					     "transactions (not yet supported)",
+					 t->t->name);
+		}
+	}
+	if (!set) {
+		for (unsigned i = 0; i < r->nt; i++) {
+			const struct tref *t = &r->t[i];
+			bool target = !targets;
+
+			if (t->scope != 0 || t->kind != TABLE_BROADCAST)
+				continue;
+			for (struct sql_from *f = targets; f; f = f->next)
+				if (plan_str_eq(f->name, t->ref) ||
+				    plan_str_eq(f->name, t->name))
+					target = true;
+			if (target)
+				return plan_fail(pl, "myring: writes to "
+						     "broadcast table %s need "
+						     "distributed transactions "
+						     "(not yet supported)",
+						 t->t->name);
+		}
+	}
+	if (settle(pl, r))
+		return -1;
+	m = route_mask(r);
+	if (__builtin_popcountll(m) > 1) {
+		if (multi)
+			return plan_fail(pl, "myring: a multi-table %s across "
+					     "shards is not supported (name one "
+					     "shard key value)", what);
+		if (order || limit)
+			return plan_fail(pl, "myring: %s with ORDER BY or LIMIT "
+					     "across shards is not supported",
+					 what);
+	}
+	if (trans_check(pl, m))
+		return -1;
+	if (__builtin_popcountll(m) == 1) {
+		plan_one(pl, lowest(m));
+		return 0;
+	}
+	p->result = PLAN_RESULT_OK;
+	return print_parts(pl, r, st, m);
+}
+
+/* ---- the statement ------------------------------------------------------- */
+
+static int plan_statement(struct planner *pl, struct sql_statement *st);
+
+static bool is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+	       (unsigned char)c >= 0x80;
+}
+
+/* Whether a statement the planner cannot read may touch the keyspace:
+ * the session is in its schema, or the text names it. */
+static bool mentions_keyspace(struct planner *pl)
+{
+	const char *k = pl->ks->schema;
+	size_t n = strlen(k);
+	struct sql_str none = { 0 };
+
+	if (is_keyspace_schema(pl, none))
+		return true;
+	if (!n)
+		return false;
+	for (size_t i = 0; i + n <= pl->len; i++)
+		if (!strncasecmp(pl->sql + i, k, n) &&
+		    (!i || !is_word(pl->sql[i - 1])) &&
+		    (i + n == pl->len || !is_word(pl->sql[i + n])))
+			return true;
+	return false;
+}
+
+static char *arena_strdup(struct planner *pl, const char *s, size_t n)
+{
+	char *d = sql_arena_alloc(pl->a, n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* EXPLAIN SHARDS: the plan as rows (shard, query, merge). */
+static int plan_explain_shards(struct planner *pl, struct sql_statement *st)
+{
+	static const char *cols[] = { "shard", "query", "merge" };
+	struct shard_plan *p = pl->out;
+	struct shard_plan *inner = sql_arena_alloc(pl->a, sizeof(*inner));
+	struct planner sub;
+	const char **cells;
+	const char *merge;
+	unsigned n;
+
+	if (!inner)
+		return plan_nomem(pl);
+	sub = *pl;
+	sub.out = inner;
+	/* The explained statement's own text. */
+	sub.sql = pl->sql;
+	if (plan_statement(&sub, st->explained))
+		goto failed;
+	if (inner->kind == PLAN_ONE) {
+		/* The client's text is EXPLAIN SHARDS ...: what the shard
+		 * would be sent is the statement itself. */
+		inner->parts[0].sql = arena_strdup(pl, pl->sql +
+						   st->explained->pos,
+						   st->explained->end -
+						   st->explained->pos);
+		inner->parts[0].len = st->explained->end - st->explained->pos;
+		if (!inner->parts[0].sql)
+			return plan_nomem(pl);
+	}
+	if (inner->kind == PLAN_ANSWER)
+		return plan_fail(pl, "myring: EXPLAIN SHARDS of EXPLAIN");
+	merge = plan_merge_what(inner);
+	n = inner->kind == PLAN_PASS ? 1 : inner->nparts;
+	cells = sql_arena_alloc(pl->a, 3 * n * sizeof(*cells));
+	if (!cells)
+		return plan_nomem(pl);
+	if (inner->kind == PLAN_PASS) {
+		cells[0] = pl->ks->nshards ? pl->ks->shards[0].name : NULL;
+		cells[1] = arena_strdup(pl, pl->sql + st->explained->pos,
+					st->explained->end -
+					st->explained->pos);
+		cells[2] = merge;
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			cells[3 * i] = pl->ks->shards[inner->parts[i].shard].name;
+			cells[3 * i + 1] = arena_strdup(pl, inner->parts[i].sql,
+							inner->parts[i].len);
+			cells[3 * i + 2] = merge;
+		}
+	}
+	for (unsigned i = 0; i < 3 * n; i++)
+		if (!cells[i] && (i % 3) != 0)
+			return plan_nomem(pl);
+	memset(p, 0, sizeof(*p));
+	p->kind = PLAN_ANSWER;
+	p->ncols = 3;
+	p->nrows = n;
+	p->cols = cols;
+	p->cells = cells;
+	return 0;
+failed:
+	*p = *inner;
+	pl->failed = true;
+	return -1;
+}
+
+static int plan_statement(struct planner *pl, struct sql_statement *st)
+{
+	struct shard_plan *p = pl->out;
+
+	switch (st->kind) {
+	case SQL_ST_SELECT:
+		return plan_select(pl, st);
+	case SQL_ST_INSERT:
+		return plan_insert(pl, st);
+	case SQL_ST_UPDATE:
+		return plan_write(pl, st, st->update->tables, NULL,
+				  st->update->set, st->update->where,
+				  st->update->order, st->update->limit,
+				  st->update->multi, "UPDATE");
+	case SQL_ST_DELETE:
+		return plan_write(pl, st, st->del->tables,
+				  st->del->form == SQL_DELETE_SINGLE ?
+				  NULL : st->del->targets, NULL,
+				  st->del->where, st->del->order,
+				  st->del->limit,
+				  st->del->form != SQL_DELETE_SINGLE, "DELETE");
+	case SQL_ST_EXPLAIN:
+		if (st->shards)
+			return plan_explain_shards(pl, st);
+		if (plan_statement(pl, st->explained))
+			return -1;
+		p->writes = false;
+		if (p->kind == PLAN_MULTI) {
+			/* EXPLAIN shows the plan of the first shard. */
+			unsigned sh = p->parts[0].shard;
+
+			p->merge = NULL;
+			plan_one(pl, sh);
+		} else if (p->kind == PLAN_ONE) {
+			plan_one(pl, p->parts[0].shard);
+		} else if (p->kind == PLAN_ANSWER) {
+			return plan_fail(pl, "myring: EXPLAIN of EXPLAIN "
+					     "SHARDS");
+		}
+		return 0;
+	case SQL_ST_SET: {
+		struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
+
+		if (!r)
+			return plan_nomem(pl);
+		for (struct sql_set_item *it = st->set; it; it = it->next)
+			if (route_subqueries(pl, r, it->value))
+				return -1;
+		if (r->keyspace)
+			return plan_fail(pl, "myring: SET with a subquery over "
+					     "keyspace tables is not supported");
+		p->kind = PLAN_PASS;
+		return 0;
+	}
+	case SQL_ST_OTHER:
+		if (mentions_keyspace(pl))
+			return plan_fail(pl, "myring: %.*s statements in a "
+					     "sharded keyspace are not supported "
+					     "(run them on each shard's server)",
+					 (int)(st->word.len > 40 ? 40 :
+					       st->word.len), st->word.ptr);
+		p->kind = PLAN_PASS;
+		return 0;
+	default:        /* USE, SHOW, BEGIN, COMMIT, SAVEPOINT ... */
+		p->kind = PLAN_PASS;
+		return 0;
+	}
+}
+
+/* How the session reads its statements (plan_ctx.sql_mode). */
+static void reading_of(const struct plan_ctx *c, struct sql_reading *rd,
+		       unsigned *flags)
+{
+	memset(rd, 0, sizeof(*rd));
+	if (c->rd)
+		*rd = *c->rd;
+	else if (c->sql_mode & PLAN_MODE_NO_BACKSLASH_ESCAPES)
+		rd->escapes = SQL_ESC_NONE;
+	else if (c->sql_mode & PLAN_MODE_ANSI_QUOTES)
+		rd->escapes = SQL_ESC_SINGLE;
+	*flags = 0;
+	if (c->sql_mode & PLAN_MODE_PIPES_AS_CONCAT)
+		*flags |= SQL_PARSE_PIPES_AS_CONCAT;
+	if (c->sql_mode & PLAN_MODE_HIGH_NOT_PRECEDENCE)
+		*flags |= SQL_PARSE_HIGH_NOT_PRECEDENCE;
+}
+
+/* More than one statement in the text: allowed when none of them touches
+ * the keyspace (then PASS). */
+static int plan_several(struct planner *pl, const struct sql_parse_opts *po)
+{
+	size_t off = 0;
+	struct shard_plan one;
+
+	while (off < pl->len) {
+		struct sql_parse_opts o = *po;
+		struct sql_tree tree;
+		struct planner sub = *pl;
+		size_t i;
+
+		for (i = off; i < pl->len && strchr(" \t\r\n;", pl->sql[i]); i++)
+			;
+		if (i == pl->len)
+			break;
+		o.flags |= SQL_PARSE_MULTI;
+		if (sql_parse(pl->a, pl->sql + off, pl->len - off, &o, &tree)) {
+			if (!mentions_keyspace(pl))
+				break;
+			return plan_fail(pl, "myring: a statement of a "
+					     "multi-statement query could not "
+					     "be parsed for sharding");
+		}
+		memset(&one, 0, sizeof(one));
+		sub.sql = pl->sql + off;
+		sub.len = tree.end;
+		sub.out = &one;
+		plan_statement(&sub, tree.stmt);
+		if (one.kind != PLAN_PASS)
+			return plan_fail(pl, "myring: several statements in "
+					     "one query touching the keyspace "
+					     "are not supported (send them one "
+					     "at a time)");
+		if (!tree.end)
+			break;
+		off += tree.end;
+	}
+	pl->out->kind = PLAN_PASS;
+	return 0;
+}
+
+int shard_plan(struct sql_arena *a, const struct plan_ctx *ctx,
+	       const char *sql, size_t len, struct shard_plan *out)
+{
+	struct planner pl = { .a = a, .ctx = ctx, .ks = ctx->ks, .sql = sql,
+			      .len = len, .out = out };
+	struct sql_parse_opts po = { .rd = &pl.rd };
+	struct sql_tree tree;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!sql)
+		pl.sql = sql = "", pl.len = len = 0;
+	reading_of(ctx, &pl.rd, &po.flags);
+	if (!ctx->ks || !ctx->ks->nshards) {
+		out->kind = PLAN_PASS;
+		return 0;
+	}
+	rc = sql_parse(a, sql, len, &po, &tree);
+	if (rc == SQL_PARSE_SYNTAX && tree.err.what &&
+	    !strcmp(tree.err.what, "one statement")) {
+		plan_several(&pl, &po);
+		return 0;
+	}
+	if (rc != SQL_PARSE_OK) {
+		char msg[200];
+
+		if (rc == SQL_PARSE_NOMEM) {
+			plan_nomem(&pl);
+			return 0;
+		}
+		if (!mentions_keyspace(&pl)) {
+			out->kind = PLAN_PASS;
+			return 0;
+		}
+		sql_parse_strerror(&tree.err, msg, sizeof(msg));
+		if (rc == SQL_PARSE_UNSUPPORTED)
+			plan_fail(&pl, "myring: %s", msg);
+		else
+			plan_fail_code(&pl, ER_PARSE_ERROR, "42000",
+				       "myring: the statement could not be "
+				       "parsed for sharding: %s", msg);
+		return 0;
+	}
+	plan_statement(&pl, tree.stmt);
+	if (!pl.failed && out->kind == PLAN_ONE && !out->nparts)
+		plan_fail(&pl, "myring: no shard for the statement");
+	return 0;
+}
