@@ -134,7 +134,6 @@ struct config {
 	uint32_t max_lag_ms;
 	uint32_t check_interval_ms;  /* --check-interval; 0: the default */
 	struct group_spec *groups;   /* owned by the config (`groups:`) */
-	struct keyspace *keyspace;   /* `keyspace:` (shard_map.h), or NULL */
 	unsigned ngroups;
 	/* The file's `keyspace:` (shard_map.h, docs/sharding.md), or NULL;
 	 * owned by the config.  Its shards' group_index is set at start. */

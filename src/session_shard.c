@@ -138,7 +138,8 @@ static enum myring_verdict refuse(struct myring_reply *reply, uint16_t code,
 {
 	reply->err_code = code;
 	snprintf(reply->sqlstate, sizeof(reply->sqlstate), "%s", sqlstate);
-	snprintf(reply->message, sizeof(reply->message), "%s", msg);
+	snprintf(reply->message, sizeof(reply->message), "%.*s",
+		 (int)sizeof(reply->message) - 1, msg);
 	return MYRING_REJECT;
 }
 
@@ -279,6 +280,40 @@ static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
 	return true;
 }
 
+/* The sql_mode flags that change how a statement reads. */
+static uint32_t plan_mode(const struct session *s)
+{
+	static const struct {
+		const char *word;
+		uint32_t flag;
+	} words[] = {
+		{"ANSI_QUOTES", PLAN_MODE_ANSI_QUOTES},
+		{"NO_BACKSLASH_ESCAPES", PLAN_MODE_NO_BACKSLASH_ESCAPES},
+		{"PIPES_AS_CONCAT", PLAN_MODE_PIPES_AS_CONCAT},
+		{"HIGH_NOT_PRECEDENCE", PLAN_MODE_HIGH_NOT_PRECEDENCE},
+		{"ANSI", PLAN_MODE_ANSI_QUOTES | PLAN_MODE_PIPES_AS_CONCAT},
+	};
+	const struct mysql_state_var *v = mysql_state_get_var(&s->st,
+							      "sql_mode");
+	uint32_t flags = 0;
+	size_t i = 0;
+
+	if (!v || !v->value)
+		return 0;
+	/* A comma-separated list of words, as the server reports it. */
+	while (i < v->value_len) {
+		size_t j = i;
+		while (j < v->value_len && v->value[j] != ',')
+			j++;
+		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+			if (strlen(words[k].word) == j - i &&
+			    !strncasecmp(v->value + i, words[k].word, j - i))
+				flags |= words[k].flag;
+		i = j + 1;
+	}
+	return flags;
+}
+
 enum myring_verdict shard_query(struct session *s, struct pending *p,
 				const struct sql_class *cls,
 				const char *sql, size_t len,
@@ -286,10 +321,13 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 				enum myring_verdict verdict)
 {
 	const struct keyspace *ks = keyspace_of(s);
+	struct sql_reading rd;
 	struct plan_ctx ctx = {
 		.ks = ks,
 		.schema = s->st.has_schema ? s->st.schema : "",
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
+		.sql_mode = plan_mode(s),
+		.rd = &rd,
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 	};
@@ -299,6 +337,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 
 	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
 		return verdict;
+	effects_reading(s, &rd);
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return refuse(reply, 1105, "HY000", "myring: out of memory");
@@ -967,15 +1006,19 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 				  enum myring_verdict verdict)
 {
 	const struct keyspace *ks = keyspace_of(s);
+	struct sql_reading rd;
 	struct plan_ctx ctx = {
 		.ks = ks,
 		.schema = s->st.has_schema ? s->st.schema : "",
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
+		.sql_mode = plan_mode(s),
+		.rd = &rd,
 		.trans_shard = -1,
 	};
 	struct sql_arena a;
 	struct shard_plan plan;
 
+	effects_reading(s, &rd);
 	sql_arena_init(&a, 0);
 	shard_plan(&a, &ctx, sql, len, &plan);
 	if (plan.kind != PLAN_PASS)

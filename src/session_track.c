@@ -14,6 +14,8 @@
  */
 #include "session.h"
 
+#include <stdlib.h>
+
 #include "log.h"
 #include "mysql_state.h"
 
