@@ -110,6 +110,12 @@ build/tests/integration: $(ITEST_SRC) $(PURE_SRC) $(wildcard $(PURE_SRC:.c=.h)) 
 	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -Wno-missing-prototypes -o $@ $(ITEST_SRC) \
 		$$(pkg-config --cflags --libs libmariadb 2>/dev/null || echo -lmariadb) -lcriterion -lpthread
 
+# The differential tester for sharding (docs/testing.md): a standalone
+# client of two servers, nothing of myring linked in.
+build/tests/difftest: tests/difftest.c | build/tests
+	$(CC) $(CPPFLAGS_ALL) -O1 -g $(WARN) -o $@ tests/difftest.c \
+		$$(pkg-config --cflags --libs libmariadb 2>/dev/null || echo -lmariadb)
+
 unit: build/tests/unit
 	./build/tests/unit
 
