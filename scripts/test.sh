@@ -401,6 +401,19 @@ run_shards() {
 		fail "sharding: myring exited with status $rc after SIGTERM"
 		tail -n 20 "$log"
 	fi
+
+	# What the differential test does not look at (where rows are
+	# stored, transactions, schema changes, a shard down, clients that
+	# leave or read slowly): each test starts its own myring on the rig.
+	if [[ $have_itests == 1 ]]; then
+		local sfilter='shards/*'
+		[[ ${MYRING_ITEST_FILTER:-} != shards/* ]] || sfilter=$MYRING_ITEST_FILTER
+		step "sharding tests against $bin"
+		MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=0 \
+			MYRING_ASAN=1 MYRING_SHARDS_DIR=$SHDIR \
+			run_bounded "$GROUPS_TIMEOUT" ./build/tests/integration --jobs 1 \
+			--filter "$sfilter" || fail "sharding tests ($bin)"
+	fi
 }
 
 if want shards; then

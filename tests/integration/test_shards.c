@@ -1,0 +1,495 @@
+/*
+ * myring in front of a keyspace over the four shards of scripts/shards.sh:
+ * what the differential test (tests/difftest.c) does not look at.  Where
+ * a row is stored (seen on each shard directly), transactions that stay on
+ * one shard and the ones that would need a second, schema changes on every
+ * shard, prepared statements, a shard that is down, a client that leaves in
+ * the middle of a cross-shard answer and one that reads it slowly.
+ *
+ * Runs only where MYRING_SHARDS_DIR names the rig's directory (the
+ * `shards` step of scripts/test.sh).  Rows use ids from 1000000 on, which
+ * the differential test's data never has, and each test removes its own.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <mysql.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define NSHARDS 4
+#define ADMIN_PW "shards-admin-pw"
+
+struct env {
+	int shard_port[NSHARDS];
+	struct proxy_proc p;
+	char config[160];
+};
+
+static const char *rig_dir(void)
+{
+	const char *d = getenv("MYRING_SHARDS_DIR");
+
+	if (!d || !*d)
+		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
+			     "of scripts/test.sh sets it)");
+	return d;
+}
+
+static long env_field(const char *file, const char *key)
+{
+	char line[512];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f = fopen(file, "r");
+
+	cr_assert(f, "%s: %s", file, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == '=')
+			v = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	cr_assert_gt(v, 0, "%s has no %s", file, key);
+	return v;
+}
+
+/*
+ * myring over the rig, with the keyspace of scripts/shards.sh; shard
+ * dead_shard (0..3, or -1) is named by an address nothing listens on.
+ */
+static void start(struct env *e, int dead_shard)
+{
+	static int seq;
+	const char *dir = rig_dir();
+	char file[512], key[32], text[4096];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/env", dir);
+	for (int i = 0; i < NSHARDS; i++) {
+		snprintf(key, sizeof(key), "SHARD%d_PORT", i);
+		e->shard_port[i] = (int)env_field(file, key);
+	}
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "admin-user: admin\nadmin-password: %s\n"
+			      "auth: proxy\nusers:\n  - name: myring\n"
+			      "    password: myring-pw\ngroups:\n", ADMIN_PW);
+	for (int i = 0; i < NSHARDS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "  - name: g%d\n    servers: "
+				      "[127.0.0.1:%d]\n", i,
+				      i == dead_shard ? free_port() :
+				      e->shard_port[i]);
+	snprintf(text + n, sizeof(text) - n,
+		 "keyspace:\n  schema: shop\n  shards: [g0, g1, g2, g3]\n"
+		 "  tables:\n    - name: customers\n      key: id\n"
+		 "      function: hash\n    - name: orders\n"
+		 "      key: customer_id\n      function: hash\n"
+		 "    - name: countries\n      type: broadcast\n");
+	snprintf(e->config, sizeof(e->config), "/tmp/myring-itest-shards-%d-%d"
+		 ".yaml", getpid(), ++seq);
+	f = fopen(e->config, "w");
+	cr_assert(f);
+	fputs(text, f);
+	fclose(f);
+	const char *args[] = {"--config", e->config, "--log-level", "info",
+			      NULL};
+	proxy_start(&e->p, 0, args);
+}
+
+static void stop(struct env *e)
+{
+	cr_expect_eq(proxy_stop(&e->p, 20000), 0, "myring's exit status\n%s",
+		     proxy_log_tail(&e->p));
+	unlink(e->config);
+}
+
+static MYSQL *client(const struct env *e)
+{
+	char err[512];
+	MYSQL *m = connect_port(e->p.port, "myring", "myring-pw", "shop", 0,
+				err, sizeof(err));
+
+	cr_assert(m, "connect through myring: %s\n%s", err,
+		  proxy_log_tail(&e->p));
+	return m;
+}
+
+static MYSQL *shard(const struct env *e, int i)
+{
+	char err[512];
+	MYSQL *m = connect_port(e->shard_port[i], "myring", "myring-pw",
+				"shop", 0, err, sizeof(err));
+
+	cr_assert(m, "connect to shard %d: %s", i, err);
+	return m;
+}
+
+static long num(MYSQL *m, const char *sql)
+{
+	char *v = query_value(m, sql);
+	long n;
+
+	cr_assert(v, "%s: no value", sql);
+	n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+/* The shard (0..3) holding customer id, seen on the shards themselves; -1
+ * when none does; fails when more than one does. */
+static int where_is(const struct env *e, long id)
+{
+	char sql[128];
+	int at = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id = "
+		 "%ld", id);
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = shard(e, i);
+		if (num(m, sql)) {
+			cr_assert_eq(at, -1, "customer %ld is on shards %d and "
+				     "%d", id, at, i);
+			at = i;
+		}
+		mysql_close(m);
+	}
+	return at;
+}
+
+static void cleanup(const struct env *e)
+{
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = shard(e, i);
+		query_ok(m, "DELETE FROM customers WHERE id >= 1000000");
+		query_ok(m, "DELETE FROM orders WHERE customer_id >= 1000000");
+		query_ok(m, "DROP TABLE IF EXISTS ddl_probe");
+		mysql_close(m);
+	}
+}
+
+/* The shard EXPLAIN SHARDS names for sql (g0..g3 -> 0..3), one part. */
+static int explained_shard(MYSQL *c, const char *sql)
+{
+	char q[512];
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int at;
+
+	snprintf(q, sizeof(q), "EXPLAIN SHARDS %s", sql);
+	cr_assert_eq(mysql_query(c, q), 0, "%s: %s", q, mysql_error(c));
+	r = mysql_store_result(c);
+	cr_assert(r);
+	cr_assert_eq(mysql_num_rows(r), 1, "%s: %llu parts", q,
+		     (unsigned long long)mysql_num_rows(r));
+	row = mysql_fetch_row(r);
+	cr_assert(row[0] && row[0][0] == 'g', "shard column: %s",
+		  row[0] ? row[0] : "NULL");
+	at = atoi(row[0] + 1);
+	mysql_free_result(r);
+	return at;
+}
+
+Test(shards, each_row_is_stored_on_the_one_shard_its_key_names,
+     .timeout = 120)
+{
+	struct env e;
+	char sql[256];
+	int seen[NSHARDS] = {0};
+
+	start(&e, -1);
+	cleanup(&e);
+	MYSQL *c = client(&e);
+	/* One multi-row INSERT over every shard, then single rows. */
+	query_ok(c, "INSERT INTO customers (id, name, balance) VALUES "
+		 "(1000001, 'a', 1.50), (1000002, 'b', 2.25), "
+		 "(1000003, 'c', 3.00), (1000004, 'd', 4.75), "
+		 "(1000005, 'e', 5.00), (1000006, 'f', 6.10)");
+	cr_assert_eq(mysql_affected_rows(c), 6);
+	for (long id = 1000007; id <= 1000024; id++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name, "
+			 "balance) VALUES (%ld, 'x', %ld.25)", id, id % 100);
+		query_ok(c, sql);
+	}
+	for (long id = 1000001; id <= 1000024; id++) {
+		int at = where_is(&e, id);
+		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id = "
+			 "%ld", id);
+		cr_assert_neq(at, -1, "customer %ld is on no shard", id);
+		cr_assert_eq(explained_shard(c, sql), at, "customer %ld is on "
+			     "shard %d, EXPLAIN SHARDS says otherwise", id, at);
+		snprintf(sql, sizeof(sql), "SELECT id FROM customers WHERE id "
+			 "= %ld", id);
+		cr_assert_eq(num(c, sql), id);
+		seen[at]++;
+	}
+	for (int i = 0; i < NSHARDS; i++)
+		cr_expect_gt(seen[i], 0, "24 keys, none on shard %d", i);
+	/* Across shards: the rows as one server would count them. */
+	cr_assert_eq(num(c, "SELECT COUNT(*) FROM customers WHERE id >= "
+			 "1000000"), 24);
+	cr_assert_eq(num(c, "SELECT MAX(id) FROM customers WHERE id >= "
+			 "1000000"), 1000024);
+	char *sum = query_value(c, "SELECT SUM(balance) FROM customers WHERE "
+				"id BETWEEN 1000001 AND 1000006");
+	cr_assert_str_eq(sum, "22.60");
+	free(sum);
+	/* An UPDATE without the key touches every shard; the OK adds up. */
+	query_ok(c, "UPDATE customers SET region = 'upd' WHERE id >= 1000000");
+	cr_assert_eq(mysql_affected_rows(c), 24);
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
+
+Test(shards, a_transaction_stays_on_its_shard_and_a_second_is_refused,
+     .timeout = 120)
+{
+	struct env e;
+	long a = 1000101, b;
+	char sql[256];
+
+	start(&e, -1);
+	cleanup(&e);
+	MYSQL *c = client(&e);
+	/* A key on another shard than a's. */
+	snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id = %ld", a);
+	int sa = explained_shard(c, sql);
+	for (b = a + 1;; b++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id "
+			 "= %ld", b);
+		if (explained_shard(c, sql) != sa)
+			break;
+	}
+	/* BEGIN and COMMIT with nothing between: nothing on any shard. */
+	query_ok(c, "BEGIN");
+	query_ok(c, "COMMIT");
+	/* Rolled back: the row never lands. */
+	query_ok(c, "START TRANSACTION");
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'rolled back')", a);
+	query_ok(c, sql);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id = "
+		 "%ld", a);
+	cr_assert_eq(num(c, sql), 1, "the transaction reads its own write");
+	cr_assert_eq(where_is(&e, a), -1, "not committed yet");
+	query_ok(c, "ROLLBACK");
+	cr_assert_eq(where_is(&e, a), -1);
+	/* A second shard inside it is refused; the first stays usable. */
+	query_ok(c, "BEGIN");
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'kept')", a);
+	query_ok(c, sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'other shard')", b);
+	cr_assert_neq(mysql_query(c, sql), 0, "a write to a second shard "
+		      "inside a transaction must be refused");
+	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	cr_assert(strstr(mysql_error(c), "distributed transaction"), "%s",
+		  mysql_error(c));
+	cr_assert_neq(mysql_query(c, "SELECT COUNT(*) FROM customers"), 0,
+		      "a read over every shard inside a transaction");
+	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	query_ok(c, "COMMIT");
+	cr_assert_eq(where_is(&e, a), sa);
+	cr_assert_eq(where_is(&e, b), -1);
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
+
+Test(shards, schema_changes_reach_every_shard, .timeout = 120)
+{
+	struct env e;
+
+	start(&e, -1);
+	cleanup(&e);
+	MYSQL *c = client(&e);
+	query_ok(c, "CREATE TABLE ddl_probe (id INT PRIMARY KEY)");
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = shard(&e, i);
+		cr_assert_eq(num(m, "SELECT COUNT(*) FROM information_schema."
+				 "tables WHERE table_schema = 'shop' AND "
+				 "table_name = 'ddl_probe'"), 1,
+			     "shard %d has no ddl_probe", i);
+		mysql_close(m);
+	}
+	/* The server's own refusal comes back (here: from every shard). */
+	cr_assert_neq(mysql_query(c, "CREATE TABLE ddl_probe (id INT)"), 0);
+	cr_assert_eq(mysql_errno(c), 1050, "%u %s", mysql_errno(c),
+		     mysql_error(c));
+	query_ok(c, "DROP TABLE ddl_probe");
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = shard(&e, i);
+		cr_assert_eq(num(m, "SELECT COUNT(*) FROM information_schema."
+				 "tables WHERE table_schema = 'shop' AND "
+				 "table_name = 'ddl_probe'"), 0);
+		mysql_close(m);
+	}
+	mysql_close(c);
+	stop(&e);
+}
+
+Test(shards, prepared_statements_on_keyspace_tables_are_refused_clearly,
+     .timeout = 60)
+{
+	struct env e;
+
+	start(&e, -1);
+	MYSQL *c = client(&e);
+	MYSQL_STMT *st = mysql_stmt_init(c);
+	const char *q = "SELECT name FROM customers WHERE id = ?";
+	cr_assert_neq(mysql_stmt_prepare(st, q, strlen(q)), 0);
+	cr_assert_eq(mysql_stmt_errno(st), 1235, "%s", mysql_stmt_error(st));
+	cr_assert(strstr(mysql_stmt_error(st), "prepared"), "%s",
+		  mysql_stmt_error(st));
+	mysql_stmt_close(st);
+	/* One that touches no table is fine. */
+	st = mysql_stmt_init(c);
+	cr_assert_eq(mysql_stmt_prepare(st, "SELECT 1 + ?", 12), 0, "%s",
+		     mysql_stmt_error(st));
+	mysql_stmt_close(st);
+	cr_assert_eq(num(c, "SELECT 41 + 1"), 42);
+	mysql_close(c);
+	stop(&e);
+}
+
+Test(shards, a_shard_that_is_down_fails_only_what_needs_it, .timeout = 120)
+{
+	struct env e;
+	char sql[256];
+	long on_live = -1;
+
+	start(&e, 3);
+	MYSQL *c = client(&e);
+	/* Every shard is needed: a clear error naming the one missing. */
+	cr_assert_neq(mysql_query(c, "SELECT COUNT(*) FROM customers"), 0);
+	cr_assert(strstr(mysql_error(c), "g3") || strstr(mysql_error(c),
+		  "connect"), "%u %s", mysql_errno(c), mysql_error(c));
+	/* A key on a live shard still works, on the same session. */
+	for (long id = 1000201; on_live < 0; id++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id "
+			 "= %ld", id);
+		if (explained_shard(c, sql) != 3)
+			on_live = id;
+	}
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id = "
+		 "%ld", on_live);
+	cr_assert_eq(num(c, sql), 0);
+	mysql_close(c);
+	stop(&e);
+}
+
+/* Rows enough for an answer of several MiB: 400 customers, and a query
+ * that makes each row 60 kB. */
+static void many_rows(const struct env *e)
+{
+	char sql[64000];
+	size_t n = 0;
+	MYSQL *c = client(e);
+
+	n += (size_t)snprintf(sql, sizeof(sql), "INSERT INTO customers (id, "
+			      "name) VALUES ");
+	for (int i = 0; i < 400; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s(%d, 'r%d')",
+				      i ? ", " : "", 1000300 + i, i);
+	query_ok(c, sql);
+	mysql_close(c);
+}
+
+#define BIG "SELECT id, REPEAT(name, 15000) FROM customers WHERE id >= " \
+	    "1000000 ORDER BY id"
+
+Test(shards, a_client_that_leaves_mid_answer_costs_nothing_else,
+     .timeout = 120)
+{
+	struct env e;
+
+	start(&e, -1);
+	cleanup(&e);
+	many_rows(&e);
+	for (int round = 0; round < 5; round++) {
+		MYSQL *c = client(&e);
+		cr_assert_eq(mysql_send_query(c, BIG, strlen(BIG)), 0);
+		usleep(20000);
+		/* Gone without reading: the shards' answers are read to
+		 * their end and their connections go back. */
+		shutdown(mysql_get_socket(c), SHUT_RDWR);
+		mysql_close(c);
+	}
+	MYSQL *c = client(&e);
+	for (int i = 0; i < 20; i++)
+		cr_assert_eq(num(c, "SELECT COUNT(*) FROM customers WHERE id "
+				 ">= 1000000"), 400);
+	/* And the whole answer, in order. */
+	cr_assert_eq(mysql_query(c, BIG), 0, "%s", mysql_error(c));
+	MYSQL_RES *r = mysql_use_result(c);
+	MYSQL_ROW row;
+	long last = 0, rows = 0;
+	while ((row = mysql_fetch_row(r))) {
+		long id = strtol(row[0], NULL, 10);
+		cr_assert_gt(id, last);
+		last = id;
+		rows++;
+	}
+	cr_assert_eq(mysql_errno(c), 0, "%s", mysql_error(c));
+	cr_assert_eq(rows, 400);
+	mysql_free_result(r);
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
+
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+Test(shards, a_slow_reader_holds_the_shards_back_not_myrings_memory,
+     .timeout = 180)
+{
+	struct env e;
+	long before, peak = 0, rows = 0;
+
+	start(&e, -1);
+	cleanup(&e);
+	many_rows(&e);
+	MYSQL *c = client(&e);
+	/* Warm: the first big answer sizes the allocator's pools. */
+	cr_assert_eq(mysql_query(c, BIG), 0, "%s", mysql_error(c));
+	mysql_free_result(mysql_store_result(c));
+	before = rss_kb(e.p.pid);
+	/* 400 rows of 60 kB (24 MB), read one every 10 ms. */
+	cr_assert_eq(mysql_query(c, BIG), 0, "%s", mysql_error(c));
+	MYSQL_RES *r = mysql_use_result(c);
+	while (mysql_fetch_row(r)) {
+		long now = rss_kb(e.p.pid);
+		if (now > peak)
+			peak = now;
+		rows++;
+		usleep(10000);
+	}
+	cr_assert_eq(rows, 400, "%s", mysql_error(c));
+	mysql_free_result(r);
+	cr_expect_lt(peak - before, 16 * 1024, "myring grew by %ld kB while "
+		     "a client read a 24 MB answer slowly", peak - before);
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
