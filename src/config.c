@@ -1632,7 +1632,7 @@ static int load_pair(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 
 static int load_root(struct loader *ld, yaml_node_t *root)
 {
-	yaml_node_t *keyspace = NULL;
+	yaml_node_pair_t *keyspace = NULL;
 
 	/* An empty file, or one with only comments or `---`, is valid. */
 	if (!root || is_null(root))
@@ -1649,17 +1649,15 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 		/* Last: its shards name groups, wherever the file puts
 		 * groups:. */
 		if (!strcmp(text(k), "keyspace")) {
-			keyspace = k;
+			keyspace = p;
 			continue;
 		}
 		if (load_pair(ld, k, node(ld, p->value)))
 			return -1;
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; keyspace &&
-	     p < root->data.mapping.pairs.top; p++)
-		if (node(ld, p->key) == keyspace)
-			return config_keyspace_load(ld, keyspace,
-						    node(ld, p->value));
+	if (keyspace)
+		return config_keyspace_load(ld, node(ld, keyspace->key),
+					    node(ld, keyspace->value));
 	return 0;
 }
 
