@@ -201,6 +201,9 @@ struct session {
 	 * on is known only at its first statement: the BEGIN goes ahead of
 	 * that one, on that shard's connection (session_shard.c). */
 	char *shard_begin;
+	/* Keyspace: statements over several shards not answered yet; the
+	 * commands behind them wait (HOLD_FANOUT) until there are none. */
+	uint16_t fanouts;
 	bool login_rerouted;       /* the login's schema check went to
 	                            * another server once (session_pool.c) */
 	bool give_back;            /* return the connection once this turn's

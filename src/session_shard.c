@@ -102,7 +102,7 @@ struct fanout {
 	struct rs_coldef *cols;
 	unsigned ncols;
 	unsigned nparts;
-	struct fanout_part parts[];
+	struct fanout_part *parts;
 };
 
 /* ---- planning --------------------------------------------------------- */
@@ -175,12 +175,20 @@ static enum myring_verdict answer_rows(struct session *s,
 	return MYRING_ANSWER;
 }
 
-/* The shard the session's connection is on, when it keeps one. */
+/* The shard the session's connection is on, or the one it is waiting
+ * for (a command before this one is on its way there), or -1. */
 static int held_shard(const struct session *s)
 {
-	if (!s->be)
+	if (!s->be && !(s->hold & HOLD_BORROW))
 		return -1;
 	return shard_of_server(s, s->pool_key.server);
+}
+
+static const char *held_why(const struct session *s)
+{
+	return s->in_trans ? "an open transaction" :
+	       s->pins ? "a pinned session (temporary table, lock, ...)" :
+	       "a statement still running there (pipelined)";
 }
 
 static enum myring_verdict answer_ok(struct myring_reply *reply,
@@ -357,15 +365,13 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		break;
 	case PLAN_ONE: {
 		unsigned shard = f->plan.parts[0].shard;
-		if (s->be && held != (int)shard) {
+		if ((s->be || (s->hold & HOLD_BORROW)) && held != (int)shard) {
 			snprintf(msg, sizeof(msg), "myring: this session's "
 				 "connection is on shard %s (%s); a statement "
-				 "for shard %s would need a second one inside "
-				 "it, which needs distributed transactions (not "
-				 "supported yet)",
+				 "for shard %s needs another one, which is not "
+				 "supported yet (distributed transactions)",
 				 held >= 0 ? ks->shards[held].name : "?",
-				 s->in_trans ? "open transaction" : "pinned",
-				 ks->shards[shard].name);
+				 held_why(s), ks->shards[shard].name);
 			verdict = refuse(reply, 1235, "42000", msg);
 			break;
 		}
@@ -374,25 +380,21 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		break;
 	}
 	case PLAN_MULTI:
-		if (s->be || s->in_trans) {
+		if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
 			snprintf(msg, sizeof(msg), "myring: a statement that "
-				 "spans shards inside a transaction (or on a "
-				 "pinned session: temporary table, lock, user "
-				 "lock) is not supported yet");
+				 "spans shards, with %s, is not supported yet "
+				 "(distributed transactions)", s->in_trans ||
+				 s->be ? held_why(s) : "a statement still "
+				 "running (pipelined)");
 			verdict = refuse(reply, 1235, "42000", msg);
 			break;
 		}
-		{
-			struct fanout *g = realloc(f, sizeof(*f) +
-				f->plan.nparts * sizeof(struct fanout_part));
-			if (!g) {
-				verdict = refuse(reply, 1105, "HY000",
-						 "myring: out of memory");
-				break;
-			}
-			f = g;
+		f->parts = calloc(f->plan.nparts, sizeof(*f->parts));
+		if (!f->parts) {
+			verdict = refuse(reply, 1105, "HY000",
+					 "myring: out of memory");
+			break;
 		}
-		memset(f->parts, 0, f->plan.nparts * sizeof(struct fanout_part));
 		f->nparts = f->plan.nparts;
 		f->s = s;
 		f->p = p;
@@ -413,6 +415,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
 		p->route_why = "shards";
 		/* What the client pipelines behind it waits for its end. */
+		s->fanouts++;
 		session_hold(s, HOLD_FANOUT);
 		return verdict;
 	}
@@ -427,6 +430,7 @@ static void fanout_free(struct fanout *f)
 {
 	for (unsigned i = 0; i < f->nparts; i++)
 		free(f->parts[i].defs);
+	free(f->parts);
 	merge_free(f->m);
 	pkt_buf_free(&f->out);
 	free(f->defs);
@@ -526,7 +530,8 @@ static void answer_done(struct fanout *f)
 	p->fanout = NULL;
 	f->s = NULL;
 	f->p = NULL;
-	session_release(s, HOLD_FANOUT);
+	if (!--s->fanouts)
+		session_release(s, HOLD_FANOUT);
 	if (!session_done(s))
 		inject_local_heads(s);
 }
@@ -983,6 +988,8 @@ void shard_fanout_orphan(struct pending *p)
 	if (!f)
 		return;
 	p->fanout = NULL;
+	if (f->s && f->s->fanouts)
+		f->s->fanouts--;
 	f->s = NULL;
 	f->p = NULL;
 	f->answered = true;
