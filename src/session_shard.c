@@ -266,7 +266,8 @@ int shard_begin_request(struct session *s, struct bconn *b)
 /* Schema changes go to every shard, the same text (not atomic: a shard
  * that refuses it is named in the error the client gets). */
 static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
-			  struct fanout *f, const char *sql, size_t len)
+			  struct sql_arena *a, struct shard_plan *plan,
+			  const char *sql, size_t len)
 {
 	const struct keyspace *ks = keyspace_of(s);
 	const char *text;
@@ -275,16 +276,16 @@ static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
 	    cls->nstmts != 1 || !s->st.has_schema ||
 	    strcasecmp(s->st.schema, ks->schema))
 		return false;
-	text = sql_arena_dup(&f->arena, sql, len);
+	text = sql_arena_dup(a, sql, len);
 	if (!text)
 		return false;
-	memset(&f->plan, 0, sizeof(f->plan));
-	f->plan.kind = PLAN_MULTI;
-	f->plan.result = PLAN_RESULT_OK;
-	f->plan.writes = true;
-	f->plan.nparts = ks->nshards;
+	memset(plan, 0, sizeof(*plan));
+	plan->kind = PLAN_MULTI;
+	plan->result = PLAN_RESULT_OK;
+	plan->writes = true;
+	plan->nparts = ks->nshards;
 	for (unsigned i = 0; i < ks->nshards; i++)
-		f->plan.parts[i] = (struct plan_part){i, text, len};
+		plan->parts[i] = (struct plan_part){i, text, len};
 	return true;
 }
 
@@ -339,6 +340,8 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 	};
+	struct sql_arena *a = &s->c.w->plan_arena;
+	struct shard_plan plan;
 	struct fanout *f;
 	int held = held_shard(s);
 	char msg[300];
@@ -346,25 +349,24 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
 		return verdict;
 	effects_reading(s, &rd);
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return refuse(reply, 1105, "HY000", "myring: out of memory");
-	sql_arena_init(&f->arena, 0);
-	if (!broadcast_ddl(s, cls, f, sql, len))
-		shard_plan(&f->arena, &ctx, sql, len, &f->plan);
-	switch (f->plan.kind) {
+	if (!a->limit)
+		sql_arena_init(a, 0);
+	sql_arena_reset(a);
+	if (!broadcast_ddl(s, cls, a, &plan, sql, len))
+		shard_plan(a, &ctx, sql, len, &plan);
+	switch (plan.kind) {
 	case PLAN_PASS:
 		break;
 	case PLAN_ERROR:
-		verdict = refuse(reply, f->plan.err_code,
-				 f->plan.sqlstate[0] ? f->plan.sqlstate : "HY000",
-				 f->plan.err);
+		verdict = refuse(reply, plan.err_code,
+				 plan.sqlstate[0] ? plan.sqlstate : "HY000",
+				 plan.err);
 		break;
 	case PLAN_ANSWER:
-		verdict = answer_rows(s, &f->plan, reply);
+		verdict = answer_rows(s, &plan, reply);
 		break;
 	case PLAN_ONE: {
-		unsigned shard = f->plan.parts[0].shard;
+		unsigned shard = plan.parts[0].shard;
 		if ((s->be || (s->hold & HOLD_BORROW)) && held != (int)shard) {
 			snprintf(msg, sizeof(msg), "myring: this session's "
 				 "connection is on shard %s (%s); a statement "
@@ -389,12 +391,20 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 			verdict = refuse(reply, 1235, "42000", msg);
 			break;
 		}
-		f->parts = calloc(f->plan.nparts, sizeof(*f->parts));
-		if (!f->parts) {
+		f = calloc(1, sizeof(*f));
+		if (f)
+			f->parts = calloc(plan.nparts, sizeof(*f->parts));
+		if (!f || !f->parts) {
+			free(f);
 			verdict = refuse(reply, 1105, "HY000",
 					 "myring: out of memory");
 			break;
 		}
+		/* The plan and its arena go with the fanout; the worker
+		 * starts a new arena. */
+		f->plan = plan;
+		f->arena = *a;
+		sql_arena_init(a, 0);
 		f->nparts = f->plan.nparts;
 		f->s = s;
 		f->p = p;
@@ -419,8 +429,6 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		session_hold(s, HOLD_FANOUT);
 		return verdict;
 	}
-	sql_arena_free(&f->arena);
-	free(f);
 	return verdict;
 }
 
@@ -1022,16 +1030,17 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 		.rd = &rd,
 		.trans_shard = -1,
 	};
-	struct sql_arena a;
+	struct sql_arena *a = &s->c.w->plan_arena;
 	struct shard_plan plan;
 
 	effects_reading(s, &rd);
-	sql_arena_init(&a, 0);
-	shard_plan(&a, &ctx, sql, len, &plan);
+	if (!a->limit)
+		sql_arena_init(a, 0);
+	sql_arena_reset(a);
+	shard_plan(a, &ctx, sql, len, &plan);
 	if (plan.kind != PLAN_PASS)
 		verdict = refuse(reply, 1235, "42000", "myring: prepared "
 				 "statements on the keyspace's tables are not "
 				 "supported yet: send the statement as text");
-	sql_arena_free(&a);
 	return verdict;
 }

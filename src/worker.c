@@ -530,6 +530,7 @@ static void teardown(struct worker *w)
 	free(w->settle.v);
 	free(w->digest_buf);
 	effects_scratch_free(&w->effects);
+	sql_arena_free(&w->plan_arena);
 	/* w->routed stays: the control thread may read it until it stops
 	 * (main.c frees it). */
 }

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "session_dir.h"
 #include "session_effects.h"
+#include "sql_arena.h"
 #include "myring/hook.h"
 
 #include <pthread.h>
@@ -174,6 +175,9 @@ struct worker {
 	struct pool **pools;         /* auth: proxy: one per login and caps */
 	struct session_dir dir;      /* auth: proxy: its sessions' ids */
 	struct effects_scratch effects; /* classifying pooled commands */
+	/* Planning a keyspace session's statements: reset per statement;
+	 * a plan over several shards takes it with it (session_shard.c). */
+	struct sql_arena plan_arena;
 	unsigned route_rr;           /* where reads start looking (rotates) */
 	uint64_t *routed;            /* commands sent, per server (auth: proxy;
 	                              * read by the control thread) */
