@@ -200,7 +200,8 @@ struct route {
 static bool is_keyspace_schema(struct planner *pl, struct sql_str schema)
 {
 	if (!schema.len)
-		return pl->ctx->schema_len == strlen(pl->ks->schema) &&
+		return pl->ctx->schema && pl->ctx->schema_len &&
+		       pl->ctx->schema_len == strlen(pl->ks->schema) &&
 		       !strncasecmp(pl->ctx->schema, pl->ks->schema,
 				    pl->ctx->schema_len);
 	return plan_name_eq(schema, pl->ks->schema);
@@ -1304,6 +1305,24 @@ failed:
 	return -1;
 }
 
+/* Statements the planner does not read that may read or change tables
+ * (the executor sends a schema change alone to every shard itself). */
+static bool touches_tables(struct sql_str word)
+{
+	static const char *const words[] = {
+		"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "LOAD",
+		"CALL", "LOCK", "HANDLER", "ANALYZE", "OPTIMIZE", "REPAIR",
+		"CHECK", "CHECKSUM", "DO", "PREPARE", "EXECUTE", "IMPORT",
+		"TABLE", "VALUES", "WITH", "SELECT", "INSERT", "UPDATE",
+		"DELETE", "REPLACE", "BACKUP", "CACHE",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (plan_name_eq(word, words[i]))
+			return true;
+	return false;
+}
+
 static int plan_statement(struct planner *pl, struct sql_statement *st)
 {
 	struct shard_plan *p = pl->out;
@@ -1359,7 +1378,7 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 		return 0;
 	}
 	case SQL_ST_OTHER:
-		if (mentions_keyspace(pl))
+		if (touches_tables(st->word) && mentions_keyspace(pl))
 			return plan_fail(pl, "myring: %.*s statements in a "
 					     "sharded keyspace are not supported "
 					     "(run them on each shard's server)",

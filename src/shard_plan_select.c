@@ -846,6 +846,11 @@ int plan_select_merge(struct planner *pl, struct sql_query *q)
 	if (q->options & SQL_SEL_CALC_FOUND_ROWS)
 		return plan_fail(pl, "myring: SQL_CALC_FOUND_ROWS across shards "
 				     "is not supported");
+	/* ORDER BY NULL: no order (MySQL's way to skip GROUP BY's sort) */
+	if (q->order && !q->order->next &&
+	    q->order->expr->kind == SQL_E_LITERAL &&
+	    q->order->expr->op == SQL_LIT_NULL)
+		q->order = NULL;
 	s = sql_arena_alloc(pl->a, sizeof(*s));
 	m = sql_arena_alloc(pl->a, sizeof(*m));
 	if (!s || !m)
