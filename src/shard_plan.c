@@ -356,6 +356,12 @@ static int literal_shard(struct planner *pl, const struct shard_table *t,
 	case SQL_LIT_STRING:
 		if (e->charset.len)     /* _latin1'..': another encoding */
 			return -1;
+		/* The map hashes UTF-8; ASCII reads alike in every client
+		 * character set. */
+		if (!pl->ctx->utf8)
+			for (size_t i = 0; i < e->text.len; i++)
+				if ((unsigned char)e->text.ptr[i] >= 0x80)
+					return -1;
 		return shard_for_value(pl->ks, t, e->text.ptr, e->text.len,
 				       true);
 	default:
@@ -612,7 +618,8 @@ static int walk_select(struct planner *pl, struct route *r,
 static int walk_query(struct planner *pl, struct route *r,
 		      struct sql_query *q, int outer, uint8_t role)
 {
-	int s;
+	unsigned nctes = r->nctes;
+	int s, rc = 0;
 
 	if (!q)
 		return 0;
@@ -629,21 +636,22 @@ static int walk_query(struct planner *pl, struct route *r,
 		s = new_scope(pl, r, outer, role);
 		if (s < 0 || walk_select(pl, r, q, (unsigned)s) ||
 		    walk_order(pl, r, q->order, (unsigned)s))
-			return -1;
+			rc = -1;
 		break;
 	case SQL_Q_PAREN:
-		if (walk_query(pl, r, q->left, outer, role))
-			return -1;
+		rc = walk_query(pl, r, q->left, outer, role);
 		break;
 	default:
 		if (outer < 0 && role == SCOPE_TOP)
 			r->top_setop = true;
 		if (walk_query(pl, r, q->left, outer, role) ||
 		    walk_query(pl, r, q->right, outer, role))
-			return -1;
+			rc = -1;
 		break;
 	}
-	return 0;
+	/* a WITH's names are its query's only */
+	r->nctes = nctes;
+	return rc;
 }
 
 /* What every class of sharded tables and every unsharded table agree on:
@@ -709,6 +717,11 @@ static int settle(struct planner *pl, struct route *r)
 					 name1[t->scope],
 					 name2[t->scope] ? name2[t->scope] :
 					 name1[t->scope]);
+		if (sc->role == SCOPE_TOP && r->top_setop)
+			return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT "
+					     "over sharded tables across shards "
+					     "is not supported yet (only on one "
+					     "shard)");
 		if (sc->role == SCOPE_SUB)
 			return plan_fail(pl, "myring: a subquery over sharded "
 					     "table %s across shards is not "

@@ -196,6 +196,7 @@ Test(shard_plan, statements_without_keyspace_tables_pass)
 		"SHOW TABLES", "SHOW CREATE TABLE customers",
 		"SELECT * FROM other.t WHERE id = 1", "SAVEPOINT a",
 		"SELECT 1; SELECT 2", "SELECT * FROM other.customers",
+		"KILL 5", "FLUSH TABLES", "UNLOCK TABLES",
 	};
 
 	for (size_t i = 0; i < sizeof(pass) / sizeof(*pass); i++)
@@ -241,6 +242,17 @@ Test(shard_plan, key_equality_goes_to_its_shard_as_written)
 	plan_of("SELECT * FROM users WHERE name = 'Bob'");
 	expect_one((unsigned)shard_for_value(&ks, table("users"), "Bob", 3,
 					     true));
+	/* beyond ASCII: UTF-8 only from a utf8mb4 client */
+	plan_of("SELECT * FROM users WHERE name = 'B\xc3\xb6" "b'");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("INSERT INTO users (name) VALUES ('B\xc3\xb6" "b')");
+	expect_unsupported("literal value of its key column name");
+	ctx.utf8 = true;
+	plan_of("SELECT * FROM users WHERE name = 'B\xc3\xb6" "b'");
+	expect_one((unsigned)shard_for_value(&ks, table("users"),
+					     "B\xc3\xb6" "b", 4, true));
+	plan_of("INSERT INTO users (name) VALUES ('B\xc3\xb6" "b')");
+	cr_assert_eq(plan.kind, PLAN_ONE);
 }
 
 Test(shard_plan, keys_that_do_not_narrow_scatter)
@@ -416,6 +428,15 @@ Test(shard_plan, subqueries_unions_and_derived_tables)
 	expect_one(3);
 	plan_of("SELECT cc FROM countries UNION SELECT k FROM settings");
 	expect_one(2);
+	plan_of("SELECT id FROM customers WHERE id = %ld UNION SELECT "
+		"customer_id FROM orders", k);
+	expect_unsupported("UNION");
+	/* a WITH's name hides a table in its own query only */
+	plan_of("WITH customers AS (SELECT 1 AS id) SELECT * FROM customers");
+	cr_assert_eq(plan.kind, PLAN_PASS);
+	plan_of("SELECT * FROM (WITH customers AS (SELECT 1 AS x) SELECT * "
+		"FROM customers) AS d, customers AS c");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
 }
 
 Test(shard_plan, several_statements)
@@ -434,6 +455,10 @@ Test(shard_plan, unparsable_text_in_the_keyspace_is_refused)
 	cr_assert_eq(plan.err_code, 1064);
 	plan_of("TRUNCATE TABLE customers");
 	expect_unsupported("TRUNCATE");
+	plan_of("LOCK TABLES customers READ");
+	expect_unsupported("LOCK statements in a sharded keyspace");
+	plan_of("SET @n = (SELECT COUNT(*) FROM customers)");
+	expect_unsupported("SET with a subquery over keyspace tables");
 	ctx.schema = "";
 	ctx.schema_len = 0;
 	expect_kind("SELEKT 1", PLAN_PASS);
@@ -734,6 +759,9 @@ Test(shard_plan, scatter_selects_are_rewritten_for_their_merge)
 		       "distinct on every column");
 	expect_rewrite("SELECT COUNT(*) FROM customers ORDER BY 1 LIMIT 1",
 		       "SELECT COUNT(*) FROM customers", "LIMIT 1");
+	expect_rewrite("SELECT g, COUNT(*) FROM customers GROUP BY g ORDER BY "
+		       "NULL", "SELECT g, COUNT(*) FROM customers GROUP BY 1 "
+		       "ORDER BY 1", NULL);
 }
 
 Test(shard_plan, scatter_selects_myring_cannot_merge_are_refused)
