@@ -28,7 +28,7 @@
 
 #define MAX_TREFS  256
 #define MAX_SCOPES 128
-#define MAX_CUTS   64
+#define MAX_CUTS   16
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -184,10 +184,11 @@ struct cut {                            /* an IN-list to cut per shard */
 };
 
 struct route {
-	struct tref t[MAX_TREFS];
-	unsigned nt;
-	struct scope sc[MAX_SCOPES];
-	unsigned nsc;
+	/* grown in the arena: most statements name a table or two */
+	struct tref *t;
+	unsigned nt, cap_t;
+	struct scope *sc;
+	unsigned nsc, cap_sc;
 	struct cut cuts[MAX_CUTS];
 	unsigned ncuts;
 	struct sql_cte *ctes[32];
@@ -196,6 +197,25 @@ struct route {
 	bool top_setop;                 /* the top query is a UNION ... */
 	uint64_t mask;                  /* the shards it goes to */
 };
+
+/* Room for one more of n elements of size in *arr (capacity *cap). */
+static int grow(struct planner *pl, void **arr, unsigned *cap, unsigned n,
+		size_t size)
+{
+	unsigned ncap = *cap ? *cap * 2 : 4;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = sql_arena_alloc(pl->a, ncap * size);
+	if (!p)
+		return plan_nomem(pl);
+	if (n)
+		memcpy(p, *arr, n * size);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
 
 static bool is_keyspace_schema(struct planner *pl, struct sql_str schema)
 {
@@ -228,6 +248,8 @@ static struct tref *add_tref(struct planner *pl, struct route *r,
 			  MAX_TREFS);
 		return NULL;
 	}
+	if (grow(pl, (void **)&r->t, &r->cap_t, r->nt, sizeof(*r->t)))
+		return NULL;
 	t = &r->t[r->nt];
 	memset(t, 0, sizeof(*t));
 	t->scope = scope;
@@ -595,6 +617,8 @@ static int new_scope(struct planner *pl, struct route *r, int outer,
 	if (r->nsc == MAX_SCOPES)
 		return plan_fail(pl, "myring: more than %d subqueries in one "
 				     "statement", MAX_SCOPES);
+	if (grow(pl, (void **)&r->sc, &r->cap_sc, r->nsc, sizeof(*r->sc)))
+		return -1;
 	r->sc[r->nsc] = (struct scope){ .outer = outer, .role = role };
 	return (int)r->nsc++;
 }
