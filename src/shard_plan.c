@@ -18,6 +18,7 @@
 #include "shard_plan_int.h"
 #include "sql_parse.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -685,7 +686,7 @@ static int settle(struct planner *pl, struct route *r)
 	uint64_t all = all_shards(pl->ks), m = all;
 	uint64_t cmask[MAX_TREFS];
 	bool corr[MAX_TREFS], is_class[MAX_TREFS];
-	unsigned nclass_top = 0, nclasses[MAX_SCOPES] = { 0 };
+	unsigned nclasses[MAX_SCOPES] = { 0 };
 	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
 
 	for (unsigned i = 0; i < r->nt; i++) {
@@ -727,8 +728,6 @@ static int settle(struct planner *pl, struct route *r)
 
 		if (!is_class[i] || corr[i])
 			continue;
-		if (sc->outer < 0 && sc->role == SCOPE_TOP)
-			nclass_top++;
 		if (cmask[i] == m && (__builtin_popcountll(m) == 1 ||
 				      (sc->role == SCOPE_TOP &&
 				       nclasses[t->scope] == 1)))
@@ -765,7 +764,6 @@ static int settle(struct planner *pl, struct route *r)
 		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
 				     "sharded tables across shards is not "
 				     "supported yet (only on one shard)");
-	(void)nclass_top;
 	r->mask = m;
 	return 0;
 }
@@ -910,9 +908,6 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 		plan_one(pl, lowest(m));
 		return 0;
 	}
-	if (st->query->lock != SQL_LOCK_NONE && pl->ctx->in_trans) {
-		/* locking reads on several shards are fine: no writes */
-	}
 	if (plan_select_merge(pl, st->query))
 		return -1;
 	pl->out->result = PLAN_RESULT_ROWS;
@@ -975,13 +970,12 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 		p->kind = PLAN_PASS;
 		return 0;
 	}
-	if (!r->nt || r->t[0].scope != 0 || r->t[0].name.ptr != in->table.ptr) {
-		/* the target is not the keyspace's: what it reads must be on
-		 * one shard, which then is the PASS shard's?  Refuse. */
+	if (!r->nt || r->t[0].scope != 0 || r->t[0].name.ptr != in->table.ptr)
+		/* The target is outside the keyspace (it would pass to the
+		 * first shard) but what it reads is in it. */
 		return plan_fail(pl, "myring: INSERT into a table outside the "
 				     "keyspace that reads keyspace tables is "
 				     "not supported");
-	}
 	target = &r->t[0];
 	if (target->kind == TABLE_BROADCAST)
 		return plan_fail(pl, "myring: writes to broadcast table %.*s "
