@@ -176,6 +176,13 @@ enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
 struct scope {
 	int outer;
 	uint8_t role;                   /* enum scope_role */
+	const struct sql_query *q;      /* its SELECT */
+};
+
+/* key IN (SELECT key2 FROM ...): a semi-join that may be co-located */
+struct semi {
+	unsigned t;
+	const struct sql_query *q;
 };
 
 struct cut {                            /* an IN-list to cut per shard */
@@ -192,6 +199,8 @@ struct route {
 	unsigned nsc, cap_sc;
 	struct cut cuts[MAX_CUTS];
 	unsigned ncuts;
+	struct semi semis[8];
+	unsigned nsemis;
 	struct sql_cte *ctes[32];
 	unsigned nctes;
 	bool keyspace;                  /* a keyspace table is named */
@@ -514,6 +523,16 @@ static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
 		return;
 	}
 	if (values && c->kind == SQL_E_IN && !(c->flags & SQL_EF_NOT) &&
+	    c->query) {
+		int a = resolve(pl, r, s, c->left);
+
+		if (is_key(r, a, c->left) && r->t[a].scope == s &&
+		    r->nsemis < sizeof(r->semis) / sizeof(*r->semis))
+			r->semis[r->nsemis++] = (struct semi){ (unsigned)a,
+							       c->query };
+		return;
+	}
+	if (values && c->kind == SQL_E_IN && !(c->flags & SQL_EF_NOT) &&
 	    !c->query && c->args) {
 		int a = resolve(pl, r, s, c->left);
 		uint64_t m = 0;
@@ -624,6 +643,33 @@ static int new_scope(struct planner *pl, struct route *r, int outer,
 	return (int)r->nsc++;
 }
 
+/*
+ * a.key IN (SELECT b.key FROM b ...) with a and b co-located: the rows of
+ * b that can match an a row are on its shard, so each shard answers the
+ * semi-join for its own rows, like a correlated EXISTS.  Only for a plain
+ * subquery (no GROUP BY, HAVING or LIMIT of its own).
+ */
+static void semi_joins(struct planner *pl, struct route *r, unsigned s)
+{
+	for (unsigned i = 0; i < r->nsemis; i++) {
+		const struct semi *sj = &r->semis[i];
+		const struct sql_query *q = sj->q;
+		int b = -1;
+
+		if (r->t[sj->t].scope != s || q->kind != SQL_Q_SELECT ||
+		    !q->items || q->items->next || q->group || q->having ||
+		    q->limit || q->with)
+			continue;
+		for (unsigned j = 0; j < r->nsc; j++)
+			if (r->sc[j].q == q)
+				b = resolve(pl, r, j, q->items->expr);
+		if (b >= 0 && r->sc[r->t[b].scope].q == q &&
+		    is_key(r, b, q->items->expr) &&
+		    colocated(r->t[b].t, r->t[sj->t].t))
+			r->t[b].correlated = true;
+	}
+}
+
 static int walk_select(struct planner *pl, struct route *r,
 		       struct sql_query *q, unsigned s)
 {
@@ -634,8 +680,10 @@ static int walk_select(struct planner *pl, struct route *r,
 	for (struct sql_item *it = q->items; it; it = it->next)
 		if (walk_one(pl, r, it->expr, s))
 			return -1;
-	if (walk_one(pl, r, q->where, s) || walk_order(pl, r, q->group, s) ||
-	    walk_one(pl, r, q->having, s))
+	if (walk_one(pl, r, q->where, s))
+		return -1;
+	semi_joins(pl, r, s);
+	if (walk_order(pl, r, q->group, s) || walk_one(pl, r, q->having, s))
 		return -1;
 	return 0;
 }
@@ -659,6 +707,8 @@ static int walk_query(struct planner *pl, struct route *r,
 	switch (q->kind) {
 	case SQL_Q_SELECT:
 		s = new_scope(pl, r, outer, role);
+		if (s >= 0)
+			r->sc[s].q = q;
 		if (s < 0 || walk_select(pl, r, q, (unsigned)s) ||
 		    walk_order(pl, r, q->order, (unsigned)s))
 			rc = -1;

@@ -404,8 +404,28 @@ Test(shard_plan, subqueries_unions_and_derived_tables)
 	plan_of("SELECT * FROM customers WHERE cc IN (SELECT cc FROM "
 		"countries)");
 	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	/* a semi-join on co-located keys runs on each shard */
 	plan_of("SELECT * FROM customers WHERE id IN (SELECT customer_id FROM "
-		"orders)");
+		"orders WHERE status = 1)");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM customers c WHERE c.id IN (SELECT o.customer_id "
+		"FROM orders o JOIN countries k ON o.cc = k.cc)");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM customers WHERE id NOT IN (SELECT customer_id "
+		"FROM orders)");
+	expect_unsupported("a subquery over sharded table orders across "
+			   "shards");
+	plan_of("SELECT * FROM customers WHERE id IN (SELECT customer_id FROM "
+		"orders GROUP BY customer_id HAVING COUNT(*) > 1)");
+	expect_unsupported("subquery over sharded table orders");
+	plan_of("SELECT * FROM customers WHERE id IN (SELECT id FROM events)");
+	expect_unsupported("subquery over sharded table events");
+	plan_of("SELECT * FROM customers WHERE name IN (SELECT customer_id "
+		"FROM orders)");
+	expect_unsupported("a subquery over sharded table orders across "
+			   "shards");
+	plan_of("SELECT * FROM customers WHERE id = 1 OR id IN (SELECT "
+		"customer_id FROM orders)");
 	expect_unsupported("a subquery over sharded table orders across "
 			   "shards");
 	plan_of("SELECT * FROM customers WHERE id = %ld AND x IN (SELECT y "
