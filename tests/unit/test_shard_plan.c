@@ -1085,3 +1085,47 @@ Test(shard_plan, merge_refuses_what_it_cannot_evaluate)
 		     -1);
 	cr_assert(strstr(err, "myring: "));
 }
+
+/* Text from the shards, binary to the client (a prepared statement's
+ * answer): the merge re-encodes with the shards' column definitions. */
+static int collect_binary(void *c, const uint8_t *p, size_t len)
+{
+	uint8_t (*rows)[16] = c;
+	unsigned i = 0;
+
+	while (rows[i][15])
+		i++;
+	cr_assert_lt(i, 4);
+	cr_assert_eq(len, 10, "0x00, a one-byte NULL bitmap, 8 bytes");
+	memcpy(rows[i], p, len);
+	rows[i][15] = 1;
+	return 0;
+}
+
+Test(shard_plan, merge_to_the_binary_protocol)
+{
+	struct rs_coldef cols[2] = { INTCOL("a"), INTCOL("myring_h0") };
+	uint8_t rows[4][16] = { { 0 } };
+	struct merge_spec spec;
+	struct merge *m;
+	char err[256];
+
+	plan_of("SELECT a FROM customers ORDER BY b LIMIT 2");
+	cr_assert_eq(shard_plan_merge_spec(&plan, &arena, cols, 2, RS_TEXT,
+					   RS_BINARY, &spec, err, sizeof(err)),
+		     0, "%s", err);
+	spec.emit = collect_binary;
+	spec.emit_ctx = rows;
+	m = merge_new(&spec, err, sizeof(err));
+	cr_assert_not_null(m, "%s", err);
+	feed(m, 0, 2, "-1", "5");
+	feed(m, 1, 2, "300", "2");
+	feed(m, 2, 2, "7", "9");
+	end_all(m, MERGE_DONE);
+	cr_assert_eq(rows[0][0], 0);
+	cr_assert_eq(rows[0][2] | rows[0][3] << 8, 300);
+	cr_assert_eq(rows[1][2], 0xFF, "-1");
+	cr_assert_eq(rows[1][9], 0xFF);
+	cr_assert_eq(rows[2][15], 0, "LIMIT 2");
+	merge_free(m);
+}
