@@ -18,6 +18,7 @@
 #include "shard_plan_int.h"
 #include "sql_parse.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +29,7 @@
 
 #define MAX_TREFS  256
 #define MAX_SCOPES 128
-#define MAX_CUTS   64
+#define MAX_CUTS   16
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -175,6 +176,13 @@ enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
 struct scope {
 	int outer;
 	uint8_t role;                   /* enum scope_role */
+	const struct sql_query *q;      /* its SELECT */
+};
+
+/* key IN (SELECT key2 FROM ...): a semi-join that may be co-located */
+struct semi {
+	unsigned t;
+	const struct sql_query *q;
 };
 
 struct cut {                            /* an IN-list to cut per shard */
@@ -184,12 +192,15 @@ struct cut {                            /* an IN-list to cut per shard */
 };
 
 struct route {
-	struct tref t[MAX_TREFS];
-	unsigned nt;
-	struct scope sc[MAX_SCOPES];
-	unsigned nsc;
+	/* grown in the arena: most statements name a table or two */
+	struct tref *t;
+	unsigned nt, cap_t;
+	struct scope *sc;
+	unsigned nsc, cap_sc;
 	struct cut cuts[MAX_CUTS];
 	unsigned ncuts;
+	struct semi semis[8];
+	unsigned nsemis;
 	struct sql_cte *ctes[32];
 	unsigned nctes;
 	bool keyspace;                  /* a keyspace table is named */
@@ -197,10 +208,30 @@ struct route {
 	uint64_t mask;                  /* the shards it goes to */
 };
 
+/* Room for one more of n elements of size in *arr (capacity *cap). */
+static int grow(struct planner *pl, void **arr, unsigned *cap, unsigned n,
+		size_t size)
+{
+	unsigned ncap = *cap ? *cap * 2 : 4;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = sql_arena_alloc(pl->a, ncap * size);
+	if (!p)
+		return plan_nomem(pl);
+	if (n)
+		memcpy(p, *arr, n * size);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 static bool is_keyspace_schema(struct planner *pl, struct sql_str schema)
 {
 	if (!schema.len)
-		return pl->ctx->schema_len == strlen(pl->ks->schema) &&
+		return pl->ctx->schema && pl->ctx->schema_len &&
+		       pl->ctx->schema_len == strlen(pl->ks->schema) &&
 		       !strncasecmp(pl->ctx->schema, pl->ks->schema,
 				    pl->ctx->schema_len);
 	return plan_name_eq(schema, pl->ks->schema);
@@ -227,6 +258,8 @@ static struct tref *add_tref(struct planner *pl, struct route *r,
 			  MAX_TREFS);
 		return NULL;
 	}
+	if (grow(pl, (void **)&r->t, &r->cap_t, r->nt, sizeof(*r->t)))
+		return NULL;
 	t = &r->t[r->nt];
 	memset(t, 0, sizeof(*t));
 	t->scope = scope;
@@ -355,6 +388,12 @@ static int literal_shard(struct planner *pl, const struct shard_table *t,
 	case SQL_LIT_STRING:
 		if (e->charset.len)     /* _latin1'..': another encoding */
 			return -1;
+		/* The map hashes UTF-8; ASCII reads alike in every client
+		 * character set. */
+		if (!pl->ctx->utf8)
+			for (size_t i = 0; i < e->text.len; i++)
+				if ((unsigned char)e->text.ptr[i] >= 0x80)
+					return -1;
 		return shard_for_value(pl->ks, t, e->text.ptr, e->text.len,
 				       true);
 	default:
@@ -484,6 +523,16 @@ static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
 		return;
 	}
 	if (values && c->kind == SQL_E_IN && !(c->flags & SQL_EF_NOT) &&
+	    c->query) {
+		int a = resolve(pl, r, s, c->left);
+
+		if (is_key(r, a, c->left) && r->t[a].scope == s &&
+		    r->nsemis < sizeof(r->semis) / sizeof(*r->semis))
+			r->semis[r->nsemis++] = (struct semi){ (unsigned)a,
+							       c->query };
+		return;
+	}
+	if (values && c->kind == SQL_E_IN && !(c->flags & SQL_EF_NOT) &&
 	    !c->query && c->args) {
 		int a = resolve(pl, r, s, c->left);
 		uint64_t m = 0;
@@ -588,8 +637,37 @@ static int new_scope(struct planner *pl, struct route *r, int outer,
 	if (r->nsc == MAX_SCOPES)
 		return plan_fail(pl, "myring: more than %d subqueries in one "
 				     "statement", MAX_SCOPES);
+	if (grow(pl, (void **)&r->sc, &r->cap_sc, r->nsc, sizeof(*r->sc)))
+		return -1;
 	r->sc[r->nsc] = (struct scope){ .outer = outer, .role = role };
 	return (int)r->nsc++;
+}
+
+/*
+ * a.key IN (SELECT b.key FROM b ...) with a and b co-located: the rows of
+ * b that can match an a row are on its shard, so each shard answers the
+ * semi-join for its own rows, like a correlated EXISTS.  Only for a plain
+ * subquery (no GROUP BY, HAVING or LIMIT of its own).
+ */
+static void semi_joins(struct planner *pl, struct route *r, unsigned s)
+{
+	for (unsigned i = 0; i < r->nsemis; i++) {
+		const struct semi *sj = &r->semis[i];
+		const struct sql_query *q = sj->q;
+		int b = -1;
+
+		if (r->t[sj->t].scope != s || q->kind != SQL_Q_SELECT ||
+		    !q->items || q->items->next || q->group || q->having ||
+		    q->limit || q->with)
+			continue;
+		for (unsigned j = 0; j < r->nsc; j++)
+			if (r->sc[j].q == q)
+				b = resolve(pl, r, j, q->items->expr);
+		if (b >= 0 && r->sc[r->t[b].scope].q == q &&
+		    is_key(r, b, q->items->expr) &&
+		    colocated(r->t[b].t, r->t[sj->t].t))
+			r->t[b].correlated = true;
+	}
 }
 
 static int walk_select(struct planner *pl, struct route *r,
@@ -602,8 +680,10 @@ static int walk_select(struct planner *pl, struct route *r,
 	for (struct sql_item *it = q->items; it; it = it->next)
 		if (walk_one(pl, r, it->expr, s))
 			return -1;
-	if (walk_one(pl, r, q->where, s) || walk_order(pl, r, q->group, s) ||
-	    walk_one(pl, r, q->having, s))
+	if (walk_one(pl, r, q->where, s))
+		return -1;
+	semi_joins(pl, r, s);
+	if (walk_order(pl, r, q->group, s) || walk_one(pl, r, q->having, s))
 		return -1;
 	return 0;
 }
@@ -611,7 +691,8 @@ static int walk_select(struct planner *pl, struct route *r,
 static int walk_query(struct planner *pl, struct route *r,
 		      struct sql_query *q, int outer, uint8_t role)
 {
-	int s;
+	unsigned nctes = r->nctes;
+	int s, rc = 0;
 
 	if (!q)
 		return 0;
@@ -626,23 +707,26 @@ static int walk_query(struct planner *pl, struct route *r,
 	switch (q->kind) {
 	case SQL_Q_SELECT:
 		s = new_scope(pl, r, outer, role);
+		if (s >= 0)
+			r->sc[s].q = q;
 		if (s < 0 || walk_select(pl, r, q, (unsigned)s) ||
 		    walk_order(pl, r, q->order, (unsigned)s))
-			return -1;
+			rc = -1;
 		break;
 	case SQL_Q_PAREN:
-		if (walk_query(pl, r, q->left, outer, role))
-			return -1;
+		rc = walk_query(pl, r, q->left, outer, role);
 		break;
 	default:
 		if (outer < 0 && role == SCOPE_TOP)
 			r->top_setop = true;
 		if (walk_query(pl, r, q->left, outer, role) ||
 		    walk_query(pl, r, q->right, outer, role))
-			return -1;
+			rc = -1;
 		break;
 	}
-	return 0;
+	/* a WITH's names are its query's only */
+	r->nctes = nctes;
+	return rc;
 }
 
 /* What every class of sharded tables and every unsharded table agree on:
@@ -652,7 +736,7 @@ static int settle(struct planner *pl, struct route *r)
 	uint64_t all = all_shards(pl->ks), m = all;
 	uint64_t cmask[MAX_TREFS];
 	bool corr[MAX_TREFS], is_class[MAX_TREFS];
-	unsigned nclass_top = 0, nclasses[MAX_SCOPES] = { 0 };
+	unsigned nclasses[MAX_SCOPES] = { 0 };
 	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
 
 	for (unsigned i = 0; i < r->nt; i++) {
@@ -694,8 +778,6 @@ static int settle(struct planner *pl, struct route *r)
 
 		if (!is_class[i] || corr[i])
 			continue;
-		if (sc->outer < 0 && sc->role == SCOPE_TOP)
-			nclass_top++;
 		if (cmask[i] == m && (__builtin_popcountll(m) == 1 ||
 				      (sc->role == SCOPE_TOP &&
 				       nclasses[t->scope] == 1)))
@@ -708,6 +790,11 @@ static int settle(struct planner *pl, struct route *r)
 					 name1[t->scope],
 					 name2[t->scope] ? name2[t->scope] :
 					 name1[t->scope]);
+		if (sc->role == SCOPE_TOP && r->top_setop)
+			return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT "
+					     "over sharded tables across shards "
+					     "is not supported yet (only on one "
+					     "shard)");
 		if (sc->role == SCOPE_SUB)
 			return plan_fail(pl, "myring: a subquery over sharded "
 					     "table %s across shards is not "
@@ -727,7 +814,6 @@ static int settle(struct planner *pl, struct route *r)
 		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
 				     "sharded tables across shards is not "
 				     "supported yet (only on one shard)");
-	(void)nclass_top;
 	r->mask = m;
 	return 0;
 }
@@ -872,9 +958,6 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 		plan_one(pl, lowest(m));
 		return 0;
 	}
-	if (st->query->lock != SQL_LOCK_NONE && pl->ctx->in_trans) {
-		/* locking reads on several shards are fine: no writes */
-	}
 	if (plan_select_merge(pl, st->query))
 		return -1;
 	pl->out->result = PLAN_RESULT_ROWS;
@@ -937,13 +1020,12 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 		p->kind = PLAN_PASS;
 		return 0;
 	}
-	if (!r->nt || r->t[0].scope != 0 || r->t[0].name.ptr != in->table.ptr) {
-		/* the target is not the keyspace's: what it reads must be on
-		 * one shard, which then is the PASS shard's?  Refuse. */
+	if (!r->nt || r->t[0].scope != 0 || r->t[0].name.ptr != in->table.ptr)
+		/* The target is outside the keyspace (it would pass to the
+		 * first shard) but what it reads is in it. */
 		return plan_fail(pl, "myring: INSERT into a table outside the "
 				     "keyspace that reads keyspace tables is "
 				     "not supported");
-	}
 	target = &r->t[0];
 	if (target->kind == TABLE_BROADCAST)
 		return plan_fail(pl, "myring: writes to broadcast table %.*s "
@@ -1304,6 +1386,24 @@ failed:
 	return -1;
 }
 
+/* Statements the planner does not read that may read or change tables
+ * (the executor sends a schema change alone to every shard itself). */
+static bool touches_tables(struct sql_str word)
+{
+	static const char *const words[] = {
+		"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "LOAD",
+		"CALL", "LOCK", "HANDLER", "ANALYZE", "OPTIMIZE", "REPAIR",
+		"CHECK", "CHECKSUM", "DO", "PREPARE", "EXECUTE", "IMPORT",
+		"TABLE", "VALUES", "WITH", "SELECT", "INSERT", "UPDATE",
+		"DELETE", "REPLACE", "BACKUP", "CACHE",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (plan_name_eq(word, words[i]))
+			return true;
+	return false;
+}
+
 static int plan_statement(struct planner *pl, struct sql_statement *st)
 {
 	struct shard_plan *p = pl->out;
@@ -1359,7 +1459,7 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 		return 0;
 	}
 	case SQL_ST_OTHER:
-		if (mentions_keyspace(pl))
+		if (touches_tables(st->word) && mentions_keyspace(pl))
 			return plan_fail(pl, "myring: %.*s statements in a "
 					     "sharded keyspace are not supported "
 					     "(run them on each shard's server)",

@@ -80,6 +80,11 @@ struct plan_ctx {
 	 * escapes of sql_mode, a one-byte or UTF-8 character set.  Texts
 	 * printed for the shards are written for it. */
 	const struct sql_reading *rd;
+	/* The client's character set is utf8mb4 or utf8mb3: its string
+	 * literals are UTF-8, as the shard map hashes them.  Otherwise a
+	 * string key with bytes beyond ASCII cannot be mapped (the SELECT
+	 * scatters, the INSERT is refused). */
+	bool utf8;
 	bool in_trans;          /* the session is in a transaction */
 	int trans_shard;        /* the shard it has written to, or -1 */
 };

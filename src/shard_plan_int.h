@@ -11,8 +11,6 @@
 #include "shard_plan.h"
 #include "sql_print.h"
 
-#include <stdarg.h>
-
 /*
  * A shard column index.  Below PM_HIDDEN: a position in the shards'
  * select list.  From PM_HIDDEN on: the (v - PM_HIDDEN)th of the hidden

@@ -270,6 +270,10 @@ static int mid_of_agg(struct sel *s, struct sql_expr *e, int typed)
 
 	if (!t)
 		return -1;
+	if (!e->args || (k != MERGE_COUNT_DISTINCT && e->args->next))
+		return plan_fail(s->pl, "myring: %.60s: an aggregate with "
+					"other than one argument across shards "
+					"is not supported", t);
 	for (unsigned i = 0; i < s->nmid; i++)
 		if (s->mid_text[i] && !strcmp(s->mid_text[i], t))
 			return (int)i;
@@ -289,9 +293,6 @@ static int mid_of_agg(struct sel *s, struct sql_expr *e, int typed)
 
 		if (!sum || !cnt)
 			return plan_fail(s->pl, "myring: out of memory");
-		if (e->args && e->args->next)
-			return plan_fail(s->pl, "myring: AVG with several "
-						"arguments");
 		if ((c = add_hidden(s, sum)) < 0)
 			return -1;
 		pc.col = (unsigned)c;
@@ -305,9 +306,6 @@ static int mid_of_agg(struct sel *s, struct sql_expr *e, int typed)
 			return plan_fail(s->pl, "myring: aggregates over "
 						"different DISTINCT arguments "
 						"across shards are not supported");
-		if (k != MERGE_COUNT_DISTINCT && e->args && e->args->next)
-			return plan_fail(s->pl, "myring: SUM/AVG(DISTINCT) "
-						"with several arguments");
 		/* col: the argument's column, set once the keys are known */
 		pc.col = PM_HIDDEN - 1;
 		break;
@@ -848,6 +846,11 @@ int plan_select_merge(struct planner *pl, struct sql_query *q)
 	if (q->options & SQL_SEL_CALC_FOUND_ROWS)
 		return plan_fail(pl, "myring: SQL_CALC_FOUND_ROWS across shards "
 				     "is not supported");
+	/* ORDER BY NULL: no order (MySQL's way to skip GROUP BY's sort) */
+	if (q->order && !q->order->next &&
+	    q->order->expr->kind == SQL_E_LITERAL &&
+	    q->order->expr->op == SQL_LIT_NULL)
+		q->order = NULL;
 	s = sql_arena_alloc(pl->a, sizeof(*s));
 	m = sql_arena_alloc(pl->a, sizeof(*m));
 	if (!s || !m)

@@ -52,6 +52,17 @@ clang $CFLAGS tests/fuzz/fuzz_rows.c src/merge.c src/merge_types.c src/mysql_val
 	src/mysql_decimal.c src/collation.c src/collation_tables.c src/rs_codec.c \
 	src/mysql_srv.c src/mysql_proto.c -o build/fuzz/fuzz_rows -lm
 targets+=(fuzz_rows)
+# The planner with the shard map, or its tests' stand-in until the map's
+# code is there.
+shard_map_src=src/shard_map.c
+[[ -f $shard_map_src ]] || shard_map_src=tests/unit/shard_map_stub.c
+clang $CFLAGS tests/fuzz/fuzz_plan.c src/shard_plan.c src/shard_plan_select.c \
+	src/shard_plan_merge.c "$shard_map_src" src/sql_parse.c src/sql_print.c \
+	src/sql_ast.c src/sql_scan.c src/merge.c src/merge_types.c \
+	src/mysql_value.c src/mysql_decimal.c src/collation.c \
+	src/collation_tables.c src/rs_codec.c src/mysql_srv.c src/mysql_proto.c \
+	-o build/fuzz/fuzz_plan -lm
+targets+=(fuzz_plan)
 echo "fuzz: built ${targets[*]} in build/fuzz/"
 # Each target's own seeds: tests/fuzz/seeds (protocol captures) for
 # fuzz_proto, tests/fuzz/seeds_<name> for the others.

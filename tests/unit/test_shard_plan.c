@@ -196,6 +196,7 @@ Test(shard_plan, statements_without_keyspace_tables_pass)
 		"SHOW TABLES", "SHOW CREATE TABLE customers",
 		"SELECT * FROM other.t WHERE id = 1", "SAVEPOINT a",
 		"SELECT 1; SELECT 2", "SELECT * FROM other.customers",
+		"KILL 5", "FLUSH TABLES", "UNLOCK TABLES",
 	};
 
 	for (size_t i = 0; i < sizeof(pass) / sizeof(*pass); i++)
@@ -241,6 +242,17 @@ Test(shard_plan, key_equality_goes_to_its_shard_as_written)
 	plan_of("SELECT * FROM users WHERE name = 'Bob'");
 	expect_one((unsigned)shard_for_value(&ks, table("users"), "Bob", 3,
 					     true));
+	/* beyond ASCII: UTF-8 only from a utf8mb4 client */
+	plan_of("SELECT * FROM users WHERE name = 'B\xc3\xb6" "b'");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("INSERT INTO users (name) VALUES ('B\xc3\xb6" "b')");
+	expect_unsupported("literal value of its key column name");
+	ctx.utf8 = true;
+	plan_of("SELECT * FROM users WHERE name = 'B\xc3\xb6" "b'");
+	expect_one((unsigned)shard_for_value(&ks, table("users"),
+					     "B\xc3\xb6" "b", 4, true));
+	plan_of("INSERT INTO users (name) VALUES ('B\xc3\xb6" "b')");
+	cr_assert_eq(plan.kind, PLAN_ONE);
 }
 
 Test(shard_plan, keys_that_do_not_narrow_scatter)
@@ -392,8 +404,28 @@ Test(shard_plan, subqueries_unions_and_derived_tables)
 	plan_of("SELECT * FROM customers WHERE cc IN (SELECT cc FROM "
 		"countries)");
 	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	/* a semi-join on co-located keys runs on each shard */
 	plan_of("SELECT * FROM customers WHERE id IN (SELECT customer_id FROM "
-		"orders)");
+		"orders WHERE status = 1)");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM customers c WHERE c.id IN (SELECT o.customer_id "
+		"FROM orders o JOIN countries k ON o.cc = k.cc)");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM customers WHERE id NOT IN (SELECT customer_id "
+		"FROM orders)");
+	expect_unsupported("a subquery over sharded table orders across "
+			   "shards");
+	plan_of("SELECT * FROM customers WHERE id IN (SELECT customer_id FROM "
+		"orders GROUP BY customer_id HAVING COUNT(*) > 1)");
+	expect_unsupported("subquery over sharded table orders");
+	plan_of("SELECT * FROM customers WHERE id IN (SELECT id FROM events)");
+	expect_unsupported("subquery over sharded table events");
+	plan_of("SELECT * FROM customers WHERE name IN (SELECT customer_id "
+		"FROM orders)");
+	expect_unsupported("a subquery over sharded table orders across "
+			   "shards");
+	plan_of("SELECT * FROM customers WHERE id = 1 OR id IN (SELECT "
+		"customer_id FROM orders)");
 	expect_unsupported("a subquery over sharded table orders across "
 			   "shards");
 	plan_of("SELECT * FROM customers WHERE id = %ld AND x IN (SELECT y "
@@ -416,6 +448,15 @@ Test(shard_plan, subqueries_unions_and_derived_tables)
 	expect_one(3);
 	plan_of("SELECT cc FROM countries UNION SELECT k FROM settings");
 	expect_one(2);
+	plan_of("SELECT id FROM customers WHERE id = %ld UNION SELECT "
+		"customer_id FROM orders", k);
+	expect_unsupported("UNION");
+	/* a WITH's name hides a table in its own query only */
+	plan_of("WITH customers AS (SELECT 1 AS id) SELECT * FROM customers");
+	cr_assert_eq(plan.kind, PLAN_PASS);
+	plan_of("SELECT * FROM (WITH customers AS (SELECT 1 AS x) SELECT * "
+		"FROM customers) AS d, customers AS c");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
 }
 
 Test(shard_plan, several_statements)
@@ -434,6 +475,10 @@ Test(shard_plan, unparsable_text_in_the_keyspace_is_refused)
 	cr_assert_eq(plan.err_code, 1064);
 	plan_of("TRUNCATE TABLE customers");
 	expect_unsupported("TRUNCATE");
+	plan_of("LOCK TABLES customers READ");
+	expect_unsupported("LOCK statements in a sharded keyspace");
+	plan_of("SET @n = (SELECT COUNT(*) FROM customers)");
+	expect_unsupported("SET with a subquery over keyspace tables");
 	ctx.schema = "";
 	ctx.schema_len = 0;
 	expect_kind("SELEKT 1", PLAN_PASS);
@@ -734,6 +779,9 @@ Test(shard_plan, scatter_selects_are_rewritten_for_their_merge)
 		       "distinct on every column");
 	expect_rewrite("SELECT COUNT(*) FROM customers ORDER BY 1 LIMIT 1",
 		       "SELECT COUNT(*) FROM customers", "LIMIT 1");
+	expect_rewrite("SELECT g, COUNT(*) FROM customers GROUP BY g ORDER BY "
+		       "NULL", "SELECT g, COUNT(*) FROM customers GROUP BY 1 "
+		       "ORDER BY 1", NULL);
 }
 
 Test(shard_plan, scatter_selects_myring_cannot_merge_are_refused)
@@ -1036,4 +1084,48 @@ Test(shard_plan, merge_refuses_what_it_cannot_evaluate)
 					   RS_TEXT, &spec, err, sizeof(err)),
 		     -1);
 	cr_assert(strstr(err, "myring: "));
+}
+
+/* Text from the shards, binary to the client (a prepared statement's
+ * answer): the merge re-encodes with the shards' column definitions. */
+static int collect_binary(void *c, const uint8_t *p, size_t len)
+{
+	uint8_t (*rows)[16] = c;
+	unsigned i = 0;
+
+	while (rows[i][15])
+		i++;
+	cr_assert_lt(i, 4);
+	cr_assert_eq(len, 10, "0x00, a one-byte NULL bitmap, 8 bytes");
+	memcpy(rows[i], p, len);
+	rows[i][15] = 1;
+	return 0;
+}
+
+Test(shard_plan, merge_to_the_binary_protocol)
+{
+	struct rs_coldef cols[2] = { INTCOL("a"), INTCOL("myring_h0") };
+	uint8_t rows[4][16] = { { 0 } };
+	struct merge_spec spec;
+	struct merge *m;
+	char err[256];
+
+	plan_of("SELECT a FROM customers ORDER BY b LIMIT 2");
+	cr_assert_eq(shard_plan_merge_spec(&plan, &arena, cols, 2, RS_TEXT,
+					   RS_BINARY, &spec, err, sizeof(err)),
+		     0, "%s", err);
+	spec.emit = collect_binary;
+	spec.emit_ctx = rows;
+	m = merge_new(&spec, err, sizeof(err));
+	cr_assert_not_null(m, "%s", err);
+	feed(m, 0, 2, "-1", "5");
+	feed(m, 1, 2, "300", "2");
+	feed(m, 2, 2, "7", "9");
+	end_all(m, MERGE_DONE);
+	cr_assert_eq(rows[0][0], 0);
+	cr_assert_eq(rows[0][2] | rows[0][3] << 8, 300);
+	cr_assert_eq(rows[1][2], 0xFF, "-1");
+	cr_assert_eq(rows[1][9], 0xFF);
+	cr_assert_eq(rows[2][15], 0, "LIMIT 2");
+	merge_free(m);
 }
