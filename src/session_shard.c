@@ -289,6 +289,17 @@ static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
 	return true;
 }
 
+/* Whether the client writes UTF-8 (string keys hash as UTF-8). */
+static bool client_utf8(const struct session *s)
+{
+	const struct mysql_state_var *v =
+		mysql_state_get_var(&s->st, "character_set_client");
+
+	return v && v->value && (!strncasecmp(v->value, "utf8mb4", 7) ||
+				 !strncasecmp(v->value, "utf8mb3", 7) ||
+				 !strcasecmp(v->value, "utf8"));
+}
+
 /* The sql_mode flags that change how a statement reads. */
 static uint32_t plan_mode(const struct session *s)
 {
@@ -337,6 +348,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
 		.sql_mode = plan_mode(s),
 		.rd = &rd,
+		.utf8 = client_utf8(s),
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 	};
@@ -1028,6 +1040,7 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
 		.sql_mode = plan_mode(s),
 		.rd = &rd,
+		.utf8 = client_utf8(s),
 		.trans_shard = -1,
 	};
 	struct sql_arena *a = &s->c.w->plan_arena;
