@@ -47,6 +47,7 @@ struct sorted {
 	size_t len;
 	uint64_t seq;            /* arrival: ties keep it */
 	struct myv *keys;        /* nsort values */
+	size_t slot;             /* keys - sortkeys, while those move */
 	struct buf own;          /* top-N: the slot's copy */
 };
 
@@ -466,13 +467,17 @@ static int sort_grow(struct merge *m)
 	ns = realloc(m->sorted, ncap * sizeof(*ns));
 	if (ns)
 		m->sorted = ns;
+	/* Where each entry's keys are, before they move: a top-N heap has
+	 * swapped entries, so entry i's keys need not be slot i. */
+	for (size_t i = 0; ns && i < m->nsorted; i++)
+		m->sorted[i].slot = (size_t)(m->sorted[i].keys - m->sortkeys);
 	nk = ns ? realloc(m->sortkeys, ncap * nsort * sizeof(*nk)) : NULL;
 	if (!ns || !nk)
 		return fail(m, "myring: out of memory merging shard results");
 	m->sortkeys = nk;
 	/* The keys moved: every entry points at its own again. */
 	for (size_t i = 0; i < m->nsorted; i++)
-		m->sorted[i].keys = nk + i * nsort;
+		m->sorted[i].keys = nk + m->sorted[i].slot;
 	memset(m->sorted + m->capsorted, 0,
 	       (ncap - m->capsorted) * sizeof(*ns));
 	m->capsorted = ncap;

@@ -1186,3 +1186,32 @@ Test(merge, header_and_end_for_both_framings)
 	}
 	stop(&f);
 }
+
+/* Top-N over more rows than its first allocation: the heap has swapped
+ * entries by the time it grows, and each must keep its own keys (it
+ * once got the keys of whichever entry had been at its place). */
+Test(merge, top_n_keeps_each_rows_keys_when_it_grows)
+{
+	static struct fixture f;
+	static const struct merge_key by_v = {.col = 0};
+	char v[16];
+
+	setup(&f, 1, 1);
+	f.cols[0] = INTCOL("v");
+	f.spec.nsort = 1;
+	f.spec.sort = &by_v;
+	f.spec.limit = 100;
+	start(&f);
+	/* 0..299 in an order that makes the heap swap: a permutation. */
+	for (unsigned i = 0; i < 300; i++) {
+		snprintf(v, sizeof(v), "%u", (i * 7919u) % 300u);
+		feed(f.m, 0, 1, v);
+	}
+	merge_end(f.m, 0);
+	cr_assert_eq(f.sink.n, 100);
+	for (unsigned i = 0; i < 100; i++) {
+		snprintf(v, sizeof(v), "%u", i);
+		cr_assert_str_eq(cell(&f.sink, i, 1, 0), v, "row %u", i);
+	}
+	stop(&f);
+}
