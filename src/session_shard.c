@@ -370,6 +370,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	case PLAN_PASS:
 		break;
 	case PLAN_ERROR:
+		s->c.w->stats.shard_refused++;
 		verdict = refuse(reply, plan.err_code,
 				 plan.sqlstate[0] ? plan.sqlstate : "HY000",
 				 plan.err);
@@ -386,11 +387,13 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 				 "supported yet (distributed transactions)",
 				 held >= 0 ? ks->shards[held].name : "?",
 				 held_why(s), ks->shards[shard].name);
+			s->c.w->stats.shard_refused++;
 			verdict = refuse(reply, 1235, "42000", msg);
 			break;
 		}
 		/* The group's name lives as long as the keyspace. */
 		p->route = ks->shards[shard].group;
+		s->c.w->stats.shard_single++;
 		break;
 	}
 	case PLAN_MULTI:
@@ -400,6 +403,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 				 "(distributed transactions)", s->in_trans ||
 				 s->be ? held_why(s) : "a statement still "
 				 "running (pipelined)");
+			s->c.w->stats.shard_refused++;
 			verdict = refuse(reply, 1235, "42000", msg);
 			break;
 		}
@@ -432,6 +436,8 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 			pt->sql = f->plan.parts[i].sql;
 			pt->len = f->plan.parts[i].len;
 		}
+		s->c.w->stats.shard_fanouts++;
+		s->c.w->stats.shard_fanout_parts += f->nparts;
 		p->fanout = f;
 		p->local = true;
 		p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
@@ -1018,6 +1024,8 @@ void shard_fanout_orphan(struct pending *p)
 		return;
 	}
 	f->refs++;
+	/* Parts held back for the client are read to their end now. */
+	pace(f);
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 		if (pt->wait.queued) {
@@ -1051,9 +1059,11 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 		sql_arena_init(a, 0);
 	sql_arena_reset(a);
 	shard_plan(a, &ctx, sql, len, &plan);
-	if (plan.kind != PLAN_PASS)
+	if (plan.kind != PLAN_PASS) {
+		s->c.w->stats.shard_refused++;
 		verdict = refuse(reply, 1235, "42000", "myring: prepared "
 				 "statements on the keyspace's tables are not "
 				 "supported yet: send the statement as text");
+	}
 	return verdict;
 }

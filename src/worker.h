@@ -107,6 +107,11 @@ struct worker_stats {
 	uint64_t causal_fallbacks;
 	uint64_t splices;            /* packet bodies moved by splice */
 	uint64_t spliced_bytes;
+	/* Keyspace statements by plan (session_shard.c). */
+	uint64_t shard_single;       /* sent to one shard as written */
+	uint64_t shard_fanouts;      /* run on several shards, merged */
+	uint64_t shard_fanout_parts; /* the shards those ran on */
+	uint64_t shard_refused;      /* refused: no exact answer */
 };
 
 static inline unsigned err_code_slot(uint16_t code)
