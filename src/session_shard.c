@@ -334,16 +334,14 @@ static uint32_t plan_mode(const struct session *s)
 	return flags;
 }
 
-enum myring_verdict shard_query(struct session *s, struct pending *p,
-				const struct sql_class *cls,
-				const char *sql, size_t len,
-				struct myring_reply *reply,
-				enum myring_verdict verdict)
+/* Plans sql for the session into *plan, in the worker's arena (valid
+ * until the next statement is planned). */
+static void plan_statement(struct session *s, const char *sql, size_t len,
+			   struct shard_plan *plan)
 {
-	const struct keyspace *ks = keyspace_of(s);
 	struct sql_reading rd;
 	struct plan_ctx ctx = {
-		.ks = ks,
+		.ks = keyspace_of(s),
 		.schema = s->st.has_schema ? s->st.schema : "",
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
 		.sql_mode = plan_mode(s),
@@ -353,6 +351,22 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 	};
 	struct sql_arena *a = &s->c.w->plan_arena;
+
+	effects_reading(s, &rd);
+	if (!a->limit)
+		sql_arena_init(a, 0);
+	sql_arena_reset(a);
+	shard_plan(a, &ctx, sql, len, plan);
+}
+
+enum myring_verdict shard_query(struct session *s, struct pending *p,
+				const struct sql_class *cls,
+				const char *sql, size_t len,
+				struct myring_reply *reply,
+				enum myring_verdict verdict)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	struct sql_arena *a = &s->c.w->plan_arena;
 	struct shard_plan plan;
 	struct fanout *f;
 	int held = held_shard(s);
@@ -360,12 +374,11 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 
 	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
 		return verdict;
-	effects_reading(s, &rd);
 	if (!a->limit)
 		sql_arena_init(a, 0);
 	sql_arena_reset(a);
 	if (!broadcast_ddl(s, cls, a, &plan, sql, len))
-		shard_plan(a, &ctx, sql, len, &plan);
+		plan_statement(s, sql, len, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		break;
@@ -1040,25 +1053,9 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 				  size_t len, struct myring_reply *reply,
 				  enum myring_verdict verdict)
 {
-	const struct keyspace *ks = keyspace_of(s);
-	struct sql_reading rd;
-	struct plan_ctx ctx = {
-		.ks = ks,
-		.schema = s->st.has_schema ? s->st.schema : "",
-		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
-		.sql_mode = plan_mode(s),
-		.rd = &rd,
-		.utf8 = client_utf8(s),
-		.trans_shard = -1,
-	};
-	struct sql_arena *a = &s->c.w->plan_arena;
 	struct shard_plan plan;
 
-	effects_reading(s, &rd);
-	if (!a->limit)
-		sql_arena_init(a, 0);
-	sql_arena_reset(a);
-	shard_plan(a, &ctx, sql, len, &plan);
+	plan_statement(s, sql, len, &plan);
 	if (plan.kind != PLAN_PASS) {
 		s->c.w->stats.shard_refused++;
 		verdict = refuse(reply, 1235, "42000", "myring: prepared "

@@ -334,3 +334,20 @@ double metric(const char *body, const char *series)
 			return strtod(p + n + 1, NULL);
 	return -1;
 }
+
+long env_file_long(const char *file, const char *key)
+{
+	char line[512];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f = fopen(file, "r");
+
+	cr_assert(f, "%s: %s", file, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == '=')
+			v = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	cr_assert_gt(v, 0, "%s has no %s", file, key);
+	return v;
+}
+

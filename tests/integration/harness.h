@@ -10,6 +10,10 @@
 /* Environment set by scripts/test.sh; a missing one fails the test. */
 const char *env_or_fail(const char *name);
 int env_int(const char *name);
+/* KEY=number from a sourceable env file (what scripts/shards.sh and
+ * scripts/replicas.sh write);
+ * asserts that it is there and positive. */
+long env_file_long(const char *file, const char *key);
 bool under_asan(void);
 
 /* Connects to the shared proxy (or to MariaDB directly). NULL on failure,

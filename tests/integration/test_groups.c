@@ -54,22 +54,6 @@ static const char *rs_dir(void)
 	return d;
 }
 
-static long env_field(const char *file, const char *key)
-{
-	char line[512];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen(file, "r");
-
-	cr_assert(f, "%s: %s", file, strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == '=')
-			v = strtol(line + klen + 1, NULL, 10);
-	fclose(f);
-	cr_assert_gt(v, 0, "%s has no %s", file, key);
-	return v;
-}
-
 /* The set, as built (rebuilt if a test before changed it). */
 static void rs_up(struct rs *rs)
 {
@@ -86,9 +70,9 @@ static void rs_up(struct rs *rs)
 	snprintf(file, sizeof(file), "%s/env", dir);
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof(key), "REPL_%s_PORT", names[i]);
-		rs->port[i] = (int)env_field(file, key);
+		rs->port[i] = (int)env_file_long(file, key);
 		snprintf(key, sizeof(key), "REPL_%s_PID", names[i]);
-		rs->pid[i] = (pid_t)env_field(file, key);
+		rs->pid[i] = (pid_t)env_file_long(file, key);
 	}
 }
 

@@ -42,22 +42,6 @@ static const char *rig_dir(void)
 	return d;
 }
 
-static long env_field(const char *file, const char *key)
-{
-	char line[512];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen(file, "r");
-
-	cr_assert(f, "%s: %s", file, strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == '=')
-			v = strtol(line + klen + 1, NULL, 10);
-	fclose(f);
-	cr_assert_gt(v, 0, "%s has no %s", file, key);
-	return v;
-}
-
 /*
  * myring over the rig, with the keyspace of scripts/shards.sh; shard
  * dead_shard (0..3, or -1) is named by an address nothing listens on.
@@ -73,7 +57,7 @@ static void start(struct env *e, int dead_shard)
 	snprintf(file, sizeof(file), "%s/env", dir);
 	for (int i = 0; i < NSHARDS; i++) {
 		snprintf(key, sizeof(key), "SHARD%d_PORT", i);
-		e->shard_port[i] = (int)env_field(file, key);
+		e->shard_port[i] = (int)env_file_long(file, key);
 	}
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 			      "admin-user: admin\nadmin-password: %s\n"
