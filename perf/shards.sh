@@ -9,7 +9,7 @@
 # scatter queries (the merge's share).  See perf/README.md.
 #
 #   perf/shards.sh                  full run: 4 tables x 250,000 rows
-#                                   (1M rows; ~15 minutes, data kept)
+#                                   (1M rows; ~13 minutes, data kept)
 #   perf/shards.sh --quick          4 x 10,000 rows, short runs (~4 minutes)
 #   options: --repeats N (default 3; 2 with --quick)  --cpus LIST (unused,
 #            accepted as the other scripts do)  --update-results (write
@@ -170,7 +170,8 @@ export BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
 export MARIADB_PORT=$REF_PORT MARIADB_PID=$REF_PID
 export BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS
 export SHARDS_SHARDED_CONFIG=$RIG/sbtest-sharded.yaml SHARDS_KEYSPACE1_CONFIG=$RIG/sbtest-keyspace1.yaml
-export SHARDS_PREPARED="$(cat "$RIG/sbtest-prepared-$TABLES-$SIZE")"
+SHARDS_PREPARED=$(cat "$RIG/sbtest-prepared-$TABLES-$SIZE")
+export SHARDS_PREPARED
 export SHARD0_PID SHARD1_PID SHARD2_PID SHARD3_PID REF_PORT REF_PID
 python3 perf/shards.py
 
