@@ -541,6 +541,40 @@ Test(shard_plan, inserts_go_to_their_keys_shards)
 	cr_assert_str_eq(part_sql(3), "REPLACE INTO events (id) VALUES (301)");
 }
 
+/* mysqldump's extended INSERTs: thousands of rows are rows, not
+ * subqueries (each row once took a planner scope, and 128 was the cap). */
+Test(shard_plan, bulk_insert_of_5000_rows_plans)
+{
+	enum { ROWS = 5000 };
+	size_t cap = (size_t)ROWS * 32 + 64, n = 0;
+	char *sql = malloc(cap);
+	unsigned rows = 0;
+
+	cr_assert(sql);
+	n += (size_t)snprintf(sql + n, cap - n,
+			      "INSERT INTO customers (id, name) VALUES ");
+	for (int i = 1; i <= ROWS; i++)
+		n += (size_t)snprintf(sql + n, cap - n, "%s(%d, 'n%d')",
+				      i > 1 ? ", " : "", i, i);
+	sql_arena_reset(&arena);
+	cr_assert_eq(shard_plan(&arena, &ctx, sql, n, &plan), 0);
+	cr_assert_eq(plan.kind, PLAN_MULTI, "kind %d: %s", plan.kind,
+		     plan.err);
+	cr_assert_eq(plan.result, PLAN_RESULT_OK);
+	cr_assert_eq(plan.nparts, 4);
+	/* every row goes to exactly one shard */
+	for (unsigned i = 0; i < plan.nparts; i++) {
+		const char *q = plan.parts[i].sql, *end = q + plan.parts[i].len;
+
+		cr_assert(!strncmp(q, "INSERT INTO customers (id, name) VALUES (",
+				   41), "%.80s", q);
+		for (const char *c = q; c + 1 < end; c++)
+			rows += c[0] == '\'' && c[1] == 'n';
+	}
+	cr_assert_eq(rows, ROWS);
+	free(sql);
+}
+
 Test(shard_plan, inserts_that_cannot_be_placed_are_refused)
 {
 	plan_of("INSERT INTO customers (name) VALUES ('a')");
@@ -633,13 +667,16 @@ Test(shard_plan, writes_in_a_transaction_stay_on_its_shard)
 	expect_error("this transaction already wrote to shard s1; writing to "
 		     "shard s0 needs a distributed transaction, which myring "
 		     "does not support yet");
-	cr_assert_eq(plan.err_code, 1105);
-	cr_assert_str_eq(plan.sqlstate, "HY000");
+	/* ER_NOT_SUPPORTED_YET, like every other refusal */
+	cr_assert_eq(plan.err_code, 1235);
+	cr_assert_str_eq(plan.sqlstate, "42000");
 	plan_of("UPDATE customers SET n = 1");
 	expect_error("distributed transaction");
-	cr_assert_eq(plan.err_code, 1105);
+	cr_assert_eq(plan.err_code, 1235);
 	plan_of("INSERT INTO customers (id) VALUES (%ld), (%ld)", k0, k1);
 	expect_error("several shards");
+	cr_assert_eq(plan.err_code, 1235);
+	cr_assert_str_eq(plan.sqlstate, "42000");
 	/* reads are not writes */
 	plan_of("SELECT * FROM customers WHERE id = %ld", k0);
 	expect_one(0);
