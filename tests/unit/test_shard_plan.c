@@ -830,10 +830,12 @@ Test(shard_plan, scatter_selects_myring_cannot_merge_are_refused)
 		{ "SELECT STDDEV(a) FROM customers GROUP BY g", "STDDEV" },
 		{ "SELECT g FROM customers GROUP BY g ORDER BY COUNT(*) DESC",
 		  "ORDER BY COUNT(*) (not a column of the select list)" },
-		{ "SELECT SUM(x) / COUNT(*) FROM customers",
-		  "the expression SUM(x) / COUNT(*) over aggregates" },
-		{ "SELECT g FROM customers GROUP BY g HAVING AVG(x) / 2 > 1",
+		{ "SELECT SUM(x) << 1 FROM customers",
+		  "the expression SUM(x) << 1 over aggregates" },
+		{ "SELECT g FROM customers GROUP BY g HAVING AVG(x) LIKE '1%'",
 		  "HAVING with" },
+		{ "SELECT g FROM customers GROUP BY g HAVING COUNT(*) IN "
+		  "(SELECT 1)", "HAVING with" },
 		{ "SELECT COUNT(DISTINCT x), COUNT(DISTINCT y) FROM customers",
 		  "different DISTINCT arguments" },
 		{ "SELECT * FROM customers GROUP BY g", "SELECT *" },
@@ -1074,6 +1076,62 @@ Test(shard_plan, merge_expressions_over_aggregates)
 	expect_row(&sink, 0, "a", "-6", "6", "0");
 	expect_row(&sink, 1, "b", "NULL", "2", "1");
 	merge_free(m);
+}
+
+/*
+ * `/`, DIV and MOD over aggregates as the server computes them: SUM(x) /
+ * COUNT(*) of a DECIMAL(10,2) is a DECIMAL at scale 2 + 4, rounded half
+ * away from zero; a zero divisor gives NULL.  HAVING with BETWEEN and IN.
+ * Groups: a: x 1.00, 2.00, 2.00 (3 rows); b: 5.50 (1 row); c: -1.00,
+ * 0.00 (2 rows, SUM % 2 negative); d: 4 rows of 0.00 (NOT IN drops it).
+ */
+Test(shard_plan, merge_division_between_and_in)
+{
+	struct rs_coldef cols[6] = {
+		STRCOL("g"), DECCOL("SUM(x) / COUNT(*)", 6),
+		INTCOL("COUNT(*) DIV 2"), DECCOL("SUM(x) % 2", 2),
+		DECCOL("myring_h0", 2), INTCOL("myring_h1"),
+	};
+	struct sink sink;
+	struct merge *m;
+
+	plan_of("SELECT g, SUM(x) / COUNT(*), COUNT(*) DIV 2, SUM(x) %% 2 FROM "
+		"customers GROUP BY g HAVING COUNT(*) NOT BETWEEN 5 AND 9 AND "
+		"COUNT(*) NOT IN (4, 7) AND 1 / (COUNT(*) - 1) IS NOT NULL");
+	cr_assert_str_eq(part_sql(0), "SELECT g, SUM(x) / COUNT(*), COUNT(*) DIV "
+				      "2, SUM(x) % 2, SUM(x) AS myring_h0, "
+				      "COUNT(*) AS myring_h1 FROM customers "
+				      "GROUP BY 1 ORDER BY 1");
+	m = start(cols, 6, &sink, 4);
+	feed(m, 0, 6, "a", "1.500000", "1", "1.00", "3.00", "2");
+	feed(m, 1, 6, "a", "2.000000", "0", "0.00", "2.00", "1");
+	feed(m, 1, 6, "b", "5.500000", "0", "1.50", "5.50", "1");
+	feed(m, 2, 6, "b", NULL, "0", NULL, NULL, "0");
+	feed(m, 2, 6, "c", "-0.500000", "1", "-1.00", "-1.00", "2");
+	feed(m, 3, 6, "d", "0.000000", "2", "0.00", "0.00", "4");
+	end_all(m, MERGE_DONE);
+	/* b: 1 / (1 - 1) is NULL, so HAVING drops it */
+	cr_assert_eq(sink.n, 2);
+	expect_row(&sink, 0, "a", "1.666667", "1", "1.00");
+	expect_row(&sink, 1, "c", "-0.500000", "1", "-1.00");
+	merge_free(m);
+	/* a zero divisor in a select item: NULL */
+	plan_of("SELECT SUM(x) / (COUNT(*) - 1), COUNT(*) BETWEEN 1 AND NULL, "
+		"COUNT(*) IN (1, NULL) FROM customers");
+	{
+		struct rs_coldef c2[5] = {
+			DECCOL("SUM(x) / (COUNT(*) - 1)", 6),
+			INTCOL("b"), INTCOL("i"), DECCOL("myring_h0", 2),
+			INTCOL("myring_h1"),
+		};
+
+		m = start(c2, 5, &sink, 3);
+		feed(m, 0, 5, "5.00", "1", "1", "5.00", "1");
+		end_all(m, MERGE_DONE);
+		cr_assert_eq(sink.n, 1);
+		expect_row(&sink, 0, "NULL", "NULL", "1");
+		merge_free(m);
+	}
 }
 
 /* SELECT DISTINCT: one row per tuple, in ORDER BY's order. */
