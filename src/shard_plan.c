@@ -738,6 +738,7 @@ static int settle(struct planner *pl, struct route *r)
 	bool corr[MAX_TREFS], is_class[MAX_TREFS];
 	unsigned nclasses[MAX_SCOPES] = { 0 };
 	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
+	bool empty_top = false;
 
 	for (unsigned i = 0; i < r->nt; i++) {
 		cmask[i] = all;
@@ -765,6 +766,20 @@ static int settle(struct planner *pl, struct route *r)
 	for (unsigned i = 0; i < r->nt; i++) {
 		if (!is_class[i] || corr[i])
 			continue;
+		if (!cmask[i]) {
+			/*
+			 * WHERE names two shard key values on different
+			 * shards (id = 1 AND id = 2): no row passes, on any
+			 * shard, so the class's scope has no rows wherever
+			 * it runs.  A top query without rows answers the
+			 * same on every shard: one is asked.
+			 */
+			if (r->sc[r->t[i].scope].role == SCOPE_TOP &&
+			    !r->top_setop)
+				empty_top = true;
+			is_class[i] = false;
+			continue;
+		}
 		nclasses[r->t[i].scope]++;
 		m &= cmask[i];
 	}
@@ -809,6 +824,16 @@ static int settle(struct planner *pl, struct route *r)
 		return plan_fail(pl, "myring: sharded table %s joined with a "
 				     "table on another shard is not supported",
 				 t->t->name);
+	}
+	if (empty_top) {
+		const struct plan_ctx *c = pl->ctx;
+
+		/* in a transaction, the shard it is on if it can */
+		if (c->in_trans && c->trans_shard >= 0 &&
+		    c->trans_shard < 64 && (m >> c->trans_shard & 1))
+			m = 1ull << c->trans_shard;
+		else
+			m = 1ull << lowest(m);
 	}
 	if (__builtin_popcountll(m) > 1 && r->top_setop)
 		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
