@@ -322,6 +322,85 @@ int mdec_div_u64(const struct mdec *a, uint64_t div, unsigned scale,
 	return 0;
 }
 
+/*
+ * Long division of magnitudes: q = n / d, r = n % d (d nonzero, both
+ * trimmed).  One decimal digit of n at a time: the remainder stays below
+ * 10 * d, so each quotient digit takes at most nine subtractions.  Slow
+ * next to word division, but values here have at most 99 digits and are
+ * divided once per merged row.
+ */
+static void mag_divmod_big(const struct mdec *n, const struct mdec *d,
+			   struct mdec *q, struct mdec *r)
+{
+	mdec_zero(q, 0);
+	mdec_zero(r, 0);
+	for (unsigned i = n->n; i-- > 0;) {
+		for (int k = 8; k >= 0; k--) {
+			uint32_t digit = n->limb[i] / pow10_u32[k] % 10;
+			uint32_t qd = 0;
+
+			/* r < d on entry: r * 10 + digit < 10 * d fits, as
+			 * does q, never above n. */
+			mag_muladd(r, 10, digit);
+			while (mag_cmp(r, d) >= 0) {
+				mag_sub(r, d);
+				qd++;
+			}
+			mag_muladd(q, 10, qd);
+		}
+	}
+	trim(q);
+	trim(r);
+}
+
+int mdec_div(const struct mdec *a, const struct mdec *b, unsigned scale,
+	     bool truncate, struct mdec *q)
+{
+	struct mdec n = *a, d = *b, quot, rem;
+	/* q * 10^scale = A * 10^(scale + sb - sa) / B for a = A / 10^sa and
+	 * b = B / 10^sb: the power goes on whichever side keeps it whole. */
+	int shift = (int)scale + b->scale - a->scale;
+
+	if (mdec_is_zero(b) || scale > MDEC_MAX_SCALE)
+		return -1;
+	n.neg = d.neg = false;
+	if (shift > 0 && mag_shift_up(&n, (unsigned)shift))
+		return -1;
+	if (shift < 0 && mag_shift_up(&d, (unsigned)-shift))
+		return -1;
+	mag_divmod_big(&n, &d, &quot, &rem);
+	if (!truncate && rem.n) {
+		/* Half away from zero: up when 2 * rem >= d.  A doubled
+		 * remainder that no longer fits is above any d. */
+		struct mdec twice = rem;
+
+		if (mag_add(&twice, &rem) || mag_cmp(&twice, &d) >= 0)
+			if (mag_muladd(&quot, 1, 1))
+				return -1;
+	}
+	quot.scale = (uint8_t)scale;
+	quot.neg = quot.n && a->neg != b->neg;
+	*q = quot;
+	return 0;
+}
+
+int mdec_mod(const struct mdec *a, const struct mdec *b, struct mdec *r)
+{
+	struct mdec n = *a, d = *b, quot, rem;
+	unsigned scale = a->scale > b->scale ? a->scale : b->scale;
+
+	if (mdec_is_zero(b))
+		return -1;
+	if (mdec_rescale(&n, scale) || mdec_rescale(&d, scale))
+		return -1;
+	n.neg = d.neg = false;
+	mag_divmod_big(&n, &d, &quot, &rem);
+	rem.scale = (uint8_t)scale;
+	rem.neg = rem.n && a->neg;
+	*r = rem;
+	return 0;
+}
+
 size_t mdec_format(const struct mdec *d, char *out)
 {
 	char digits[MDEC_DIGITS + 1];

@@ -73,6 +73,17 @@ int mdec_cmp(const struct mdec *a, const struct mdec *b);
 int mdec_div_u64(const struct mdec *a, uint64_t d, unsigned scale,
 		 struct mdec *q);
 
+/* q = a / b at the given scale, rounded half away from zero (the
+ * server's `/`, whose scale is a's plus div_precision_increment) or, with
+ * truncate, cut toward zero (DIV, at scale 0).  Returns 0, or -1 if b is
+ * zero or the quotient does not fit. */
+int mdec_div(const struct mdec *a, const struct mdec *b, unsigned scale,
+	     bool truncate, struct mdec *q);
+
+/* r = a MOD b as the server computes it: at the larger of the two scales,
+ * with a's sign.  Returns 0, or -1 if b is zero or a value does not fit. */
+int mdec_mod(const struct mdec *a, const struct mdec *b, struct mdec *r);
+
 /* Writes d with exactly its scale's digits after the point (no point for
  * scale 0), "-" only for nonzero values.  out must hold MDEC_TEXT_MAX
  * bytes; returns the length (not NUL-terminated). */

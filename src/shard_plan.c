@@ -738,6 +738,7 @@ static int settle(struct planner *pl, struct route *r)
 	bool corr[MAX_TREFS], is_class[MAX_TREFS];
 	unsigned nclasses[MAX_SCOPES] = { 0 };
 	const char *name1[MAX_SCOPES] = { 0 }, *name2[MAX_SCOPES] = { 0 };
+	bool empty_top = false;
 
 	for (unsigned i = 0; i < r->nt; i++) {
 		cmask[i] = all;
@@ -765,6 +766,20 @@ static int settle(struct planner *pl, struct route *r)
 	for (unsigned i = 0; i < r->nt; i++) {
 		if (!is_class[i] || corr[i])
 			continue;
+		if (!cmask[i]) {
+			/*
+			 * WHERE names two shard key values on different
+			 * shards (id = 1 AND id = 2): no row passes, on any
+			 * shard, so the class's scope has no rows wherever
+			 * it runs.  A top query without rows answers the
+			 * same on every shard: one is asked.
+			 */
+			if (r->sc[r->t[i].scope].role == SCOPE_TOP &&
+			    !r->top_setop)
+				empty_top = true;
+			is_class[i] = false;
+			continue;
+		}
 		nclasses[r->t[i].scope]++;
 		m &= cmask[i];
 	}
@@ -809,6 +824,16 @@ static int settle(struct planner *pl, struct route *r)
 		return plan_fail(pl, "myring: sharded table %s joined with a "
 				     "table on another shard is not supported",
 				 t->t->name);
+	}
+	if (empty_top) {
+		const struct plan_ctx *c = pl->ctx;
+
+		/* in a transaction, the shard it is on if it can */
+		if (c->in_trans && c->trans_shard >= 0 &&
+		    c->trans_shard < 64 && (m >> c->trans_shard & 1))
+			m = 1ull << c->trans_shard;
+		else
+			m = 1ull << lowest(m);
 	}
 	if (__builtin_popcountll(m) > 1 && r->top_setop)
 		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
@@ -909,7 +934,9 @@ static void plan_one(struct planner *pl, unsigned shard)
 	part(p, shard, pl->sql, pl->len);
 }
 
-/* A write in a transaction stays on the transaction's one shard. */
+/* A write in a transaction stays on the transaction's one shard; other
+ * writes are refused like every construct myring does not support
+ * (ER_NOT_SUPPORTED_YET), so clients see one error for "not here". */
 static int trans_check(struct planner *pl, uint64_t mask)
 {
 	const struct plan_ctx *c = pl->ctx;
@@ -918,20 +945,18 @@ static int trans_check(struct planner *pl, uint64_t mask)
 	if (!c->in_trans)
 		return 0;
 	if (__builtin_popcountll(mask) > 1)
-		return plan_fail_code(pl, ER_UNKNOWN_ERROR, "HY000",
-				      "myring: this statement writes to "
-				      "several shards in a transaction, which "
-				      "needs a distributed transaction, which "
-				      "myring does not support yet");
+		return plan_fail(pl, "myring: this statement writes to "
+				 "several shards in a transaction, which needs "
+				 "a distributed transaction, which myring does "
+				 "not support yet");
 	if (c->trans_shard >= 0 && (unsigned)c->trans_shard < ks->nshards &&
 	    (unsigned)c->trans_shard != lowest(mask))
-		return plan_fail_code(pl, ER_UNKNOWN_ERROR, "HY000",
-				      "myring: this transaction already wrote "
-				      "to shard %s; writing to shard %s needs "
-				      "a distributed transaction, which myring "
-				      "does not support yet",
-				      ks->shards[c->trans_shard].name,
-				      ks->shards[lowest(mask)].name);
+		return plan_fail(pl, "myring: this transaction already wrote "
+				 "to shard %s; writing to shard %s needs a "
+				 "distributed transaction, which myring does "
+				 "not support yet",
+				 ks->shards[c->trans_shard].name,
+				 ks->shards[lowest(mask)].name);
 	return 0;
 }
 
@@ -975,14 +1000,18 @@ static const struct sql_assign *key_assign(const struct sql_assign *a,
 	return NULL;
 }
 
+/*
+ * Subqueries in the values of an INSERT (its rows, SET, ON DUPLICATE KEY
+ * UPDATE).  All the values share one scope, made on the first call (*s <
+ * 0): a scope stands for a query, and the rows are not queries, so
+ * mysqldump's extended INSERTs of thousands of rows take one.
+ */
 static int route_subqueries(struct planner *pl, struct route *r,
-			    struct sql_expr *e)
+			    struct sql_expr *e, int *s)
 {
-	int s = new_scope(pl, r, -1, SCOPE_SUB);
-
-	if (s < 0)
+	if (*s < 0 && (*s = new_scope(pl, r, -1, SCOPE_SUB)) < 0)
 		return -1;
-	return walk_expr(pl, r, e, (unsigned)s);
+	return walk_expr(pl, r, e, (unsigned)*s);
 }
 
 static int plan_insert(struct planner *pl, struct sql_statement *st)
@@ -994,7 +1023,7 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	struct tref *target;
 	unsigned key_idx = 0, nrows = 0;
 	uint64_t mask = 0;
-	int *row_shard;
+	int *row_shard, values_scope = -1;
 
 	if (!r)
 		return plan_nomem(pl);
@@ -1008,13 +1037,13 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	if (walk_query(pl, r, in->query, -1, SCOPE_SUB))
 		return -1;
 	for (struct sql_expr *row = in->rows; row; row = row->next)
-		if (route_subqueries(pl, r, row->args))
+		if (route_subqueries(pl, r, row->args, &values_scope))
 			return -1;
 	for (struct sql_assign *a = in->set; a; a = a->next)
-		if (route_subqueries(pl, r, a->value))
+		if (route_subqueries(pl, r, a->value, &values_scope))
 			return -1;
 	for (struct sql_assign *a = in->update; a; a = a->next)
-		if (route_subqueries(pl, r, a->value))
+		if (route_subqueries(pl, r, a->value, &values_scope))
 			return -1;
 	if (!r->keyspace) {
 		p->kind = PLAN_PASS;
@@ -1446,11 +1475,12 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 		return 0;
 	case SQL_ST_SET: {
 		struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
+		int values_scope = -1;
 
 		if (!r)
 			return plan_nomem(pl);
 		for (struct sql_set_item *it = st->set; it; it = it->next)
-			if (route_subqueries(pl, r, it->value))
+			if (route_subqueries(pl, r, it->value, &values_scope))
 				return -1;
 		if (r->keyspace)
 			return plan_fail(pl, "myring: SET with a subquery over "

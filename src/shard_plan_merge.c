@@ -6,8 +6,10 @@
  *
  * The evaluator computes only what it computes exactly as the server
  * would: integer and DECIMAL addition and subtraction, integer
- * multiplication, comparisons of numbers and of temporal values, AND /
- * OR / XOR / NOT and IS [NOT] NULL / TRUE / FALSE, with SQL's NULLs.  The
+ * multiplication, `/`, DIV and MOD (in double with a DOUBLE operand),
+ * comparisons of numbers and of temporal values ([NOT] BETWEEN, [NOT] IN
+ * a list), AND / OR / XOR / NOT and IS [NOT] NULL / TRUE / FALSE, with
+ * SQL's NULLs.  The
  * planner refuses other forms; a value the evaluator meets that it cannot
  * handle (a string compared, a product of decimals) fails the query with
  * a message, never a guess.
@@ -16,6 +18,7 @@
 #include "mysql_decimal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,82 @@ static int to_dec(struct run *r, const struct myv *v, struct mdec *d)
 	return 0;
 }
 
+static int set_dec_int(struct run *r, const struct mdec *d, struct myv *v)
+{
+	char buf[MDEC_TEXT_MAX + 1];
+	size_t n = mdec_format(d, buf);
+	char *end;
+	long long i;
+
+	buf[n] = '\0';
+	errno = 0;
+	i = strtoll(buf, &end, 10);
+	if (errno || *end)
+		return ev_fail(r, "a DIV beyond BIGINT");
+	set_int(v, i);
+	return 0;
+}
+
+/*
+ * `/`, DIV and MOD of exact numbers (a DOUBLE operand took the double
+ * path).  As the server: x / y is a DECIMAL at x's scale plus
+ * div_precision_increment (taken as its default, 4), even for integers,
+ * rounded half away from zero; DIV cuts toward zero to a BIGINT; MOD
+ * keeps x's sign, an integer for integers, else a DECIMAL at the larger
+ * scale.  A zero divisor gives NULL (the server adds a warning, which a
+ * merged answer does not carry).
+ */
+static int divide(struct run *r, uint8_t op, const struct myv *a,
+		  const struct myv *b, struct myv *v)
+{
+	struct mdec x, y, q;
+
+	if (to_dec(r, a, &x) || to_dec(r, b, &y))
+		return -1;
+	memset(v, 0, sizeof(*v));
+	if (mdec_is_zero(&y)) {
+		myv_null(v);
+		return 0;
+	}
+	if (op == SQL_OP_MOD && a->kind != MYV_DEC && b->kind != MYV_DEC) {
+		/* integers: C's % keeps the dividend's sign, as MOD does;
+		 * 128 bits for INT64_MIN % -1 and unsigned operands */
+		__int128 i = a->kind == MYV_INT ? a->v.i : (__int128)a->v.u;
+		__int128 j = b->kind == MYV_INT ? b->v.i : (__int128)b->v.u;
+		__int128 m = i % j;
+
+		if (m < INT64_MIN || m > INT64_MAX) {
+			v->kind = MYV_UINT;
+			v->type = RS_TYPE_LONGLONG;
+			v->v.u = (uint64_t)m;
+		} else {
+			set_int(v, (int64_t)m);
+		}
+		return 0;
+	}
+	if (op == SQL_OP_MOD) {
+		if (mdec_mod(&x, &y, &q))
+			return ev_fail(r, "a decimal beyond 99 digits");
+	} else if (op == SQL_OP_INTDIV) {
+		if (mdec_div(&x, &y, 0, true, &q))
+			return ev_fail(r, "a decimal beyond 99 digits");
+		if ((a->kind == MYV_UINT || b->kind == MYV_UINT) && q.neg)
+			return ev_fail(r, "a negative DIV of an unsigned value");
+		return set_dec_int(r, &q, v);
+	} else {
+		unsigned scale = x.scale + 4u;
+
+		if (scale > MDEC_MAX_SCALE)
+			scale = MDEC_MAX_SCALE;
+		if (mdec_div(&x, &y, scale, false, &q))
+			return ev_fail(r, "a decimal beyond 99 digits");
+	}
+	v->kind = MYV_DEC;
+	v->type = RS_TYPE_NEWDECIMAL;
+	v->v.dec = q;
+	return 0;
+}
+
 static int arith(struct run *r, uint8_t op, const struct myv *a,
 		 const struct myv *b, struct myv *v)
 {
@@ -153,10 +232,22 @@ static int arith(struct run *r, uint8_t op, const struct myv *a,
 		myv_to_double(b, &y);
 		v->kind = MYV_DOUBLE;
 		v->type = RS_TYPE_DOUBLE;
+		if (op == SQL_OP_DIV || op == SQL_OP_MOD) {
+			if (y == 0) {   /* the server: NULL and a warning */
+				myv_null(v);
+				return 0;
+			}
+			v->v.d = op == SQL_OP_DIV ? x / y : fmod(x, y);
+			return 0;
+		}
+		if (op == SQL_OP_INTDIV)
+			return ev_fail(r, "DIV of a floating-point number");
 		v->v.d = op == SQL_OP_ADD ? x + y : op == SQL_OP_SUB ? x - y :
 			 x * y;
 		return 0;
 	}
+	if (op == SQL_OP_DIV || op == SQL_OP_INTDIV || op == SQL_OP_MOD)
+		return divide(r, op, a, b, v);
 	if ((a->kind == MYV_INT || a->kind == MYV_UINT) &&
 	    (b->kind == MYV_INT || b->kind == MYV_UINT)) {
 		__int128 x = a->kind == MYV_INT ? a->v.i : (__int128)a->v.u;
@@ -277,6 +368,51 @@ static int logic(struct run *r, const struct sql_expr *e, struct myv *v)
 	return 0;
 }
 
+/* x [NOT] BETWEEN lo AND hi: x >= lo AND x <= hi, with AND's NULLs (as
+ * the server: 5 BETWEEN NULL AND 3 is false, 1 BETWEEN NULL AND 3 NULL). */
+static int between(struct run *r, const struct sql_expr *e, struct myv *v)
+{
+	struct myv x, lo, hi, ge, le;
+	int t1, t2, t;
+
+	if (eval(r, e->left, &x) || eval(r, e->args, &lo) ||
+	    eval(r, e->args->next, &hi) ||
+	    compare(r, SQL_OP_GE, &x, &lo, &ge) ||
+	    compare(r, SQL_OP_LE, &x, &hi, &le))
+		return -1;
+	t1 = truth(r, &ge);
+	t2 = truth(r, &le);
+	t = !t1 || !t2 ? 0 : t1 < 0 || t2 < 0 ? -1 : 1;
+	if (e->flags & SQL_EF_NOT)
+		t = t < 0 ? -1 : !t;
+	set_truth(v, t);
+	return 0;
+}
+
+/* x [NOT] IN (list): true on an equal item; else NULL when x or an item
+ * is NULL; else false. */
+static int in_list(struct run *r, const struct sql_expr *e, struct myv *v)
+{
+	struct myv x, y, eq;
+	int t = 0;
+
+	if (eval(r, e->left, &x))
+		return -1;
+	for (const struct sql_expr *i = e->args; i && t != 1; i = i->next) {
+		int u;
+
+		if (eval(r, i, &y) || compare(r, SQL_OP_EQ, &x, &y, &eq))
+			return -1;
+		u = truth(r, &eq);
+		if (u == 1 || u < 0)
+			t = u;
+	}
+	if (e->flags & SQL_EF_NOT)
+		t = t < 0 ? -1 : !t;
+	set_truth(v, t);
+	return 0;
+}
+
 static int eval(struct run *r, const struct sql_expr *e, struct myv *v)
 {
 	struct myv a, b;
@@ -327,14 +463,19 @@ static int eval(struct run *r, const struct sql_expr *e, struct myv *v)
 	case SQL_E_BINARY:
 		if ((t = eval(r, e->left, &a)) || (t = eval(r, e->right, &b)))
 			break;
-		if (e->op == SQL_OP_ADD || e->op == SQL_OP_SUB ||
-		    e->op == SQL_OP_MUL)
+		if (e->op >= SQL_OP_ADD && e->op <= SQL_OP_MOD)
 			t = arith(r, e->op, &a, &b, v);
 		else
 			t = compare(r, e->op, &a, &b, v);
 		break;
 	case SQL_E_LOGIC:
 		t = logic(r, e, v);
+		break;
+	case SQL_E_BETWEEN:
+		t = between(r, e, v);
+		break;
+	case SQL_E_IN:
+		t = in_list(r, e, v);
 		break;
 	case SQL_E_IS:
 		if ((t = eval(r, e->left, &a)))

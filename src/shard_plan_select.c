@@ -389,13 +389,17 @@ static int prepare_expr(struct sel *s, struct sql_expr *e, bool having)
 				goto refuse;
 			break;
 		case SQL_E_BINARY:
-			if (e->op != SQL_OP_ADD && e->op != SQL_OP_SUB &&
-			    e->op != SQL_OP_MUL &&
+			if ((e->op < SQL_OP_ADD || e->op > SQL_OP_MOD) &&
 			    (e->op < SQL_OP_EQ || e->op > SQL_OP_GE))
+				goto refuse;
+			break;
+		case SQL_E_IN:
+			if (e->query)   /* IN (subquery) */
 				goto refuse;
 			break;
 		case SQL_E_LOGIC:
 		case SQL_E_IS:
+		case SQL_E_BETWEEN:
 			break;
 		default:
 			goto refuse;

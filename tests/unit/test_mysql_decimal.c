@@ -245,3 +245,70 @@ Test(mysql_decimal, rescale_far_below_the_value)
 	cr_assert_eq(mdec_rescale(&d, 34), 0);
 	expect_text(&d, "0.0000000000000000000000000000000001");
 }
+
+static void expect_div(const char *a, const char *b, unsigned scale,
+		       bool truncate, const char *want)
+{
+	struct mdec x = dec(a), y = dec(b), q;
+
+	cr_assert_eq(mdec_div(&x, &y, scale, truncate, &q), 0, "%s / %s", a,
+		     b);
+	expect_text(&q, want);
+}
+
+/* `/` at the dividend's scale + 4 (div_precision_increment), and DIV. */
+Test(mysql_decimal, division_of_decimals)
+{
+	struct mdec x = dec("1"), zero = dec("0.00"), q;
+
+	/* server */
+	expect_div("10", "3", 4, false, "3.3333");
+	expect_div("2", "3", 4, false, "0.6667");
+	expect_div("-2", "3", 4, false, "-0.6667");
+	expect_div("2", "-3", 4, false, "-0.6667");
+	expect_div("1.5", "7", 5, false, "0.21429");
+	expect_div("1.00", "3.0", 6, false, "0.333333");
+	expect_div("0.00005", "1", 9, false, "0.000050000");
+	expect_div("1", "8", 4, false, "0.1250");
+	expect_div("10.0", "4", 5, false, "2.50000");
+	expect_div("1", "123456789012345678901", 4, false, "0.0000");
+	expect_div("98765432109876543210.123456789", "123456789012345678901",
+		   13, false, "0.8000000072900");
+	expect_div("-12345678901234567890.5", "3", 0, true,
+		   "-4115226300411522630");
+	expect_div("7.5", "2", 0, true, "3");
+	expect_div("-7", "2", 0, true, "-3");
+	/* half away from zero, and a divisor of several limbs */
+	expect_div("1", "8", 2, false, "0.13");
+	expect_div("-1", "8", 2, false, "-0.13");
+	expect_div("-1", "-8", 2, false, "0.13");
+	expect_div("1", "-8", 2, true, "-0.12");
+	expect_div("246913578024691357802", "123456789012345678901", 4, false,
+		   "2.0000");
+	expect_div("0", "-5", 4, false, "0.0000");
+	/* the dividend's scale above the result's */
+	expect_div("1.23456789", "1", 2, false, "1.23");
+	cr_assert_eq(mdec_div(&x, &zero, 4, false, &q), -1);
+}
+
+static void expect_mod(const char *a, const char *b, const char *want)
+{
+	struct mdec x = dec(a), y = dec(b), r;
+
+	cr_assert_eq(mdec_mod(&x, &y, &r), 0, "%s %% %s", a, b);
+	expect_text(&r, want);
+}
+
+Test(mysql_decimal, modulo_keeps_the_dividends_sign)
+{
+	struct mdec x = dec("1"), zero = dec("0"), r;
+
+	/* server */
+	expect_mod("7.5", "-2", "1.5");
+	expect_mod("5.55", "0.5", "0.05");
+	expect_mod("-7", "3", "-1");
+	expect_mod("9", "-4", "1");
+	expect_mod("12345678901234567890123", "1234567890123", "4567890123");
+	expect_mod("-6", "3", "0");
+	cr_assert_eq(mdec_mod(&x, &zero, &r), -1);
+}

@@ -280,6 +280,41 @@ Test(shard_plan, keys_that_do_not_narrow_scatter)
 	cr_assert_str_eq(part_sql(3), "SELECT * FROM customers");
 }
 
+/* WHERE id = a AND id = b with a and b on different shards: no row
+ * passes on any shard, so one shard answers (it once was refused as a
+ * join across shards). */
+Test(shard_plan, contradictory_keys_go_to_one_shard)
+{
+	long a = key_on("customers", 1, 0), b = key_on("customers", 2, 0);
+	long c = key_on("customers", 3, 0);
+
+	plan_of("SELECT * FROM customers WHERE id = %ld AND id = %ld", a, b);
+	expect_one(0);
+	plan_of("SELECT COUNT(*) FROM customers WHERE id IN (%ld, %ld) AND "
+		"id = %ld", a, b, c);
+	expect_one(0);
+	plan_of("SELECT c.name FROM customers c JOIN orders o ON o.customer_id "
+		"= c.id WHERE c.id = %ld AND o.customer_id = %ld", a, b);
+	expect_one(0);
+	/* an empty subquery does not narrow its statement */
+	plan_of("SELECT * FROM customers WHERE n > (SELECT COUNT(*) FROM "
+		"orders WHERE customer_id = %ld AND customer_id = %ld)", a, b);
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	/* nor an empty branch of a UNION its other branch */
+	plan_of("SELECT name FROM customers WHERE id = %ld UNION SELECT name "
+		"FROM customers WHERE id = %ld AND id = %ld", c, a, b);
+	expect_one(3);
+	/* a write in a transaction: the transaction's shard */
+	ctx.in_trans = true;
+	ctx.trans_shard = 2;
+	plan_of("UPDATE customers SET n = 1 WHERE id = %ld AND id = %ld", a, c);
+	expect_one(2);
+	ctx.in_trans = false;
+	ctx.trans_shard = -1;
+	plan_of("DELETE FROM customers WHERE id = %ld AND id = %ld", a, c);
+	expect_one(0);
+}
+
 Test(shard_plan, in_lists_are_cut_to_each_shards_keys)
 {
 	long a0 = key_on("customers", 0, 0), b0 = key_on("customers", 0, 1);
@@ -349,10 +384,11 @@ Test(shard_plan, joins_need_co_located_tables)
 	expect_unsupported("not on their shard keys");
 	plan_of("SELECT * FROM customers c JOIN users u ON c.id = u.name");
 	expect_unsupported("not on their shard keys");
+	/* co-located, on keys of different shards: no rows, one shard */
 	plan_of("SELECT * FROM customers c JOIN orders o ON c.id = "
 		"o.customer_id WHERE c.id = %ld AND o.customer_id = %ld", k,
 		key_on("customers", 2, 0));
-	expect_error("different shards");
+	expect_one(0);
 	/* ... unless both sides are on one shard */
 	plan_of("SELECT * FROM customers c, orders o WHERE c.id = %ld AND "
 		"o.customer_id = %ld", k, key_on("customers", 1, 1));
@@ -541,6 +577,40 @@ Test(shard_plan, inserts_go_to_their_keys_shards)
 	cr_assert_str_eq(part_sql(3), "REPLACE INTO events (id) VALUES (301)");
 }
 
+/* mysqldump's extended INSERTs: thousands of rows are rows, not
+ * subqueries (each row once took a planner scope, and 128 was the cap). */
+Test(shard_plan, bulk_insert_of_5000_rows_plans)
+{
+	enum { ROWS = 5000 };
+	size_t cap = (size_t)ROWS * 32 + 64, n = 0;
+	char *sql = malloc(cap);
+	unsigned rows = 0;
+
+	cr_assert(sql);
+	n += (size_t)snprintf(sql + n, cap - n,
+			      "INSERT INTO customers (id, name) VALUES ");
+	for (int i = 1; i <= ROWS; i++)
+		n += (size_t)snprintf(sql + n, cap - n, "%s(%d, 'n%d')",
+				      i > 1 ? ", " : "", i, i);
+	sql_arena_reset(&arena);
+	cr_assert_eq(shard_plan(&arena, &ctx, sql, n, &plan), 0);
+	cr_assert_eq(plan.kind, PLAN_MULTI, "kind %d: %s", plan.kind,
+		     plan.err);
+	cr_assert_eq(plan.result, PLAN_RESULT_OK);
+	cr_assert_eq(plan.nparts, 4);
+	/* every row goes to exactly one shard */
+	for (unsigned i = 0; i < plan.nparts; i++) {
+		const char *q = plan.parts[i].sql, *end = q + plan.parts[i].len;
+
+		cr_assert(!strncmp(q, "INSERT INTO customers (id, name) VALUES (",
+				   41), "%.80s", q);
+		for (const char *c = q; c + 1 < end; c++)
+			rows += c[0] == '\'' && c[1] == 'n';
+	}
+	cr_assert_eq(rows, ROWS);
+	free(sql);
+}
+
 Test(shard_plan, inserts_that_cannot_be_placed_are_refused)
 {
 	plan_of("INSERT INTO customers (name) VALUES ('a')");
@@ -633,13 +703,16 @@ Test(shard_plan, writes_in_a_transaction_stay_on_its_shard)
 	expect_error("this transaction already wrote to shard s1; writing to "
 		     "shard s0 needs a distributed transaction, which myring "
 		     "does not support yet");
-	cr_assert_eq(plan.err_code, 1105);
-	cr_assert_str_eq(plan.sqlstate, "HY000");
+	/* ER_NOT_SUPPORTED_YET, like every other refusal */
+	cr_assert_eq(plan.err_code, 1235);
+	cr_assert_str_eq(plan.sqlstate, "42000");
 	plan_of("UPDATE customers SET n = 1");
 	expect_error("distributed transaction");
-	cr_assert_eq(plan.err_code, 1105);
+	cr_assert_eq(plan.err_code, 1235);
 	plan_of("INSERT INTO customers (id) VALUES (%ld), (%ld)", k0, k1);
 	expect_error("several shards");
+	cr_assert_eq(plan.err_code, 1235);
+	cr_assert_str_eq(plan.sqlstate, "42000");
 	/* reads are not writes */
 	plan_of("SELECT * FROM customers WHERE id = %ld", k0);
 	expect_one(0);
@@ -793,10 +866,12 @@ Test(shard_plan, scatter_selects_myring_cannot_merge_are_refused)
 		{ "SELECT STDDEV(a) FROM customers GROUP BY g", "STDDEV" },
 		{ "SELECT g FROM customers GROUP BY g ORDER BY COUNT(*) DESC",
 		  "ORDER BY COUNT(*) (not a column of the select list)" },
-		{ "SELECT SUM(x) / COUNT(*) FROM customers",
-		  "the expression SUM(x) / COUNT(*) over aggregates" },
-		{ "SELECT g FROM customers GROUP BY g HAVING AVG(x) / 2 > 1",
+		{ "SELECT SUM(x) << 1 FROM customers",
+		  "the expression SUM(x) << 1 over aggregates" },
+		{ "SELECT g FROM customers GROUP BY g HAVING AVG(x) LIKE '1%'",
 		  "HAVING with" },
+		{ "SELECT g FROM customers GROUP BY g HAVING COUNT(*) IN "
+		  "(SELECT 1)", "HAVING with" },
 		{ "SELECT COUNT(DISTINCT x), COUNT(DISTINCT y) FROM customers",
 		  "different DISTINCT arguments" },
 		{ "SELECT * FROM customers GROUP BY g", "SELECT *" },
@@ -1037,6 +1112,62 @@ Test(shard_plan, merge_expressions_over_aggregates)
 	expect_row(&sink, 0, "a", "-6", "6", "0");
 	expect_row(&sink, 1, "b", "NULL", "2", "1");
 	merge_free(m);
+}
+
+/*
+ * `/`, DIV and MOD over aggregates as the server computes them: SUM(x) /
+ * COUNT(*) of a DECIMAL(10,2) is a DECIMAL at scale 2 + 4, rounded half
+ * away from zero; a zero divisor gives NULL.  HAVING with BETWEEN and IN.
+ * Groups: a: x 1.00, 2.00, 2.00 (3 rows); b: 5.50 (1 row); c: -1.00,
+ * 0.00 (2 rows, SUM % 2 negative); d: 4 rows of 0.00 (NOT IN drops it).
+ */
+Test(shard_plan, merge_division_between_and_in)
+{
+	struct rs_coldef cols[6] = {
+		STRCOL("g"), DECCOL("SUM(x) / COUNT(*)", 6),
+		INTCOL("COUNT(*) DIV 2"), DECCOL("SUM(x) % 2", 2),
+		DECCOL("myring_h0", 2), INTCOL("myring_h1"),
+	};
+	struct sink sink;
+	struct merge *m;
+
+	plan_of("SELECT g, SUM(x) / COUNT(*), COUNT(*) DIV 2, SUM(x) %% 2 FROM "
+		"customers GROUP BY g HAVING COUNT(*) NOT BETWEEN 5 AND 9 AND "
+		"COUNT(*) NOT IN (4, 7) AND 1 / (COUNT(*) - 1) IS NOT NULL");
+	cr_assert_str_eq(part_sql(0), "SELECT g, SUM(x) / COUNT(*), COUNT(*) DIV "
+				      "2, SUM(x) % 2, SUM(x) AS myring_h0, "
+				      "COUNT(*) AS myring_h1 FROM customers "
+				      "GROUP BY 1 ORDER BY 1");
+	m = start(cols, 6, &sink, 4);
+	feed(m, 0, 6, "a", "1.500000", "1", "1.00", "3.00", "2");
+	feed(m, 1, 6, "a", "2.000000", "0", "0.00", "2.00", "1");
+	feed(m, 1, 6, "b", "5.500000", "0", "1.50", "5.50", "1");
+	feed(m, 2, 6, "b", NULL, "0", NULL, NULL, "0");
+	feed(m, 2, 6, "c", "-0.500000", "1", "-1.00", "-1.00", "2");
+	feed(m, 3, 6, "d", "0.000000", "2", "0.00", "0.00", "4");
+	end_all(m, MERGE_DONE);
+	/* b: 1 / (1 - 1) is NULL, so HAVING drops it */
+	cr_assert_eq(sink.n, 2);
+	expect_row(&sink, 0, "a", "1.666667", "1", "1.00");
+	expect_row(&sink, 1, "c", "-0.500000", "1", "-1.00");
+	merge_free(m);
+	/* a zero divisor in a select item: NULL */
+	plan_of("SELECT SUM(x) / (COUNT(*) - 1), COUNT(*) BETWEEN 1 AND NULL, "
+		"COUNT(*) IN (1, NULL) FROM customers");
+	{
+		struct rs_coldef c2[5] = {
+			DECCOL("SUM(x) / (COUNT(*) - 1)", 6),
+			INTCOL("b"), INTCOL("i"), DECCOL("myring_h0", 2),
+			INTCOL("myring_h1"),
+		};
+
+		m = start(c2, 5, &sink, 3);
+		feed(m, 0, 5, "5.00", "1", "1", "5.00", "1");
+		end_all(m, MERGE_DONE);
+		cr_assert_eq(sink.n, 1);
+		expect_row(&sink, 0, "NULL", "NULL", "1");
+		merge_free(m);
+	}
 }
 
 /* SELECT DISTINCT: one row per tuple, in ORDER BY's order. */
