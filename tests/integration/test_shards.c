@@ -541,12 +541,8 @@ Test(shards, a_slow_reader_holds_the_shards_back_not_myrings_memory,
 	}
 	cr_assert_eq(rows, 400, "%s", mysql_error(c));
 	mysql_free_result(r);
-	/* AddressSanitizer keeps freed memory in quarantine: RSS says
-	 * nothing there. */
-	if (!under_asan())
-		cr_expect_lt(peak - before, 24 * 1024, "myring grew by %ld kB "
-			     "while a client read an 80 MB answer slowly",
-			     peak - before);
+	cr_expect_lt(peak - before, 24 * 1024, "myring grew by %ld kB while "
+		     "a client read an 80 MB answer slowly", peak - before);
 	cr_assert_eq(big_running(&e), 0);
 	mysql_close(c);
 	cleanup(&e);
