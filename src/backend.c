@@ -97,6 +97,11 @@ void bconn_free(struct conn *c)
 	free(b);
 }
 
+void bconn_abort(struct bconn *b, const char *why)
+{
+	fail(b, "%s", why);
+}
+
 void bconn_close(struct bconn *b)
 {
 	b->state = BS_CLOSING;

@@ -187,6 +187,9 @@ void bconn_free(struct conn *c);
 
 /* Closes the connection (state CLOSING; the owner's gone follows). */
 void bconn_close(struct bconn *b);
+/* Fails the connection as if the server had gone: whoever its requests
+ * run for hears it (2013, why), else its owner. */
+void bconn_abort(struct bconn *b, const char *why);
 
 /* The backend connection a conn belongs to while myring itself talks on
  * it (not while a session has it), or NULL. */

@@ -227,6 +227,11 @@ static void on_tick(struct worker *w)
 		for (uint32_t i = 0; i < w->nslots; i++) {
 			struct conn *c = w->slots[i].c;
 			struct session *s = c ? session_of(c) : NULL;
+			struct bconn *b = c && !s ? bconn_of(c) : NULL;
+			/* Requests nobody's session waits for (a shard's
+			 * answer to a client that left) end too. */
+			if (b && b->state == BS_REQUESTS)
+				bconn_abort(b, "proxy shutting down");
 			if (!s)
 				continue;
 			if (drain == 2)
