@@ -771,6 +771,12 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 				stmt_client_get(&s->stmts,
 						mysql_get_u32(payload + 1));
 			read = sc && (sc->flags & STMT_CLIENT_READ_ONLY);
+			if (sc && s->c.w->px->cfg.keyspace) {
+				verdict = shard_execute(s, p, sc, payload, len,
+							reply, verdict);
+				if (verdict == MYRING_REJECT)
+					return verdict;
+			}
 		}
 		break;
 	case COM_QUERY:

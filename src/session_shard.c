@@ -334,9 +334,37 @@ static uint32_t plan_mode(const struct session *s)
 	return flags;
 }
 
+/* A plan for one shard: the command goes to its group, unless the
+ * session is held on another shard. */
+static enum myring_verdict route_one(struct session *s, struct pending *p,
+				     const struct shard_plan *plan,
+				     struct myring_reply *reply,
+				     enum myring_verdict verdict)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	unsigned shard = plan->parts[0].shard;
+	int held = held_shard(s);
+	char msg[300];
+
+	if ((s->be || (s->hold & HOLD_BORROW)) && held != (int)shard) {
+		snprintf(msg, sizeof(msg), "myring: this session's connection "
+			 "is on shard %s (%s); a statement for shard %s needs "
+			 "another one, which is not supported yet (distributed "
+			 "transactions)", held >= 0 ? ks->shards[held].name :
+			 "?", held_why(s), ks->shards[shard].name);
+		s->c.w->stats.shard_refused++;
+		return refuse(reply, 1235, "42000", msg);
+	}
+	/* The group's name lives as long as the keyspace. */
+	p->route = ks->shards[shard].group;
+	s->c.w->stats.shard_single++;
+	return verdict;
+}
+
 /* Plans sql for the session into *plan, in the worker's arena (valid
- * until the next statement is planned). */
+ * until the next statement is planned); params: an execution's. */
 static void plan_statement(struct session *s, const char *sql, size_t len,
+			   const struct plan_param *params, unsigned nparams,
 			   struct shard_plan *plan)
 {
 	struct sql_reading rd;
@@ -349,6 +377,8 @@ static void plan_statement(struct session *s, const char *sql, size_t len,
 		.utf8 = client_utf8(s),
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
+		.params = params,
+		.nparams = nparams,
 	};
 	struct sql_arena *a = &s->c.w->plan_arena;
 
@@ -369,7 +399,6 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	struct sql_arena *a = &s->c.w->plan_arena;
 	struct shard_plan plan;
 	struct fanout *f;
-	int held = held_shard(s);
 	char msg[300];
 
 	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
@@ -378,7 +407,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		sql_arena_init(a, 0);
 	sql_arena_reset(a);
 	if (!broadcast_ddl(s, cls, a, &plan, sql, len))
-		plan_statement(s, sql, len, &plan);
+		plan_statement(s, sql, len, NULL, 0, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		break;
@@ -391,24 +420,9 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	case PLAN_ANSWER:
 		verdict = answer_rows(s, &plan, reply);
 		break;
-	case PLAN_ONE: {
-		unsigned shard = plan.parts[0].shard;
-		if ((s->be || (s->hold & HOLD_BORROW)) && held != (int)shard) {
-			snprintf(msg, sizeof(msg), "myring: this session's "
-				 "connection is on shard %s (%s); a statement "
-				 "for shard %s needs another one, which is not "
-				 "supported yet (distributed transactions)",
-				 held >= 0 ? ks->shards[held].name : "?",
-				 held_why(s), ks->shards[shard].name);
-			s->c.w->stats.shard_refused++;
-			verdict = refuse(reply, 1235, "42000", msg);
-			break;
-		}
-		/* The group's name lives as long as the keyspace. */
-		p->route = ks->shards[shard].group;
-		s->c.w->stats.shard_single++;
+	case PLAN_ONE:
+		verdict = route_one(s, p, &plan, reply, verdict);
 		break;
-	}
 	case PLAN_MULTI:
 		if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
 			snprintf(msg, sizeof(msg), "myring: a statement that "
@@ -1055,12 +1069,79 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 {
 	struct shard_plan plan;
 
-	plan_statement(s, sql, len, &plan);
-	if (plan.kind != PLAN_PASS) {
+	plan_statement(s, sql, len, NULL, 0, &plan);
+	switch (plan.kind) {
+	case PLAN_PASS:
+		return verdict;
+	case PLAN_ERROR:
+		/* With ? markers the refusal may be the missing values' (an
+		 * INSERT's key): each execution is planned with them. */
+		if (memchr(sql, '?', len) && stmt_mapped(s))
+			return verdict;
 		s->c.w->stats.shard_refused++;
-		verdict = refuse(reply, 1235, "42000", "myring: prepared "
-				 "statements on the keyspace's tables are not "
-				 "supported yet: send the statement as text");
+		return refuse(reply, plan.err_code, plan.sqlstate[0] ?
+			      plan.sqlstate : "HY000", plan.err);
+	case PLAN_ANSWER:
+		s->c.w->stats.shard_refused++;
+		return refuse(reply, 1235, "42000", "myring: EXPLAIN SHARDS "
+			      "cannot be prepared: send it as text");
+	default:
+		/* Prepared on any shard (they share the schema); each
+		 * execution goes where its parameters say. */
+		if (stmt_mapped(s))
+			return verdict;
+		s->c.w->stats.shard_refused++;
+		return refuse(reply, 1235, "42000", "myring: prepared "
+			      "statements on the keyspace's tables need "
+			      "myring's own statement ids");
 	}
-	return verdict;
+}
+
+/* Parameters decoded per execution; the rest (rare) place nothing. */
+#define EXEC_PARAMS_MAX 64
+
+enum myring_verdict shard_execute(struct session *s, struct pending *p,
+				  const struct stmt_client *sc,
+				  const uint8_t *payload, size_t len,
+				  struct myring_reply *reply,
+				  enum myring_verdict verdict)
+{
+	struct plan_param params[EXEC_PARAMS_MAX];
+	char bufs[EXEC_PARAMS_MAX][32];
+	unsigned n = sc->num_params < EXEC_PARAMS_MAX ? sc->num_params :
+		     EXEC_PARAMS_MAX;
+	struct stmt_execute ex;
+	struct shard_plan plan;
+	const uint8_t *types = NULL;
+
+	memset(params, 0, sizeof(params));
+	if (stmt_execute_parse(payload, len, sc->num_params, &ex) == 0)
+		types = ex.new_params_bound ? payload + ex.types_off :
+					      sc->types;
+	for (unsigned i = 0; types && i < n; i++) {
+		struct stmt_param_value v;
+		if (stmt_execute_param(payload, len, sc->num_params, &ex,
+				       types, i, bufs[i], sizeof(bufs[i]),
+				       &v) == 1)
+			params[i] = (struct plan_param){v.text, v.len,
+							v.is_string, true};
+	}
+	plan_statement(s, sc->sql, sc->sql_len, params, n, &plan);
+	switch (plan.kind) {
+	case PLAN_PASS:
+		return verdict;
+	case PLAN_ONE:
+		return route_one(s, p, &plan, reply, verdict);
+	case PLAN_ERROR:
+		s->c.w->stats.shard_refused++;
+		return refuse(reply, plan.err_code, plan.sqlstate[0] ?
+			      plan.sqlstate : "HY000", plan.err);
+	default:
+		s->c.w->stats.shard_refused++;
+		return refuse(reply, 1235, "42000", "myring: this execution "
+			      "of a prepared statement needs several shards; "
+			      "prepared statements run on one shard for now "
+			      "(bind the shard key, or send the statement as "
+			      "text)");
+	}
 }

@@ -48,10 +48,19 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 int shard_begin_request(struct session *s, struct bconn *b);
 
 /* A COM_STMT_PREPARE of such a session: a statement that touches the
- * keyspace's tables is refused for now (its executions' parameters
- * would decide the shard). */
+ * keyspace's tables is prepared on any shard (they share the schema);
+ * what cannot be planned is refused now rather than at execution. */
 enum myring_verdict shard_prepare(struct session *s, const char *sql,
 				  size_t len, struct myring_reply *reply,
+				  enum myring_verdict verdict);
+
+/* A COM_STMT_EXECUTE of statement sc: planned with the parameters it
+ * binds; one shard's goes there (p->route), others are refused. */
+struct stmt_client;
+enum myring_verdict shard_execute(struct session *s, struct pending *p,
+				  const struct stmt_client *sc,
+				  const uint8_t *payload, size_t len,
+				  struct myring_reply *reply,
 				  enum myring_verdict verdict);
 
 /* The fanout at the head of the queue starts (borrows, sends). */

@@ -371,6 +371,19 @@ static int literal_shard(struct planner *pl, const struct shard_table *t,
 	char buf[128];
 	size_t n;
 
+	if (e->kind == SQL_E_PARAM) {
+		const struct plan_param *pp = pl->ctx->params;
+
+		if (!pp || e->param >= pl->ctx->nparams || !pp[e->param].known)
+			return -1;
+		pp += e->param;
+		if (pp->is_string && !pl->ctx->utf8)
+			for (size_t i = 0; i < pp->len; i++)
+				if ((unsigned char)pp->text[i] >= 0x80)
+					return -1;
+		return shard_for_value(pl->ks, t, pp->text, pp->len,
+				       pp->is_string);
+	}
 	if (e->kind != SQL_E_LITERAL)
 		return -1;
 	switch (e->op) {

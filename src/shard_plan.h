@@ -68,6 +68,16 @@ struct plan_merge;             /* the planner's own: keys, aggregates,
 #define PLAN_MODE_PIPES_AS_CONCAT       0x04
 #define PLAN_MODE_HIGH_NOT_PRECEDENCE   0x08
 
+/* A prepared statement's parameter as an execution binds it: its value as
+ * a literal would spell it (integers in decimal), or not known (NULL,
+ * a type the planner does not read: the parameter then places nothing). */
+struct plan_param {
+	const char *text;
+	size_t len;
+	bool is_string;
+	bool known;
+};
+
 /* Input besides the text. */
 struct plan_ctx {
 	const struct keyspace *ks;
@@ -87,6 +97,11 @@ struct plan_ctx {
 	bool utf8;
 	bool in_trans;          /* the session is in a transaction */
 	int trans_shard;        /* the shard it has written to, or -1 */
+	/* An execution of a prepared statement: the values of its ? markers
+	 * (params[i] for the i-th), so that key = ? places the statement as
+	 * key = literal would.  NULL when planning text. */
+	const struct plan_param *params;
+	unsigned nparams;
 };
 
 struct shard_plan {

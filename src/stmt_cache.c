@@ -1,6 +1,9 @@
 #include "stmt_cache.h"
 
 #include "mysql_proto.h"
+#include "rs_codec.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -589,4 +592,140 @@ long stmt_execute_add_types(const uint8_t *in, size_t len, uint16_t num_params,
 	memcpy(out + b + 1, types, tlen);
 	memcpy(out + b + 1 + tlen, in + b + 1, len - b - 1);
 	return (long)(len + tlen);
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return mysql_get_u32(p) | (uint64_t)mysql_get_u32(p + 4) << 32;
+}
+
+/* Bytes of a binary-protocol value of type t at p (len left), or -1. */
+static long param_size(uint8_t t, const uint8_t *p, size_t len)
+{
+	uint64_t n;
+	int used;
+
+	switch (t) {
+	case RS_TYPE_NULL:
+		return 0;
+	case RS_TYPE_TINY:
+		return 1;
+	case RS_TYPE_SHORT:
+	case RS_TYPE_YEAR:
+		return 2;
+	case RS_TYPE_LONG:
+	case RS_TYPE_INT24:
+	case RS_TYPE_FLOAT:
+		return 4;
+	case RS_TYPE_LONGLONG:
+	case RS_TYPE_DOUBLE:
+		return 8;
+	case RS_TYPE_DATE:
+	case RS_TYPE_DATETIME:
+	case RS_TYPE_TIMESTAMP:
+	case RS_TYPE_TIME:
+		return len ? 1 + (long)p[0] : -1;
+	default:
+		used = mysql_get_lenenc(p, len, &n);
+		if (used < 0 || n > len - (size_t)used)
+			return -1;
+		return used + (long)n;
+	}
+}
+
+int stmt_execute_param(const uint8_t *p, size_t len, uint16_t num_params,
+		       const struct stmt_execute *ex, const uint8_t *types,
+		       unsigned i, char *buf, size_t cap,
+		       struct stmt_param_value *out)
+{
+	size_t pos = ex->values_off;
+
+	if (i >= num_params || !types || !ex->null_off)
+		return -1;
+	for (unsigned k = 0; k <= i; k++) {
+		uint8_t t = types[2 * k];
+		bool uns = (types[2 * k + 1] & 0x80) != 0;
+		const uint8_t *v = p + pos;
+		long size;
+		uint64_t u;
+		int64_t sv;
+
+		if (p[ex->null_off + k / 8] & (1u << (k % 8))) {
+			if (k == i)
+				return 0;
+			continue;
+		}
+		if (pos > len)
+			return -1;
+		size = param_size(t, v, len - pos);
+		if (size < 0 || (size_t)size > len - pos)
+			return -1;
+		pos += (size_t)size;
+		if (k < i)
+			continue;
+		switch (t) {
+		case RS_TYPE_TINY:
+			u = v[0];
+			sv = (int8_t)v[0];
+			break;
+		case RS_TYPE_SHORT:
+		case RS_TYPE_YEAR:
+			u = mysql_get_u16(v);
+			sv = (int16_t)u;
+			break;
+		case RS_TYPE_LONG:
+		case RS_TYPE_INT24:
+			u = mysql_get_u32(v);
+			sv = (int32_t)u;
+			break;
+		case RS_TYPE_LONGLONG:
+			u = get_u64(v);
+			sv = (int64_t)u;
+			break;
+		case RS_TYPE_FLOAT:
+		case RS_TYPE_DOUBLE: {
+			double d;
+			if (t == RS_TYPE_FLOAT) {
+				float f;
+				uint32_t w = mysql_get_u32(v);
+				memcpy(&f, &w, sizeof(f));
+				d = f;
+			} else {
+				uint64_t w = get_u64(v);
+				memcpy(&d, &w, sizeof(d));
+			}
+			out->len = (size_t)snprintf(buf, cap, "%.17g", d);
+			out->text = buf;
+			out->is_string = false;
+			return out->len < cap ? 1 : 0;
+		}
+		case RS_TYPE_DECIMAL:
+		case RS_TYPE_NEWDECIMAL:
+		case RS_TYPE_VARCHAR:
+		case RS_TYPE_VAR_STRING:
+		case RS_TYPE_STRING:
+		case RS_TYPE_TINY_BLOB:
+		case RS_TYPE_MEDIUM_BLOB:
+		case RS_TYPE_LONG_BLOB:
+		case RS_TYPE_BLOB: {
+			uint64_t n;
+			int used = mysql_get_lenenc(v, (size_t)size, &n);
+			out->text = (const char *)v + used;
+			out->len = (size_t)n;
+			out->is_string = t != RS_TYPE_DECIMAL &&
+					 t != RS_TYPE_NEWDECIMAL;
+			return 1;
+		}
+		default:
+			return 0;
+		}
+		out->len = uns ? (size_t)snprintf(buf, cap, "%llu",
+						  (unsigned long long)u) :
+				 (size_t)snprintf(buf, cap, "%lld",
+						  (long long)sv);
+		out->text = buf;
+		out->is_string = false;
+		return out->len < cap ? 1 : 0;
+	}
+	return -1;
 }

@@ -202,6 +202,25 @@ struct stmt_execute {
  * neither 0 nor 1. */
 int stmt_execute_parse(const uint8_t *payload, size_t len,
 		       uint16_t num_params, struct stmt_execute *ex);
+/* What an EXECUTE binds to parameter i, as a literal would spell it. */
+struct stmt_param_value {
+	const char *text;        /* into the packet, or into buf */
+	size_t len;
+	bool is_string;          /* a string type (CHAR, VARCHAR, BLOB) */
+};
+/*
+ * The value of parameter i of ex (parsed from p), with types (2 *
+ * num_params bytes: the packet's when bound, else the ones an earlier
+ * execution sent).  Integers come out in decimal (written into buf),
+ * DOUBLE/FLOAT as %.17g, DECIMAL and strings as sent.  Returns 1 with
+ * *out filled, 0 when it is NULL or of another type (dates, bits), -1
+ * when the packet is malformed.
+ */
+int stmt_execute_param(const uint8_t *p, size_t len, uint16_t num_params,
+		       const struct stmt_execute *ex, const uint8_t *types,
+		       unsigned i, char *buf, size_t cap,
+		       struct stmt_param_value *out);
+
 /* Writes into out the EXECUTE payload in with new-params-bound set to 1
  * and types (2 * num_params bytes) inserted before the values.  Returns
  * the new length, len + 2 * num_params, or -1 if in is not an EXECUTE

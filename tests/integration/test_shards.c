@@ -350,27 +350,93 @@ Test(shards, schema_changes_reach_every_shard, .timeout = 120)
 	stop(&e);
 }
 
-Test(shards, prepared_statements_on_keyspace_tables_are_refused_clearly,
-     .timeout = 60)
+/* Executes st with one integer parameter (and a string one if name). */
+static int exec_id(MYSQL_STMT *st, long long id, const char *name)
+{
+	MYSQL_BIND b[2];
+	unsigned long nlen = name ? strlen(name) : 0;
+
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[0].buffer = &id;
+	b[1].buffer_type = MYSQL_TYPE_STRING;
+	b[1].buffer = (void *)name;
+	b[1].buffer_length = nlen;
+	b[1].length = &nlen;
+	if (mysql_stmt_bind_param(st, b))
+		return -1;
+	return mysql_stmt_execute(st);
+}
+
+static MYSQL_STMT *prepare(MYSQL *c, const char *sql)
+{
+	MYSQL_STMT *st = mysql_stmt_init(c);
+
+	cr_assert_eq(mysql_stmt_prepare(st, sql, strlen(sql)), 0, "%s: %s",
+		     sql, mysql_stmt_error(st));
+	return st;
+}
+
+Test(shards, prepared_statements_go_to_the_shard_their_parameters_name,
+     .timeout = 120)
 {
 	struct env e;
+	char sql[160], want[32], got[64];
+	unsigned long glen;
+	MYSQL_BIND out;
 
 	start(&e, -1);
+	cleanup(&e);
 	MYSQL *c = client(&e);
-	MYSQL_STMT *st = mysql_stmt_init(c);
-	const char *q = "SELECT name FROM customers WHERE id = ?";
-	cr_assert_neq(mysql_stmt_prepare(st, q, strlen(q)), 0);
-	cr_assert_eq(mysql_stmt_errno(st), 1235, "%s", mysql_stmt_error(st));
-	cr_assert(strstr(mysql_stmt_error(st), "prepared"), "%s",
-		  mysql_stmt_error(st));
-	mysql_stmt_close(st);
-	/* One that touches no table is fine. */
-	st = mysql_stmt_init(c);
-	cr_assert_eq(mysql_stmt_prepare(st, "SELECT 1 + ?", 12), 0, "%s",
-		     mysql_stmt_error(st));
+	MYSQL_STMT *ins = prepare(c, "INSERT INTO customers (id, name) VALUES "
+				  "(?, ?)");
+	for (long long id = 1000401; id <= 1000412; id++) {
+		snprintf(want, sizeof(want), "p%lld", id);
+		cr_assert_eq(exec_id(ins, id, want), 0, "%s",
+			     mysql_stmt_error(ins));
+		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id = "
+			 "%lld", id);
+		cr_assert_eq(where_is(&e, id), explained_shard(c, sql),
+			     "customer %lld", id);
+	}
+	mysql_stmt_close(ins);
+	long before = counter(&e, "shard_single");
+	MYSQL_STMT *sel = prepare(c, "SELECT name FROM customers WHERE id = ?");
+	for (long long id = 1000401; id <= 1000412; id++) {
+		cr_assert_eq(exec_id(sel, id, NULL), 0, "%s",
+			     mysql_stmt_error(sel));
+		memset(&out, 0, sizeof(out));
+		out.buffer_type = MYSQL_TYPE_STRING;
+		out.buffer = got;
+		out.buffer_length = sizeof(got);
+		out.length = &glen;
+		cr_assert_eq(mysql_stmt_bind_result(sel, &out), 0);
+		cr_assert_eq(mysql_stmt_fetch(sel), 0, "%s",
+			     mysql_stmt_error(sel));
+		snprintf(want, sizeof(want), "p%lld", id);
+		cr_assert_eq(glen, strlen(want));
+		cr_assert_eq(memcmp(got, want, glen), 0, "customer %lld", id);
+		cr_assert_eq(mysql_stmt_fetch(sel), MYSQL_NO_DATA);
+		mysql_stmt_free_result(sel);
+	}
+	mysql_stmt_close(sel);
+	cr_assert_eq(counter(&e, "shard_single") - before, 12,
+		     "each execution on one shard");
+	/* An execution that needs every shard is refused, clearly. */
+	MYSQL_STMT *all = prepare(c, "SELECT COUNT(*) FROM customers WHERE "
+				  "id > ?");
+	cr_assert_neq(exec_id(all, 1000400, NULL), 0);
+	cr_assert_eq(mysql_stmt_errno(all), 1235, "%s", mysql_stmt_error(all));
+	cr_assert(strstr(mysql_stmt_error(all), "several shards"), "%s",
+		  mysql_stmt_error(all));
+	mysql_stmt_close(all);
+	/* What touches no table is prepared and run as usual. */
+	MYSQL_STMT *st = prepare(c, "SELECT 1 + ?");
+	cr_assert_eq(exec_id(st, 41, NULL), 0, "%s", mysql_stmt_error(st));
 	mysql_stmt_close(st);
 	cr_assert_eq(num(c, "SELECT 41 + 1"), 42);
 	mysql_close(c);
+	cleanup(&e);
 	stop(&e);
 }
 

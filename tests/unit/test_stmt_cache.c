@@ -551,3 +551,71 @@ Test(stmt, execute_gets_the_types_it_lacks)
 	free(without);
 	free(want);
 }
+
+/* What an EXECUTE binds, read back as literals: a signed and an unsigned
+ * integer, a NULL, a string, a DECIMAL, a DATE (not read), in order. */
+Test(stmt_cache, execute_parameters_read_as_literals)
+{
+	uint8_t p[128];
+	size_t n = 0;
+	struct stmt_execute ex;
+	struct stmt_param_value v;
+	char buf[32];
+	static const uint8_t types[12] = {
+		0x08, 0x00, 0x03, 0x80, 0x08, 0x00,
+		0xfd, 0x00, 0xf6, 0x00, 0x0a, 0x00,
+	};
+
+	p[n++] = 0x17;
+	memset(p + n, 0, 9);          /* id, flags, iterations */
+	n += 9;
+	p[n++] = 0x04;                /* NULL bitmap: parameter 2 */
+	p[n++] = 1;                   /* new params bound */
+	memcpy(p + n, types, sizeof(types));
+	n += sizeof(types);
+	/* -42 as LONGLONG */
+	static const uint8_t m42[8] = {0xd6, 0xff, 0xff, 0xff, 0xff, 0xff,
+				       0xff, 0xff};
+	memcpy(p + n, m42, 8);
+	n += 8;
+	/* 4294967295 as an unsigned LONG */
+	memset(p + n, 0xff, 4);
+	n += 4;
+	p[n++] = 3;                   /* 'abc' */
+	memcpy(p + n, "abc", 3);
+	n += 3;
+	p[n++] = 4;                   /* 1.50 */
+	memcpy(p + n, "1.50", 4);
+	n += 4;
+	p[n++] = 4;                   /* DATE 2024-01-02 */
+	p[n++] = 0xe8;
+	p[n++] = 0x07;
+	p[n++] = 1;
+	p[n++] = 2;
+	cr_assert_eq(stmt_execute_parse(p, n, 6, &ex), 0);
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 0, buf,
+					sizeof(buf), &v), 1);
+	cr_assert_eq(v.len, 3);
+	cr_assert_eq(memcmp(v.text, "-42", 3), 0);
+	cr_assert(!v.is_string);
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 1, buf,
+					sizeof(buf), &v), 1);
+	cr_assert_eq(v.len, 10);
+	cr_assert_eq(memcmp(v.text, "4294967295", 10), 0);
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 2, buf,
+					sizeof(buf), &v), 0, "NULL");
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 3, buf,
+					sizeof(buf), &v), 1);
+	cr_assert(v.is_string);
+	cr_assert_eq(v.len, 3);
+	cr_assert_eq(memcmp(v.text, "abc", 3), 0);
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 4, buf,
+					sizeof(buf), &v), 1);
+	cr_assert(!v.is_string);
+	cr_assert_eq(memcmp(v.text, "1.50", 4), 0);
+	cr_assert_eq(stmt_execute_param(p, n, 6, &ex, p + ex.types_off, 5, buf,
+					sizeof(buf), &v), 0, "a DATE is not read");
+	/* Cut short: malformed, never read beyond the packet. */
+	cr_assert_eq(stmt_execute_param(p, n - 8, 6, &ex, p + ex.types_off, 5,
+					buf, sizeof(buf), &v), -1);
+}
