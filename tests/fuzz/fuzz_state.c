@@ -216,6 +216,23 @@ static void stmt_packets(const uint8_t *p, size_t n, uint16_t np)
 			check(len == -1);
 		}
 		free(out);
+		/* Every parameter's value, with the packet's types or
+		 * arbitrary ones: never read past the packet, and what is
+		 * read lies inside it (or in buf). */
+		const uint8_t *ty = ex.new_params_bound ? p + ex.types_off :
+				    types;
+		for (unsigned i = 0; i < np && i < 256; i++) {
+			struct stmt_param_value v;
+			char buf[32];
+			int r = stmt_execute_param(p, n, np, &ex, ty, i, buf,
+						   sizeof(buf), &v);
+			check(r >= -1 && r <= 1);
+			if (r == 1)
+				check((v.text >= buf && v.text + v.len <=
+				       buf + sizeof(buf)) ||
+				      ((const uint8_t *)v.text >= p &&
+				       (const uint8_t *)v.text + v.len <= p + n));
+		}
 	}
 	free(c);
 
