@@ -97,8 +97,8 @@ def main():
              "myring --cpus %s; ratios are to `%s`; run took %.0f s.\n"
              % (bench.REPEATS, bench.SECONDS, bench.CPUS, base, time.time() - t0),
              "| cell | variant | rate | rate ratio | proxy CPU per unit | CPU ratio | p50 us "
-             "| p99 us | loop turns per unit | completions per turn |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| p99 us | p99.9 us | loop turns per unit | completions per turn |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for workload, threads in cells:
         unit = bench.UNIT.get(workload, ("QPS", "CPU us/query"))
         ref = [r for r in rows if r["target"] == base and r["workload"] == workload
@@ -108,11 +108,12 @@ def main():
             rs = [r for r in rows if r["target"] == v.name and r["workload"] == workload
                   and r["threads"] == threads]
             q, c = med([r["rate"] for r in rs]), med([r["cpu_per_unit"] for r in rs])
-            lines.append("| %s @%d | %s | %s %s | %s | %s %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s @%d | %s | %s %s | %s | %s %s | %s | %s | %s | %s | %s | %s |" % (
                 workload, threads, v.name, spread([r["rate"] for r in rs]), unit[0],
                 fmt(q / rq, 2) if rq else "n/a", spread([r["cpu_per_unit"] for r in rs], 2),
                 unit[1].replace("CPU ", ""), fmt(c / rc, 2) if rc else "n/a",
                 fmt(med([r["p50_us"] for r in rs]), 0), fmt(med([r["p99_us"] for r in rs]), 0),
+                fmt(med([r["p999_us"] for r in rs]), 0),
                 fmt(med([r["turns_per_unit"] for r in rs]), 2),
                 fmt(med([r["comp_per_turn"] for r in rs]), 2)))
     bench.publish("ab.md", "\n".join(lines) + "\n")
