@@ -1260,3 +1260,40 @@ Test(shard_plan, merge_to_the_binary_protocol)
 	cr_assert_eq(rows[2][15], 0, "LIMIT 2");
 	merge_free(m);
 }
+
+/* A prepared statement's execution: key = ? placed by the value it binds,
+ * as a literal would be; an unknown or NULL value places nothing. */
+Test(shard_plan, parameters_of_an_execution_place_the_key)
+{
+	char v[24];
+	long k = key_on("customers", 3, 0);
+	struct plan_param p[2];
+	int n = snprintf(v, sizeof(v), "%ld", k);
+
+	p[0] = (struct plan_param){v, (size_t)n, false, true};
+	p[1] = (struct plan_param){"x", 1, true, true};
+	ctx.params = p;
+	ctx.nparams = 2;
+	plan_of("SELECT name FROM customers WHERE id = ? AND name <> ?");
+	expect_one(3);
+	/* The same value as a string, as a driver may bind it. */
+	p[0].is_string = true;
+	plan_of("SELECT name FROM customers WHERE id = ?");
+	expect_one(3);
+	/* An INSERT's key from its parameter. */
+	plan_of("INSERT INTO orders (id, customer_id) VALUES (?, ?)");
+	cr_assert_neq(plan.kind, PLAN_ONE, "customer_id = 'x' places nothing");
+	p[1] = p[0];
+	plan_of("INSERT INTO orders (id, customer_id) VALUES (?, ?)");
+	expect_one(3);
+	/* Not known (NULL, a date): the statement needs every shard. */
+	p[0].known = false;
+	plan_of("SELECT name FROM customers WHERE id = ?");
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+	cr_assert_eq(plan.nparts, 4);
+	/* Without parameters (text): ? places nothing either. */
+	ctx.params = NULL;
+	ctx.nparams = 0;
+	plan_of("SELECT name FROM customers WHERE id = ?");
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+}
