@@ -424,6 +424,10 @@ void command_fail_head_locally(struct session *s, uint16_t code,
 /* session_route.c: the server of the group (NULL: the session's) that the
  * next command goes to (read: it may go to a replica).  0, or -1 with
  * err and msg. */
+/* reply answers with an OK of this status (reply->answer NULL when out
+ * of memory). */
+void session_reply_ok(struct myring_reply *reply, uint16_t status);
+
 int route_choose(struct session *s, const char *group, bool read,
 		 int exclude, unsigned *out, const char **why, uint16_t *err,
 		 char *msg, size_t msglen);

@@ -400,10 +400,10 @@ void pooled_release(struct session *s)
 	pool_return(s->pool, b);
 }
 
-static void answer_ok(struct myring_reply *reply)
+void session_reply_ok(struct myring_reply *reply, uint16_t status)
 {
 	uint8_t pkt[32];
-	size_t n = mysql_build_ok(pkt, 1, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0);
+	size_t n = mysql_build_ok(pkt, 1, 0, 0, status, 0);
 
 	reply->answer = malloc(n);
 	if (reply->answer) {
@@ -476,7 +476,7 @@ static enum myring_verdict pooled_kill(struct session *s, struct pending *p,
 	if (!sdir_hold(e, s->conn_id, &backend) || !backend) {
 		/* Nothing runs on a server for it, or another KILL QUERY
 		 * is on its way: nothing to interrupt here. */
-		answer_ok(reply);
+		session_reply_ok(reply, SERVER_STATUS_AUTOCOMMIT);
 		return MYRING_ANSWER;
 	}
 	reply->rewrite = malloc(32);
@@ -720,7 +720,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 			/* Nothing on a server to reset: the session's own
 			 * state is all there is. */
 			session_state_fresh(s);
-			answer_ok(reply);
+			session_reply_ok(reply, SERVER_STATUS_AUTOCOMMIT);
 			return MYRING_ANSWER;
 		}
 		p->resets = true;

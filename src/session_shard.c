@@ -143,6 +143,25 @@ static enum myring_verdict refuse(struct myring_reply *reply, uint16_t code,
 	return MYRING_REJECT;
 }
 
+/* A keyspace statement refused: counted (shard_refused) and answered. */
+static enum myring_verdict shard_refuse(struct session *s,
+					struct myring_reply *reply,
+					uint16_t code, const char *msg)
+{
+	s->c.w->stats.shard_refused++;
+	return refuse(reply, code, "42000", msg);
+}
+
+/* The planner's refusal, with its own code and SQLSTATE. */
+static enum myring_verdict refuse_plan(struct session *s,
+				       const struct shard_plan *plan,
+				       struct myring_reply *reply)
+{
+	s->c.w->stats.shard_refused++;
+	return refuse(reply, plan->err_code, plan->sqlstate[0] ?
+		      plan->sqlstate : "HY000", plan->err);
+}
+
 static enum myring_verdict answer_rows(struct session *s,
 				       const struct shard_plan *plan,
 				       struct myring_reply *reply)
@@ -194,14 +213,9 @@ static const char *held_why(const struct session *s)
 static enum myring_verdict answer_ok(struct myring_reply *reply,
 				     uint16_t status)
 {
-	uint8_t pkt[32];
-	size_t n = mysql_build_ok(pkt, 1, 0, 0, status, 0);
-
-	reply->answer = malloc(n);
+	session_reply_ok(reply, status);
 	if (!reply->answer)
 		return refuse(reply, 1105, "HY000", "myring: out of memory");
-	memcpy(reply->answer, pkt, n);
-	reply->answer_len = n;
 	return MYRING_ANSWER;
 }
 
@@ -316,21 +330,12 @@ static uint32_t plan_mode(const struct session *s)
 	const struct mysql_state_var *v = mysql_state_get_var(&s->st,
 							      "sql_mode");
 	uint32_t flags = 0;
-	size_t i = 0;
 
 	if (!v || !v->value)
 		return 0;
-	/* A comma-separated list of words, as the server reports it. */
-	while (i < v->value_len) {
-		size_t j = i;
-		while (j < v->value_len && v->value[j] != ',')
-			j++;
-		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
-			if (strlen(words[k].word) == j - i &&
-			    !strncasecmp(v->value + i, words[k].word, j - i))
-				flags |= words[k].flag;
-		i = j + 1;
-	}
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		if (sql_list_has(v->value, v->value_len, words[k].word))
+			flags |= words[k].flag;
 	return flags;
 }
 
@@ -352,8 +357,7 @@ static enum myring_verdict route_one(struct session *s, struct pending *p,
 			 "another one, which is not supported yet (distributed "
 			 "transactions)", held >= 0 ? ks->shards[held].name :
 			 "?", held_why(s), ks->shards[shard].name);
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, 1235, "42000", msg);
+		return shard_refuse(s, reply, 1235, msg);
 	}
 	/* The group's name lives as long as the keyspace. */
 	p->route = ks->shards[shard].group;
@@ -412,10 +416,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	case PLAN_PASS:
 		break;
 	case PLAN_ERROR:
-		s->c.w->stats.shard_refused++;
-		verdict = refuse(reply, plan.err_code,
-				 plan.sqlstate[0] ? plan.sqlstate : "HY000",
-				 plan.err);
+		verdict = refuse_plan(s, &plan, reply);
 		break;
 	case PLAN_ANSWER:
 		verdict = answer_rows(s, &plan, reply);
@@ -430,8 +431,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 				 "(distributed transactions)", s->in_trans ||
 				 s->be ? held_why(s) : "a statement still "
 				 "running (pipelined)");
-			s->c.w->stats.shard_refused++;
-			verdict = refuse(reply, 1235, "42000", msg);
+			verdict = shard_refuse(s, reply, 1235, msg);
 			break;
 		}
 		f = calloc(1, sizeof(*f));
@@ -1021,11 +1021,6 @@ void shard_fanout_start(struct session *s, struct pending *p)
 	fanout_unref(f);
 }
 
-bool shard_fanout_running(const struct pending *p)
-{
-	return p->fanout != NULL;
-}
-
 void shard_fanout_sent(struct session *s)
 {
 	struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
@@ -1078,22 +1073,18 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 		 * INSERT's key): each execution is planned with them. */
 		if (memchr(sql, '?', len) && stmt_mapped(s))
 			return verdict;
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, plan.err_code, plan.sqlstate[0] ?
-			      plan.sqlstate : "HY000", plan.err);
+		return refuse_plan(s, &plan, reply);
 	case PLAN_ANSWER:
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, 1235, "42000", "myring: EXPLAIN SHARDS "
-			      "cannot be prepared: send it as text");
+		return shard_refuse(s, reply, 1235, "myring: EXPLAIN SHARDS "
+				    "cannot be prepared: send it as text");
 	default:
 		/* Prepared on any shard (they share the schema); each
 		 * execution goes where its parameters say. */
 		if (stmt_mapped(s))
 			return verdict;
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, 1235, "42000", "myring: prepared "
-			      "statements on the keyspace's tables need "
-			      "myring's own statement ids");
+		return shard_refuse(s, reply, 1235, "myring: prepared "
+				    "statements on the keyspace's tables need "
+				    "myring's own statement ids");
 	}
 }
 
@@ -1133,15 +1124,12 @@ enum myring_verdict shard_execute(struct session *s, struct pending *p,
 	case PLAN_ONE:
 		return route_one(s, p, &plan, reply, verdict);
 	case PLAN_ERROR:
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, plan.err_code, plan.sqlstate[0] ?
-			      plan.sqlstate : "HY000", plan.err);
+		return refuse_plan(s, &plan, reply);
 	default:
-		s->c.w->stats.shard_refused++;
-		return refuse(reply, 1235, "42000", "myring: this execution "
-			      "of a prepared statement needs several shards; "
-			      "prepared statements run on one shard for now "
-			      "(bind the shard key, or send the statement as "
-			      "text)");
+		return shard_refuse(s, reply, 1235, "myring: this execution "
+				    "of a prepared statement needs several "
+				    "shards; prepared statements run on one "
+				    "shard for now (bind the shard key, or "
+				    "send the statement as text)");
 	}
 }

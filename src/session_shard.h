@@ -67,8 +67,6 @@ enum myring_verdict shard_execute(struct session *s, struct pending *p,
 void shard_fanout_start(struct session *s, struct pending *p);
 /* The client's queue went down: shards held back for it may be read. */
 void shard_fanout_sent(struct session *s);
-/* Whether p is a fanout still running (its answer is not complete). */
-bool shard_fanout_running(const struct pending *p);
 /* The session is going away, or p is completed unanswered: the fanout
  * finishes on its own and frees itself. */
 void shard_fanout_orphan(struct pending *p);

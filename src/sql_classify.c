@@ -2233,7 +2233,7 @@ size_t sql_string_value(const char *lit, size_t len,
 
 /* The word w in a comma-separated list (sql_mode as the server reports
  * it), without regard to case. */
-static bool list_has(const char *list, size_t len, const char *w)
+bool sql_list_has(const char *list, size_t len, const char *w)
 {
 	size_t wl = strlen(w);
 
@@ -2262,8 +2262,8 @@ void sql_reading_for_session(struct sql_reading *rd, const char *sql_mode,
 	bool ansi = false, nbe = false;
 
 	if (sql_mode) {
-		ansi = list_has(sql_mode, mode_len, "ANSI_QUOTES");
-		nbe = list_has(sql_mode, mode_len, "NO_BACKSLASH_ESCAPES");
+		ansi = sql_list_has(sql_mode, mode_len, "ANSI_QUOTES");
+		nbe = sql_list_has(sql_mode, mode_len, "NO_BACKSLASH_ESCAPES");
 	}
 	rd->escapes = nbe ? SQL_ESC_NONE : ansi ? SQL_ESC_SINGLE : SQL_ESC_ALL;
 	rd->charset = SQL_CS_BYTE;

@@ -344,6 +344,10 @@ size_t sql_class_flags_str(uint64_t flags, char *buf, size_t cap);
 size_t sql_string_value(const char *lit, size_t len,
 			const struct sql_reading *rd, char *out, size_t cap);
 
+/* Whether the comma-separated list (sql_mode as the server reports it)
+ * holds the word w, without regard to case. */
+bool sql_list_has(const char *list, size_t len, const char *w);
+
 /*
  * The reading of a session: escapes from its sql_mode as the server
  * reports it (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), the character set from
