@@ -50,24 +50,8 @@ names=(primary replica1 replica2)
 exec 8>"$dir/.lock"
 flock -w 300 8 || die "$dir is locked by another replicas.sh for over 300 s"
 
-# sock NAME: the server's socket, from its env (empty if not running).
-sock_of() {
-	sed -n 's/^MARIADB_SOCKET=//p' "$dir/$1/env" 2>/dev/null || true
-}
-port_of() {
-	sed -n 's/^MARIADB_PORT=//p' "$dir/$1/env" 2>/dev/null || true
-}
-pid_of() {
-	sed -n 's/^MARIADB_PID=//p' "$dir/$1/env" 2>/dev/null || true
-}
-
-sql() { # NAME SQL
-	local s
-	s=$(sock_of "$1")
-	[[ -n $s ]] || return 1
-	mariadb --no-defaults --protocol=socket -S "$s" -uroot -N -B \
-		--connect-timeout=3 -e "$2"
-}
+# shellcheck source=scripts/server-set.sh
+source "$here/server-set.sh"
 
 # One field of SHOW SLAVE STATUS on NAME ("" if none).
 slave_field() { # NAME FIELD

@@ -54,23 +54,8 @@ server_args="--character-set-server=utf8mb4 --collation-server=utf8mb4_general_c
 exec 8>"$dir/.lock"
 flock -w 300 8 || die "$dir is locked by another shards.sh for over 300 s"
 
-sock_of() {
-	sed -n 's/^MARIADB_SOCKET=//p' "$dir/$1/env" 2>/dev/null || true
-}
-port_of() {
-	sed -n 's/^MARIADB_PORT=//p' "$dir/$1/env" 2>/dev/null || true
-}
-pid_of() {
-	sed -n 's/^MARIADB_PID=//p' "$dir/$1/env" 2>/dev/null || true
-}
-
-sql() { # NAME SQL
-	local s
-	s=$(sock_of "$1")
-	[[ -n $s ]] || return 1
-	mariadb --no-defaults --protocol=socket -S "$s" -uroot -N -B \
-		--connect-timeout=3 -e "$2"
-}
+# shellcheck source=scripts/server-set.sh
+source "$here/server-set.sh"
 
 stop_all() {
 	local n
