@@ -188,6 +188,58 @@ if want normal || want asan || want pooled || want tls || want clients || want v
 	export MARIADB_HOST MARIADB_PORT MARIADB_SOCKET MARIADB_HAVE_ED25519 MARIADB_CERTS
 fi
 
+# The stall watch (scripts/stall-watch.sh) beside an integration step.
+watch_pid=
+watch_log=
+watch_start() { # name
+	watch_log=$LOGS/stall-watch-$1.log
+	bash scripts/stall-watch.sh "$MARIADB_SOCKET" "$watch_log" &
+	watch_pid=$!
+	bg_pids+=("$watch_pid")
+}
+watch_stop() {
+	[[ -n $watch_pid ]] || return 0
+	kill "$watch_pid" 2>/dev/null || true
+	wait "$watch_pid" 2>/dev/null || true
+	forget "$watch_pid"
+	watch_pid=
+}
+watch_report() {
+	if [[ -s $watch_log ]]; then
+		echo "what the stall watch saw ($watch_log):"
+		tail -n 40 "$watch_log"
+	else
+		echo "the stall watch saw nothing unusual (no late wake-up, no server thread busy >= 10 s)"
+	fi
+}
+
+# Tests that failed in a whole run get one more run each, alone.  One that
+# passes then is reported as FLAKY with what the stall watch saw, and does
+# not fail the step: twice now a CI run had two tests, in two different
+# proxies, wait out the client's 60 s read timeout at the same moment,
+# never seen in dozens of local runs; the watch is there to name the
+# cause the next time.  A test that fails again fails the step, and more
+# than two failures are never retried.
+flaky=()
+retry_failed() { # name output runner
+	local name=$1 out=$2 runner=$3 t tests=() again=0
+	mapfile -t tests < <(sed -n 's/^\[FAIL\] \([^:]*\)::\([^:]*\):.*/\1\/\2/p' "$out" | sort -u)
+	watch_report
+	if ((${#tests[@]} == 0 || ${#tests[@]} > 2)); then
+		return 1
+	fi
+	for t in "${tests[@]}"; do
+		echo "test: running $t again, alone"
+		if "$runner" --jobs 1 --filter "$t"; then
+			flaky+=("$name: $t")
+			echo "FLAKY: $t failed in the whole run and passed alone"
+		else
+			again=1
+		fi
+	done
+	return "$again"
+}
+
 run_integration() { # name binary
 	local name=$1 bin=$2 port pid qlog log asan=0 up=0 rc=0 mode=() env=()
 	local itest_args=("${ITEST_ARGS[@]}")
@@ -250,12 +302,26 @@ run_integration() { # name binary
 	echo "listening (pid $pid)"
 
 	step "integration tests against $bin"
-	MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
-		MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
-		MYRING_POOLED=$([[ $name == pooled ]] && echo 1 || echo 0) \
-		MYRING_RUN=$name \
-		run_bounded "$ITEST_TIMEOUT" env "${env[@]}" ./build/tests/integration "${itest_args[@]}" ||
+	itest() { # criterion args...
+		MYRING_BIN=$ROOT/$bin MYRING_HOST=127.0.0.1 MYRING_PORT=$port \
+			MYRING_QUERY_LOG=$qlog MYRING_ASAN=$asan \
+			MYRING_POOLED=$([[ $name == pooled ]] && echo 1 || echo 0) \
+			MYRING_RUN=$name \
+			run_bounded "$ITEST_TIMEOUT" env "${env[@]}" ./build/tests/integration "$@"
+	}
+	watch_start "$name"
+	local out=$LOGS/itest-$name.out irc=0 tee_fd tee_pid
+	# Shown as it runs and kept for retry_failed, which reads it whole:
+	# tee is waited for before that.
+	exec {tee_fd}> >(tee "$out")
+	tee_pid=$!
+	itest "${itest_args[@]}" >&"$tee_fd" 2>&1 || irc=$?
+	exec {tee_fd}>&-
+	wait "$tee_pid" 2>/dev/null || true
+	if ((irc != 0)) && ! retry_failed "$name" "$out" itest; then
 		fail "integration tests ($name)"
+	fi
+	watch_stop
 
 	step "hostile clients (tests/badinput.py) against $bin"
 	run_bounded "$BADINPUT_TIMEOUT" python3 tests/badinput.py 127.0.0.1 "$port" \
@@ -445,6 +511,9 @@ if want valgrind; then
 fi
 
 step "summary"
+if ((${#flaky[@]})); then
+	printf '  FLAKY (failed, then passed alone): %s\n' "${flaky[@]}"
+fi
 if ((${#failures[@]})); then
 	printf '  FAILED: %s\n' "${failures[@]}"
 	echo "make test: ${#failures[@]} step(s) failed in $((SECONDS - T0)) s (logs in $LOGS)"

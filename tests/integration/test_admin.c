@@ -47,8 +47,11 @@ static void start(struct env *e, const char *rules)
 
 static void stop(struct env *e)
 {
-	cr_expect_eq(proxy_stop(&e->p, 20000), 0, "myring exit status (log %s)",
-		     e->p.log);
+	int rc = proxy_stop(&e->p, 20000);
+
+	cr_expect_eq(rc, 0, "myring exit status %d (-1: still running 20 s "
+		     "after SIGTERM); %s ends with:\n%s", rc, e->p.log,
+		     proxy_log_tail(&e->p));
 	unlink(e->config);
 }
 

@@ -69,8 +69,11 @@ static void start(struct env *e, bool pooled)
 
 static void stop(struct env *e)
 {
-	cr_expect_eq(proxy_stop(&e->p, 20000), 0, "myring exit status (log %s)",
-		     e->p.log);
+	int rc = proxy_stop(&e->p, 20000);
+
+	cr_expect_eq(rc, 0, "myring exit status %d (-1: still running 20 s "
+		     "after SIGTERM); %s ends with:\n%s", rc, e->p.log,
+		     proxy_log_tail(&e->p));
 	unlink(e->config);
 }
 
@@ -526,8 +529,18 @@ static void wait_running(MYSQL *a, MYSQL *c)
 static bool gone_within(MYSQL *m, int ms)
 {
 	for (int waited = 0; waited <= ms; waited += 100) {
-		if (mysql_query(m, "SELECT 1"))
-			return true;
+		uint64_t t0 = now_ms();
+
+		if (mysql_query(m, "SELECT 1")) {
+			/* Closed, not a reply that never came (the client's
+			 * read timeout would also end the query). */
+			uint64_t took = now_ms() - t0;
+			cr_expect_lt(took, 5000, "the killed session's query "
+				     "failed only after %llu ms: %u %s",
+				     (unsigned long long)took, mysql_errno(m),
+				     mysql_error(m));
+			return took < 5000;
+		}
 		mysql_free_result(mysql_store_result(m));
 		usleep(100 * 1000);
 	}

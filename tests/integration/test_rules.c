@@ -57,8 +57,11 @@ static void start(struct env *e, const char *rules, const char *extra)
 
 static void stop(struct env *e)
 {
-	cr_expect_eq(proxy_stop(&e->p, 20000), 0, "myring exit status (log %s)",
-		     e->p.log);
+	int rc = proxy_stop(&e->p, 20000);
+
+	cr_expect_eq(rc, 0, "myring exit status %d (-1: still running 20 s "
+		     "after SIGTERM); %s ends with:\n%s", rc, e->p.log,
+		     proxy_log_tail(&e->p));
 	unlink(e->config);
 }
 
@@ -409,7 +412,8 @@ Test(rules, deny_sees_every_statement_and_refuses_the_whole_command,
 	cr_assert_str_eq(v, "1");
 	free(v);
 	mysql_close(m);
-	cr_expect_eq(proxy_stop(&p, 20000), 0, "myring exit status (log %s)", p.log);
+	cr_expect_eq(proxy_stop(&p, 20000), 0, "myring exit status; %s ends "
+		     "with:\n%s", p.log, proxy_log_tail(&p));
 	query_ok(d, "DROP TABLE rules_guard");
 	mysql_close(d);
 }
@@ -766,7 +770,16 @@ Test(reload, sighup_and_admin_reload_swap_rules_without_dropping_anything,
 		if (open)
 			mysql_free_result(mysql_store_result(m));
 	}
-	cr_assert(open, "the SIGHUP reload did not take effect");
+	if (!open) {
+		/* The load threads use this frame: stop them before the
+		 * assertion leaves it. */
+		halt = true;
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(t[i], NULL);
+	}
+	cr_assert(open, "the SIGHUP reload did not take effect: %u %s; "
+		  "myring's log ends with:\n%s", mysql_errno(m), mysql_error(m),
+		  proxy_log_tail(&e.p));
 
 	/* 2. A bad file is rejected; the rules in force stay. */
 	write_file(e.config, "rules:\n  - name: broken\n    match: '(unclosed'\n");
