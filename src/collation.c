@@ -178,6 +178,27 @@ static int32_t utf8_next(const uint8_t *p, const uint8_t *end, bool mb4,
 	       (int32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
 }
 
+size_t coll_latin1_to_utf8(const uint8_t *s, size_t len, char *out)
+{
+	uint8_t *o = (uint8_t *)out;
+
+	for (size_t i = 0; i < len; i++) {
+		uint32_t cp = coll_latin1_unicode[s[i]];
+
+		if (cp < 0x80) {
+			*o++ = (uint8_t)cp;
+		} else if (cp < 0x800) {
+			*o++ = (uint8_t)(0xC0 | cp >> 6);
+			*o++ = (uint8_t)(0x80 | (cp & 0x3F));
+		} else {
+			*o++ = (uint8_t)(0xE0 | cp >> 12);
+			*o++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+			*o++ = (uint8_t)(0x80 | (cp & 0x3F));
+		}
+	}
+	return (size_t)(o - (uint8_t *)out);
+}
+
 /* The latin1 byte for code point cp (MariaDB's latin1 is cp1252), or -1. */
 static int latin1_from_unicode(int32_t cp)
 {

@@ -111,6 +111,11 @@ int coll_cmp(const struct coll *c, const uint8_t *a, size_t alen,
 int coll_weights(const struct coll *c, const uint8_t *s, size_t len,
 		 void (*fn)(void *arg, uint32_t w), void *arg);
 
+/* MariaDB's latin1 (cp1252 with its five holes mapped to C1 controls,
+ * as the server converts them) [s, s + len) as UTF-8 into out, which
+ * has room for 3 * len bytes.  Returns the length written. */
+size_t coll_latin1_to_utf8(const uint8_t *s, size_t len, char *out);
+
 /* The collation's name ("utf8mb4_unicode_ci"), or NULL if unknown. */
 const char *coll_name(uint16_t id);
 

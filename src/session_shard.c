@@ -314,6 +314,15 @@ static bool client_utf8(const struct session *s)
 				 !strcasecmp(v->value, "utf8"));
 }
 
+/* Whether it writes latin1 (string keys are converted to UTF-8). */
+static bool client_latin1(const struct session *s)
+{
+	const struct mysql_state_var *v =
+		mysql_state_get_var(&s->st, "character_set_client");
+
+	return v && v->value && !strcasecmp(v->value, "latin1");
+}
+
 /* The sql_mode flags that change how a statement reads. */
 static uint32_t plan_mode(const struct session *s)
 {
@@ -379,6 +388,7 @@ static void plan_statement(struct session *s, const char *sql, size_t len,
 		.sql_mode = plan_mode(s),
 		.rd = &rd,
 		.utf8 = client_utf8(s),
+		.latin1 = client_latin1(s),
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 		.params = params,

@@ -16,9 +16,12 @@
  * shard_plan_select.c.
  */
 #include "shard_plan_int.h"
+
+#include "collation.h"
 #include "sql_parse.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -364,6 +367,54 @@ static bool is_key(struct route *r, int ti, const struct sql_expr *e)
 	       plan_name_eq(e->column, r->t[ti].t->key);
 }
 
+enum key_charset { KEY_UTF8, KEY_LATIN1, KEY_OTHER };
+
+static enum key_charset client_charset(const struct plan_ctx *c)
+{
+	return c->utf8 ? KEY_UTF8 : c->latin1 ? KEY_LATIN1 : KEY_OTHER;
+}
+
+/* A string literal's bytes are in the client's character set unless an
+ * introducer (_latin1'..') or N'..' (utf8) names theirs. */
+static enum key_charset literal_charset(const struct plan_ctx *c,
+					const struct sql_expr *e)
+{
+	static const char *const utf8[] = {"utf8mb4", "utf8mb3", "utf8"};
+
+	if (e->flags & SQL_EF_NATIONAL)
+		return KEY_UTF8;
+	if (!e->charset.len)
+		return client_charset(c);
+	for (size_t i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
+		if (plan_name_eq(e->charset, utf8[i]))
+			return KEY_UTF8;
+	return plan_name_eq(e->charset, "latin1") ? KEY_LATIN1 : KEY_OTHER;
+}
+
+/*
+ * The shard of a string key whose bytes are in character set cs.  The
+ * map hashes UTF-8 (the server converts the literal to the column's
+ * character set before it compares), so latin1 is converted as the
+ * server converts it; ASCII reads alike in every character set; other
+ * bytes in other character sets are not placed (-1: scatter).
+ */
+static int string_shard(struct planner *pl, const struct shard_table *t,
+			const char *p, size_t n, enum key_charset cs)
+{
+	bool ascii = true;
+	char *utf8;
+
+	for (size_t i = 0; i < n && ascii; i++)
+		ascii = (unsigned char)p[i] < 0x80;
+	if (cs == KEY_UTF8 || ascii)
+		return shard_for_value(pl->ks, t, p, n, true);
+	if (cs != KEY_LATIN1 || n > SIZE_MAX / 3 ||
+	    !(utf8 = sql_arena_alloc(pl->a, 3 * n)))
+		return -1;
+	n = coll_latin1_to_utf8((const uint8_t *)p, n, utf8);
+	return shard_for_value(pl->ks, t, utf8, n, true);
+}
+
 /* A literal's value as shard_for_value reads it. */
 static int literal_shard(struct planner *pl, const struct shard_table *t,
 			 const struct sql_expr *e)
@@ -377,12 +428,10 @@ static int literal_shard(struct planner *pl, const struct shard_table *t,
 		if (!pp || e->param >= pl->ctx->nparams || !pp[e->param].known)
 			return -1;
 		pp += e->param;
-		if (pp->is_string && !pl->ctx->utf8)
-			for (size_t i = 0; i < pp->len; i++)
-				if ((unsigned char)pp->text[i] >= 0x80)
-					return -1;
-		return shard_for_value(pl->ks, t, pp->text, pp->len,
-				       pp->is_string);
+		if (pp->is_string)
+			return string_shard(pl, t, pp->text, pp->len,
+					    client_charset(pl->ctx));
+		return shard_for_value(pl->ks, t, pp->text, pp->len, false);
 	}
 	if (e->kind != SQL_E_LITERAL)
 		return -1;
@@ -399,16 +448,8 @@ static int literal_shard(struct planner *pl, const struct shard_table *t,
 		n += e->text.len;
 		return shard_for_value(pl->ks, t, buf, n, false);
 	case SQL_LIT_STRING:
-		if (e->charset.len)     /* _latin1'..': another encoding */
-			return -1;
-		/* The map hashes UTF-8; ASCII reads alike in every client
-		 * character set. */
-		if (!pl->ctx->utf8)
-			for (size_t i = 0; i < e->text.len; i++)
-				if ((unsigned char)e->text.ptr[i] >= 0x80)
-					return -1;
-		return shard_for_value(pl->ks, t, e->text.ptr, e->text.len,
-				       true);
+		return string_shard(pl, t, e->text.ptr, e->text.len,
+				    literal_charset(pl->ctx, e));
 	default:
 		return -1;
 	}

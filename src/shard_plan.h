@@ -95,6 +95,7 @@ struct plan_ctx {
 	 * string key with bytes beyond ASCII cannot be mapped (the SELECT
 	 * scatters, the INSERT is refused). */
 	bool utf8;
+	bool latin1;            /* it is latin1: string keys are converted */
 	bool in_trans;          /* the session is in a transaction */
 	int trans_shard;        /* the shard it has written to, or -1 */
 	/* An execution of a prepared statement: the values of its ? markers

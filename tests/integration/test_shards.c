@@ -74,7 +74,9 @@ static void start(struct env *e, int dead_shard)
 		 "  tables:\n    - name: customers\n      key: id\n"
 		 "      function: hash\n    - name: orders\n"
 		 "      key: customer_id\n      function: hash\n"
-		 "    - name: countries\n      type: broadcast\n");
+		 "    - name: countries\n      type: broadcast\n"
+		 "    - name: tags\n      key: name\n      key-type: string\n"
+		 "      function: hash\n");
 	snprintf(e->config, sizeof(e->config), "/tmp/myring-itest-shards-%d-%d"
 		 ".yaml", getpid(), ++seq);
 	f = fopen(e->config, "w");
@@ -612,5 +614,88 @@ Test(shards, a_slow_reader_holds_the_shards_back_not_myrings_memory,
 	cr_assert_eq(big_running(&e), 0);
 	mysql_close(c);
 	cleanup(&e);
+	stop(&e);
+}
+
+/*
+ * A latin1 client's string keys: the server converts the literal to the
+ * column's utf8mb4 before it compares, so the row is stored and found
+ * where the same name written in UTF-8 is.  Names spread over the shards
+ * and each beyond ASCII (cp1252's own Œ and €, and latin1's ø, é).
+ */
+Test(shards, latin1_clients_string_keys_go_where_their_utf8_does,
+     .timeout = 120)
+{
+	static const char *const latin1[] = {
+		"Bj\xf8rn", "\x8cuvre", "caf\xe9", "\x80uro", "na\xefve",
+		"Z\xfcrich", "Fran\xe7ois", "\xc5ngstr\xf6m",
+	};
+	static const char *const utf8[] = {
+		"Bj\xc3\xb8rn", "\xc5\x92uvre", "caf\xc3\xa9", "\xe2\x82\xacuro",
+		"na\xc3\xafve", "Z\xc3\xbcrich", "Fran\xc3\xa7ois",
+		"\xc3\x85ngstr\xc3\xb6m",
+	};
+	enum { N = sizeof(latin1) / sizeof(latin1[0]) };
+	struct env e;
+	char sql[256], err[512];
+	int used = 0;
+
+	start(&e, -1);
+	MYSQL *c = client(&e);
+	query_ok(c, "DROP TABLE IF EXISTS tags");
+	query_ok(c, "CREATE TABLE tags (name VARCHAR(40) PRIMARY KEY, n INT) "
+		 "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+	MYSQL *l = mysql_init(NULL);
+	unsigned int timeout = 60;
+	mysql_optionsv(l, MYSQL_SET_CHARSET_NAME, "latin1");
+	mysql_optionsv(l, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	cr_assert(mysql_real_connect(l, "127.0.0.1", "myring", "myring-pw",
+				     "shop", (unsigned)e.p.port, NULL, 0),
+		  "latin1 client: %s", mysql_error(l));
+	for (int i = 0; i < N; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO tags (name, n) VALUES "
+			 "('%s', %d)", latin1[i], i);
+		query_ok(l, sql);
+	}
+	for (int i = 0; i < N; i++) {
+		int want, at = -1;
+
+		snprintf(sql, sizeof(sql), "SELECT n FROM tags WHERE name = "
+			 "'%s'", utf8[i]);
+		want = explained_shard(c, sql);
+		used |= 1 << want;
+		/* The latin1 spelling plans to the same shard... */
+		snprintf(sql, sizeof(sql), "SELECT n FROM tags WHERE name = "
+			 "'%s'", latin1[i]);
+		cr_assert_eq(explained_shard(l, sql), want, "%s", utf8[i]);
+		/* ...the row is stored there and nowhere else... */
+		for (int k = 0; k < NSHARDS; k++) {
+			MYSQL *m = shard(&e, k);
+			char q[256];
+			snprintf(q, sizeof(q), "SELECT COUNT(*) FROM tags WHERE "
+				 "name = '%s'", utf8[i]);
+			if (num(m, q)) {
+				cr_assert_eq(at, -1, "%s on shards %d and %d",
+					     utf8[i], at, k);
+				at = k;
+			}
+			mysql_close(m);
+		}
+		cr_assert_eq(at, want, "%s stored on shard %d, planned for %d",
+			     utf8[i], at, want);
+		/* ...and both clients find it by its key. */
+		snprintf(sql, sizeof(sql), "SELECT n FROM tags WHERE name = "
+			 "'%s'", latin1[i]);
+		cr_assert_eq(num(l, sql), i, "%s", utf8[i]);
+		snprintf(sql, sizeof(sql), "SELECT n FROM tags WHERE name = "
+			 "'%s'", utf8[i]);
+		cr_assert_eq(num(c, sql), i, "%s", utf8[i]);
+	}
+	cr_assert_gt(__builtin_popcount(used), 1, "all names on one shard: "
+		     "the test shows nothing");
+	(void)err;
+	query_ok(c, "DROP TABLE tags");
+	mysql_close(l);
+	mysql_close(c);
 	stop(&e);
 }

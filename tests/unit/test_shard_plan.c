@@ -255,6 +255,43 @@ Test(shard_plan, key_equality_goes_to_its_shard_as_written)
 	cr_assert_eq(plan.kind, PLAN_ONE);
 }
 
+/* The server converts a latin1 literal to the column's character set
+ * before comparing: the key is placed as its UTF-8 form would be. */
+Test(shard_plan, latin1_string_keys_are_placed_as_their_utf8)
+{
+	/* "Bjørn Œuvre": ø is 0xF8 in latin1, Œ (0x8C) is cp1252's */
+	const char *utf8 = "Bj\xc3\xb8rn \xc5\x92uvre";
+	unsigned want = (unsigned)shard_for_value(&ks, table("users"), utf8,
+						  strlen(utf8), true);
+
+	ctx.latin1 = true;
+	plan_of("SELECT * FROM users WHERE name = 'Bj\xf8rn \x8cuvre'");
+	expect_one(want);
+	plan_of("INSERT INTO users (name) VALUES ('Bj\xf8rn \x8cuvre')");
+	expect_one(want);
+	/* a utf8 introducer or N'' from a latin1 client: bytes as UTF-8 */
+	plan_of("SELECT * FROM users WHERE name = _utf8mb4'%s'", utf8);
+	expect_one(want);
+	plan_of("SELECT * FROM users WHERE name = N'%s'", utf8);
+	expect_one(want);
+	/* _latin1 from a UTF-8 client */
+	ctx.latin1 = false;
+	ctx.utf8 = true;
+	plan_of("SELECT * FROM users WHERE name = _latin1'Bj\xf8rn \x8cuvre'");
+	expect_one(want);
+	/* the same bytes from a UTF-8 client are not valid UTF-8: the
+	 * server would not find the row by them either way; not placed */
+	plan_of("SELECT * FROM users WHERE name = 'Bj\xf8rn \x8cuvre'");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	/* other character sets: beyond ASCII scatters, ASCII is placed */
+	ctx.utf8 = false;
+	plan_of("SELECT * FROM users WHERE name = _cp1250'Bj\xf8rn'");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM users WHERE name = _cp1250'Bob'");
+	expect_one((unsigned)shard_for_value(&ks, table("users"), "Bob", 3,
+					     true));
+}
+
 Test(shard_plan, keys_that_do_not_narrow_scatter)
 {
 	static const char *const scatter[] = {
