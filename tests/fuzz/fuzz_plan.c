@@ -156,6 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       0;
 	sql = (const char *)data + 1;
 	len = size - 1;
+	/* The client's character set: string keys are read in it. */
+	ctx.utf8 = len & 1;
+	ctx.latin1 = !ctx.utf8 && (len & 2);
 
 	sql_arena_init(&arena, 0);
 	if (shard_plan(&arena, &ctx, sql, len, &p))
