@@ -750,7 +750,9 @@ void xa_recover_tick(struct worker *w)
 {
 	struct rec *r = rec_state;
 
-	if (w->id != 0 || !w->px->cfg.keyspace || !w->px->cfg.nusers)
+	/* Not while draining: the worker ends once no connection is left. */
+	if (w->id != 0 || !w->px->cfg.keyspace || !w->px->cfg.nusers ||
+	    w->draining)
 		return;
 	if (!r) {
 		r = rec_state = calloc(1, sizeof(*r));

@@ -710,3 +710,129 @@ Test(shards, a_slow_reader_holds_the_shards_back_not_myrings_memory,
 	cleanup(&e);
 	stop(&e);
 }
+
+/* Leaves a prepared XA branch of myring's format on shard i, as a
+ * coordinator that died after XA PREPARE would: inserting customer id.
+ * The session ends; the branch survives it (MariaDB >= 10.5). */
+static void leave_prepared(const struct env *e, int i, const char *gtrid,
+			   long id)
+{
+	MYSQL *m = shard(e, i);
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "XA START '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'in doubt')", id);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "XA END '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "XA PREPARE '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	mysql_close(m);
+}
+
+static long admin_num(const struct env *e, const char *sql)
+{
+	char err[512];
+	MYSQL *a = connect_port(e->admin_port, "admin", ADMIN_PW, NULL, 0, err,
+				sizeof(err));
+	long v;
+
+	cr_assert(a, "admin port: %s", err);
+	v = num(a, sql);
+	mysql_close(a);
+	return v;
+}
+
+Test(shards, recovery_commits_recorded_and_rolls_back_unrecorded_branches,
+     .timeout = 120)
+{
+	struct env e;
+	const char *g_commit = "myring:00000000deadbeef:0:1";
+	const char *g_rollback = "myring:00000000deadbeef:0:2";
+	const char *g_manual = "myring:00000000deadbeef:0:3";
+	char sql[256];
+
+	/* Fast sweeps; a long grace, so that the unrecorded branch is first
+	 * seen in doubt, then resolved by hand. */
+	setenv("MYRING_XA_RECOVERY_MS", "200", 1);
+	setenv("MYRING_XA_GRACE_MS", "600000", 1);
+	start(&e, -1);
+	cleanup(&e);
+	/* The first sweep creates the decision table on every shard. */
+	for (int tries = 0; tries < 100; tries++) {
+		MYSQL *m = shard(&e, 0);
+		bool made = mysql_query(m, "SELECT 1 FROM myring.xa_decisions "
+					"LIMIT 1") == 0;
+		if (made)
+			mysql_free_result(mysql_store_result(m));
+		mysql_close(m);
+		if (made)
+			break;
+		usleep(100000);
+	}
+	MYSQL *d = shard(&e, 0);
+	query_ok(d, "DELETE FROM myring.xa_decisions WHERE gtrid LIKE "
+		 "'myring:00000000deadbeef:%'");
+	/* Decided commit (the record on the decision shard 0), branch on 2. */
+	snprintf(sql, sizeof(sql), "INSERT INTO myring.xa_decisions (gtrid, "
+		 "decision) VALUES ('%s', 'commit')", g_commit);
+	query_ok(d, sql);
+	leave_prepared(&e, 2, g_commit, 1000901);
+	/* Undecided: no record; one resolved by hand. */
+	leave_prepared(&e, 1, g_rollback, 1000902);
+	leave_prepared(&e, 3, g_manual, 1000903);
+	for (int tries = 0; tries < 100 && prepared_on(&e, 2); tries++)
+		usleep(100000);
+	cr_assert_eq(prepared_on(&e, 2), 0, "the recorded branch committed");
+	cr_assert_eq(where_is(&e, 1000901), 2);
+	/* The undecided one waits for its grace, shown in doubt. */
+	usleep(500000);
+	cr_assert_eq(prepared_on(&e, 1), 1);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM stats.transactions "
+		 "WHERE xid = '%s' AND state = 'in doubt' AND participants = "
+		 "'g1'", g_rollback);
+	cr_assert_eq(admin_num(&e, sql), 1);
+	/* Resolved by hand: committed on its shard, recorded. */
+	char err[512];
+	MYSQL *a = connect_port(e.admin_port, "admin", ADMIN_PW, NULL, 0, err,
+				sizeof(err));
+	cr_assert(a, "%s", err);
+	snprintf(sql, sizeof(sql), "XA COMMIT '%s'", g_manual);
+	query_ok(a, sql);
+	snprintf(sql, sizeof(sql), "XA ROLLBACK '%s'", g_rollback);
+	query_ok(a, sql);
+	cr_assert_neq(mysql_query(a, "XA COMMIT 'not-ours'"), 0);
+	mysql_close(a);
+	for (int tries = 0; tries < 100 && (prepared_on(&e, 3) ||
+					    prepared_on(&e, 1)); tries++)
+		usleep(100000);
+	cr_assert_eq(prepared_on(&e, 3), 0);
+	cr_assert_eq(prepared_on(&e, 1), 0);
+	cr_assert_eq(where_is(&e, 1000903), 3, "committed by hand");
+	cr_assert_eq(where_is(&e, 1000902), -1, "rolled back by hand");
+	cr_assert_geq(counter(&e, "xa_recovered"), 3);
+	/* Records no branch needs are deleted (the tombstone is kept). */
+	for (int tries = 0; tries < 50; tries++) {
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM "
+			 "myring.xa_decisions WHERE gtrid = '%s'", g_commit);
+		if (!num(d, sql))
+			break;
+		usleep(100000);
+	}
+	cr_assert_eq(num(d, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT decision FROM myring.xa_decisions "
+		 "WHERE gtrid = '%s'", g_rollback);
+	char *dec = query_value(d, sql);
+	cr_assert(dec && !strcmp(dec, "rollback"), "%s", dec ? dec : "none");
+	free(dec);
+	query_ok(d, "DELETE FROM myring.xa_decisions WHERE gtrid LIKE "
+		 "'myring:00000000deadbeef:%'");
+	mysql_close(d);
+	cr_assert_eq(prepared_anywhere(&e), 0);
+	unsetenv("MYRING_XA_RECOVERY_MS");
+	unsetenv("MYRING_XA_GRACE_MS");
+	cleanup(&e);
+	stop(&e);
+}
