@@ -214,6 +214,8 @@ static void select_from(struct admin_conn *a, struct pkt_buf *out,
 		shards_table(a->px, &t);
 	else if (!strcmp(ce->name, "shard_tables"))
 		shard_tables_table(a->px, &t);
+	else if (!strcmp(ce->name, "transactions"))
+		transactions_table(a->px, &t);
 	else if (!strcmp(ce->name, "SCHEMATA"))
 		schemata_table(&t);
 	else if (!strcmp(ce->name, "TABLES"))
@@ -348,6 +350,10 @@ static void query(struct admin_conn *a, const uint8_t *sql, size_t len,
 		break;
 	case ADMIN_RESET_STATS:
 		a->waiting = *wait = AW_RESET;
+		break;
+	case ADMIN_XA_RESOLVE:
+		xa_resolve_stmt(admin_text(&a->stmt, a->stmt.db), a->stmt.full,
+				out);
 		break;
 	}
 }

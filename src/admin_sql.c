@@ -29,7 +29,8 @@
 	"SHOW DATABASES, SHOW [FULL] TABLES, SHOW TABLE STATUS, SHOW [FULL] "     \
 	"COLUMNS, SHOW INDEX, SHOW CREATE TABLE, SHOW [FULL] PROCESSLIST, "       \
 	"SHOW WARNINGS, SHOW CHARSET, SHOW COLLATION, SHOW ENGINES, DESCRIBE, "    \
-	"USE, RELOAD CONFIG, RESET STATS, SET (ignored)"
+	"USE, RELOAD CONFIG, RESET STATS, XA COMMIT|ROLLBACK 'gtrid', SET "     \
+	"(ignored)"
 
 #define HEADER_MAX 256               /* column names, as MySQL cuts them */
 
@@ -1235,6 +1236,22 @@ int admin_parse(const char *sql, size_t len, struct admin_stmt *st, char *err,
 		if (!accept_kw(lx, "CONFIG"))
 			return fail(&p, "RELOAD: expected CONFIG");
 		st->kind = ADMIN_RELOAD_CONFIG;
+		return at_end(&p);
+	}
+	if (accept_kw(lx, "XA")) {
+		/* An in-doubt transaction over shards resolved by hand
+		 * (docs/transactions.md). */
+		st->kind = ADMIN_XA_RESOLVE;
+		if (accept_kw(lx, "COMMIT"))
+			st->full = true;
+		else if (!accept_kw(lx, "ROLLBACK"))
+			return fail(&p, "XA: expected COMMIT or ROLLBACK");
+		if (lx->t.kind != T_STRING)
+			return fail(&p, "XA: expected the transaction's gtrid "
+				    "as a string (see stats.transactions)");
+		if (store(&p, lx->t.p, lx->t.n, &st->db))
+			return -1;
+		next(lx);
 		return at_end(&p);
 	}
 	if (accept_kw(lx, "RESET")) {

@@ -29,6 +29,8 @@ enum admin_kind {
 	ADMIN_RELOAD_CONFIG,
 	ADMIN_RESET_STATS,
 	ADMIN_NOOP,            /* SET, BEGIN, COMMIT, ROLLBACK, START ... */
+	ADMIN_XA_RESOLVE,      /* XA COMMIT|ROLLBACK 'gtrid': db holds the
+	                        * gtrid, full is true for COMMIT */
 };
 
 enum admin_show {

@@ -268,6 +268,11 @@ static const char *const shard_names[] = {
 };
 static const enum admin_col_type shard_types[] = {T, T, T, T, U, T, T};
 
+static const char *const xa_names[] = {
+	"xid", "decision_shard", "participants", "state", "age_ms",
+};
+static const enum admin_col_type xa_types[] = {T, T, T, T, U};
+
 static const char *const shard_table_names[] = {
 	"table_name", "kind", "shard_key", "function", "key_type", "collation",
 	"shard", "bounds", "line",
@@ -313,6 +318,9 @@ static const struct catalog_entry catalog[] = {
 	 "space and the group's primary (SHOW SHARDS)"},
 	{"stats", "stats", kv_names, kv_types, N(kv_names),
 	 "global counters, summed over the workers (SHOW STATS)"},
+	{"stats", "transactions", xa_names, xa_types, N(xa_names),
+	 "transactions over shards left prepared (in doubt), as recovery "
+	 "last saw them: XA COMMIT|ROLLBACK 'xid' resolves one by hand"},
 	{"stats", "workers", worker_names, worker_types, N(worker_names),
 	 "one row per worker thread"},
 };

@@ -77,6 +77,11 @@ void sessions_table(const struct ctl_result *res, unsigned n,
  * no rows without one. */
 void shards_table(const struct proxy *px, struct table *t);
 void shard_tables_table(const struct proxy *px, struct table *t);
+/* stats.transactions: in-doubt transactions over shards (xa_recover.c). */
+void transactions_table(const struct proxy *px, struct table *t);
+/* The admin port's XA COMMIT | ROLLBACK 'gtrid': OK or ERR into out. */
+struct pkt_buf;
+void xa_resolve_stmt(const char *gtrid, bool commit, struct pkt_buf *out);
 /* "stats.backends, stats.digests, ...": every table, for messages. */
 void catalog_list(char *out, size_t cap);
 

@@ -73,6 +73,24 @@ const struct counter_desc worker_counters[] = {
 	C("shard_refused", "myring_shard_refused_total",
 	  "Keyspace statements refused (no exact answer across shards).",
 	  shard_refused),
+	C("xa_transactions", "myring_xa_transactions_total",
+	  "Transactions that spanned shards (a second shard joined as an XA "
+	  "branch).", xa_transactions),
+	C("xa_committed", "myring_xa_committed_total",
+	  "Transactions over shards committed (two-phase commit).",
+	  xa_committed),
+	C("xa_rolled_back", "myring_xa_rolled_back_total",
+	  "Transactions over shards rolled back (ROLLBACK, a failed prepare, "
+	  "a deadlock).", xa_rolled_back),
+	C("xa_unknown", "myring_xa_unknown_total",
+	  "Transactions over shards whose decision shard did not answer the "
+	  "COMMIT: recovery completed them.", xa_unknown),
+	C("xa_doomed", "myring_xa_doomed_total",
+	  "Transactions over shards ended by an error inside them (deadlock, "
+	  "a lost shard).", xa_doomed),
+	C("xa_recovered", "myring_xa_recovered_total",
+	  "Prepared XA branches recovery committed or rolled back.",
+	  xa_recovered),
 	C("causal_waits", "myring_causal_waits_total",
 	  "Causal reads that waited on a replica for the GTID they must see.",
 	  causal_waits),

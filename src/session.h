@@ -163,6 +163,9 @@ struct pending {
 	/* A statement over several shards, answered by myring as the
 	 * shards answer (session_shard.h); NULL once its answer is whole. */
 	struct fanout *fanout;
+	/* A statement, COMMIT or ROLLBACK of a transaction over several
+	 * shards, run by myring (session_xa.h). */
+	struct xa_op *xa;
 	uint32_t reply_len;
 	char *new_schema;          /* adopted when the response is OK */
 	char *new_user;
@@ -201,6 +204,8 @@ struct session {
 	 * on is known only at its first statement: the BEGIN goes ahead of
 	 * that one, on that shard's connection (session_shard.c). */
 	char *shard_begin;
+	/* Keyspace: its transaction spans shards (session_xa.h). */
+	struct xa_txn *xa;
 	/* Keyspace: statements over several shards not answered yet; the
 	 * commands behind them wait (HOLD_FANOUT) until there are none. */
 	uint16_t fanouts;

@@ -330,7 +330,7 @@ static enum disp command_received(struct session *s, struct emitter *e,
 			verdict = pooled_command(s, p, &c, payload, len, &reply,
 						 verdict);
 	}
-	if (p->fanout) {
+	if (p->fanout || p->xa) {
 		/* Several shards answer it; myring streams the merged answer
 		 * once the commands before it have theirs. */
 		free(reply.rewrite);

@@ -8,6 +8,7 @@
  */
 #include "session.h"
 #include "session_shard.h"
+#include "session_xa.h"
 
 #include "hooks.h"
 #include "log.h"
@@ -198,6 +199,7 @@ void complete_head(struct session *s, bool aborted)
 	report_result(s, p, &r);
 	/* A fanout cut short (the session goes away) ends on its own. */
 	shard_fanout_orphan(p);
+	session_xa_op_free(p);
 	if (p->kill_hold)
 		/* The KILL QUERY it was is over: the target's connection may
 		 * go back to the pool. */
@@ -260,6 +262,11 @@ void inject_local_heads(struct session *s)
 			/* Answered as the shards answer; what follows it
 			 * goes on once it has ended (and calls this again). */
 			shard_fanout_start(s, p);
+			return;
+		}
+		if (p->xa) {
+			/* The same, for a transaction over shards. */
+			session_xa_start(s, p);
 			return;
 		}
 		uint8_t *reply = p->reply;

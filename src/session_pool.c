@@ -19,6 +19,7 @@
  */
 #include "session.h"
 #include "session_shard.h"
+#include "session_xa.h"
 
 #include "health.h"
 #include "log.h"
@@ -378,8 +379,12 @@ void pooled_maybe_return(struct session *s)
 
 void pooled_release(struct session *s)
 {
-	struct bconn *b = s->be;
+	struct bconn *b;
 
+	/* Branches of a transaction over shards end first; a commit under
+	 * way may take the connection with it. */
+	session_xa_release(s);
+	b = s->be;
 	if (s->wait.queued)
 		pool_cancel(s->pool, &s->wait);
 	if (!b)
@@ -783,7 +788,7 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		if (c->text) {
 			verdict = pooled_query(s, p, c, reply, verdict, &read);
 			if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER ||
-			    p->fanout)
+			    p->fanout || p->xa)
 				return verdict;
 		}
 		break;
@@ -820,6 +825,7 @@ void pooled_response_done(struct session *s, struct pending *p)
 
 	if (t->has_status)
 		s->in_trans = (t->status & SERVER_STATUS_IN_TRANS) != 0;
+	session_xa_response(s);
 	if (p->resets && !t->err_code) {
 		/* The server reset the connection and its trackers with it:
 		 * the pool sets it up again before anyone else uses it. */

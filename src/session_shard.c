@@ -24,6 +24,7 @@
  */
 #include "session.h"
 #include "session_shard.h"
+#include "session_xa.h"
 
 #include "log.h"
 #include "merge.h"
@@ -361,11 +362,17 @@ static enum myring_verdict route_one(struct session *s, struct pending *p,
 	char msg[300];
 
 	if ((s->be || (s->hold & HOLD_BORROW)) && held != (int)shard) {
+		/* A transaction's second shard joins it (session_xa.h). */
+		if (s->in_trans && held >= 0)
+			return session_xa_route(s, p, shard, plan->parts[0].sql,
+						plan->parts[0].len, held, reply,
+						verdict);
 		snprintf(msg, sizeof(msg), "myring: this session's connection "
 			 "is on shard %s (%s); a statement for shard %s needs "
-			 "another one, which is not supported yet (distributed "
-			 "transactions)", held >= 0 ? ks->shards[held].name :
-			 "?", held_why(s), ks->shards[shard].name);
+			 "another one, which only a transaction can have "
+			 "(docs/transactions.md)", held >= 0 ?
+			 ks->shards[held].name : "?", held_why(s),
+			 ks->shards[shard].name);
 		return shard_refuse(s, reply, 1235, msg);
 	}
 	/* The group's name lives as long as the keyspace. */
@@ -415,7 +422,8 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 	struct fanout *f;
 	char msg[300];
 
-	if (lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
+	if (session_xa_statement(s, p, cls, sql, len, reply, &verdict) == 0 ||
+	    lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
 		return verdict;
 	if (!a->limit)
 		sql_arena_init(a, 0);
@@ -438,7 +446,9 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
 			snprintf(msg, sizeof(msg), "myring: a statement that "
 				 "spans shards, with %s, is not supported yet "
-				 "(distributed transactions)", s->in_trans ||
+				 "(inside a transaction, send one statement "
+				 "per shard: docs/transactions.md)",
+				 s->in_trans ||
 				 s->be ? held_why(s) : "a statement still "
 				 "running (pipelined)");
 			verdict = shard_refuse(s, reply, 1235, msg);

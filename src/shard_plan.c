@@ -988,29 +988,21 @@ static void plan_one(struct planner *pl, unsigned shard)
 	part(p, shard, pl->sql, pl->len);
 }
 
-/* A write in a transaction stays on the transaction's one shard; other
- * writes are refused like every construct myring does not support
- * (ER_NOT_SUPPORTED_YET), so clients see one error for "not here". */
+/* A write in a transaction goes to one shard: a shard other than the
+ * transaction's joins it as an XA branch (session_xa.h); one statement
+ * that writes to several shards at once is refused like every construct
+ * myring does not support (ER_NOT_SUPPORTED_YET). */
 static int trans_check(struct planner *pl, uint64_t mask)
 {
 	const struct plan_ctx *c = pl->ctx;
-	const struct keyspace *ks = pl->ks;
 
 	if (!c->in_trans)
 		return 0;
 	if (__builtin_popcountll(mask) > 1)
 		return plan_fail(pl, "myring: this statement writes to "
-				 "several shards in a transaction, which needs "
-				 "a distributed transaction, which myring does "
-				 "not support yet");
-	if (c->trans_shard >= 0 && (unsigned)c->trans_shard < ks->nshards &&
-	    (unsigned)c->trans_shard != lowest(mask))
-		return plan_fail(pl, "myring: this transaction already wrote "
-				 "to shard %s; writing to shard %s needs a "
-				 "distributed transaction, which myring does "
-				 "not support yet",
-				 ks->shards[c->trans_shard].name,
-				 ks->shards[lowest(mask)].name);
+				 "several shards in a transaction; inside a "
+				 "transaction, send one statement per shard "
+				 "(docs/transactions.md)");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "ctl.h"
 #include "pool.h"
 #include "session.h"
+#include "session_xa.h"
 #include "splice.h"
 #include "tls.h"
 #include "xprt.h"
@@ -246,6 +247,8 @@ static void on_tick(struct worker *w)
 	for (unsigned h = 0; h < nhooks; h++)
 		if (hooks[h]->on_tick)
 			hooks[h]->on_tick(w->hook_state[h], w->now_us);
+	/* In-doubt transactions over shards (worker 0's). */
+	xa_recover_tick(w);
 	/* Only sessions with a deadline (a greeting, a final packet, a
 	 * refused command) need the timer; when the pool is low, stalled
 	 * sends give their buffers back. */

@@ -112,6 +112,14 @@ struct worker_stats {
 	uint64_t shard_fanouts;      /* run on several shards, merged */
 	uint64_t shard_fanout_parts; /* the shards those ran on */
 	uint64_t shard_refused;      /* refused: no exact answer */
+	/* Transactions over several shards (session_xa.c). */
+	uint64_t xa_transactions;    /* that gained a second shard */
+	uint64_t xa_committed;
+	uint64_t xa_rolled_back;     /* by ROLLBACK, a failure or a deadlock */
+	uint64_t xa_unknown;         /* outcome left to recovery */
+	uint64_t xa_doomed;          /* ended by an error inside them */
+	uint64_t xa_recovered;       /* branches recovery committed or
+	                              * rolled back (xa_recover.c) */
 };
 
 static inline unsigned err_code_slot(uint16_t code)

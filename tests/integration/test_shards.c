@@ -264,57 +264,153 @@ Test(shards, each_row_is_stored_on_the_one_shard_its_key_names,
 	stop(&e);
 }
 
-Test(shards, a_transaction_stays_on_its_shard_and_a_second_is_refused,
+/* Two customer ids on different shards (a from `from` on). */
+static void two_shards(MYSQL *c, long from, long *a, int *sa, long *b,
+		       int *sb)
+{
+	char sql[256];
+
+	*a = from;
+	snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id = %ld",
+		 *a);
+	*sa = explained_shard(c, sql);
+	for (*b = *a + 1;; (*b)++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id "
+			 "= %ld", *b);
+		*sb = explained_shard(c, sql);
+		if (*sb != *sa)
+			break;
+	}
+}
+
+static void insert_customer(MYSQL *c, long id, const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, '%s', 100)", id, name);
+	query_ok(c, sql);
+}
+
+/* Prepared XA branches on shard i (XA RECOVER's rows). */
+static long prepared_on(const struct env *e, int i)
+{
+	MYSQL *m = shard(e, i);
+	MYSQL_RES *r;
+	long n;
+
+	cr_assert_eq(mysql_query(m, "XA RECOVER"), 0, "%s", mysql_error(m));
+	r = mysql_store_result(m);
+	n = r ? (long)mysql_num_rows(r) : 0;
+	mysql_free_result(r);
+	mysql_close(m);
+	return n;
+}
+
+static long prepared_anywhere(const struct env *e)
+{
+	long n = 0;
+
+	for (int i = 0; i < NSHARDS; i++)
+		n += prepared_on(e, i);
+	return n;
+}
+
+Test(shards, a_transaction_over_two_shards_commits_on_both,
      .timeout = 120)
 {
 	struct env e;
-	long a = 1000101, b;
+	long a, b;
+	int sa, sb;
 	char sql[256];
 
 	start(&e, -1);
 	cleanup(&e);
 	MYSQL *c = client(&e);
-	/* A key on another shard than a's. */
-	snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id = %ld", a);
-	int sa = explained_shard(c, sql);
-	for (b = a + 1;; b++) {
-		snprintf(sql, sizeof(sql), "SELECT * FROM customers WHERE id "
-			 "= %ld", b);
-		if (explained_shard(c, sql) != sa)
-			break;
-	}
+	two_shards(c, 1000101, &a, &sa, &b, &sb);
 	/* BEGIN and COMMIT with nothing between: nothing on any shard. */
 	query_ok(c, "BEGIN");
 	query_ok(c, "COMMIT");
-	/* Rolled back: the row never lands. */
+	/* One shard, rolled back: the row never lands. */
 	query_ok(c, "START TRANSACTION");
-	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
-		 "(%ld, 'rolled back')", a);
-	query_ok(c, sql);
+	insert_customer(c, a, "rolled back");
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id = "
 		 "%ld", a);
 	cr_assert_eq(num(c, sql), 1, "the transaction reads its own write");
 	cr_assert_eq(where_is(&e, a), -1, "not committed yet");
 	query_ok(c, "ROLLBACK");
 	cr_assert_eq(where_is(&e, a), -1);
-	/* A second shard inside it is refused; the first stays usable. */
+	/* A second shard joins: both commit. */
 	query_ok(c, "BEGIN");
-	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
-		 "(%ld, 'kept')", a);
-	query_ok(c, sql);
-	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
-		 "(%ld, 'other shard')", b);
-	cr_assert_neq(mysql_query(c, sql), 0, "a write to a second shard "
-		      "inside a transaction must be refused");
-	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
-	cr_assert(strstr(mysql_error(c), "distributed transaction"), "%s",
-		  mysql_error(c));
+	insert_customer(c, a, "first");
+	insert_customer(c, b, "second");
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id = "
+		 "%ld", b);
+	cr_assert_eq(num(c, sql), 1, "the second shard's branch reads its "
+		     "own write");
+	cr_assert_eq(where_is(&e, b), -1, "not committed yet");
+	/* A read over every shard is still one statement per shard. */
 	cr_assert_neq(mysql_query(c, "SELECT COUNT(*) FROM customers"), 0,
 		      "a read over every shard inside a transaction");
 	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	snprintf(sql, sizeof(sql), "UPDATE customers SET balance = balance - 10"
+		 " WHERE id = %ld", a);
+	query_ok(c, sql);
+	snprintf(sql, sizeof(sql), "UPDATE customers SET balance = balance + 10"
+		 " WHERE id = %ld", b);
+	query_ok(c, sql);
 	query_ok(c, "COMMIT");
 	cr_assert_eq(where_is(&e, a), sa);
-	cr_assert_eq(where_is(&e, b), -1);
+	cr_assert_eq(where_is(&e, b), sb);
+	snprintf(sql, sizeof(sql), "SELECT balance FROM customers WHERE id = "
+		 "%ld", b);
+	MYSQL *m = shard(&e, sb);
+	cr_assert_eq(num(m, sql), 110);
+	mysql_close(m);
+	cr_assert_eq(counter(&e, "xa_committed"), 1);
+	cr_assert_eq(prepared_anywhere(&e), 0);
+	/* Over two shards, rolled back: nothing anywhere. */
+	long a2, b2;
+	int sa2, sb2;
+	two_shards(c, 1001101, &a2, &sa2, &b2, &sb2);
+	query_ok(c, "BEGIN");
+	insert_customer(c, a2, "x");
+	insert_customer(c, b2, "y");
+	snprintf(sql, sizeof(sql), "DELETE FROM customers WHERE id = %ld", b);
+	query_ok(c, sql);
+	query_ok(c, "ROLLBACK");
+	cr_assert_eq(where_is(&e, b), sb, "the DELETE was rolled back");
+	cr_assert_eq(where_is(&e, a2), -1);
+	cr_assert_eq(where_is(&e, b2), -1);
+	/* A statement error inside it does not end it (as in MySQL). */
+	query_ok(c, "BEGIN");
+	insert_customer(c, a2, "x");
+	insert_customer(c, b2, "y");
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'dup')", b2);
+	cr_assert_neq(mysql_query(c, sql), 0);
+	cr_assert_eq(mysql_errno(c), 1062, "%s", mysql_error(c));
+	query_ok(c, "COMMIT");
+	cr_assert_eq(where_is(&e, a2), sa2);
+	cr_assert_eq(where_is(&e, b2), sb2);
+	/* A client that leaves mid-transaction leaves nothing. */
+	long a3, b3;
+	int sa3, sb3;
+	two_shards(c, 1002101, &a3, &sa3, &b3, &sb3);
+	query_ok(c, "BEGIN");
+	insert_customer(c, a3, "x");
+	insert_customer(c, b3, "y");
+	mysql_close(c);
+	usleep(300000);
+	cr_assert_eq(where_is(&e, a3), -1);
+	cr_assert_eq(where_is(&e, b3), -1);
+	cr_assert_eq(prepared_anywhere(&e), 0);
+	cr_assert_eq(counter(&e, "xa_transactions"), 4);
+	/* The session's connections are usable afterwards. */
+	c = client(&e);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM customers WHERE id IN "
+		 "(%ld, %ld)", a, b);
+	cr_assert_eq(num(c, sql), 2);
 	mysql_close(c);
 	cleanup(&e);
 	stop(&e);
@@ -697,5 +793,131 @@ Test(shards, latin1_clients_string_keys_go_where_their_utf8_does,
 	query_ok(c, "DROP TABLE tags");
 	mysql_close(l);
 	mysql_close(c);
+	stop(&e);
+}
+
+/* Leaves a prepared XA branch of myring's format on shard i, as a
+ * coordinator that died after XA PREPARE would: inserting customer id.
+ * The session ends; the branch survives it (MariaDB >= 10.5). */
+static void leave_prepared(const struct env *e, int i, const char *gtrid,
+			   long id)
+{
+	MYSQL *m = shard(e, i);
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "XA START '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name) VALUES "
+		 "(%ld, 'in doubt')", id);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "XA END '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	snprintf(sql, sizeof(sql), "XA PREPARE '%s','%d',28025", gtrid, i);
+	query_ok(m, sql);
+	mysql_close(m);
+}
+
+static long admin_num(const struct env *e, const char *sql)
+{
+	char err[512];
+	MYSQL *a = connect_port(e->admin_port, "admin", ADMIN_PW, NULL, 0, err,
+				sizeof(err));
+	long v;
+
+	cr_assert(a, "admin port: %s", err);
+	v = num(a, sql);
+	mysql_close(a);
+	return v;
+}
+
+Test(shards, recovery_commits_recorded_and_rolls_back_unrecorded_branches,
+     .timeout = 120)
+{
+	struct env e;
+	const char *g_commit = "myring:00000000deadbeef:0:1";
+	const char *g_rollback = "myring:00000000deadbeef:0:2";
+	const char *g_manual = "myring:00000000deadbeef:0:3";
+	char sql[256];
+
+	/* Fast sweeps; a long grace, so that the unrecorded branch is first
+	 * seen in doubt, then resolved by hand. */
+	setenv("MYRING_XA_RECOVERY_MS", "200", 1);
+	setenv("MYRING_XA_GRACE_MS", "600000", 1);
+	start(&e, -1);
+	cleanup(&e);
+	/* The first sweep creates the decision table on every shard. */
+	for (int tries = 0; tries < 100; tries++) {
+		MYSQL *m = shard(&e, 0);
+		bool made = mysql_query(m, "SELECT 1 FROM myring.xa_decisions "
+					"LIMIT 1") == 0;
+		if (made)
+			mysql_free_result(mysql_store_result(m));
+		mysql_close(m);
+		if (made)
+			break;
+		usleep(100000);
+	}
+	MYSQL *d = shard(&e, 0);
+	query_ok(d, "DELETE FROM myring.xa_decisions WHERE gtrid LIKE "
+		 "'myring:00000000deadbeef:%'");
+	/* Decided commit (the record on the decision shard 0), branch on 2. */
+	snprintf(sql, sizeof(sql), "INSERT INTO myring.xa_decisions (gtrid, "
+		 "decision) VALUES ('%s', 'commit')", g_commit);
+	query_ok(d, sql);
+	leave_prepared(&e, 2, g_commit, 1000901);
+	/* Undecided: no record; one resolved by hand. */
+	leave_prepared(&e, 1, g_rollback, 1000902);
+	leave_prepared(&e, 3, g_manual, 1000903);
+	for (int tries = 0; tries < 100 && prepared_on(&e, 2); tries++)
+		usleep(100000);
+	cr_assert_eq(prepared_on(&e, 2), 0, "the recorded branch committed");
+	cr_assert_eq(where_is(&e, 1000901), 2);
+	/* The undecided one waits for its grace, shown in doubt. */
+	usleep(500000);
+	cr_assert_eq(prepared_on(&e, 1), 1);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM stats.transactions "
+		 "WHERE xid = '%s' AND state = 'in doubt' AND participants = "
+		 "'g1'", g_rollback);
+	cr_assert_eq(admin_num(&e, sql), 1);
+	/* Resolved by hand: committed on its shard, recorded. */
+	char err[512];
+	MYSQL *a = connect_port(e.admin_port, "admin", ADMIN_PW, NULL, 0, err,
+				sizeof(err));
+	cr_assert(a, "%s", err);
+	snprintf(sql, sizeof(sql), "XA COMMIT '%s'", g_manual);
+	query_ok(a, sql);
+	snprintf(sql, sizeof(sql), "XA ROLLBACK '%s'", g_rollback);
+	query_ok(a, sql);
+	cr_assert_neq(mysql_query(a, "XA COMMIT 'not-ours'"), 0);
+	mysql_close(a);
+	for (int tries = 0; tries < 100 && (prepared_on(&e, 3) ||
+					    prepared_on(&e, 1)); tries++)
+		usleep(100000);
+	cr_assert_eq(prepared_on(&e, 3), 0);
+	cr_assert_eq(prepared_on(&e, 1), 0);
+	cr_assert_eq(where_is(&e, 1000903), 3, "committed by hand");
+	cr_assert_eq(where_is(&e, 1000902), -1, "rolled back by hand");
+	cr_assert_geq(counter(&e, "xa_recovered"), 3);
+	/* Records no branch needs are deleted (the tombstone is kept). */
+	for (int tries = 0; tries < 50; tries++) {
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM "
+			 "myring.xa_decisions WHERE gtrid = '%s'", g_commit);
+		if (!num(d, sql))
+			break;
+		usleep(100000);
+	}
+	cr_assert_eq(num(d, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT decision FROM myring.xa_decisions "
+		 "WHERE gtrid = '%s'", g_rollback);
+	char *dec = query_value(d, sql);
+	cr_assert(dec && !strcmp(dec, "rollback"), "%s", dec ? dec : "none");
+	free(dec);
+	query_ok(d, "DELETE FROM myring.xa_decisions WHERE gtrid LIKE "
+		 "'myring:00000000deadbeef:%'");
+	mysql_close(d);
+	cr_assert_eq(prepared_anywhere(&e), 0);
+	unsetenv("MYRING_XA_RECOVERY_MS");
+	unsetenv("MYRING_XA_GRACE_MS");
+	cleanup(&e);
 	stop(&e);
 }

@@ -1,0 +1,1047 @@
+/*
+ * session_xa.c - runs a keyspace session's transaction over several shards
+ * (session_xa.h): the branches' connections, the statements relayed from
+ * them, and the actions of the commit coordinator (xa_coord.h) performed
+ * as chains of bconn requests, one continuation per completion.
+ *
+ * Whose is what:
+ *
+ *   struct xa_txn     the session's (s->xa) while it lives; a session
+ *                     that goes away in the middle of a commit leaves it
+ *                     to finish alone (t->s NULL), with the decision
+ *                     shard's connection if a step of the commit runs on
+ *                     it (t->local)
+ *   struct xa_part    one branch: a connection of its shard's pool, held
+ *                     until the transaction ends.  Between statements its
+ *                     receive is paused (PAUSE_IDLE): a server that goes
+ *                     away is noticed by the next request, which fails
+ *   struct xa_op      what a pending entry asks (p->xa): a statement for a
+ *                     branch, COMMIT or ROLLBACK
+ *
+ * Every connection of the transaction carries its owner in b->sink_ctx
+ * (the part, or the txn for the decision shard) while myring's requests
+ * run on it; b->sink is set only while a statement's answer is relayed.
+ */
+#include "session.h"
+#include "session_xa.h"
+
+#include "log.h"
+#include "mysql_proto.h"
+#include "mysql_srv.h"
+#include "shard_map.h"
+#include "sql_classify.h"
+#include "xa_coord.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Relayed answers go to the client's queue in chunks of about this. */
+#define XA_CHUNK (64u << 10)
+
+/* MariaDB's "the transaction branch was rolled back" (XA_RBROLLBACK). */
+#define ER_XA_RBROLLBACK 1402
+
+enum xa_op_kind { XOP_STMT, XOP_COMMIT, XOP_ROLLBACK };
+
+struct xa_txn;
+
+struct xa_op {
+	uint8_t kind;
+	unsigned shard;            /* XOP_STMT */
+	char *sql;
+	size_t len;
+	struct xa_txn *t;          /* while it runs */
+};
+
+struct xa_part {
+	struct xa_txn *t;
+	unsigned idx;              /* in the coordinator */
+	unsigned shard;
+	unsigned server;
+	struct pool *pool;
+	struct pool_waiter wait;
+	struct bconn *b;           /* NULL until lent, or once let go */
+	bool started;              /* XA START succeeded */
+	bool busy;                 /* requests of myring's run on it */
+	uint8_t step;              /* enum xa_do of the requests */
+};
+
+struct xa_txn {
+	struct session *s;         /* NULL once the session went away */
+	struct worker *w;
+	struct pending *p;         /* the entry running, or NULL */
+	char gtrid[XA_GTRID_MAX + 1];
+	unsigned decision_shard;
+	struct xa_coord coord;
+	struct xa_part *parts[XA_PARTS_MAX];
+	/* The decision shard's connection once the session left it to the
+	 * commit (otherwise it is s->be), and its pool. */
+	struct bconn *local;
+	struct pool *local_pool;
+	bool local_busy;
+	unsigned busy;             /* connections with requests running */
+	bool client_rollback;      /* the entry is the client's ROLLBACK */
+	bool doomed;               /* a statement's error ended it */
+	bool freed;
+	unsigned depth;            /* perform() calls under way */
+	struct pkt_buf out;        /* the entry's answer as it grows */
+	bool flight;
+	uint16_t err;              /* the first failure, for the client */
+	char err_msg[256];
+	uint64_t start_us;
+};
+
+static uint64_t xa_counter;  /* per process; each worker adds its id */
+
+static const struct keyspace *keyspace_of(const struct session *s)
+{
+	return s->c.w->px->cfg.keyspace;
+}
+
+static void perform(struct xa_txn *t, const struct xa_action *acts,
+		    unsigned n);
+
+/* ---- the transaction ------------------------------------------------- */
+
+static struct xa_txn *txn_new(struct session *s, unsigned decision_shard)
+{
+	struct xa_txn *t = calloc(1, sizeof(*t));
+	uint64_t number;
+
+	if (!t)
+		return NULL;
+	number = (__atomic_add_fetch(&xa_counter, 1, __ATOMIC_RELAXED) << 8) |
+		 (s->c.w->id & 0xff);
+	if (xa_gtrid_make(t->gtrid, sizeof(t->gtrid), xa_instance(),
+			  decision_shard, number)) {
+		free(t);
+		return NULL;
+	}
+	t->s = s;
+	t->w = s->c.w;
+	t->decision_shard = decision_shard;
+	t->start_us = s->c.w->now_us;
+	xa_coord_init(&t->coord, 0);
+	pkt_buf_init(&t->out);
+	s->c.w->stats.xa_transactions++;
+	return t;
+}
+
+static void txn_free(struct xa_txn *t)
+{
+	for (unsigned i = 0; i < t->coord.nparts; i++)
+		free(t->parts[i]);
+	pkt_buf_free(&t->out);
+	free(t);
+}
+
+/* A part's connection is let go: back to its pool when it is clean (the
+ * branch is over and every request answered), closed otherwise, which
+ * rolls back a branch that is not prepared and leaves a prepared one to
+ * recovery. */
+static void part_let_go(struct xa_part *pt, bool clean)
+{
+	struct bconn *b = pt->b;
+
+	if (pt->wait.queued)
+		pool_cancel(pt->pool, &pt->wait);
+	if (!b)
+		return;
+	pt->b = NULL;
+	b->sink = NULL;
+	b->sink_ctx = NULL;
+	conn_resume(&b->c, PAUSE_IDLE);
+	if (clean && !b->failed && !b->c.closing &&
+	    !(b->status & SERVER_STATUS_IN_TRANS))
+		pool_return(pt->pool, b);
+	else
+		pool_drop(pt->pool, b);
+}
+
+/* Nothing of the transaction runs any more and nobody needs it. */
+static void maybe_free(struct xa_txn *t)
+{
+	if (t->s || t->busy || t->depth || t->freed)
+		return;
+	t->freed = true;
+	if (t->local) {
+		struct bconn *b = t->local;
+		t->local = NULL;
+		b->sink_ctx = NULL;
+		/* An open transaction on it is rolled back by the reset. */
+		b->dirty = true;
+		if (b->failed || b->c.closing || t->coord.outcome == XA_UNKNOWN)
+			pool_drop(t->local_pool, b);
+		else
+			pool_return(t->local_pool, b);
+	}
+	for (unsigned i = 0; i < t->coord.nparts; i++)
+		part_let_go(t->parts[i], t->coord.state == XA_DONE &&
+			    t->coord.outcome != XA_UNKNOWN);
+	txn_free(t);
+}
+
+/* ---- the client's answer --------------------------------------------- */
+
+static void flush_out(struct xa_txn *t)
+{
+	struct session *s = t->s;
+	uint8_t seq = t->out.seq;
+
+	if (!t->out.len || !t->p)
+		return;
+	if (t->out.oom) {
+		pkt_buf_reset(&t->out);
+		t->out.oom = false;
+		if (s)
+			session_close(s, "out of memory");
+		return;
+	}
+	if (s && !session_done(s)) {
+		if (!t->flight) {
+			t->flight = true;
+			session_client_flight(s, t->p->serial, t->p->zseq);
+		}
+		session_to_client(s, t->out.data, (uint32_t)t->out.len, -1,
+				  t->out.data);
+		pkt_buf_init(&t->out);
+	} else {
+		pkt_buf_reset(&t->out);
+	}
+	t->out.seq = seq;
+}
+
+/* The running entry's answer is whole: it completes, and what the client
+ * pipelined behind it goes on. */
+static void entry_done(struct xa_txn *t)
+{
+	struct session *s = t->s;
+	struct pending *p = t->p;
+
+	if (!p)
+		return;
+	flush_out(t);
+	t->p = NULL;
+	t->flight = false;
+	session_xa_op_free(p);
+	if (!s)
+		return;
+	if (s->fanouts && !--s->fanouts)
+		session_release(s, HOLD_FANOUT);
+	if (!session_done(s)) {
+		inject_local_heads(s);
+		pooled_maybe_return(s);
+	}
+}
+
+static void answer_err(struct xa_txn *t, uint16_t code, const char *state,
+		       const char *msg)
+{
+	if (!t->p)
+		return;
+	t->p->local_err = code;
+	srv_err(&t->out, code, state, msg);
+}
+
+static void answer_ok(struct xa_txn *t)
+{
+	uint8_t pkt[32];
+	size_t n = mysql_build_ok(pkt, 0, 0, 0, SERVER_STATUS_AUTOCOMMIT, 0);
+
+	pkt_buf_packet(&t->out, pkt + MYSQL_HDR_LEN, n - MYSQL_HDR_LEN);
+}
+
+static void note_err(struct xa_txn *t, uint16_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note_err(struct xa_txn *t, uint16_t code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->err)
+		return;
+	t->err = code;
+	va_start(ap, fmt);
+	vsnprintf(t->err_msg, sizeof(t->err_msg), fmt, ap);
+	va_end(ap);
+}
+
+static const char *shard_name(const struct xa_txn *t, unsigned shard)
+{
+	return t->w->px->cfg.keyspace->shards[shard].name;
+}
+
+/* The coordinator's last action: the outcome is known (or known to be
+ * recovery's).  The transaction is over for the session. */
+static void finished(struct xa_txn *t, enum xa_outcome outcome)
+{
+	struct session *s = t->s;
+	char msg[600];
+
+	if (outcome == XA_COMMITTED)
+		t->w->stats.xa_committed++;
+	else if (outcome == XA_ROLLED_BACK)
+		t->w->stats.xa_rolled_back++;
+	else
+		t->w->stats.xa_unknown++;
+	if (t->p && !t->doomed) {
+		if (t->client_rollback || outcome == XA_COMMITTED) {
+			answer_ok(t);
+		} else if (outcome == XA_ROLLED_BACK) {
+			snprintf(msg, sizeof(msg), "myring: the distributed "
+				 "transaction was rolled back: %s",
+				 t->err_msg[0] ? t->err_msg : "a shard failed");
+			answer_err(t, ER_XA_RBROLLBACK, "XA100", msg);
+		} else {
+			snprintf(msg, sizeof(msg), "myring: the outcome of the "
+				 "distributed transaction %s is not known yet: "
+				 "%s; recovery completes it on every shard "
+				 "(see stats.transactions)", t->gtrid,
+				 t->err_msg[0] ? t->err_msg : "the decision "
+				 "shard did not answer");
+			answer_err(t, ER_BACKEND_LOST, "08S01", msg);
+		}
+	}
+	if (s) {
+		s->xa = NULL;
+		s->in_trans = false;
+		entry_done(t);
+		t->s = NULL;
+	}
+	maybe_free(t);
+}
+
+/* ---- the decision shard ---------------------------------------------- */
+
+static struct bconn *local_conn(struct xa_txn *t)
+{
+	if (t->local)
+		return t->local;
+	if (t->s && t->s->be && !t->s->be->failed && !t->s->be->c.closing)
+		return t->s->be;
+	return NULL;
+}
+
+static enum xa_result result_of(struct bconn *b, uint16_t err)
+{
+	if (b->failed || b->c.closing)
+		return XA_LOST;
+	if (err == 1062)
+		return XA_DUPLICATE;
+	return err ? XA_FAILED : XA_OK;
+}
+
+static void local_done(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct xa_txn *t = b->sink_ctx;
+	struct session *s = t->s;
+	struct xa_action acts[XA_PARTS_MAX + 2];
+	enum xa_result r = result_of(b, err);
+	enum xa_do what = t->coord.state == XA_RECORDING ? XA_DO_RECORD :
+			  t->coord.state == XA_DECIDING ? XA_DO_COMMIT_LOCAL :
+			  XA_DO_ROLLBACK_LOCAL;
+	unsigned n;
+
+	b->sink_ctx = NULL;
+	t->local_busy = false;
+	t->busy--;
+	if (s && s->be == b) {
+		session_link(s, b);
+		if (r == XA_LOST) {
+			session_unlink(s);
+			pool_drop(s->pool, b);
+		}
+	} else if (t->local == b && r == XA_LOST) {
+		t->local = NULL;
+		pool_drop(t->local_pool, b);
+	}
+	if (r != XA_OK && what != XA_DO_ROLLBACK_LOCAL)
+		note_err(t, err, "%s on the decision shard %s: %s",
+			 xa_do_name(what), shard_name(t, t->decision_shard),
+			 r == XA_DUPLICATE ? "recovery rolled the transaction "
+			 "back first" : r == XA_LOST ? "its connection was "
+			 "lost" : msg);
+	n = xa_coord_result(&t->coord, what, 0, r, acts);
+	perform(t, acts, n);
+}
+
+static void local_step(struct xa_txn *t, enum xa_do what)
+{
+	struct xa_action acts[XA_PARTS_MAX + 2];
+	struct bconn *b = local_conn(t);
+	char sql[600];
+	int n = 0;
+
+	switch (what) {
+	case XA_DO_RECORD: {
+		char parts[XA_PARTS_MAX * 4] = "";
+		size_t off = 0;
+		for (unsigned i = 0; i < t->coord.nparts; i++)
+			off += (size_t)snprintf(parts + off, sizeof(parts) - off,
+						"%s%u", i ? "," : "",
+						t->parts[i]->shard);
+		n = snprintf(sql, sizeof(sql), "%cINSERT INTO "
+			     "myring.xa_decisions (gtrid, decision, "
+			     "participants) VALUES ('%s', 'commit', '%s')",
+			     COM_QUERY, t->gtrid, parts);
+		break;
+	}
+	case XA_DO_COMMIT_LOCAL:
+		n = snprintf(sql, sizeof(sql), "%cCOMMIT", COM_QUERY);
+		break;
+	default:
+		n = snprintf(sql, sizeof(sql), "%cROLLBACK", COM_QUERY);
+		break;
+	}
+	if (!b || bconn_request(b, sql, (size_t)n, RESP_RESULT)) {
+		if (what != XA_DO_ROLLBACK_LOCAL)
+			note_err(t, ER_BACKEND_LOST, "the decision shard %s "
+				 "has no connection",
+				 shard_name(t, t->decision_shard));
+		n = (int)xa_coord_result(&t->coord, what, 0, XA_LOST, acts);
+		perform(t, acts, (unsigned)n);
+		return;
+	}
+	t->local_busy = true;
+	t->busy++;
+	b->sink_ctx = t;
+	bconn_run(b, local_done);
+}
+
+/* ---- the branches ---------------------------------------------------- */
+
+static void branch_done(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct xa_part *pt = b->sink_ctx;
+	struct xa_txn *t = pt->t;
+	struct xa_action acts[XA_PARTS_MAX + 2];
+	enum xa_result r = result_of(b, err);
+	enum xa_do what = (enum xa_do)pt->step;
+	unsigned n;
+
+	pt->busy = false;
+	t->busy--;
+	if (r == XA_LOST) {
+		pt->b = NULL;
+		b->sink_ctx = NULL;
+		pool_drop(pt->pool, b);
+	} else {
+		conn_pause(&b->c, PAUSE_IDLE);
+		if (r != XA_OK && what == XA_DO_ROLLBACK_BRANCH)
+			/* Whatever state its branch is in, closing ends it
+			 * (a prepared one is recovery's: no record). */
+			part_let_go(pt, false);
+	}
+	if (r != XA_OK && what == XA_DO_PREPARE)
+		note_err(t, err, "XA PREPARE on shard %s: %s",
+			 shard_name(t, pt->shard), r == XA_LOST ?
+			 "its connection was lost" : msg);
+	n = xa_coord_result(&t->coord, what, pt->idx, r, acts);
+	perform(t, acts, n);
+}
+
+static void branch_step(struct xa_txn *t, struct xa_part *pt, enum xa_do what)
+{
+	struct xa_action acts[XA_PARTS_MAX + 2];
+	char q[2][200];
+	int len[2], nq = 0;
+	bool ok = pt->b != NULL;
+
+	switch (what) {
+	case XA_DO_PREPARE:
+		len[nq] = xa_sql(q[nq] + 1, sizeof(q[0]) - 1, "END", t->gtrid,
+				 pt->shard);
+		nq++;
+		len[nq] = xa_sql(q[nq] + 1, sizeof(q[0]) - 1, "PREPARE",
+				 t->gtrid, pt->shard);
+		nq++;
+		break;
+	case XA_DO_COMMIT_BRANCH:
+		len[nq] = xa_sql(q[nq] + 1, sizeof(q[0]) - 1, "COMMIT",
+				 t->gtrid, pt->shard);
+		nq++;
+		break;
+	default:
+		if (t->coord.branch[pt->idx] == BR_ACTIVE) {
+			len[nq] = xa_sql(q[nq] + 1, sizeof(q[0]) - 1, "END",
+					 t->gtrid, pt->shard);
+			nq++;
+		}
+		len[nq] = xa_sql(q[nq] + 1, sizeof(q[0]) - 1, "ROLLBACK",
+				 t->gtrid, pt->shard);
+		nq++;
+		break;
+	}
+	if (!pt->started && what == XA_DO_ROLLBACK_BRANCH) {
+		/* Never started: nothing to roll back. */
+		part_let_go(pt, true);
+		nq = (int)xa_coord_result(&t->coord, what, pt->idx, XA_OK,
+					  acts);
+		perform(t, acts, (unsigned)nq);
+		return;
+	}
+	for (int i = 0; ok && i < nq; i++) {
+		q[i][0] = COM_QUERY;
+		ok = len[i] > 0 && !bconn_request(pt->b, q[i],
+						  (size_t)len[i] + 1,
+						  RESP_RESULT);
+	}
+	if (!ok) {
+		if (pt->b)
+			part_let_go(pt, false);
+		nq = (int)xa_coord_result(&t->coord, what, pt->idx, XA_LOST,
+					  acts);
+		perform(t, acts, (unsigned)nq);
+		return;
+	}
+	pt->step = (uint8_t)what;
+	pt->busy = true;
+	t->busy++;
+	pt->b->sink_ctx = pt;
+	conn_resume(&pt->b->c, PAUSE_IDLE);
+	bconn_run(pt->b, branch_done);
+}
+
+/* The actions, in order; a result that comes at once (a connection
+ * that is gone) continues from inside, so the transaction is freed only
+ * once the outermost call is done with it. */
+static void perform(struct xa_txn *t, const struct xa_action *acts,
+		    unsigned n)
+{
+	t->depth++;
+	for (unsigned i = 0; i < n; i++) {
+		const struct xa_action *a = &acts[i];
+		struct xa_part *pt = t->parts[a->part];
+
+		switch (a->what) {
+		case XA_DO_RECORD:
+		case XA_DO_COMMIT_LOCAL:
+		case XA_DO_ROLLBACK_LOCAL:
+			local_step(t, (enum xa_do)a->what);
+			break;
+		case XA_DO_ABANDON:
+			part_let_go(pt, false);
+			break;
+		case XA_DO_REPLY:
+			finished(t, (enum xa_outcome)a->outcome);
+			break;
+		default:
+			branch_step(t, pt, (enum xa_do)a->what);
+			break;
+		}
+	}
+	t->depth--;
+	maybe_free(t);
+}
+
+/* ---- statements on a branch ------------------------------------------ */
+
+/* A packet of a branch's answer to the client's statement (the sink). */
+static void relay_packet(void *ctx, const uint8_t *pkt, uint32_t len)
+{
+	struct xa_part *pt = ctx;
+	struct xa_txn *t = pt->t;
+
+	if (!t->p)
+		return;
+	pkt_buf_packet(&t->out, pkt, len);
+	if (t->out.len >= XA_CHUNK)
+		flush_out(t);
+}
+
+/* Errors after which the server has rolled the branch back: the whole
+ * transaction goes, as a deadlock ends a MySQL transaction. */
+static bool rolls_back(uint16_t err)
+{
+	return err == 1213 || err == 1614 || err == 1613 || err == 1402 ||
+	       err == 1400 || err == 1399;
+}
+
+/* The transaction ends because of a statement's error: everything is
+ * rolled back; the client's answer is that error (already relayed). */
+static void doom(struct xa_txn *t)
+{
+	struct xa_action acts[XA_PARTS_MAX + 2];
+
+	t->doomed = true;
+	t->w->stats.xa_doomed++;
+	perform(t, acts, xa_coord_rollback(&t->coord, acts));
+}
+
+static void stmt_done(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct xa_part *pt = b->sink_ctx;
+	struct xa_txn *t = pt->t;
+	bool lost = b->failed || b->c.closing;
+
+	(void)msg;
+	b->sink = NULL;
+	pt->busy = false;
+	t->busy--;
+	if (lost) {
+		b->sink_ctx = NULL;
+		pt->b = NULL;
+		pool_drop(pt->pool, b);
+		t->coord.branch[pt->idx] = BR_LOST;
+		answer_err(t, ER_BACKEND_LOST, "08S01", "myring: the connection "
+			   "to a shard of the transaction was lost; the "
+			   "transaction was rolled back");
+	} else {
+		conn_pause(&b->c, PAUSE_IDLE);
+		if (t->p)
+			t->p->local_err = err;
+	}
+	if (!t->s) {
+		maybe_free(t);
+		return;
+	}
+	if (lost || rolls_back(err)) {
+		doom(t);
+		return;
+	}
+	entry_done(t);
+}
+
+/* The branch's connection is in the session's state and its branch
+ * started: the statement goes. */
+static void send_stmt(struct xa_part *pt)
+{
+	struct xa_txn *t = pt->t;
+	struct xa_op *op = t->p->xa;
+	struct bconn *b = pt->b;
+	uint8_t *q = malloc(1 + op->len);
+
+	if (!q || (q[0] = COM_QUERY, memcpy(q + 1, op->sql, op->len),
+		   bconn_request(b, q, 1 + op->len, RESP_RESULT))) {
+		free(q);
+		answer_err(t, 1105, "HY000", "myring: cannot send a statement "
+			   "to a shard of the transaction");
+		entry_done(t);
+		return;
+	}
+	free(q);
+	b->sink = relay_packet;
+	b->sink_ctx = pt;
+	pt->busy = true;
+	t->busy++;
+	t->s->c.w->routed[pt->server]++;
+	pool_count_command(pt->pool, true);
+	conn_resume(&b->c, PAUSE_IDLE);
+	bconn_run(b, stmt_done);
+}
+
+/* A branch that could not start leaves the transaction (it was the last
+ * to join: statements run one at a time). */
+static void unjoin(struct xa_txn *t, struct xa_part *pt)
+{
+	part_let_go(pt, false);
+	if (pt->idx + 1 == t->coord.nparts) {
+		t->coord.nparts--;
+		t->parts[pt->idx] = NULL;
+		free(pt);
+	}
+}
+
+static void synced(struct bconn *b, uint16_t err, const char *msg)
+{
+	struct xa_part *pt = b->sink_ctx;
+	struct xa_txn *t = pt->t;
+	char m[400];
+
+	pt->busy = false;
+	t->busy--;
+	if (!t->s || !t->p) {
+		unjoin(t, pt);
+		maybe_free(t);
+		return;
+	}
+	if (err || b->failed || b->c.closing) {
+		snprintf(m, sizeof(m), "myring: shard %s cannot join the "
+			 "transaction: %s", shard_name(t, pt->shard), msg);
+		answer_err(t, err ? err : ER_BACKEND_LOST, err ? b->req_state :
+			   "08S01", m);
+		unjoin(t, pt);
+		entry_done(t);
+		return;
+	}
+	pt->started = true;
+	mysql_state_copy(&b->st, &t->s->st);
+	send_stmt(pt);
+}
+
+/* Brings b to the session's state (and starts the branch when it is
+ * new), then sends the statement. */
+static void run_stmt(struct xa_part *pt)
+{
+	struct xa_txn *t = pt->t;
+	struct session *s = t->s;
+	struct bconn *b = pt->b;
+	struct mysql_replay rp;
+	size_t cap = mysql_state_replay_bound(&s->st, &b->st);
+	uint8_t *buf = malloc(cap ? cap : 1);
+	char q[200];
+	int rc = buf ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
+		       MYSQL_REPLAY_NOSPACE;
+	int len;
+
+	for (unsigned i = 0; rc == MYSQL_REPLAY_OK && i < rp.n; i++)
+		if (bconn_request(b, rp.cmd[i].payload, rp.cmd[i].len,
+				  rp.cmd[i].payload[0] == COM_QUERY ?
+				  RESP_RESULT : RESP_SINGLE))
+			rc = MYSQL_REPLAY_NOSPACE;
+	free(buf);
+	if (rc == MYSQL_REPLAY_OK && !pt->started) {
+		len = xa_sql(q + 1, sizeof(q) - 1, "START", t->gtrid,
+			     pt->shard);
+		q[0] = COM_QUERY;
+		if (len < 0 || bconn_request(b, q, (size_t)len + 1,
+					     RESP_RESULT))
+			rc = MYSQL_REPLAY_NOSPACE;
+	}
+	if (rc != MYSQL_REPLAY_OK) {
+		answer_err(t, 1105, "HY000", "myring: cannot bring a shard's "
+			   "connection to this session's state");
+		unjoin(t, pt);
+		entry_done(t);
+		return;
+	}
+	if (!b->nreq) {
+		send_stmt(pt);
+		return;
+	}
+	b->sink_ctx = pt;
+	pt->busy = true;
+	t->busy++;
+	conn_resume(&b->c, PAUSE_IDLE);
+	bconn_run(b, synced);
+}
+
+static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
+		      const char *msg)
+{
+	struct xa_part *pt = (struct xa_part *)((char *)wt -
+		offsetof(struct xa_part, wait));
+	struct xa_txn *t = pt->t;
+	char m[400];
+
+	if (!b) {
+		snprintf(m, sizeof(m), "myring: shard %s: %s",
+			 shard_name(t, pt->shard), msg);
+		answer_err(t, err ? err : ER_BACKEND_UNREACHABLE, "HY000", m);
+		unjoin(t, pt);
+		entry_done(t);
+		return;
+	}
+	pt->b = b;
+	if (!t->s || !t->p) {
+		unjoin(t, pt);
+		maybe_free(t);
+		return;
+	}
+	run_stmt(pt);
+}
+
+/* The branch of shard `shard`: found, or joined and its connection
+ * asked for (NULL, with the client answered, when it cannot be). */
+static void stmt_start(struct xa_txn *t, unsigned shard)
+{
+	struct session *s = t->s;
+	const struct keyspace *ks = keyspace_of(s);
+	struct pool_key key = s->pool_key;
+	struct xa_part *pt = NULL;
+	struct bconn *b = NULL;
+	const char *why;
+	uint16_t err = 0;
+	char msg[300], m[400];
+	int idx;
+
+	for (unsigned i = 0; i < t->coord.nparts; i++)
+		if (t->parts[i]->shard == shard)
+			pt = t->parts[i];
+	if (pt) {
+		if (!pt->b) {
+			answer_err(t, ER_BACKEND_LOST, "08S01", "myring: the "
+				   "connection to this shard of the "
+				   "transaction was lost");
+			entry_done(t);
+			return;
+		}
+		run_stmt(pt);
+		return;
+	}
+	idx = xa_coord_join(&t->coord);
+	pt = idx < 0 ? NULL : calloc(1, sizeof(*pt));
+	if (!pt) {
+		if (idx >= 0)
+			t->coord.nparts--;
+		answer_err(t, 1105, "HY000", "myring: out of memory");
+		entry_done(t);
+		return;
+	}
+	t->parts[idx] = pt;
+	pt->t = t;
+	pt->idx = (unsigned)idx;
+	pt->shard = shard;
+	pt->wait.cont = part_lent;
+	if (route_choose(s, ks->shards[shard].group, false, -1, &pt->server,
+			 &why, &err, msg, sizeof(msg)) ||
+	    (key.server = pt->server, !(pt->pool = pool_for(s->c.w, &key)))) {
+		snprintf(m, sizeof(m), "myring: shard %s: %s",
+			 ks->shards[shard].name, pt->pool || err ? msg :
+			 "out of memory");
+		answer_err(t, err ? err : 1105, "HY000", m);
+		unjoin(t, pt);
+		entry_done(t);
+		return;
+	}
+	switch (pool_borrow(pt->pool, &pt->wait, s->st.has_schema ?
+			    s->st.schema : NULL, &b, &err, msg, sizeof(msg))) {
+	case BORROW_NOW:
+		part_lent(&pt->wait, b, 0, NULL);
+		break;
+	case BORROW_WAIT:
+		break;
+	case BORROW_FAILED:
+		part_lent(&pt->wait, NULL, err, msg);
+		break;
+	}
+}
+
+/* ---- the session's side ---------------------------------------------- */
+
+bool session_xa_open(const struct session *s)
+{
+	return s->xa != NULL;
+}
+
+static struct xa_op *op_new(struct session *s, struct pending *p,
+			    enum xa_op_kind kind)
+{
+	struct xa_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->kind = (uint8_t)kind;
+	p->xa = op;
+	p->local = true;
+	/* What the client pipelines behind it waits for its end. */
+	s->fanouts++;
+	session_hold(s, HOLD_FANOUT);
+	return op;
+}
+
+static enum myring_verdict refuse(struct myring_reply *reply, uint16_t code,
+				  const char *msg)
+{
+	reply->err_code = code;
+	snprintf(reply->sqlstate, sizeof(reply->sqlstate), "%s",
+		 code == 1105 ? "HY000" : "42000");
+	snprintf(reply->message, sizeof(reply->message), "%s", msg);
+	return MYRING_REJECT;
+}
+
+enum myring_verdict session_xa_route(struct session *s, struct pending *p,
+				     unsigned shard, const char *sql,
+				     size_t len, int decision_shard,
+				     struct myring_reply *reply,
+				     enum myring_verdict verdict)
+{
+	struct xa_op *op;
+
+	if (p->cmd != COM_QUERY)
+		return refuse(reply, 1235, "myring: inside a transaction, a "
+			      "prepared statement runs on the transaction's "
+			      "first shard only; send a statement for another "
+			      "shard as text (it then joins the distributed "
+			      "transaction)");
+	if (!s->xa) {
+		if (decision_shard < 0)
+			return refuse(reply, 1235, "myring: this session's "
+				      "transaction has no shard yet");
+		s->xa = txn_new(s, (unsigned)decision_shard);
+		if (!s->xa)
+			return refuse(reply, 1105, "myring: out of memory");
+	}
+	op = op_new(s, p, XOP_STMT);
+	if (op) {
+		op->sql = malloc(len ? len : 1);
+		if (op->sql)
+			memcpy(op->sql, sql, len);
+	}
+	if (!op || !op->sql) {
+		session_xa_op_free(p);
+		return refuse(reply, 1105, "myring: out of memory");
+	}
+	op->shard = shard;
+	op->len = len;
+	p->route_why = "distributed transaction";
+	return verdict;
+}
+
+/* The first keyword of sql (comments and spaces skipped). */
+static bool first_word_is(const char *sql, size_t len, const char *word)
+{
+	size_t i = 0, n = strlen(word);
+
+	while (i < len) {
+		if (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' ||
+		    sql[i] == '\r' || sql[i] == '(') {
+			i++;
+		} else if (i + 1 < len && sql[i] == '/' && sql[i + 1] == '*') {
+			const char *e = NULL;
+			for (size_t k = i + 2; k + 1 < len; k++)
+				if (sql[k] == '*' && sql[k + 1] == '/') {
+					e = sql + k + 2;
+					break;
+				}
+			if (!e)
+				return false;
+			i = (size_t)(e - sql);
+		} else {
+			break;
+		}
+	}
+	return len - i >= n && !strncasecmp(sql + i, word, n) &&
+	       (len - i == n || !((sql[i + n] | 0x20) >= 'a' &&
+				  (sql[i + n] | 0x20) <= 'z'));
+}
+
+int session_xa_statement(struct session *s, struct pending *p,
+			 const struct sql_class *cls, const char *sql,
+			 size_t len, struct myring_reply *reply,
+			 enum myring_verdict *verdict)
+{
+	uint64_t fl = cls->flags;
+	struct xa_op *op;
+
+	if (!s->xa)
+		return -1;
+	if ((fl & SQLC_TXN_END) && !(fl & SQLC_TXN_BEGIN) &&
+	    !(fl & SQLC_RELEASE) && !(fl & SQLC_XA) && cls->nstmts == 1) {
+		bool rollback = first_word_is(sql, len, "ROLLBACK");
+		if (!rollback && !first_word_is(sql, len, "COMMIT"))
+			return -1;
+		op = op_new(s, p, rollback ? XOP_ROLLBACK : XOP_COMMIT);
+		if (!op) {
+			*verdict = refuse(reply, 1105, "myring: out of memory");
+			return 0;
+		}
+		p->route_why = "distributed transaction";
+		return 0;
+	}
+	if (fl & (SQLC_TXN_BEGIN | SQLC_TXN_END | SQLC_AUTOCOMMIT_ON |
+		  SQLC_XA | SQLC_SAVEPOINT | SQLC_DDL | SQLC_RELEASE)) {
+		*verdict = refuse(reply, 1235, "myring: inside a transaction "
+				  "that spans shards, only plain COMMIT and "
+				  "ROLLBACK end it: statements that end it "
+				  "implicitly (BEGIN, DDL, SET autocommit=1, "
+				  "... AND CHAIN / RELEASE), savepoints and XA "
+				  "statements are refused (docs/transactions.md)");
+		s->c.w->stats.shard_refused++;
+		return 0;
+	}
+	return -1;
+}
+
+void session_xa_start(struct session *s, struct pending *p)
+{
+	struct xa_op *op = p->xa;
+	struct xa_txn *t = s->xa;
+	struct xa_action acts[XA_PARTS_MAX + 2];
+
+	if (op->t)
+		return;         /* running */
+	if (!t) {
+		/* The transaction ended before this entry's turn (the
+		 * server rolled it back): a COMMIT or ROLLBACK ends
+		 * nothing; a statement is not run outside of it. */
+		struct xa_txn tmp = {.s = s, .p = p, .w = s->c.w};
+		pkt_buf_init(&tmp.out);
+		tmp.out.seq = p->reply_seq;
+		op->t = &tmp;
+		if (op->kind == XOP_STMT)
+			answer_err(&tmp, ER_XA_RBROLLBACK, "XA100", "myring: "
+				   "the distributed transaction was rolled "
+				   "back before this statement ran");
+		else
+			answer_ok(&tmp);
+		entry_done(&tmp);
+		pkt_buf_free(&tmp.out);
+		return;
+	}
+	op->t = t;
+	t->p = p;
+	t->flight = false;
+	pkt_buf_reset(&t->out);
+	t->out.seq = p->reply_seq;
+	t->err = 0;
+	t->err_msg[0] = '\0';
+	switch (op->kind) {
+	case XOP_STMT:
+		stmt_start(t, op->shard);
+		break;
+	case XOP_COMMIT:
+		t->client_rollback = false;
+		perform(t, acts, xa_coord_commit(&t->coord, acts));
+		break;
+	default:
+		t->client_rollback = true;
+		perform(t, acts, xa_coord_rollback(&t->coord, acts));
+		break;
+	}
+}
+
+void session_xa_op_free(struct pending *p)
+{
+	struct xa_op *op = p->xa;
+
+	if (!op)
+		return;
+	if (op->t && op->t->p == p)
+		op->t->p = NULL;
+	p->xa = NULL;
+	free(op->sql);
+	free(op);
+}
+
+void session_xa_response(struct session *s)
+{
+	struct xa_txn *t = s->xa;
+
+	if (!t || s->in_trans || t->p || t->coord.state != XA_ACTIVE)
+		return;
+	/* The decision shard's transaction ended without a COMMIT or
+	 * ROLLBACK of the client's (a deadlock, or the server's own
+	 * rollback): the branches end with it. */
+	LOGD("%s: the transaction on the decision shard ended; its %u "
+	     "branches are rolled back", s->client_addr, t->coord.nparts);
+	t->w->stats.xa_doomed++;
+	s->xa = NULL;
+	t->s = NULL;
+	maybe_free(t);
+}
+
+void session_xa_release(struct session *s)
+{
+	struct xa_txn *t = s->xa;
+
+	if (!t)
+		return;
+	s->xa = NULL;
+	if (t->p) {
+		session_xa_op_free(t->p);
+		t->p = NULL;
+	}
+	if (t->local_busy && s->be) {
+		/* A step of the commit runs on the decision shard's
+		 * connection: it is the commit's now. */
+		t->local = s->be;
+		t->local_pool = s->pool;
+		session_unlink(s);
+	}
+	t->s = NULL;
+	maybe_free(t);
+}

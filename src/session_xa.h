@@ -1,0 +1,93 @@
+/*
+ * session_xa.h - a keyspace session's transaction that spans shards
+ * (docs/transactions.md).
+ *
+ * A transaction begins as an ordinary one on its first shard (the
+ * decision shard, the session's linked connection).  A statement inside
+ * it for another shard makes that shard a participant: myring borrows a
+ * connection of that shard's pool, keeps it for the transaction, sends
+ * XA START there and then the statement; the shard's answer is relayed
+ * to the client.  COMMIT runs the two-phase commit of xa_coord.h:
+ * XA PREPARE everywhere, the decision record inserted and committed on
+ * the decision shard with its own data, XA COMMIT everywhere.
+ *
+ * Each such statement, COMMIT and ROLLBACK is a pending entry answered by
+ * myring (p->local, p->xa), run when it reaches the head of the queue;
+ * what the client pipelines behind it waits (HOLD_FANOUT), as behind a
+ * fanout.
+ */
+#ifndef MYRING_SESSION_XA_H
+#define MYRING_SESSION_XA_H
+
+#include "hooks.h"
+#include "xa_coord.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct session;
+struct pending;
+struct sql_class;
+
+/* A statement (sql, len: the shard's text) for shard `shard` while the
+ * session's transaction is open on decision_shard: it joins the
+ * transaction as an XA branch.  Returns the verdict (p->xa set, or a
+ * refusal in reply). */
+enum myring_verdict session_xa_route(struct session *s, struct pending *p,
+				     unsigned shard, const char *sql,
+				     size_t len, int decision_shard,
+				     struct myring_reply *reply,
+				     enum myring_verdict verdict);
+
+/* A statement (cls) of a session whose transaction spans shards: COMMIT
+ * and ROLLBACK become the coordinator's (p->xa); what would end the
+ * transaction implicitly is refused.  0 with *verdict set, -1 when the
+ * statement is not one of these (it is planned as usual). */
+int session_xa_statement(struct session *s, struct pending *p,
+			 const struct sql_class *cls, const char *sql,
+			 size_t len, struct myring_reply *reply,
+			 enum myring_verdict *verdict);
+
+/* Whether the session's transaction spans shards (or will, once the
+ * statements queued for it run). */
+bool session_xa_open(const struct session *s);
+
+/* p (p->xa) is at the head of the queue: it runs. */
+void session_xa_start(struct session *s, struct pending *p);
+/* p completes or is dropped: what it carried is freed. */
+void session_xa_op_free(struct pending *p);
+/* A response on the decision shard's connection ended: a transaction
+ * the server ended there (a deadlock, an implicit commit) ends its
+ * branches too (rolled back). */
+void session_xa_response(struct session *s);
+/* The session goes away: its branches are rolled back (their
+ * connections closed) unless a commit is under way, which finishes on
+ * its own (then the decision shard's connection is the commit's). */
+void session_xa_release(struct session *s);
+
+/* ---- recovery (xa_recover.c) ----------------------------------------- */
+
+struct worker;
+/* This process's instance id (16 hex digits, random per start). */
+const char *xa_instance(void);
+/* Worker 0's tick: the periodic recovery of in-doubt branches. */
+void xa_recover_tick(struct worker *w);
+
+
+/* An in-doubt transaction, as recovery last saw it (stats.transactions). */
+struct xa_indoubt {
+	char gtrid[XA_GTRID_MAX + 1];
+	char participants[200];    /* the shards where a branch is prepared */
+	const char *state;         /* "in doubt", "committing", ... */
+	unsigned decision_shard;
+	uint64_t age_ms;           /* since recovery first saw it */
+};
+/* A copy of what recovery saw last (any thread): up to max, the number. */
+unsigned xa_indoubt_copy(struct xa_indoubt *out, unsigned max);
+/* The admin port's XA COMMIT / XA ROLLBACK 'gtrid': the next sweep
+ * resolves it without waiting (if no decision is recorded yet).  0, or
+ * -1 if gtrid is not myring's or too many wait. */
+int xa_resolve(const char *gtrid, bool commit);
+
+#endif
