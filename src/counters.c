@@ -91,6 +91,17 @@ const struct counter_desc worker_counters[] = {
 	C("xa_recovered", "myring_xa_recovered_total",
 	  "Prepared XA branches recovery committed or rolled back.",
 	  xa_recovered),
+	C("xa_prepare_us", "myring_xa_prepare_microseconds_total",
+	  "Time commits over shards spent preparing their branches (XA END, "
+	  "XA PREPARE on all at once).", xa_prepare_us),
+	C("xa_record_us", "myring_xa_record_microseconds_total",
+	  "Time they spent writing the decision record.", xa_record_us),
+	C("xa_decide_us", "myring_xa_decide_microseconds_total",
+	  "Time they spent in the decision shard's COMMIT (the decision "
+	  "point).", xa_decide_us),
+	C("xa_finish_us", "myring_xa_finish_microseconds_total",
+	  "Time they spent committing the branches (XA COMMIT on all at "
+	  "once) before the client's OK.", xa_finish_us),
 	C("causal_waits", "myring_causal_waits_total",
 	  "Causal reads that waited on a replica for the GTID they must see.",
 	  causal_waits),

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Relayed answers go to the client's queue in chunks of about this. */
 #define XA_CHUNK (64u << 10)
@@ -92,6 +93,10 @@ struct xa_txn {
 	uint16_t err;              /* the first failure, for the client */
 	char err_msg[256];
 	uint64_t start_us;
+	/* The coordinator's state when last seen, and since when (a
+	 * monotonic clock): the phases' times (worker stats). */
+	uint8_t phase;
+	uint64_t phase_since_us;
 };
 
 static uint64_t xa_counter;  /* per process; each worker adds its id */
@@ -505,12 +510,51 @@ static void branch_step(struct xa_txn *t, struct xa_part *pt, enum xa_do what)
 	bconn_run(pt->b, branch_done);
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Adds the time of the phase that just ended to its counter. */
+static void phase_note(struct xa_txn *t)
+{
+	struct worker_stats *st = &t->w->stats;
+	uint64_t now;
+
+	if (t->coord.state == t->phase)
+		return;
+	now = mono_us();
+	if (t->phase_since_us) {
+		uint64_t d = now - t->phase_since_us;
+		switch (t->phase) {
+		case XA_PREPARING:
+			st->xa_prepare_us += d;
+			break;
+		case XA_RECORDING:
+			st->xa_record_us += d;
+			break;
+		case XA_DECIDING:
+			st->xa_decide_us += d;
+			break;
+		case XA_COMMITTING:
+			st->xa_finish_us += d;
+			break;
+		}
+	}
+	t->phase = (uint8_t)t->coord.state;
+	t->phase_since_us = now;
+}
+
 /* The actions, in order; a result that comes at once (a connection
  * that is gone) continues from inside, so the transaction is freed only
  * once the outermost call is done with it. */
 static void perform(struct xa_txn *t, const struct xa_action *acts,
 		    unsigned n)
 {
+	phase_note(t);
 	t->depth++;
 	for (unsigned i = 0; i < n; i++) {
 		const struct xa_action *a = &acts[i];

@@ -120,6 +120,12 @@ struct worker_stats {
 	uint64_t xa_doomed;          /* ended by an error inside them */
 	uint64_t xa_recovered;       /* branches recovery committed or
 	                              * rolled back (xa_recover.c) */
+	/* Time the commits spent in each step (session_xa.c), so that a
+	 * benchmark can say what each phase of two-phase commit costs. */
+	uint64_t xa_prepare_us;      /* XA END + XA PREPARE on the branches */
+	uint64_t xa_record_us;       /* the decision record's INSERT */
+	uint64_t xa_decide_us;       /* the decision shard's COMMIT */
+	uint64_t xa_finish_us;       /* XA COMMIT on the branches */
 };
 
 static inline unsigned err_code_slot(uint16_t code)
