@@ -93,9 +93,11 @@ const struct counter_desc worker_counters[] = {
 	  xa_recovered),
 	C("xa_prepare_us", "myring_xa_prepare_microseconds_total",
 	  "Time commits over shards spent preparing their branches (XA END, "
-	  "XA PREPARE on all at once).", xa_prepare_us),
+	  "XA PREPARE on all at once, the decision record beside them).",
+	  xa_prepare_us),
 	C("xa_record_us", "myring_xa_record_microseconds_total",
-	  "Time they spent writing the decision record.", xa_record_us),
+	  "Time the decision record's INSERT took (it runs beside the "
+	  "prepares).", xa_record_us),
 	C("xa_decide_us", "myring_xa_decide_microseconds_total",
 	  "Time they spent in the decision shard's COMMIT (the decision "
 	  "point).", xa_decide_us),

@@ -76,6 +76,14 @@ static unsigned roll_back_all(struct xa_coord *c, struct xa_action *out)
 	return n;
 }
 
+/*
+ * The decision record is written while the branches prepare, not after:
+ * it is an INSERT inside the decision shard's own open transaction,
+ * invisible to anyone until the decision COMMIT, so writing it early
+ * changes nothing another reader (or recovery's tombstone, which waits
+ * on its key's lock) can see, and saves the commit a round trip.  If a
+ * branch then fails, the ROLLBACK of the decision shard removes it.
+ */
 unsigned xa_coord_commit(struct xa_coord *c, struct xa_action *out)
 {
 	unsigned n = 0;
@@ -84,6 +92,7 @@ unsigned xa_coord_commit(struct xa_coord *c, struct xa_action *out)
 		return 0;
 	c->state = XA_PREPARING;
 	c->waiting = 0;
+	c->record_ok = false;
 	for (unsigned i = 0; i < c->nparts; i++) {
 		if (c->branch[i] == BR_LOST) {
 			/* A branch that went while active is rolled back by
@@ -101,6 +110,8 @@ unsigned xa_coord_commit(struct xa_coord *c, struct xa_action *out)
 		c->state = XA_ACTIVE;
 		return xa_coord_rollback(c, out);
 	}
+	n = put(out, n, XA_DO_RECORD, 0, 0);
+	c->waiting++;
 	return n;
 }
 
@@ -135,36 +146,39 @@ static enum xa_branch branch_after(enum xa_result r, enum xa_branch ok)
 	}
 }
 
+/* Every branch's prepare and the record are in: decide, or not. */
+static unsigned all_prepared(struct xa_coord *c, struct xa_action *out)
+{
+	for (unsigned i = 0; i < c->nparts; i++)
+		if (c->branch[i] != BR_PREPARED)
+			return roll_back_all(c, out);
+	if (!c->record_ok)
+		return roll_back_all(c, out);
+	c->state = XA_DECIDING;
+	c->waiting = 1;
+	return put(out, 0, XA_DO_COMMIT_LOCAL, 0, 0);
+}
+
 static unsigned prepared(struct xa_coord *c, unsigned part, enum xa_result r,
 			 struct xa_action *out)
 {
 	c->branch[part] = (uint8_t)branch_after(r, BR_PREPARED);
 	if (r != XA_OK)
 		note_failure(c, XA_DO_PREPARE, (int)part);
-	if (--c->waiting)
-		return 0;
-	for (unsigned i = 0; i < c->nparts; i++)
-		if (c->branch[i] != BR_PREPARED)
-			return roll_back_all(c, out);
-	c->state = XA_RECORDING;
-	c->waiting = 1;
-	return put(out, 0, XA_DO_RECORD, 0, 0);
+	return --c->waiting ? 0 : all_prepared(c, out);
 }
 
 static unsigned recorded(struct xa_coord *c, enum xa_result r,
 			 struct xa_action *out)
 {
-	c->waiting = 0;
+	c->record_ok = r == XA_OK;
 	if (r != XA_OK) {
 		/* Not decided: a duplicate key is recovery's tombstone (it
 		 * has rolled back or will roll back the branches). */
 		note_failure(c, XA_DO_RECORD, -1);
 		c->local_lost = r == XA_LOST;
-		return roll_back_all(c, out);
 	}
-	c->state = XA_DECIDING;
-	c->waiting = 1;
-	return put(out, 0, XA_DO_COMMIT_LOCAL, 0, 0);
+	return --c->waiting ? 0 : all_prepared(c, out);
 }
 
 static unsigned decided(struct xa_coord *c, enum xa_result r,
@@ -206,9 +220,9 @@ unsigned xa_coord_result(struct xa_coord *c, enum xa_do what, unsigned part,
 	case XA_ACTIVE:
 		return 0;
 	case XA_PREPARING:
+		if (what == XA_DO_RECORD)
+			return recorded(c, r, out);
 		return what == XA_DO_PREPARE ? prepared(c, part, r, out) : 0;
-	case XA_RECORDING:
-		return what == XA_DO_RECORD ? recorded(c, r, out) : 0;
 	case XA_DECIDING:
 		return what == XA_DO_COMMIT_LOCAL ? decided(c, r, out) : 0;
 	case XA_COMMITTING:
@@ -235,7 +249,7 @@ unsigned xa_coord_result(struct xa_coord *c, enum xa_do what, unsigned part,
 const char *xa_state_name(enum xa_state st)
 {
 	static const char *const names[] = {
-		"active", "preparing", "recording", "deciding", "committing",
+		"active", "preparing", "deciding", "committing",
 		"rolling back", "done",
 	};
 	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] :

@@ -9,23 +9,22 @@
  * an ordinary transaction) and participants (XA branches, one per other
  * shard).  Its commit:
  *
- *   ACTIVE --commit--> PREPARING: XA END + XA PREPARE on every branch
- *                         | all prepared          | any failed or lost
- *                         v                       v
- *                      RECORDING: INSERT the    ROLLING_BACK: ROLLBACK on the
- *                      decision record on the   decision shard, XA ROLLBACK on
- *                      decision shard           the branches that answer;
- *                         | ok      | failed,   lost branches are left to
- *                         v         | duplicate recovery (no record: rolled
- *                      DECIDING: COMMIT on the  back)
- *                      decision shard (the        |
- *                      decision point)            |
- *                         | ok        | lost      |
- *                         v           v           |
- *                      COMMITTING   UNKNOWN: the  |
+ *   ACTIVE --commit--> PREPARING: XA END + XA PREPARE on every branch,
+ *                      and, at the same time, INSERT the decision record
+ *                      inside the decision shard's open transaction
+ *                         | all prepared,          | any failed or lost
+ *                         | record written         v
+ *                         v                      ROLLING_BACK: ROLLBACK on the
+ *                      DECIDING: COMMIT on the   decision shard (the record
+ *                      decision shard (the       goes with it), XA ROLLBACK
+ *                      decision point)           on the branches that answer;
+ *                         | ok        | lost     lost branches are left to
+ *                         v           v          recovery (no record: rolled
+ *                      COMMITTING   UNKNOWN: the back)
  *                      XA COMMIT on branches stay |
- *                      every branch prepared; recovery decides
- *                         |                       |
+ *                      every branch prepared;     |
+ *                         |         recovery      |
+ *                         |         decides       |
  *                         +----------> DONE <-----+   (REPLY: the outcome)
  *
  *   ACTIVE --rollback--> ROLLING_BACK (the client's ROLLBACK, a deadlock,
@@ -47,7 +46,6 @@
 enum xa_state {
 	XA_ACTIVE,
 	XA_PREPARING,
-	XA_RECORDING,
 	XA_DECIDING,
 	XA_COMMITTING,
 	XA_ROLLING_BACK,
@@ -103,6 +101,7 @@ struct xa_coord {
 	uint8_t waiting;             /* results still due */
 	uint8_t outcome;             /* enum xa_outcome, once known */
 	bool local_lost;             /* the decision shard's connection went */
+	bool record_ok;              /* the decision record is written */
 	/* The first step that failed (for the client's message): what and
 	 * which branch (-1: the decision shard). */
 	int8_t fail_what;

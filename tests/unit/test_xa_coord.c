@@ -253,13 +253,25 @@ Test(xa_coord, join_and_limits)
 	xa_coord_init(&c, 0);
 	cr_assert_eq(xa_coord_join(&c), 0);
 	cr_assert_eq(xa_coord_join(&c), 1);
-	cr_assert_eq(xa_coord_commit(&c, acts), 2);
+	/* Both prepares and, beside them, the decision record: three
+	 * requests in flight at once. */
+	cr_assert_eq(xa_coord_commit(&c, acts), 3);
+	cr_assert_eq(acts[0].what, XA_DO_PREPARE);
+	cr_assert_eq(acts[1].what, XA_DO_PREPARE);
+	cr_assert_eq(acts[2].what, XA_DO_RECORD);
 	cr_assert_eq(xa_coord_join(&c), -1, "no branch joins a commit");
 	cr_assert_eq(xa_coord_commit(&c, acts), 0, "one commit");
 	/* A result nobody asked for changes nothing. */
 	cr_assert_eq(xa_coord_result(&c, XA_DO_COMMIT_BRANCH, 0, XA_OK, acts),
 		     0);
 	cr_assert_eq(c.state, XA_PREPARING);
+	/* The decision waits for the record and every prepare, in any
+	 * order. */
+	cr_assert_eq(xa_coord_result(&c, XA_DO_PREPARE, 1, XA_OK, acts), 0);
+	cr_assert_eq(xa_coord_result(&c, XA_DO_RECORD, 0, XA_OK, acts), 0);
+	cr_assert_eq(xa_coord_result(&c, XA_DO_PREPARE, 0, XA_OK, acts), 1);
+	cr_assert_eq(acts[0].what, XA_DO_COMMIT_LOCAL);
+	cr_assert_eq(c.state, XA_DECIDING);
 }
 
 Test(xa_coord, gtrid)
