@@ -21,8 +21,9 @@
  *
  * Records are read before any shard is asked for its prepared branches:
  * a record whose gtrid no shard lists was complete when it was read (its
- * branches were all prepared before it was written), so deleting it
- * loses nothing.
+ * branches were all prepared before it was committed: it is written
+ * beside the prepares but commits only once they are all in), so
+ * deleting it loses nothing.
  */
 #include "session.h"
 #include "session_xa.h"
