@@ -609,3 +609,65 @@ Test(shards, executions_over_several_shards_match_the_reference,
 	mysql_close(ref);
 	rig_stop(&r);
 }
+
+/* The values are written for the session's reading: NO_BACKSLASH_ESCAPES
+ * and a character set whose characters may end in a backslash byte (gbk
+ * 0x95 0x5c). */
+Test(shards, executions_write_values_for_sql_mode_and_character_set,
+     .timeout = 300)
+{
+	struct rig r;
+	MYSQL *my, *ref;
+	static const char *const modes[] = {
+		"SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+		"SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')",
+		"SET NAMES gbk",
+	};
+
+	rig_start(&r);
+	my = at(r.p.port);
+	ref = at(r.ref_port);
+	for (int k = 0; k < 8; k++) {
+		insert_pair(my, 300 + k, 400 + k, k);
+		insert_pair(ref, 300 + k, 400 + k, k);
+	}
+	for (unsigned m = 0; m < 3; m++) {
+		MYSQL *both[2] = {my, ref};
+		/* a character ending in a backslash byte in gbk, a
+		 * character and a backslash in utf8mb4 */
+		const char *g = m == 2 ? "\x95\x5c" : "\xc3\xa9\\";
+		char gq[8], gl[8];
+
+		snprintf(gq, sizeof(gq), "%s'", g);
+		snprintf(gl, sizeof(gl), "%s%%", g);
+
+		for (int i = 0; i < 2; i++) {
+			query_ok(both[i], modes[m]);
+			query_ok(both[i], "DELETE FROM ptypes WHERE id >= 900");
+		}
+		/* gbk: '\x95\x5c' is one character, its second byte '\' */
+		check(my, ref, "REPLACE INTO ptypes (id, vc, tx) VALUES (?, ?, ?), "
+		      "(?, ?, ?)", P({MYSQL_TYPE_LONGLONG, "901", 0, false},
+				     {MYSQL_TYPE_STRING, "a\\b'c\"", 0, false},
+				     {MYSQL_TYPE_STRING, gq, 0, false},
+				     {MYSQL_TYPE_LONGLONG, "902", 0, false},
+				     {MYSQL_TYPE_STRING, "\\", 0, false},
+				     {MYSQL_TYPE_STRING, g, 0, false}), false);
+		check(my, ref, "SELECT id, vc, tx FROM ptypes WHERE vc = ? OR "
+		      "vc = ? OR tx = ? OR vc = ?",
+		      P({MYSQL_TYPE_STRING, "back\\slash 2", 0, false},
+			{MYSQL_TYPE_STRING, "a\\b'c\"", 0, false},
+			{MYSQL_TYPE_STRING, g, 0, false},
+			{MYSQL_TYPE_STRING, "\\", 0, false}), true);
+		check(my, ref, "SELECT id, tx FROM ptypes WHERE tx LIKE ?",
+		      P({MYSQL_TYPE_STRING, gl, 0, false}), true);
+	}
+	/* Where a value would read otherwise than the marker: refused. */
+	check_refused(my, "SELECT id FROM ptypes ORDER BY ?",
+		      P({MYSQL_TYPE_LONGLONG, "1", 0, false}), "ORDER BY ?");
+	check_refused(my, "SELECT id FROM ptypes LIMIT ?",
+		      P({MYSQL_TYPE_STRING, "2", 0, false}), "LIMIT other than numbers");
+	mysql_close(my);
+	mysql_close(ref);
+	rig_stop(&r);
+}
