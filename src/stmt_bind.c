@@ -180,35 +180,9 @@ static int set_time(struct sql_arena *a, struct sql_bind *b,
  * numbers: such a packet is not read at all. */
 static long value_size(uint8_t t, const uint8_t *v, size_t len)
 {
-	uint64_t n;
-	int used;
-
-	switch (t) {
-	case RS_TYPE_TINY:
-		return 1;
-	case RS_TYPE_SHORT:
-		return 2;
-	case RS_TYPE_LONG:
-	case RS_TYPE_FLOAT:
-		return 4;
-	case RS_TYPE_LONGLONG:
-	case RS_TYPE_DOUBLE:
-		return 8;
-	case RS_TYPE_DATE:
-	case RS_TYPE_DATETIME:
-	case RS_TYPE_TIMESTAMP:
-	case RS_TYPE_TIME:
-		return len ? 1 + (long)v[0] : -1;
-	case RS_TYPE_INT24:
-	case RS_TYPE_YEAR:
-	case RS_TYPE_NULL:
+	if (t == RS_TYPE_INT24 || t == RS_TYPE_YEAR || t == RS_TYPE_NULL)
 		return -1;
-	default:
-		used = mysql_get_lenenc(v, len, &n);
-		if (used < 0 || n > len - (size_t)used)
-			return -1;
-		return used + (long)n;
-	}
+	return stmt_param_size(t, v, len);
 }
 
 static int bind_one(struct sql_arena *a, struct sql_bind *b, uint8_t t,
