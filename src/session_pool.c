@@ -772,14 +772,14 @@ enum myring_verdict pooled_command(struct session *s, struct pending *p,
 		break;
 	case COM_STMT_EXECUTE:
 		if (payload && len >= 5 && stmt_mapped(s)) {
-			const struct stmt_client *sc =
+			struct stmt_client *sc =
 				stmt_client_get(&s->stmts,
 						mysql_get_u32(payload + 1));
 			read = sc && (sc->flags & STMT_CLIENT_READ_ONLY);
 			if (sc && s->c.w->px->cfg.keyspace) {
 				verdict = shard_execute(s, p, sc, payload, len,
 							reply, verdict);
-				if (verdict == MYRING_REJECT)
+				if (verdict == MYRING_REJECT || p->fanout)
 					return verdict;
 			}
 		}

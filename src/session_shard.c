@@ -31,6 +31,7 @@
 #include "mysql_proto.h"
 #include "mysql_srv.h"
 #include "shard_plan.h"
+#include "stmt_bind.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,8 @@ struct fanout {
 	struct merge *m;
 	struct pkt_buf out;        /* the answer, sent as it grows */
 	uint64_t caps;             /* the client's */
+	bool binary;               /* an execution: rows in the binary
+				    * protocol (the shards send text) */
 	bool started, answered;
 	bool client_paused;        /* the shards wait for the client */
 	unsigned ended;            /* parts whose answer ended */
@@ -381,11 +384,24 @@ static enum myring_verdict route_one(struct session *s, struct pending *p,
 	return verdict;
 }
 
-/* Plans sql for the session into *plan, in the worker's arena (valid
- * until the next statement is planned); params: an execution's. */
-static void plan_statement(struct session *s, const char *sql, size_t len,
-			   const struct plan_param *params, unsigned nparams,
-			   struct shard_plan *plan)
+/* The worker's plan arena, emptied for the next statement. */
+static struct sql_arena *plan_arena(struct session *s)
+{
+	struct sql_arena *a = &s->c.w->plan_arena;
+
+	if (!a->limit)
+		sql_arena_init(a, 0);
+	sql_arena_reset(a);
+	return a;
+}
+
+/* Plans sql for the session into *plan, in the worker's arena as it is
+ * (valid until the next statement is planned); params, bind: an
+ * execution's values (shard_plan.h). */
+static void plan_in_arena(struct session *s, const char *sql, size_t len,
+			  const struct plan_param *params, unsigned nparams,
+			  const struct sql_bind *bind, unsigned nbind,
+			  struct shard_plan *plan)
 {
 	struct sql_reading rd;
 	struct plan_ctx ctx = {
@@ -400,14 +416,83 @@ static void plan_statement(struct session *s, const char *sql, size_t len,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 		.params = params,
 		.nparams = nparams,
+		.bind = bind,
+		.nbind = nbind,
 	};
-	struct sql_arena *a = &s->c.w->plan_arena;
 
 	effects_reading(s, &rd);
-	if (!a->limit)
-		sql_arena_init(a, 0);
-	sql_arena_reset(a);
-	shard_plan(a, &ctx, sql, len, plan);
+	shard_plan(&s->c.w->plan_arena, &ctx, sql, len, plan);
+}
+
+static void plan_statement(struct session *s, const char *sql, size_t len,
+			   struct shard_plan *plan)
+{
+	plan_arena(s);
+	plan_in_arena(s, sql, len, NULL, 0, NULL, 0, plan);
+}
+
+/*
+ * A PLAN_MULTI of p: a fanout that myring answers once p is at the head
+ * of the queue (p->fanout; the plan and the worker's plan arena go with
+ * it).  binary: the client gets the rows in the binary protocol (an
+ * execution).  The verdict, or a refusal.
+ */
+static enum myring_verdict fanout_new(struct session *s, struct pending *p,
+				      const struct shard_plan *plan,
+				      bool binary, struct myring_reply *reply,
+				      enum myring_verdict verdict)
+{
+	struct sql_arena *a = &s->c.w->plan_arena;
+	struct fanout *f;
+	char msg[300];
+
+	if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
+		snprintf(msg, sizeof(msg), "myring: a statement that spans "
+			 "shards, with %s, is not supported yet (inside a "
+			 "transaction, send one statement per shard: "
+			 "docs/transactions.md)", s->in_trans || s->be ?
+			 held_why(s) : "a statement still running "
+			 "(pipelined)");
+		return shard_refuse(s, reply, 1235, msg);
+	}
+	f = calloc(1, sizeof(*f));
+	if (f)
+		f->parts = calloc(plan->nparts, sizeof(*f->parts));
+	if (!f || !f->parts) {
+		free(f);
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	}
+	/* The plan and its arena go with the fanout; the worker starts a
+	 * new arena. */
+	f->plan = *plan;
+	f->arena = *a;
+	sql_arena_init(a, 0);
+	f->nparts = f->plan.nparts;
+	f->s = s;
+	f->p = p;
+	f->ks = keyspace_of(s);
+	f->serial = p->serial;
+	f->caps = s->caps;
+	f->binary = binary;
+	pkt_buf_init(&f->out);
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+		pt->f = f;
+		pt->idx = i;
+		pt->shard = f->plan.parts[i].shard;
+		pt->sql = f->plan.parts[i].sql;
+		pt->len = f->plan.parts[i].len;
+	}
+	s->c.w->stats.shard_fanouts++;
+	s->c.w->stats.shard_fanout_parts += f->nparts;
+	p->fanout = f;
+	p->local = true;
+	p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
+	p->route_why = "shards";
+	/* What the client pipelines behind it waits for its end. */
+	s->fanouts++;
+	session_hold(s, HOLD_FANOUT);
+	return verdict;
 }
 
 enum myring_verdict shard_query(struct session *s, struct pending *p,
@@ -416,20 +501,15 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 				struct myring_reply *reply,
 				enum myring_verdict verdict)
 {
-	const struct keyspace *ks = keyspace_of(s);
-	struct sql_arena *a = &s->c.w->plan_arena;
+	struct sql_arena *a;
 	struct shard_plan plan;
-	struct fanout *f;
-	char msg[300];
 
 	if (session_xa_statement(s, p, cls, sql, len, reply, &verdict) == 0 ||
 	    lazy_transaction(s, cls, sql, len, reply, &verdict) == 0)
 		return verdict;
-	if (!a->limit)
-		sql_arena_init(a, 0);
-	sql_arena_reset(a);
+	a = plan_arena(s);
 	if (!broadcast_ddl(s, cls, a, &plan, sql, len))
-		plan_statement(s, sql, len, NULL, 0, &plan);
+		plan_in_arena(s, sql, len, NULL, 0, NULL, 0, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		break;
@@ -443,56 +523,7 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		verdict = route_one(s, p, &plan, reply, verdict);
 		break;
 	case PLAN_MULTI:
-		if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
-			snprintf(msg, sizeof(msg), "myring: a statement that "
-				 "spans shards, with %s, is not supported yet "
-				 "(inside a transaction, send one statement "
-				 "per shard: docs/transactions.md)",
-				 s->in_trans ||
-				 s->be ? held_why(s) : "a statement still "
-				 "running (pipelined)");
-			verdict = shard_refuse(s, reply, 1235, msg);
-			break;
-		}
-		f = calloc(1, sizeof(*f));
-		if (f)
-			f->parts = calloc(plan.nparts, sizeof(*f->parts));
-		if (!f || !f->parts) {
-			free(f);
-			verdict = refuse(reply, 1105, "HY000",
-					 "myring: out of memory");
-			break;
-		}
-		/* The plan and its arena go with the fanout; the worker
-		 * starts a new arena. */
-		f->plan = plan;
-		f->arena = *a;
-		sql_arena_init(a, 0);
-		f->nparts = f->plan.nparts;
-		f->s = s;
-		f->p = p;
-		f->ks = ks;
-		f->serial = p->serial;
-		f->caps = s->caps;
-		pkt_buf_init(&f->out);
-		for (unsigned i = 0; i < f->nparts; i++) {
-			struct fanout_part *pt = &f->parts[i];
-			pt->f = f;
-			pt->idx = i;
-			pt->shard = f->plan.parts[i].shard;
-			pt->sql = f->plan.parts[i].sql;
-			pt->len = f->plan.parts[i].len;
-		}
-		s->c.w->stats.shard_fanouts++;
-		s->c.w->stats.shard_fanout_parts += f->nparts;
-		p->fanout = f;
-		p->local = true;
-		p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
-		p->route_why = "shards";
-		/* What the client pipelines behind it waits for its end. */
-		s->fanouts++;
-		session_hold(s, HOLD_FANOUT);
-		return verdict;
+		return fanout_new(s, p, &plan, false, reply, verdict);
 	}
 	return verdict;
 }
@@ -692,6 +723,31 @@ static void sum_oks(struct fanout *f)
 	pkt_buf_packet(&f->out, pkt, (size_t)(w - pkt));
 }
 
+/*
+ * The shards print a FLOAT in text with 6 significant digits, where the
+ * binary protocol carries all of its bits: an execution's FLOAT column
+ * cannot be answered exactly from the shards' text (a DOUBLE can, its
+ * text has the digits that read back as the same value).  1 with the
+ * refusal in err.
+ */
+static int float_column(const struct merge *m, char *err, size_t len)
+{
+	unsigned n;
+	const struct rs_coldef *cd = merge_columns(m, &n);
+
+	for (unsigned i = 0; i < n; i++)
+		if (cd[i].type == RS_TYPE_FLOAT) {
+			snprintf(err, len, "myring: the FLOAT column `%.*s` of "
+				 "an execution over several shards cannot be "
+				 "sent exactly (the shards' text has 6 digits "
+				 "of it): select CAST(... AS DOUBLE), or send "
+				 "the statement as text", (int)cd[i].name.len,
+				 cd[i].name.ptr);
+			return 1;
+		}
+	return 0;
+}
+
 /* The first header complete: the merge is made from its columns. */
 static void header_complete(struct fanout *f, struct fanout_part *pt)
 {
@@ -718,7 +774,8 @@ static void header_complete(struct fanout *f, struct fanout_part *pt)
 		off += MYSQL_HDR_LEN + plen;
 	}
 	if (shard_plan_merge_spec(&f->plan, &f->arena, f->cols, f->ncols,
-				  RS_TEXT, RS_TEXT, &spec, err, sizeof(err))) {
+				  RS_TEXT, f->binary ? RS_BINARY : RS_TEXT,
+				  &spec, err, sizeof(err))) {
 		answer_error(f, 1235, "42000", err);
 		return;
 	}
@@ -726,6 +783,10 @@ static void header_complete(struct fanout *f, struct fanout_part *pt)
 	spec.emit_ctx = f;
 	f->m = merge_new(&spec, err, sizeof(err));
 	if (!f->m) {
+		answer_error(f, 1235, "42000", err);
+		return;
+	}
+	if (f->binary && float_column(f->m, err, sizeof(err))) {
 		answer_error(f, 1235, "42000", err);
 		return;
 	}
@@ -1084,7 +1145,7 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 {
 	struct shard_plan plan;
 
-	plan_statement(s, sql, len, NULL, 0, &plan);
+	plan_statement(s, sql, len, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
@@ -1111,8 +1172,72 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 /* Parameters decoded per execution; the rest (rare) place nothing. */
 #define EXEC_PARAMS_MAX 64
 
+/*
+ * An execution that the shard its parameters name cannot answer alone:
+ * planned again with its values written into the statement
+ * (stmt_bind.h), and run as text on the shards it needs, its rows merged
+ * and sent to the client in the binary protocol.
+ */
+static enum myring_verdict execute_on_shards(struct session *s,
+					     struct pending *p,
+					     struct stmt_client *sc,
+					     const uint8_t *payload,
+					     size_t len,
+					     struct myring_reply *reply,
+					     enum myring_verdict verdict)
+{
+	struct stmt_execute ex;
+	struct shard_plan plan;
+	const struct sql_bind *bind;
+	const uint8_t *types;
+	int unknown;
+
+	if (stmt_execute_parse(payload, len, sc->num_params, &ex))
+		return shard_refuse(s, reply, 1235, "myring: a malformed "
+				    "execution of a prepared statement");
+	if (ex.flags)
+		return shard_refuse(s, reply, 1235, "myring: a cursor over "
+				    "several shards is not supported (execute "
+				    "without a cursor, or bind the shard key)");
+	if (sc->flags & STMT_CLIENT_LONG_DATA)
+		return shard_refuse(s, reply, 1235, "myring: a prepared "
+				    "statement that needs several shards "
+				    "cannot take COM_STMT_SEND_LONG_DATA "
+				    "parameters (bind them as values)");
+	types = ex.new_params_bound ? payload + ex.types_off : sc->types;
+	unknown = stmt_bind_values(payload, len, sc->num_params, &ex, types,
+				   plan_arena(s), &bind);
+	if (unknown < 0)
+		return shard_refuse(s, reply, 1235, "myring: the parameters of "
+				    "this execution could not be read");
+	if (unknown)
+		return shard_refuse(s, reply, 1235, "myring: this execution of "
+				    "a prepared statement needs several shards, "
+				    "and a value it binds has no SQL literal "
+				    "that means the same (a non-finite double, "
+				    "a date out of range, a YEAR or INT24 "
+				    "parameter)");
+	/* Later executions may send no types: these are theirs. */
+	if (ex.new_params_bound &&
+	    stmt_client_set_types(&s->stmts, sc, payload + ex.types_off,
+				  &s->c.w->px->stmt_secret))
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	plan_in_arena(s, sc->sql, sc->sql_len, NULL, 0, bind, sc->num_params,
+		      &plan);
+	switch (plan.kind) {
+	case PLAN_PASS:
+		return verdict;
+	case PLAN_ONE:
+		return route_one(s, p, &plan, reply, verdict);
+	case PLAN_MULTI:
+		return fanout_new(s, p, &plan, true, reply, verdict);
+	default:
+		return refuse_plan(s, &plan, reply);
+	}
+}
+
 enum myring_verdict shard_execute(struct session *s, struct pending *p,
-				  const struct stmt_client *sc,
+				  struct stmt_client *sc,
 				  const uint8_t *payload, size_t len,
 				  struct myring_reply *reply,
 				  enum myring_verdict verdict)
@@ -1126,7 +1251,9 @@ enum myring_verdict shard_execute(struct session *s, struct pending *p,
 	const uint8_t *types = NULL;
 
 	memset(params, 0, sizeof(params));
-	if (stmt_execute_parse(payload, len, sc->num_params, &ex) == 0)
+	/* With long data the values are not in the packet. */
+	if (!(sc->flags & STMT_CLIENT_LONG_DATA) &&
+	    stmt_execute_parse(payload, len, sc->num_params, &ex) == 0)
 		types = ex.new_params_bound ? payload + ex.types_off :
 					      sc->types;
 	for (unsigned i = 0; types && i < n; i++) {
@@ -1137,19 +1264,19 @@ enum myring_verdict shard_execute(struct session *s, struct pending *p,
 			params[i] = (struct plan_param){v.text, v.len,
 							v.is_string, true};
 	}
-	plan_statement(s, sc->sql, sc->sql_len, params, n, &plan);
+	plan_arena(s);
+	plan_in_arena(s, sc->sql, sc->sql_len, params, n, NULL, 0, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
 	case PLAN_ONE:
 		return route_one(s, p, &plan, reply, verdict);
-	case PLAN_ERROR:
-		return refuse_plan(s, &plan, reply);
 	default:
-		return shard_refuse(s, reply, 1235, "myring: this execution "
-				    "of a prepared statement needs several "
-				    "shards; prepared statements run on one "
-				    "shard for now (bind the shard key, or "
-				    "send the statement as text)");
+		/* A refusal may be a marker's (LIMIT ? across shards);
+		 * without markers the values change nothing. */
+		if (plan.kind == PLAN_ERROR && !sc->num_params)
+			return refuse_plan(s, &plan, reply);
+		return execute_on_shards(s, p, sc, payload, len, reply,
+					 verdict);
 	}
 }

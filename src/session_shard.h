@@ -55,10 +55,12 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 				  enum myring_verdict verdict);
 
 /* A COM_STMT_EXECUTE of statement sc: planned with the parameters it
- * binds; one shard's goes there (p->route), others are refused. */
+ * binds; one shard's goes there (p->route), one that needs several is a
+ * fanout (p->fanout) of the statement with its values written in, whose
+ * merged rows the client gets in the binary protocol. */
 struct stmt_client;
 enum myring_verdict shard_execute(struct session *s, struct pending *p,
-				  const struct stmt_client *sc,
+				  struct stmt_client *sc,
 				  const uint8_t *payload, size_t len,
 				  struct myring_reply *reply,
 				  enum myring_verdict verdict);

@@ -1615,7 +1615,8 @@ int shard_plan(struct sql_arena *a, const struct plan_ctx *ctx,
 {
 	struct planner pl = { .a = a, .ctx = ctx, .ks = ctx->ks, .sql = sql,
 			      .len = len, .out = out };
-	struct sql_parse_opts po = { .rd = &pl.rd };
+	struct sql_parse_opts po = { .rd = &pl.rd, .bind = ctx->bind,
+				     .nbind = ctx->nbind };
 	struct sql_tree tree;
 	int rc;
 
@@ -1656,5 +1657,12 @@ int shard_plan(struct sql_arena *a, const struct plan_ctx *ctx,
 	plan_statement(&pl, tree.stmt);
 	if (!pl.failed && out->kind == PLAN_ONE && !out->nparts)
 		plan_fail(&pl, "myring: no shard for the statement");
+	/* A marker the values could not replace would reach the shards as
+	 * a ? (ORDER BY ?, LIMIT ? bound to other than an integer). */
+	if (!pl.failed && ctx->bind && tree.nkept && out->kind == PLAN_MULTI)
+		plan_fail(&pl, "myring: this execution of a prepared "
+			      "statement needs several shards, and a ? of it "
+			      "cannot be sent as its value (ORDER BY ?, or "
+			      "LIMIT ? not bound to an integer)");
 	return 0;
 }

@@ -58,6 +58,7 @@ struct plan_part {
 	size_t len;
 };
 
+struct sql_bind;               /* sql_parse.h */
 struct plan_merge;             /* the planner's own: keys, aggregates,
 				 * HAVING and expressions, sort, limit */
 
@@ -103,6 +104,12 @@ struct plan_ctx {
 	 * key = literal would.  NULL when planning text. */
 	const struct plan_param *params;
 	unsigned nparams;
+	/* The same values as literals, written into the statement
+	 * (sql_parse.h's sql_bind): an execution planned for several
+	 * shards sends each its text with the values in it.  NULL: the
+	 * markers stay ?. */
+	const struct sql_bind *bind;
+	unsigned nbind;
 };
 
 struct shard_plan {

@@ -155,6 +155,8 @@ enum sql_sep {
 				 * quotes (`f`(x) calls a stored function,
 				 * as db.f(x) does, which never has it;
 				 * USING 'utf8mb4' is a quoted KEYWORD) */
+#define SQL_EF_BOUND     0x40   /* LITERAL: a ? marker read as the value
+				 * an execution binds (sql_parse.h) */
 
 struct sql_query;
 struct sql_order;

@@ -604,7 +604,11 @@ struct parser {
 	unsigned depth;                 /* nodes inside nodes */
 	unsigned parens;                /* parentheses that make no node */
 	unsigned max_depth;
-	unsigned nparams;
+	unsigned nparams, nkept;
+	const struct sql_bind *bind;    /* sql_parse_opts' */
+	unsigned nbind;
+	unsigned keep_param;            /* the token of a ? that stays a
+					 * PARAM (an ORDER BY item), + 1 */
 	uint64_t reread, max_reread;    /* tokens read again after a try
 					 * that failed, and their bound */
 	uint32_t last_end;              /* past the last token taken */
@@ -763,14 +767,14 @@ static bool expect(struct parser *p, unsigned type, const char *what)
 /* A backtracking point: the parser tries one reading of the tokens and
  * comes back here when it does not fit. */
 struct mark {
-	unsigned i, nparams, depth, parens;
+	unsigned i, nparams, nkept, depth, parens;
 	uint32_t last_end;
 };
 
 static struct mark mark(const struct parser *p)
 {
-	return (struct mark){ p->i, p->nparams, p->depth, p->parens,
-			      p->last_end };
+	return (struct mark){ p->i, p->nparams, p->nkept, p->depth,
+			      p->parens, p->last_end };
 }
 
 /* Back to m after a failed try, unless the failure was one that every
@@ -802,6 +806,7 @@ static bool restore(struct parser *p, struct mark m,
 	memset(&p->err, 0, sizeof(p->err));
 	p->i = m.i;
 	p->nparams = m.nparams;
+	p->nkept = m.nkept;
 	p->depth = m.depth;
 	p->parens = m.parens;
 	p->last_end = m.last_end;
@@ -1019,6 +1024,35 @@ static struct sql_expr *new_lit(struct parser *p, uint8_t lit,
 	if (e) {
 		e->op = lit;
 		e->text = tok_text(p, t);
+	}
+	return e;
+}
+
+/*
+ * A ? marker: the literal an execution binds to it (sql_parse.h), or a
+ * PARAM.  In LIMIT (limit) only an integer is read as written.
+ */
+static struct sql_expr *param(struct parser *p, const struct tok *t,
+			      bool limit)
+{
+	unsigned n = p->nparams++;
+	const struct sql_bind *b = n < p->nbind ? &p->bind[n] : NULL;
+	struct sql_expr *e;
+
+	if (!b || !b->lit || p->keep_param == p->i + 1 ||
+	    (limit && (b->lit != SQL_LIT_INT || (b->flags & SQL_EF_NEG)))) {
+		p->nkept++;
+		e = new_expr(p, SQL_E_PARAM, t->pos);
+		if (e)
+			e->param = n;
+		return e;
+	}
+	e = new_expr(p, SQL_E_LITERAL, t->pos);
+	if (e) {
+		e->op = b->lit;
+		e->flags = (uint8_t)(b->flags | SQL_EF_BOUND);
+		e->text = b->text;
+		e->charset = b->charset;
 	}
 	return e;
 }
@@ -1890,9 +1924,7 @@ static struct sql_expr *primary(struct parser *p)
 		advance(p);
 		return new_lit(p, SQL_LIT_NULL, t);
 	case T_PARAM:
-		e = new_expr(p, SQL_E_PARAM, t->pos);
-		if (e)
-			e->param = p->nparams++;
+		e = param(p, t, false);
 		advance(p);
 		return e;
 	case T_USERVAR:
@@ -2425,6 +2457,10 @@ static struct sql_order *order_list(struct parser *p)
 	do {
 		struct sql_order *o = NEW(p, struct sql_order);
 
+		/* ORDER BY ? orders by a constant; ORDER BY 2 by the second
+		 * column: a bound value is not written in. */
+		if (CUR(p)->type == T_PARAM)
+			p->keep_param = p->i + 1;
 		if (!o || !(o->expr = expr(p)))
 			return NULL;
 		if (accept_kw(p, K_DESC))
@@ -2474,9 +2510,7 @@ static struct sql_expr *limit_value(struct parser *p)
 		return new_lit(p, SQL_LIT_INT, t);
 	}
 	if (t->type == T_PARAM) {
-		e = new_expr(p, SQL_E_PARAM, t->pos);
-		if (e)
-			e->param = p->nparams++;
+		e = param(p, t, true);
 		advance(p);
 		return e;
 	}
@@ -3854,6 +3888,8 @@ int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 	p.len = len;
 	p.rd = opts && opts->rd ? opts->rd : &default_reading;
 	p.flags = opts ? opts->flags : 0;
+	p.bind = opts ? opts->bind : NULL;
+	p.nbind = opts && opts->bind ? opts->nbind : 0;
 	p.max_depth = opts && opts->max_depth &&
 		      opts->max_depth < SQL_PARSE_MAX_DEPTH ?
 		      opts->max_depth : SQL_PARSE_MAX_DEPTH;
@@ -3882,6 +3918,7 @@ int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 				from = st->explained ? st->explained->pos : 0;
 			}
 			tree->nparams = p.nparams;
+			tree->nkept = p.nkept;
 		}
 	}
 	tree->end = semi < len ? semi + 1 : len;
@@ -3890,6 +3927,7 @@ int sql_parse(struct sql_arena *a, const char *sql, size_t len,
 
 		tree->stmt = NULL;
 		tree->nparams = 0;
+		tree->nkept = 0;
 		tree->err = p.err;
 		tree->err.near = (struct sql_str){ sql + from,
 						   len - from < 40 ?

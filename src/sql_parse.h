@@ -50,6 +50,22 @@
  * next one starts.  Without it, a second statement is an error. */
 #define SQL_PARSE_MULTI               0x04
 
+/*
+ * A value an execution of a prepared statement binds to a ? marker: the
+ * parser reads the marker as this literal (SQL_EF_BOUND set), so that the
+ * tree is the one the statement's text with the value written in would
+ * give.  lit 0 leaves the marker a PARAM.  Markers where a literal reads
+ * differently from a value stay PARAMs: a bare `?` as an ORDER BY or
+ * GROUP BY item (a number there is a column position), and anything but
+ * an integer in LIMIT and OFFSET.
+ */
+struct sql_bind {
+	uint8_t lit;                    /* enum sql_lit_kind, or 0 */
+	uint8_t flags;                  /* SQL_EF_NEG */
+	struct sql_str text;            /* as sql_expr.text (no sign) */
+	struct sql_str charset;         /* an introducer ("binary"), or none */
+};
+
 struct sql_parse_opts {
 	const struct sql_reading *rd;   /* NULL: default sql_mode, a one-byte
 					 * or UTF-8 charset, every
@@ -57,6 +73,9 @@ struct sql_parse_opts {
 	unsigned flags;
 	unsigned max_depth;             /* 0, or a lower limit than
 					 * SQL_PARSE_MAX_DEPTH */
+	/* the values of the ? markers, bind[i] for the i-th; NULL: none */
+	const struct sql_bind *bind;
+	unsigned nbind;
 };
 
 enum sql_parse_code {
@@ -81,6 +100,9 @@ struct sql_parse_error {
 struct sql_tree {
 	struct sql_statement *stmt;     /* NULL on error */
 	unsigned nparams;               /* ? markers */
+	unsigned nkept;                 /* of them, left PARAMs although
+					 * opts->bind gave values (all of
+					 * them without) */
 	size_t end;                     /* where parsing stopped: past the
 					 * statement and its ';' */
 	struct sql_parse_error err;

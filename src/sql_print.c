@@ -842,7 +842,8 @@ static void keep_name(struct printer *p, const struct sql_item *it,
 	    it->alias.len || it->end <= it->start ||
 	    it->end - it->start > 256 ||
 	    it->expr->kind == SQL_E_COLUMN || it->expr->kind == SQL_E_STAR ||
-	    it->expr->kind == SQL_E_LITERAL || p->o->oom)
+	    (it->expr->kind == SQL_E_LITERAL &&
+	     !(it->expr->flags & SQL_EF_BOUND)) || p->o->oom)
 		return;
 	orig = (struct sql_str){ p->opts->sql + it->start,
 				 it->end - it->start };

@@ -599,8 +599,7 @@ static uint64_t get_u64(const uint8_t *p)
 	return mysql_get_u32(p) | (uint64_t)mysql_get_u32(p + 4) << 32;
 }
 
-/* Bytes of a binary-protocol value of type t at p (len left), or -1. */
-static long param_size(uint8_t t, const uint8_t *p, size_t len)
+long stmt_param_size(uint8_t t, const uint8_t *p, size_t len)
 {
 	uint64_t n;
 	int used;
@@ -657,7 +656,7 @@ int stmt_execute_param(const uint8_t *p, size_t len, uint16_t num_params,
 		}
 		if (pos > len)
 			return -1;
-		size = param_size(t, v, len - pos);
+		size = stmt_param_size(t, v, len - pos);
 		if (size < 0 || (size_t)size > len - pos)
 			return -1;
 		pos += (size_t)size;

@@ -202,6 +202,9 @@ struct stmt_execute {
  * neither 0 nor 1. */
 int stmt_execute_parse(const uint8_t *payload, size_t len,
 		       uint16_t num_params, struct stmt_execute *ex);
+/* Bytes of a binary-protocol value of type t at p (len left), or -1. */
+long stmt_param_size(uint8_t t, const uint8_t *p, size_t len);
+
 /* What an EXECUTE binds to parameter i, as a literal would spell it. */
 struct stmt_param_value {
 	const char *text;        /* into the packet, or into buf */

@@ -1215,3 +1215,79 @@ Test(merge, top_n_keeps_each_rows_keys_when_it_grows)
 	}
 	stop(&f);
 }
+
+/* An execution over several shards: the shards' text rows of every type
+ * re-encoded as the binary protocol's values for the same columns. */
+Test(merge, text_rows_of_every_type_to_binary)
+{
+	static struct fixture f;
+	struct rs_coldef cols[10];
+	struct rs_cell c[10];
+	double d;
+	uint64_t w;
+
+	setup(&f, 2, 10);
+	cols[0] = col("ti", RS_TYPE_TINY, 63, 0);
+	cols[1] = col("si", RS_TYPE_SHORT, 63, 0);
+	cols[1].flags = RS_UNSIGNED_FLAG;
+	cols[2] = col("i", RS_TYPE_LONG, 63, 0);
+	cols[3] = col("d", RS_TYPE_DOUBLE, 63, RS_NOT_FIXED_DEC);
+	cols[4] = col("dt", RS_TYPE_DATE, 63, 0);
+	cols[5] = col("dtm", RS_TYPE_DATETIME, 63, 6);
+	cols[6] = col("tm", RS_TYPE_TIME, 63, 2);
+	cols[7] = col("yr", RS_TYPE_YEAR, 63, 0);
+	cols[8] = col("bl", RS_TYPE_BLOB, 63, 0);
+	cols[9] = DECCOL("dc", 3);
+	memcpy(f.cols, cols, sizeof(cols));
+	f.spec.out_proto = RS_BINARY;
+	start(&f);
+	feed(f.m, 0, 10, "-128", "65535", "-2147483648", "0.1",
+	     "2024-02-29", "2023-05-01 12:00:07.000500", "-34:20:30.25",
+	     "2024", "a\\'\n", "-0.500");
+	feed(f.m, 1, 10, NULL, NULL, NULL, "-1.5e-300", "0000-00-00",
+	     "2023-05-01 00:00:00.000000", "00:00:00.00", NULL, "", NULL);
+	merge_end(f.m, 0);
+	merge_end(f.m, 1);
+	cr_assert_eq(f.sink.n, 2);
+	cr_assert_eq(rs_parse_binary_row(f.sink.rows[0].p, f.sink.rows[0].len,
+					 10, cols, c), 0);
+	cr_assert_eq(c[0].len, 1);
+	cr_assert_eq(c[0].p[0], 0x80);
+	cr_assert_eq(c[1].len, 2);
+	cr_assert_eq(mysql_get_u16(c[1].p), 65535);
+	cr_assert_eq(c[2].len, 4);
+	cr_assert_eq(mysql_get_u32(c[2].p), 0x80000000u);
+	cr_assert_eq(c[3].len, 8);
+	w = mysql_get_u32(c[3].p) | (uint64_t)mysql_get_u32(c[3].p + 4) << 32;
+	memcpy(&d, &w, 8);
+	cr_assert_eq(d, 0.1, "the double itself");
+	cr_assert_eq(c[4].len, 4);
+	cr_assert_eq(memcmp(c[4].p, "\xe8\x07\x02\x1d", 4), 0);
+	cr_assert_eq(c[5].len, 11);
+	cr_assert_eq(memcmp(c[5].p, "\xe7\x07\x05\x01\x0c\x00\x07"
+			    "\xf4\x01\x00\x00", 11), 0);
+	/* TIME: negative, 1 day, 10:20:30, 250000 us */
+	cr_assert_eq(c[6].len, 12);
+	cr_assert_eq(memcmp(c[6].p, "\x01\x01\x00\x00\x00\x0a\x14\x1e"
+			    "\x90\xd0\x03\x00", 12), 0);
+	cr_assert_eq(c[7].len, 2);
+	cr_assert_eq(mysql_get_u16(c[7].p), 2024);
+	cr_assert_eq(c[8].len, 4);
+	cr_assert_eq(memcmp(c[8].p, "a\\'\n", 4), 0);
+	cr_assert_eq(c[9].len, 6);
+	cr_assert_eq(memcmp(c[9].p, "-0.500", 6), 0);
+	cr_assert_eq(rs_parse_binary_row(f.sink.rows[1].p, f.sink.rows[1].len,
+					 10, cols, c), 0);
+	for (int i = 0; i < 3; i++)
+		cr_assert(c[i].null, "column %d NULL", i);
+	w = mysql_get_u32(c[3].p) | (uint64_t)mysql_get_u32(c[3].p + 4) << 32;
+	memcpy(&d, &w, 8);
+	cr_assert_eq(d, -1.5e-300);
+	/* zero parts: the shortest forms the server sends */
+	cr_assert_eq(c[4].len, 0, "0000-00-00: no bytes");
+	cr_assert_eq(c[5].len, 4, "midnight: the date only");
+	cr_assert_eq(c[6].len, 0, "00:00:00: no bytes");
+	cr_assert(c[7].null && c[9].null);
+	cr_assert_eq(c[8].len, 0);
+	stop(&f);
+}

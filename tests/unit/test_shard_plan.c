@@ -18,6 +18,7 @@
 
 #include "merge.h"
 #include "shard_plan.h"
+#include "sql_parse.h"
 
 /* ---- the keyspace -------------------------------------------------------- */
 
@@ -1330,4 +1331,40 @@ Test(shard_plan, parameters_of_an_execution_place_the_key)
 	ctx.nparams = 0;
 	plan_of("SELECT name FROM customers WHERE id = ?");
 	cr_assert_eq(plan.kind, PLAN_MULTI);
+}
+
+/* An execution over several shards: its values are written into each
+ * shard's text (stmt_bind.h), where a literal means what the marker did. */
+Test(shard_plan, execution_values_are_written_into_the_shards_texts)
+{
+	struct sql_bind b[3] = {
+		{ SQL_LIT_INT, 0, { "10", 2 }, { 0 } },
+		{ SQL_LIT_STRING, 0, { "it's", 4 }, { 0 } },
+		{ SQL_LIT_INT, 0, { "5", 1 }, { 0 } },
+	};
+
+	ctx.bind = b;
+	ctx.nbind = 3;
+	plan_of("SELECT name, COUNT(*) FROM customers WHERE id > ? AND "
+		"name <> ? GROUP BY name ORDER BY name LIMIT ?");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT name, COUNT(*) FROM customers "
+		       "WHERE id > 10 AND name <> 'it''s' GROUP BY 1 ORDER BY "
+		       "1 LIMIT 5");
+	/* A key bound as a value places the statement as a literal does. */
+	plan_of("SELECT name FROM customers WHERE id = ? OR id = ?");
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+	cr_assert(strstr(part_sql(0), "id = 10 OR id = 'it''s'"), "%s",
+		  part_sql(0));
+	/* ORDER BY ? stays a marker: refused across shards. */
+	plan_of("SELECT name FROM customers WHERE id > ? ORDER BY ?");
+	expect_unsupported("ORDER BY ?");
+	/* LIMIT bound to a string: not written in, refused. */
+	b[2] = b[1];
+	plan_of("SELECT name FROM customers WHERE id > ? LIMIT ?");
+	expect_unsupported("LIMIT");
+	/* On one shard the marker may stay: the execution is forwarded. */
+	plan_of("SELECT name FROM customers WHERE id = 42 ORDER BY ?");
+	cr_assert_eq(plan.kind, PLAN_ONE, "%s", plan.err);
+	ctx.bind = NULL;
+	ctx.nbind = 0;
 }
