@@ -23,7 +23,6 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -239,12 +238,16 @@ static int add_table(struct planner *pl, struct route *r, unsigned scope,
 	bool recursive = false;
 	struct tref *t;
 
-	if ((cte = cte_named(r, schema, name, &recursive)))
+	if ((cte = cte_named(r, schema, name, &recursive))) {
+		for (unsigned j = 0; j < r->nsc; j++)
+			if (r->sc[j].q == cte->query)
+				r->sc[j].used = true;
 		/* a WITH query: its rows, where it can be answered per
 		 * shard (not a recursive one) */
 		return recursive ? 0 : push_derived(pl, r, f, cte->query,
 						    alias.len ? alias : name,
 						    cte->columns, scope, 0);
+	}
 	if (!is_keyspace_schema(pl, schema))
 		return 0;
 	t = add_tref(pl, r, scope);
@@ -713,6 +716,29 @@ static int walk_select(struct planner *pl, struct route *r,
 	return 0;
 }
 
+/* Whether scope s is scope j or inside it. */
+static bool in_scope(const struct route *r, int s, unsigned j)
+{
+	for (; s >= 0; s = r->sc[s].outer)
+		if ((unsigned)s == j)
+			return true;
+	return false;
+}
+
+/* A WITH query its statement never names is not run: its tables place
+ * nothing. */
+static void drop_unused_ctes(struct route *r, const struct sql_cte *with)
+{
+	for (const struct sql_cte *c = with; c; c = c->next)
+		for (unsigned j = 0; j < r->nsc; j++) {
+			if (r->sc[j].q != c->query || r->sc[j].used)
+				continue;
+			for (unsigned i = 0; i < r->nt; i++)
+				if (in_scope(r, (int)r->t[i].scope, j))
+					r->t[i].pushed = true;
+		}
+}
+
 static int walk_query(struct planner *pl, struct route *r,
 		      struct sql_query *q, int outer, uint8_t role)
 {
@@ -750,6 +776,8 @@ static int walk_query(struct planner *pl, struct route *r,
 			rc = -1;
 		break;
 	}
+	if (!rc && q->with)
+		drop_unused_ctes(r, q->with);
 	/* a WITH's names are its query's only */
 	r->nctes = nctes;
 	return rc;
@@ -780,7 +808,9 @@ static const struct sql_expr *item_at(const struct sql_query *q,
 	if (e->kind != SQL_E_LITERAL || e->op != SQL_LIT_INT ||
 	    (e->flags & SQL_EF_NEG) || e->text.len > 5)
 		return e;
-	n = strtoul(e->text.ptr, NULL, 10);
+	n = 0;
+	for (size_t k = 0; k < e->text.len; k++)        /* not NUL-ended */
+		n = n * 10 + (unsigned long)(e->text.ptr[k] - '0');
 	for (const struct sql_item *it = q->items; it; it = it->next)
 		if (--n == 0)
 			return it->expr;
@@ -900,8 +930,10 @@ static int push_derived(struct planner *pl, struct route *r,
 
 		if (u->scope != (unsigned)s)
 			continue;
-		if (u->kind == TABLE_UNSHARDED)
+		if (u->kind == TABLE_UNSHARDED) {
+			r->sc[s].why = "a table of one shard joined";
 			return 0;
+		}
 		if (u->kind != TABLE_SHARDED)
 			continue;
 		if (cls == ~0u)
@@ -1042,8 +1074,8 @@ static int settle(struct planner *pl, struct route *r)
 					     "query over sharded table %s across "
 					     "shards is not supported (%s)",
 					 t->t->name, sc->why ? sc->why :
-					 "only one SELECT whose rows each "
-					 "shard answers alone is");
+					 "only a SELECT whose rows each shard "
+					 "answers alone is");
 		return plan_fail(pl, "myring: sharded table %s joined with a "
 				     "table on another shard is not supported",
 				 t->t->name);
@@ -1072,7 +1104,7 @@ static int settle(struct planner *pl, struct route *r)
 static bool has_sharded(const struct route *r)
 {
 	for (unsigned i = 0; i < r->nt; i++)
-		if (r->t[i].kind == TABLE_SHARDED)
+		if (r->t[i].kind == TABLE_SHARDED && !r->t[i].pushed)
 			return true;
 	return false;
 }
@@ -1180,7 +1212,7 @@ uint64_t route_shards(const struct route *r)
 bool route_any_shard(const struct route *r)
 {
 	for (unsigned i = 0; i < r->nt; i++)
-		if (r->t[i].kind == TABLE_UNSHARDED)
+		if (r->t[i].kind == TABLE_UNSHARDED && !r->t[i].pushed)
 			return false;
 	return !has_sharded(r) || r->empty_anywhere;
 }

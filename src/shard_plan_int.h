@@ -115,6 +115,7 @@ struct scope {
 	const struct sql_query *q;      /* its SELECT */
 	/* a derived table's scope not pushed down: why (the refusal) */
 	const char *why;
+	bool used;                      /* a WITH query's: it is named */
 };
 
 /* key IN (SELECT key2 FROM ...): a semi-join that may be co-located */

@@ -134,7 +134,10 @@ static int union_column(struct planner *pl, const struct sql_query *first,
 
 	if (e->kind == SQL_E_LITERAL && e->op == SQL_LIT_INT &&
 	    !(e->flags & SQL_EF_NEG) && e->text.len < 6) {
-		n = strtoull(e->text.ptr, NULL, 10);
+		/* the text is not NUL-terminated */
+		n = 0;
+		for (size_t k = 0; k < e->text.len; k++)
+			n = n * 10 + (uint64_t)(e->text.ptr[k] - '0');
 		if (n >= 1 && n <= ncols &&
 		    (star_at < 0 || n - 1 < (unsigned)star_at))
 			return (int)n - 1;
