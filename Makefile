@@ -50,7 +50,8 @@ PURE_NAMES += shard_map config_keyspace
 PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types
 # The shard planner (docs/sharding.md, "Query planning").
-PURE_NAMES += shard_plan shard_plan_select shard_plan_merge stmt_bind
+PURE_NAMES += shard_plan shard_plan_select shard_plan_merge shard_plan_union \
+              stmt_bind
 # Distributed transactions: the commit coordinator (docs/transactions.md).
 PURE_NAMES += xa_coord
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))

@@ -30,9 +30,6 @@
 #define ER_UNKNOWN_ERROR     1105
 #define ER_PARSE_ERROR       1064
 
-#define MAX_TREFS  256
-#define MAX_SCOPES 128
-#define MAX_CUTS   16
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -159,57 +156,7 @@ static void part(struct shard_plan *p, unsigned shard, const char *sql,
 	p->nparts++;
 }
 
-/* ---- tables and scopes --------------------------------------------------- */
-
-struct tref {
-	struct sql_str ref;             /* what its columns are qualified by */
-	struct sql_str name;
-	const struct shard_table *t;    /* TABLE_SHARDED, TABLE_BROADCAST */
-	uint8_t kind;                   /* enum shard_table_kind, 0: none */
-	unsigned shard;                 /* TABLE_UNSHARDED */
-	unsigned scope;
-	unsigned parent;                /* its class (union-find) */
-	uint64_t mask;                  /* shards its key values allow */
-	bool correlated;                /* key = an outer table's key */
-	const struct sql_from *from;    /* where it is named */
-};
-
-enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
-
-struct scope {
-	int outer;
-	uint8_t role;                   /* enum scope_role */
-	const struct sql_query *q;      /* its SELECT */
-};
-
-/* key IN (SELECT key2 FROM ...): a semi-join that may be co-located */
-struct semi {
-	unsigned t;
-	const struct sql_query *q;
-};
-
-struct cut {                            /* an IN-list to cut per shard */
-	struct sql_expr *in;
-	struct sql_expr *all;
-	const struct shard_table *t;
-};
-
-struct route {
-	/* grown in the arena: most statements name a table or two */
-	struct tref *t;
-	unsigned nt, cap_t;
-	struct scope *sc;
-	unsigned nsc, cap_sc;
-	struct cut cuts[MAX_CUTS];
-	unsigned ncuts;
-	struct semi semis[8];
-	unsigned nsemis;
-	struct sql_cte *ctes[32];
-	unsigned nctes;
-	bool keyspace;                  /* a keyspace table is named */
-	bool top_setop;                 /* the top query is a UNION ... */
-	uint64_t mask;                  /* the shards it goes to */
-};
+/* ---- tables and scopes (struct route: shard_plan_int.h) ------------------ */
 
 /* Room for one more of n elements of size in *arr (capacity *cap). */
 static int grow(struct planner *pl, void **arr, unsigned *cap, unsigned n,
@@ -240,16 +187,26 @@ static bool is_keyspace_schema(struct planner *pl, struct sql_str schema)
 	return plan_name_eq(schema, pl->ks->schema);
 }
 
-static bool is_cte(struct route *r, struct sql_str schema, struct sql_str name)
+/* The WITH query a table name names, innermost first; NULL for none.
+ * *recursive: its WITH is RECURSIVE. */
+static const struct sql_cte *cte_named(struct route *r, struct sql_str schema,
+				       struct sql_str name, bool *recursive)
 {
 	if (schema.len)
-		return false;
-	for (unsigned i = 0; i < r->nctes; i++)
+		return NULL;
+	for (unsigned i = r->nctes; i-- > 0;)
 		for (struct sql_cte *c = r->ctes[i]; c; c = c->next)
-			if (plan_str_eq(c->name, name))
-				return true;
-	return false;
+			if (plan_str_eq(c->name, name)) {
+				*recursive = r->ctes_recursive[i];
+				return c;
+			}
+	return NULL;
 }
+
+static int push_derived(struct planner *pl, struct route *r,
+			const struct sql_from *f, const struct sql_query *q,
+			struct sql_str alias, const struct sql_name *columns,
+			unsigned outer, unsigned first);
 
 static struct tref *add_tref(struct planner *pl, struct route *r,
 			     unsigned scope)
@@ -277,9 +234,21 @@ static int add_table(struct planner *pl, struct route *r, unsigned scope,
 		     struct sql_str name, struct sql_str alias)
 {
 	const struct keyspace *ks = pl->ks;
+	const struct sql_cte *cte;
+	bool recursive = false;
 	struct tref *t;
 
-	if (is_cte(r, schema, name) || !is_keyspace_schema(pl, schema))
+	if ((cte = cte_named(r, schema, name, &recursive))) {
+		for (unsigned j = 0; j < r->nsc; j++)
+			if (r->sc[j].q == cte->query)
+				r->sc[j].used = true;
+		/* a WITH query: its rows, where it can be answered per
+		 * shard (not a recursive one) */
+		return recursive ? 0 : push_derived(pl, r, f, cte->query,
+						    alias.len ? alias : name,
+						    cte->columns, scope, 0);
+	}
+	if (!is_keyspace_schema(pl, schema))
 		return 0;
 	t = add_tref(pl, r, scope);
 	if (!t)
@@ -513,10 +482,15 @@ static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
 				      f->alias))
 				return -1;
 			break;
-		case SQL_FROM_DERIVED:
-			if (walk_query(pl, r, f->query, (int)s, SCOPE_DERIVED))
+		case SQL_FROM_DERIVED: {
+			unsigned first = r->nsc;
+
+			if (walk_query(pl, r, f->query, (int)s, SCOPE_DERIVED) ||
+			    push_derived(pl, r, f, f->query, f->alias,
+					 f->columns, s, first))
 				return -1;
 			break;
+		}
 		case SQL_FROM_JOIN:
 			if (walk_from(pl, r, f->left, s) ||
 			    walk_from(pl, r, f->right, s))
@@ -742,6 +716,29 @@ static int walk_select(struct planner *pl, struct route *r,
 	return 0;
 }
 
+/* Whether scope s is scope j or inside it. */
+static bool in_scope(const struct route *r, int s, unsigned j)
+{
+	for (; s >= 0; s = r->sc[s].outer)
+		if ((unsigned)s == j)
+			return true;
+	return false;
+}
+
+/* A WITH query its statement never names is not run: its tables place
+ * nothing. */
+static void drop_unused_ctes(struct route *r, const struct sql_cte *with)
+{
+	for (const struct sql_cte *c = with; c; c = c->next)
+		for (unsigned j = 0; j < r->nsc; j++) {
+			if (r->sc[j].q != c->query || r->sc[j].used)
+				continue;
+			for (unsigned i = 0; i < r->nt; i++)
+				if (in_scope(r, (int)r->t[i].scope, j))
+					r->t[i].pushed = true;
+		}
+}
+
 static int walk_query(struct planner *pl, struct route *r,
 		      struct sql_query *q, int outer, uint8_t role)
 {
@@ -753,6 +750,7 @@ static int walk_query(struct planner *pl, struct route *r,
 	if (q->with) {
 		if (r->nctes == 32)
 			return plan_fail(pl, "myring: too many WITH clauses");
+		r->ctes_recursive[r->nctes] = q->recursive;
 		r->ctes[r->nctes++] = q->with;
 		for (struct sql_cte *c = q->with; c; c = c->next)
 			if (walk_query(pl, r, c->query, outer, SCOPE_DERIVED))
@@ -778,9 +776,208 @@ static int walk_query(struct planner *pl, struct route *r,
 			rc = -1;
 		break;
 	}
+	if (!rc && q->with)
+		drop_unused_ctes(r, q->with);
 	/* a WITH's names are its query's only */
 	r->nctes = nctes;
 	return rc;
+}
+
+/* ---- derived tables answered per shard ----------------------------------- */
+
+static bool uses_aggregate(const struct sql_expr *e)
+{
+	for (; e; e = e->next) {
+		if (plan_agg_kind(e) != -1)
+			return true;
+		if (e->kind == SQL_E_SUBQUERY || e->kind == SQL_E_EXISTS)
+			continue;
+		if (uses_aggregate(e->left) || uses_aggregate(e->right) ||
+		    uses_aggregate(e->args))
+			return true;
+	}
+	return false;
+}
+
+/* The select item a GROUP BY or ORDER BY position names, else e. */
+static const struct sql_expr *item_at(const struct sql_query *q,
+				      const struct sql_expr *e)
+{
+	unsigned long n;
+
+	if (e->kind != SQL_E_LITERAL || e->op != SQL_LIT_INT ||
+	    (e->flags & SQL_EF_NEG) || e->text.len > 5)
+		return e;
+	n = 0;
+	for (size_t k = 0; k < e->text.len; k++)        /* not NUL-ended */
+		n = n * 10 + (unsigned long)(e->text.ptr[k] - '0');
+	for (const struct sql_item *it = q->items; it; it = it->next)
+		if (--n == 0)
+			return it->expr;
+	return e;
+}
+
+/* Whether e is the shard key of a sharded table of scope s. */
+static bool key_of_scope(struct planner *pl, struct route *r, unsigned s,
+			 const struct sql_expr *e)
+{
+	int ti = resolve(pl, r, s, e);
+
+	return is_key(r, ti, e) && r->t[ti].scope == s;
+}
+
+const char *route_rows_apart(struct planner *pl, struct route *r, unsigned s,
+			     const struct sql_query *q, bool distinct_ok)
+{
+	bool agg = uses_aggregate(q->having), on_key = false;
+
+	if (q->kind != SQL_Q_SELECT)
+		return "not one SELECT";
+	if (q->limit || q->offset)
+		return "its own LIMIT";
+	if (q->options & SQL_SEL_CALC_FOUND_ROWS)
+		return "SQL_CALC_FOUND_ROWS";
+	for (const struct sql_item *it = q->items; it; it = it->next)
+		agg |= uses_aggregate(it->expr);
+	for (const struct sql_order *o = q->order; o; o = o->next)
+		agg |= uses_aggregate(o->expr);
+	for (const struct sql_order *g = q->group; g; g = g->next)
+		on_key |= key_of_scope(pl, r, s, item_at(q, g->expr));
+	if (q->group && !on_key)
+		return "GROUP BY not on the shard key";
+	if (agg && !on_key)
+		return "aggregates without GROUP BY on the shard key";
+	if ((q->options & SQL_SEL_DISTINCT) && !distinct_ok) {
+		bool key = false;
+
+		for (const struct sql_item *it = q->items; it; it = it->next)
+			key |= key_of_scope(pl, r, s, it->expr);
+		if (!key)
+			return "DISTINCT without the shard key";
+	}
+	return NULL;
+}
+
+/*
+ * The name under which derived query q (of scope s) shows the shard key
+ * of class cls: an item that is the key column, renamed by the column
+ * list if there is one; `*` of one table.  Empty: none.
+ */
+static void exposed_key(struct planner *pl, struct route *r, unsigned s,
+			unsigned cls, const struct sql_query *q,
+			const struct sql_name *columns, char *key, size_t cap)
+{
+	const struct sql_name *c = columns;
+	unsigned nt = 0;
+
+	key[0] = '\0';
+	for (unsigned i = 0; i < r->nt; i++)
+		nt += r->t[i].scope == s;
+	for (const struct sql_item *it = q->items; it; it = it->next) {
+		const struct sql_expr *e = it->expr;
+		struct sql_str name = it->alias.len ? it->alias : e->column;
+		int ti = resolve(pl, r, s, e);
+
+		if (c)
+			name = c->name;
+		if (e->kind == SQL_E_STAR && !e->table.len && !columns &&
+		    nt == 1 && r->t[cls].scope == s &&
+		    r->t[cls].kind == TABLE_SHARDED) {
+			snprintf(key, cap, "%s", r->t[cls].t->key);
+			return;
+		}
+		if (is_key(r, ti, e) && r->t[ti].scope == s &&
+		    find(r, (unsigned)ti) == cls && name.len < cap) {
+			memcpy(key, name.ptr, name.len);
+			key[name.len] = '\0';
+			return;
+		}
+		if (c)
+			c = c->next;
+	}
+}
+
+/*
+ * A derived table or WITH query q (walked; its SELECT's scope is found
+ * from scope `first` on) named in scope `outer` as `alias`.  When its
+ * sharded tables are one class and each shard answers q for its own rows
+ * alone (route_rows_apart), the derived table is itself a sharded table
+ * of the outer query, spread like its class: a tref in `outer` stands
+ * for it (keyed by the column that shows the class's key, if one does,
+ * so that `d.key = 5` narrows and `d.key = c.id` co-locates), and its
+ * own tables are settled through it.  Anything else stays for settle(),
+ * which refuses it across shards with the reason kept in the scope.
+ */
+static int push_derived(struct planner *pl, struct route *r,
+			const struct sql_from *f, const struct sql_query *q,
+			struct sql_str alias, const struct sql_name *columns,
+			unsigned outer, unsigned first)
+{
+	struct shard_table *vt;
+	struct tref *t;
+	unsigned cls = ~0u;
+	uint64_t cm = all_shards(pl->ks);
+	int s = -1;
+	const char *why;
+
+	for (unsigned j = first; j < r->nsc; j++)
+		if (r->sc[j].q == q && r->sc[j].role == SCOPE_DERIVED)
+			s = (int)j;
+	if (s < 0)
+		return 0;       /* a UNION or parentheses: settle() decides */
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *u = &r->t[i];
+
+		if (u->scope != (unsigned)s)
+			continue;
+		if (u->kind == TABLE_UNSHARDED) {
+			r->sc[s].why = "a table of one shard joined";
+			return 0;
+		}
+		if (u->kind != TABLE_SHARDED)
+			continue;
+		if (cls == ~0u)
+			cls = find(r, i);
+		else if (find(r, i) != cls)
+			return 0;
+		cm &= u->mask;
+	}
+	if (cls == ~0u)
+		return 0;
+	why = route_rows_apart(pl, r, (unsigned)s, q, false);
+	if (why) {
+		r->sc[s].why = why;
+		if (!cm)
+			/* Key values on different shards: no row of the
+			 * class on any shard, so the derived table reads
+			 * alike everywhere, like a broadcast table. */
+			for (unsigned i = 0; i < r->nt; i++)
+				if (r->t[i].scope == (unsigned)s &&
+				    r->t[i].kind == TABLE_SHARDED)
+					r->t[i].kind = TABLE_BROADCAST;
+		return 0;
+	}
+	vt = sql_arena_alloc(pl->a, sizeof(*vt));
+	if (!vt)
+		return plan_nomem(pl);
+	*vt = *r->t[cls].t;
+	snprintf(vt->name, sizeof(vt->name), "%.*s", (int)alias.len,
+		 alias.ptr);
+	exposed_key(pl, r, (unsigned)s, cls, q, columns, vt->key,
+		    sizeof(vt->key));
+	for (unsigned i = 0; i < r->nt; i++)
+		if (r->t[i].scope == (unsigned)s &&
+		    r->t[i].kind == TABLE_SHARDED)
+			r->t[i].pushed = true;
+	if (!(t = add_tref(pl, r, outer)))
+		return -1;
+	t->kind = TABLE_SHARDED;
+	t->t = vt;
+	t->name = alias;
+	t->ref = alias;
+	t->mask = cm;
+	t->from = f;
+	return 0;
 }
 
 /* What every class of sharded tables and every unsharded table agree on:
@@ -803,6 +1000,8 @@ static int settle(struct planner *pl, struct route *r)
 		struct tref *t = &r->t[i];
 		unsigned c = find(r, i);
 
+		if (t->pushed)
+			continue;
 		if (t->kind == TABLE_UNSHARDED)
 			m &= 1ull << t->shard;
 		if (t->kind != TABLE_SHARDED)
@@ -873,14 +1072,19 @@ static int settle(struct planner *pl, struct route *r)
 		if (sc->role == SCOPE_DERIVED)
 			return plan_fail(pl, "myring: a derived table or WITH "
 					     "query over sharded table %s across "
-					     "shards is not supported",
-					 t->t->name);
+					     "shards is not supported (%s)",
+					 t->t->name, sc->why ? sc->why :
+					 "only a SELECT whose rows each shard "
+					 "answers alone is");
 		return plan_fail(pl, "myring: sharded table %s joined with a "
 				     "table on another shard is not supported",
 				 t->t->name);
 	}
 	if (empty_top) {
 		const struct plan_ctx *c = pl->ctx;
+
+		/* nothing else places it: any shard answers alike */
+		r->empty_anywhere = m == all;
 
 		/* in a transaction, the shard it is on if it can */
 		if (c->in_trans && c->trans_shard >= 0 &&
@@ -900,7 +1104,7 @@ static int settle(struct planner *pl, struct route *r)
 static bool has_sharded(const struct route *r)
 {
 	for (unsigned i = 0; i < r->nt; i++)
-		if (r->t[i].kind == TABLE_SHARDED)
+		if (r->t[i].kind == TABLE_SHARDED && !r->t[i].pushed)
 			return true;
 	return false;
 }
@@ -988,6 +1192,46 @@ static void plan_one(struct planner *pl, unsigned shard)
 	part(p, shard, pl->sql, pl->len);
 }
 
+/* ---- routes for the UNION planner (shard_plan_union.c) ------------------- */
+
+int route_walk(struct planner *pl, struct route *r, struct sql_query *q)
+{
+	return walk_query(pl, r, q, -1, SCOPE_TOP);
+}
+
+int route_settle(struct planner *pl, struct route *r)
+{
+	return settle(pl, r);
+}
+
+uint64_t route_shards(const struct route *r)
+{
+	return route_mask(r);
+}
+
+bool route_any_shard(const struct route *r)
+{
+	for (unsigned i = 0; i < r->nt; i++)
+		if (r->t[i].kind == TABLE_UNSHARDED && !r->t[i].pushed)
+			return false;
+	return !has_sharded(r) || r->empty_anywhere;
+}
+
+int route_cut(struct planner *pl, struct route *r, unsigned shard)
+{
+	return cut_for(pl, r, shard);
+}
+
+void route_uncut(struct route *r)
+{
+	uncut(r);
+}
+
+void plan_on_shard(struct planner *pl, unsigned shard)
+{
+	plan_one(pl, shard);
+}
+
 /* A write in a transaction goes to one shard: a shard other than the
  * transaction's joins it as an XA branch (session_xa.h); one statement
  * that writes to several shards at once is refused like every construct
@@ -1016,6 +1260,8 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 	if (!r)
 		return plan_nomem(pl);
 	pl->out->select = true;
+	if (st->query->kind == SQL_Q_UNION && !st->query->with)
+		return plan_union(pl, st);
 	if (walk_query(pl, r, st->query, -1, SCOPE_TOP))
 		return -1;
 	if (!r->keyspace) {

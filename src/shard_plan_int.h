@@ -84,6 +84,98 @@ struct planner {
 	bool failed;
 };
 
+/* ---- routing (shard_plan.c) ---------------------------------------------- */
+
+#define MAX_TREFS  256
+#define MAX_SCOPES 128
+#define MAX_CUTS   16
+
+/* A table named by the statement, in the scope (query) naming it. */
+struct tref {
+	struct sql_str ref;             /* what its columns are qualified by */
+	struct sql_str name;
+	const struct shard_table *t;    /* TABLE_SHARDED, TABLE_BROADCAST */
+	uint8_t kind;                   /* enum shard_table_kind, 0: none */
+	unsigned shard;                 /* TABLE_UNSHARDED */
+	unsigned scope;
+	unsigned parent;                /* its class (union-find) */
+	uint64_t mask;                  /* shards its key values allow */
+	bool correlated;                /* key = an outer table's key */
+	/* a table of a derived table or WITH query answered per shard:
+	 * the derived table's own tref stands for its rows */
+	bool pushed;
+	const struct sql_from *from;    /* where it is named */
+};
+
+enum scope_role { SCOPE_TOP, SCOPE_SUB, SCOPE_DERIVED };
+
+struct scope {
+	int outer;
+	uint8_t role;                   /* enum scope_role */
+	const struct sql_query *q;      /* its SELECT */
+	/* a derived table's scope not pushed down: why (the refusal) */
+	const char *why;
+	bool used;                      /* a WITH query's: it is named */
+};
+
+/* key IN (SELECT key2 FROM ...): a semi-join that may be co-located */
+struct semi {
+	unsigned t;
+	const struct sql_query *q;
+};
+
+struct cut {                            /* an IN-list to cut per shard */
+	struct sql_expr *in;
+	struct sql_expr *all;
+	const struct shard_table *t;
+};
+
+struct route {
+	/* grown in the arena: most statements name a table or two */
+	struct tref *t;
+	unsigned nt, cap_t;
+	struct scope *sc;
+	unsigned nsc, cap_sc;
+	struct cut cuts[MAX_CUTS];
+	unsigned ncuts;
+	struct semi semis[8];
+	unsigned nsemis;
+	struct sql_cte *ctes[32];
+	bool ctes_recursive[32];        /* WITH RECURSIVE */
+	unsigned nctes;
+	bool keyspace;                  /* a keyspace table is named */
+	bool top_setop;                 /* the top query is a UNION ... */
+	/* the top query has no rows (key values on different shards) and
+	 * nothing else places it: any one shard answers it */
+	bool empty_anywhere;
+	uint64_t mask;                  /* the shards it goes to */
+};
+
+/* A route of its own for one query (a UNION's branch) as the top
+ * query: its tables walked, then settled (r->mask, or a refusal). */
+int route_walk(struct planner *pl, struct route *r, struct sql_query *q);
+int route_settle(struct planner *pl, struct route *r);
+/* The shards a settled route goes to (one for broadcast tables only). */
+uint64_t route_shards(const struct route *r);
+/* It reads no sharded or unsharded table, or its top query has no
+ * rows wherever it runs: any one shard answers it. */
+bool route_any_shard(const struct route *r);
+/* Cuts the route's IN-lists to shard's keys, until route_uncut(). */
+int route_cut(struct planner *pl, struct route *r, unsigned shard);
+void route_uncut(struct route *r);
+/*
+ * Whether each shard answers query q (of scope s, whose sharded tables
+ * are one class) for its own rows alone, so that the union of the
+ * shards' answers is the answer: no aggregates, GROUP BY or DISTINCT
+ * unless on the class's shard key (a group, a distinct row, then has one
+ * key value: one shard), no LIMIT.  distinct_ok: the rows are made
+ * distinct after the merge anyway.  NULL, or what breaks it.
+ */
+const char *route_rows_apart(struct planner *pl, struct route *r, unsigned s,
+			     const struct sql_query *q, bool distinct_ok);
+/* PLAN_ONE: the client's text to one shard. */
+void plan_on_shard(struct planner *pl, unsigned shard);
+
 /* Fails the plan: PLAN_ERROR 1235 (42000) with a "myring: ..." message.
  * Returns -1. */
 int plan_fail(struct planner *pl, const char *fmt, ...)
@@ -107,6 +199,21 @@ bool plan_str_eq(struct sql_str a, struct sql_str b);
 /* Rewrites the (scatter) SELECT q for the shards and describes its merge
  * in pl->out->merge.  0, or -1 after plan_fail(). */
 int plan_select_merge(struct planner *pl, struct sql_query *q);
+
+/* A top-level UNION [ALL] (shard_plan_union.c): each branch routed on
+ * its own, sent to its shards only, the rows merged.  0, or -1 after
+ * plan_fail(). */
+int plan_union(struct planner *pl, struct sql_statement *st);
+
+/* From shard_plan_select.c: MERGE_* of an aggregate call, -1 for no
+ * aggregate, -2 for one myring cannot merge; a LIMIT's number (0
+ * without one; -1 after plan_fail() for other than a number); an
+ * integer literal in the arena; m->what from the merge. */
+int plan_agg_kind(const struct sql_expr *e);
+int plan_limit_value(struct planner *pl, const struct sql_expr *e,
+		     uint64_t *v);
+struct sql_expr *plan_int_literal(struct planner *pl, uint64_t v);
+void plan_describe(struct plan_merge *m);
 
 /* The merge of a plan in words (EXPLAIN SHARDS). */
 const char *plan_merge_what(const struct shard_plan *p);

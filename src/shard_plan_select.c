@@ -914,3 +914,26 @@ int plan_select_merge(struct planner *pl, struct sql_query *q)
 	pl->out->merge = m;
 	return 0;
 }
+
+/* ---- for the other planners (shard_plan_int.h) --------------------------- */
+
+int plan_agg_kind(const struct sql_expr *e)
+{
+	return agg_kind(e);
+}
+
+int plan_limit_value(struct planner *pl, const struct sql_expr *e,
+		     uint64_t *v)
+{
+	return limit_value(pl, e, v);
+}
+
+struct sql_expr *plan_int_literal(struct planner *pl, uint64_t v)
+{
+	return int_literal(pl, v);
+}
+
+void plan_describe(struct plan_merge *m)
+{
+	describe(m);
+}

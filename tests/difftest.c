@@ -8,8 +8,9 @@
  * so myring's write routing places them), then generates random queries
  * of every form myring answers across shards (point lookups, IN lists,
  * ranges, ORDER BY with LIMIT/OFFSET, aggregates, GROUP BY with HAVING,
- * DISTINCT, co-located joins, joins with a broadcast table, UPDATE and
- * DELETE by key and scattered), runs each on A and on B and compares
+ * DISTINCT, co-located joins, joins with a broadcast table, UNION and
+ * UNION ALL, derived tables and WITH queries, UPDATE and DELETE by key
+ * and scattered), runs each on A and on B and compares
  * what comes back.  Results are compared as multisets of rows unless the
  * query's ORDER BY fixes the order, every value as text, exactly.  Where
  * the reference itself may pick either of two spellings that its
@@ -1465,6 +1466,317 @@ static void gen_dml(struct gen *g, struct query *q, struct query *check)
 	free(where.s);
 }
 
+/* ---- UNION and derived tables ---- */
+
+/* What a UNION's branches give at one position of the select list. */
+enum ukind { U_INT, U_STR, U_DEC, U_NKINDS };
+
+/* A column of table t of kind k (never customers.created). */
+static const char *ucol(struct gen *g, const struct table *t, enum ukind k)
+{
+	static const char *const c_int[] = {"id"};
+	static const char *const c_str[] = {"name", "region", "country"};
+	static const char *const c_dec[] = {"balance"};
+	static const char *const o_int[] = {"id", "customer_id", "qty"};
+	static const char *const o_str[] = {"status", "note"};
+	static const char *const o_dec[] = {"amount"};
+	bool cust = t == &t_customers;
+
+	switch (k) {
+	case U_INT:
+		return cust ? PICK(&g->r, c_int) : PICK(&g->r, o_int);
+	case U_STR:
+		return cust ? PICK(&g->r, c_str) : PICK(&g->r, o_str);
+	default:
+		return cust ? PICK(&g->r, c_dec) : PICK(&g->r, o_dec);
+	}
+}
+
+/* A literal of kind k. */
+static void ulit(struct gen *g, struct sb *b, enum ukind k)
+{
+	switch (k) {
+	case U_INT:
+		sb_add(b, "%ld", rnd_range(&g->r, -5, 500));
+		break;
+	case U_STR:
+		sb_add(b, "'%s'", PICK(&g->r, words));
+		break;
+	default:
+		add_amount(b, &g->r);
+		break;
+	}
+}
+
+/*
+ * One branch of a UNION giving kinds k[0..n): rows of a sharded table
+ * (all of them, a key's, an IN list's), of the broadcast table, a row of
+ * literals, a key's aggregates (one shard), groups on the shard key,
+ * or the broadcast table's aggregates.  first: the columns are named
+ * u1, u2, ... (the union's ORDER BY may name them).
+ */
+static void gen_branch(struct gen *g, struct sb *b, const enum ukind *k,
+		       unsigned n, bool first)
+{
+	const struct table *t = pick_table(g);
+	unsigned i, form = rnd(&g->r, 10);
+	struct sb where = {0};
+
+	sb_add(b, "SELECT ");
+	for (i = 0; i < n; i++) {
+		if (i)
+			sb_add(b, ", ");
+		switch (form) {
+		case 4:         /* literals */
+			ulit(g, b, k[i]);
+			break;
+		case 5:         /* countries */
+		case 6:
+			if (k[i] == U_STR)
+				sb_add(b, "%s", chance(&g->r, 50) ? "code" :
+				       "name");
+			else
+				ulit(g, b, k[i]);
+			break;
+		case 7:         /* one customer's orders, aggregated */
+			sb_add(b, "%s", k[i] == U_INT ? "COUNT(*)" :
+			       k[i] == U_STR ? "MAX(status)" : "SUM(amount)");
+			break;
+		case 8:         /* groups on the shard key */
+			sb_add(b, "%s", k[i] == U_INT ? (chance(&g->r, 50) ?
+			       "customer_id" : "COUNT(*)") : k[i] == U_STR ?
+			       "MIN(note)" : "SUM(amount)");
+			break;
+		case 9:         /* the broadcast table's aggregates */
+			if (k[i] == U_INT)
+				sb_add(b, "COUNT(*)");
+			else if (k[i] == U_STR)
+				sb_add(b, "MIN(name)");
+			else
+				ulit(g, b, k[i]);
+			break;
+		default:
+			sb_add(b, "%s", ucol(g, t, k[i]));
+			break;
+		}
+		if (first)
+			sb_add(b, " AS u%u", i + 1);
+	}
+	switch (form) {
+	case 4:
+		break;
+	case 5:
+	case 6:
+		sb_add(b, " FROM countries");
+		if (chance(&g->r, 50)) {
+			add_pred(g, &where, &t_countries, NULL, false, 1);
+			sb_add(b, " WHERE %s", where.s);
+		}
+		break;
+	case 7:
+		sb_add(b, " FROM orders WHERE customer_id = %ld",
+		       pick_cid(&g->r, g->d));
+		break;
+	case 8:
+		sb_add(b, " FROM orders");
+		if (chance(&g->r, 50)) {
+			add_pred(g, &where, &t_orders, NULL, false, 1);
+			sb_add(b, " WHERE %s", where.s);
+		}
+		sb_add(b, " GROUP BY customer_id");
+		if (chance(&g->r, 30))
+			sb_add(b, " HAVING COUNT(*) > %u", rnd(&g->r, 12));
+		break;
+	case 9:
+		sb_add(b, " FROM countries");
+		break;
+	default:
+		sb_add(b, " FROM %s", t->name);
+		if (form == 1 || form == 2)
+			add_key_pred(g, &where, t, false, form == 2);
+		else if (chance(&g->r, 80))
+			add_pred(g, &where, t, NULL, false, 2);
+		if (where.len)
+			sb_add(b, " WHERE %s", where.s);
+		break;
+	}
+	free(where.s);
+}
+
+/*
+ * UNION ALL, UNION, or UNION ALL branches made distinct by a last
+ * UNION; an ORDER BY on every column (by position or name: total, and
+ * then maybe a LIMIT) or none.  String columns are compared caselessly:
+ * a distinct row, a MIN or MAX, may be any of the spellings the
+ * collation calls equal.
+ */
+static void gen_union(struct gen *g, struct query *q)
+{
+	enum ukind k[3];
+	unsigned n = 1 + rnd(&g->r, 3), nb = 2 + rnd(&g->r, 2), i;
+	unsigned mode = rnd(&g->r, 3);  /* ALL, DISTINCT, ALL then DISTINCT */
+	bool names = chance(&g->r, 30);
+
+	for (i = 0; i < n; i++) {
+		k[i] = (enum ukind)rnd(&g->r, U_NKINDS);
+		add_out(g, q, k[i] == U_STR, "u%u", i + 1);
+	}
+	for (i = 0; i < nb; i++) {
+		if (i)
+			sb_add(&q->sql, " UNION %s", mode == 1 ||
+			       (mode == 2 && i == nb - 1) ? "" : "ALL ");
+		gen_branch(g, &q->sql, k, n, i == 0);
+	}
+	if (chance(&g->r, 55)) {
+		sb_add(&q->sql, " ORDER BY ");
+		for (i = 0; i < n; i++) {
+			unsigned c = (i + n - 1) % n;  /* the last first */
+
+			if (names)
+				sb_add(&q->sql, "%su%u%s", i ? ", " : "", c + 1,
+				       dir(g));
+			else
+				sb_add(&q->sql, "%s%u%s", i ? ", " : "", c + 1,
+				       dir(g));
+		}
+		q->total = true;
+		if (chance(&g->r, 50))
+			add_limit(g, &q->sql);
+	}
+}
+
+/* The inner query of gen_derived: rows of orders (their id and more),
+ * or orders grouped by their customer (customer_id, n, total). */
+static void derived_inner(struct gen *g, struct sb *b, bool grouped)
+{
+	struct sb where = {0};
+
+	if (chance(&g->r, 60))
+		add_pred(g, &where, &t_orders, NULL, false, 2);
+	if (grouped)
+		sb_add(b, "SELECT customer_id, COUNT(*) AS n, SUM(amount) AS "
+		       "total, MAX(qty) AS top FROM orders%s%s GROUP BY "
+		       "customer_id", where.len ? " WHERE " : "",
+		       where.len ? where.s : "");
+	else
+		sb_add(b, "SELECT %s FROM orders%s%s", chance(&g->r, 30) ? "*" :
+		       "id, customer_id, amount, qty, status",
+		       where.len ? " WHERE " : "", where.len ? where.s : "");
+	free(where.s);
+}
+
+/*
+ * Derived tables and WITH queries each shard answers for its own rows:
+ * rows filtered and sorted outside, aggregated outside, joined with
+ * their customer on the shard key, narrowed to one key, joined with the
+ * broadcast table.
+ */
+static void gen_derived(struct gen *g, struct query *q)
+{
+	struct sb inner = {0};
+	bool cte = chance(&g->r, 35);
+	unsigned form = rnd(&g->r, 5);
+	bool grouped = form == 1 || form == 2 || (form == 3 &&
+						   chance(&g->r, 50));
+	const char *from;
+
+	derived_inner(g, &inner, grouped);
+	if (cte) {
+		sb_add(&q->sql, "WITH d AS (%s) ", inner.s);
+		from = "d";
+	} else {
+		from = NULL;
+	}
+#define FROM_D() do { \
+		if (from) \
+			sb_add(&q->sql, "d"); \
+		else \
+			sb_add(&q->sql, "(%s) AS d", inner.s); \
+	} while (0)
+	switch (form) {
+	case 0:         /* rows, filtered and sorted outside */
+		add_out(g, q, false, "d.id");
+		add_out(g, q, false, "d.amount");
+		add_out(g, q, true, "d.status");
+		sb_add(&q->sql, "SELECT %s FROM ", g->sel.s);
+		FROM_D();
+		if (chance(&g->r, 50))
+			sb_add(&q->sql, " WHERE d.qty %s %ld", chance(&g->r, 50) ?
+			       ">" : "<=", rnd_range(&g->r, 0, 20));
+		if (chance(&g->r, 60)) {
+			sb_add(&q->sql, " ORDER BY d.amount%s, d.id%s", dir(g),
+			       dir(g));
+			q->total = true;
+			if (chance(&g->r, 60))
+				add_limit(g, &q->sql);
+		}
+		break;
+	case 1:         /* aggregates of the groups */
+		add_out(g, q, false, "COUNT(*)");
+		add_out(g, q, false, "SUM(n)");
+		add_out(g, q, false, "MAX(total)");
+		if (chance(&g->r, 50)) {
+			add_out(g, q, false, "top");
+			sb_add(&q->sql, "SELECT %s FROM ", g->sel.s);
+			FROM_D();
+			sb_add(&q->sql, " WHERE n > %u GROUP BY top ORDER BY "
+			       "top%s", rnd(&g->r, 10), dir(g));
+			q->total = true;
+		} else {
+			sb_add(&q->sql, "SELECT %s FROM ", g->sel.s);
+			FROM_D();
+		}
+		break;
+	case 2:         /* joined with the customer, on the shard key */
+		add_out(g, q, false, "c.id");
+		add_out(g, q, true, "c.name");
+		add_out(g, q, false, "d.n");
+		add_out(g, q, false, "d.total");
+		sb_add(&q->sql, "SELECT %s FROM customers c JOIN ", g->sel.s);
+		FROM_D();
+		sb_add(&q->sql, " ON d.customer_id = c.id");
+		if (chance(&g->r, 50)) {
+			sb_add(&q->sql, " WHERE ");
+			add_pred(g, &q->sql, &t_customers, NULL, true, 1);
+		}
+		if (chance(&g->r, 60)) {
+			sb_add(&q->sql, " ORDER BY d.total%s, c.id", dir(g));
+			q->total = true;
+			if (chance(&g->r, 50))
+				add_limit(g, &q->sql);
+		}
+		break;
+	case 3:         /* one key */
+		sb_add(&q->sql, "SELECT * FROM ");
+		FROM_D();
+		sb_add(&q->sql, " WHERE d.customer_id %s",
+		       chance(&g->r, 50) ? "= " : "IN (");
+		if (q->sql.s[q->sql.len - 1] == '(')
+			sb_add(&q->sql, "%ld, %ld)", pick_cid(&g->r, g->d),
+			       pick_cid(&g->r, g->d));
+		else
+			sb_add(&q->sql, "%ld", pick_cid(&g->r, g->d));
+		break;
+	default:        /* the customers' countries, from the broadcast
+			 * table */
+		add_out(g, q, false, "co.name");
+		add_out(g, q, false, "COUNT(*)");
+		add_out(g, q, false, "SUM(d.balance)");
+		sb_add(&q->sql, "SELECT %s FROM (SELECT country, balance FROM "
+		       "customers", g->sel.s);
+		if (chance(&g->r, 60)) {
+			sb_add(&q->sql, " WHERE ");
+			add_pred(g, &q->sql, &t_customers, NULL, false, 1);
+		}
+		sb_add(&q->sql, ") AS d JOIN countries co ON co.code = "
+		       "d.country GROUP BY co.name ORDER BY co.name");
+		q->total = true;
+		break;
+	}
+#undef FROM_D
+	free(inner.s);
+}
+
 /* Query number i (check: its check SELECT, if it writes). */
 static void gen_query(struct gen *g, struct query *q, struct query *check)
 {
@@ -1473,22 +1785,26 @@ static void gen_query(struct gen *g, struct query *q, struct query *check)
 	query_reset(q);
 	query_reset(check);
 	sb_reset(&g->sel);
-	if (w < 12)
+	if (w < 10)
 		gen_rows(g, q, 1);              /* point lookups */
-	else if (w < 20)
+	else if (w < 17)
 		gen_rows(g, q, 2);              /* IN lists */
-	else if (w < 36)
+	else if (w < 30)
 		gen_rows(g, q, 0);              /* ranges, scans, ORDER BY */
-	else if (w < 56)
+	else if (w < 46)
 		gen_agg(g, q, false);
-	else if (w < 64)
+	else if (w < 53)
 		gen_distinct(g, q);
-	else if (w < 74)
+	else if (w < 61)
 		gen_join_rows(g, q);
-	else if (w < 80)
+	else if (w < 66)
 		gen_agg(g, q, true);
-	else if (w < 88)
+	else if (w < 73)
 		gen_countries(g, q);
+	else if (w < 80)
+		gen_union(g, q);
+	else if (w < 88)
+		gen_derived(g, q);
 	else
 		gen_dml(g, q, check);
 }

@@ -508,23 +508,24 @@ Test(shard_plan, subqueries_unions_and_derived_tables)
 	plan_of("SELECT * FROM customers WHERE id = %ld AND x IN (SELECT y "
 		"FROM orders)", k);
 	expect_unsupported("subquery over sharded table orders");
-	plan_of("SELECT * FROM (SELECT * FROM customers) AS d");
-	expect_unsupported("derived table");
 	plan_of("SELECT * FROM (SELECT * FROM customers WHERE id = %ld) AS d",
 		k);
 	expect_one(3);
-	plan_of("WITH x AS (SELECT * FROM customers) SELECT * FROM x");
-	expect_unsupported("WITH");
-	plan_of("SELECT id FROM customers UNION SELECT id FROM events");
-	expect_unsupported("UNION");
+	plan_of("SELECT * FROM (SELECT COUNT(*) FROM customers) AS d");
+	expect_unsupported("a derived table or WITH query over sharded table "
+			   "customers across shards is not supported "
+			   "(aggregates without GROUP BY on the shard key)");
+	plan_of("WITH x AS (SELECT DISTINCT a FROM customers) SELECT * FROM x");
+	expect_unsupported("WITH query over sharded table customers across "
+			   "shards is not supported (DISTINCT without the "
+			   "shard key)");
 	plan_of("SELECT id FROM customers WHERE id = %ld UNION ALL SELECT "
 		"customer_id FROM orders WHERE customer_id = %ld", k, k);
 	expect_one(3);
 	plan_of("SELECT cc FROM countries UNION SELECT k FROM settings");
 	expect_one(2);
-	plan_of("SELECT id FROM customers WHERE id = %ld UNION SELECT "
-		"customer_id FROM orders", k);
-	expect_unsupported("UNION");
+	plan_of("SELECT id FROM customers EXCEPT SELECT id FROM events");
+	expect_unsupported("UNION, EXCEPT or INTERSECT");
 	/* a WITH's name hides a table in its own query only */
 	plan_of("WITH customers AS (SELECT 1 AS id) SELECT * FROM customers");
 	cr_assert_eq(plan.kind, PLAN_PASS);
@@ -1367,4 +1368,345 @@ Test(shard_plan, execution_values_are_written_into_the_shards_texts)
 	cr_assert_eq(plan.kind, PLAN_ONE, "%s", plan.err);
 	ctx.bind = NULL;
 	ctx.nbind = 0;
+}
+
+/* ---- UNION across shards ------------------------------------------------- */
+
+/* Part i's text contains needle (or, with want false, does not). */
+static void expect_in_part(unsigned i, const char *needle, bool want)
+{
+	const char *s = part_sql(i);
+
+	cr_assert_eq(strstr(s, needle) != NULL, want, "%s: part %u '%s' %s "
+		     "'%s'", text, i, s, want ? "lacks" : "has", needle);
+}
+
+/* The plan's merge in words (EXPLAIN SHARDS' merge column). */
+static const char *merge_what(void)
+{
+	static char buf[256];
+	struct sql_buf b = { 0 };
+	const char *m;
+
+	shard_plan_describe(&plan, &ks, &b);
+	cr_assert(!b.oom);
+	sql_buf_putc(&b, '\0');
+	m = strstr(b.buf, "merge: ");
+	cr_assert_not_null(m);
+	snprintf(buf, sizeof(buf), "%s", m + 7);
+	buf[strcspn(buf, "\n")] = '\0';
+	sql_buf_free(&b);
+	return buf;
+}
+
+Test(shard_plan, union_branches_run_where_their_rows_are)
+{
+	long k1 = key_on("orders", 1, 0), k3 = key_on("orders", 3, 0);
+
+	/* a broadcast branch once: on the first shard only */
+	plan_of("SELECT a FROM customers UNION ALL SELECT code FROM countries");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	cr_assert_str_eq(part_sql(0), "SELECT a FROM customers UNION ALL "
+				      "SELECT code FROM countries");
+	for (unsigned i = 1; i < 4; i++)
+		cr_assert_str_eq(part_sql(i), "SELECT a FROM customers UNION "
+					      "ALL (SELECT code FROM countries "
+					      "LIMIT 0)");
+	/* so is a branch without tables, the first one too */
+	plan_of("SELECT 1 UNION ALL SELECT a FROM customers");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	expect_in_part(0, "(SELECT 1 LIMIT 0)", false);
+	expect_in_part(2, "(SELECT 1 LIMIT 0)", true);
+	/* an unsharded table's branch on its shard */
+	plan_of("SELECT k FROM settings UNION ALL SELECT a FROM customers");
+	for (unsigned i = 0; i < 4; i++)
+		expect_in_part(i, "(SELECT k FROM settings LIMIT 0)", i != 2);
+	/* a key's branch on its shard: anything goes there */
+	plan_of("SELECT COUNT(*) FROM orders WHERE customer_id = %ld UNION ALL "
+		"SELECT a FROM customers", k3);
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	for (unsigned i = 0; i < 4; i++)
+		expect_in_part(i, "LIMIT 0)", i != 3);
+	/* branches on two shards: only those two */
+	plan_of("SELECT a FROM orders WHERE customer_id = %ld UNION ALL SELECT "
+		"b FROM orders WHERE customer_id IN (%ld, %ld)", k1, k1, k3);
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+	cr_assert_eq(plan.nparts, 2);
+	cr_assert_eq(plan.parts[0].shard, 1);
+	cr_assert_eq(plan.parts[1].shard, 3);
+	expect_in_part(1, "LIMIT 0", true);
+	expect_in_part(1, "IN (", true);
+	/* every branch on one shard: the text as written */
+	plan_of("SELECT a FROM orders WHERE customer_id = %ld UNION SELECT "
+		"code FROM countries UNION ALL SELECT 1", k3);
+	expect_one(3);
+	plan_of("SELECT code FROM countries UNION SELECT name FROM countries");
+	expect_one(0);
+	/* a contradiction leaves its branch to any one shard */
+	plan_of("SELECT COUNT(*) FROM orders WHERE customer_id = %ld AND "
+		"customer_id = %ld UNION ALL SELECT a FROM orders WHERE "
+		"customer_id = %ld", k1, k3, k3);
+	expect_one(3);
+}
+
+Test(shard_plan, union_branches_each_shard_answers_for_its_rows)
+{
+	static const struct {
+		const char *sql, *why;
+	} refused[] = {
+		{ "SELECT COUNT(*) FROM customers UNION ALL SELECT 1",
+		  "a UNION branch over sharded tables across shards with "
+		  "aggregates without GROUP BY on the shard key" },
+		{ "SELECT g, COUNT(*) FROM orders GROUP BY g UNION SELECT 1, 2",
+		  "GROUP BY not on the shard key" },
+		{ "SELECT DISTINCT a FROM customers UNION ALL SELECT 1",
+		  "DISTINCT without the shard key" },
+		{ "(SELECT a FROM customers ORDER BY a LIMIT 3) UNION ALL "
+		  "SELECT 1", "its own LIMIT" },
+		{ "SELECT a FROM customers UNION SELECT b FROM orders UNION ALL "
+		  "SELECT c FROM events",
+		  "a UNION DISTINCT followed by a UNION ALL" },
+		{ "SELECT a FROM customers UNION ALL SELECT b FROM orders ORDER "
+		  "BY a + 1", "ORDER BY a + 1 of a UNION" },
+		{ "SELECT a, a FROM customers UNION ALL SELECT b, c FROM orders "
+		  "ORDER BY a", "ORDER BY a of a UNION" },
+		{ "SELECT * FROM customers UNION SELECT * FROM orders",
+		  "with * in the first SELECT" },
+		{ "SELECT a FROM customers UNION ALL SELECT b FROM orders LIMIT ?",
+		  "LIMIT other than numbers" },
+		{ "SELECT a FROM customers INTERSECT SELECT b FROM orders",
+		  "UNION, EXCEPT or INTERSECT" },
+		{ "SELECT a FROM customers UNION ALL (SELECT b FROM orders "
+		  "EXCEPT SELECT c FROM events)", "UNION, EXCEPT or INTERSECT" },
+		{ "SELECT a FROM customers c JOIN orders o ON o.x = c.y UNION "
+		  "SELECT 1", "a join of sharded tables not on their shard keys" },
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		plan_of("%s", refused[i].sql);
+		expect_unsupported(refused[i].why);
+	}
+	/* what each shard answers alone */
+	plan_of("SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id "
+		"UNION ALL SELECT id, 1 FROM customers");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT DISTINCT id, a FROM customers UNION ALL SELECT 1, 2");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT DISTINCT a FROM customers UNION SELECT b FROM orders");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT a FROM customers UNION ALL SELECT b FROM orders UNION "
+		"SELECT c FROM events");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM customers UNION ALL SELECT * FROM customers");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+}
+
+Test(shard_plan, union_order_by_and_limit_for_the_shards)
+{
+	plan_of("SELECT a AS x, b FROM customers UNION ALL SELECT c, d FROM "
+		"orders ORDER BY b DESC, x LIMIT 5 OFFSET 10");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT a AS x, b FROM customers UNION "
+			"ALL SELECT c, d FROM orders ORDER BY 2 DESC, 1 LIMIT "
+			"15");
+	cr_assert_str_eq(merge_what(), "UNION ALL: k-way merge on 2 keys, "
+			 "OFFSET 10, LIMIT 5 (shards: LIMIT offset+limit)");
+	plan_of("SELECT a, b FROM customers UNION SELECT c, d FROM orders "
+		"ORDER BY 2 LIMIT 3");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT a, b FROM customers UNION "
+			"SELECT c, d FROM orders ORDER BY 2, 1 LIMIT 3");
+	cr_assert(strstr(merge_what(), "UNION: "), "%s",
+		  merge_what());
+	plan_of("SELECT a FROM customers UNION ALL SELECT b FROM orders ORDER "
+		"BY NULL");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT a FROM customers UNION ALL "
+			"SELECT b FROM orders");
+	plan_of("EXPLAIN SHARDS SELECT a FROM customers UNION ALL SELECT code "
+		"FROM countries");
+	cr_assert_eq(plan.kind, PLAN_ANSWER);
+	cr_assert_eq(plan.nrows, 4);
+	cr_assert_str_eq(plan.cells[2], "UNION ALL: rows concatenated");
+}
+
+/* UNION ALL ... ORDER BY LIMIT OFFSET: a k-way merge of the shards' sorted
+ * unions, the broadcast branch's row once. */
+Test(shard_plan, merge_union_all_sorted_with_limit)
+{
+	struct rs_coldef cols[2] = { INTCOL("x"), STRCOL("n") };
+	struct sink sink;
+	struct merge *m;
+
+	plan_of("SELECT id AS x, name AS n FROM customers UNION ALL SELECT 0, "
+		"name FROM countries ORDER BY x DESC LIMIT 4 OFFSET 1");
+	m = start(cols, 2, &sink, 2);
+	feed(m, 0, 2, "9", "a");
+	feed(m, 0, 2, "5", "b");
+	feed(m, 0, 2, "0", "country");
+	feed(m, 1, 2, "8", "c");
+	feed(m, 1, 2, "5", "d");
+	feed(m, 2, 2, "7", "e");
+	feed(m, 3, 2, "1", "f");
+	end_all(m, MERGE_DONE);
+	/* x: 9 8 7 5 5 1 0 -> skip 9, then 8 7 5 5 */
+	cr_assert_eq(sink.n, 4);
+	expect_row(&sink, 0, "8", "c");
+	expect_row(&sink, 1, "7", "e");
+	cr_assert_str_eq(sink.rows[2][0], "5");
+	cr_assert_str_eq(sink.rows[3][0], "5");
+	merge_free(m);
+}
+
+/* UNION: a row two shards both have comes once; strings compare by the
+ * collation ('x' = 'X'). */
+Test(shard_plan, merge_union_distinct_across_shards)
+{
+	struct rs_coldef cols[2] = { STRCOL("a"), INTCOL("b") };
+	struct sink sink;
+	struct merge *m;
+
+	plan_of("SELECT a, b FROM customers UNION SELECT c, d FROM orders "
+		"ORDER BY b DESC");
+	cr_assert_str_eq(part_sql(1), "SELECT a, b FROM customers UNION SELECT "
+				      "c, d FROM orders ORDER BY 2 DESC, 1");
+	m = start(cols, 2, &sink, 2);
+	feed(m, 0, 2, "x", "2");
+	feed(m, 0, 2, "y", "1");
+	feed(m, 1, 2, "X", "2");
+	feed(m, 1, 2, "z", "2");
+	feed(m, 2, 2, "y", "1");
+	feed(m, 3, 2, NULL, "1");
+	end_all(m, MERGE_DONE);
+	cr_assert_eq(sink.n, 4);
+	cr_assert_str_eq(sink.rows[0][1], "2");
+	cr_assert_str_eq(sink.rows[1][0], "z");
+	expect_row(&sink, 2, "NULL", "1");
+	expect_row(&sink, 3, "y", "1");
+	merge_free(m);
+}
+
+/* ---- derived tables and WITH across shards ------------------------------ */
+
+Test(shard_plan, derived_tables_each_shard_answers_alone)
+{
+	long k = key_on("orders", 2, 0);
+
+	plan_of("SELECT * FROM (SELECT * FROM customers) AS d");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT * FROM (SELECT * FROM "
+			"customers) AS d");
+	/* grouped by the shard key: each group on one shard */
+	plan_of("SELECT COUNT(*), SUM(n) FROM (SELECT customer_id, COUNT(*) AS "
+		"n FROM orders GROUP BY customer_id) AS d WHERE n > 2");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	cr_assert_str_eq(merge_what(), "aggregates merged");
+	/* the outer query merged as over a sharded table */
+	plan_of("SELECT x FROM (SELECT a AS x, b FROM customers WHERE b > 1) d "
+		"ORDER BY b LIMIT 2");
+	expect_scatter(PLAN_RESULT_ROWS, "SELECT x, b AS myring_h0 FROM (SELECT "
+			"a AS x, b FROM customers WHERE b > 1) AS d ORDER BY b "
+			"LIMIT 2");
+	/* its key, under the name it shows, places and co-locates */
+	plan_of("SELECT * FROM (SELECT customer_id AS cid, amount FROM orders) "
+		"AS d WHERE d.cid = %ld", k);
+	expect_one(2);
+	plan_of("SELECT * FROM (SELECT * FROM orders) AS d WHERE customer_id = "
+		"%ld", k);
+	expect_one(2);
+	plan_of("SELECT * FROM (SELECT customer_id, amount FROM orders) AS d "
+		"(c, x) WHERE c = %ld", k);
+	expect_one(2);
+	plan_of("SELECT c.name, d.n FROM customers c JOIN (SELECT customer_id, "
+		"COUNT(*) AS n FROM orders GROUP BY customer_id) AS d ON "
+		"d.customer_id = c.id");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM (SELECT id FROM events) AS d JOIN customers c "
+		"ON c.id = d.id");
+	expect_unsupported("a join of sharded tables not on their shard keys");
+	plan_of("SELECT * FROM (SELECT customer_id AS x, id AS customer_id "
+		"FROM orders) AS d JOIN customers c ON c.id = d.customer_id");
+	expect_unsupported("a join of sharded tables not on their shard keys");
+	/* nested, and joined with a broadcast table */
+	plan_of("SELECT k.name, COUNT(*) FROM (SELECT * FROM (SELECT cc FROM "
+		"customers) AS e) AS d JOIN countries k ON k.cc = d.cc GROUP BY "
+		"k.name");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	/* WITH, once or joined with itself on the key */
+	plan_of("WITH d AS (SELECT customer_id, amount FROM orders) SELECT "
+		"customer_id, SUM(amount) FROM d GROUP BY customer_id");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("WITH d AS (SELECT customer_id, amount FROM orders) SELECT * "
+		"FROM d AS a JOIN d AS b ON a.customer_id = b.customer_id");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("WITH d AS (SELECT customer_id, amount FROM orders) SELECT * "
+		"FROM d AS a JOIN d AS b ON a.amount = b.amount");
+	expect_unsupported("a join of sharded tables not on their shard keys");
+	/* one not named is not run */
+	plan_of("WITH d AS (SELECT id FROM customers) SELECT 1");
+	expect_one(0);
+	plan_of("WITH d AS (SELECT id FROM customers) SELECT * FROM orders");
+	expect_scatter(PLAN_RESULT_ROWS, "WITH d AS (SELECT id FROM customers) "
+			"SELECT * FROM orders");
+	plan_of("WITH RECURSIVE d AS (SELECT id FROM customers) SELECT * "
+		"FROM d");
+	expect_unsupported("WITH query over sharded table customers");
+	/* in a UNION branch */
+	plan_of("SELECT x FROM (SELECT a AS x FROM customers) AS d UNION ALL "
+		"SELECT 1");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+}
+
+Test(shard_plan, derived_tables_that_combine_shards_rows_are_refused)
+{
+	static const struct {
+		const char *sql, *why;
+	} refused[] = {
+		{ "SELECT COUNT(*) FROM (SELECT DISTINCT a FROM customers) AS x",
+		  "(DISTINCT without the shard key)" },
+		{ "SELECT * FROM (SELECT a FROM customers LIMIT 5) AS x",
+		  "(its own LIMIT)" },
+		{ "SELECT * FROM (SELECT g, SUM(a) FROM orders GROUP BY g) AS x",
+		  "(GROUP BY not on the shard key)" },
+		{ "SELECT * FROM (SELECT a FROM customers UNION ALL SELECT b "
+		  "FROM orders) AS x", "a derived table or WITH query" },
+		{ "SELECT * FROM (SELECT c.a FROM customers c JOIN settings s "
+		  "ON 1) AS x", "(a table of one shard joined)" },
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		plan_of("%s", refused[i].sql);
+		expect_unsupported(refused[i].why);
+	}
+}
+
+/* A derived table whose key values are on different shards has no rows
+ * anywhere: with an aggregate, its one row must come once. */
+Test(shard_plan, empty_derived_aggregate_on_one_shard)
+{
+	long a = key_on("customers", 1, 0), b = key_on("customers", 2, 0);
+
+	plan_of("SELECT * FROM (SELECT COUNT(*) FROM customers WHERE id = %ld "
+		"AND id = %ld) AS d", a, b);
+	expect_one(0);
+	plan_of("SELECT * FROM (SELECT a FROM customers WHERE id = %ld AND id "
+		"= %ld) AS d", a, b);
+	expect_one(0);
+}
+
+/* COUNT over a derived table grouped by the shard key: the groups'
+ * counts of every shard summed. */
+Test(shard_plan, merge_aggregate_over_a_derived_table)
+{
+	struct rs_coldef cols[2] = { INTCOL("COUNT(*)"), DECCOL("SUM(n)", 0) };
+	struct sink sink;
+	struct merge *m;
+
+	plan_of("SELECT COUNT(*), SUM(n) FROM (SELECT customer_id, COUNT(*) AS "
+		"n FROM orders GROUP BY customer_id) AS d");
+	m = start(cols, 2, &sink, 2);
+	feed(m, 0, 2, "3", "7");
+	feed(m, 1, 2, "0", NULL);
+	feed(m, 2, 2, "2", "2");
+	feed(m, 3, 2, "1", "5");
+	end_all(m, MERGE_DONE);
+	cr_assert_eq(sink.n, 1);
+	expect_row(&sink, 0, "6", "14");
+	merge_free(m);
 }
