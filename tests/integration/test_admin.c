@@ -289,7 +289,8 @@ Test(admin, show_variables_tables_columns_and_more)
 			 "digests\tBASE TABLE\npins\tBASE TABLE\npools\tBASE TABLE\n"
 			 "rules\tBASE TABLE\nsessions\tBASE TABLE\n"
 			 "shard_tables\tBASE TABLE\nshards\tBASE TABLE\n"
-			 "stats\tBASE TABLE\nworkers\tBASE TABLE\n");
+			 "stats\tBASE TABLE\ntransactions\tBASE TABLE\n"
+			 "workers\tBASE TABLE\n");
 	cr_assert_str_eq(q(a, "SHOW TABLES FROM information_schema LIKE '%S'"),
 			 "Tables_in_information_schema\nCOLUMNS\nTABLES\n");
 	cr_assert_str_eq(q(a, "SHOW COLUMNS FROM stats.rules LIKE 'n%'"),
@@ -302,9 +303,9 @@ Test(admin, show_variables_tables_columns_and_more)
 	/* DESCRIBE lists exactly the columns SELECT * returns. */
 	static const char *const tables[] = {
 		"backends", "digests", "pins", "pools", "rules", "sessions",
-		"shard_tables", "shards", "stats", "workers",
+		"shard_tables", "shards", "stats", "transactions", "workers",
 	};
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 11; i++) {
 		char sql[128], described[4096] = "";
 		snprintf(sql, sizeof(sql), "SELECT * FROM stats.%s LIMIT 0", tables[i]);
 		snprintf(sel, sizeof(sel), "%s", fields(a, sql));
@@ -365,19 +366,21 @@ Test(admin, information_schema_describes_every_table)
 			 "pins\tBASE TABLE\npools\tBASE TABLE\n"
 			 "rules\tBASE TABLE\nsessions\tBASE TABLE\n"
 			 "shard_tables\tBASE TABLE\nshards\tBASE TABLE\n"
-			 "stats\tBASE TABLE\nworkers\tBASE TABLE\n");
+			 "stats\tBASE TABLE\ntransactions\tBASE TABLE\n"
+			 "workers\tBASE TABLE\n");
 	cr_assert_str_eq(rows(a, "SELECT COUNT(*) FROM information_schema.TABLES "
 			      "WHERE TABLE_SCHEMA IN ('stats', 'information_schema')"),
-			 "14\n");
+			 "15\n");
 	/* The catalog matches what the tables return. */
 	static const char *const tables[] = {
 		"stats.backends", "stats.digests", "stats.pins", "stats.pools",
 		"stats.rules", "stats.sessions", "stats.shard_tables",
-		"stats.shards", "stats.stats", "stats.workers",
-		"information_schema.SCHEMATA", "information_schema.TABLES",
-		"information_schema.COLUMNS", "information_schema.PROCESSLIST",
+		"stats.shards", "stats.stats", "stats.transactions",
+		"stats.workers", "information_schema.SCHEMATA",
+		"information_schema.TABLES", "information_schema.COLUMNS",
+		"information_schema.PROCESSLIST",
 	};
-	for (int i = 0; i < 14; i++) {
+	for (int i = 0; i < 15; i++) {
 		char sql[512], sel[4096], cols[4096] = "";
 		const char *dot = strchr(tables[i], '.');
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s LIMIT 0", tables[i]);
