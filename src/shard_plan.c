@@ -472,6 +472,40 @@ static int walk_order(struct planner *pl, struct route *r,
 	return 0;
 }
 
+static bool sharded_between(const struct route *r, unsigned from,
+			    unsigned to)
+{
+	for (unsigned i = from; i < to; i++)
+		if (r->t[i].kind == TABLE_SHARDED)
+			return true;
+	return false;
+}
+
+/*
+ * An outer join whose kept side has no sharded table (a broadcast table,
+ * a derived row) while the other side does: every shard would return the
+ * kept rows its own shard does not match, so across shards they would
+ * come back once per shard.  Noted; settle() refuses it when the
+ * statement spans shards.  The tables of the left side are the trefs
+ * [before, mid), of the right side [mid, r->nt).
+ */
+static void outer_join_kept(struct route *r, const struct sql_from *f,
+			    unsigned before, unsigned mid)
+{
+	bool left = sharded_between(r, before, mid);
+	bool right = sharded_between(r, mid, r->nt);
+	unsigned kept_from;
+
+	if (f->join == SQL_JOIN_LEFT && !left && right)
+		kept_from = before;
+	else if (f->join == SQL_JOIN_RIGHT && left && !right)
+		kept_from = mid;
+	else
+		return;
+	r->outer_kept = kept_from < r->nt ? r->t[kept_from].name :
+			(struct sql_str){"a derived table", 15};
+}
+
 static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
 		     unsigned s)
 {
@@ -491,11 +525,17 @@ static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
 				return -1;
 			break;
 		}
-		case SQL_FROM_JOIN:
-			if (walk_from(pl, r, f->left, s) ||
-			    walk_from(pl, r, f->right, s))
+		case SQL_FROM_JOIN: {
+			unsigned before = r->nt, mid;
+
+			if (walk_from(pl, r, f->left, s))
 				return -1;
+			mid = r->nt;
+			if (walk_from(pl, r, f->right, s))
+				return -1;
+			outer_join_kept(r, f, before, mid);
 			break;
+		}
 		case SQL_FROM_NEST:
 			if (walk_from(pl, r, f->list, s))
 				return -1;
@@ -1097,6 +1137,13 @@ static int settle(struct planner *pl, struct route *r)
 		return plan_fail(pl, "myring: UNION, EXCEPT or INTERSECT over "
 				     "sharded tables across shards is not "
 				     "supported yet (only on one shard)");
+	if (__builtin_popcountll(m) > 1 && r->outer_kept.len)
+		return plan_fail(pl, "myring: an outer join that keeps the rows "
+				     "of %.*s, which is not sharded, against a "
+				     "sharded table is not supported across "
+				     "shards (each shard would return the rows "
+				     "it does not match)",
+				 (int)r->outer_kept.len, r->outer_kept.ptr);
 	r->mask = m;
 	return 0;
 }

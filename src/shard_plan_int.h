@@ -48,7 +48,6 @@ struct pm_key {
 
 struct plan_merge {
 	bool aggregate;
-	bool all_keys;          /* SELECT DISTINCT *: every column a key */
 	bool star;              /* the select list has a `*` */
 	unsigned nshard_cols;   /* shard columns, 0 with a `*` */
 	unsigned nhidden;       /* hidden columns appended */
@@ -149,6 +148,9 @@ struct route {
 	 * nothing else places it: any one shard answers it */
 	bool empty_anywhere;
 	uint64_t mask;                  /* the shards it goes to */
+	/* an outer join keeps rows of this table, which is not sharded,
+	 * against a sharded one (refused across shards) */
+	struct sql_str outer_kept;
 };
 
 /* A route of its own for one query (a UNION's branch) as the top

@@ -572,10 +572,10 @@ int shard_plan_merge_spec(const struct shard_plan *p, struct sql_arena *a,
 			 m->nshard_cols);
 		return -1;
 	}
-	nkeys = m->all_keys ? ncols : m->nkeys;
+	nkeys = m->nkeys;
 	keys = sql_arena_alloc(a, (nkeys + 1) * sizeof(*keys));
 	if (m->aggregate)
-		nmid = m->all_keys ? ncols : m->nmid;
+		nmid = m->nmid;
 	else if (m->nhidden)
 		nmid = ncols - m->nhidden;
 	mid = sql_arena_alloc(a, (nmid + 1) * sizeof(*mid));
@@ -586,18 +586,18 @@ int shard_plan_merge_spec(const struct shard_plan *p, struct sql_arena *a,
 		return -1;
 	}
 	for (unsigned i = 0; i < nkeys; i++) {
-		unsigned c = m->all_keys ? i : m->keys[i].col;
+		unsigned c = m->keys[i].col;
 
 		if (col_at(m, c, ncols, &keys[i].col))
 			goto range;
-		keys[i].desc = !m->all_keys && m->keys[i].desc;
+		keys[i].desc = m->keys[i].desc;
 		keys[i].collation = MERGE_COLL_FROM_DEF;
 	}
 	for (unsigned i = 0; i < nmid; i++) {
 		struct merge_col *mc = &mid[i];
 		unsigned typed;
 
-		if (!m->aggregate || m->all_keys) {
+		if (!m->aggregate) {
 			mc->agg = MERGE_COL;
 			mc->col = i;
 			mc->def = cols[i];
@@ -632,7 +632,7 @@ int shard_plan_merge_spec(const struct shard_plan *p, struct sql_arena *a,
 	spec->nkeys = nkeys;
 	spec->keys = keys;
 	spec->aggregate = m->aggregate;
-	spec->ngroup = m->all_keys ? ncols : m->ngroup;
+	spec->ngroup = m->ngroup;
 	spec->nout = nmid;
 	spec->out = mid;
 	if (m->nfinal) {

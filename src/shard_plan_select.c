@@ -141,8 +141,12 @@ static int item_of(struct sel *s, const struct sql_expr *e)
 
 	if (e->kind == SQL_E_LITERAL && e->op == SQL_LIT_INT &&
 	    !(e->flags & SQL_EF_NEG)) {
-		unsigned long n = strtoul(e->text.ptr, NULL, 10);
+		/* The digits as written: the text is not NUL-terminated
+		 * (it points into the statement). */
+		unsigned long n = 0;
 
+		for (size_t k = 0; k < e->text.len && k < 6; k++)
+			n = n * 10 + (unsigned long)(e->text.ptr[k] - '0');
 		if (e->text.len < 6 && n >= 1 && n <= s->norig &&
 		    (s->star_at < 0 || (int)n - 1 < s->star_at))
 			return (int)n - 1;
@@ -499,9 +503,7 @@ static void describe(struct plan_merge *m)
 		if (n < cap) \
 			n += (size_t)snprintf(w + n, cap - n, __VA_ARGS__); \
 	} while (0)
-	if (m->all_keys)
-		PUT("distinct on every column");
-	else if (m->aggregate && m->ngroup)
+	if (m->aggregate && m->ngroup)
 		PUT("GROUP BY merged on %u key%s", m->ngroup,
 		    m->ngroup > 1 ? "s" : "");
 	else if (m->aggregate)
@@ -640,15 +642,13 @@ static int plan_distinct(struct sel *s)
 					"aggregates across shards is not "
 					"supported");
 	m->aggregate = true;
-	if (m->star) {
-		if (s->q->order)
-			return plan_fail(s->pl, "myring: SELECT DISTINCT * with "
-						"ORDER BY across shards is not "
-						"supported (name the columns)");
-		m->all_keys = true;
-		m->shard_limit = true;
-		return 0;
-	}
+	if (m->star)
+		/* The merge finds duplicates in streams sorted on every
+		 * column, and the shards cannot be asked to sort on columns
+		 * nobody named. */
+		return plan_fail(s->pl, "myring: SELECT DISTINCT * across "
+					"shards is not supported (name the "
+					"columns)");
 	m->keys = sql_arena_alloc(s->pl->a, s->norig * sizeof(*m->keys));
 	if (!m->keys)
 		return plan_fail(s->pl, "myring: out of memory");

@@ -883,9 +883,6 @@ Test(shard_plan, scatter_selects_are_rewritten_for_their_merge)
 	expect_rewrite("SELECT DISTINCT a, b FROM customers ORDER BY b LIMIT 4",
 		       "SELECT DISTINCT a, b FROM customers ORDER BY 2, 1 "
 		       "LIMIT 4", "GROUP BY merged on 2 keys");
-	expect_rewrite("SELECT DISTINCT * FROM customers",
-		       "SELECT DISTINCT * FROM customers",
-		       "distinct on every column");
 	expect_rewrite("SELECT COUNT(*) FROM customers ORDER BY 1 LIMIT 1",
 		       "SELECT COUNT(*) FROM customers", "LIMIT 1");
 	expect_rewrite("SELECT g, COUNT(*) FROM customers GROUP BY g ORDER BY "
@@ -899,6 +896,8 @@ Test(shard_plan, scatter_selects_myring_cannot_merge_are_refused)
 		const char *sql, *why;
 	} refused[] = {
 		{ "SELECT GROUP_CONCAT(a) FROM customers", "GROUP_CONCAT" },
+		/* the merge needs streams sorted on every column */
+		{ "SELECT DISTINCT * FROM customers", "SELECT DISTINCT *" },
 		{ "SELECT STDDEV(a) FROM customers GROUP BY g", "STDDEV" },
 		{ "SELECT g FROM customers GROUP BY g ORDER BY COUNT(*) DESC",
 		  "ORDER BY COUNT(*) (not a column of the select list)" },
@@ -1709,4 +1708,53 @@ Test(shard_plan, merge_aggregate_over_a_derived_table)
 	cr_assert_eq(sink.n, 1);
 	expect_row(&sink, 0, "6", "14");
 	merge_free(m);
+}
+
+/*
+ * An outer join that keeps the rows of a table that is not sharded
+ * against a sharded one: each shard returns the kept rows its own
+ * sharded rows do not match, so across shards they would come back once
+ * per shard.  Refused there; fine on one shard, and fine the other way
+ * round (the sharded side kept: each of its rows lives on one shard).
+ */
+Test(shard_plan, outer_joins_keeping_unsharded_rows_across_shards_are_refused)
+{
+	plan_of("SELECT * FROM countries co LEFT JOIN customers c "
+		"ON c.country = co.code");
+	expect_unsupported("outer join that keeps the rows of countries");
+	plan_of("SELECT * FROM customers c RIGHT JOIN countries co "
+		"ON c.country = co.code");
+	expect_unsupported("outer join that keeps the rows of countries");
+	plan_of("SELECT co.code, COUNT(c.id) FROM countries co LEFT JOIN "
+		"(customers c JOIN orders o ON o.customer_id = c.id) "
+		"ON c.country = co.code GROUP BY co.code");
+	expect_unsupported("outer join that keeps the rows of");
+	plan_of("SELECT * FROM (SELECT 1 AS x) d LEFT JOIN customers c "
+		"ON c.id = d.x");
+	/* on one shard: exact */
+	plan_of("SELECT * FROM countries co LEFT JOIN customers c "
+		"ON c.country = co.code WHERE c.id = 7");
+	cr_assert_eq(plan.kind, PLAN_ONE, "%s", plan.err);
+	/* the sharded side kept, or an inner join: exact everywhere */
+	plan_of("SELECT * FROM customers c LEFT JOIN countries co "
+		"ON c.country = co.code");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+	plan_of("SELECT * FROM countries co JOIN customers c "
+		"ON c.country = co.code");
+	expect_scatter(PLAN_RESULT_ROWS, NULL);
+}
+
+/* ORDER BY positions are read from the statement's own digits: the
+ * text is not NUL-terminated (it points into the client's packet), so
+ * the bytes after it must not count. */
+Test(shard_plan, order_by_positions_read_only_their_digits)
+{
+	/* the statement ends after "ORDER BY 1"; a '2' follows in memory */
+	static const char sql[] = "SELECT a, b FROM customers ORDER BY 12";
+
+	sql_arena_reset(&arena);
+	cr_assert_eq(shard_plan(&arena, &ctx, sql, sizeof(sql) - 2, &plan),
+		     0);
+	cr_assert_eq(plan.kind, PLAN_MULTI, "%s", plan.err);
+	cr_assert_str_eq(part_sql(0), "SELECT a, b FROM customers ORDER BY 1");
 }
