@@ -51,9 +51,11 @@ PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types
 # The shard planner (docs/sharding.md, "Query planning").
 PURE_NAMES += shard_plan shard_plan_select shard_plan_merge shard_plan_union \
-              stmt_bind
+              shard_plan_seq stmt_bind
 # Distributed transactions: the commit coordinator (docs/transactions.md).
 PURE_NAMES += xa_coord
+# Sequences: a worker's blocks of keys (docs/sharding.md, "Sequences").
+PURE_NAMES += seq_block
 PURE_SRC   := $(filter $(PURE_NAMES:%=src/%.c),$(SRC))
 PURE_OBJ   := $(PURE_SRC:src/%.c=build/asan/obj/%.o)
 

@@ -117,5 +117,18 @@ void shard_tables_table(const struct proxy *px, struct table *t)
 		if (st->kind == TABLE_UNSHARDED && st->shard < ks->nshards)
 			tb_text(t, r, 6, "%s", ks->shards[st->shard].name);
 		tb_u64(t, r, 8, st->line);
+		if (st->sequence[0]) {
+			int q = keyspace_sequence(ks, st->sequence);
+
+			tb_text(t, r, 9, "%s", st->sequence);
+			if (q >= 0) {
+				const struct shard_sequence *sq =
+					&ks->sequences[q];
+
+				tb_text(t, r, 10, "%s",
+					ks->shards[sq->shard].name);
+				tb_u64(t, r, 11, sq->block);
+			}
+		}
 	}
 }

@@ -41,6 +41,12 @@ static const char *const sh_keys[SH__COUNT] = {
 	[SH_NAME] = "name", [SH_GROUP] = "group", [SH_HASH_RANGE] = "hash-range",
 };
 
+enum sq_key { SQ_NAME, SQ_SHARD, SQ_BLOCK, SQ_START, SQ__COUNT };
+static const char *const sq_keys[SQ__COUNT] = {
+	[SQ_NAME] = "name", [SQ_SHARD] = "shard", [SQ_BLOCK] = "block",
+	[SQ_START] = "start",
+};
+
 enum tb_key { TK_NAME, TK_TYPE, TK_KEY, TK_FUNCTION, TK_KEY_TYPE,
 	      TK_COLLATION, TK_BOUNDS, TK_SHARD, TK_SEQUENCE, TK_LOOKUP,
 	      TK__COUNT };
@@ -406,6 +412,28 @@ static int table_sharded(struct loader *ld, struct shard_table *t,
 	return 0;
 }
 
+/* sequence: the name of one of keyspace: sequences:, for an integer
+ * key. */
+static int table_sequence(struct loader *ld, const struct keyspace *ks,
+			  struct shard_table *t, yaml_node_t *v)
+{
+	const char *names[SHARD_SEQUENCES_MAX];
+	char what[160];
+
+	snprintf(what, sizeof(what), "keyspace: table '%s': sequence", t->name);
+	if (get_name(ld, what, v, SQL_NAME_CHARS, t->sequence))
+		return -1;
+	if (t->key_type != SHARD_KEY_INT)
+		return cy_fail(ld, v, "%s: needs key-type: int (a sequence's "
+			       "keys are integers)", what);
+	if (keyspace_sequence(ks, t->sequence) >= 0)
+		return 0;
+	for (unsigned i = 0; i < ks->nsequences; i++)
+		names[i] = ks->sequences[i].name;
+	return cy_unknown(ld, v, what, "sequence", t->sequence, names,
+			  ks->nsequences);
+}
+
 static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 {
 	static const char *const kinds[] = {"sharded", "broadcast", "unsharded"};
@@ -427,10 +455,6 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 		     t->name))
 		return -1;
 	ks->ntables++;
-	if (key[TK_SEQUENCE])
-		return cy_fail(ld, key[TK_SEQUENCE], "keyspace: table '%s': "
-			       "sequence: not supported yet (docs/sharding.md)",
-			       t->name);
 	if (key[TK_LOOKUP])
 		return cy_fail(ld, key[TK_LOOKUP], "keyspace: table '%s': "
 			       "lookup: not supported yet (docs/sharding.md)",
@@ -448,11 +472,17 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 	if (only_with(ld, t, key, TK_SHARD, t->kind == TABLE_UNSHARDED,
 		      "type: unsharded"))
 		return -1;
+	if (only_with(ld, t, key, TK_SEQUENCE, t->kind == TABLE_SHARDED,
+		      "a sharded table (its key column gets the sequence's "
+		      "keys)"))
+		return -1;
 	for (unsigned k = TK_KEY; k <= TK_BOUNDS; k++)
 		if (only_with(ld, t, key, (enum tb_key)k, t->kind == TABLE_SHARDED,
 			      "a sharded table (type: sharded, the default)"))
 			return -1;
 	if (t->kind == TABLE_SHARDED && table_sharded(ld, t, map, key, val))
+		return -1;
+	if (val[TK_SEQUENCE] && table_sequence(ld, ks, t, val[TK_SEQUENCE]))
 		return -1;
 	if (t->kind == TABLE_UNSHARDED) {
 		snprintf(what, sizeof(what), "keyspace: table '%s': shard",
@@ -495,6 +525,97 @@ static int load_tables(struct loader *ld, struct keyspace *ks, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- sequences ----------------------------------------------------------- */
+
+/* A positive integer of at most max. */
+static int get_count(struct loader *ld, const char *what, yaml_node_t *v,
+		     uint64_t max, uint64_t *out)
+{
+	const char *s;
+	char *end;
+	size_t digits;
+
+	if (cy_scalar(ld, what, v, &s))
+		return -1;
+	digits = strspn(s, "0123456789");
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (!digits || *end || errno || !*out || *out > max)
+		return cy_fail(ld, v, "%s: expected an integer from 1 to %llu, "
+			       "got '%s'", what, (unsigned long long)max, s);
+	return 0;
+}
+
+static int load_sequence(struct loader *ld, struct keyspace *ks,
+			 yaml_node_t *map)
+{
+	struct shard_sequence *q = &ks->sequences[ks->nsequences];
+	yaml_node_t *key[SQ__COUNT] = {0}, *val[SQ__COUNT] = {0};
+	char what[160], why[300];
+
+	q->line = cy_line(map);
+	q->block = 1000;
+	q->start = 1;
+	if (map->type != YAML_MAPPING_NODE)
+		return cy_fail(ld, map, "keyspace: sequences: expected a mapping "
+			       "(name:, shard:, block:, start:), got %s",
+			       cy_kind(map));
+	if (sort_keys(ld, map, "keyspace: sequence", sq_keys, SQ__COUNT, key,
+		      val))
+		return -1;
+	if (!val[SQ_NAME])
+		return cy_fail(ld, map, "keyspace: a sequence needs name:");
+	if (get_name(ld, "keyspace: sequence: name", val[SQ_NAME],
+		     SQL_NAME_CHARS, q->name))
+		return -1;
+	snprintf(what, sizeof(what), "keyspace: sequence '%s': shard", q->name);
+	if (val[SQ_SHARD]) {
+		if (shard_ref(ld, ks, what, val[SQ_SHARD], &q->shard))
+			return -1;
+	} else if (ks->default_shard >= 0) {
+		q->shard = (unsigned)ks->default_shard;
+	} else {
+		return cy_fail(ld, map, "%s: required (the shard whose "
+			       "myring.sequences table holds it; there is no "
+			       "default-shard)", what);
+	}
+	snprintf(what, sizeof(what), "keyspace: sequence '%s': block", q->name);
+	if (val[SQ_BLOCK] && get_count(ld, what, val[SQ_BLOCK],
+				       SHARD_SEQ_BLOCK_MAX, &q->block))
+		return -1;
+	snprintf(what, sizeof(what), "keyspace: sequence '%s': start", q->name);
+	if (val[SQ_START] && get_count(ld, what, val[SQ_START],
+				       (uint64_t)INT64_MAX -
+				       SHARD_SEQ_BLOCK_MAX, &q->start))
+		return -1;
+	ks->nsequences++;
+	if (shard_sequence_check(ks, ks->nsequences - 1, why, sizeof(why)))
+		return cy_fail(ld, map, "keyspace: sequence '%s': %s", q->name,
+			       why);
+	return 0;
+}
+
+static int load_sequences(struct loader *ld, struct keyspace *ks,
+			  yaml_node_t *v)
+{
+	size_t n;
+
+	if (cy_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cy_fail(ld, v, "keyspace: sequences: expected a list of "
+			       "sequences, got %s", cy_kind(v));
+	n = cy_seq_len(v);
+	if (n > SHARD_SEQUENCES_MAX)
+		return cy_fail(ld, v, "keyspace: sequences: at most %d sequences",
+			       SHARD_SEQUENCES_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (load_sequence(ld, ks,
+				  cy_node(ld, v->data.sequence.items.start[i])))
+			return -1;
+	return 0;
+}
+
 /* ---- the keyspace ----------------------------------------------------------- */
 
 int config_keyspace_load(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
@@ -511,9 +632,6 @@ int config_keyspace_load(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 			       "shards:, tables:), got %s", cy_kind(v));
 	if (sort_keys(ld, v, "keyspace", ks_keys, KS__COUNT, key, val))
 		return -1;
-	if (key[KS_SEQUENCES])
-		return cy_fail(ld, key[KS_SEQUENCES], "keyspace: sequences: not "
-			       "supported yet (docs/sharding.md)");
 	if (!cfg->ngroups)
 		return cy_fail(ld, k, "keyspace: needs groups: (each shard is a "
 			       "backend group)");
@@ -540,6 +658,9 @@ int config_keyspace_load(struct loader *ld, yaml_node_t *k, yaml_node_t *v)
 			return -1;
 		ks->default_shard = (int)s;
 	}
+	/* Before the tables, which name them. */
+	if (val[KS_SEQUENCES] && load_sequences(ld, ks, val[KS_SEQUENCES]))
+		return -1;
 	if (val[KS_TABLES] && load_tables(ld, ks, val[KS_TABLES]))
 		return -1;
 	/* Everything was checked where it stands; this is the backstop. */

@@ -104,6 +104,15 @@ const struct counter_desc worker_counters[] = {
 	C("xa_finish_us", "myring_xa_finish_microseconds_total",
 	  "Time they spent committing the branches (XA COMMIT on all at "
 	  "once) before the client's OK.", xa_finish_us),
+	C("shard_seq_keys", "myring_shard_seq_keys_total",
+	  "Keys handed out by the keyspace's sequences to INSERTs.",
+	  shard_seq_keys),
+	C("shard_seq_blocks", "myring_shard_seq_blocks_total",
+	  "Blocks of keys taken from the sequences' rows (one round trip "
+	  "each).", shard_seq_blocks),
+	C("shard_seq_errors", "myring_shard_seq_errors_total",
+	  "Block fetches that failed (the INSERTs waiting got the error).",
+	  shard_seq_errors),
 	C("causal_waits", "myring_causal_waits_total",
 	  "Causal reads that waited on a replica for the GTID they must see.",
 	  causal_waits),

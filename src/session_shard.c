@@ -31,6 +31,7 @@
 #include "mysql_proto.h"
 #include "mysql_srv.h"
 #include "shard_plan.h"
+#include "shard_seq.h"
 #include "stmt_bind.h"
 
 #include <stdio.h>
@@ -107,6 +108,17 @@ struct fanout {
 	unsigned ncols;
 	unsigned nparts;
 	struct fanout_part *parts;
+	/* An INSERT waiting for keys of a sequence (shard_seq.h): planned
+	 * again with them once they are there and the fanout has started,
+	 * then run on the shards they name, as any fanout. */
+	bool want_keys, keys_done;
+	struct seq_wait wait;
+	unsigned seq;
+	uint16_t keys_err;
+	char keys_msg[200];
+	char *sql;                 /* the client's text, to plan again */
+	size_t sql_len;
+	struct worker *w;
 };
 
 /* ---- planning --------------------------------------------------------- */
@@ -338,6 +350,7 @@ static uint32_t plan_mode(const struct session *s)
 		{"NO_BACKSLASH_ESCAPES", PLAN_MODE_NO_BACKSLASH_ESCAPES},
 		{"PIPES_AS_CONCAT", PLAN_MODE_PIPES_AS_CONCAT},
 		{"HIGH_NOT_PRECEDENCE", PLAN_MODE_HIGH_NOT_PRECEDENCE},
+		{"NO_AUTO_VALUE_ON_ZERO", PLAN_MODE_NO_AUTO_VALUE_ON_ZERO},
 		{"ANSI", PLAN_MODE_ANSI_QUOTES | PLAN_MODE_PIPES_AS_CONCAT},
 	};
 	const struct mysql_state_var *v = mysql_state_get_var(&s->st,
@@ -395,13 +408,40 @@ static struct sql_arena *plan_arena(struct session *s)
 	return a;
 }
 
+/* Sequence keys for a text INSERT: from the worker's blocks if it holds
+ * them (shard_seq.h), else the plan says PLAN_KEYS. */
+static int take_keys(void *arg, unsigned seq, unsigned n, int64_t *keys)
+{
+	return shard_seq_take(arg, seq, n, keys);
+}
+
+/* The keys a waiting INSERT got, for its second planning. */
+struct given_keys {
+	const int64_t *keys;
+	unsigned n;
+};
+
+static int given_keys(void *arg, unsigned seq, unsigned n, int64_t *keys)
+{
+	const struct given_keys *g = arg;
+
+	(void)seq;
+	if (n != g->n)
+		return -1;
+	memcpy(keys, g->keys, n * sizeof(*keys));
+	return 0;
+}
+
 /* Plans sql for the session into *plan, in the worker's arena as it is
  * (valid until the next statement is planned); params, bind: an
- * execution's values (shard_plan.h). */
-static void plan_in_arena(struct session *s, const char *sql, size_t len,
-			  const struct plan_param *params, unsigned nparams,
-			  const struct sql_bind *bind, unsigned nbind,
-			  struct shard_plan *plan)
+ * execution's values (shard_plan.h); keys: where an INSERT's sequence
+ * keys come from (NULL: from the worker's blocks for text, refused for
+ * executions). */
+static void plan_in_arena_keyed(struct session *s, const char *sql,
+				size_t len, const struct plan_param *params,
+				unsigned nparams, const struct sql_bind *bind,
+				unsigned nbind, const struct given_keys *keys,
+				struct shard_plan *plan)
 {
 	struct sql_reading rd;
 	struct plan_ctx ctx = {
@@ -418,10 +458,116 @@ static void plan_in_arena(struct session *s, const char *sql, size_t len,
 		.nparams = nparams,
 		.bind = bind,
 		.nbind = nbind,
+		.take_keys = keys ? given_keys : params || bind ? NULL :
+			     take_keys,
+		.keys_arg = keys ? (void *)keys : (void *)s,
 	};
 
 	effects_reading(s, &rd);
 	shard_plan(&s->c.w->plan_arena, &ctx, sql, len, plan);
+}
+
+static void plan_in_arena(struct session *s, const char *sql, size_t len,
+			  const struct plan_param *params, unsigned nparams,
+			  const struct sql_bind *bind, unsigned nbind,
+			  struct shard_plan *plan)
+{
+	plan_in_arena_keyed(s, sql, len, params, nparams, bind, nbind, NULL,
+			    plan);
+}
+
+/* A one-shard INSERT given sequence keys: its rewritten text goes to
+ * the shard in place of the client's. */
+static enum myring_verdict route_rewritten(struct session *s,
+					   struct pending *p,
+					   const struct shard_plan *plan,
+					   struct myring_reply *reply,
+					   enum myring_verdict verdict)
+{
+	char *text;
+
+	verdict = route_one(s, p, plan, reply, verdict);
+	/* A transaction's other shard takes the text as its branch's
+	 * (session_xa.h); otherwise the command goes with it. */
+	if (verdict == MYRING_REJECT || verdict == MYRING_ANSWER ||
+	    p->fanout || p->xa)
+		return verdict;
+	text = malloc(plan->parts[0].len ? plan->parts[0].len : 1);
+	if (!text)
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	memcpy(text, plan->parts[0].sql, plan->parts[0].len);
+	free(reply->rewrite);
+	reply->rewrite = text;
+	reply->rewrite_len = plan->parts[0].len;
+	return MYRING_REWRITE;
+}
+
+static void keys_arrived(struct seq_wait *wt, uint16_t err, const char *msg);
+
+/*
+ * An INSERT whose sequence keys the worker does not hold yet: a fanout
+ * without parts that waits for them (shard_seq_wait), then is planned
+ * again with them (keyed_run).  A session that holds a connection cannot
+ * wait (its INSERT must go there): refused, the block fetched for the
+ * next try.
+ */
+static enum myring_verdict fanout_for_keys(struct session *s,
+					   struct pending *p,
+					   const struct shard_plan *plan,
+					   const char *sql, size_t len,
+					   struct myring_reply *reply,
+					   enum myring_verdict verdict)
+{
+	const struct keyspace *ks = keyspace_of(s);
+	struct fanout *f;
+	char msg[300];
+
+	if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
+		shard_seq_prefetch(s, plan->need_seq);
+		snprintf(msg, sizeof(msg), "myring: sequence %s has no keys at "
+			 "hand on this worker (its next block is being "
+			 "fetched); with %s the INSERT cannot wait for them: "
+			 "try again", ks->sequences[plan->need_seq].name,
+			 s->in_trans || s->be ? held_why(s) : "a statement "
+			 "still running (pipelined)");
+		return shard_refuse(s, reply, 1235, msg);
+	}
+	f = calloc(1, sizeof(*f));
+	if (f) {
+		f->wait.keys = malloc(plan->need_keys * sizeof(*f->wait.keys));
+		f->sql = malloc(len ? len : 1);
+	}
+	if (!f || !f->wait.keys || !f->sql) {
+		if (f) {
+			free(f->wait.keys);
+			free(f->sql);
+		}
+		free(f);
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	}
+	memcpy(f->sql, sql, len);
+	f->sql_len = len;
+	f->want_keys = true;
+	f->seq = plan->need_seq;
+	f->wait.n = plan->need_keys;
+	f->wait.s = s;
+	f->wait.cont = keys_arrived;
+	f->plan = *plan;
+	sql_arena_init(&f->arena, 0);
+	f->s = s;
+	f->w = s->c.w;
+	f->p = p;
+	f->ks = ks;
+	f->serial = p->serial;
+	f->caps = s->caps;
+	pkt_buf_init(&f->out);
+	p->fanout = f;
+	p->local = true;
+	p->route_why = "sequence";
+	s->fanouts++;
+	session_hold(s, HOLD_FANOUT);
+	shard_seq_wait(s, f->seq, &f->wait);
+	return verdict;
 }
 
 static void plan_statement(struct session *s, const char *sql, size_t len,
@@ -520,10 +666,15 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		verdict = answer_rows(s, &plan, reply);
 		break;
 	case PLAN_ONE:
-		verdict = route_one(s, p, &plan, reply, verdict);
+		if (plan.rewritten)
+			verdict = route_rewritten(s, p, &plan, reply, verdict);
+		else
+			verdict = route_one(s, p, &plan, reply, verdict);
 		break;
 	case PLAN_MULTI:
 		return fanout_new(s, p, &plan, false, reply, verdict);
+	case PLAN_KEYS:
+		return fanout_for_keys(s, p, &plan, sql, len, reply, verdict);
 	}
 	return verdict;
 }
@@ -535,6 +686,8 @@ static void fanout_free(struct fanout *f)
 	for (unsigned i = 0; i < f->nparts; i++)
 		free(f->parts[i].defs);
 	free(f->parts);
+	free(f->wait.keys);
+	free(f->sql);
 	merge_free(f->m);
 	pkt_buf_free(&f->out);
 	free(f->defs);
@@ -710,11 +863,16 @@ static void sum_oks(struct fanout *f)
 		n = snprintf(info, sizeof(info), "Rows matched: %llu  Changed: "
 			     "%llu  Warnings: %llu", matched, affected,
 			     warnings);
-	if (f->s)
+	if (f->s) {
 		f->p->local_affected = affected;
+		/* LAST_INSERT_ID() of the keys it was given: answered on the
+		 * session's next connection by its state's replay. */
+		if (f->plan.insert_id)
+			f->s->st.last_insert_id = f->plan.insert_id;
+	}
 	*w++ = 0x00;
 	w = mysql_put_lenenc(w, affected);
-	w = mysql_put_lenenc(w, 0);
+	w = mysql_put_lenenc(w, f->plan.insert_id);
 	mysql_put_u16(w, SERVER_STATUS_AUTOCOMMIT);
 	mysql_put_u16(w + 2, warnings > 0xFFFF ? 0xFFFF : (uint16_t)warnings);
 	w += 4;
@@ -880,6 +1038,12 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 		if (len && pkt[0] == 0x00) {
 			if (mysql_parse_ok_ext(pkt, len, caps, &ok) == 0) {
 				pt->ok = ok.ok;
+				/* LAST_INSERT_ID(k) in its text (a sequence's
+				 * key) set it on this connection: the next
+				 * borrower's replay must know. */
+				if (ok.ok.last_insert_id)
+					pt->b->st.last_insert_id =
+						ok.ok.last_insert_id;
 				snprintf(pt->info, sizeof(pt->info), "%.*s",
 					 (int)ok.info.len, ok.info.ptr);
 			}
@@ -1046,17 +1210,12 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	bconn_run(b, part_done);
 }
 
-void shard_fanout_start(struct session *s, struct pending *p)
+/* Borrows a connection for each part, which runs as it comes. */
+static void start_parts(struct session *s, struct fanout *f)
 {
-	struct fanout *f = p->fanout;
 	const struct keyspace *ks = keyspace_of(s);
 	bool read = f->plan.select && !f->plan.writes && !s->in_trans;
 
-	if (f->started)
-		return;
-	f->started = true;
-	f->zseq = p->zseq;
-	f->out.seq = p->reply_seq;
 	f->refs = f->nparts + 1;
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
@@ -1102,6 +1261,106 @@ void shard_fanout_start(struct session *s, struct pending *p)
 	fanout_unref(f);
 }
 
+/* A fanout without parts ends with its answer (an error). */
+static void keyed_fail(struct fanout *f, uint16_t code, const char *state,
+		       const char *msg)
+{
+	answer_error(f, code, state, msg);
+	f->refs = 1;
+	fanout_unref(f);
+}
+
+/*
+ * The keys of a waiting INSERT are there (or their fetch failed) and its
+ * turn has come: it is planned again with them, and runs on the shards
+ * they name, as a fanout of one or more parts (the session holds no
+ * connection: fanout_for_keys made sure).
+ */
+static void keyed_run(struct fanout *f)
+{
+	struct session *s = f->s;
+	struct given_keys g = { f->wait.keys, f->wait.n };
+	struct sql_arena *a;
+	struct shard_plan plan;
+
+	if (f->keys_err) {
+		keyed_fail(f, f->keys_err, "HY000", f->keys_msg);
+		return;
+	}
+	a = plan_arena(s);
+	plan_in_arena_keyed(s, f->sql, f->sql_len, NULL, 0, NULL, 0, &g,
+			    &plan);
+	if (plan.kind == PLAN_ERROR) {
+		s->c.w->stats.shard_refused++;
+		keyed_fail(f, plan.err_code, plan.sqlstate, plan.err);
+		return;
+	}
+	if ((plan.kind != PLAN_ONE && plan.kind != PLAN_MULTI) ||
+	    !plan.insert_id) {
+		/* The session's state changed the statement's reading in
+		 * the meantime (sql_mode): it is sent again by the client. */
+		keyed_fail(f, 1105, "HY000", "myring: the INSERT read "
+			   "differently once its sequence keys came: try again");
+		return;
+	}
+	f->parts = calloc(plan.nparts, sizeof(*f->parts));
+	if (!f->parts) {
+		keyed_fail(f, 1105, "HY000", "myring: out of memory");
+		return;
+	}
+	/* The plan and its arena go with the fanout. */
+	sql_arena_free(&f->arena);
+	f->arena = *a;
+	sql_arena_init(a, 0);
+	f->plan = plan;
+	f->plan.kind = PLAN_MULTI;
+	f->plan.result = PLAN_RESULT_OK;
+	f->nparts = plan.nparts;
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+
+		pt->f = f;
+		pt->idx = i;
+		pt->shard = plan.parts[i].shard;
+		pt->sql = plan.parts[i].sql;
+		pt->len = plan.parts[i].len;
+	}
+	s->c.w->stats.shard_fanouts++;
+	s->c.w->stats.shard_fanout_parts += f->nparts;
+	start_parts(s, f);
+}
+
+static void keys_arrived(struct seq_wait *wt, uint16_t err, const char *msg)
+{
+	struct fanout *f = (struct fanout *)((char *)wt -
+		offsetof(struct fanout, wait));
+
+	f->keys_done = true;
+	f->keys_err = err;
+	if (err)
+		snprintf(f->keys_msg, sizeof(f->keys_msg), "%s",
+			 msg ? msg : "myring: no keys");
+	if (f->started && f->s)
+		keyed_run(f);
+}
+
+void shard_fanout_start(struct session *s, struct pending *p)
+{
+	struct fanout *f = p->fanout;
+
+	if (f->started)
+		return;
+	f->started = true;
+	f->zseq = p->zseq;
+	f->out.seq = p->reply_seq;
+	if (f->want_keys) {
+		if (f->keys_done)
+			keyed_run(f);
+		return;
+	}
+	start_parts(s, f);
+}
+
 void shard_fanout_sent(struct session *s)
 {
 	struct pending *p = s->pend_count ? pend_at(s, 0) : NULL;
@@ -1122,6 +1381,12 @@ void shard_fanout_orphan(struct pending *p)
 	f->s = NULL;
 	f->p = NULL;
 	f->answered = true;
+	if (f->want_keys && !f->parts) {
+		/* Still waiting for its keys, or not run yet. */
+		shard_seq_cancel(f->w, f->seq, &f->wait);
+		fanout_free(f);
+		return;
+	}
 	if (!f->started) {
 		fanout_free(f);
 		return;

@@ -315,8 +315,17 @@ int shard_table_check(const struct keyspace *ks, const struct shard_table *t,
 	for (const struct shard_table *o = ks->tables; o < t; o++)
 		if (!strcasecmp(o->name, t->name))
 			WHY("listed twice (first on line %u)", o->line);
-	if (t->sequence[0])
-		WHY("sequence: not supported yet (docs/sharding.md)");
+	if (t->sequence[0]) {
+		if (t->kind != TABLE_SHARDED)
+			WHY("sequence: only with a sharded table (its key "
+			    "column gets the sequence's keys)");
+		if (t->key_type != SHARD_KEY_INT)
+			WHY("sequence: needs key-type: int (a sequence's keys "
+			    "are integers)");
+		if (keyspace_sequence(ks, t->sequence) < 0)
+			WHY("sequence: unknown sequence '%s' (keyspace: "
+			    "sequences: lists them)", t->sequence);
+	}
 	switch (t->kind) {
 	case TABLE_BROADCAST:
 		return 0;
@@ -357,6 +366,33 @@ int shard_table_check(const struct keyspace *ks, const struct shard_table *t,
 		if (t->bounds[i] <= t->bounds[i - 1])
 			WHY("bounds: not ascending (%lld after %lld)",
 			    (long long)t->bounds[i], (long long)t->bounds[i - 1]);
+	return 0;
+}
+
+int shard_sequence_check(const struct keyspace *ks, unsigned i, char *err,
+			 size_t errlen)
+{
+	const struct shard_sequence *q = &ks->sequences[i];
+	size_t len = strlen(q->name);
+
+	if (!len || len > 63 || strspn(q->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789_$")
+				!= len)
+		WHY("name: expected 1..63 characters of [A-Za-z0-9_$]");
+	for (unsigned j = 0; j < i; j++)
+		if (!strcasecmp(ks->sequences[j].name, q->name))
+			WHY("defined twice (first on line %u)",
+			    ks->sequences[j].line);
+	if (q->shard >= ks->nshards)
+		WHY("shard: no shard %u (there are %u)", q->shard, ks->nshards);
+	if (!q->block || q->block > SHARD_SEQ_BLOCK_MAX)
+		WHY("block: expected 1..%llu keys, got %llu",
+		    (unsigned long long)SHARD_SEQ_BLOCK_MAX,
+		    (unsigned long long)q->block);
+	if (!q->start || q->start > (uint64_t)INT64_MAX - SHARD_SEQ_BLOCK_MAX)
+		WHY("start: expected 1..%lld, got %llu",
+		    (long long)(INT64_MAX - (int64_t)SHARD_SEQ_BLOCK_MAX),
+		    (unsigned long long)q->start);
 	return 0;
 }
 
@@ -416,6 +452,11 @@ int keyspace_check(const struct keyspace *ks, char *err, size_t errlen)
 		return -1;
 	if (ks->default_shard >= (int)ks->nshards || ks->default_shard < -1)
 		WHY("default-shard: no shard %d", ks->default_shard);
+	if (ks->nsequences > SHARD_SEQUENCES_MAX)
+		WHY("sequences: at most %d", SHARD_SEQUENCES_MAX);
+	for (unsigned i = 0; i < ks->nsequences; i++)
+		if (shard_sequence_check(ks, i, why, sizeof(why)))
+			WHY("sequence '%s': %s", ks->sequences[i].name, why);
 	if (ks->ntables > SHARD_TABLES_MAX)
 		WHY("tables: at most %d", SHARD_TABLES_MAX);
 	for (unsigned i = 0; i < ks->ntables; i++)
@@ -436,7 +477,22 @@ static bool table_equal(const struct shard_table *a, const struct shard_table *b
 	       a->nbounds == b->nbounds &&
 	       (!a->nbounds || !memcmp(a->bounds, b->bounds,
 				       a->nbounds * sizeof(*a->bounds))) &&
-	       a->shard == b->shard && !strcmp(a->sequence, b->sequence);
+	       a->shard == b->shard && !strcasecmp(a->sequence, b->sequence);
+}
+
+static bool sequence_equal(const struct shard_sequence *a,
+			   const struct shard_sequence *b)
+{
+	return !strcasecmp(a->name, b->name) && a->shard == b->shard &&
+	       a->block == b->block && a->start == b->start;
+}
+
+int keyspace_sequence(const struct keyspace *ks, const char *name)
+{
+	for (unsigned i = 0; i < ks->nsequences; i++)
+		if (!strcasecmp(ks->sequences[i].name, name))
+			return (int)i;
+	return -1;
 }
 
 bool keyspace_equal(const struct keyspace *a, const struct keyspace *b)
@@ -455,6 +511,11 @@ bool keyspace_equal(const struct keyspace *a, const struct keyspace *b)
 	}
 	for (unsigned i = 0; i < a->ntables; i++)
 		if (!table_equal(&a->tables[i], &b->tables[i]))
+			return false;
+	if (a->nsequences != b->nsequences)
+		return false;
+	for (unsigned i = 0; i < a->nsequences; i++)
+		if (!sequence_equal(&a->sequences[i], &b->sequences[i]))
 			return false;
 	return true;
 }

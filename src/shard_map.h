@@ -23,6 +23,9 @@
 
 #define SHARDS_MAX 64
 #define SHARD_TABLES_MAX 1024
+#define SHARD_SEQUENCES_MAX 64
+/* A sequence's block: at most this many keys per round trip. */
+#define SHARD_SEQ_BLOCK_MAX 1000000000ull
 
 enum shard_table_kind {
 	TABLE_SHARDED = 1,      /* rows spread by key */
@@ -67,10 +70,20 @@ struct shard_table {
 	unsigned nbounds;
 	/* TABLE_UNSHARDED: the shard that holds it */
 	unsigned shard;
-	/* TABLE_SHARDED: an AUTO_INCREMENT-like key myring hands out, or
-	 * "" (not yet implemented: see docs/sharding.md) */
+	/* TABLE_SHARDED, key-type int: the sequence (ks->sequences, by
+	 * name) that gives keys to rows inserted without one, or "" */
 	char sequence[64];
 	unsigned line;          /* in the config file */
+};
+
+/* A sequence: keys handed out in blocks from one row of
+ * myring.sequences on one shard (docs/sharding.md, "Sequences"). */
+struct shard_sequence {
+	char name[64];          /* its row's name (ASCII, caseless) */
+	unsigned shard;         /* the shard whose myring.sequences holds it */
+	uint64_t block;         /* keys taken per round trip, 1..BLOCK_MAX */
+	uint64_t start;         /* the first key, when myring adds the row */
+	unsigned line;
 };
 
 struct keyspace {
@@ -82,6 +95,8 @@ struct keyspace {
 	/* Tables not listed: "unsharded" on default_shard, or refused
 	 * when default_shard is -1. */
 	int default_shard;
+	unsigned nsequences;
+	struct shard_sequence sequences[SHARD_SEQUENCES_MAX];
 };
 
 /* The 64-bit hash of an integer key (a bijection, so ranges of the hash
@@ -111,6 +126,9 @@ unsigned shard_of_hash(const struct keyspace *ks, uint64_t h);
 const struct shard_table *keyspace_table(const struct keyspace *ks,
 					 const char *name, size_t len);
 
+/* The sequence called name (caseless), or -1. */
+int keyspace_sequence(const struct keyspace *ks, const char *name);
+
 /* The shard that owns key value v (given as text, as a literal or a
  * parameter spells it; is_string: it was a string) in table t.  Returns
  * the shard, or -1 when the value cannot be mapped exactly (e.g. 1.5 for
@@ -130,6 +148,8 @@ int shard_check(const struct keyspace *ks, unsigned i, char *err,
 		size_t errlen);
 int shard_table_check(const struct keyspace *ks, const struct shard_table *t,
 		      char *err, size_t errlen);
+int shard_sequence_check(const struct keyspace *ks, unsigned i, char *err,
+			 size_t errlen);
 
 /* Whether a and b map every key the same way and name the same shards
  * and groups (group_index and lines are not compared): what a reload

@@ -1362,7 +1362,7 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	struct tref *target;
 	unsigned key_idx = 0, nrows = 0;
 	uint64_t mask = 0;
-	int *row_shard, values_scope = -1;
+	int *row_shard, values_scope = -1, keyed;
 
 	if (!r)
 		return plan_nomem(pl);
@@ -1426,6 +1426,9 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 			return plan_fail(pl, "myring: INSERT into sharded table "
 					     "%s with a subquery over keyspace "
 					     "tables is not supported", t->name);
+	keyed = plan_insert_keys(pl, in, t);
+	if (keyed < 0 || keyed == 2)
+		return keyed < 0 ? -1 : 0;
 	if (in->set) {
 		const struct sql_assign *ka = key_assign(in->set, t);
 		int sh = ka ? literal_shard(pl, t, ka->value) : -1;
@@ -1441,6 +1444,8 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 					     "shard", t->name, t->key);
 		if (trans_check(pl, 1ull << sh))
 			return -1;
+		if (keyed)
+			return plan_insert_one_keyed(pl, st, (unsigned)sh);
 		plan_one(pl, (unsigned)sh);
 		return 0;
 	}
@@ -1485,6 +1490,8 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	if (trans_check(pl, mask))
 		return -1;
 	if (__builtin_popcountll(mask) == 1) {
+		if (keyed)
+			return plan_insert_one_keyed(pl, st, lowest(mask));
 		plan_one(pl, lowest(mask));
 		return 0;
 	}
@@ -1702,6 +1709,7 @@ static int plan_explain_shards(struct planner *pl, struct sql_statement *st)
 		return plan_nomem(pl);
 	sub = *pl;
 	sub.out = inner;
+	sub.explaining = true;
 	/* The explained statement's own text. */
 	sub.sql = pl->sql;
 	if (plan_statement(&sub, st->explained))
@@ -1796,6 +1804,7 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 	case SQL_ST_EXPLAIN:
 		if (st->shards)
 			return plan_explain_shards(pl, st);
+		pl->explaining = true;
 		if (plan_statement(pl, st->explained))
 			return -1;
 		p->writes = false;

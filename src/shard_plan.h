@@ -43,6 +43,9 @@ enum plan_kind {
 	PLAN_MULTI,
 	PLAN_ANSWER,
 	PLAN_ERROR,
+	PLAN_KEYS,              /* an INSERT needs need_keys keys of sequence
+				 * need_seq that take_keys could not give
+				 * now: plan it again once they are there */
 };
 
 /* What a PLAN_MULTI's shards answer. */
@@ -68,6 +71,8 @@ struct plan_merge;             /* the planner's own: keys, aggregates,
 #define PLAN_MODE_NO_BACKSLASH_ESCAPES  0x02
 #define PLAN_MODE_PIPES_AS_CONCAT       0x04
 #define PLAN_MODE_HIGH_NOT_PRECEDENCE   0x08
+/* 0 in a sequenced key column is a value, not "give me a key" */
+#define PLAN_MODE_NO_AUTO_VALUE_ON_ZERO 0x10
 
 /* A prepared statement's parameter as an execution binds it: its value as
  * a literal would spell it (integers in decimal), or not known (NULL,
@@ -110,6 +115,13 @@ struct plan_ctx {
 	 * markers stay ?. */
 	const struct sql_bind *bind;
 	unsigned nbind;
+	/* Keys for an INSERT into a table with a sequence that leaves the
+	 * key to it (docs/sharding.md, "Sequences"): n keys of sequence seq
+	 * (an index into ks->sequences) into keys[], ascending; 0, or -1
+	 * when they are not at hand (the plan is then PLAN_KEYS).  NULL:
+	 * such an INSERT is refused (prepared statements). */
+	int (*take_keys)(void *arg, unsigned seq, unsigned n, int64_t *keys);
+	void *keys_arg;
 };
 
 struct shard_plan {
@@ -128,6 +140,14 @@ struct shard_plan {
 	unsigned ncols, nrows;
 	const char **cols;
 	const char **cells;
+	/* An INSERT given keys of a sequence: the first of them (what
+	 * LAST_INSERT_ID() returns after it), or 0.  PLAN_ONE: its text is
+	 * the statement rewritten with the keys (not the client's), which
+	 * sets LAST_INSERT_ID() on the shard itself. */
+	uint64_t insert_id;
+	bool rewritten;
+	/* PLAN_KEYS */
+	unsigned need_seq, need_keys;
 	/* PLAN_ERROR */
 	uint16_t err_code;
 	char sqlstate[6];

@@ -81,6 +81,10 @@ struct planner {
 	struct sql_reading rd;
 	struct shard_plan *out;
 	bool failed;
+	bool explaining;        /* under EXPLAIN: take no sequence keys */
+	/* The first key an INSERT got from a sequence (a literal node of the
+	 * statement's tree), or NULL. */
+	struct sql_expr *first_key;
 };
 
 /* ---- routing (shard_plan.c) ---------------------------------------------- */
@@ -216,6 +220,22 @@ int plan_limit_value(struct planner *pl, const struct sql_expr *e,
 		     uint64_t *v);
 struct sql_expr *plan_int_literal(struct planner *pl, uint64_t v);
 void plan_describe(struct plan_merge *m);
+
+/* The keys of an INSERT into sharded table t whose rows leave the key
+ * column to t's sequence (omitted, NULL, DEFAULT, or 0 without
+ * NO_AUTO_VALUE_ON_ZERO): the tree is rewritten to carry them as
+ * literals (shard_plan_seq.c).  0: nothing to generate; 1: keys given
+ * (pl->first_key, out->insert_id); 2: PLAN_KEYS (out says what is
+ * needed); -1 after plan_fail(). */
+int plan_insert_keys(struct planner *pl, struct sql_insert *in,
+		     const struct shard_table *t);
+
+/* A one-shard INSERT that got keys: its first key becomes
+ * LAST_INSERT_ID(key), so that the shard's OK reports it and sets it,
+ * and the statement is printed for the shard (PLAN_ONE, rewritten).
+ * 0, or -1 after plan_fail(). */
+int plan_insert_one_keyed(struct planner *pl, const struct sql_statement *st,
+			  unsigned shard);
 
 /* The merge of a plan in words (EXPLAIN SHARDS). */
 const char *plan_merge_what(const struct shard_plan *p);

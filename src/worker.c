@@ -5,6 +5,7 @@
 #include "pool.h"
 #include "session.h"
 #include "session_xa.h"
+#include "shard_seq.h"
 #include "splice.h"
 #include "tls.h"
 #include "xprt.h"
@@ -539,6 +540,7 @@ static void teardown(struct worker *w)
 	free(w->digest_buf);
 	effects_scratch_free(&w->effects);
 	sql_arena_free(&w->plan_arena);
+	shard_seq_free(w);
 	/* w->routed stays: the control thread may read it until it stops
 	 * (main.c frees it). */
 }

@@ -126,6 +126,10 @@ struct worker_stats {
 	uint64_t xa_record_us;       /* the decision record's INSERT */
 	uint64_t xa_decide_us;       /* the decision shard's COMMIT */
 	uint64_t xa_finish_us;       /* XA COMMIT on the branches */
+	/* The keyspace's sequences (shard_seq.c). */
+	uint64_t shard_seq_keys;     /* keys handed out */
+	uint64_t shard_seq_blocks;   /* blocks fetched */
+	uint64_t shard_seq_errors;   /* fetches that failed */
 };
 
 static inline unsigned err_code_slot(uint16_t code)
@@ -197,6 +201,9 @@ struct worker {
 	/* Planning a keyspace session's statements: reset per statement;
 	 * a plan over several shards takes it with it (session_shard.c). */
 	struct sql_arena plan_arena;
+	/* The keyspace's sequences: this worker's blocks (shard_seq.h),
+	 * made on first use. */
+	struct shard_seqs *seqs;
 	unsigned route_rr;           /* where reads start looking (rotates) */
 	uint64_t *routed;            /* commands sent, per server (auth: proxy;
 	                              * read by the control thread) */
