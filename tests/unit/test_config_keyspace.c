@@ -283,8 +283,24 @@ Test(config_keyspace, keyspace_errors)
 		     "  default-shard: g1\n", 14,
 		     "keyspace: default-shard: unknown shard 'g1'");
 	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
-		     "  sequences:\n    - name: ids\n", 14,
-		     "keyspace: sequences: not supported yet");
+		     "  sequences:\n    - name: ids\n", 15,
+		     "keyspace: sequence 'ids': shard: required");
+	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
+		     "  sequences:\n    - name: ids\n      shard: g9\n", 16,
+		     "keyspace: sequence 'ids': shard: unknown shard 'g9'");
+	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
+		     "  sequences:\n    - name: ids\n      shard: g0\n"
+		     "      block: 0\n", 17,
+		     "keyspace: sequence 'ids': block: expected an integer "
+		     "from 1 to 1000000000, got '0'");
+	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
+		     "  sequences:\n    - name: ids\n      shard: g0\n"
+		     "    - name: IDS\n      shard: g0\n", 17,
+		     "keyspace: sequence 'IDS': defined twice");
+	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
+		     "  sequences:\n    - name: ids\n      shard: g0\n"
+		     "      step: 2\n", 17,
+		     "keyspace: sequence: unknown key 'step'");
 	EXPECT_ERROR(GROUPS "keyspace:\n  schema: s\n  shards: [g0]\n"
 		     "  tables: orders\n", 14,
 		     "keyspace: tables: expected a list of tables");
@@ -315,7 +331,15 @@ Test(config_keyspace, table_errors)
 		     "range, got 'modulo'");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      sequence: order_ids\n", 17,
-		     "keyspace: table 'orders': sequence: not supported yet");
+		     "keyspace: table 'orders': sequence: unknown sequence "
+		     "'order_ids'");
+	EXPECT_ERROR(KS "    - name: users\n      key: login\n"
+		     "      key-type: string\n      sequence: ids\n", 18,
+		     "keyspace: table 'users': sequence: needs key-type: int");
+	EXPECT_ERROR(KS "    - name: notes\n      type: broadcast\n"
+		     "      sequence: ids\n", 17,
+		     "keyspace: table 'notes': sequence: only with a sharded "
+		     "table");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      lookup: orders_by_email\n", 17,
 		     "keyspace: table 'orders': lookup: not supported yet");
@@ -346,6 +370,38 @@ Test(config_keyspace, table_errors)
 		     "keyspace: table: name: expected 1..63 characters");
 	EXPECT_ERROR(KS "    - name: orders\n      key: 'a b'\n", 16,
 		     "keyspace: table 'orders': key: expected 1..63 characters");
+}
+
+Test(config_keyspace, sequences)
+{
+	static const char yaml[] = GROUPS
+		"keyspace:\n  schema: s\n  shards: [g0, g1, g2]\n"
+		"  default-shard: g1\n"
+		"  sequences:\n"
+		"    - name: customer_ids\n"
+		"      shard: g2\n"
+		"      block: 500\n"
+		"      start: 1000\n"
+		"    - name: order_ids\n"
+		"  tables:\n"
+		"    - name: customers\n      key: id\n"
+		"      sequence: customer_ids\n"
+		"    - name: orders\n      key: customer_id\n";
+	const struct keyspace *ks;
+
+	cr_assert_eq(load(yaml), 0, "%s", err);
+	ks = cfg.keyspace;
+	cr_assert_eq(ks->nsequences, 2);
+	cr_assert_str_eq(ks->sequences[0].name, "customer_ids");
+	cr_assert_eq(ks->sequences[0].shard, 2);
+	cr_assert_eq(ks->sequences[0].block, 500);
+	cr_assert_eq(ks->sequences[0].start, 1000);
+	/* defaults: the default shard, blocks of 1000 from 1 */
+	cr_assert_eq(ks->sequences[1].shard, 1);
+	cr_assert_eq(ks->sequences[1].block, 1000);
+	cr_assert_eq(ks->sequences[1].start, 1);
+	cr_assert_str_eq(ks->tables[0].sequence, "customer_ids");
+	cr_assert_str_eq(ks->tables[1].sequence, "");
 }
 
 Test(config_keyspace, range_errors)

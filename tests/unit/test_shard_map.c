@@ -454,7 +454,26 @@ Test(shard_map, check_refuses)
 	ks = new_ks(3);
 	t = add_table(ks, "e");
 	snprintf(t->sequence, sizeof(t->sequence), "seq");
-	expect_bad(ks, "not supported yet");
+	expect_bad(ks, "unknown sequence 'seq'");
+	ks = new_ks(3);
+	ks->nsequences = 1;
+	ks->sequences[0] = (struct shard_sequence){ .name = "seq", .shard = 1,
+						    .block = 100, .start = 1 };
+	t = add_table(ks, "e");
+	snprintf(t->sequence, sizeof(t->sequence), "SEQ");
+	cr_assert_eq(keyspace_check(ks, (char[300]){0}, 300), 0);
+	t->key_type = SHARD_KEY_STRING;
+	expect_bad(ks, "sequence: needs key-type: int");
+	ks = new_ks(3);
+	ks->nsequences = 1;
+	ks->sequences[0] = (struct shard_sequence){ .name = "seq", .shard = 3,
+						    .block = 100, .start = 1 };
+	expect_bad(ks, "sequence 'seq': shard: no shard 3");
+	ks = new_ks(3);
+	ks->nsequences = 1;
+	ks->sequences[0] = (struct shard_sequence){ .name = "seq", .block = 0,
+						    .start = 1 };
+	expect_bad(ks, "block: expected 1..");
 	ks = new_ks(3);
 	t = add_table(ks, "e");
 	t->key[0] = '\0';
