@@ -27,7 +27,10 @@ static bool wants_key(const struct planner *pl, const struct sql_expr *v)
 	if (v->op != SQL_LIT_INT ||
 	    (pl->ctx->sql_mode & PLAN_MODE_NO_AUTO_VALUE_ON_ZERO))
 		return false;
-	return v->text.len && strspn(v->text.ptr, "0") >= v->text.len;
+	for (size_t i = 0; i < v->text.len; i++)   /* not NUL-terminated */
+		if (v->text.ptr[i] != '0')
+			return false;
+	return v->text.len > 0;
 }
 
 static struct sql_expr *new_node(struct planner *pl)
@@ -118,9 +121,9 @@ static long count_wanted(struct planner *pl, struct sql_insert *in,
 		/* A row of the wrong length would take the key in another
 		 * column's place once the key column is added. */
 		if (nvals != ncols)
-			return plan_fail_code(pl, 1136, "21S01", "Column count "
-					      "doesn't match value count at "
-					      "row %u", row);
+			return plan_fail_code(pl, 1136, "21S01", "myring: column "
+					      "count doesn't match value count "
+					      "at row %u", row);
 		if (*key_at < 0 ||
 		    wants_key(pl, nth(r->args, (unsigned)*key_at)))
 			want++;

@@ -5,7 +5,9 @@
  * for unmapped tables); the rest is the text.  Checked:
  *  - nothing is read outside the text (ASan), planning ends, and the plan
  *    is one of its kinds with what that kind promises: PLAN_ONE is the
- *    client's own text on a shard of the keyspace; PLAN_MULTI has texts
+ *    client's own text on a shard of the keyspace (or, for an INSERT given
+ *    sequence keys, its rewritten text that parses again); PLAN_KEYS
+ *    only when the keys are not at hand; PLAN_MULTI has texts
  *    for ascending shards that parse again; PLAN_ANSWER has its cells;
  *    PLAN_ERROR a "myring: " message, a code and a SQLSTATE;
  *  - a row merge's spec is made for shard columns of the planned count,
@@ -41,7 +43,22 @@ static struct shard_table tables[] = {
 	  .fn = SHARD_FN_HASH, .key_type = SHARD_KEY_INT },
 	{ .name = "countries", .kind = TABLE_BROADCAST },
 	{ .name = "settings", .kind = TABLE_UNSHARDED, .shard = 2 },
+	{ .name = "seqd", .kind = TABLE_SHARDED, .key = "id",
+	  .fn = SHARD_FN_HASH, .key_type = SHARD_KEY_INT, .sequence = "ids" },
 };
+
+/* Sequence keys: at hand or not, as a bit of the input's length says. */
+static int take_keys(void *arg, unsigned seq, unsigned n, int64_t *keys)
+{
+	static int64_t next = 1;
+
+	(void)seq;
+	if (!*(const bool *)arg)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		keys[i] = next++;
+	return 0;
+}
 
 static void fail(const char *what, const char *sql, size_t len,
 		 const struct shard_plan *p)
@@ -127,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct shard_plan p;
 	struct sql_arena arena;
 	struct sql_buf b = { 0 };
+	bool keys_at_hand;
 	const char *sql;
 	size_t len;
 
@@ -144,6 +162,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		ks.tables = tables;
 		ks.ntables = sizeof(tables) / sizeof(*tables);
+		ks.nsequences = 1;
+		ks.sequences[0] = (struct shard_sequence){ .name = "ids",
+							   .block = 10,
+							   .start = 1 };
 	}
 	ks.default_shard = data[0] & 0x80 ? 1 : -1;
 	memset(&ctx, 0, sizeof(ctx));
@@ -159,6 +181,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The client's character set: string keys are read in it. */
 	ctx.utf8 = len & 1;
 	ctx.latin1 = !ctx.utf8 && (len & 2);
+	keys_at_hand = len & 4;
+	ctx.take_keys = take_keys;
+	ctx.keys_arg = &keys_at_hand;
 
 	sql_arena_init(&arena, 0);
 	if (shard_plan(&arena, &ctx, sql, len, &p))
@@ -167,10 +192,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case PLAN_PASS:
 		break;
 	case PLAN_ONE:
+		if (p.rewritten) {
+			/* An INSERT given sequence keys: its own text. */
+			struct sql_tree t;
+
+			if (p.nparts != 1 || !p.insert_id ||
+			    p.parts[0].shard >= ks.nshards ||
+			    sql_parse(&arena, p.parts[0].sql, p.parts[0].len,
+				      &(struct sql_parse_opts){ 0 }, &t) ==
+			    SQL_PARSE_SYNTAX)
+				fail("a rewritten PLAN_ONE", sql, len, &p);
+			break;
+		}
 		if (p.nparts != 1 || p.parts[0].sql != sql ||
 		    p.parts[0].len != len || p.parts[0].shard >= ks.nshards)
 			fail("PLAN_ONE is not the client's text on a shard",
 			     sql, len, &p);
+		break;
+	case PLAN_KEYS:
+		if (keys_at_hand || !p.need_keys ||
+		    p.need_seq >= ks.nsequences)
+			fail("PLAN_KEYS", sql, len, &p);
 		break;
 	case PLAN_MULTI:
 		if (p.nparts < 2 || p.nparts > ks.nshards ||
