@@ -1151,14 +1151,15 @@ Test(groups, show_shards_and_a_keyspace_that_needs_a_restart_to_change,
 	got = all_rows(a, "SELECT * FROM stats.shard_tables");
 	cr_expect_str_eq(got,
 			 "customers\tsharded\tid\thash\tint\tNULL\tNULL\tNULL\t"
-			 "19\n"
+			 "19\tNULL\tNULL\tNULL\n"
 			 "users\tsharded\tlogin\thash\tstring\tutf8mb4_bin\tNULL\t"
-			 "NULL\t21\n"
-			 "events\tsharded\tts\trange\tint\tNULL\tNULL\t1000\t25\n"
+			 "NULL\t21\tNULL\tNULL\tNULL\n"
+			 "events\tsharded\tts\trange\tint\tNULL\tNULL\t1000\t25\t"
+			 "NULL\tNULL\tNULL\n"
 			 "countries\tbroadcast\tNULL\tNULL\tNULL\tNULL\tNULL\t"
-			 "NULL\t29\n"
+			 "NULL\t29\tNULL\tNULL\tNULL\n"
 			 "settings\tunsharded\tNULL\tNULL\tNULL\tNULL\tg1\tNULL\t"
-			 "31\n");
+			 "31\tNULL\tNULL\tNULL\n");
 	free(got);
 
 	/* The same map moved down a line by a comment: accepted. */
