@@ -94,6 +94,10 @@ struct fanout {
 	bool binary;               /* an execution: rows in the binary
 				    * protocol (the shards send text) */
 	bool started, answered;
+	/* A write's first shard error, answered once every shard ended. */
+	uint16_t held_code;
+	char held_state[6];
+	char held_msg[400];
 	bool client_paused;        /* the shards wait for the client */
 	unsigned ended;            /* parts whose answer ended */
 	/* Parts still holding a connection or a place in a pool's line, and
@@ -986,10 +990,15 @@ static void part_ended(struct fanout *f, struct fanout_part *pt)
 	if (f->answered)
 		return;
 	if (f->plan.result == PLAN_RESULT_OK) {
-		if (f->ended == f->nparts) {
-			sum_oks(f);
-			answer_done(f);
+		if (f->ended < f->nparts)
+			return;
+		if (f->held_code) {
+			answer_error(f, f->held_code, f->held_state,
+				     f->held_msg);
+			return;
 		}
+		sum_oks(f);
+		answer_done(f);
 		return;
 	}
 	if (f->m)
@@ -1011,11 +1020,28 @@ static void part_error(struct fanout *f, struct fanout_part *pt,
 	if (mysql_parse_err(pkt, len, &e) == 0) {
 		snprintf(msg, sizeof(msg), "%.*s", (int)e.message.len,
 			 e.message.ptr);
-		answer_error(f, e.code, e.sqlstate, msg);
 	} else {
-		answer_error(f, 1105, "HY000",
-			     "myring: a shard sent a malformed error");
+		e.code = 1105;
+		snprintf(e.sqlstate, sizeof(e.sqlstate), "HY000");
+		snprintf(msg, sizeof(msg), "myring: a shard sent a malformed "
+			 "error");
 	}
+	/* A write's error waits for the other shards' answers: a client
+	 * that goes on after it must find their changes done (a schema
+	 * change is on every other shard), as after one server's error. */
+	if (f->plan.result == PLAN_RESULT_OK && f->ended < f->nparts) {
+		if (!f->held_code) {
+			f->held_code = e.code;
+			snprintf(f->held_state, sizeof(f->held_state), "%s",
+				 e.sqlstate);
+			snprintf(f->held_msg, sizeof(f->held_msg), "%s", msg);
+		}
+		return;
+	}
+	if (f->held_code)
+		answer_error(f, f->held_code, f->held_state, f->held_msg);
+	else
+		answer_error(f, e.code, e.sqlstate, msg);
 }
 
 /* A packet of a shard's answer to its text (the bconn's sink). */

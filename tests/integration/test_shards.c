@@ -11,6 +11,7 @@
  * the differential test's data never has, and each test removes its own.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <errno.h>
 #include <mysql.h>
 #include <signal.h>
@@ -445,6 +446,72 @@ Test(shards, schema_changes_reach_every_shard, .timeout = 120)
 		mysql_close(m);
 	}
 	mysql_close(c);
+	stop(&e);
+}
+
+struct alter_run {
+	MYSQL *c;
+	const char *sql;
+	volatile bool done;
+	unsigned err;
+};
+
+static void *alter_thread(void *arg)
+{
+	struct alter_run *a = arg;
+
+	a->err = mysql_query(a->c, a->sql) ? mysql_errno(a->c) : 0;
+	a->done = true;
+	return NULL;
+}
+
+/*
+ * A schema change one shard refuses at once while another is still
+ * running it: the client's error comes when every shard has answered,
+ * so that what it sends next finds the change made where it could be
+ * (before, the first error was answered at once: the next statement
+ * could overtake the other shards' work, and did, now and then, in
+ * schema_changes_reach_every_shard).
+ */
+Test(shards, a_write_error_is_answered_after_every_shard_ended,
+     .timeout = 120)
+{
+	struct env e;
+	struct alter_run a = {0};
+	pthread_t th;
+
+	start(&e, -1);
+	cleanup(&e);
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = shard(&e, i);
+		query_ok(m, "DROP TABLE IF EXISTS ddl_probe");
+		if (i)
+			query_ok(m, "CREATE TABLE ddl_probe (id INT PRIMARY KEY)");
+		mysql_close(m);
+	}
+	/* Shard 2's ALTER waits for this transaction's metadata lock. */
+	MYSQL *holder = shard(&e, 2);
+	query_ok(holder, "BEGIN");
+	free(query_value(holder, "SELECT COUNT(*) FROM ddl_probe"));
+	a.c = client(&e);
+	a.sql = "ALTER TABLE ddl_probe ADD COLUMN x INT";
+	pthread_create(&th, NULL, alter_thread, &a);
+	usleep(1500 * 1000);
+	bool early = a.done;
+	query_ok(holder, "COMMIT");
+	pthread_join(th, NULL);
+	cr_assert(!early, "the error (%u) came while shard 2 still ran the "
+		  "ALTER", a.err);
+	cr_assert_eq(a.err, 1146, "shard 0 has no such table: %u", a.err);
+	MYSQL *m = shard(&e, 2);
+	cr_assert_eq(num(m, "SELECT COUNT(*) FROM information_schema.columns "
+			 "WHERE table_schema = 'shop' AND table_name = "
+			 "'ddl_probe' AND column_name = 'x'"), 1,
+		     "shard 2 had not finished when the client was answered");
+	mysql_close(m);
+	mysql_close(holder);
+	mysql_close(a.c);
+	cleanup(&e);
 	stop(&e);
 }
 
