@@ -20,6 +20,8 @@
 # MARIADB_EXTRA_ARGS: more mariadbd options, after ours (they win), such as
 # --log-bin for scripts/replicas.sh.  A DIR/data that already holds an
 # initialised datadir (a copy of a template) is used as it is.
+# MARIADB_WANT_PORT: the port to listen on (a restart on the port a killed
+# server had, as scripts/shards.sh restart does) instead of a free one.
 set -euo pipefail
 
 usage() {
@@ -250,7 +252,7 @@ do_start() {
 	local extra=()
 	read -r -d "" -a extra <<<"${MARIADB_EXTRA_ARGS:-}" || true
 	for attempt in 1 2 3 4 5; do
-		port=$(free_port)
+		port=${MARIADB_WANT_PORT:-$(free_port)}
 		touch "$log"
 		size=$(stat -c %s "$log")
 		# 9>&-: the server must not inherit (and hold) the DIR lock.
@@ -275,6 +277,7 @@ do_start() {
 				wait "$pid" 2>/dev/null || true
 				if tail -c +"$((size + 1))" "$log" | grep -qiE 'bind on tcp/ip port|address already in use'; then
 					echo "mariadb: port $port was taken meanwhile (attempt $attempt), trying another" >&2
+					[[ -z ${MARIADB_WANT_PORT:-} ]] || sleep 1
 					pid=
 					continue 2
 				fi

@@ -8,6 +8,12 @@
 #                                 they do), then create the schema afresh
 #                                 (the tables are empty afterwards)
 #   scripts/shards.sh stop DIR    stop all five
+#   scripts/shards.sh restart DIR [NAME...]
+#                                 start again, on the port it had, each named
+#                                 server (all five by default) that is not
+#                                 running (a test killed it); its data is
+#                                 kept (InnoDB recovers it, prepared XA
+#                                 branches included) and DIR/env rewritten
 #
 # Servers: DIR/shard0 .. DIR/shard3 and DIR/ref, utf8mb4 with
 # utf8mb4_general_ci as the server default and on every table.  Users:
@@ -30,7 +36,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: scripts/shards.sh start|stop DIR" >&2
+	echo "usage: scripts/shards.sh start|stop DIR | restart DIR [NAME...]" >&2
 	exit 2
 }
 die() {
@@ -40,7 +46,7 @@ die() {
 
 cmd=${1:-}
 dir=${2:-}
-[[ ($cmd == start || $cmd == stop) && -n $dir ]] || usage
+[[ ($cmd == start || $cmd == stop || $cmd == restart) && -n $dir ]] || usage
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -205,8 +211,31 @@ do_start() {
 		"127.0.0.1:$(port_of ref), ready in $((SECONDS - t0)) s ($dir)"
 }
 
+# The servers named (all by default) that do not run are started on the
+# port they had: myring's configuration names it.
+do_restart() { # NAME...
+	local n port
+	(($#)) || set -- "${names[@]}"
+	for n in "$@"; do
+		[[ " ${names[*]} " == *" $n "* ]] || die "no server $n in the rig"
+		port=$(port_of "$n")
+		[[ -n $port ]] || die "$n has no port recorded ($dir/$n/env)"
+		MARIADB_WANT_PORT=$port MARIADB_EXTRA_ARGS=$server_args \
+			bash "$here/mariadb.sh" start "$dir/$n" 8>&- \
+			>"$dir/$n.start.log" 2>&1 || {
+			cat "$dir/$n.start.log" >&2
+			die "restarting $n failed"
+		}
+	done
+	write_env
+}
+
 case $cmd in
 start) do_start ;;
+restart)
+	shift 2
+	do_restart "$@"
+	;;
 stop)
 	stop_all
 	echo "shards: stopped ($dir)"

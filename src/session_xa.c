@@ -31,6 +31,7 @@
 #include "shard_map.h"
 #include "sql_classify.h"
 #include "xa_coord.h"
+#include "xa_fault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -283,6 +284,23 @@ static const char *shard_name(const struct xa_txn *t, unsigned shard)
 	return t->w->px->cfg.keyspace->shards[shard].name;
 }
 
+/* The test hook (xa_fault.h): a pause queued ahead of the step that
+ * follows point, on that step's connection.  0 when there is none. */
+static int fault_pause(struct xa_txn *t, struct bconn *b,
+		       enum xa_fault_point point)
+{
+	unsigned ms = xa_fault_pause_ms(point);
+	char q[64];
+	int n;
+
+	if (!ms)
+		return 0;
+	LOGI("xa fault: %s pauses %u ms (MYRING_XA_FAULT)", t->gtrid, ms);
+	n = snprintf(q, sizeof(q), "%cDO SLEEP(%u.%03u)", COM_QUERY,
+		     ms / 1000, ms % 1000);
+	return bconn_request(b, q, (size_t)n, RESP_RESULT);
+}
+
 /* The coordinator's last action: the outcome is known (or known to be
  * recovery's).  The transaction is over for the session. */
 static void finished(struct xa_txn *t, enum xa_outcome outcome)
@@ -406,7 +424,11 @@ static void local_step(struct xa_txn *t, enum xa_do what)
 		n = snprintf(sql, sizeof(sql), "%cROLLBACK", COM_QUERY);
 		break;
 	}
-	if (!b || bconn_request(b, sql, (size_t)n, RESP_RESULT)) {
+	if (!b || fault_pause(t, b, what == XA_DO_RECORD ?
+			      XA_FAULT_AFTER_PREPARE : what ==
+			      XA_DO_COMMIT_LOCAL ? XA_FAULT_AFTER_RECORD :
+			      XA_FAULT_NONE) ||
+	    bconn_request(b, sql, (size_t)n, RESP_RESULT)) {
 		if (what != XA_DO_ROLLBACK_LOCAL)
 			note_err(t, ER_BACKEND_LOST, "the decision shard %s "
 				 "has no connection",
@@ -495,6 +517,9 @@ static void branch_step(struct xa_txn *t, struct xa_part *pt, enum xa_do what)
 		perform(t, acts, (unsigned)nq);
 		return;
 	}
+	if (ok && what == XA_DO_COMMIT_BRANCH &&
+	    fault_pause(t, pt->b, XA_FAULT_AFTER_DECISION))
+		ok = false;
 	for (int i = 0; ok && i < nq; i++) {
 		q[i][0] = COM_QUERY;
 		ok = len[i] > 0 && !bconn_request(pt->b, q[i],
