@@ -198,15 +198,35 @@ struct ring {
 	char config[160];
 };
 
-/*
- * myring over the rig's keyspace, recovering every recovery_ms with a
- * grace of grace_ms; fault: MYRING_XA_FAULT for this instance, or NULL.
- */
-static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
-		       unsigned grace_ms)
+/* The recovery interval, grace and MYRING_XA_FAULT (NULL: none) of the
+ * instances started next (they inherit the environment); 0, 0: the
+ * defaults.  Not while threads of the test run (setenv is not safe then). */
+static void ring_env(const char *fault, unsigned recovery_ms,
+		     unsigned grace_ms)
+{
+	char num[32];
+
+	unsetenv("MYRING_XA_FAULT");
+	unsetenv("MYRING_XA_RECOVERY_MS");
+	unsetenv("MYRING_XA_GRACE_MS");
+	if (fault)
+		setenv("MYRING_XA_FAULT", fault, 1);
+	if (recovery_ms) {
+		snprintf(num, sizeof(num), "%u", recovery_ms);
+		setenv("MYRING_XA_RECOVERY_MS", num, 1);
+	}
+	if (grace_ms) {
+		snprintf(num, sizeof(num), "%u", grace_ms);
+		setenv("MYRING_XA_GRACE_MS", num, 1);
+	}
+}
+
+/* myring over the rig's keyspace (the rig's own config), with an admin
+ * port. */
+static void ring_start(struct ring *r)
 {
 	static int seq;
-	char src[512], admin[64], num[2][32];
+	char src[512], admin[64];
 	FILE *in, *out;
 	int ch;
 
@@ -223,19 +243,9 @@ static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
 	fclose(out);
 	r->admin_port = free_port();
 	snprintf(admin, sizeof(admin), "127.0.0.1:%d", r->admin_port);
-	snprintf(num[0], sizeof(num[0]), "%u", recovery_ms);
-	snprintf(num[1], sizeof(num[1]), "%u", grace_ms);
-	/* The instance inherits them at its fork. */
-	setenv("MYRING_XA_RECOVERY_MS", num[0], 1);
-	setenv("MYRING_XA_GRACE_MS", num[1], 1);
-	if (fault)
-		setenv("MYRING_XA_FAULT", fault, 1);
 	const char *args[] = {"--config", r->config, "--log-level", "info",
 			      "--admin", admin, NULL};
 	proxy_start(&r->p, 0, args);
-	unsetenv("MYRING_XA_FAULT");
-	unsetenv("MYRING_XA_RECOVERY_MS");
-	unsetenv("MYRING_XA_GRACE_MS");
 }
 
 static void ring_stop(struct ring *r)
@@ -353,78 +363,107 @@ static bool paused_on(int shard, unsigned ms)
 
 /* ---- a commit interrupted by a crash --------------------------------- */
 
+/* A transfer of 10 from account a (on sa, the decision shard) to b (on
+ * sb), both opened with 100, its COMMIT sent and not yet answered. */
+struct transfer {
+	MYSQL *c;
+	long a, b;
+	int sa, sb;
+};
+
+static void transfer_begin(const struct ring *r, struct transfer *x)
+{
+	char q[200];
+
+	clear_accounts();
+	x->c = ring_client(r);
+	x->a = ACCOUNT0 + 1;
+	x->sa = shard_of(x->c, x->a);
+	for (x->b = x->a + 1; (x->sb = shard_of(x->c, x->b)) == x->sa; x->b++)
+		;
+	open_account(x->c, x->a, 100);
+	open_account(x->c, x->b, 100);
+	query_ok(x->c, "BEGIN");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance - 10 "
+		 "WHERE id = %ld", x->a);
+	query_ok(x->c, q);
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 10 "
+		 "WHERE id = %ld", x->b);
+	query_ok(x->c, q);
+	cr_assert_eq(mysql_send_query(x->c, "COMMIT", 6), 0);
+}
+
+/* The COMMIT's answer must be want_errno (0: OK). */
+static void transfer_answer(struct transfer *x, unsigned want_errno)
+{
+	int got = mysql_read_query_result(x->c) ? (int)mysql_errno(x->c) : 0;
+
+	cr_expect_eq(got, (int)want_errno, "COMMIT answered %d (%s), want %u",
+		     got, got ? mysql_error(x->c) : "OK", want_errno);
+	mysql_close(x->c);
+	x->c = NULL;
+}
+
+/* Once recovery is done (within 20 s): applied on both sides or neither,
+ * nothing prepared anywhere. */
+static void transfer_settled(const struct transfer *x, const struct ring *r,
+			     bool committed)
+{
+	cr_assert(settled(20000), "branches still prepared\n%s",
+		  proxy_log_tail(&r->p));
+	cr_expect_eq(balance_on(x->sa, x->a), committed ? 90 : 100);
+	cr_expect_eq(balance_on(x->sb, x->b), committed ? 110 : 100);
+	clear_accounts();
+}
+
 enum victim { DECISION_SHARD, PARTICIPANT, MYRING };
 
 /*
- * A transfer of 10 from an account on shard sa (the decision shard) to
- * one on sb, its COMMIT held at fault; victim is SIGKILLed there, then
- * restarted (a new myring for MYRING).  The client's answer must be
- * want_errno (0: OK), and once recovery is done the transfer must be
- * applied on both sides (committed) or on neither, no branch left
- * prepared anywhere, and recovery must have resolved at least `recovered`
- * branches (0: the coordinator finished it).
+ * A transfer whose COMMIT is held at fault; victim is SIGKILLed there,
+ * then restarted (a new myring for MYRING).  The client's answer must be
+ * want_errno, the transfer applied (committed) or not once recovery is
+ * done, and recovery must have resolved at least `recovered` branches
+ * (0: the coordinator finished it).
  */
 static void crash_commit(const char *fault, enum victim victim,
 			 unsigned want_errno, bool committed, long recovered)
 {
-	struct ring r, again;
-	long a = ACCOUNT0 + 1, b;
-	int sa, sb, got;
-	char q[200];
+	struct ring r, again, *survivor = &r;
+	struct transfer x;
 	bool after_decision = strstr(fault, "after-decision") != NULL;
 
 	/* The grace outlasts the pause: this instance's recovery must not
 	 * take its own live transaction for an orphan. */
-	ring_start(&r, fault, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	sa = shard_of(c, a);
-	for (b = a + 1; (sb = shard_of(c, b)) == sa; b++)
-		;
-	open_account(c, a, 100);
-	open_account(c, b, 100);
-	query_ok(c, "BEGIN");
-	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance - 10 "
-		 "WHERE id = %ld", a);
-	query_ok(c, q);
-	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 10 "
-		 "WHERE id = %ld", b);
-	query_ok(c, q);
-	cr_assert_eq(mysql_send_query(c, "COMMIT", 6), 0);
+	ring_env(fault, 200, 6000);
+	ring_start(&r);
+	ring_env(NULL, 0, 0);
+	transfer_begin(&r, &x);
 	/* At the fault: the participant's branch is prepared (and, after
 	 * the decision, the decision shard's side committed); the pause
 	 * runs on the connection of the next step. */
-	cr_assert(paused_on(after_decision ? sb : sa, 5000), "no pause\n%s",
+	cr_assert(paused_on(after_decision ? x.sb : x.sa, 5000), "no pause\n%s",
 		  proxy_log_tail(&r.p));
-	cr_assert_gt(prepared(sb), 0, "no branch prepared on shard %d", sb);
+	cr_assert_gt(prepared(x.sb), 0, "no branch prepared on shard %d", x.sb);
 	if (after_decision)
-		cr_assert_eq(balance_on(sa, a), 90);
+		cr_assert_eq(balance_on(x.sa, x.a), 90);
 	if (victim == MYRING)
 		ring_kill(&r);
 	else
-		kill_shard(victim == DECISION_SHARD ? sa : sb);
-	got = mysql_read_query_result(c) ? (int)mysql_errno(c) : 0;
-	cr_expect_eq(got, (int)want_errno, "COMMIT answered %d (%s), want %u",
-		     got, got ? mysql_error(c) : "OK", want_errno);
-	mysql_close(c);
+		kill_shard(victim == DECISION_SHARD ? x.sa : x.sb);
+	transfer_answer(&x, want_errno);
 	if (victim == MYRING) {
 		/* Another instance (a new instance id) finishes it. */
-		ring_start(&again, NULL, 200, 1000);
+		ring_env(NULL, 200, 1000);
+		ring_start(&again);
+		ring_env(NULL, 0, 0);
+		survivor = &again;
 	} else {
 		restart_shards();
 	}
-	cr_assert(settled(20000), "branches still prepared\n%s",
-		  proxy_log_tail(victim == MYRING ? &again.p : &r.p));
-	cr_expect_eq(balance_on(sa, a), committed ? 90 : 100);
-	cr_expect_eq(balance_on(sb, b), committed ? 110 : 100);
-	cr_expect_geq(ring_counter(victim == MYRING ? &again : &r,
-				   "xa_recovered"), recovered,
+	transfer_settled(&x, survivor, committed);
+	cr_expect_geq(ring_counter(survivor, "xa_recovered"), recovered,
 		      "recovery resolved the branch");
-	clear_accounts();
-	if (victim == MYRING)
-		ring_stop(&again);
-	else
-		ring_stop(&r);
+	ring_stop(survivor);
 }
 
 TestSuite(shards);
@@ -467,4 +506,371 @@ Test(shards, xa_myring_killed_after_the_decision_is_committed,
      .timeout = 120)
 {
 	crash_commit("after-decision:pause=2000", MYRING, 2013, true, 1);
+}
+
+/* ---- two instances sharing the shards -------------------------------- */
+
+/* Whether the survivor's stats.transactions shows a transaction of the
+ * dead instance in state. */
+static long shown(const struct ring *r, const char *state)
+{
+	char err[512], sql[200];
+	MYSQL *a = connect_port(r->admin_port, "admin", ADMIN_PW, NULL, 0, err,
+				sizeof(err));
+	long v;
+
+	cr_assert(a, "admin port: %s", err);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM stats.transactions "
+		 "WHERE state = '%s'", state);
+	v = value(a, sql);
+	mysql_close(a);
+	return v;
+}
+
+Test(shards, xa_a_survivor_commits_what_a_dead_instance_decided,
+     .timeout = 120)
+{
+	struct ring dead, survivor;
+	struct transfer x;
+
+	ring_env("after-decision:pause=3000", 200, 6000);
+	ring_start(&dead);
+	ring_env(NULL, 200, 1000);
+	ring_start(&survivor);
+	ring_env(NULL, 0, 0);
+	transfer_begin(&dead, &x);
+	cr_assert(paused_on(x.sb, 5000), "no pause\n%s",
+		  proxy_log_tail(&dead.p));
+	ring_kill(&dead);
+	transfer_answer(&x, 2013);
+	/* The record says commit: the survivor commits the other
+	 * instance's branch. */
+	transfer_settled(&x, &survivor, true);
+	cr_expect_geq(ring_counter(&survivor, "xa_recovered"), 1);
+	ring_stop(&survivor);
+}
+
+Test(shards, xa_a_survivor_rolls_back_an_undecided_one_after_the_grace,
+     .timeout = 120)
+{
+	struct ring dead, survivor;
+	struct transfer x;
+
+	ring_env("after-prepare:pause=3000", 200, 6000);
+	ring_start(&dead);
+	ring_env(NULL, 200, 3000);
+	ring_start(&survivor);
+	ring_env(NULL, 0, 0);
+	transfer_begin(&dead, &x);
+	cr_assert(paused_on(x.sa, 5000), "no pause\n%s",
+		  proxy_log_tail(&dead.p));
+	ring_kill(&dead);
+	transfer_answer(&x, 2013);
+	/* Within its grace (3 s) the survivor only shows it in doubt. */
+	uint64_t killed = now_ms();
+	bool in_doubt = false;
+	while (!in_doubt && now_ms() < killed + 1500) {
+		in_doubt = shown(&survivor, "in doubt") > 0;
+		usleep(100000);
+	}
+	cr_expect(in_doubt, "not shown in doubt within 1.5 s");
+	cr_expect_gt(prepared(x.sb), 0, "resolved within the grace");
+	cr_expect_eq(ring_counter(&survivor, "xa_recovered"), 0);
+	/* Then: a tombstone, the branch rolled back. */
+	transfer_settled(&x, &survivor, false);
+	cr_expect_geq(ring_counter(&survivor, "xa_recovered"), 1);
+	ring_stop(&survivor);
+}
+
+Test(shards, xa_recovery_and_a_live_coordinator_agree_through_the_record,
+     .timeout = 120)
+{
+	struct ring slow, other;
+	struct transfer x;
+
+	/* The coordinator stays 3 s between its prepare and its record;
+	 * the other instance's grace (1 s) runs out before: its tombstone
+	 * takes the key first, and the coordinator, finding it, rolls
+	 * everything back. */
+	ring_env("after-prepare:pause=3000", 200, 60000);
+	ring_start(&slow);
+	ring_env(NULL, 200, 1000);
+	ring_start(&other);
+	ring_env(NULL, 0, 0);
+	transfer_begin(&slow, &x);
+	transfer_answer(&x, 1402);
+	transfer_settled(&x, &other, false);
+	ring_stop(&slow);
+	ring_stop(&other);
+}
+
+/* ---- the bank -------------------------------------------------------- */
+
+#define ACCOUNTS 24
+#define CLIENTS 4
+#define START_BALANCE 1000
+#define TRANSFERS_MAX 100000
+
+enum fate {
+	F_NONE,        /* never tried */
+	F_ABORTED,     /* failed before its COMMIT, or COMMIT said 1402 */
+	F_ACKED,       /* COMMIT answered OK */
+	F_UNKNOWN,     /* COMMIT's answer lost (or 1927): either way */
+};
+
+struct bank {
+	/* The port each client uses (client i: instance i % ninst). */
+	_Atomic int port[2];
+	unsigned ninst;
+	atomic_bool stop;
+	atomic_long next;
+	long id[ACCOUNTS];
+	int shard[ACCOUNTS];
+	uint8_t fate[TRANSFERS_MAX];
+	atomic_long acked, aborted, unknown;
+	/* A COMMIT's error that docs/transactions.md does not name. */
+	atomic_uint odd_errno;
+};
+
+struct teller {
+	struct bank *bk;
+	unsigned idx;
+	unsigned seed;
+};
+
+static bool run(MYSQL *c, const char *sql)
+{
+	if (mysql_query(c, sql))
+		return false;
+	mysql_free_result(mysql_store_result(c));
+	return true;
+}
+
+/* One transfer over c: the lower account id first on both sides, so
+ * transfers never wait for each other in a cycle (no deadlock that no
+ * single server can see).  Each side logs its half as an order.
+ * Returns false when the connection is no good any more. */
+static bool one_transfer(struct bank *bk, MYSQL *c, unsigned *seed)
+{
+	unsigned i = (unsigned)rand_r(seed) % ACCOUNTS, j;
+	long t = atomic_fetch_add(&bk->next, 1), x = 1 + rand_r(seed) % 20;
+	long lo, hi, dlo, dhi;
+	char q[4][200];
+	unsigned e;
+
+	if (t >= TRANSFERS_MAX)
+		return false;
+	do
+		j = (unsigned)rand_r(seed) % ACCOUNTS;
+	while (bk->shard[j] == bk->shard[i]);
+	lo = bk->id[i] < bk->id[j] ? bk->id[i] : bk->id[j];
+	hi = lo == bk->id[i] ? bk->id[j] : bk->id[i];
+	dlo = lo == bk->id[i] ? -x : x;   /* from i to j */
+	dhi = -dlo;
+	snprintf(q[0], sizeof(q[0]), "UPDATE customers SET balance = balance "
+		 "+ %ld WHERE id = %ld", dlo, lo);
+	snprintf(q[1], sizeof(q[1]), "INSERT INTO orders (id, customer_id, "
+		 "amount, status) VALUES (%ld, %ld, %ld, 'transfer')",
+		 TRANSFER0 + 2 * t, lo, dlo);
+	snprintf(q[2], sizeof(q[2]), "UPDATE customers SET balance = balance "
+		 "+ %ld WHERE id = %ld", dhi, hi);
+	snprintf(q[3], sizeof(q[3]), "INSERT INTO orders (id, customer_id, "
+		 "amount, status) VALUES (%ld, %ld, %ld, 'transfer')",
+		 TRANSFER0 + 2 * t + 1, hi, dhi);
+	bk->fate[t] = F_ABORTED;
+	if (!run(c, "BEGIN"))
+		goto aborted;
+	for (unsigned k = 0; k < 4; k++)
+		if (!run(c, q[k]))
+			goto aborted;
+	if (run(c, "COMMIT")) {
+		bk->fate[t] = F_ACKED;
+		atomic_fetch_add(&bk->acked, 1);
+		return true;
+	}
+	e = mysql_errno(c);
+	if (e == 1402) {
+		atomic_fetch_add(&bk->aborted, 1);
+		return true;
+	}
+	bk->fate[t] = F_UNKNOWN;
+	atomic_fetch_add(&bk->unknown, 1);
+	if (e != 1927 && e != 2013 && e != 2006)
+		atomic_store(&bk->odd_errno, e);
+	return false;
+aborted:
+	atomic_fetch_add(&bk->aborted, 1);
+	e = mysql_errno(c);
+	/* Whatever the failure, nothing of it may stay. */
+	return e < 2000 && run(c, "ROLLBACK");
+}
+
+static void *teller(void *arg)
+{
+	struct teller *tl = arg;
+	struct bank *bk = tl->bk;
+
+	while (!atomic_load(&bk->stop)) {
+		int port = atomic_load(&bk->port[tl->idx % bk->ninst]);
+		MYSQL *c = open_timeout(port, 20);
+
+		if (!c) {
+			usleep(50000);
+			continue;
+		}
+		/* A branch left prepared by a killed myring holds its rows
+		 * until recovery: wait for it, a little. */
+		run(c, "SET SESSION innodb_lock_wait_timeout = 10");
+		while (!atomic_load(&bk->stop) && one_transfer(bk, c, &tl->seed))
+			;
+		mysql_close(c);
+	}
+	return NULL;
+}
+
+/* Sleeps ms, the tellers working. */
+static void pause_ms(unsigned ms)
+{
+	usleep(ms * 1000u);
+}
+
+/*
+ * The bank: ACCOUNTS accounts over the four shards, CLIENTS tellers
+ * moving money between accounts on different shards through ninst
+ * instances of myring.  One instance: it is SIGKILLed and restarted three
+ * times.  Two: the first is SIGKILLed for good (its tellers go to the
+ * other).  Either way a shard is SIGKILLed and restarted once.  Then:
+ * the sum over all shards is what it was; each account's balance is its
+ * start plus its logged halves; every transfer is logged on both sides
+ * or on neither, on both when its COMMIT was acknowledged, on neither
+ * when it failed before; nothing is left prepared.
+ */
+static void bank(unsigned ninst)
+{
+	static struct bank bk;
+	struct ring r[2];
+	struct teller tl[CLIENTS];
+	pthread_t th[CLIENTS];
+	char q[200];
+	long total = 0, logged;
+	unsigned kills = 0;
+
+	memset(&bk, 0, sizeof(bk));
+	bk.ninst = ninst;
+	for (unsigned k = 0; k < ninst; k++) {
+		/* The one killed for good is slow to commit after its
+		 * decisions: its tellers are most likely there when it dies,
+		 * and the survivor must commit what it decided. */
+		ring_env(ninst > 1 && k == 0 ? "after-decision:pause=300" :
+			 NULL, 300, 1000);
+		ring_start(&r[k]);
+		atomic_store(&bk.port[k], r[k].p.port);
+	}
+	ring_env(NULL, 300, 1000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r[0]);
+	for (unsigned i = 0; i < ACCOUNTS; i++) {
+		bk.id[i] = ACCOUNT0 + 100 + i;
+		bk.shard[i] = shard_of(c, bk.id[i]);
+		open_account(c, bk.id[i], START_BALANCE);
+	}
+	mysql_close(c);
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		tl[i] = (struct teller){&bk, i, 7919u * (i + 1)};
+		cr_assert_eq(pthread_create(&th[i], NULL, teller, &tl[i]), 0);
+	}
+	srand((unsigned)getpid());
+	for (unsigned round = 0; round < 4; round++) {
+		pause_ms(2000 + (unsigned)(rand() % 1500));
+		if (round == 1) {
+			int victim = rand() % NSHARDS;
+			kill_shard(victim);
+			pause_ms(1000);
+			restart_shards();
+		} else if (ninst == 1) {
+			ring_kill(&r[0]);
+			ring_start(&r[0]);
+			atomic_store(&bk.port[0], r[0].p.port);
+			kills++;
+		} else if (round == 0) {
+			/* For good: its tellers go to the survivor. */
+			ring_kill(&r[0]);
+			r[0] = r[1];
+			atomic_store(&bk.port[0], r[1].p.port);
+			kills++;
+		}
+	}
+	pause_ms(1500);
+	atomic_store(&bk.stop, true);
+	for (unsigned i = 0; i < CLIENTS; i++)
+		pthread_join(th[i], NULL);
+	ring_env(NULL, 0, 0);
+	cr_log_info("bank (%u instance%s, %u myring kills): %ld transfers, "
+		    "%ld acknowledged, %ld aborted, %ld in doubt", ninst,
+		    ninst > 1 ? "s" : "", kills, atomic_load(&bk.next),
+		    atomic_load(&bk.acked), atomic_load(&bk.aborted),
+		    atomic_load(&bk.unknown));
+	cr_assert(settled(30000), "branches still prepared\n%s",
+		  proxy_log_tail(&r[0].p));
+	cr_expect_eq(atomic_load(&bk.odd_errno), 0, "a COMMIT failed with "
+		     "error %u", atomic_load(&bk.odd_errno));
+	if (ninst > 1)
+		cr_expect_geq(atomic_load(&bk.unknown), 1, "the instance "
+			      "killed for good had no commit under way");
+	cr_assert_geq(atomic_load(&bk.acked), 20, "too few transfers went "
+		      "through to test anything\n%s", proxy_log_tail(&r[0].p));
+	/* Per account: its balance is its start plus its logged halves. */
+	for (unsigned i = 0; i < ACCOUNTS; i++) {
+		long bal = balance_on(bk.shard[i], bk.id[i]);
+		snprintf(q, sizeof(q), "SELECT COALESCE(SUM(amount), 0) FROM "
+			 "orders WHERE customer_id = %ld AND id >= %ld",
+			 bk.id[i], TRANSFER0);
+		logged = on_shard_value(bk.shard[i], q);
+		cr_expect_eq(bal, START_BALANCE + logged, "account %ld: %ld, "
+			     "logged %+ld", bk.id[i], bal, logged);
+		total += bal;
+	}
+	cr_expect_eq(total, (long)ACCOUNTS * START_BALANCE, "money was made "
+		     "or lost: %ld", total);
+	/* Per transfer: both halves or neither, as its fate says. */
+	static uint8_t halves[TRANSFERS_MAX];
+	memset(halves, 0, sizeof(halves));
+	for (int s = 0; s < NSHARDS; s++) {
+		MYSQL *m = on_shard(s);
+		MYSQL_RES *res;
+		MYSQL_ROW row;
+		snprintf(q, sizeof(q), "SELECT id FROM orders WHERE id >= %ld",
+			 TRANSFER0);
+		cr_assert_eq(mysql_query(m, q), 0, "%s", mysql_error(m));
+		res = mysql_store_result(m);
+		while ((row = mysql_fetch_row(res)))
+			halves[(strtol(row[0], NULL, 10) - TRANSFER0) / 2]++;
+		mysql_free_result(res);
+		mysql_close(m);
+	}
+	long n = atomic_load(&bk.next);
+	for (long t = 0; t < n && t < TRANSFERS_MAX; t++) {
+		cr_expect(halves[t] == 0 || halves[t] == 2, "transfer %ld: %u "
+			  "half logged", t, halves[t]);
+		if (bk.fate[t] == F_ACKED)
+			cr_expect_eq(halves[t], 2, "transfer %ld acknowledged, "
+				     "not applied", t);
+		if (bk.fate[t] == F_ABORTED)
+			cr_expect_eq(halves[t], 0, "transfer %ld failed, "
+				     "applied", t);
+	}
+	clear_accounts();
+	ring_stop(&r[0]);
+}
+
+Test(shards, xa_bank_survives_myring_and_shard_kills, .timeout = 180,
+     .fini = restart_shards)
+{
+	bank(1);
+}
+
+Test(shards, xa_bank_two_instances_one_killed_for_good, .timeout = 180,
+     .fini = restart_shards)
+{
+	bank(2);
 }
