@@ -577,6 +577,8 @@ static void config_rows(const struct config *cfg, void *arg)
 	ROW("pool-min-idle", "%u", cfg->pool_min_idle);
 	ROW("pool-idle-timeout", "%u", cfg->pool_idle_timeout_ms);
 	ROW("pool-max-age", "%u", cfg->pool_max_age_ms);
+	ROW("xa-recovery-interval-ms", "%u", cfg->xa_recovery_interval_ms);
+	ROW("xa-grace-ms", "%u", cfg->xa_grace_ms);
 	ROW("monitor-user", "%s", cfg->monitor_user ? cfg->monitor_user : "");
 	ROW("admin", "%s%s%s", cfg->admin.host, cfg->admin.host[0] ? ":" : "",
 	    cfg->admin.port);

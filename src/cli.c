@@ -126,6 +126,11 @@ static const char usage_text[] =
 "  --drain-timeout MS       on SIGTERM/SIGINT, how long in-flight commands\n"
 "                           may run before connections are cut (default 10000)\n"
 "  --max-conns N            client connections per worker (default 16384)\n"
+"Distributed transactions (a keyspace):\n"
+"  --xa-recovery-interval-ms MS  how often in-doubt XA branches are looked\n"
+"                           for (default 5000)\n"
+"  --xa-grace-ms MS         an undecided prepared branch is rolled back once\n"
+"                           seen this long (default 10000)\n"
 "Buffers:\n"
 "  --buffers N              receive buffers per worker, power of two\n"
 "                           (default 128)\n"
@@ -370,7 +375,7 @@ enum {
 	OPT_COMPRESSION, OPT_BACKEND_COMPRESSION, OPT_COMPRESSION_LEVEL,
 	OPT_MONITOR_USER, OPT_MONITOR_PASSWORD,
 	OPT_PRIMARY, OPT_REPLICA, OPT_MAX_LAG, OPT_CHECK_INTERVAL, OPT_PIN,
-	OPT_SPLICE_MIN,
+	OPT_SPLICE_MIN, OPT_XA_RECOVERY_INTERVAL, OPT_XA_GRACE,
 	/* Not settings: handled by cli_parse itself. */
 	OPT_CONFIG, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP,
 };
@@ -382,6 +387,9 @@ static const struct option long_opts[] = {
 	{"replica", required_argument, NULL, OPT_REPLICA},
 	{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 	{"check-interval", required_argument, NULL, OPT_CHECK_INTERVAL},
+	{"xa-recovery-interval-ms", required_argument, NULL,
+	 OPT_XA_RECOVERY_INTERVAL},
+	{"xa-grace-ms", required_argument, NULL, OPT_XA_GRACE},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"pin", required_argument, NULL, OPT_PIN},
@@ -463,6 +471,8 @@ void cli_defaults(struct config *cfg)
 		.pool_wait_ms = 5000,
 		.pool_idle_timeout_ms = 60000,
 		.pool_max_age_ms = 3600000,
+		.xa_recovery_interval_ms = 5000,
+		.xa_grace_ms = 10000,
 		.tls_min_version = 0x0303,   /* TLS1_2_VERSION */
 		.compression = true,
 		.compression_level = 6,
@@ -713,6 +723,14 @@ static int set_option(struct config *cfg, int code, const char *value,
 		*(code == OPT_POOL_WAIT ? &cfg->pool_wait_ms :
 		  code == OPT_POOL_IDLE_TIMEOUT ? &cfg->pool_idle_timeout_ms :
 		  &cfg->pool_max_age_ms) = (uint32_t)v;
+		break;
+	case OPT_XA_RECOVERY_INTERVAL:
+	case OPT_XA_GRACE:
+		if (parse_size(value, 86400000, &v) || v == 0)
+			BAD("%s: expected 1..86400000 milliseconds, got '%s'",
+			    label, value);
+		*(code == OPT_XA_GRACE ? &cfg->xa_grace_ms :
+		  &cfg->xa_recovery_interval_ms) = (uint32_t)v;
 		break;
 	case OPT_MONITOR_USER:
 		if (!*value || strlen(value) > AUTH_NAME_MAX)

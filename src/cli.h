@@ -99,6 +99,9 @@ struct config {
 	uint32_t pool_min_idle;      /* idle connections kept per worker */
 	uint32_t pool_idle_timeout_ms; /* idle longer: closed (0: never) */
 	uint32_t pool_max_age_ms;    /* older: closed when idle (0: never) */
+	/* Recovery of distributed transactions (xa_recover.c). */
+	uint32_t xa_recovery_interval_ms;
+	uint32_t xa_grace_ms;        /* undecided branches wait this long */
 	/* Who the health checks (checker.c) log in as; NULL: the first user
 	 * whose plaintext password myring knows. */
 	const char *monitor_user;

@@ -110,6 +110,10 @@ static void restart_only_changes(const struct config *o, const struct config *n,
 	    o->pool_idle_timeout_ms != n->pool_idle_timeout_ms ||
 	    o->pool_max_age_ms != n->pool_max_age_ms)
 		changed[k++] = "pool settings";
+	/* Recovery reads them once, at its first sweep. */
+	if (o->xa_recovery_interval_ms != n->xa_recovery_interval_ms ||
+	    o->xa_grace_ms != n->xa_grace_ms)
+		changed[k++] = "xa-recovery-interval-ms/xa-grace-ms";
 	if (!str_eq(o->monitor_user, n->monitor_user) ||
 	    !str_eq(o->monitor_password, n->monitor_password))
 		changed[k++] = "monitor-user/monitor-password";

@@ -2,7 +2,7 @@
  * xa_recover.c - this process's instance id, and the recovery of
  * in-doubt XA branches (docs/transactions.md, "Recovery").
  *
- * Worker 0 sweeps the shards every MYRING_XA_RECOVERY_MS (default 5 s),
+ * Worker 0 sweeps the shards every xa-recovery-interval-ms (default 5 s),
  * through its own pools (the first configured user), with the same
  * non-blocking requests as everything else:
  *
@@ -13,7 +13,7 @@
  *   -> per prepared branch of myring's format, one at a time:
  *        record 'commit' on its decision shard ... XA COMMIT
  *        record 'rollback' ........................ XA ROLLBACK
- *        no record, prepared for MYRING_XA_GRACE_MS (default 10 s) or
+ *        no record, prepared for xa-grace-ms (default 10 s) or
  *        resolved by hand: a 'rollback' tombstone inserted (or the
  *        coordinator's record found, if it won the race) ... as above
  *   -> records no branch needs any more are deleted (tombstones after an
@@ -180,18 +180,6 @@ static const char table_sql[] =
 	") ENGINE=InnoDB";
 
 static void step(struct rec *r);
-
-static uint64_t env_ms(const char *name, uint64_t dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long long n;
-
-	if (!v || !*v)
-		return dflt;
-	n = strtoull(v, &end, 10);
-	return *end ? dflt : (uint64_t)n;
-}
 
 static int request(struct bconn *b, const char *sql)
 {
@@ -760,8 +748,9 @@ void xa_recover_tick(struct worker *w)
 		if (!r)
 			return;
 		r->w = w;
-		r->interval_us = env_ms("MYRING_XA_RECOVERY_MS", 5000) * 1000;
-		r->grace_us = env_ms("MYRING_XA_GRACE_MS", 10000) * 1000;
+		r->interval_us = (uint64_t)w->px->cfg.xa_recovery_interval_ms *
+				 1000;
+		r->grace_us = (uint64_t)w->px->cfg.xa_grace_ms * 1000;
 		/* The first sweep at once: it makes the table too. */
 		r->next_us = w->now_us;
 	}

@@ -43,6 +43,9 @@ static const char *rig_dir(void)
 	return d;
 }
 
+/* More settings for the next start() (YAML lines), or NULL. */
+static const char *extra_config;
+
 /*
  * myring over the rig, with the keyspace of scripts/shards.sh; shard
  * dead_shard (0..3, or -1) is named by an address nothing listens on.
@@ -63,7 +66,8 @@ static void start(struct env *e, int dead_shard)
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 			      "admin-user: admin\nadmin-password: %s\n"
 			      "auth: proxy\nusers:\n  - name: myring\n"
-			      "    password: myring-pw\ngroups:\n", ADMIN_PW);
+			      "    password: myring-pw\n%sgroups:\n", ADMIN_PW,
+			      extra_config ? extra_config : "");
 	for (int i = 0; i < NSHARDS; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 				      "  - name: g%d\n    servers: "
@@ -917,9 +921,9 @@ Test(shards, recovery_commits_recorded_and_rolls_back_unrecorded_branches,
 
 	/* Fast sweeps; a long grace, so that the unrecorded branch is first
 	 * seen in doubt, then resolved by hand. */
-	setenv("MYRING_XA_RECOVERY_MS", "200", 1);
-	setenv("MYRING_XA_GRACE_MS", "600000", 1);
+	extra_config = "xa-recovery-interval-ms: 200\nxa-grace-ms: 600000\n";
 	start(&e, -1);
+	extra_config = NULL;
 	cleanup(&e);
 	/* The first sweep creates the decision table on every shard. */
 	for (int tries = 0; tries < 100; tries++) {
@@ -992,8 +996,6 @@ Test(shards, recovery_commits_recorded_and_rolls_back_unrecorded_branches,
 		 "'myring:00000000deadbeef:%'");
 	mysql_close(d);
 	cr_assert_eq(prepared_anywhere(&e), 0);
-	unsetenv("MYRING_XA_RECOVERY_MS");
-	unsetenv("MYRING_XA_GRACE_MS");
 	cleanup(&e);
 	stop(&e);
 }

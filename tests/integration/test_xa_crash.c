@@ -198,32 +198,14 @@ struct ring {
 	char config[160];
 };
 
-/* The recovery interval, grace and MYRING_XA_FAULT (NULL: none) of the
- * instances started next (they inherit the environment); 0, 0: the
- * defaults.  Not while threads of the test run (setenv is not safe then). */
-static void ring_env(const char *fault, unsigned recovery_ms,
-		     unsigned grace_ms)
-{
-	char num[32];
-
-	unsetenv("MYRING_XA_FAULT");
-	unsetenv("MYRING_XA_RECOVERY_MS");
-	unsetenv("MYRING_XA_GRACE_MS");
-	if (fault)
-		setenv("MYRING_XA_FAULT", fault, 1);
-	if (recovery_ms) {
-		snprintf(num, sizeof(num), "%u", recovery_ms);
-		setenv("MYRING_XA_RECOVERY_MS", num, 1);
-	}
-	if (grace_ms) {
-		snprintf(num, sizeof(num), "%u", grace_ms);
-		setenv("MYRING_XA_GRACE_MS", num, 1);
-	}
-}
-
-/* myring over the rig's keyspace (the rig's own config), with an admin
- * port. */
-static void ring_start(struct ring *r)
+/*
+ * myring over the rig's keyspace (the rig's own config), with an admin
+ * port, recovering every recovery_ms with a grace of grace_ms.  fault:
+ * its MYRING_XA_FAULT, or NULL (then the environment is not touched: the
+ * bank's tellers run meanwhile, and setenv is not safe beside threads).
+ */
+static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
+		       unsigned grace_ms)
 {
 	static int seq;
 	char src[512], admin[64];
@@ -236,7 +218,9 @@ static void ring_start(struct ring *r)
 	in = fopen(src, "r");
 	out = fopen(r->config, "w");
 	cr_assert(in && out, "%s -> %s", src, r->config);
-	fprintf(out, "admin-user: admin\nadmin-password: %s\n", ADMIN_PW);
+	fprintf(out, "admin-user: admin\nadmin-password: %s\n"
+		"xa-recovery-interval-ms: %u\nxa-grace-ms: %u\n", ADMIN_PW,
+		recovery_ms, grace_ms);
 	while ((ch = fgetc(in)) != EOF)
 		fputc(ch, out);
 	fclose(in);
@@ -245,7 +229,11 @@ static void ring_start(struct ring *r)
 	snprintf(admin, sizeof(admin), "127.0.0.1:%d", r->admin_port);
 	const char *args[] = {"--config", r->config, "--log-level", "info",
 			      "--admin", admin, NULL};
+	if (fault)
+		setenv("MYRING_XA_FAULT", fault, 1);
 	proxy_start(&r->p, 0, args);
+	if (fault)
+		unsetenv("MYRING_XA_FAULT");
 }
 
 static void ring_stop(struct ring *r)
@@ -434,9 +422,7 @@ static void crash_commit(const char *fault, enum victim victim,
 
 	/* The grace outlasts the pause: this instance's recovery must not
 	 * take its own live transaction for an orphan. */
-	ring_env(fault, 200, 6000);
-	ring_start(&r);
-	ring_env(NULL, 0, 0);
+	ring_start(&r, fault, 200, 6000);
 	transfer_begin(&r, &x);
 	/* At the fault: the participant's branch is prepared (and, after
 	 * the decision, the decision shard's side committed); the pause
@@ -453,9 +439,7 @@ static void crash_commit(const char *fault, enum victim victim,
 	transfer_answer(&x, want_errno);
 	if (victim == MYRING) {
 		/* Another instance (a new instance id) finishes it. */
-		ring_env(NULL, 200, 1000);
-		ring_start(&again);
-		ring_env(NULL, 0, 0);
+		ring_start(&again, NULL, 200, 1000);
 		survivor = &again;
 	} else {
 		restart_shards();
@@ -533,11 +517,8 @@ Test(shards, xa_a_survivor_commits_what_a_dead_instance_decided,
 	struct ring dead, survivor;
 	struct transfer x;
 
-	ring_env("after-decision:pause=3000", 200, 6000);
-	ring_start(&dead);
-	ring_env(NULL, 200, 1000);
-	ring_start(&survivor);
-	ring_env(NULL, 0, 0);
+	ring_start(&dead, "after-decision:pause=3000", 200, 6000);
+	ring_start(&survivor, NULL, 200, 1000);
 	transfer_begin(&dead, &x);
 	cr_assert(paused_on(x.sb, 5000), "no pause\n%s",
 		  proxy_log_tail(&dead.p));
@@ -556,11 +537,8 @@ Test(shards, xa_a_survivor_rolls_back_an_undecided_one_after_the_grace,
 	struct ring dead, survivor;
 	struct transfer x;
 
-	ring_env("after-prepare:pause=3000", 200, 6000);
-	ring_start(&dead);
-	ring_env(NULL, 200, 3000);
-	ring_start(&survivor);
-	ring_env(NULL, 0, 0);
+	ring_start(&dead, "after-prepare:pause=3000", 200, 6000);
+	ring_start(&survivor, NULL, 200, 3000);
 	transfer_begin(&dead, &x);
 	cr_assert(paused_on(x.sa, 5000), "no pause\n%s",
 		  proxy_log_tail(&dead.p));
@@ -592,11 +570,8 @@ Test(shards, xa_recovery_and_a_live_coordinator_agree_through_the_record,
 	 * the other instance's grace (1 s) runs out before: its tombstone
 	 * takes the key first, and the coordinator, finding it, rolls
 	 * everything back. */
-	ring_env("after-prepare:pause=3000", 200, 60000);
-	ring_start(&slow);
-	ring_env(NULL, 200, 1000);
-	ring_start(&other);
-	ring_env(NULL, 0, 0);
+	ring_start(&slow, "after-prepare:pause=3000", 200, 60000);
+	ring_start(&other, NULL, 200, 1000);
 	transfer_begin(&slow, &x);
 	transfer_answer(&x, 1402);
 	transfer_settled(&x, &other, false);
@@ -761,12 +736,10 @@ static void bank(unsigned ninst)
 		/* The one killed for good is slow to commit after its
 		 * decisions: its tellers are most likely there when it dies,
 		 * and the survivor must commit what it decided. */
-		ring_env(ninst > 1 && k == 0 ? "after-decision:pause=300" :
-			 NULL, 300, 1000);
-		ring_start(&r[k]);
+		ring_start(&r[k], ninst > 1 && k == 0 ?
+			   "after-decision:pause=300" : NULL, 300, 1000);
 		atomic_store(&bk.port[k], r[k].p.port);
 	}
-	ring_env(NULL, 300, 1000);
 	clear_accounts();
 	MYSQL *c = ring_client(&r[0]);
 	for (unsigned i = 0; i < ACCOUNTS; i++) {
@@ -789,7 +762,7 @@ static void bank(unsigned ninst)
 			restart_shards();
 		} else if (ninst == 1) {
 			ring_kill(&r[0]);
-			ring_start(&r[0]);
+			ring_start(&r[0], NULL, 300, 1000);
 			atomic_store(&bk.port[0], r[0].p.port);
 			kills++;
 		} else if (round == 0) {
@@ -804,7 +777,6 @@ static void bank(unsigned ninst)
 	atomic_store(&bk.stop, true);
 	for (unsigned i = 0; i < CLIENTS; i++)
 		pthread_join(th[i], NULL);
-	ring_env(NULL, 0, 0);
 	cr_log_info("bank (%u instance%s, %u myring kills): %ld transfers, "
 		    "%ld acknowledged, %ld aborted, %ld in doubt", ninst,
 		    ninst > 1 ? "s" : "", kills, atomic_load(&bk.next),
