@@ -552,6 +552,11 @@ bool mysql_state_trx_idle(const struct mysql_sess_state *st)
 	return !st->trx_chars_pending;
 }
 
+void mysql_state_trx_ended(struct mysql_sess_state *st)
+{
+	memset(st->trx_state, '_', sizeof(st->trx_state));
+}
+
 /* ---- applying an OK ------------------------------------------------------ */
 
 enum var_policy {

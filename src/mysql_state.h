@@ -218,6 +218,10 @@ const char *mysql_charset_of_collation(uint8_t collation);
 /* No transaction, no LOCK TABLES, no pending SET TRANSACTION: as far as
  * the tracker says, the connection could be given back. */
 bool mysql_state_trx_idle(const struct mysql_sess_state *st);
+/* The transaction ended by a command of myring's own on the session's
+ * connection (a distributed COMMIT or ROLLBACK), whose answer the session
+ * did not read: its transaction state is idle again. */
+void mysql_state_trx_ended(struct mysql_sess_state *st);
 
 /* ---- applying an OK ---------------------------------------------------- */
 

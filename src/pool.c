@@ -194,6 +194,15 @@ static struct pool_waiter *take_waiter(struct pool *p, const struct bconn *b)
 	return wt;
 }
 
+void pool_borrowed(struct pool_waiter *wt, enum pool_borrow r,
+		   struct bconn *b, uint16_t err, const char *msg)
+{
+	if (r == BORROW_NOW)
+		wt->cont(wt, b, 0, NULL);
+	else if (r == BORROW_FAILED)
+		wt->cont(wt, NULL, err, msg);
+}
+
 void pool_cancel(struct pool *p, struct pool_waiter *wt)
 {
 	struct pool_waiter **pp = &p->waiters;

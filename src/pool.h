@@ -107,6 +107,11 @@ enum pool_borrow { BORROW_NOW, BORROW_WAIT, BORROW_FAILED };
 enum pool_borrow pool_borrow(struct pool *p, struct pool_waiter *wt,
 			     const char *schema, struct bconn **out,
 			     uint16_t *err, char *msg, size_t msglen);
+/* What pool_borrow (or a lender like it) answered, given to wt->cont as
+ * if it had waited: the connection now, or the failure; nothing while in
+ * line. */
+void pool_borrowed(struct pool_waiter *wt, enum pool_borrow r,
+		   struct bconn *b, uint16_t err, const char *msg);
 /* Takes a waiter out of line (its session went away). */
 void pool_cancel(struct pool *p, struct pool_waiter *wt);
 /* A session is done with b (unlinked): reset it if b->dirty, then lend

@@ -160,6 +160,35 @@ void session_client_flight_head(struct session *s)
 		session_client_flight(s, p->serial, p->zseq);
 }
 
+bool session_answer_flush(struct session *s, struct pkt_buf *out,
+			  bool *flight, uint32_t serial, uint8_t zseq)
+{
+	uint8_t seq = out->seq;
+	bool sent = false;
+
+	if (!out->len)
+		return false;
+	if (out->oom) {
+		pkt_buf_free(out);
+		if (s)
+			session_close(s, "out of memory");
+	} else if (s && !session_done(s)) {
+		if (!*flight) {
+			*flight = true;
+			session_client_flight(s, serial, zseq);
+		}
+		/* The queue owns the bytes now; out starts a new buffer. */
+		session_to_client(s, out->data, (uint32_t)out->len, -1,
+				  out->data);
+		pkt_buf_init(out);
+		sent = true;
+	} else {
+		pkt_buf_reset(out);
+	}
+	out->seq = seq;
+	return sent;
+}
+
 void session_login_done_compress(struct session *s)
 {
 	const struct config *cfg = &s->c.w->px->cfg;

@@ -370,6 +370,13 @@ bool session_start_client_tls(struct session *s, const uint8_t *rest,
 void session_client_flight(struct session *s, uint32_t serial, uint8_t zseq);
 /* The same for the head of the pending queue, if the server answers it. */
 void session_client_flight_head(struct session *s);
+/* An answer myring builds (a fanout's, a distributed transaction's) has
+ * grown by out: it goes to the client's queue as part of the entry serial
+ * (its compressed flight announced once, *flight), or is dropped when the
+ * session is done.  out is left empty, its sequence id kept; out of
+ * memory closes the session.  True when the bytes went to the client. */
+bool session_answer_flush(struct session *s, struct pkt_buf *out,
+			  bool *flight, uint32_t serial, uint8_t zseq);
 /* The login ended with the server's OK: compression (if negotiated) takes
  * over each leg from the next byte. */
 void session_login_done_compress(struct session *s);

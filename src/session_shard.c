@@ -70,6 +70,7 @@ struct fanout_part {
 	size_t defs_len;
 	struct mysql_ok ok;
 	char info[64];
+	struct xa_lease lease;     /* inside a transaction: whose b is */
 };
 
 /* Rows go to the client's queue in chunks of about this size. */
@@ -98,6 +99,12 @@ struct fanout {
 	uint16_t held_code;
 	char held_state[6];
 	char held_msg[400];
+	/* Inside a distributed transaction (in_txn), or a write in
+	 * autocommit made one of its own (implicit): each part runs on the
+	 * transaction's connection for its shard (session_xa.h). */
+	bool in_txn, implicit;
+	bool failed;               /* the answer is an error */
+	struct xa_txn *txn;
 	bool client_paused;        /* the shards wait for the client */
 	unsigned ended;            /* parts whose answer ended */
 	/* Parts still holding a connection or a place in a pool's line, and
@@ -401,6 +408,16 @@ static enum myring_verdict route_one(struct session *s, struct pending *p,
 	return verdict;
 }
 
+/* Whether a write is committed as it ends (autocommit on, as is usual). */
+static bool autocommit_on(const struct session *s)
+{
+	const struct mysql_state_var *v = mysql_state_get_var(&s->st,
+							      "autocommit");
+
+	return !v || !v->value || !strcasecmp(v->value, "ON") ||
+	       !strcmp(v->value, "1");
+}
+
 /* The worker's plan arena, emptied for the next statement. */
 static struct sql_arena *plan_arena(struct session *s)
 {
@@ -589,22 +606,37 @@ static void plan_statement(struct session *s, const char *sql, size_t len,
  */
 static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 				      const struct shard_plan *plan,
-				      bool binary, struct myring_reply *reply,
+				      bool binary, bool ddl,
+				      struct myring_reply *reply,
 				      enum myring_verdict verdict)
 {
 	struct sql_arena *a = &s->c.w->plan_arena;
 	struct fanout *f;
 	char msg[300];
 
-	if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
+	if (s->in_trans && !ddl && !binary && held_shard(s) >= 0) {
+		/* It runs on the transaction's branches (session_xa.h). */
+		if (session_xa_fanout(s, (unsigned)held_shard(s)))
+			return refuse(reply, 1105, "HY000",
+				      "myring: out of memory");
+	} else if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
 		snprintf(msg, sizeof(msg), "myring: a statement that spans "
 			 "shards, with %s, is not supported yet (inside a "
-			 "transaction, send one statement per shard: "
+			 "transaction it runs once the transaction is on a "
+			 "shard, as text, and is no schema change: "
 			 "docs/transactions.md)", s->in_trans || s->be ?
 			 held_why(s) : "a statement still running "
 			 "(pipelined)");
 		return shard_refuse(s, reply, 1235, msg);
 	}
+	if (!s->in_trans && plan->writes && !ddl && !autocommit_on(s))
+		/* Each shard's part would open a transaction of its own on a
+		 * pooled connection, which nobody commits. */
+		return shard_refuse(s, reply, 1235, "myring: with autocommit "
+				    "off, a write over several shards cannot "
+				    "begin the transaction: begin it with a "
+				    "statement naming one shard "
+				    "(docs/transactions.md)");
 	f = calloc(1, sizeof(*f));
 	if (f)
 		f->parts = calloc(plan->nparts, sizeof(*f->parts));
@@ -624,6 +656,9 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 	f->serial = p->serial;
 	f->caps = s->caps;
 	f->binary = binary;
+	f->in_txn = s->in_trans;
+	f->implicit = !s->in_trans && plan->writes && plan->nparts > 1 &&
+		      plan->result == PLAN_RESULT_OK && !ddl && autocommit_on(s);
 	pkt_buf_init(&f->out);
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
@@ -676,7 +711,8 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 			verdict = route_one(s, p, &plan, reply, verdict);
 		break;
 	case PLAN_MULTI:
-		return fanout_new(s, p, &plan, false, reply, verdict);
+		return fanout_new(s, p, &plan, false,
+				  (cls->flags & SQLC_DDL) != 0, reply, verdict);
 	case PLAN_KEYS:
 		return fanout_for_keys(s, p, &plan, sql, len, reply, verdict);
 	}
@@ -742,59 +778,58 @@ static void pace(struct fanout *f)
 /* What the answer has grown by goes to the client. */
 static void flush_out(struct fanout *f)
 {
-	struct session *s = f->s;
-	uint8_t seq = f->out.seq;
-
-	if (!f->out.len)
-		return;
-	if (f->out.oom) {
-		pkt_buf_free(&f->out);
-		pkt_buf_init(&f->out);
-		f->out.seq = seq;
-		if (s)
-			session_close(s, "out of memory");
-		return;
-	}
-	if (s && !session_done(s)) {
-		if (!f->flight) {
-			f->flight = true;
-			session_client_flight(s, f->serial, f->zseq);
-		}
-		session_to_client(s, f->out.data, (uint32_t)f->out.len, -1,
-				  f->out.data);
-		pkt_buf_init(&f->out);
-		if (!f->client_paused &&
-		    conn_queued(&s->c) > FANOUT_CLIENT_HIGH)
-			pace(f);
-	} else {
-		pkt_buf_reset(&f->out);
-	}
-	f->out.seq = seq;
+	if (session_answer_flush(f->s, &f->out, &f->flight, f->serial,
+				 f->zseq) &&
+	    !f->client_paused && conn_queued(&f->s->c) > FANOUT_CLIENT_HIGH)
+		pace(f);
 }
 
-/* The answer is complete: the entry completes, and what was parked
- * behind it goes on. */
-static void answer_done(struct fanout *f)
+/* The entry completes, and what was parked behind it goes on. */
+static void entry_release(struct fanout *f)
 {
 	struct session *s = f->s;
 	struct pending *p = f->p;
+	struct xa_txn *implicit = f->implicit ? f->txn : NULL;
 
-	if (f->answered)
+	f->txn = NULL;
+	if (!s) {
+		if (implicit)
+			session_xa_implicit_end(implicit, NULL, NULL, false);
 		return;
-	f->answered = true;
-	flush_out(f);
-	/* The rest of every shard's answer is read (and dropped). */
-	pace(f);
-	if (!s)
-		return;
+	}
+	if (f->implicit && !implicit)
+		flush_out(f);          /* it never had its transaction */
 	p->local_rows = f->rows;
 	p->fanout = NULL;
 	f->s = NULL;
 	f->p = NULL;
+	if (implicit) {
+		/* Its answer goes once the transaction has ended. */
+		session_xa_implicit_end(implicit, p, &f->out, !f->failed);
+		return;
+	}
+	if (f->in_txn && session_xa_fanout_end(s, p))
+		return;
 	if (!--s->fanouts)
 		session_release(s, HOLD_FANOUT);
 	if (!session_done(s))
 		inject_local_heads(s);
+}
+
+/* The answer is complete.  Inside a transaction the next command may
+ * need the parts' connections: the entry completes once every part has
+ * given its own back (fanout_unref). */
+static void answer_done(struct fanout *f)
+{
+	if (f->answered)
+		return;
+	f->answered = true;
+	if (!f->implicit)
+		flush_out(f);
+	/* The rest of every shard's answer is read (and dropped). */
+	pace(f);
+	if (!f->in_txn && !f->implicit)
+		entry_release(f);
 }
 
 /* The answer ends with an error, in place of whatever packet was due
@@ -804,6 +839,7 @@ static void answer_error(struct fanout *f, uint16_t code, const char *state,
 {
 	if (f->answered)
 		return;
+	f->failed = true;
 	if (f->s) {
 		f->p->local_err = code;
 		LOGD("%s: cross-shard query failed: %u %s", f->s->client_addr,
@@ -843,7 +879,8 @@ static void sum_oks(struct fanout *f)
 	char info[160] = "";
 	int n = 0;
 
-	for (unsigned i = 0; i < f->nparts; i++) {
+	/* Copies of a broadcast table: each part wrote the same rows. */
+	for (unsigned i = 0; i < (f->plan.copies ? 1 : f->nparts); i++) {
 		const struct fanout_part *pt = &f->parts[i];
 		unsigned long long a, b, c;
 
@@ -1142,6 +1179,7 @@ static void fanout_unref(struct fanout *f)
 	if (!f->answered)
 		answer_error(f, ER_BACKEND_LOST, "08S01", "myring: a shard's "
 			     "connection ended before its answer");
+	entry_release(f);
 	fanout_free(f);
 }
 
@@ -1161,7 +1199,11 @@ static void part_done(struct bconn *b, uint16_t err, const char *msg)
 	if (err && pt->phase != PART_ENDED)
 		/* The state replay failed, or the connection did. */
 		answer_error(f, err, b->req_state, msg);
-	if (pt->phase != PART_ENDED || b->failed || b->c.closing) {
+	if (f->in_txn || f->implicit) {
+		session_xa_give_back(&pt->lease, pt->shard, b,
+				     pt->phase != PART_ENDED || b->failed ||
+				     b->c.closing);
+	} else if (pt->phase != PART_ENDED || b->failed || b->c.closing) {
 		pool_drop(pt->pool, b);
 	} else {
 		/* A statement that left a transaction open (autocommit off)
@@ -1195,11 +1237,18 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	}
 	if (!s || f->answered) {
 		/* Nobody wants this shard's answer any more. */
-		pool_return(pt->pool, b);
+		if (f->in_txn || f->implicit)
+			session_xa_give_back(&pt->lease, pt->shard, b, false);
+		else
+			pool_return(pt->pool, b);
 		fanout_unref(f);
 		return;
 	}
 	pt->b = b;
+	if (f->in_txn || f->implicit) {
+		pt->pool = pt->lease.pool;
+		pt->server = pt->lease.server;
+	}
 	cap = mysql_state_replay_bound(&s->st, &b->st);
 	buf = malloc(cap ? cap : 1);
 	q = malloc(1 + pt->len);
@@ -1220,7 +1269,10 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	free(q);
 	if (rc != MYSQL_REPLAY_OK) {
 		pt->b = NULL;
-		pool_drop(pt->pool, b);
+		if (f->in_txn || f->implicit)
+			session_xa_give_back(&pt->lease, pt->shard, b, true);
+		else
+			pool_drop(pt->pool, b);
 		answer_error(f, 1105, "HY000", "myring: cannot bring a shard's "
 			     "connection to this session's state");
 		fanout_unref(f);
@@ -1236,6 +1288,20 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	bconn_run(b, part_done);
 }
 
+/* Inside a transaction: the part runs on the transaction's connection
+ * for its shard. */
+static void lend_part(struct fanout *f, struct fanout_part *pt)
+{
+	struct bconn *b = NULL;
+	uint16_t err = 0;
+	char msg[300];
+	enum pool_borrow r = session_xa_lend(f->txn, pt->shard, &pt->wait,
+					     &pt->lease, &b, &err, msg,
+					     sizeof(msg));
+
+	pool_borrowed(&pt->wait, r, b, err, msg);
+}
+
 /* Borrows a connection for each part, which runs as it comes. */
 static void start_parts(struct session *s, struct fanout *f)
 {
@@ -1243,6 +1309,11 @@ static void start_parts(struct session *s, struct fanout *f)
 	bool read = f->plan.select && !f->plan.writes && !s->in_trans;
 
 	f->refs = f->nparts + 1;
+	if (f->in_txn)
+		f->txn = s->xa;
+	else if (f->implicit &&
+		 !(f->txn = session_xa_implicit(s, f->parts[0].shard)))
+		answer_error(f, 1105, "HY000", "myring: out of memory");
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 		const char *why;
@@ -1252,6 +1323,10 @@ static void start_parts(struct session *s, struct fanout *f)
 		char msg[200];
 
 		pt->wait.cont = part_lent;
+		if ((f->in_txn || f->implicit) && !f->answered) {
+			lend_part(f, pt);
+			continue;
+		}
 		if (f->answered ||
 		    route_choose(s, ks->shards[pt->shard].group, read, -1,
 				 &pt->server, &why, &err, msg, sizeof(msg))) {
@@ -1342,6 +1417,8 @@ static void keyed_run(struct fanout *f)
 	f->plan.kind = PLAN_MULTI;
 	f->plan.result = PLAN_RESULT_OK;
 	f->nparts = plan.nparts;
+	/* Over several shards, atomic as any other such write. */
+	f->implicit = f->nparts > 1 && autocommit_on(s);
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 
@@ -1404,6 +1481,8 @@ void shard_fanout_orphan(struct pending *p)
 	p->fanout = NULL;
 	if (f->s && f->s->fanouts)
 		f->s->fanouts--;
+	if (f->implicit && f->txn)
+		session_xa_implicit_orphan(f->txn);
 	f->s = NULL;
 	f->p = NULL;
 	f->answered = true;
@@ -1521,7 +1600,7 @@ static enum myring_verdict execute_on_shards(struct session *s,
 	case PLAN_ONE:
 		return route_one(s, p, &plan, reply, verdict);
 	case PLAN_MULTI:
-		return fanout_new(s, p, &plan, true, reply, verdict);
+		return fanout_new(s, p, &plan, true, false, reply, verdict);
 	default:
 		return refuse_plan(s, &plan, reply);
 	}

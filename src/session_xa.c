@@ -66,8 +66,14 @@ struct xa_part {
 	struct pool *pool;
 	struct pool_waiter wait;
 	struct bconn *b;           /* NULL until lent, or once let go */
-	bool started;              /* XA START succeeded */
-	bool busy;                 /* requests of myring's run on it */
+	bool started;              /* XA START (BEGIN: local) succeeded */
+	/* The decision shard's transaction of an implicit one, not a branch:
+	 * once ready its connection is the transaction's (t->local). */
+	bool local;
+	bool busy;                 /* requests of myring's run on it, or a
+	                            * fanout's part has it */
+	/* A fanout's part waiting for this branch to be ready, or NULL. */
+	struct pool_waiter *lend;
 	uint8_t step;              /* enum xa_do of the requests */
 };
 
@@ -89,6 +95,14 @@ struct xa_txn {
 	unsigned busy;             /* connections with requests running */
 	bool client_rollback;      /* the entry is the client's ROLLBACK */
 	bool doomed;               /* a statement's error ended it */
+	bool lent_lost;            /* a connection lent to a fanout went */
+	/* An autocommit statement over several shards made atomic
+	 * (session_xa_implicit): not the session's s->xa; its decision
+	 * shard's connection is t->local, joined through lpart; the
+	 * statement's answer waits in held for the outcome. */
+	bool implicit;
+	struct xa_part *lpart;
+	struct pkt_buf held;
 	bool freed;
 	unsigned depth;            /* perform() calls under way */
 	struct pkt_buf out;        /* the entry's answer as it grows */
@@ -136,15 +150,22 @@ static struct xa_txn *txn_new(struct session *s, unsigned decision_shard)
 	t->start_us = s->c.w->now_us;
 	xa_coord_init(&t->coord, 0);
 	pkt_buf_init(&t->out);
+	pkt_buf_init(&t->held);
 	s->c.w->stats.xa_transactions++;
 	return t;
 }
+
+static void part_let_go(struct xa_part *pt, bool clean);
 
 static void txn_free(struct xa_txn *t)
 {
 	for (unsigned i = 0; i < t->coord.nparts; i++)
 		free(t->parts[i]);
+	if (t->lpart)
+		part_let_go(t->lpart, false);
+	free(t->lpart);
 	pkt_buf_free(&t->out);
+	pkt_buf_free(&t->held);
 	free(t);
 }
 
@@ -198,30 +219,9 @@ static void maybe_free(struct xa_txn *t)
 
 static void flush_out(struct xa_txn *t)
 {
-	struct session *s = t->s;
-	uint8_t seq = t->out.seq;
-
-	if (!t->out.len || !t->p)
-		return;
-	if (t->out.oom) {
-		pkt_buf_reset(&t->out);
-		t->out.oom = false;
-		if (s)
-			session_close(s, "out of memory");
-		return;
-	}
-	if (s && !session_done(s)) {
-		if (!t->flight) {
-			t->flight = true;
-			session_client_flight(s, t->p->serial, t->p->zseq);
-		}
-		session_to_client(s, t->out.data, (uint32_t)t->out.len, -1,
-				  t->out.data);
-		pkt_buf_init(&t->out);
-	} else {
-		pkt_buf_reset(&t->out);
-	}
-	t->out.seq = seq;
+	if (t->p)
+		session_answer_flush(t->s, &t->out, &t->flight, t->p->serial,
+				     t->p->zseq);
 }
 
 /* The running entry's answer is whole: it completes, and what the client
@@ -315,7 +315,14 @@ static void finished(struct xa_txn *t, enum xa_outcome outcome)
 	else
 		t->w->stats.xa_unknown++;
 	if (t->p && !t->doomed) {
-		if (t->client_rollback || outcome == XA_COMMITTED) {
+		if (t->implicit && (t->client_rollback ||
+				    outcome == XA_COMMITTED)) {
+			/* The statement's own answer (its OK, or its error
+			 * that rolled it back). */
+			pkt_buf_free(&t->out);
+			t->out = t->held;
+			pkt_buf_init(&t->held);
+		} else if (t->client_rollback || outcome == XA_COMMITTED) {
 			answer_ok(t);
 		} else if (outcome == XA_ROLLED_BACK) {
 			snprintf(msg, sizeof(msg), "myring: the distributed "
@@ -333,8 +340,14 @@ static void finished(struct xa_txn *t, enum xa_outcome outcome)
 		}
 	}
 	if (s) {
-		s->xa = NULL;
-		s->in_trans = false;
+		if (s->xa == t) {
+			s->xa = NULL;
+			s->in_trans = false;
+			/* Its end was myring's COMMIT or ROLLBACK: the session
+			 * did not see the server say so, and must, to let its
+			 * connection go. */
+			mysql_state_trx_ended(&s->st);
+		}
 		entry_done(t);
 		t->s = NULL;
 	}
@@ -347,7 +360,8 @@ static struct bconn *local_conn(struct xa_txn *t)
 {
 	if (t->local)
 		return t->local;
-	if (t->s && t->s->be && !t->s->be->failed && !t->s->be->c.closing)
+	if (!t->implicit && t->s && t->s->be && !t->s->be->failed &&
+	    !t->s->be->c.closing)
 		return t->s->be;
 	return NULL;
 }
@@ -706,16 +720,95 @@ static void send_stmt(struct xa_part *pt)
 	bconn_run(b, stmt_done);
 }
 
-/* A branch that could not start leaves the transaction (it was the last
- * to join: statements run one at a time). */
+/* A branch that could not join leaves the transaction; one that had
+ * started took its work with its connection: the transaction can only
+ * roll back now. */
 static void unjoin(struct xa_txn *t, struct xa_part *pt)
 {
+	unsigned last = t->coord.nparts - 1;
+
 	part_let_go(pt, false);
-	if (pt->idx + 1 == t->coord.nparts) {
-		t->coord.nparts--;
-		t->parts[pt->idx] = NULL;
+	if (pt->local) {
+		t->lpart = NULL;
 		free(pt);
+		return;
 	}
+	if (pt->started) {
+		t->coord.branch[pt->idx] = BR_LOST;
+		return;
+	}
+	xa_coord_leave(&t->coord, pt->idx);
+	t->parts[pt->idx] = t->parts[last];
+	t->parts[pt->idx]->idx = pt->idx;
+	t->parts[last] = NULL;
+	free(pt);
+}
+
+/* The branch's connection is in the session's state, its branch
+ * started: the statement goes, or the fanout's part that asked for it
+ * (session_xa_lend) gets it. */
+static void part_ready(struct xa_part *pt)
+{
+	struct pool_waiter *wt = pt->lend;
+	struct xa_txn *t = pt->t;
+	struct bconn *b;
+
+	if (!wt) {
+		send_stmt(pt);
+		return;
+	}
+	pt->lend = NULL;
+	pt->busy = true;
+	b = pt->b;
+	b->sink_ctx = NULL;
+	conn_resume(&b->c, PAUSE_IDLE);
+	if (pt->local) {
+		/* Its transaction is open: the connection is the
+		 * transaction's, for the statement and then the commit. */
+		pt->b = NULL;
+		pt->busy = false;
+		t->local = b;
+		t->local_pool = pt->pool;
+		t->local_busy = true;
+	}
+	wt->cont(wt, b, 0, NULL);
+}
+
+/* The branch could not be made ready: the client's statement fails with
+ * err, or the fanout's part gets no connection. */
+static void part_failed(struct xa_part *pt, uint16_t err, const char *state,
+			const char *msg)
+{
+	struct xa_txn *t = pt->t;
+	struct pool_waiter *wt = pt->lend;
+
+	if (!wt) {
+		answer_err(t, err, state, msg);
+		unjoin(t, pt);
+		entry_done(t);
+		return;
+	}
+	pt->lend = NULL;
+	pt->busy = false;
+	unjoin(t, pt);
+	t->depth++;
+	wt->cont(wt, NULL, err, msg);
+	t->busy--;
+	t->depth--;
+	maybe_free(t);
+}
+
+/* Whether the part's work went with the session (a statement's; a
+ * fanout's part still waits for its answer). */
+static bool part_orphaned(struct xa_part *pt)
+{
+	struct xa_txn *t = pt->t;
+
+	if (pt->lend || (t->s && t->p))
+		return false;
+	unjoin(t, pt);
+	maybe_free(t);
+	return true;
 }
 
 static void synced(struct bconn *b, uint16_t err, const char *msg)
@@ -726,35 +819,31 @@ static void synced(struct bconn *b, uint16_t err, const char *msg)
 
 	pt->busy = false;
 	t->busy--;
-	if (!t->s || !t->p) {
-		unjoin(t, pt);
-		maybe_free(t);
+	if (part_orphaned(pt))
 		return;
-	}
-	if (err || b->failed || b->c.closing) {
+	if (err || b->failed || b->c.closing || !t->s) {
 		snprintf(m, sizeof(m), "myring: shard %s cannot join the "
-			 "transaction: %s", shard_name(t, pt->shard), msg);
-		answer_err(t, err ? err : ER_BACKEND_LOST, err ? b->req_state :
-			   "08S01", m);
-		unjoin(t, pt);
-		entry_done(t);
+			 "transaction: %s", shard_name(t, pt->shard),
+			 t->s ? msg : "the session went away");
+		part_failed(pt, err ? err : ER_BACKEND_LOST, err ?
+			    b->req_state : "08S01", m);
 		return;
 	}
 	pt->started = true;
 	mysql_state_copy(&b->st, &t->s->st);
-	send_stmt(pt);
+	part_ready(pt);
 }
 
 /* Brings b to the session's state (and starts the branch when it is
- * new), then sends the statement. */
+ * new), then the part is ready. */
 static void run_stmt(struct xa_part *pt)
 {
 	struct xa_txn *t = pt->t;
 	struct session *s = t->s;
 	struct bconn *b = pt->b;
 	struct mysql_replay rp;
-	size_t cap = mysql_state_replay_bound(&s->st, &b->st);
-	uint8_t *buf = malloc(cap ? cap : 1);
+	size_t cap = s ? mysql_state_replay_bound(&s->st, &b->st) : 0;
+	uint8_t *buf = s ? malloc(cap ? cap : 1) : NULL;
 	char q[200];
 	int rc = buf ? mysql_state_diff_sql(&s->st, &b->st, &rp, buf, cap) :
 		       MYSQL_REPLAY_NOSPACE;
@@ -767,7 +856,9 @@ static void run_stmt(struct xa_part *pt)
 			rc = MYSQL_REPLAY_NOSPACE;
 	free(buf);
 	if (rc == MYSQL_REPLAY_OK && !pt->started) {
-		len = xa_sql(q + 1, sizeof(q) - 1, "START", t->gtrid,
+		len = pt->local ? snprintf(q + 1, sizeof(q) - 1,
+					   "START TRANSACTION") :
+		      xa_sql(q + 1, sizeof(q) - 1, "START", t->gtrid,
 			     pt->shard);
 		q[0] = COM_QUERY;
 		if (len < 0 || bconn_request(b, q, (size_t)len + 1,
@@ -775,14 +866,13 @@ static void run_stmt(struct xa_part *pt)
 			rc = MYSQL_REPLAY_NOSPACE;
 	}
 	if (rc != MYSQL_REPLAY_OK) {
-		answer_err(t, 1105, "HY000", "myring: cannot bring a shard's "
-			   "connection to this session's state");
-		unjoin(t, pt);
-		entry_done(t);
+		part_failed(pt, 1105, "HY000", s ? "myring: cannot bring a "
+			    "shard's connection to this session's state" :
+			    "myring: the session went away");
 		return;
 	}
 	if (!b->nreq) {
-		send_stmt(pt);
+		part_ready(pt);
 		return;
 	}
 	b->sink_ctx = pt;
@@ -803,37 +893,94 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	if (!b) {
 		snprintf(m, sizeof(m), "myring: shard %s: %s",
 			 shard_name(t, pt->shard), msg);
-		answer_err(t, err ? err : ER_BACKEND_UNREACHABLE, "HY000", m);
-		unjoin(t, pt);
-		entry_done(t);
+		part_failed(pt, err ? err : ER_BACKEND_UNREACHABLE, "HY000", m);
 		return;
 	}
 	pt->b = b;
-	if (!t->s || !t->p) {
-		unjoin(t, pt);
-		maybe_free(t);
-		return;
-	}
-	run_stmt(pt);
+	if (!part_orphaned(pt))
+		run_stmt(pt);
 }
 
-/* The branch of shard `shard`: found, or joined and its connection
- * asked for (NULL, with the client answered, when it cannot be). */
-static void stmt_start(struct xa_txn *t, unsigned shard)
+static struct xa_part *part_of(struct xa_txn *t, unsigned shard)
+{
+	for (unsigned i = 0; i < t->coord.nparts; i++)
+		if (t->parts[i]->shard == shard)
+			return t->parts[i];
+	return NULL;
+}
+
+/* Shard `shard` joins the transaction as a new branch (local: as the
+ * decision shard of an implicit one): its server chosen, its pool found
+ * (its connection is asked for by part_connect).  NULL, with err and
+ * msg, when it cannot. */
+static struct xa_part *part_join(struct xa_txn *t, unsigned shard,
+				 bool local, uint16_t *err, char *msg,
+				 size_t msglen)
 {
 	struct session *s = t->s;
 	const struct keyspace *ks = keyspace_of(s);
 	struct pool_key key = s->pool_key;
 	struct xa_part *pt = NULL;
-	struct bconn *b = NULL;
 	const char *why;
-	uint16_t err = 0;
-	char msg[300], m[400];
+	char m[300];
 	int idx;
 
-	for (unsigned i = 0; i < t->coord.nparts; i++)
-		if (t->parts[i]->shard == shard)
-			pt = t->parts[i];
+	*err = 0;
+	idx = local ? 0 : xa_coord_join(&t->coord);
+	pt = idx < 0 ? NULL : calloc(1, sizeof(*pt));
+	if (!pt) {
+		if (idx >= 0 && !local)
+			t->coord.nparts--;
+		*err = 1105;
+		snprintf(msg, msglen, "myring: %s", idx < 0 ? "too many shards "
+			 "in one transaction" : "out of memory");
+		return NULL;
+	}
+	if (local)
+		t->lpart = pt;
+	else
+		t->parts[idx] = pt;
+	pt->local = local;
+	pt->t = t;
+	pt->idx = (unsigned)idx;
+	pt->shard = shard;
+	pt->wait.cont = part_lent;
+	if (route_choose(s, ks->shards[shard].group, false, -1, &pt->server,
+			 &why, err, m, sizeof(m)) ||
+	    (key.server = pt->server, !(pt->pool = pool_for(s->c.w, &key)))) {
+		snprintf(msg, msglen, "myring: shard %s: %s",
+			 ks->shards[shard].name, pt->pool || *err ? m :
+			 "out of memory");
+		if (!*err)
+			*err = 1105;
+		unjoin(t, pt);
+		return NULL;
+	}
+	return pt;
+}
+
+/* Asks the new branch's pool for its connection (part_lent). */
+static void part_connect(struct xa_part *pt)
+{
+	struct session *s = pt->t->s;
+	struct bconn *b = NULL;
+	uint16_t err = 0;
+	char msg[300];
+	enum pool_borrow r;
+
+	r = pool_borrow(pt->pool, &pt->wait, s->st.has_schema ? s->st.schema :
+			NULL, &b, &err, msg, sizeof(msg));
+	pool_borrowed(&pt->wait, r, b, err, msg);
+}
+
+/* The branch of shard `shard`: found, or joined and its connection
+ * asked for (the client answered when it cannot be). */
+static void stmt_start(struct xa_txn *t, unsigned shard)
+{
+	struct xa_part *pt = part_of(t, shard);
+	uint16_t err;
+	char msg[400];
+
 	if (pt) {
 		if (!pt->b) {
 			answer_err(t, ER_BACKEND_LOST, "08S01", "myring: the "
@@ -845,42 +992,172 @@ static void stmt_start(struct xa_txn *t, unsigned shard)
 		run_stmt(pt);
 		return;
 	}
-	idx = xa_coord_join(&t->coord);
-	pt = idx < 0 ? NULL : calloc(1, sizeof(*pt));
+	pt = part_join(t, shard, false, &err, msg, sizeof(msg));
 	if (!pt) {
-		if (idx >= 0)
-			t->coord.nparts--;
-		answer_err(t, 1105, "HY000", "myring: out of memory");
+		answer_err(t, err, "HY000", msg);
 		entry_done(t);
 		return;
 	}
-	t->parts[idx] = pt;
-	pt->t = t;
-	pt->idx = (unsigned)idx;
-	pt->shard = shard;
-	pt->wait.cont = part_lent;
-	if (route_choose(s, ks->shards[shard].group, false, -1, &pt->server,
-			 &why, &err, msg, sizeof(msg)) ||
-	    (key.server = pt->server, !(pt->pool = pool_for(s->c.w, &key)))) {
-		snprintf(m, sizeof(m), "myring: shard %s: %s",
-			 ks->shards[shard].name, pt->pool || err ? msg :
-			 "out of memory");
-		answer_err(t, err ? err : 1105, "HY000", m);
-		unjoin(t, pt);
-		entry_done(t);
-		return;
+	part_connect(pt);
+}
+
+/* ---- fanouts inside the transaction ---------------------------------- */
+
+int session_xa_fanout(struct session *s, unsigned decision_shard)
+{
+	if (!s->xa)
+		s->xa = txn_new(s, decision_shard);
+	return s->xa ? 0 : -1;
+}
+
+enum pool_borrow session_xa_lend(struct xa_txn *t, unsigned shard,
+				 struct pool_waiter *wt, struct xa_lease *lease,
+				 struct bconn **b, uint16_t *err, char *msg,
+				 size_t msglen)
+{
+	struct session *s = t ? t->s : NULL;
+	struct xa_part *pt;
+
+	if (!s || t->coord.state != XA_ACTIVE) {
+		*err = ER_XA_RBROLLBACK;
+		snprintf(msg, msglen, "the distributed transaction was rolled "
+			 "back before this statement ran");
+		return BORROW_FAILED;
 	}
-	switch (pool_borrow(pt->pool, &pt->wait, s->st.has_schema ?
-			    s->st.schema : NULL, &b, &err, msg, sizeof(msg))) {
-	case BORROW_NOW:
-		part_lent(&pt->wait, b, 0, NULL);
-		break;
-	case BORROW_WAIT:
-		break;
-	case BORROW_FAILED:
-		part_lent(&pt->wait, NULL, err, msg);
-		break;
+	lease->t = t;
+	if (shard == t->decision_shard && !t->implicit) {
+		/* The session's own connection, holding the transaction. */
+		struct bconn *be = s->be;
+		if (!be || be->failed || be->c.closing || t->local_busy) {
+			*err = ER_BACKEND_LOST;
+			snprintf(msg, msglen, "the connection to the "
+				 "transaction's first shard was lost");
+			return BORROW_FAILED;
+		}
+		t->local_busy = true;
+		t->busy++;
+		lease->pool = s->pool;
+		lease->server = s->pool_key.server;
+		*b = be;
+		return BORROW_NOW;
 	}
+	pt = shard == t->decision_shard ? t->lpart : part_of(t, shard);
+	if (pt && (!pt->b || pt->busy)) {
+		*err = ER_BACKEND_LOST;
+		snprintf(msg, msglen, "the connection to shard %s of the "
+			 "transaction was lost", shard_name(t, shard));
+		return BORROW_FAILED;
+	}
+	if (!pt && !(pt = part_join(t, shard, shard == t->decision_shard, err,
+				    msg, msglen)))
+		return BORROW_FAILED;
+	lease->pool = pt->pool;
+	lease->server = pt->server;
+	pt->lend = wt;
+	t->busy++;
+	if (pt->b)
+		run_stmt(pt);          /* brought to the session's state */
+	else
+		part_connect(pt);
+	return BORROW_WAIT;
+}
+
+void session_xa_give_back(struct xa_lease *lease, unsigned shard,
+			  struct bconn *b, bool lost)
+{
+	struct xa_txn *t = lease->t;
+	struct session *s = t->s;
+	struct xa_part *pt;
+
+	b->sink = NULL;
+	b->sink_ctx = NULL;
+	t->busy--;
+	if (shard == t->decision_shard) {
+		t->local_busy = false;
+		if (s && s->be == b) {
+			session_link(s, b);
+			if (lost) {
+				session_unlink(s);
+				pool_drop(s->pool, b);
+			}
+		} else if (t->local == b && lost) {
+			t->local = NULL;
+			pool_drop(t->local_pool, b);
+		}
+	} else if ((pt = part_of(t, shard))) {
+		pt->busy = false;
+		if (lost) {
+			pt->b = NULL;
+			pool_drop(pt->pool, b);
+			t->coord.branch[pt->idx] = BR_LOST;
+		} else {
+			conn_pause(&b->c, PAUSE_IDLE);
+		}
+	}
+	if (lost)
+		t->lent_lost = true;
+	maybe_free(t);
+}
+
+bool session_xa_fanout_end(struct session *s, struct pending *p)
+{
+	struct xa_txn *t = s->xa;
+
+	if (!t || !t->lent_lost || t->coord.state != XA_ACTIVE)
+		return false;
+	/* A shard's connection went in the middle: the transaction ends as
+	 * after a statement that lost one; the entry completes once it is
+	 * rolled back (the client has the fanout's error already). */
+	t->lent_lost = false;
+	t->p = p;
+	pkt_buf_reset(&t->out);
+	doom(t);
+	return true;
+}
+
+/* ---- autocommit statements over several shards ----------------------- */
+
+struct xa_txn *session_xa_implicit(struct session *s, unsigned decision_shard)
+{
+	struct xa_txn *t = txn_new(s, decision_shard);
+
+	/* The statement holds it until session_xa_implicit_end, whatever
+	 * becomes of the session meanwhile. */
+	if (t) {
+		t->implicit = true;
+		t->busy++;
+	}
+	return t;
+}
+
+void session_xa_implicit_orphan(struct xa_txn *t)
+{
+	t->s = NULL;
+}
+
+void session_xa_implicit_end(struct xa_txn *t, struct pending *p,
+			     struct pkt_buf *answer, bool commit)
+{
+	struct xa_action acts[XA_PARTS_MAX + 2];
+
+	if (t->s && p && answer) {
+		t->p = p;
+		pkt_buf_free(&t->held);
+		t->held = *answer;
+		pkt_buf_init(answer);
+		pkt_buf_reset(&t->out);
+		t->out.seq = p->reply_seq;
+		t->flight = false;
+	} else {
+		t->s = NULL;
+		commit = false;
+	}
+	t->err = 0;
+	t->err_msg[0] = '\0';
+	t->client_rollback = !commit;
+	t->busy--;
+	perform(t, acts, commit ? xa_coord_commit(&t->coord, acts) :
+		xa_coord_rollback(&t->coord, acts));
 }
 
 /* ---- the session's side ---------------------------------------------- */

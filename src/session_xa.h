@@ -20,6 +20,7 @@
 #define MYRING_SESSION_XA_H
 
 #include "hooks.h"
+#include "pool.h"
 #include "xa_coord.h"
 
 #include <stdbool.h>
@@ -65,6 +66,64 @@ void session_xa_response(struct session *s);
  * connections closed) unless a commit is under way, which finishes on
  * its own (then the decision shard's connection is the commit's). */
 void session_xa_release(struct session *s);
+
+/* ---- statements over several shards inside the transaction ----------- */
+
+struct bconn;
+struct pool;
+struct pool_waiter;
+struct xa_txn;
+struct pkt_buf;
+
+/* A fanout's part borrows its shard's connection of the transaction. */
+struct xa_lease {
+	struct xa_txn *t;
+	struct pool *pool;         /* the connection's, for its counters */
+	unsigned server;
+};
+
+/* A fanout (session_shard.c) planned inside the session's transaction,
+ * which holds decision_shard: the transaction spans shards from now on.
+ * 0, or -1 when out of memory. */
+int session_xa_fanout(struct session *s, unsigned decision_shard);
+/* The connection the fanout's part for shard runs on, in transaction t
+ * (the session's s->xa, or an implicit one): the session's own for the
+ * decision shard (BORROW_NOW, *b), the shard's branch for another (for
+ * an implicit transaction's decision shard, its own connection with its
+ * transaction begun), joined first when new and brought to the
+ * session's state (BORROW_WAIT: wt->cont gets it, maybe at once);
+ * BORROW_FAILED with err and msg.  *lease says where it goes back. */
+enum pool_borrow session_xa_lend(struct xa_txn *t, unsigned shard,
+				 struct pool_waiter *wt, struct xa_lease *lease,
+				 struct bconn **b, uint16_t *err, char *msg,
+				 size_t msglen);
+/* The part's answer is over: b goes back to the transaction; lost: it
+ * failed or was cut, and the transaction can only roll back. */
+void session_xa_give_back(struct xa_lease *lease, unsigned shard,
+			  struct bconn *b, bool lost);
+/* Every part of the fanout entry p gave its connection back: true when
+ * one was lost, then the transaction is rolled back everywhere and p
+ * completes once it is (as after a statement that lost its shard);
+ * false: the fanout completes p itself. */
+bool session_xa_fanout_end(struct session *s, struct pending *p);
+
+/* An autocommit statement over several shards that writes runs as a
+ * transaction of its own, committed as a distributed one, so that a
+ * shard that fails its part leaves no other changed: its decision shard
+ * is decision_shard.  NULL when out of memory.  Its parts borrow their
+ * connections with session_xa_lend. */
+struct xa_txn *session_xa_implicit(struct session *s, unsigned decision_shard);
+/* The session of the implicit transaction t went away: t is rolled back
+ * once its statement's parts are back (session_xa_implicit_end). */
+void session_xa_implicit_orphan(struct xa_txn *t);
+/* Every part of the statement gave its connection back: t commits
+ * (commit) or rolls back, and entry p completes with answer (the
+ * statement's own, taken over) once it has committed, or once it has
+ * rolled back after the statement's own error (commit false); a commit
+ * that fails answers ERR 1402 or 1927 instead, as COMMIT does.  p and
+ * answer NULL: nobody waits (rolled back). */
+void session_xa_implicit_end(struct xa_txn *t, struct pending *p,
+			     struct pkt_buf *answer, bool commit);
 
 /* ---- recovery (xa_recover.c) ----------------------------------------- */
 

@@ -1279,21 +1279,53 @@ void plan_on_shard(struct planner *pl, unsigned shard)
 	plan_one(pl, shard);
 }
 
-/* A write in a transaction goes to one shard: a shard other than the
- * transaction's joins it as an XA branch (session_xa.h); one statement
- * that writes to several shards at once is refused like every construct
- * myring does not support (ER_NOT_SUPPORTED_YET). */
+/* A write in a transaction: a shard other than the transaction's joins
+ * it as an XA branch (session_xa.h), and so do the shards of a write to
+ * several at once.  Only a transaction that has no shard yet (its BEGIN
+ * waits for the first statement's shard) cannot start with such a
+ * write: it has no shard to decide on. */
 static int trans_check(struct planner *pl, uint64_t mask)
 {
 	const struct plan_ctx *c = pl->ctx;
 
-	if (!c->in_trans)
+	if (!c->in_trans || c->trans_shard >= 0)
 		return 0;
 	if (__builtin_popcountll(mask) > 1)
-		return plan_fail(pl, "myring: this statement writes to "
-				 "several shards in a transaction; inside a "
-				 "transaction, send one statement per shard "
+		return plan_fail(pl, "myring: a transaction cannot begin with "
+				 "a statement over several shards: its first "
+				 "statement must name one shard "
 				 "(docs/transactions.md)");
+	return 0;
+}
+
+/* A write to a broadcast table goes to every shard, the same text, and
+ * runs there as one distributed transaction (session_shard.c) so that the
+ * copies stay the same.  Only when it reads nothing but broadcast tables:
+ * with a sharded table in it, each shard would write something else. */
+static int broadcast_write(struct planner *pl, const struct route *r,
+			   const char *name)
+{
+	struct shard_plan *p = pl->out;
+
+	for (unsigned i = 0; i < r->nt; i++)
+		if (r->t[i].kind != TABLE_BROADCAST)
+			return plan_fail(pl, "myring: a write to broadcast "
+					 "table %s that reads other tables is "
+					 "not supported (each shard would write "
+					 "something else)", name);
+	if (pl->ks->nshards == 1) {
+		plan_one(pl, 0);
+		return 0;
+	}
+	if (trans_check(pl, 3))         /* several shards */
+		return -1;
+	p->kind = PLAN_MULTI;
+	p->result = PLAN_RESULT_OK;
+	p->writes = true;
+	p->copies = true;
+	p->nparts = 0;
+	for (unsigned i = 0; i < pl->ks->nshards; i++)
+		part(p, i, pl->sql, pl->len);
 	return 0;
 }
 
@@ -1396,10 +1428,7 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 				     "not supported");
 	target = &r->t[0];
 	if (target->kind == TABLE_BROADCAST)
-		return plan_fail(pl, "myring: writes to broadcast table %.*s "
-				     "need distributed transactions (not yet "
-				     "supported)",
-				 (int)in->table.len, in->table.ptr);
+		return broadcast_write(pl, r, target->t->name);
 	if (target->kind == TABLE_UNSHARDED) {
 		if (settle(pl, r))
 			return -1;
@@ -1598,16 +1627,10 @@ static int plan_write(struct planner *pl, struct sql_statement *st,
 			for (unsigned i = 0; i < r->nt; i++)
 				if (r->t[i].scope == 0 &&
 				    r->t[i].kind == TABLE_BROADCAST)
-					return plan_fail(pl, "myring: writes "
-						"to broadcast table %s need "
-						"distributed transactions (not "
-						"yet supported)",
-						r->t[i].t->name);
+					return broadcast_write(pl, r,
+							r->t[i].t->name);
 		} else if (t->kind == TABLE_BROADCAST) {
-			return plan_fail(pl, "myring: writes to broadcast "
-					     "table %s need distributed "
-					     "transactions (not yet supported)",
-					 t->t->name);
+			return broadcast_write(pl, r, t->t->name);
 		}
 	}
 	if (!set) {
@@ -1622,11 +1645,7 @@ static int plan_write(struct planner *pl, struct sql_statement *st,
 				    plan_str_eq(f->name, t->name))
 					target = true;
 			if (target)
-				return plan_fail(pl, "myring: writes to "
-						     "broadcast table %s need "
-						     "distributed transactions "
-						     "(not yet supported)",
-						 t->t->name);
+				return broadcast_write(pl, r, t->t->name);
 		}
 	}
 	if (settle(pl, r))

@@ -128,6 +128,9 @@ struct shard_plan {
 	uint8_t kind;           /* enum plan_kind */
 	uint8_t result;         /* PLAN_MULTI: enum plan_result */
 	bool writes;            /* it changes data (INSERT, UPDATE, ...) */
+	/* Every part writes the same rows (a broadcast table's copies): the
+	 * answer is one part's, not their sum. */
+	bool copies;
 	bool select;            /* a SELECT (rows come back) */
 	/* PLAN_ONE, PLAN_MULTI: the shards and their texts, ascending by
 	 * shard; PLAN_ONE's sql is the client's text. */

@@ -25,6 +25,14 @@ int xa_coord_join(struct xa_coord *c)
 	return c->nparts++;
 }
 
+void xa_coord_leave(struct xa_coord *c, unsigned part)
+{
+	if (c->state != XA_ACTIVE || part >= c->nparts)
+		return;
+	c->branch[part] = c->branch[c->nparts - 1];
+	c->nparts--;
+}
+
 static unsigned put(struct xa_action *out, unsigned n, enum xa_do what,
 		    unsigned part, enum xa_outcome outcome)
 {
@@ -90,6 +98,13 @@ unsigned xa_coord_commit(struct xa_coord *c, struct xa_action *out)
 
 	if (c->state != XA_ACTIVE)
 		return 0;
+	if (!c->nparts) {
+		/* Every branch left before it started (its shard could not
+		 * join): an ordinary transaction on the decision shard. */
+		c->state = XA_DECIDING;
+		c->waiting = 1;
+		return put(out, 0, XA_DO_COMMIT_LOCAL, 0, 0);
+	}
 	c->state = XA_PREPARING;
 	c->waiting = 0;
 	c->record_ok = false;

@@ -115,6 +115,10 @@ void xa_coord_init(struct xa_coord *c, unsigned nparts);
 /* One more branch joined (ACTIVE only): its index, or -1 when full. */
 int xa_coord_join(struct xa_coord *c);
 
+/* Branch part never started (its connection could not join): it leaves
+ * (ACTIVE only); the last branch takes its index. */
+void xa_coord_leave(struct xa_coord *c, unsigned part);
+
 /* The client's COMMIT / a ROLLBACK (the client's, a deadlock, a
  * disconnect): the first actions into out (room for XA_PARTS_MAX + 2),
  * their number returned. */

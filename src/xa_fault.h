@@ -5,7 +5,8 @@
  * variable MYRING_XA_FAULT=POINT:pause[=MS]; without it nothing changes.
  *
  * Points, in the order of the commit (docs/transactions.md):
- *   after-prepare   every branch prepared; before the decision record
+ *   after-prepare   the decision record's INSERT held (it is sent beside
+ *                   the branches' prepares, which end meanwhile)
  *   after-record    the record inserted; before the decision shard's COMMIT
  *   after-decision  the decision committed; before each branch's XA COMMIT
  *

@@ -207,6 +207,7 @@ static void shard_release(struct rec_shard *rs, bool clean)
 	rs->b = NULL;
 	b->sink = NULL;
 	b->sink_ctx = NULL;
+	conn_resume(&b->c, PAUSE_IDLE);
 	if (clean && !b->failed && !b->c.closing)
 		pool_return(rs->pool, b);
 	else
@@ -349,6 +350,11 @@ static void shard_done(struct bconn *b, uint16_t err, const char *msg)
 		     r->w->px->cfg.keyspace->shards[rs->shard].name, err, msg);
 		rs->ok = false;
 		shard_release(rs, false);
+	} else {
+		/* Held between steps: a server that goes away meanwhile is
+		 * seen by the next request (an idle connection that closes
+		 * would be freed under us). */
+		conn_pause(&b->c, PAUSE_IDLE);
 	}
 	if (rs->query == RQ_RECORDS && rs->ok)
 		rs->table_made = true;
@@ -378,6 +384,7 @@ static void shard_query(struct rec_shard *rs, enum rec_query query,
 	rs->b->sink = rows_sink;
 	rs->b->sink_ctx = rs;
 	r->running++;
+	conn_resume(&rs->b->c, PAUSE_IDLE);
 	bconn_run(rs->b, shard_done);
 }
 
@@ -395,6 +402,7 @@ static void lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		rs->ok = false;
 	} else {
 		rs->b = b;
+		conn_pause(&b->c, PAUSE_IDLE);
 	}
 	if (!--r->running)
 		step(r);

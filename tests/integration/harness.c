@@ -136,6 +136,17 @@ char *query_value(MYSQL *m, const char *sql)
 	return v;
 }
 
+long query_long(MYSQL *m, const char *sql)
+{
+	char *v = query_value(m, sql);
+	long n;
+
+	cr_assert(v, "%.200s: no value", sql);
+	n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
 /*
  * A free port that no other test of any parallel run was handed in the
  * last PORT_HOLD_S seconds.  The kernel's choice alone is not enough:

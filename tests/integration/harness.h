@@ -29,6 +29,8 @@ MYSQL *connect_port(int port, const char *user, const char *pw,
  * row (malloc'd) or NULL if there is no result set. */
 char *query_value(MYSQL *m, const char *sql);
 void query_ok(MYSQL *m, const char *sql);
+/* The first column of the first row as a number; asserts there is one. */
+long query_long(MYSQL *m, const char *sql);
 
 int free_port(void);
 

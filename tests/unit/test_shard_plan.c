@@ -668,9 +668,14 @@ Test(shard_plan, inserts_that_cannot_be_placed_are_refused)
 	expect_unsupported("INSERT ... SELECT into sharded table customers");
 	plan_of("INSERT INTO settings (k) SELECT id FROM customers");
 	expect_unsupported("across shards");
+	/* A broadcast table: every shard, the same text, one answer. */
 	plan_of("INSERT INTO countries (cc) VALUES ('fr')");
-	expect_unsupported("writes to broadcast table countries need "
-			   "distributed transactions");
+	expect_scatter(PLAN_RESULT_OK, "INSERT INTO countries (cc) VALUES "
+		       "('fr')");
+	cr_assert(plan.copies && plan.writes);
+	plan_of("INSERT INTO countries (cc) SELECT id FROM customers");
+	expect_unsupported("broadcast table countries that reads other "
+			   "tables");
 }
 
 Test(shard_plan, updates_and_deletes)
@@ -716,18 +721,22 @@ Test(shard_plan, updates_and_deletes)
 		"o.n = 1");
 	expect_unsupported("multi-table UPDATE across shards");
 	plan_of("UPDATE countries SET name = 'x'");
-	expect_unsupported("writes to broadcast table countries");
+	expect_scatter(PLAN_RESULT_OK, "UPDATE countries SET name = 'x'");
+	cr_assert(plan.copies);
 	plan_of("DELETE FROM countries WHERE cc = 'x'");
-	expect_unsupported("writes to broadcast table countries");
+	expect_scatter(PLAN_RESULT_OK, "DELETE FROM countries WHERE cc = "
+		       "'x'");
+	cr_assert(plan.copies);
 	plan_of("UPDATE customers c JOIN countries k ON c.cc = k.cc SET "
 		"k.name = 'x' WHERE c.id = %ld", k);
-	expect_unsupported("broadcast table countries");
+	expect_unsupported("broadcast table countries that reads other "
+			   "tables");
 	plan_of("UPDATE customers c JOIN countries k ON c.cc = k.cc SET "
 		"c.name = k.name WHERE c.id = %ld", k);
 	expect_one(2);
 }
 
-Test(shard_plan, writes_in_a_transaction_stay_on_its_shard)
+Test(shard_plan, writes_in_a_transaction_need_its_first_shard)
 {
 	long k0 = key_on("customers", 0, 0), k1 = key_on("customers", 1, 0);
 
@@ -735,6 +744,10 @@ Test(shard_plan, writes_in_a_transaction_stay_on_its_shard)
 	ctx.trans_shard = -1;
 	plan_of("UPDATE customers SET n = 1 WHERE id = %ld", k1);
 	expect_one(1);
+	/* No shard yet: nothing to decide on. */
+	plan_of("UPDATE customers SET n = 1");
+	expect_error("cannot begin with a statement over several shards");
+	cr_assert_eq(plan.err_code, 1235);
 	ctx.trans_shard = 1;
 	plan_of("INSERT INTO customers (id) VALUES (%ld)", k1);
 	expect_one(1);
@@ -742,13 +755,12 @@ Test(shard_plan, writes_in_a_transaction_stay_on_its_shard)
 	 * branch, session_xa.h). */
 	plan_of("INSERT INTO customers (id) VALUES (%ld)", k0);
 	expect_one(0);
+	/* Several shards: they join it too (session_shard.c). */
 	plan_of("UPDATE customers SET n = 1");
-	expect_error("several shards in a transaction");
-	cr_assert_eq(plan.err_code, 1235);
+	expect_scatter(PLAN_RESULT_OK, NULL);
 	plan_of("INSERT INTO customers (id) VALUES (%ld), (%ld)", k0, k1);
-	expect_error("several shards");
-	cr_assert_eq(plan.err_code, 1235);
-	cr_assert_str_eq(plan.sqlstate, "42000");
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+	cr_assert_eq(plan.nparts, 2);
 	/* reads are not writes */
 	plan_of("SELECT * FROM customers WHERE id = %ld", k0);
 	expect_one(0);

@@ -245,6 +245,23 @@ Test(xa_coord, branch_lost_while_active_cannot_commit)
 	cr_assert(r.abandoned[1] && r.rolled_back[0]);
 }
 
+Test(xa_coord, no_branch_left_commits_on_the_decision_shard_alone)
+{
+	struct xa_coord c;
+	struct xa_action acts[XA_PARTS_MAX + 2];
+
+	xa_coord_init(&c, 0);
+	cr_assert_eq(xa_coord_join(&c), 0);
+	xa_coord_leave(&c, 0);
+	cr_assert_eq(xa_coord_commit(&c, acts), 1);
+	cr_assert_eq(acts[0].what, XA_DO_COMMIT_LOCAL, "no record, no "
+		     "prepare: a plain COMMIT");
+	cr_assert_eq(xa_coord_result(&c, XA_DO_COMMIT_LOCAL, 0, XA_OK, acts),
+		     1);
+	cr_assert_eq(acts[0].what, XA_DO_REPLY);
+	cr_assert_eq(acts[0].outcome, XA_COMMITTED);
+}
+
 Test(xa_coord, join_and_limits)
 {
 	struct xa_coord c;
@@ -272,6 +289,32 @@ Test(xa_coord, join_and_limits)
 	cr_assert_eq(xa_coord_result(&c, XA_DO_PREPARE, 0, XA_OK, acts), 1);
 	cr_assert_eq(acts[0].what, XA_DO_COMMIT_LOCAL);
 	cr_assert_eq(c.state, XA_DECIDING);
+}
+
+Test(xa_coord, a_branch_that_never_started_leaves)
+{
+	struct xa_coord c;
+	struct xa_action acts[XA_PARTS_MAX + 2];
+
+	xa_coord_init(&c, 0);
+	cr_assert_eq(xa_coord_join(&c), 0);
+	cr_assert_eq(xa_coord_join(&c), 1);
+	cr_assert_eq(xa_coord_join(&c), 2);
+	c.branch[2] = BR_LOST;
+	/* Branch 0 leaves: the last one (lost) takes its index. */
+	xa_coord_leave(&c, 0);
+	cr_assert_eq(c.nparts, 2);
+	cr_assert_eq(c.branch[0], BR_LOST);
+	cr_assert_eq(c.branch[1], BR_ACTIVE);
+	xa_coord_leave(&c, 5);
+	cr_assert_eq(c.nparts, 2, "no such branch");
+	cr_assert_eq(xa_coord_commit(&c, acts), 2, "one prepare and the "
+		     "record, the lost branch is not asked");
+	cr_assert_eq(acts[0].what, XA_DO_PREPARE);
+	cr_assert_eq(acts[0].part, 1);
+	cr_assert_eq(acts[1].what, XA_DO_RECORD);
+	xa_coord_leave(&c, 1);
+	cr_assert_eq(c.nparts, 2, "nothing leaves a commit");
 }
 
 Test(xa_coord, gtrid)

@@ -1,6 +1,8 @@
 /*
- * Distributed transactions through crashes (docs/transactions.md, "Crash
- * points"), against the four shards of scripts/shards.sh: a shard or
+ * Distributed transactions (docs/transactions.md) against the four shards
+ * of scripts/shards.sh: statements over several shards inside them and
+ * outside of them (atomic too); then crashes (docs/transactions.md,
+ * "Crash points"): a shard or
  * myring SIGKILLed at each step of a commit (held there by the test hook
  * MYRING_XA_FAULT, docs/testing.md), restarted, and what recovery makes of
  * it; then the bank: concurrent transfers between accounts on different
@@ -84,21 +86,10 @@ static MYSQL *on_shard(int i)
 	return m;
 }
 
-static long value(MYSQL *m, const char *sql)
-{
-	char *v = query_value(m, sql);
-	long n;
-
-	cr_assert(v, "%s: no value", sql);
-	n = strtol(v, NULL, 10);
-	free(v);
-	return n;
-}
-
 static long on_shard_value(int i, const char *sql)
 {
 	MYSQL *m = on_shard(i);
-	long v = value(m, sql);
+	long v = query_long(m, sql);
 
 	mysql_close(m);
 	return v;
@@ -260,19 +251,37 @@ static MYSQL *ring_client(const struct ring *r)
 	return m;
 }
 
-static long ring_counter(const struct ring *r, const char *name)
+/* A number the admin port answers sql with. */
+static long admin_value(const struct ring *r, const char *sql)
 {
-	char err[512], sql[128];
+	char err[512];
 	MYSQL *a = connect_port(r->admin_port, "admin", ADMIN_PW, NULL, 0, err,
 				sizeof(err));
 	long v;
 
 	cr_assert(a, "admin port: %s", err);
-	snprintf(sql, sizeof(sql), "SELECT Value FROM stats.stats WHERE "
-		 "Variable_name = '%s'", name);
-	v = value(a, sql);
+	v = query_long(a, sql);
 	mysql_close(a);
 	return v;
+}
+
+static long ring_counter(const struct ring *r, const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT Value FROM stats.stats WHERE "
+		 "Variable_name = '%s'", name);
+	return admin_value(r, sql);
+}
+
+/* Transactions stats.transactions shows in state. */
+static long shown(const struct ring *r, const char *state)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM stats.transactions "
+		 "WHERE state = '%s'", state);
+	return admin_value(r, sql);
 }
 
 /* ---- accounts -------------------------------------------------------- */
@@ -340,7 +349,7 @@ static bool paused_on(int shard, unsigned ms)
 	bool seen = false;
 
 	while (!seen && now_ms() < end) {
-		seen = value(m, "SELECT COUNT(*) FROM information_schema."
+		seen = query_long(m, "SELECT COUNT(*) FROM information_schema."
 			     "PROCESSLIST WHERE INFO LIKE 'DO SLEEP%'") > 0;
 		if (!seen)
 			usleep(20000);
@@ -429,6 +438,10 @@ static void crash_commit(const char *fault, enum victim victim,
 	 * runs on the connection of the next step. */
 	cr_assert(paused_on(after_decision ? x.sb : x.sa, 5000), "no pause\n%s",
 		  proxy_log_tail(&r.p));
+	/* The record's INSERT runs beside the prepares: they end while it
+	 * is held. */
+	for (int tries = 0; tries < 100 && prepared(x.sb) <= 0; tries++)
+		usleep(20000);
 	cr_assert_gt(prepared(x.sb), 0, "no branch prepared on shard %d", x.sb);
 	if (after_decision)
 		cr_assert_eq(balance_on(x.sa, x.a), 90);
@@ -493,23 +506,6 @@ Test(shards, xa_myring_killed_after_the_decision_is_committed,
 }
 
 /* ---- two instances sharing the shards -------------------------------- */
-
-/* Whether the survivor's stats.transactions shows a transaction of the
- * dead instance in state. */
-static long shown(const struct ring *r, const char *state)
-{
-	char err[512], sql[200];
-	MYSQL *a = connect_port(r->admin_port, "admin", ADMIN_PW, NULL, 0, err,
-				sizeof(err));
-	long v;
-
-	cr_assert(a, "admin port: %s", err);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM stats.transactions "
-		 "WHERE state = '%s'", state);
-	v = value(a, sql);
-	mysql_close(a);
-	return v;
-}
 
 Test(shards, xa_a_survivor_commits_what_a_dead_instance_decided,
      .timeout = 120)
@@ -845,4 +841,360 @@ Test(shards, xa_bank_two_instances_one_killed_for_good, .timeout = 180,
      .fini = restart_shards)
 {
 	bank(2);
+}
+
+/* ---- statements over several shards ---------------------------------- */
+
+#define SPREAD 8
+
+/* The sum of the balances of accounts from..from+n-1, on the shards
+ * themselves (what is committed). */
+static long committed_sum(long from, unsigned n)
+{
+	char q[200];
+	long sum = 0;
+
+	snprintf(q, sizeof(q), "SELECT COALESCE(SUM(balance), 0) FROM customers "
+		 "WHERE id >= %ld AND id < %ld", from, from + (long)n);
+	for (int i = 0; i < NSHARDS; i++)
+		sum += on_shard_value(i, q);
+	return sum;
+}
+
+/* SPREAD accounts with 100 each, on every shard. */
+static void spread_accounts(MYSQL *c, long from)
+{
+	bool on[NSHARDS] = {false};
+
+	for (unsigned i = 0; i < SPREAD; i++) {
+		on[shard_of(c, from + i)] = true;
+		open_account(c, from + i, 100);
+	}
+	for (int i = 0; i < NSHARDS; i++)
+		cr_assert(on[i], "no account on shard %d: pick others", i);
+}
+
+static void query_affects(MYSQL *c, const char *sql, unsigned long long n)
+{
+	query_ok(c, sql);
+	cr_assert_eq(mysql_affected_rows(c), n, "%s: %llu rows", sql,
+		     (unsigned long long)mysql_affected_rows(c));
+}
+
+Test(shards, xa_statements_over_every_shard_run_inside_the_transaction,
+     .timeout = 120)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 200;
+	char q[400], sum_sql[200];
+
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	snprintf(sum_sql, sizeof(sum_sql), "SELECT SUM(balance) FROM "
+		 "customers WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	/* A scatter UPDATE and a scatter SELECT that reads its writes,
+	 * committed. */
+	query_ok(c, "BEGIN");
+	snprintf(q, sizeof(q), "SELECT balance FROM customers WHERE id = %ld",
+		 a0);
+	cr_assert_eq(query_long(c, q), 100);
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 5 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD);
+	cr_assert_eq(query_long(c, sum_sql), 100 * SPREAD + 5 * SPREAD,
+		     "the scatter read sees the transaction's writes");
+	cr_assert_eq(committed_sum(a0, SPREAD), 100 * SPREAD);
+	query_ok(c, "COMMIT");
+	cr_assert_eq(committed_sum(a0, SPREAD), 105 * SPREAD);
+	cr_assert_eq(prepared_total(), 0);
+	/* A single-shard write, a multi-row INSERT split over the shards,
+	 * a scatter DELETE, a scatter read: rolled back, nothing stays. */
+	query_ok(c, "START TRANSACTION");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = 0 WHERE id = "
+		 "%ld", a0 + 1);
+	query_affects(c, q, 1);
+	snprintf(q, sizeof(q), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, 'n', 1), "
+		 "(%ld, 'n', 1)", a0 + 1000, a0 + 1001, a0 + 1002, a0 + 1003);
+	query_affects(c, q, 4);
+	snprintf(q, sizeof(q), "DELETE FROM customers WHERE id >= %ld AND "
+		 "id < %ld AND balance > 100", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD - 1);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM customers WHERE id >= "
+		 "%ld AND id < %ld", a0, a0 + 2000);
+	cr_assert_eq(query_long(c, q), 1 + 4);
+	/* Still refused inside it: schema changes. */
+	cr_assert_neq(mysql_query(c, "CREATE TABLE xa_ddl_probe (i INT)"), 0);
+	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	query_ok(c, "ROLLBACK");
+	cr_assert_eq(committed_sum(a0, SPREAD), 105 * SPREAD);
+	cr_assert_eq(committed_sum(a0 + 1000, 4), 0);
+	cr_assert_eq(prepared_total(), 0);
+	/* The same, committed: every shard has its part. */
+	query_ok(c, "BEGIN");
+	snprintf(q, sizeof(q), "SELECT balance FROM customers WHERE id = %ld",
+		 a0 + 2);
+	cr_assert_eq(query_long(c, q), 105);
+	snprintf(q, sizeof(q), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, 'n', 1), "
+		 "(%ld, 'n', 1)", a0 + 1000, a0 + 1001, a0 + 1002, a0 + 1003);
+	query_affects(c, q, 4);
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance - 5 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD);
+	query_ok(c, "COMMIT");
+	cr_assert_eq(committed_sum(a0, SPREAD), 100 * SPREAD);
+	cr_assert_eq(committed_sum(a0 + 1000, 4), 4);
+	cr_assert_eq(prepared_total(), 0);
+	cr_assert_geq(ring_counter(&r, "xa_committed"), 2);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+Test(shards, xa_a_shard_lost_under_a_statement_over_shards_rolls_back_all,
+     .timeout = 120, .fini = restart_shards)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 200;
+	int sa, victim;
+	char q[400];
+
+	ring_start(&r, NULL, 200, 1000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	sa = shard_of(c, a0);
+	victim = (sa + 1) % NSHARDS;
+	query_ok(c, "BEGIN");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = 0 WHERE id = "
+		 "%ld", a0);
+	query_affects(c, q, 1);
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 5 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD);
+	kill_shard(victim);
+	snprintf(q, sizeof(q), "SELECT SUM(balance) FROM customers WHERE id "
+		 ">= %ld AND id < %ld", a0, a0 + SPREAD);
+	/* The error comes in place of the result, or of a row once another
+	 * shard's header went out. */
+	MYSQL_RES *res = mysql_query(c, q) ? NULL : mysql_store_result(c);
+	cr_assert(!res, "a read over a lost branch (shard %d; the decision "
+		  "shard is %d)", victim, sa);
+	cr_expect_eq(mysql_errno(c), 1927, "%u %s", mysql_errno(c),
+		     mysql_error(c));
+	restart_shards();
+	/* The transaction is over: nothing of it anywhere, the session
+	 * goes on outside of it. */
+	cr_assert(settled(10000));
+	cr_assert_eq(committed_sum(a0, SPREAD), 100 * SPREAD);
+	cr_assert_eq(query_long(c, q), 100 * SPREAD);
+	cr_expect_geq(ring_counter(&r, "xa_doomed"), 1);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+/* Shard i refuses any row renamed 'xa-refuse' (a trigger there only),
+ * or no longer (on false). */
+static void refusing(int i, bool on)
+{
+	MYSQL *m = on_shard(i);
+
+	query_ok(m, "DROP TRIGGER IF EXISTS xa_refuse");
+	if (on)
+		query_ok(m, "CREATE TRIGGER xa_refuse BEFORE UPDATE ON "
+			 "customers FOR EACH ROW IF NEW.name = 'xa-refuse' "
+			 "THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+			 "'refused by the test'; END IF");
+	mysql_close(m);
+}
+
+static void no_refusals(void)
+{
+	if (!getenv("MYRING_SHARDS_DIR"))
+		return;
+	for (int i = 0; i < NSHARDS; i++)
+		refusing(i, false);
+}
+
+Test(shards, xa_autocommit_writes_over_shards_are_atomic, .timeout = 120,
+     .fini = no_refusals)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 300;
+	char q[400];
+
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	long committed = ring_counter(&r, "xa_committed");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD);
+	cr_assert_eq(committed_sum(a0, SPREAD), 101 * SPREAD);
+	cr_assert_eq(ring_counter(&r, "xa_committed"), committed + 1,
+		     "committed as a distributed transaction");
+	/* One shard refuses its part (the first, the decision shard, and
+	 * then the last): no shard keeps its part. */
+	for (int k = 0; k < NSHARDS; k += NSHARDS - 1) {
+		refusing(k, true);
+		snprintf(q, sizeof(q), "UPDATE customers SET name = 'xa-refuse'"
+			 ", balance = balance + 1000 WHERE id >= %ld AND id < "
+			 "%ld", a0, a0 + SPREAD);
+		cr_assert_neq(mysql_query(c, q), 0, "shard %d refused", k);
+		cr_assert_eq(mysql_errno(c), 1644, "%u %s", mysql_errno(c),
+			     mysql_error(c));
+		cr_assert_eq(committed_sum(a0, SPREAD), 101 * SPREAD,
+			     "shard %d refused, the others kept theirs", k);
+		refusing(k, false);
+	}
+	/* A multi-row INSERT split over the shards with a duplicate on one:
+	 * no row lands anywhere. */
+	snprintf(q, sizeof(q), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, 'n', 1), "
+		 "(%ld, 'n', 1), (%ld, 'dup', 1)", a0 + 1000, a0 + 1001,
+		 a0 + 1002, a0 + 1003, a0 + 5);
+	cr_assert_neq(mysql_query(c, q), 0);
+	cr_assert_eq(mysql_errno(c), 1062, "%u %s", mysql_errno(c),
+		     mysql_error(c));
+	cr_assert_eq(committed_sum(a0 + 1000, 4), 0, "rows of the failed "
+		     "INSERT stayed");
+	/* The same without the duplicate, and a scatter DELETE. */
+	snprintf(q, sizeof(q), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, 'n', 1), "
+		 "(%ld, 'n', 1)", a0 + 1000, a0 + 1001, a0 + 1002, a0 + 1003);
+	query_affects(c, q, 4);
+	cr_assert_eq(committed_sum(a0 + 1000, 4), 4);
+	snprintf(q, sizeof(q), "DELETE FROM customers WHERE id >= %ld AND "
+		 "id < %ld", a0 + 1000, a0 + 1004);
+	query_affects(c, q, 4);
+	cr_assert_eq(committed_sum(a0 + 1000, 4), 0);
+	/* With autocommit off nobody would commit the parts: refused as
+	 * the transaction's first statement. */
+	query_ok(c, "SET autocommit = 0");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	cr_assert_neq(mysql_query(c, q), 0);
+	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	query_ok(c, "SET autocommit = 1");
+	cr_assert_eq(committed_sum(a0, SPREAD), 101 * SPREAD);
+	cr_assert_eq(prepared_total(), 0);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+/* Copies of broadcast row code on the shards whose name is name. */
+static long copies(const char *code, const char *name)
+{
+	char q[200];
+	long n = 0;
+
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM countries WHERE code = "
+		 "'%s' AND name = '%s'", code, name);
+	for (int i = 0; i < NSHARDS; i++)
+		n += on_shard_value(i, q);
+	return n;
+}
+
+static void drop_test_countries(void)
+{
+	if (!getenv("MYRING_SHARDS_DIR"))
+		return;
+	for (int i = 0; i < NSHARDS; i++) {
+		MYSQL *m = on_shard(i);
+		query_ok(m, "DROP TRIGGER IF EXISTS xa_refuse_country");
+		query_ok(m, "DELETE FROM countries WHERE code = 'zz'");
+		mysql_close(m);
+	}
+}
+
+Test(shards, xa_writes_to_a_broadcast_table_reach_every_copy_or_none,
+     .timeout = 120, .fini = drop_test_countries)
+{
+	struct ring r;
+	char q[300];
+
+	drop_test_countries();
+	ring_start(&r, NULL, 200, 6000);
+	MYSQL *c = ring_client(&r);
+	query_affects(c, "INSERT INTO countries (code, name) VALUES ('zz', "
+		      "'Zedland')", 1);
+	cr_assert_eq(copies("zz", "Zedland"), NSHARDS);
+	query_affects(c, "UPDATE countries SET name = 'Zed' WHERE code = 'zz'",
+		      1);
+	cr_assert_eq(copies("zz", "Zed"), NSHARDS);
+	/* One shard refuses: no copy changes. */
+	MYSQL *m = on_shard(2);
+	query_ok(m, "CREATE TRIGGER xa_refuse_country BEFORE UPDATE ON "
+		 "countries FOR EACH ROW IF NEW.name = 'refused' THEN SIGNAL "
+		 "SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; "
+		 "END IF");
+	mysql_close(m);
+	cr_assert_neq(mysql_query(c, "UPDATE countries SET name = 'refused' "
+				  "WHERE code = 'zz'"), 0);
+	cr_assert_eq(mysql_errno(c), 1644, "%s", mysql_error(c));
+	cr_assert_eq(copies("zz", "Zed"), NSHARDS, "a copy changed");
+	/* Inside a transaction, with a sharded write: rolled back, then
+	 * committed. */
+	long a = ACCOUNT0 + 400;
+	clear_accounts();
+	open_account(c, a, 100);
+	for (int commit = 0; commit < 2; commit++) {
+		query_ok(c, "BEGIN");
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = 1 WHERE "
+			 "id = %ld", a);
+		query_affects(c, q, 1);
+		query_affects(c, "UPDATE countries SET name = 'Zee' WHERE code "
+			      "= 'zz'", 1);
+		query_ok(c, commit ? "COMMIT" : "ROLLBACK");
+		cr_assert_eq(copies("zz", "Zee"), commit ? NSHARDS : 0);
+		cr_assert_eq(balance_on(shard_of(c, a), a), commit ? 1 : 100);
+	}
+	query_affects(c, "DELETE FROM countries WHERE code = 'zz'", 1);
+	cr_assert_eq(copies("zz", "Zee"), 0);
+	cr_assert_eq(prepared_total(), 0);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+Test(shards, xa_a_shard_that_cannot_join_leaves_the_rest_to_commit,
+     .timeout = 120, .fini = restart_shards)
+{
+	struct ring r;
+	long a = ACCOUNT0 + 500, b;
+	int sa, sb;
+	char q[300];
+
+	ring_start(&r, NULL, 200, 1000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	sa = shard_of(c, a);
+	for (b = a + 1; (sb = shard_of(c, b)) == sa; b++)
+		;
+	open_account(c, a, 100);
+	open_account(c, b, 100);
+	query_ok(c, "BEGIN");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = 1 WHERE id = "
+		 "%ld", a);
+	query_affects(c, q, 1);
+	kill_shard(sb);
+	/* Its branch cannot start: the statement fails, the transaction
+	 * goes on (as after any statement's error) and commits the rest. */
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = 1 WHERE id = "
+		 "%ld", b);
+	cr_assert_neq(mysql_query(c, q), 0);
+	restart_shards();
+	query_ok(c, "COMMIT");
+	cr_assert_eq(balance_on(sa, a), 1);
+	cr_assert_eq(balance_on(sb, b), 100);
+	cr_assert_eq(prepared_total(), 0);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
 }
