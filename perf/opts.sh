@@ -1,4 +1,4 @@
-# Sourced by perf/bench.sh and perf/intercept.sh: the options they share.
+# Sourced by the perf/ scripts: the options they share.
 # perf_opts SCRIPT_NAME "$@" sets QUICK, REPEATS, CPUS and UPDATE.
 perf_opts() {
 	local name=$1
@@ -15,4 +15,18 @@ perf_opts() {
 		esac
 		shift
 	done
+}
+
+# perf_rig_setup SCRIPT_NAME "$@": what the benchmarks on the shard rig
+# (perf/shards.sh, perf/xa.sh) do first: their options (two repeats by
+# default with --quick), their packages, the build.
+perf_rig_setup() {
+	local name=$1 a given=0
+	shift
+	for a in "$@"; do [[ $a == --repeats ]] && given=1; done
+	perf_opts "$name" "$@"
+	[[ $QUICK == 1 && $given == 0 ]] && REPEATS=2
+	bash scripts/deps.sh perf
+	make -s build/myring
+	mkdir -p perf/out
 }

@@ -18,14 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 # shellcheck source=perf/opts.sh
 source perf/opts.sh
-REPEATS_GIVEN=0
-for a in "$@"; do [[ $a == --repeats ]] && REPEATS_GIVEN=1; done
-perf_opts xa.sh "$@"
-[[ $QUICK == 1 && $REPEATS_GIVEN == 0 ]] && REPEATS=2
-
-bash scripts/deps.sh perf
-make -s build/myring
-mkdir -p perf/out
+perf_rig_setup xa.sh "$@"
 RIG=$ROOT/perf/out/xa
 cleanup() {
 	bash scripts/shards.sh stop "$RIG" > /dev/null 2>&1 || true

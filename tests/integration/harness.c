@@ -461,3 +461,29 @@ long env_file_long(const char *file, const char *key)
 	return v;
 }
 
+const char *shard_rig_dir(void)
+{
+	const char *d = getenv("MYRING_SHARDS_DIR");
+
+	if (!d || !*d)
+		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
+			     "of scripts/test.sh sets it)");
+	return d;
+}
+
+long shard_rig_env(const char *key)
+{
+	char file[512];
+
+	snprintf(file, sizeof(file), "%s/env", shard_rig_dir());
+	return env_file_long(file, key);
+}
+
+int shard_rig_port(int i)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "SHARD%d_PORT", i);
+	return (int)shard_rig_env(key);
+}
+

@@ -14,6 +14,12 @@ int env_int(const char *name);
  * scripts/replicas.sh write);
  * asserts that it is there and positive. */
 long env_file_long(const char *file, const char *key);
+/* The shard rig of the `shards` step (scripts/shards.sh): its directory,
+ * MYRING_SHARDS_DIR (the test is skipped without it), a number of its
+ * env file (REF_PORT, ...) and shard i's port. */
+const char *shard_rig_dir(void);
+long shard_rig_env(const char *key);
+int shard_rig_port(int i);
 bool under_asan(void);
 
 /* Connects to the shared proxy (or to MariaDB directly). NULL on failure,

@@ -35,18 +35,10 @@ struct seq_env {
 
 static void seq_config(struct seq_env *e)
 {
-	const char *dir = getenv("MYRING_SHARDS_DIR");
-	char file[512], key[32];
 	FILE *f;
 
-	if (!dir || !*dir)
-		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
-			     "of scripts/test.sh sets it)");
-	snprintf(file, sizeof(file), "%s/env", dir);
-	for (int i = 0; i < NSHARDS; i++) {
-		snprintf(key, sizeof(key), "SHARD%d_PORT", i);
-		e->shard_port[i] = (int)env_file_long(file, key);
-	}
+	for (int i = 0; i < NSHARDS; i++)
+		e->shard_port[i] = shard_rig_port(i);
 	snprintf(e->seq, sizeof(e->seq), "itest_%d", getpid());
 	snprintf(e->config, sizeof(e->config), "/tmp/myring-itest-seq-%d.yaml",
 		 getpid());

@@ -33,16 +33,6 @@ struct env {
 	char config[160];
 };
 
-static const char *rig_dir(void)
-{
-	const char *d = getenv("MYRING_SHARDS_DIR");
-
-	if (!d || !*d)
-		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
-			     "of scripts/test.sh sets it)");
-	return d;
-}
-
 /* More settings for the next start() (YAML lines), or NULL. */
 static const char *extra_config;
 
@@ -53,16 +43,12 @@ static const char *extra_config;
 static void start(struct env *e, int dead_shard)
 {
 	static int seq;
-	const char *dir = rig_dir();
-	char file[512], key[32], text[4096];
+	char text[4096];
 	size_t n = 0;
 	FILE *f;
 
-	snprintf(file, sizeof(file), "%s/env", dir);
-	for (int i = 0; i < NSHARDS; i++) {
-		snprintf(key, sizeof(key), "SHARD%d_PORT", i);
-		e->shard_port[i] = (int)env_file_long(file, key);
-	}
+	for (int i = 0; i < NSHARDS; i++)
+		e->shard_port[i] = shard_rig_port(i);
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 			      "admin-user: admin\nadmin-password: %s\n"
 			      "auth: proxy\nusers:\n  - name: myring\n"

@@ -72,20 +72,13 @@ static void drop_table(const struct rig *r)
 
 static void rig_start(struct rig *r)
 {
-	const char *dir = getenv("MYRING_SHARDS_DIR");
-	char file[512], key[32], text[2048];
+	char text[2048];
 	size_t n = 0;
 	FILE *f;
 
-	if (!dir || !*dir)
-		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
-			     "of scripts/test.sh sets it)");
-	snprintf(file, sizeof(file), "%s/env", dir);
-	for (int i = 0; i < NSHARDS; i++) {
-		snprintf(key, sizeof(key), "SHARD%d_PORT", i);
-		r->shard_port[i] = (int)env_file_long(file, key);
-	}
-	r->ref_port = (int)env_file_long(file, "REF_PORT");
+	for (int i = 0; i < NSHARDS; i++)
+		r->shard_port[i] = shard_rig_port(i);
+	r->ref_port = (int)shard_rig_env("REF_PORT");
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 			      "auth: proxy\nusers:\n  - name: myring\n"
 			      "    password: myring-pw\ngroups:\n");

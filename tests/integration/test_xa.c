@@ -37,32 +37,6 @@
 
 /* ---- the rig --------------------------------------------------------- */
 
-static const char *rig(void)
-{
-	const char *d = getenv("MYRING_SHARDS_DIR");
-
-	if (!d || !*d)
-		cr_skip_test("MYRING_SHARDS_DIR is not set (the `shards` step "
-			     "of scripts/test.sh sets it)");
-	return d;
-}
-
-static long rig_env(const char *key)
-{
-	char file[512];
-
-	snprintf(file, sizeof(file), "%s/env", rig());
-	return env_file_long(file, key);
-}
-
-static int shard_port(int i)
-{
-	char key[32];
-
-	snprintf(key, sizeof(key), "SHARD%d_PORT", i);
-	return (int)rig_env(key);
-}
-
 static MYSQL *open_timeout(int port, unsigned timeout_s)
 {
 	MYSQL *m = mysql_init(NULL);
@@ -80,7 +54,7 @@ static MYSQL *open_timeout(int port, unsigned timeout_s)
 
 static MYSQL *on_shard(int i)
 {
-	MYSQL *m = open_timeout(shard_port(i), 10);
+	MYSQL *m = open_timeout(shard_rig_port(i), 10);
 
 	cr_assert(m, "connect to shard %d", i);
 	return m;
@@ -98,7 +72,7 @@ static long on_shard_value(int i, const char *sql)
 /* Prepared XA branches on shard i, -1 when it does not answer. */
 static long prepared(int i)
 {
-	MYSQL *m = open_timeout(shard_port(i), 5);
+	MYSQL *m = open_timeout(shard_rig_port(i), 5);
 	MYSQL_RES *r;
 	long n = -1;
 
@@ -159,7 +133,7 @@ static void kill_shard(int i)
 	pid_t pid;
 
 	snprintf(key, sizeof(key), "SHARD%d_PID", i);
-	pid = (pid_t)rig_env(key);
+	pid = (pid_t)shard_rig_env(key);
 	cr_assert_eq(kill(pid, SIGKILL), 0, "kill shard %d (pid %d): %s", i,
 		     (int)pid, strerror(errno));
 	for (int tries = 0; tries < 100 && alive(pid); tries++)
@@ -203,7 +177,7 @@ static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
 	FILE *in, *out;
 	int ch;
 
-	snprintf(src, sizeof(src), "%s/myring.yaml", rig());
+	snprintf(src, sizeof(src), "%s/myring.yaml", shard_rig_dir());
 	snprintf(r->config, sizeof(r->config), "/tmp/myring-itest-xa-%d-%d"
 		 ".yaml", getpid(), ++seq);
 	in = fopen(src, "r");
