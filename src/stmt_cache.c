@@ -602,29 +602,21 @@ static uint64_t get_u64(const uint8_t *p)
 long stmt_param_size(uint8_t t, const uint8_t *p, size_t len)
 {
 	uint64_t n;
-	int used;
+	int used, fixed = rs_binary_fixed_len(t);
 
 	switch (t) {
 	case RS_TYPE_NULL:
 		return 0;
-	case RS_TYPE_TINY:
-		return 1;
-	case RS_TYPE_SHORT:
-	case RS_TYPE_YEAR:
-		return 2;
-	case RS_TYPE_LONG:
-	case RS_TYPE_INT24:
-	case RS_TYPE_FLOAT:
-		return 4;
-	case RS_TYPE_LONGLONG:
-	case RS_TYPE_DOUBLE:
-		return 8;
 	case RS_TYPE_DATE:
 	case RS_TYPE_DATETIME:
 	case RS_TYPE_TIMESTAMP:
 	case RS_TYPE_TIME:
 		return len ? 1 + (long)p[0] : -1;
 	default:
+		/* The integers and floating-point types: their sizes in a
+		 * binary row are a parameter's too. */
+		if (fixed > 0)
+			return fixed;
 		used = mysql_get_lenenc(p, len, &n);
 		if (used < 0 || n > len - (size_t)used)
 			return -1;

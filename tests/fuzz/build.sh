@@ -43,7 +43,7 @@ clang $CFLAGS tests/fuzz/fuzz_auth.c src/mysql_auth.c src/mysql_auth_exchange.c 
 	src/mysql_proto.c -o build/fuzz/fuzz_auth -lcrypto
 targets+=(fuzz_auth)
 clang $CFLAGS tests/fuzz/fuzz_state.c src/mysql_state.c src/stmt_cache.c \
-	src/mysql_proto.c -o build/fuzz/fuzz_state
+	src/mysql_proto.c src/rs_codec.c -o build/fuzz/fuzz_state
 targets+=(fuzz_state)
 clang $CFLAGS tests/fuzz/fuzz_compress.c src/mysql_compress.c \
 	-o build/fuzz/fuzz_compress -lz
