@@ -330,24 +330,20 @@ static bool broadcast_ddl(struct session *s, const struct sql_class *cls,
 	return true;
 }
 
-/* Whether the client writes UTF-8 (string keys hash as UTF-8). */
-static bool client_utf8(const struct session *s)
+/* The client's character set as string keys need it: UTF-8 (hashed as
+ * it is) or latin1 (converted to UTF-8 first); one lookup of the
+ * session's character_set_client per statement. */
+static void client_charset(const struct session *s, struct plan_ctx *ctx)
 {
 	const struct mysql_state_var *v =
 		mysql_state_get_var(&s->st, "character_set_client");
 
-	return v && v->value && (!strncasecmp(v->value, "utf8mb4", 7) ||
-				 !strncasecmp(v->value, "utf8mb3", 7) ||
-				 !strcasecmp(v->value, "utf8"));
-}
-
-/* Whether it writes latin1 (string keys are converted to UTF-8). */
-static bool client_latin1(const struct session *s)
-{
-	const struct mysql_state_var *v =
-		mysql_state_get_var(&s->st, "character_set_client");
-
-	return v && v->value && !strcasecmp(v->value, "latin1");
+	if (!v || !v->value)
+		return;
+	ctx->utf8 = !strncasecmp(v->value, "utf8mb4", 7) ||
+		    !strncasecmp(v->value, "utf8mb3", 7) ||
+		    !strcasecmp(v->value, "utf8");
+	ctx->latin1 = !strcasecmp(v->value, "latin1");
 }
 
 /* The sql_mode flags that change how a statement reads. */
@@ -471,8 +467,6 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.schema_len = s->st.has_schema ? strlen(s->st.schema) : 0,
 		.sql_mode = plan_mode(s),
 		.rd = &rd,
-		.utf8 = client_utf8(s),
-		.latin1 = client_latin1(s),
 		.in_trans = s->in_trans,
 		.trans_shard = s->in_trans ? held_shard(s) : -1,
 		.params = params,
@@ -484,6 +478,7 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.keys_arg = keys ? (void *)keys : (void *)s,
 	};
 
+	client_charset(s, &ctx);
 	effects_reading(s, &rd);
 	shard_plan(&s->c.w->plan_arena, &ctx, sql, len, plan);
 }
