@@ -1,9 +1,9 @@
 -- sysbench workload for perf/shards.sh: one scatter aggregate over
--- sbtest1, the same text every time (an event is one query).
+-- sbtestall (perf/shards.sh: every sbtest table's rows), the same text every time (an event is one query).
 --   sysbench perf/shards-scatter.lua --scatter=count|groupby|topn ... run
--- count    SELECT COUNT(*) FROM sbtest1
--- groupby  SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtest1 GROUP BY g ORDER BY g
--- topn     SELECT id, k FROM sbtest1 ORDER BY k DESC LIMIT 10
+-- count    SELECT COUNT(*) FROM sbtestall
+-- groupby  SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtestall GROUP BY g ORDER BY g
+-- topn     SELECT id, k FROM sbtestall ORDER BY k DESC LIMIT 10
 -- mix      the three in turn (for profiling)
 sysbench.cmdline.options = {
 	scatter = {"which query: count, groupby, topn or mix", "count"},
@@ -13,9 +13,9 @@ sysbench.cmdline.options = {
 }
 
 local QUERIES = {
-	count = "SELECT COUNT(*) FROM sbtest1",
-	groupby = "SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtest1 GROUP BY g ORDER BY g",
-	topn = "SELECT id, k FROM sbtest1 ORDER BY k DESC LIMIT 10",
+	count = "SELECT COUNT(*) FROM sbtestall",
+	groupby = "SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtestall GROUP BY g ORDER BY g",
+	topn = "SELECT id, k FROM sbtestall ORDER BY k DESC LIMIT 10",
 }
 local MIX = {QUERIES.count, QUERIES.groupby, QUERIES.topn}
 

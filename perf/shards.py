@@ -19,11 +19,13 @@ cell, each variant in turn (rotated per repeat):
 Cells: sysbench oltp_point_select (single-shard statements), the same with
 sysbench's prepared statements (each execution routed by its bound key), oltp_read_write
 with --skip_trx=on (each statement autocommits: inside BEGIN..COMMIT its
-range SELECTs need every shard, which a transaction may not until
-distributed transactions exist), and three scatter aggregates over sbtest1
-(perf/shards-scatter.lua, one client: latency per query).  Text queries
-except the prepared cell (read_write's range SELECTs would need several
-shards per execution, which prepared statements may not yet), uniform ids.
+writes to random ids make nearly every transaction a distributed one, which
+perf/xa.sh measures), and three scatter aggregates over sbtestall
+(every table's rows in one table, 1M rows in the full run; perf/shards-scatter.lua,
+one client: latency per query).  Text queries
+except the prepared cell (point_select only: read_write's range SELECTs run
+as prepared executions over several shards, re-planned as text, a cost of
+their own), uniform ids.
 
 Reported: QPS, p50/p99, myring's CPU per query, the servers' CPU per query
 (the reference's, or the four shards' together), and a profile of the
@@ -57,9 +59,9 @@ bench.SB_COMMON = [a for a in bench.SB_COMMON if not a.startswith(
     "--mysql-ignore-errors=1213,1205"]
 VARIANTS = ["direct", "unsharded", "keyspace1", "sharded"]
 QUERIES = {
-    "count": "SELECT COUNT(*) FROM sbtest1",
-    "groupby": "SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtest1 GROUP BY g ORDER BY g",
-    "topn": "SELECT id, k FROM sbtest1 ORDER BY k DESC LIMIT 10",
+    "count": "SELECT COUNT(*) FROM sbtestall",
+    "groupby": "SELECT k % 100 AS g, SUM(k), COUNT(*) FROM sbtestall GROUP BY g ORDER BY g",
+    "topn": "SELECT id, k FROM sbtestall ORDER BY k DESC LIMIT 10",
 }
 if bench.QUICK:
     bench.SECONDS = 3
@@ -378,7 +380,8 @@ def main():
     md = ["## shards%s: sysbench's tables sharded over four servers\n" % (
               " quick" if bench.QUICK else ""),
           "%d repeats x %d s per cell, median [min..max]; %d tables x %d rows (%d in all), "
-          "sbtest1..%d sharded by id (hash) over four MariaDB servers (sharded) or all on one "
+          "sbtest1..%d and sbtestall (their rows in one table, what the scatter queries read) "
+          "sharded by id (hash) over four MariaDB servers (sharded) or all on one "
           "(direct, unsharded); data: %s. Text queries, uniform ids, myring with "
           "`--digests off`. The five servers, sysbench and myring share this machine's %d "
           "CPUs: the shards add no hardware, so QPS shows costs, not the gain of spreading "

@@ -4,7 +4,8 @@
 # interleaved run.  oltp_point_select and oltp_read_write through myring
 # with the keyspace (sharded) and through myring onto the one server
 # (unsharded), and the server directly; scatter aggregates (COUNT, SUM ...
-# GROUP BY, ORDER BY ... LIMIT) over sbtest1.  QPS, p50/p99, myring's CPU
+# GROUP BY, ORDER BY ... LIMIT) over sbtestall, a fifth table holding the four
+# tables' rows (1M rows in the full run).  QPS, p50/p99, myring's CPU
 # per query, the servers' CPU per query, and a profile of myring under the
 # scatter queries (the merge's share).  See perf/README.md.
 #
@@ -74,7 +75,7 @@ write_keyspace_config() { # FILE PORT...
 		echo "  schema: sbtest"
 		echo "  shards: [$shards]"
 		echo "  tables:"
-		for t in $(seq 1 "$TABLES"); do
+		for t in $(seq 1 "$TABLES") all; do
 			echo "    - name: sbtest$t"
 			echo "      key: id"
 			echo "      function: hash"
@@ -93,9 +94,9 @@ free_port() {
 # together, and myring counts them alike.
 data_ok() {
 	local t n_ref n_shards s
-	for t in $(seq 1 "$TABLES"); do
+	for t in $(seq 1 "$TABLES") all; do
 		n_ref=$(root_sql "$REF_SOCKET" "SELECT COUNT(*) FROM sbtest$t" 2>/dev/null) || return 1
-		[[ $n_ref == "$SIZE" ]] || return 1
+		[[ $n_ref == "$([[ $t == all ]] && echo $((TABLES * SIZE)) || echo "$SIZE")" ]] || return 1
 		n_shards=0
 		for s in "${SHARD_SOCKETS[@]}"; do
 			n=$(root_sql "$s" "SELECT COUNT(*) FROM sbtest$t" 2>/dev/null) || return 1
@@ -120,6 +121,12 @@ prepare() {
 	done
 	echo "shards: sysbench prepare on the reference ($TABLES tables x $SIZE rows)"
 	sysbench oltp_common "${sb[@]}" prepare > "$RIG/prepare.log"
+	# sbtestall: every table's rows in one table (ids made unique), what the
+	# scatter queries read: the issue's 1M rows over four shards.
+	root_sql "$REF_SOCKET" "CREATE TABLE sbtestall LIKE sbtest1"
+	for t in $(seq 1 "$TABLES"); do
+		root_sql "$REF_SOCKET" "INSERT INTO sbtestall SELECT id + $(((t - 1) * SIZE)), k, c, pad FROM sbtest$t"
+	done
 	local t_prepare=$((SECONDS - t0))
 	port=$(free_port)
 	build/myring --config "$RIG/sbtest-sharded.yaml" --listen "127.0.0.1:$port" \
@@ -131,7 +138,7 @@ prepare() {
 		sleep 0.1
 	done
 	m=(mariadb --no-defaults -h127.0.0.1 -P"$port" -umyring -pmyring-pw sbtest)
-	for t in $(seq 1 "$TABLES"); do
+	for t in $(seq 1 "$TABLES") all; do
 		# The reference's definition; myring sends DDL to every shard.
 		ddl=$(root_sql "$REF_SOCKET" "SHOW CREATE TABLE sbtest$t" | cut -f2- |
 			sed 's/\\n/ /g; s/ AUTO_INCREMENT=[0-9]*//')
@@ -150,9 +157,9 @@ prepare() {
 	data_ok || { echo "shards: the shards do not hold the reference's rows" >&2; exit 1; }
 	echo "shards: prepared in $t_prepare s, copied in $((SECONDS - t0 - t_prepare)) s"
 	echo "sysbench prepare ${t_prepare} s, copy through myring $((SECONDS - t0 - t_prepare)) s" \
-		> "$RIG/sbtest-prepared-$TABLES-$SIZE"
+		> "$RIG/sbtest-prepared-$TABLES-$SIZE-all"
 }
-if [[ ! -f $RIG/sbtest-prepared-$TABLES-$SIZE ]] || ! data_ok; then
+if [[ ! -f $RIG/sbtest-prepared-$TABLES-$SIZE-all ]] || ! data_ok; then
 	prepare
 else
 	echo "shards: reusing the sbtest data ($TABLES tables x $SIZE rows)"
@@ -163,7 +170,7 @@ export BENCH_TABLES=$TABLES BENCH_TABLE_SIZE=$SIZE
 export MARIADB_PORT=$REF_PORT MARIADB_PID=$REF_PID
 export BENCH_QUICK=$QUICK BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS
 export SHARDS_SHARDED_CONFIG=$RIG/sbtest-sharded.yaml SHARDS_KEYSPACE1_CONFIG=$RIG/sbtest-keyspace1.yaml
-SHARDS_PREPARED=$(cat "$RIG/sbtest-prepared-$TABLES-$SIZE")
+SHARDS_PREPARED=$(cat "$RIG/sbtest-prepared-$TABLES-$SIZE-all")
 export SHARDS_PREPARED
 export SHARD0_PID SHARD1_PID SHARD2_PID SHARD3_PID REF_PORT REF_PID
 python3 perf/shards.py
