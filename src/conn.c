@@ -4,6 +4,7 @@
  */
 #include "conn.h"
 
+#include "fixed_files.h"
 #include "log.h"
 #include "splice.h"
 #include "worker.h"
@@ -43,6 +44,7 @@ int conn_open(struct worker *w, struct conn *c, int fd,
 	c->w = w;
 	c->slot = (uint32_t)slot;
 	c->gen = w->slots[slot].gen;
+	fixed_file_install(c);
 	return 0;
 }
 
@@ -57,6 +59,7 @@ void conn_connect(struct conn *c, const struct sockaddr *addr, unsigned len,
 		io_uring_submit(ring);
 	sqe = uring_sqe(ring);
 	io_uring_prep_connect(sqe, c->fd, addr, len);
+	fixed_file_use(c, sqe);
 	sqe->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data64(sqe, udata(c, OP_CONNECT));
 	sqe = uring_sqe(ring);
@@ -73,6 +76,7 @@ void conn_arm_recv(struct conn *c)
 		return;
 	sqe = uring_sqe(&c->w->ring);
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	fixed_file_use(c, sqe);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = c->w->bufs.bgid;
 	io_uring_sqe_set_data64(sqe, udata(c, OP_RECV));
@@ -194,6 +198,7 @@ void conn_flush(struct conn *c)
 	else
 		io_uring_prep_sendmsg(sqe, c->fd, &q->msg,
 				      MSG_NOSIGNAL | MSG_WAITALL);
+	fixed_file_use(c, sqe);
 	io_uring_sqe_set_data64(sqe, udata(c, OP_SEND));
 	c->inflight++;
 	c->sending = q;
@@ -425,6 +430,7 @@ void conn_release(struct conn *c)
 {
 	if (!c->w)
 		return;
+	fixed_file_remove(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

@@ -112,6 +112,8 @@ struct conn {
 	bool dirty;                /* on the worker's dirty list */
 	bool timer_armed;
 	bool xwaiting;             /* on the list for the worker's own buffers */
+	bool fixed;                /* fd is in the worker's file table at
+	                            * slot (fixed_files.h) */
 	struct outq out;
 	struct outq *sending;      /* the queue the send in flight is from */
 	struct __kernel_timespec timer_ts;

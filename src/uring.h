@@ -37,6 +37,8 @@ enum op {
 	OP_CTL,             /* control message (MSG_RING) from the control thread */
 	OP_SPLICE,          /* readiness poll of a splice pump (splice.h);
 	                     * side: 0 the source, 1 the destination */
+	OP_FILES,           /* a registered file table update (fixed_files.h);
+	                     * side: 0 install, 1 removal */
 	OP__COUNT,
 };
 

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "ctl.h"
+#include "fixed_files.h"
 #include "pool.h"
 #include "session.h"
 #include "session_xa.h"
@@ -290,6 +291,13 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 	case OP_CTL:
 		ctl_worker_poll(w);
 		return;
+	case OP_FILES:
+		if (ud.side) {
+			/* A removal: its conn is gone. */
+			fixed_file_on_remove(cqe->res);
+			return;
+		}
+		break;
 	default:
 		break;
 	}
@@ -323,6 +331,9 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 		break;
 	case OP_SPLICE:
 		splice_on_poll(c, ud.side, cqe->res);
+		break;
+	case OP_FILES:
+		fixed_file_on_install(c, cqe->res);
 		break;
 	default:
 		LOGE("unknown completion op %u", ud.op);
@@ -498,6 +509,7 @@ static int setup(struct worker *w)
 	for (uint32_t i = 0; i < w->nslots; i++)
 		w->slots[i].next_free = i + 1 < w->nslots ? i + 1 : UINT32_MAX;
 	w->free_slot = 0;
+	fixed_files_init(w);
 	w->tick_ts.tv_nsec = TICK_MS * 1000000L;
 	w->connect_ts.tv_sec = cfg->connect_timeout_ms / 1000;
 	w->connect_ts.tv_nsec = (long long)(cfg->connect_timeout_ms % 1000) * 1000000;
