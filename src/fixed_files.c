@@ -7,28 +7,41 @@
 #include "worker.h"
 
 #include <string.h>
+#include <sys/resource.h>
 
 /* What a removal installs; read by the kernel when the SQE is submitted,
  * so it must outlive the turn. */
 static int no_file = -1;
 
+/* The kernel's cap on a table's entries (IORING_MAX_FIXED_FILES). */
+#define FIXED_FILES_MAX (1u << 20)
+
 void fixed_files_init(struct worker *w)
 {
-	int rc = io_uring_register_files_sparse(&w->ring, w->nslots);
+	uint32_t n = w->nslots < FIXED_FILES_MAX ? w->nslots : FIXED_FILES_MAX;
+	struct rlimit rl;
+	int rc;
 
+	/* The kernel refuses a table larger than RLIMIT_NOFILE: the slots
+	 * beyond it (taken only when that many conns are open: the free
+	 * list hands out low slots first) use their descriptors. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < n)
+		n = (uint32_t)rl.rlim_cur;
+	rc = io_uring_register_files_sparse(&w->ring, n);
 	if (rc) {
 		LOGI("no registered file table (%u entries): %s; sockets are "
-		     "named by descriptor", w->nslots, strerror(-rc));
+		     "named by descriptor", n, strerror(-rc));
 		return;
 	}
-	w->fixed_files = true;
+	w->nfixed = n;
 }
 
 void fixed_file_install(struct conn *c)
 {
 	struct io_uring_sqe *sqe;
 
-	if (!c->w->fixed_files || c->fd < 0)
+	if (c->slot >= c->w->nfixed || c->fd < 0)
 		return;
 	sqe = uring_sqe(&c->w->ring);
 	/* The kernel reads c->fd when it runs the SQE: the conn stays (it

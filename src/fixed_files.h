@@ -33,9 +33,9 @@
 
 struct worker;
 
-/* Registers a sparse table of w->nslots entries.  Failure (an old kernel,
- * RLIMIT_NOFILE below the table's size) is not an error: the conns then
- * use plain descriptors. */
+/* Registers a sparse table of w->nslots entries, or as many as
+ * RLIMIT_NOFILE allows.  Failure (an old kernel) is not an error: the
+ * conns then use plain descriptors. */
 void fixed_files_init(struct worker *w);
 
 /* Installs c->fd at c->slot (an operation in flight until its completion,

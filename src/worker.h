@@ -188,8 +188,8 @@ struct worker {
 	struct slot *slots;
 	uint32_t nslots;
 	uint32_t free_slot;          /* head of the free list, UINT32_MAX if none */
-	bool fixed_files;            /* a file table of nslots is registered
-	                              * (fixed_files.h) */
+	uint32_t nfixed;             /* entries of the registered file table:
+	                              * slots below it use it (fixed_files.h) */
 	uint32_t nsessions;          /* client sessions, for --max-conns */
 	uint64_t next_session_id;
 	struct conn *buf_waiters;    /* conns waiting for receive buffers */
