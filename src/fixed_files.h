@@ -39,7 +39,7 @@ struct worker;
 void fixed_files_init(struct worker *w);
 
 /* Installs c->fd at c->slot (an operation in flight until its completion,
- * fixed_files_on_update).  Call before the conn's first operation. */
+ * fixed_file_on_install).  Call before the conn's first operation. */
 void fixed_file_install(struct conn *c);
 
 /* Clears c->slot's entry (no completion unless it fails). */
