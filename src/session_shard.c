@@ -103,6 +103,10 @@ struct fanout {
 	 * autocommit made one of its own (implicit): each part runs on the
 	 * transaction's connection for its shard (session_xa.h). */
 	bool in_txn, implicit;
+	/* The statement begins the session's transaction (BEGIN waits for
+	 * it, or autocommit is off): implicit's transaction, which stays
+	 * open as the session's once the statement ends well. */
+	bool begins;
 	bool failed;               /* the answer is an error */
 	struct xa_txn *txn;
 	bool client_paused;        /* the shards wait for the client */
@@ -606,15 +610,20 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 				      enum myring_verdict verdict)
 {
 	struct sql_arena *a = &s->c.w->plan_arena;
+	/* A transaction with no shard yet begins with it: on its first
+	 * part's shard, the others joining as branches (session_xa.h). */
+	bool begins = !ddl && !s->be && !(s->hold & HOLD_BORROW) &&
+		      (s->in_trans || !autocommit_on(s));
 	struct fanout *f;
 	char msg[300];
 
-	if (s->in_trans && !ddl && !binary && held_shard(s) >= 0) {
+	if (s->in_trans && !ddl && held_shard(s) >= 0) {
 		/* It runs on the transaction's branches (session_xa.h). */
 		if (session_xa_fanout(s, (unsigned)held_shard(s)))
 			return refuse(reply, 1105, "HY000",
 				      "myring: out of memory");
-	} else if (s->be || (s->hold & HOLD_BORROW) || s->in_trans) {
+	} else if (!begins &&
+		   (s->be || (s->hold & HOLD_BORROW) || s->in_trans)) {
 		snprintf(msg, sizeof(msg), "myring: a statement that spans "
 			 "shards, with %s, is not supported yet (inside a "
 			 "transaction it runs once the transaction is on a "
@@ -624,14 +633,6 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 			 "(pipelined)");
 		return shard_refuse(s, reply, 1235, msg);
 	}
-	if (!s->in_trans && plan->writes && !ddl && !autocommit_on(s))
-		/* Each shard's part would open a transaction of its own on a
-		 * pooled connection, which nobody commits. */
-		return shard_refuse(s, reply, 1235, "myring: with autocommit "
-				    "off, a write over several shards cannot "
-				    "begin the transaction: begin it with a "
-				    "statement naming one shard "
-				    "(docs/transactions.md)");
 	f = calloc(1, sizeof(*f));
 	if (f)
 		f->parts = calloc(plan->nparts, sizeof(*f->parts));
@@ -651,9 +652,12 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 	f->serial = p->serial;
 	f->caps = s->caps;
 	f->binary = binary;
-	f->in_txn = s->in_trans;
-	f->implicit = !s->in_trans && plan->writes && plan->nparts > 1 &&
-		      plan->result == PLAN_RESULT_OK && !ddl && autocommit_on(s);
+	f->in_txn = s->in_trans && !begins;
+	f->begins = begins;
+	f->implicit = begins || (!s->in_trans && plan->writes &&
+				 plan->nparts > 1 &&
+				 plan->result == PLAN_RESULT_OK && !ddl &&
+				 autocommit_on(s));
 	pkt_buf_init(&f->out);
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
@@ -779,6 +783,30 @@ static void flush_out(struct fanout *f)
 		pace(f);
 }
 
+/*
+ * The statement that began the session's transaction has ended: its
+ * transaction t is the session's from now on.  If a part failed (or a
+ * connection went), every part is rolled back instead and the session's
+ * transaction is as before the statement: open, on no shard yet (as a
+ * statement's error leaves a MySQL transaction).
+ */
+static void begun(struct fanout *f, struct xa_txn *t)
+{
+	if (!f->failed && session_xa_begun(t))
+		return;
+	if (!f->failed && f->plan.result == PLAN_RESULT_OK) {
+		/* Its OK has not gone: the write was undone. */
+		uint8_t seq = f->p->reply_seq;
+		pkt_buf_reset(&f->out);
+		f->out.seq = seq;
+		f->p->local_err = ER_BACKEND_LOST;
+		srv_err(&f->out, ER_BACKEND_LOST, "08S01", "myring: a shard's "
+			"connection was lost under the statement; it was "
+			"rolled back on every shard");
+	}
+	session_xa_implicit_end(t, NULL, NULL, false);
+}
+
 /* The entry completes, and what was parked behind it goes on. */
 static void entry_release(struct fanout *f)
 {
@@ -791,6 +819,10 @@ static void entry_release(struct fanout *f)
 		if (implicit)
 			session_xa_implicit_end(implicit, NULL, NULL, false);
 		return;
+	}
+	if (f->begins && implicit) {
+		begun(f, implicit);
+		implicit = NULL;
 	}
 	if (f->implicit && !implicit)
 		flush_out(f);          /* it never had its transaction */
@@ -1412,8 +1444,11 @@ static void keyed_run(struct fanout *f)
 	f->plan.kind = PLAN_MULTI;
 	f->plan.result = PLAN_RESULT_OK;
 	f->nparts = plan.nparts;
-	/* Over several shards, atomic as any other such write. */
-	f->implicit = f->nparts > 1 && autocommit_on(s);
+	/* Over several shards, atomic as any other such write; with
+	 * autocommit off it begins the transaction (fanout_for_keys saw to
+	 * it that the session has none yet). */
+	f->begins = !autocommit_on(s);
+	f->implicit = f->begins || (f->nparts > 1 && autocommit_on(s));
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 

@@ -1160,6 +1160,33 @@ void session_xa_implicit_end(struct xa_txn *t, struct pending *p,
 		xa_coord_rollback(&t->coord, acts));
 }
 
+bool session_xa_begun(struct xa_txn *t)
+{
+	struct session *s = t->s;
+	struct bconn *b = t->local;
+
+	if (!s || s->xa || s->be || !b || !t->lpart || t->lent_lost ||
+	    t->local_busy || t->coord.state != XA_ACTIVE || b->failed ||
+	    b->c.closing)
+		return false;
+	for (unsigned i = 0; i < t->coord.nparts; i++)
+		if (t->coord.branch[i] == BR_LOST)
+			return false;
+	/* The decision shard's transaction is the session's connection's,
+	 * as after a BEGIN sent ahead of a one-shard statement. */
+	t->local = NULL;
+	t->implicit = false;
+	t->busy--;
+	s->pool_key.server = t->lpart->server;
+	s->pool = t->local_pool;
+	session_link(s, b);
+	s->in_trans = true;
+	free(s->shard_begin);
+	s->shard_begin = NULL;
+	s->xa = t;
+	return true;
+}
+
 /* ---- the session's side ---------------------------------------------- */
 
 bool session_xa_open(const struct session *s)

@@ -125,6 +125,14 @@ void session_xa_implicit_orphan(struct xa_txn *t);
 void session_xa_implicit_end(struct xa_txn *t, struct pending *p,
 			     struct pkt_buf *answer, bool commit);
 
+/* The statement that began the session's transaction ran over several
+ * shards as implicit transaction t (its first part's shard the decision
+ * shard, session_xa_implicit) and ended well: t stays open as the
+ * session's transaction, its decision shard's connection the session's.
+ * false when it cannot (a connection of it was lost): the caller rolls
+ * t back (session_xa_implicit_end). */
+bool session_xa_begun(struct xa_txn *t);
+
 /* ---- recovery (xa_recover.c) ----------------------------------------- */
 
 struct worker;

@@ -1279,25 +1279,6 @@ void plan_on_shard(struct planner *pl, unsigned shard)
 	plan_one(pl, shard);
 }
 
-/* A write in a transaction: a shard other than the transaction's joins
- * it as an XA branch (session_xa.h), and so do the shards of a write to
- * several at once.  Only a transaction that has no shard yet (its BEGIN
- * waits for the first statement's shard) cannot start with such a
- * write: it has no shard to decide on. */
-static int trans_check(struct planner *pl, uint64_t mask)
-{
-	const struct plan_ctx *c = pl->ctx;
-
-	if (!c->in_trans || c->trans_shard >= 0)
-		return 0;
-	if (__builtin_popcountll(mask) > 1)
-		return plan_fail(pl, "myring: a transaction cannot begin with "
-				 "a statement over several shards: its first "
-				 "statement must name one shard "
-				 "(docs/transactions.md)");
-	return 0;
-}
-
 /* A write to a broadcast table goes to every shard, the same text, and
  * runs there as one distributed transaction (session_shard.c) so that the
  * copies stay the same.  Only when it reads nothing but broadcast tables:
@@ -1317,8 +1298,6 @@ static int broadcast_write(struct planner *pl, const struct route *r,
 		plan_one(pl, 0);
 		return 0;
 	}
-	if (trans_check(pl, 3))         /* several shards */
-		return -1;
 	p->kind = PLAN_MULTI;
 	p->result = PLAN_RESULT_OK;
 	p->writes = true;
@@ -1435,8 +1414,6 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 		if (!(r->mask & (1ull << target->shard)))
 			return plan_fail(pl, "myring: INSERT ... SELECT across "
 					     "shards is not supported");
-		if (trans_check(pl, 1ull << target->shard))
-			return -1;
 		plan_one(pl, target->shard);
 		return 0;
 	}
@@ -1471,8 +1448,6 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 					     "table %s needs a literal value of "
 					     "its key column %s that maps to a "
 					     "shard", t->name, t->key);
-		if (trans_check(pl, 1ull << sh))
-			return -1;
 		if (keyed)
 			return plan_insert_one_keyed(pl, st, (unsigned)sh);
 		plan_one(pl, (unsigned)sh);
@@ -1516,8 +1491,6 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	}
 	if (!mask)
 		return plan_fail(pl, "myring: INSERT without rows");
-	if (trans_check(pl, mask))
-		return -1;
 	if (__builtin_popcountll(mask) == 1) {
 		if (keyed)
 			return plan_insert_one_keyed(pl, st, lowest(mask));
@@ -1661,8 +1634,6 @@ static int plan_write(struct planner *pl, struct sql_statement *st,
 					     "across shards is not supported",
 					 what);
 	}
-	if (trans_check(pl, m))
-		return -1;
 	if (__builtin_popcountll(m) == 1) {
 		plan_one(pl, lowest(m));
 		return 0;

@@ -1047,13 +1047,14 @@ Test(shards, xa_autocommit_writes_over_shards_are_atomic, .timeout = 120,
 		 "id < %ld", a0 + 1000, a0 + 1004);
 	query_affects(c, q, 4);
 	cr_assert_eq(committed_sum(a0 + 1000, 4), 0);
-	/* With autocommit off nobody would commit the parts: refused as
-	 * the transaction's first statement. */
+	/* With autocommit off it begins a transaction that stays open
+	 * (xa_a_transaction_begins_with_a_statement_over_shards). */
 	query_ok(c, "SET autocommit = 0");
 	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
 		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
-	cr_assert_neq(mysql_query(c, q), 0);
-	cr_assert_eq(mysql_errno(c), 1235, "%s", mysql_error(c));
+	query_affects(c, q, SPREAD);
+	cr_assert_eq(committed_sum(a0, SPREAD), 101 * SPREAD);
+	query_ok(c, "ROLLBACK");
 	query_ok(c, "SET autocommit = 1");
 	cr_assert_eq(committed_sum(a0, SPREAD), 101 * SPREAD);
 	cr_assert_eq(prepared_total(), 0);
@@ -1167,6 +1168,212 @@ Test(shards, xa_a_shard_that_cannot_join_leaves_the_rest_to_commit,
 	query_ok(c, "COMMIT");
 	cr_assert_eq(balance_on(sa, a), 1);
 	cr_assert_eq(balance_on(sb, b), 100);
+	cr_assert_eq(prepared_total(), 0);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+/* ---- transactions that begin over several shards --------------------- */
+
+/* Begins a transaction: BEGIN, or autocommit off (then the statement
+ * after it begins one, as on a server). */
+static void begin_as(MYSQL *c, bool autocommit_off)
+{
+	query_ok(c, autocommit_off ? "SET autocommit = 0" : "BEGIN");
+}
+
+/* Ends it: COMMIT or ROLLBACK, and autocommit back on. */
+static void end_as(MYSQL *c, bool autocommit_off, bool commit)
+{
+	query_ok(c, commit ? "COMMIT" : "ROLLBACK");
+	if (autocommit_off)
+		query_ok(c, "SET autocommit = 1");
+}
+
+/* Every account from..from+n-1 read through c (inside its transaction,
+ * on each shard's branch) has balance want. */
+static void each_reads(MYSQL *c, long from, unsigned n, long want)
+{
+	char q[160];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(q, sizeof(q), "SELECT balance FROM customers WHERE "
+			 "id = %ld", from + (long)i);
+		cr_assert_eq(query_long(c, q), want, "account %ld read "
+			     "through the transaction", from + (long)i);
+	}
+}
+
+Test(shards, xa_a_transaction_begins_with_a_statement_over_shards,
+     .timeout = 180)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 300, in_a, in_b, bal = 100;
+	char q[400], sum_sql[200];
+
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	snprintf(sum_sql, sizeof(sum_sql), "SELECT SUM(balance) FROM "
+		 "customers WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	for (int off = 0; off < 2; off++) {
+		for (int commit = 0; commit < 2; commit++) {
+			long committed = ring_counter(&r, "xa_committed");
+			/* A scatter UPDATE first: every shard's part stays
+			 * in the transaction, read back on every shard. */
+			begin_as(c, off);
+			snprintf(q, sizeof(q), "UPDATE customers SET balance = "
+				 "balance + 1 WHERE id >= %ld AND id < %ld", a0,
+				 a0 + SPREAD);
+			query_affects(c, q, SPREAD);
+			cr_assert_eq(committed_sum(a0, SPREAD), bal * SPREAD,
+				     "not committed before COMMIT");
+			each_reads(c, a0, SPREAD, bal + 1);
+			cr_assert_eq(query_long(c, sum_sql),
+				     (bal + 1) * SPREAD);
+			/* A single-shard write after it, on one shard. */
+			snprintf(q, sizeof(q), "UPDATE customers SET balance = "
+				 "balance + 1 WHERE id = %ld", a0 + 3);
+			query_affects(c, q, 1);
+			end_as(c, off, commit);
+			if (commit)
+				bal++;
+			cr_assert_eq(committed_sum(a0, SPREAD), bal * SPREAD +
+				     (commit ? 1 : 0), "off %d commit %d", off,
+				     commit);
+			if (commit) {
+				/* Undo the single-shard +1 (autocommit). */
+				snprintf(q, sizeof(q), "UPDATE customers SET "
+					 "balance = balance - 1 WHERE id = %ld",
+					 a0 + 3);
+				query_affects(c, q, 1);
+				cr_assert_eq(ring_counter(&r, "xa_committed"),
+					     committed + 1, "two-phase commit");
+			}
+			cr_assert_eq(prepared_total(), 0);
+		}
+	}
+	/* IN over two shards, a multi-row INSERT split over the shards, a
+	 * scatter SELECT first: committed, each on its shards. */
+	in_a = a0;
+	for (in_b = a0 + 1; shard_of(c, in_b) == shard_of(c, in_a); in_b++)
+		;
+	for (int off = 0; off < 2; off++) {
+		begin_as(c, off);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = balance "
+			 "+ 10 WHERE id IN (%ld, %ld)", in_a, in_b);
+		query_affects(c, q, 2);
+		end_as(c, off, true);
+		cr_assert_eq(balance_on(shard_of(c, in_a), in_a), bal + 10);
+		cr_assert_eq(balance_on(shard_of(c, in_b), in_b), bal + 10);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = %ld "
+			 "WHERE id IN (%ld, %ld)", bal, in_a, in_b);
+		query_ok(c, q);
+
+		begin_as(c, off);
+		snprintf(q, sizeof(q), "INSERT INTO customers (id, name, "
+			 "balance) VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, "
+			 "'n', 1), (%ld, 'n', 1)", a0 + 1000, a0 + 1001,
+			 a0 + 1002, a0 + 1003);
+		query_affects(c, q, 4);
+		cr_assert_eq(committed_sum(a0 + 1000, 4), 0);
+		end_as(c, off, off == 0);
+		cr_assert_eq(committed_sum(a0 + 1000, 4), off == 0 ? 4 : 0);
+		snprintf(q, sizeof(q), "DELETE FROM customers WHERE id >= %ld "
+			 "AND id < %ld", a0 + 1000, a0 + 1004);
+		query_ok(c, q);
+
+		/* A read first, then writes on two shards that it saw. */
+		begin_as(c, off);
+		cr_assert_eq(query_long(c, sum_sql), bal * SPREAD);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = balance "
+			 "- 7 WHERE id = %ld", in_a);
+		query_affects(c, q, 1);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = balance "
+			 "+ 7 WHERE id = %ld", in_b);
+		query_affects(c, q, 1);
+		cr_assert_eq(query_long(c, sum_sql), bal * SPREAD);
+		end_as(c, off, true);
+		cr_assert_eq(balance_on(shard_of(c, in_a), in_a), bal - 7);
+		cr_assert_eq(balance_on(shard_of(c, in_b), in_b), bal + 7);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = %ld "
+			 "WHERE id IN (%ld, %ld)", bal, in_a, in_b);
+		query_ok(c, q);
+		cr_assert_eq(prepared_total(), 0);
+	}
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+Test(shards, xa_a_first_statement_that_fails_leaves_the_transaction_open,
+     .timeout = 120)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 700;
+	char q[400];
+
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	for (int off = 0; off < 2; off++) {
+		/* A multi-row INSERT with a duplicate on one shard: none of
+		 * its rows stays, and the transaction is still open: the
+		 * write after it is rolled back with it. */
+		begin_as(c, off);
+		snprintf(q, sizeof(q), "INSERT INTO customers (id, name, "
+			 "balance) VALUES (%ld, 'n', 1), (%ld, 'n', 1), (%ld, "
+			 "'n', 1), (%ld, 'n', 1), (%ld, 'dup', 1)", a0 + 1000,
+			 a0 + 1001, a0 + 1002, a0 + 1003, a0 + 5);
+		cr_assert_neq(mysql_query(c, q), 0);
+		cr_assert_eq(mysql_errno(c), 1062, "%u %s", mysql_errno(c),
+			     mysql_error(c));
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM customers WHERE "
+			 "id >= %ld AND id < %ld", a0 + 1000, a0 + 1004);
+		cr_assert_eq(query_long(c, q), 0);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = 0 "
+			 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+		query_affects(c, q, SPREAD);
+		end_as(c, off, false);
+		cr_assert_eq(committed_sum(a0, SPREAD), 100 * SPREAD,
+			     "the transaction ended with the failed INSERT");
+		cr_assert_eq(committed_sum(a0 + 1000, 4), 0);
+		cr_assert_eq(prepared_total(), 0);
+	}
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+Test(shards, xa_a_broadcast_write_can_begin_a_transaction, .timeout = 120,
+     .fini = drop_test_countries)
+{
+	struct ring r;
+	long a = ACCOUNT0 + 800;
+	char q[300];
+
+	drop_test_countries();
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	open_account(c, a, 100);
+	for (int commit = 0; commit < 2; commit++) {
+		query_ok(c, "BEGIN");
+		query_affects(c, "INSERT INTO countries (code, name) VALUES "
+			      "('zz', 'Zedland')", 1);
+		cr_assert_eq(copies("zz", "Zedland"), 0);
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = 1 WHERE "
+			 "id = %ld", a);
+		query_affects(c, q, 1);
+		cr_assert_eq(query_long(c, "SELECT COUNT(*) FROM countries "
+					"WHERE code = 'zz'"), 1);
+		query_ok(c, commit ? "COMMIT" : "ROLLBACK");
+		cr_assert_eq(copies("zz", "Zedland"), commit ? NSHARDS : 0);
+		cr_assert_eq(balance_on(shard_of(c, a), a), commit ? 1 : 100);
+	}
 	cr_assert_eq(prepared_total(), 0);
 	mysql_close(c);
 	clear_accounts();

@@ -736,7 +736,7 @@ Test(shard_plan, updates_and_deletes)
 	expect_one(2);
 }
 
-Test(shard_plan, writes_in_a_transaction_need_its_first_shard)
+Test(shard_plan, writes_in_a_transaction_go_where_they_write)
 {
 	long k0 = key_on("customers", 0, 0), k1 = key_on("customers", 1, 0);
 
@@ -744,10 +744,13 @@ Test(shard_plan, writes_in_a_transaction_need_its_first_shard)
 	ctx.trans_shard = -1;
 	plan_of("UPDATE customers SET n = 1 WHERE id = %ld", k1);
 	expect_one(1);
-	/* No shard yet: nothing to decide on. */
+	/* No shard yet: the statement's first shard becomes the
+	 * transaction's (session_shard.c). */
 	plan_of("UPDATE customers SET n = 1");
-	expect_error("cannot begin with a statement over several shards");
-	cr_assert_eq(plan.err_code, 1235);
+	expect_scatter(PLAN_RESULT_OK, NULL);
+	plan_of("UPDATE customers SET n = 1 WHERE id IN (%ld, %ld)", k0, k1);
+	cr_assert_eq(plan.kind, PLAN_MULTI);
+	cr_assert_eq(plan.nparts, 2);
 	ctx.trans_shard = 1;
 	plan_of("INSERT INTO customers (id) VALUES (%ld)", k1);
 	expect_one(1);
