@@ -477,6 +477,7 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.nparams = nparams,
 		.bind = bind,
 		.nbind = nbind,
+		.one_as_text = bind && s->in_trans,
 		.take_keys = keys ? given_keys : params || bind ? NULL :
 			     take_keys,
 		.keys_arg = keys ? (void *)keys : (void *)s,
@@ -940,7 +941,9 @@ static void sum_oks(struct fanout *f)
 	}
 	*w++ = 0x00;
 	w = mysql_put_lenenc(w, affected);
-	w = mysql_put_lenenc(w, f->plan.insert_id);
+	/* One part (one_on_branch): its own AUTO_INCREMENT key. */
+	w = mysql_put_lenenc(w, f->plan.insert_id || f->nparts != 1 ?
+			     f->plan.insert_id : f->parts[0].ok.last_insert_id);
 	mysql_put_u16(w, SERVER_STATUS_AUTOCOMMIT);
 	mysql_put_u16(w + 2, warnings > 0xFFFF ? 0xFFFF : (uint16_t)warnings);
 	w += 4;
@@ -999,9 +1002,20 @@ static void header_complete(struct fanout *f, struct fanout_part *pt)
 		}
 		off += MYSQL_HDR_LEN + plen;
 	}
-	if (shard_plan_merge_spec(&f->plan, &f->arena, f->cols, f->ncols,
-				  RS_TEXT, f->binary ? RS_BINARY : RS_TEXT,
-				  &spec, err, sizeof(err))) {
+	if (!f->plan.merge && f->nparts == 1) {
+		/* One shard's rows as they come (one_on_branch), in the
+		 * client's protocol. */
+		memset(&spec, 0, sizeof(spec));
+		spec.nstreams = 1;
+		spec.in_proto = RS_TEXT;
+		spec.out_proto = f->binary ? RS_BINARY : RS_TEXT;
+		spec.ncols = f->ncols;
+		spec.cols = f->cols;
+		spec.limit = MERGE_NO_LIMIT;
+	} else if (shard_plan_merge_spec(&f->plan, &f->arena, f->cols,
+					 f->ncols, RS_TEXT, f->binary ?
+					 RS_BINARY : RS_TEXT, &spec, err,
+					 sizeof(err))) {
 		answer_error(f, 1235, "42000", err);
 		return;
 	}
@@ -1569,6 +1583,36 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 	}
 }
 
+/* Whether an execution for shard runs on a branch of the session's
+ * transaction (a shard other than the one the transaction holds): it
+ * cannot be forwarded there as it is (the statement is the held
+ * connection's), so it goes as text, answered in the binary protocol. */
+static bool for_a_branch(const struct session *s, unsigned shard)
+{
+	int held = held_shard(s);
+
+	return s->in_trans && held >= 0 && held != (int)shard;
+}
+
+/* An execution for one shard, planned with its values in its text
+ * (one_as_text), runs on its shard's branch of the transaction as a
+ * fanout of one part whose text rows are sent in the binary protocol. */
+static enum myring_verdict one_on_branch(struct session *s, struct pending *p,
+					 struct shard_plan *plan,
+					 struct myring_reply *reply,
+					 enum myring_verdict verdict)
+{
+	if (!plan->one_bound)
+		return shard_refuse(s, reply, 1235, "myring: this execution "
+				    "of a prepared statement is for another "
+				    "shard of the transaction, and a ? of it "
+				    "cannot be sent as its value (ORDER BY ?, "
+				    "or LIMIT ? not bound to an integer)");
+	plan->kind = PLAN_MULTI;
+	plan->result = plan->select ? PLAN_RESULT_ROWS : PLAN_RESULT_OK;
+	return fanout_new(s, p, plan, true, false, reply, verdict);
+}
+
 /* Parameters decoded per execution; the rest (rare) place nothing. */
 #define EXEC_PARAMS_MAX 64
 
@@ -1628,6 +1672,8 @@ static enum myring_verdict execute_on_shards(struct session *s,
 	case PLAN_PASS:
 		return verdict;
 	case PLAN_ONE:
+		if (for_a_branch(s, plan.parts[0].shard))
+			return one_on_branch(s, p, &plan, reply, verdict);
 		return route_one(s, p, &plan, reply, verdict);
 	case PLAN_MULTI:
 		return fanout_new(s, p, &plan, true, false, reply, verdict);
@@ -1670,7 +1716,11 @@ enum myring_verdict shard_execute(struct session *s, struct pending *p,
 	case PLAN_PASS:
 		return verdict;
 	case PLAN_ONE:
-		return route_one(s, p, &plan, reply, verdict);
+		if (!for_a_branch(s, plan.parts[0].shard))
+			return route_one(s, p, &plan, reply, verdict);
+		/* Another shard of the transaction: as text. */
+		return execute_on_shards(s, p, sc, payload, len, reply,
+					 verdict);
 	default:
 		/* A refusal may be a marker's (LIMIT ? across shards);
 		 * without markers the values change nothing. */

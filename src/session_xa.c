@@ -1228,12 +1228,13 @@ enum myring_verdict session_xa_route(struct session *s, struct pending *p,
 {
 	struct xa_op *op;
 
+	/* Executions for another shard run as text, in the binary
+	 * protocol (session_shard.c, one_on_branch): nothing else of the
+	 * kind comes here. */
 	if (p->cmd != COM_QUERY)
-		return refuse(reply, 1235, "myring: inside a transaction, a "
-			      "prepared statement runs on the transaction's "
-			      "first shard only; send a statement for another "
-			      "shard as text (it then joins the distributed "
-			      "transaction)");
+		return refuse(reply, 1235, "myring: inside a transaction, "
+			      "this command cannot run on another shard than "
+			      "the transaction's first");
 	if (!s->xa) {
 		if (decision_shard < 0)
 			return refuse(reply, 1235, "myring: this session's "

@@ -1949,6 +1949,16 @@ int shard_plan(struct sql_arena *a, const struct plan_ctx *ctx,
 	plan_statement(&pl, tree.stmt);
 	if (!pl.failed && out->kind == PLAN_ONE && !out->nparts)
 		plan_fail(&pl, "myring: no shard for the statement");
+	if (!pl.failed && ctx->bind && ctx->one_as_text && !tree.nkept &&
+	    out->kind == PLAN_ONE && !out->rewritten) {
+		size_t n;
+		const char *text = plan_print(&pl, tree.stmt, &n);
+		if (text) {
+			out->parts[0].sql = text;
+			out->parts[0].len = n;
+			out->one_bound = true;
+		}
+	}
 	/* A marker the values could not replace would reach the shards as
 	 * a ? (ORDER BY ?, LIMIT ? bound to other than an integer). */
 	if (!pl.failed && ctx->bind && tree.nkept && out->kind == PLAN_MULTI)

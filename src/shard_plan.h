@@ -115,6 +115,10 @@ struct plan_ctx {
 	 * markers stay ?. */
 	const struct sql_bind *bind;
 	unsigned nbind;
+	/* With bind: a PLAN_ONE's text is printed with the values in (the
+	 * execution may run as text on a transaction's branch), not the
+	 * client's; the plan says so (one_bound). */
+	bool one_as_text;
 	/* Keys for an INSERT into a table with a sequence that leaves the
 	 * key to it (docs/sharding.md, "Sequences"): n keys of sequence seq
 	 * (an index into ks->sequences) into keys[], ascending; 0, or -1
@@ -149,6 +153,8 @@ struct shard_plan {
 	 * sets LAST_INSERT_ID() on the shard itself. */
 	uint64_t insert_id;
 	bool rewritten;
+	/* PLAN_ONE planned with one_as_text: its text has the values in. */
+	bool one_bound;
 	/* PLAN_KEYS */
 	unsigned need_seq, need_keys;
 	/* PLAN_ERROR */

@@ -1379,3 +1379,127 @@ Test(shards, xa_a_broadcast_write_can_begin_a_transaction, .timeout = 120,
 	clear_accounts();
 	ring_stop(&r);
 }
+
+/* ---- prepared statements inside the transaction ---------------------- */
+
+static MYSQL_STMT *prepare(MYSQL *c, const char *sql)
+{
+	MYSQL_STMT *st = mysql_stmt_init(c);
+
+	cr_assert(st);
+	cr_assert_eq(mysql_stmt_prepare(st, sql, strlen(sql)), 0, "%s: %s",
+		     sql, mysql_stmt_error(st));
+	return st;
+}
+
+/* Executes st with n integer parameters; its rows (binary protocol) are
+ * fetched: the first column of the last row in *value (if any).
+ * Returns the affected rows of a write, the rows of a read. */
+static long long exec_longs(MYSQL_STMT *st, const long long *v, unsigned n,
+			    long long *value)
+{
+	MYSQL_BIND in[4], out;
+	long long rows = 0;
+	double got = 0;        /* balance is a DECIMAL(12,2) */
+	int rc;
+
+	memset(in, 0, sizeof(in));
+	for (unsigned i = 0; i < n; i++) {
+		in[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		in[i].buffer = (void *)&v[i];
+	}
+	cr_assert_eq(mysql_stmt_bind_param(st, in), 0);
+	cr_assert_eq(mysql_stmt_execute(st), 0, "execute: %u %s",
+		     mysql_stmt_errno(st), mysql_stmt_error(st));
+	if (!mysql_stmt_field_count(st))
+		return (long long)mysql_stmt_affected_rows(st);
+	memset(&out, 0, sizeof(out));
+	out.buffer_type = MYSQL_TYPE_DOUBLE;
+	out.buffer = &got;
+	cr_assert_eq(mysql_stmt_bind_result(st, &out), 0);
+	while ((rc = mysql_stmt_fetch(st)) == 0)
+		rows++;
+	cr_assert_eq(rc, MYSQL_NO_DATA, "fetch: %d %u %s", rc,
+		     mysql_stmt_errno(st), mysql_stmt_error(st));
+	mysql_stmt_free_result(st);
+	if (value)
+		*value = (long long)got;
+	return rows;
+}
+
+Test(shards, xa_prepared_statements_join_the_transaction, .timeout = 120)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 300, a = a0, b;
+	long long v, bal = 100, args[3];
+	char q[300];
+
+	ring_start(&r, NULL, 200, 6000);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	for (b = a + 1; shard_of(c, b) == shard_of(c, a); b++)
+		;
+	MYSQL_STMT *upd = prepare(c, "UPDATE customers SET balance = balance "
+				  "+ ? WHERE id = ?");
+	MYSQL_STMT *sel = prepare(c, "SELECT balance FROM customers WHERE "
+				  "id = ?");
+	MYSQL_STMT *sum = prepare(c, "SELECT SUM(balance) FROM customers "
+				  "WHERE id >= ? AND id < ?");
+	MYSQL_STMT *all = prepare(c, "UPDATE customers SET balance = balance "
+				  "+ ? WHERE id >= ? AND id < ?");
+	for (int commit = 0; commit < 2; commit++) {
+		query_ok(c, "BEGIN");
+		/* The transaction begins on a's shard (text). */
+		snprintf(q, sizeof(q), "UPDATE customers SET balance = balance "
+			 "- 3 WHERE id = %ld", a);
+		query_affects(c, q, 1);
+		/* An execution for b's shard joins it as a branch. */
+		args[0] = 10, args[1] = b;
+		cr_assert_eq(exec_longs(upd, args, 2, NULL), 1);
+		args[0] = b;
+		cr_assert_eq(exec_longs(sel, args, 1, &v), 1);
+		cr_assert_eq(v, bal + 10, "b read on its branch");
+		args[0] = a;
+		cr_assert_eq(exec_longs(sel, args, 1, &v), 1);
+		cr_assert_eq(v, bal - 3, "a read on the decision shard");
+		/* Over every shard: on the transaction's connections. */
+		args[0] = a0, args[1] = a0 + SPREAD;
+		cr_assert_eq(exec_longs(sum, args, 2, &v), 1);
+		cr_assert_eq(v, bal * SPREAD + 7);
+		args[0] = 1, args[1] = a0, args[2] = a0 + SPREAD;
+		cr_assert_eq(exec_longs(all, args, 3, NULL), SPREAD);
+		cr_assert_eq(committed_sum(a0, SPREAD), bal * SPREAD);
+		query_ok(c, commit ? "COMMIT" : "ROLLBACK");
+		cr_assert_eq(balance_on(shard_of(c, b), b), commit ? bal + 11 :
+			     bal);
+		cr_assert_eq(committed_sum(a0, SPREAD), commit ?
+			     bal * SPREAD + 7 + SPREAD : bal * SPREAD);
+		cr_assert_eq(prepared_total(), 0);
+	}
+	/* An execution over several shards begins a transaction. */
+	bal = 100;
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = 100 WHERE "
+		 "id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_ok(c, q);
+	query_ok(c, "BEGIN");
+	args[0] = 2, args[1] = a0, args[2] = a0 + SPREAD;
+	cr_assert_eq(exec_longs(all, args, 3, NULL), SPREAD);
+	args[0] = a0, args[1] = a0 + SPREAD;
+	cr_assert_eq(exec_longs(sum, args, 2, &v), 1);
+	cr_assert_eq(v, (bal + 2) * SPREAD);
+	args[0] = b;
+	cr_assert_eq(exec_longs(sel, args, 1, &v), 1);
+	cr_assert_eq(v, bal + 2);
+	cr_assert_eq(committed_sum(a0, SPREAD), bal * SPREAD);
+	query_ok(c, "COMMIT");
+	cr_assert_eq(committed_sum(a0, SPREAD), (bal + 2) * SPREAD);
+	cr_assert_eq(prepared_total(), 0);
+	mysql_stmt_close(upd);
+	mysql_stmt_close(sel);
+	mysql_stmt_close(sum);
+	mysql_stmt_close(all);
+	mysql_close(c);
+	clear_accounts();
+	ring_stop(&r);
+}
