@@ -222,13 +222,44 @@ void complete_head(struct session *s, bool aborted)
  * itself inside a packet, and not with pipelined commands behind it (their
  * responses would be owed too): then the connection just closes.
  */
+/*
+ * The command in flight is myring's to answer (a statement over several
+ * shards, a step of a distributed transaction) and has sent the client
+ * nothing yet: it gets the ERR, and what runs for it goes on without it
+ * (a fanout's parts end as they can, a commit's branches are left as
+ * they are: prepared or not, recovery resolves them).
+ */
+static bool fail_local_head(struct session *s, uint16_t code,
+			    const char *msg)
+{
+	struct pending *p = pend_at(s, 0);
+
+	if (p->fanout && shard_fanout_fail(p, code, msg))
+		return true;
+	if ((!p->fanout && !p->xa) || shard_fanout_sent_any(p) ||
+	    session_xa_sent_any(p))
+		return false;
+	session_client_flight(s, p->serial, p->zseq);
+	session_queue_err(s, p->reply_seq, code, "08S01", msg);
+	p->local_err = code;
+	complete_head(s, false);
+	return true;
+}
+
 bool command_fail_in_flight(struct session *s, uint16_t code,
 			    const char *msg)
 {
-	const struct mysql_framer *from_server = &s->be->fr;
+	const struct mysql_framer *from_server;
 	const struct mysql_framer *from_client = &s->fr;
 	uint8_t seq;
 
+	if (s->phase == PH_COMMAND && s->client_mode == CM_COMMAND &&
+	    s->pend_count == 1 && pend_at(s, 0)->local &&
+	    mysql_framer_at_boundary(from_client) && !from_client->continued)
+		return fail_local_head(s, code, msg);
+	if (!s->be)
+		return false;
+	from_server = &s->be->fr;
 	if (s->phase != PH_COMMAND || s->client_mode != CM_COMMAND ||
 	    s->pend_count != 1 || pend_at(s, 0)->local ||
 	    !mysql_framer_at_boundary(from_server) || from_server->continued ||

@@ -1516,6 +1516,24 @@ void shard_fanout_sent(struct session *s)
 		pace(p->fanout);
 }
 
+bool shard_fanout_sent_any(const struct pending *p)
+{
+	return p->fanout && p->fanout->flight;
+}
+
+bool shard_fanout_fail(struct pending *p, uint16_t code, const char *msg)
+{
+	struct fanout *f = p->fanout;
+
+	if (!f || !f->s || !f->started || f->answered ||
+	    (f->implicit && !f->begins))
+		return false;
+	answer_error(f, code, "08S01", msg);
+	if (f->s)
+		flush_out(f);
+	return true;
+}
+
 void shard_fanout_orphan(struct pending *p)
 {
 	struct fanout *f = p->fanout;

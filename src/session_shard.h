@@ -72,5 +72,11 @@ void shard_fanout_sent(struct session *s);
 /* The session is going away, or p is completed unanswered: the fanout
  * finishes on its own and frees itself. */
 void shard_fanout_orphan(struct pending *p);
+/* Whether the fanout of p has sent the client any of its answer. */
+bool shard_fanout_sent_any(const struct pending *p);
+/* The fanout of p ends its answer now with ERR code (msg), in place of
+ * the packet due; its parts end as they can.  false if it cannot: its
+ * answer is whole, or waits for the end of its transaction. */
+bool shard_fanout_fail(struct pending *p, uint16_t code, const char *msg);
 
 #endif

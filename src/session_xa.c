@@ -46,7 +46,9 @@
 /* MariaDB's "the transaction branch was rolled back" (XA_RBROLLBACK). */
 #define ER_XA_RBROLLBACK 1402
 
-enum xa_op_kind { XOP_STMT, XOP_COMMIT, XOP_ROLLBACK };
+/* XOP_WAIT: an autocommit statement over several shards waits for its
+ * implicit transaction's end (session_xa_implicit_end). */
+enum xa_op_kind { XOP_STMT, XOP_COMMIT, XOP_ROLLBACK, XOP_WAIT };
 
 struct xa_txn;
 
@@ -496,7 +498,8 @@ static void branch_step(struct xa_txn *t, struct xa_part *pt, enum xa_do what)
 	struct xa_action acts[XA_PARTS_MAX + 2];
 	char q[2][200];
 	int len[2], nq = 0;
-	bool ok = pt->b != NULL;
+	/* A connection being closed (the drain cut it) runs nothing more. */
+	bool ok = pt->b && !pt->b->failed && !pt->b->c.closing;
 
 	switch (what) {
 	case XA_DO_PREPARE:
@@ -1141,6 +1144,12 @@ void session_xa_implicit_end(struct xa_txn *t, struct pending *p,
 	struct xa_action acts[XA_PARTS_MAX + 2];
 
 	if (t->s && p && answer) {
+		/* The entry says whose it is now: dropped (the session goes),
+		 * it lets the transaction finish alone. */
+		if (!p->xa && (p->xa = calloc(1, sizeof(*p->xa)))) {
+			p->xa->kind = XOP_WAIT;
+			p->xa->t = t;
+		}
 		t->p = p;
 		pkt_buf_free(&t->held);
 		t->held = *answer;
@@ -1372,14 +1381,26 @@ void session_xa_start(struct session *s, struct pending *p)
 	}
 }
 
+bool session_xa_sent_any(const struct pending *p)
+{
+	const struct xa_op *op = p->xa;
+
+	return op && op->t && op->t->p == p && op->t->flight;
+}
+
 void session_xa_op_free(struct pending *p)
 {
 	struct xa_op *op = p->xa;
 
 	if (!op)
 		return;
-	if (op->t && op->t->p == p)
+	if (op->t && op->t->p == p) {
 		op->t->p = NULL;
+		/* The autocommit statement's transaction finishes alone: its
+		 * session goes, or has been answered already. */
+		if (op->kind == XOP_WAIT)
+			op->t->s = NULL;
+	}
 	p->xa = NULL;
 	free(op->sql);
 	free(op);

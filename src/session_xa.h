@@ -58,6 +58,8 @@ bool session_xa_open(const struct session *s);
 void session_xa_start(struct session *s, struct pending *p);
 /* p completes or is dropped: what it carried is freed. */
 void session_xa_op_free(struct pending *p);
+/* Whether the entry p (p->xa) has sent the client any of its answer. */
+bool session_xa_sent_any(const struct pending *p);
 /* A response on the decision shard's connection ended: a transaction
  * the server ended there (a deadlock, an implicit commit) ends its
  * branches too (rolled back). */

@@ -232,8 +232,11 @@ static void on_tick(struct worker *w)
 			struct session *s = c ? session_of(c) : NULL;
 			struct bconn *b = c && !s ? bconn_of(c) : NULL;
 			/* Requests nobody's session waits for (a shard's
-			 * answer to a client that left) end too. */
-			if (b && b->state == BS_REQUESTS)
+			 * answer to a client that left), and connects and
+			 * logins that have not ended (a server that does not
+			 * answer), end too. */
+			if (b && (b->state == BS_REQUESTS ||
+				  b->state < BS_IDLE))
 				bconn_abort(b, "proxy shutting down");
 			if (!s)
 				continue;

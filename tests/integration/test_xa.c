@@ -169,8 +169,20 @@ struct ring {
  * its MYRING_XA_FAULT, or NULL (then the environment is not touched: the
  * bank's tellers run meanwhile, and setenv is not safe beside threads).
  */
+static void ring_start_with(struct ring *r, const char *fault,
+			    unsigned recovery_ms, unsigned grace_ms,
+			    const char *more_config);
+
 static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
 		       unsigned grace_ms)
+{
+	ring_start_with(r, fault, recovery_ms, grace_ms, "");
+}
+
+/* The same, with more_config (YAML lines) in its config. */
+static void ring_start_with(struct ring *r, const char *fault,
+			    unsigned recovery_ms, unsigned grace_ms,
+			    const char *more_config)
 {
 	static int seq;
 	char src[512], admin[64];
@@ -184,8 +196,8 @@ static void ring_start(struct ring *r, const char *fault, unsigned recovery_ms,
 	out = fopen(r->config, "w");
 	cr_assert(in && out, "%s -> %s", src, r->config);
 	fprintf(out, "admin-user: admin\nadmin-password: %s\n"
-		"xa-recovery-interval-ms: %u\nxa-grace-ms: %u\n", ADMIN_PW,
-		recovery_ms, grace_ms);
+		"xa-recovery-interval-ms: %u\nxa-grace-ms: %u\n%s", ADMIN_PW,
+		recovery_ms, grace_ms, more_config);
 	while ((ch = fgetc(in)) != EOF)
 		fputc(ch, out);
 	fclose(in);
@@ -1502,4 +1514,136 @@ Test(shards, xa_prepared_statements_join_the_transaction, .timeout = 120)
 	mysql_close(c);
 	clear_accounts();
 	ring_stop(&r);
+}
+
+/* ---- the drain ------------------------------------------------------- */
+
+#define DRAIN_MS 1500
+
+/* SIGSTOP (on false: SIGCONT) to shard i's server. */
+static void stop_shard(int i, bool stop)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "SHARD%d_PID", i);
+	cr_assert_eq(kill((pid_t)shard_rig_env(key), stop ? SIGSTOP : SIGCONT),
+		     0);
+}
+
+static void continue_shards(void)
+{
+	if (!getenv("MYRING_SHARDS_DIR"))
+		return;
+	for (int i = 0; i < NSHARDS; i++)
+		stop_shard(i, false);
+}
+
+/* SIGTERM to myring: it must exit 0 within the drain timeout and a
+ * moment; returns how long it took (ms). */
+static uint64_t drained(struct ring *r)
+{
+	uint64_t t0 = now_ms();
+	int st = 0;
+	pid_t got = 0;
+
+	kill(r->p.pid, SIGTERM);
+	while (now_ms() - t0 < DRAIN_MS + 8000 &&
+	       (got = waitpid(r->p.pid, &st, WNOHANG)) == 0)
+		usleep(20000);
+	if (got != r->p.pid) {
+		kill(r->p.pid, SIGKILL);
+		waitpid(r->p.pid, &st, 0);
+		cr_assert_fail("myring still ran %u ms after SIGTERM (drain "
+			       "timeout %u ms)\n%s", (unsigned)(now_ms() - t0),
+			       DRAIN_MS, proxy_log_tail(&r->p));
+	}
+	unlink(r->config);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d\n%s",
+		  st, proxy_log_tail(&r->p));
+	return now_ms() - t0;
+}
+
+Test(shards, xa_drain_ends_a_statement_over_a_stopped_shard, .timeout = 120,
+     .fini = continue_shards)
+{
+	struct ring r;
+	long a0 = ACCOUNT0 + 300;
+	char q[300], yaml[64];
+	uint64_t took;
+
+	snprintf(yaml, sizeof(yaml), "drain-timeout: %u\n", DRAIN_MS);
+	ring_start_with(&r, NULL, 200, 6000, yaml);
+	clear_accounts();
+	MYSQL *c = ring_client(&r);
+	spread_accounts(c, a0);
+	/* A transaction with a scatter write, then a scatter read whose
+	 * shard 2 never answers. */
+	query_ok(c, "BEGIN");
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
+		 "WHERE id = %ld", a0);
+	query_affects(c, q, 1);
+	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
+		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
+	query_affects(c, q, SPREAD);
+	stop_shard(2, true);
+	snprintf(q, sizeof(q), "SELECT SUM(balance) FROM customers WHERE id "
+		 ">= %ld AND id < %ld", a0, a0 + SPREAD);
+	cr_assert_eq(mysql_send_query(c, q, strlen(q)), 0);
+	usleep(300000);
+	took = drained(&r);
+	cr_assert_lt(took, DRAIN_MS + 3000, "drained in %u ms",
+		     (unsigned)took);
+	/* The error comes in place of the result, or of a row once the
+	 * other shards' header went out. */
+	MYSQL_RES *res = mysql_read_query_result(c) ? NULL :
+			 mysql_store_result(c);
+	cr_assert(!res, "the read answered");
+	cr_expect_eq(mysql_errno(c), 1053, "%u %s", mysql_errno(c),
+		     mysql_error(c));
+	mysql_close(c);
+	stop_shard(2, false);
+	/* Nothing of the transaction stays (recovery of a new instance
+	 * has nothing prepared to find: the branches were active). */
+	ring_start(&r, NULL, 200, 1000);
+	cr_assert(settled(20000), "branches still prepared");
+	cr_assert_eq(committed_sum(a0, SPREAD), 100 * SPREAD);
+	clear_accounts();
+	ring_stop(&r);
+}
+
+Test(shards, xa_drain_ends_a_commit_held_at_a_step, .timeout = 120)
+{
+	struct ring r, again;
+	struct transfer x;
+	char yaml[64];
+	uint64_t took;
+
+	snprintf(yaml, sizeof(yaml), "drain-timeout: %u\n", DRAIN_MS);
+	/* The decision record waits 30 s behind the prepares. */
+	ring_start_with(&r, "after-prepare:pause=30000", 200, 60000, yaml);
+	transfer_begin(&r, &x);
+	cr_assert(paused_on(x.sa, 5000), "no pause\n%s", proxy_log_tail(&r.p));
+	for (int tries = 0; tries < 100 && prepared(x.sb) <= 0; tries++)
+		usleep(20000);
+	cr_assert_gt(prepared(x.sb), 0, "no branch prepared on shard %d", x.sb);
+	took = drained(&r);
+	cr_assert_lt(took, DRAIN_MS + 3000, "drained in %u ms",
+		     (unsigned)took);
+	/* The server would sleep on with the decision shard's locks: its
+	 * session goes as a server's that notices its client left. */
+	MYSQL *m = on_shard(x.sa);
+	long id = query_long(m, "SELECT COALESCE(MAX(ID), 0) FROM "
+			     "information_schema.PROCESSLIST WHERE INFO LIKE "
+			     "'DO SLEEP%'");
+	char kill_sql[64];
+	snprintf(kill_sql, sizeof(kill_sql), "KILL %ld", id);
+	if (id)
+		query_ok(m, kill_sql);
+	mysql_close(m);
+	/* The client is told, and recovery (of another instance) rolls the
+	 * undecided branch back. */
+	transfer_answer(&x, 1053);
+	ring_start(&again, NULL, 200, 1000);
+	transfer_settled(&x, &again, false);
+	ring_stop(&again);
 }
