@@ -3,7 +3,8 @@
 -- transaction on one shard; 2 or 4: two-phase commit over XA).
 --   sysbench perf/xa.lua --shards=2 --ids-dir=DIR --samples=FILE ... run
 -- Each event: BEGIN; one UPDATE per shard (a random account of that
--- shard, from DIR/ids-N, the ids each shard holds); COMMIT.  The COMMIT's
+-- shard, from DIR/ids-N, the ids each shard holds); COMMIT.  With
+-- --mode=autocommit: one UPDATE ... WHERE id IN (an account per shard).  The COMMIT's
 -- own latency is written, one sample per line in microseconds, to
 -- FILE.THREAD when the thread ends (perf/xa.py reads them).
 local ffi = require("ffi")
@@ -14,6 +15,9 @@ int clock_gettime(int clk, xa_timespec *ts);
 
 sysbench.cmdline.options = {
 	shards = {"shards each transaction touches (1, 2 or 4)", 2},
+	mode = {"txn: BEGIN, an UPDATE per shard, COMMIT; autocommit: one "
+		.. "UPDATE ... WHERE id IN (one account per shard), atomic "
+		.. "over the shards on its own", "txn"},
 	ids_dir = {"directory with ids-0 .. ids-3", "."},
 	samples = {"file prefix for the COMMIT latencies", ""},
 	-- accepted (perf/bench.py passes them to every workload), unused
@@ -56,9 +60,27 @@ function thread_done()
 	con:disconnect()
 end
 
+-- One autocommit statement: WHERE id = a on one shard (an ordinary
+-- autocommit write), WHERE id IN (a, b, ...) with one account on each
+-- of k shards (a distributed transaction of its own, docs/transactions.md).
+local function autocommit_event(k, first)
+	local in_list = {}
+	for i = 0, k - 1 do
+		local list = ids[(first + i) % 4]
+		in_list[#in_list + 1] = list[sysbench.rand.uniform(1, #list)]
+	end
+	local where = k == 1 and ("id = " .. in_list[1]) or
+		      ("id IN (" .. table.concat(in_list, ", ") .. ")")
+	con:query("UPDATE accounts SET balance = balance + 1 WHERE " .. where)
+end
+
 function event()
 	local k = sysbench.opt.shards
 	local first = sysbench.rand.uniform(0, 3)
+	if sysbench.opt.mode == "autocommit" then
+		autocommit_event(k, first)
+		return
+	end
 	-- An event cut short by an ignored error (a deadlock) left its
 	-- transaction open: end it before the next.
 	if open then

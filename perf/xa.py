@@ -11,6 +11,14 @@ myring over the four shards runs perf/xa.lua:
              commit with a decision record (docs/transactions.md)
   4 shards   the same over all four shards
 
+and, autocommit (perf/xa.lua --mode=autocommit), one statement per event:
+
+  1 shard    UPDATE accounts ... WHERE id = a: an ordinary autocommit write
+  2 shards   UPDATE accounts ... WHERE id IN (a, b), a and b on two shards:
+             atomic over them, a distributed transaction of its own
+             (decision shard, XA branch, two-phase commit)
+  4 shards   the same with one account on each of the four shards
+
 Reported: transactions per second, transaction latency p50/p99 (sysbench)
 and COMMIT latency p50/p99 (perf/xa.lua's own samples), myring's CPU per
 transaction, the four shards' CPU per transaction, and for the XA
@@ -91,21 +99,23 @@ def commit_samples(prefix):
     return {p: vals[min(len(vals) - 1, int(len(vals) * p / 100))] for p in (50, 99)}
 
 
-def run_one(rep, shards, threads):
+def run_one(rep, shards, threads, mode="txn"):
     t, admin = start()
     prefix = os.path.join(OUT, "xa-commit-samples")
     argv = ["sysbench", LUA] + SB + [
         "--mysql-port=%d" % t.port, "--threads=%d" % threads, "--time=%d" % SECONDS,
-        "--shards=%d" % shards, "--ids-dir=%s" % RIG, "--samples=%s" % prefix, "run"]
+        "--shards=%d" % shards, "--ids-dir=%s" % RIG, "--samples=%s" % prefix,
+        "--mode=%s" % mode, "run"]
     s0, c0, st0 = shard_ticks(), bench.cpu_ticks(t.pid), admin_stats(admin)
     r = subprocess.run(argv, capture_output=True, text=True, timeout=SECONDS + 120)
     cpu = (bench.cpu_ticks(t.pid) - c0) / bench.TICK
     scpu = (shard_ticks() - s0) / bench.TICK
     st1 = admin_stats(admin)
     bench.stop_targets([t])
-    with open(os.path.join(LOGS, "r%d-%d-%d.txt" % (rep, shards, threads)), "w") as f:
+    with open(os.path.join(LOGS, "r%d-%d-%d-%s.txt" % (rep, shards, threads, mode)),
+              "w") as f:
         f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
-    m = {"shards": shards, "threads": threads, "ok": r.returncode == 0}
+    m = {"shards": shards, "threads": threads, "mode": mode, "ok": r.returncode == 0}
     import re
     tx = re.search(r"transactions:\s+(\d+)\s+\(([0-9.]+) per sec", r.stdout)
     ig = re.search(r"ignored errors:\s+(\d+)", r.stdout)
@@ -134,20 +144,28 @@ def main():
     for rep in range(bench.REPEATS):
         for threads in THREADS:
             order = VARIANTS[rep % 3:] + VARIANTS[:rep % 3]
-            for shards in order:
-                m = run_one(rep, shards, threads)
+            cells = [(s, "txn") for s in order] + [(s, "autocommit") for s in order]
+            if rep % 2:
+                cells.reverse()
+            for shards, mode in cells:
+                m = run_one(rep, shards, threads, mode)
                 rows.append(m)
-                print("xa: r%d %d shard(s) @%d: %.0f tx/s, commit p50 %.0f us, "
-                      "myring %.1f us/tx" % (rep, shards, threads, m["tps"],
-                                             m["commit_p50"], m["cpu"]), flush=True)
+                print("xa: r%d %s %d shard(s) @%d: %.0f tx/s, p50 %.0f us, commit p50 "
+                      "%.0f us, myring %.1f us/tx" % (rep, mode, shards, threads, m["tps"],
+                                                      m["p50"], m["commit_p50"], m["cpu"]),
+                      flush=True)
+    auto = [r for r in rows if r["mode"] == "autocommit"]
+    rows = [r for r in rows if r["mode"] == "txn"]
     md = ["## xa: transactions over one, two and four shards\n",
           "One interleaved run (perf/xa.sh): %d repeats x %d s per cell, a fresh myring "
           "(default workers) over the four MariaDB shards of scripts/shards.sh, "
           "%s accounts in bank.accounts sharded by id. Each transaction: BEGIN, one "
           "UPDATE of a random account per shard it touches, COMMIT (perf/xa.lua). "
           "Medians [min..max] over the repeats. The shards, sysbench and myring share "
-          "this machine's %d cores.\n" % (bench.REPEATS, SECONDS, ENV.get("XA_ACCOUNTS"),
-                                          os.cpu_count())]
+          "this machine's %d cores.%s\n" % (bench.REPEATS, SECONDS, ENV.get("XA_ACCOUNTS"),
+                                            os.cpu_count(),
+                                            " " + ENV["BENCH_NOTE"] if ENV.get("BENCH_NOTE")
+                                            else "")]
     for threads in THREADS:
         md.append("### %d clients\n" % threads)
         md.append("| shards per transaction | tx/s | tx p50 / p99 (us) | COMMIT p50 / p99 (us) "
@@ -187,6 +205,36 @@ def main():
                 shards, *("%s us" % bench.fmt(x, 0) for x in ph), "%s us" % bench.fmt(total, 0),
                 bench.fmt(total / cp50 if cp50 else float("nan"), 2)))
         md.append("")
+    md.append("### Atomic autocommit writes over shards\n")
+    md.append("One autocommit statement per event (perf/xa.lua --mode=autocommit): "
+              "`UPDATE accounts SET balance = balance + 1 WHERE id = a` on one shard, "
+              "or `... WHERE id IN (a, b[, c, d])` with one account on each of 2 or 4 "
+              "shards, which myring runs as a distributed transaction of its own "
+              "(docs/transactions.md). Same run, same cells interleaved with the "
+              "transactions above. Latency is the statement's (sysbench's event).\n")
+    for threads in THREADS:
+        md.append("#### %d clients\n" % threads)
+        md.append("| shards per statement | statements/s | p50 / p99 (us) | myring CPU "
+                  "us/statement | shards' CPU us/statement | two-phase commits per "
+                  "statement | statements/s vs 1 shard |")
+        md.append("|---|---|---|---|---|---|---|")
+        base = bench.med([r["tps"] for r in auto if r["threads"] == threads
+                          and r["shards"] == 1])
+        for shards in VARIANTS:
+            c = [r for r in auto if r["threads"] == threads and r["shards"] == shards]
+            tps = bench.med([r["tps"] for r in c])
+            md.append("| %d%s | %s | %s / %s | %s | %s | %s | %s |" % (
+                shards, " (WHERE id = a)" if shards == 1 else " (WHERE id IN ...)",
+                bench.spread([r["tps"] for r in c], 0),
+                bench.fmt(bench.med([r["p50"] for r in c]), 0),
+                bench.fmt(bench.med([r["p99"] for r in c]), 0),
+                bench.spread([r["cpu"] for r in c]),
+                bench.spread([r["shard_cpu"] for r in c], 0),
+                bench.fmt(bench.med([r["xa_committed"] / r["n"] if r["n"] else
+                                     float("nan") for r in c]), 2),
+                bench.fmt(tps / base if base else float("nan"), 2)))
+        md.append("")
+    rows += auto
     failed = [r for r in rows if not r["ok"]]
     if failed:
         md.append("Failed runs: %d (see perf/out/xa-logs)\n" % len(failed))

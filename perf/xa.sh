@@ -6,7 +6,12 @@
 # Transactions per second, transaction and COMMIT latency (p50/p99),
 # myring's and the shards' CPU per transaction, and where a two-phase
 # commit's time goes (prepare, decision record, decision, branch commits:
-# myring's xa_*_us counters).  See perf/README.md.
+# myring's xa_*_us counters); and the cost of atomic autocommit writes:
+# UPDATE ... WHERE id IN (a, b[, c, d]) over two or four shards against a
+# single-shard autocommit UPDATE (statements/s, p50/p99, myring's CPU
+# per statement).  See perf/README.md.
+# BENCH_NOTE: a sentence added to the report (e.g. that the machine was
+# shared with other work during the run).
 #
 #   perf/xa.sh                 full run: 3 repeats x 8 s per cell (~6 min)
 #   perf/xa.sh --quick         2 repeats x 3 s (~2 min)
