@@ -138,6 +138,25 @@ def run_one(rep, shards, threads, mode="txn"):
     return m
 
 
+def variant_table(md, rows, threads, header, label, after_p99, before_ratio):
+    """One row per variant (1, 2, 4 shards) of the cells at threads: the
+    throughput, p50 / p99, after_p99(cells), the CPU columns,
+    before_ratio(cells) and the throughput against one shard."""
+    md.append(header)
+    md.append("|---" * header.count(" | ") + "|---|")
+    base = bench.med([r["tps"] for r in rows if r["threads"] == threads and r["shards"] == 1])
+    for shards in VARIANTS:
+        c = [r for r in rows if r["threads"] == threads and r["shards"] == shards]
+        tps = bench.med([r["tps"] for r in c])
+        cols = ([bench.spread([r["tps"] for r in c], 0),
+                 bench.fmt(bench.med([r["p50"] for r in c]), 0) + " / " +
+                 bench.fmt(bench.med([r["p99"] for r in c]), 0)] + after_p99(c) +
+                [bench.spread([r["cpu"] for r in c]),
+                 bench.spread([r["shard_cpu"] for r in c], 0)] + before_ratio(c) +
+                [bench.fmt(tps / base if base else float("nan"), 2)])
+        md.append("| %d%s | %s |" % (shards, label(shards), " | ".join(cols)))
+
+
 def main():
     os.makedirs(LOGS, exist_ok=True)
     rows = []
@@ -168,25 +187,14 @@ def main():
                                             else "")]
     for threads in THREADS:
         md.append("### %d clients\n" % threads)
-        md.append("| shards per transaction | tx/s | tx p50 / p99 (us) | COMMIT p50 / p99 (us) "
-                  "| myring CPU us/tx | shards' CPU us/tx | retried (deadlocks) | tx/s vs 1 shard |")
-        md.append("|---|---|---|---|---|---|---|---|")
-        base = bench.med([r["tps"] for r in rows if r["threads"] == threads
-                          and r["shards"] == 1])
-        for shards in VARIANTS:
-            c = [r for r in rows if r["threads"] == threads and r["shards"] == shards]
-            tps = bench.med([r["tps"] for r in c])
-            md.append("| %d%s | %s | %s / %s | %s / %s | %s | %s | %s | %s |" % (
-                shards, " (ordinary)" if shards == 1 else " (XA)",
-                bench.spread([r["tps"] for r in c], 0),
-                bench.fmt(bench.med([r["p50"] for r in c]), 0),
-                bench.fmt(bench.med([r["p99"] for r in c]), 0),
-                bench.fmt(bench.med([r["commit_p50"] for r in c]), 0),
-                bench.fmt(bench.med([r["commit_p99"] for r in c]), 0),
-                bench.spread([r["cpu"] for r in c]),
-                bench.spread([r["shard_cpu"] for r in c], 0),
-                bench.fmt(bench.med([r["ignored"] for r in c]), 0),
-                bench.fmt(tps / base if base else float("nan"), 2)))
+        variant_table(md, rows, threads,
+                      "| shards per transaction | tx/s | tx p50 / p99 (us) | COMMIT p50 / p99 "
+                      "(us) | myring CPU us/tx | shards' CPU us/tx | retried (deadlocks) "
+                      "| tx/s vs 1 shard |",
+                      lambda shards: " (ordinary)" if shards == 1 else " (XA)",
+                      lambda c: [bench.fmt(bench.med([r["commit_p50"] for r in c]), 0) + " / " +
+                                 bench.fmt(bench.med([r["commit_p99"] for r in c]), 0)],
+                      lambda c: [bench.fmt(bench.med([r["ignored"] for r in c]), 0)])
         md.append("")
         md.append("Where a two-phase COMMIT's time goes (average per committed "
                   "transaction, from myring's xa_*_us counters; the share is of the "
@@ -214,25 +222,15 @@ def main():
               "transactions above. Latency is the statement's (sysbench's event).\n")
     for threads in THREADS:
         md.append("#### %d clients\n" % threads)
-        md.append("| shards per statement | statements/s | p50 / p99 (us) | myring CPU "
-                  "us/statement | shards' CPU us/statement | two-phase commits per "
-                  "statement | statements/s vs 1 shard |")
-        md.append("|---|---|---|---|---|---|---|")
-        base = bench.med([r["tps"] for r in auto if r["threads"] == threads
-                          and r["shards"] == 1])
-        for shards in VARIANTS:
-            c = [r for r in auto if r["threads"] == threads and r["shards"] == shards]
-            tps = bench.med([r["tps"] for r in c])
-            md.append("| %d%s | %s | %s / %s | %s | %s | %s | %s |" % (
-                shards, " (WHERE id = a)" if shards == 1 else " (WHERE id IN ...)",
-                bench.spread([r["tps"] for r in c], 0),
-                bench.fmt(bench.med([r["p50"] for r in c]), 0),
-                bench.fmt(bench.med([r["p99"] for r in c]), 0),
-                bench.spread([r["cpu"] for r in c]),
-                bench.spread([r["shard_cpu"] for r in c], 0),
-                bench.fmt(bench.med([r["xa_committed"] / r["n"] if r["n"] else
-                                     float("nan") for r in c]), 2),
-                bench.fmt(tps / base if base else float("nan"), 2)))
+        variant_table(md, auto, threads,
+                      "| shards per statement | statements/s | p50 / p99 (us) | myring CPU "
+                      "us/statement | shards' CPU us/statement | two-phase commits per "
+                      "statement | statements/s vs 1 shard |",
+                      lambda shards: " (WHERE id = a)" if shards == 1 else
+                      " (WHERE id IN ...)",
+                      lambda c: [],
+                      lambda c: [bench.fmt(bench.med([r["xa_committed"] / r["n"] if r["n"]
+                                                      else float("nan") for r in c]), 2)])
         md.append("")
     rows += auto
     failed = [r for r in rows if not r["ok"]]

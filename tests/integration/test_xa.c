@@ -867,19 +867,31 @@ static void query_affects(MYSQL *c, const char *sql, unsigned long long n)
 		     (unsigned long long)mysql_affected_rows(c));
 }
 
+/* myring (recovery every 200 ms, a grace of 6 s, more_config in its
+ * config) and a client of it, with SPREAD accounts of 100 from a0 on
+ * every shard; sum_sql (len): the query of their sum. */
+static MYSQL *spread_ring(struct ring *r, const char *more_config, long a0,
+			  char *sum_sql, size_t len)
+{
+	MYSQL *c;
+
+	ring_start_with(r, NULL, 200, 6000, more_config);
+	clear_accounts();
+	c = ring_client(r);
+	spread_accounts(c, a0);
+	snprintf(sum_sql, len, "SELECT SUM(balance) FROM customers WHERE id "
+		 ">= %ld AND id < %ld", a0, a0 + SPREAD);
+	return c;
+}
+
 Test(shards, xa_statements_over_every_shard_run_inside_the_transaction,
      .timeout = 120)
 {
 	struct ring r;
 	long a0 = ACCOUNT0 + 200;
 	char q[400], sum_sql[200];
+	MYSQL *c = spread_ring(&r, "", a0, sum_sql, sizeof(sum_sql));
 
-	ring_start(&r, NULL, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
-	snprintf(sum_sql, sizeof(sum_sql), "SELECT SUM(balance) FROM "
-		 "customers WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
 	/* A scatter UPDATE and a scatter SELECT that reads its writes,
 	 * committed. */
 	query_ok(c, "BEGIN");
@@ -1012,11 +1024,9 @@ Test(shards, xa_autocommit_writes_over_shards_are_atomic, .timeout = 120,
 	struct ring r;
 	long a0 = ACCOUNT0 + 300;
 	char q[400];
+	char sum_sql[200];
+	MYSQL *c = spread_ring(&r, "", a0, sum_sql, sizeof(sum_sql));
 
-	ring_start(&r, NULL, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
 	long committed = ring_counter(&r, "xa_committed");
 	snprintf(q, sizeof(q), "UPDATE customers SET balance = balance + 1 "
 		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
@@ -1223,13 +1233,8 @@ Test(shards, xa_a_transaction_begins_with_a_statement_over_shards,
 	struct ring r;
 	long a0 = ACCOUNT0 + 300, in_a, in_b, bal = 100;
 	char q[400], sum_sql[200];
+	MYSQL *c = spread_ring(&r, "", a0, sum_sql, sizeof(sum_sql));
 
-	ring_start(&r, NULL, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
-	snprintf(sum_sql, sizeof(sum_sql), "SELECT SUM(balance) FROM "
-		 "customers WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
 	for (int off = 0; off < 2; off++) {
 		for (int commit = 0; commit < 2; commit++) {
 			long committed = ring_counter(&r, "xa_committed");
@@ -1326,11 +1331,9 @@ Test(shards, xa_a_first_statement_that_fails_leaves_the_transaction_open,
 	struct ring r;
 	long a0 = ACCOUNT0 + 700;
 	char q[400];
+	char sum_sql[200];
+	MYSQL *c = spread_ring(&r, "", a0, sum_sql, sizeof(sum_sql));
 
-	ring_start(&r, NULL, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
 	for (int off = 0; off < 2; off++) {
 		/* A multi-row INSERT with a duplicate on one shard: none of
 		 * its rows stays, and the transaction is still open: the
@@ -1445,11 +1448,9 @@ Test(shards, xa_prepared_statements_join_the_transaction, .timeout = 120)
 	long a0 = ACCOUNT0 + 300, a = a0, b;
 	long long v, bal = 100, args[3];
 	char q[300];
+	char sum_sql[200];
+	MYSQL *c = spread_ring(&r, "", a0, sum_sql, sizeof(sum_sql));
 
-	ring_start(&r, NULL, 200, 6000);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
 	for (b = a + 1; shard_of(c, b) == shard_of(c, a); b++)
 		;
 	MYSQL_STMT *upd = prepare(c, "UPDATE customers SET balance = balance "
@@ -1568,14 +1569,12 @@ Test(shards, xa_drain_ends_a_statement_over_a_stopped_shard, .timeout = 120,
 {
 	struct ring r;
 	long a0 = ACCOUNT0 + 300;
-	char q[300], yaml[64];
+	char q[300], yaml[64], sum_sql[200];
 	uint64_t took;
 
 	snprintf(yaml, sizeof(yaml), "drain-timeout: %u\n", DRAIN_MS);
-	ring_start_with(&r, NULL, 200, 6000, yaml);
-	clear_accounts();
-	MYSQL *c = ring_client(&r);
-	spread_accounts(c, a0);
+	MYSQL *c = spread_ring(&r, yaml, a0, sum_sql, sizeof(sum_sql));
+
 	/* A transaction with a scatter write, then a scatter read whose
 	 * shard 2 never answers. */
 	query_ok(c, "BEGIN");
@@ -1586,9 +1585,7 @@ Test(shards, xa_drain_ends_a_statement_over_a_stopped_shard, .timeout = 120,
 		 "WHERE id >= %ld AND id < %ld", a0, a0 + SPREAD);
 	query_affects(c, q, SPREAD);
 	stop_shard(2, true);
-	snprintf(q, sizeof(q), "SELECT SUM(balance) FROM customers WHERE id "
-		 ">= %ld AND id < %ld", a0, a0 + SPREAD);
-	cr_assert_eq(mysql_send_query(c, q, strlen(q)), 0);
+	cr_assert_eq(mysql_send_query(c, sum_sql, strlen(sum_sql)), 0);
 	usleep(300000);
 	took = drained(&r);
 	cr_assert_lt(took, DRAIN_MS + 3000, "drained in %u ms",
