@@ -1525,7 +1525,10 @@ bool shard_fanout_fail(struct pending *p, uint16_t code, const char *msg)
 {
 	struct fanout *f = p->fanout;
 
-	if (!f || !f->s || !f->started || f->answered ||
+	/* An INSERT still waiting for its keys is dropped with its entry
+	 * (shard_fanout_orphan); an autocommit write's answer waits for its
+	 * transaction. */
+	if (!f || !f->s || !f->started || f->answered || !f->parts ||
 	    (f->implicit && !f->begins))
 		return false;
 	answer_error(f, code, "08S01", msg);
