@@ -133,6 +133,10 @@ struct fanout {
 	char keys_msg[200];
 	char *sql;                 /* the client's text, to plan again */
 	size_t sql_len;
+	/* An execution's: its values (stmt_bind.h), in bind_arena. */
+	const struct sql_bind *bind;
+	unsigned nbind;
+	struct sql_arena bind_arena;
 	struct worker *w;
 };
 
@@ -453,11 +457,14 @@ static int given_keys(void *arg, unsigned seq, unsigned n, int64_t *keys)
 	return 0;
 }
 
+/* A prepare takes no keys (its executions do): its INSERT is PLAN_KEYS. */
+static const struct given_keys no_keys;
+
 /* Plans sql for the session into *plan, in the worker's arena as it is
  * (valid until the next statement is planned); params, bind: an
  * execution's values (shard_plan.h); keys: where an INSERT's sequence
- * keys come from (NULL: from the worker's blocks for text, refused for
- * executions). */
+ * keys come from (NULL: from the worker's blocks, but none for an
+ * execution planned by params: that one is planned again with bind). */
 static void plan_in_arena_keyed(struct session *s, const char *sql,
 				size_t len, const struct plan_param *params,
 				unsigned nparams, const struct sql_bind *bind,
@@ -478,8 +485,8 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.bind = bind,
 		.nbind = nbind,
 		.one_as_text = bind && s->in_trans,
-		.take_keys = keys ? given_keys : params || bind ? NULL :
-			     take_keys,
+		.take_keys = params || keys == &no_keys ? NULL :
+			     keys ? given_keys : take_keys,
 		.keys_arg = keys ? (void *)keys : (void *)s,
 	};
 
@@ -536,6 +543,8 @@ static enum myring_verdict fanout_for_keys(struct session *s,
 					   struct pending *p,
 					   const struct shard_plan *plan,
 					   const char *sql, size_t len,
+					   const struct sql_bind *bind,
+					   unsigned nbind,
 					   struct myring_reply *reply,
 					   enum myring_verdict verdict)
 {
@@ -575,6 +584,14 @@ static enum myring_verdict fanout_for_keys(struct session *s,
 	f->wait.cont = keys_arrived;
 	f->plan = *plan;
 	sql_arena_init(&f->arena, 0);
+	if (bind) {
+		/* An execution's values live in the worker's arena: they
+		 * go with the fanout, to plan it again. */
+		f->bind = bind;
+		f->nbind = nbind;
+		f->bind_arena = s->c.w->plan_arena;
+		sql_arena_init(&s->c.w->plan_arena, 0);
+	}
 	f->s = s;
 	f->w = s->c.w;
 	f->p = p;
@@ -589,13 +606,6 @@ static enum myring_verdict fanout_for_keys(struct session *s,
 	session_hold(s, HOLD_FANOUT);
 	shard_seq_wait(s, f->seq, &f->wait);
 	return verdict;
-}
-
-static void plan_statement(struct session *s, const char *sql, size_t len,
-			   struct shard_plan *plan)
-{
-	plan_arena(s);
-	plan_in_arena(s, sql, len, NULL, 0, NULL, 0, plan);
 }
 
 /*
@@ -714,7 +724,8 @@ enum myring_verdict shard_query(struct session *s, struct pending *p,
 		return fanout_new(s, p, &plan, false,
 				  (cls->flags & SQLC_DDL) != 0, reply, verdict);
 	case PLAN_KEYS:
-		return fanout_for_keys(s, p, &plan, sql, len, reply, verdict);
+		return fanout_for_keys(s, p, &plan, sql, len, NULL, 0, reply,
+				       verdict);
 	}
 	return verdict;
 }
@@ -728,6 +739,8 @@ static void fanout_free(struct fanout *f)
 	free(f->parts);
 	free(f->wait.keys);
 	free(f->sql);
+	if (f->bind)
+		sql_arena_free(&f->bind_arena);
 	merge_free(f->m);
 	pkt_buf_free(&f->out);
 	free(f->defs);
@@ -1430,8 +1443,8 @@ static void keyed_run(struct fanout *f)
 		return;
 	}
 	a = plan_arena(s);
-	plan_in_arena_keyed(s, f->sql, f->sql_len, NULL, 0, NULL, 0, &g,
-			    &plan);
+	plan_in_arena_keyed(s, f->sql, f->sql_len, NULL, 0, f->bind, f->nbind,
+			    &g, &plan);
 	if (plan.kind == PLAN_ERROR) {
 		s->c.w->stats.shard_refused++;
 		keyed_fail(f, plan.err_code, plan.sqlstate, plan.err);
@@ -1580,10 +1593,19 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 {
 	struct shard_plan plan;
 
-	plan_statement(s, sql, len, &plan);
+	plan_arena(s);
+	plan_in_arena_keyed(s, sql, len, NULL, 0, NULL, 0, &no_keys, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
+	case PLAN_KEYS:
+		/* Its executions take keys: the first finds them at hand. */
+		shard_seq_prefetch(s, plan.need_seq);
+		if (stmt_mapped(s))
+			return verdict;
+		return shard_refuse(s, reply, 1235, "myring: prepared "
+				    "statements on the keyspace's tables need "
+				    "myring's own statement ids");
 	case PLAN_ERROR:
 		/* With ? markers the refusal may be the missing values' (an
 		 * INSERT's key): each execution is planned with them. */
@@ -1693,11 +1715,25 @@ static enum myring_verdict execute_on_shards(struct session *s,
 	case PLAN_PASS:
 		return verdict;
 	case PLAN_ONE:
+		if (plan.rewritten) {
+			/* Given sequence keys: its text (not the client's
+			 * execution) goes to the shard, and myring answers
+			 * the OK. */
+			plan.kind = PLAN_MULTI;
+			plan.result = PLAN_RESULT_OK;
+			return fanout_new(s, p, &plan, false, false, reply,
+					  verdict);
+		}
 		if (for_a_branch(s, plan.parts[0].shard))
 			return one_on_branch(s, p, &plan, reply, verdict);
 		return route_one(s, p, &plan, reply, verdict);
 	case PLAN_MULTI:
-		return fanout_new(s, p, &plan, true, false, reply, verdict);
+		/* An INSERT given keys answers an OK, as a text one does. */
+		return fanout_new(s, p, &plan, !plan.insert_id, false, reply,
+				  verdict);
+	case PLAN_KEYS:
+		return fanout_for_keys(s, p, &plan, sc->sql, sc->sql_len, bind,
+				       sc->num_params, reply, verdict);
 	default:
 		return refuse_plan(s, &plan, reply);
 	}

@@ -123,7 +123,10 @@ struct plan_ctx {
 	 * key to it (docs/sharding.md, "Sequences"): n keys of sequence seq
 	 * (an index into ks->sequences) into keys[], ascending; 0, or -1
 	 * when they are not at hand (the plan is then PLAN_KEYS).  NULL:
-	 * such an INSERT is refused (prepared statements). */
+	 * none are taken, the plan is PLAN_KEYS (a prepare; an execution
+	 * planned by the values that place it, whose keys are taken when
+	 * it is planned with its values written in: with params, take_keys
+	 * is NULL). */
 	int (*take_keys)(void *arg, unsigned seq, unsigned n, int64_t *keys);
 	void *keys_arg;
 };

@@ -16,10 +16,45 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Only digits 0 after an optional '-'. */
+static bool zero_text(const char *p, size_t len)
+{
+	size_t i = len && p[0] == '-';
+
+	if (i == len)
+		return false;
+	for (; i < len; i++)   /* not NUL-terminated */
+		if (p[i] != '0')
+			return false;
+	return true;
+}
+
+/*
+ * An execution planned by its parameters' values (plan_ctx.params) leaves
+ * the key to the sequence where a ? bound as a number reads 0: the
+ * integer, or a DOUBLE or DECIMAL that looks the same.  Which of them it
+ * is, is for the planning with the values written in (plan_ctx.bind) to
+ * say: such a ? asks for keys (PLAN_KEYS), so that it is planned so.  A
+ * ? bound as NULL places nothing and is planned so anyway.
+ */
+static bool param_wants_key(const struct planner *pl,
+			    const struct sql_expr *v)
+{
+	const struct plan_param *pp = pl->ctx->params;
+
+	if (!pp || v->param >= pl->ctx->nparams || !pp[v->param].known ||
+	    pp[v->param].is_string ||
+	    (pl->ctx->sql_mode & PLAN_MODE_NO_AUTO_VALUE_ON_ZERO))
+		return false;
+	return zero_text(pp[v->param].text, pp[v->param].len);
+}
+
 static bool wants_key(const struct planner *pl, const struct sql_expr *v)
 {
 	if (v->kind == SQL_E_DEFAULT)
 		return true;
+	if (v->kind == SQL_E_PARAM)
+		return param_wants_key(pl, v);
 	if (v->kind != SQL_E_LITERAL)
 		return false;
 	if (v->op == SQL_LIT_NULL)
@@ -208,12 +243,6 @@ int plan_insert_keys(struct planner *pl, struct sql_insert *in,
 				     "keys from sequence %s: its shards are the "
 				     "keys' (name the key to see them)",
 				 t->sequence);
-	if (!c->take_keys)
-		return plan_fail(pl, "myring: a prepared INSERT into sharded "
-				     "table %s that leaves its key %s to "
-				     "sequence %s is not supported yet (send it "
-				     "as text, or bind the key)", t->name,
-				 t->key, t->sequence);
 	if (want > 1000000)
 		return plan_fail(pl, "myring: an INSERT into sharded table %s "
 				     "takes at most 1000000 keys of sequence "
@@ -221,7 +250,11 @@ int plan_insert_keys(struct planner *pl, struct sql_insert *in,
 	keys = sql_arena_alloc(pl->a, (size_t)want * sizeof(*keys));
 	if (!keys)
 		return nomem(pl);
-	if (c->take_keys(c->keys_arg, (unsigned)seq, (unsigned)want, keys)) {
+	/* Without take_keys (a prepare, or an execution planned by the
+	 * values that place it) no keys are taken: the plan says how many
+	 * it needs. */
+	if (!c->take_keys ||
+	    c->take_keys(c->keys_arg, (unsigned)seq, (unsigned)want, keys)) {
 		pl->out->kind = PLAN_KEYS;
 		pl->out->need_seq = (unsigned)seq;
 		pl->out->need_keys = (unsigned)want;

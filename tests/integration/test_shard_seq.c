@@ -313,3 +313,162 @@ Test(shards, sequence_keys_are_unique_placed_and_survive_a_restart,
 	cr_expect_eq(proxy_stop(&e.p, 20000), 0, "%s", proxy_log_tail(&e.p));
 	unlink(e.config);
 }
+
+/* ---- prepared INSERTs ---------------------------------------------------- */
+
+/* The customer whose name is name: its key, or -1. */
+static long long key_of(MYSQL *m, const char *name)
+{
+	char q[160], *v;
+	long long id;
+
+	snprintf(q, sizeof(q), "SELECT id FROM customers WHERE name = '%s'",
+		 name);
+	v = query_value(m, q);
+	id = v ? atoll(v) : -1;
+	free(v);
+	return id;
+}
+
+/* Executes st with the strings names[0 .. n) bound to its first n ?
+ * markers and, when key_null is 0 or 1, the key bound as 0 or NULL after
+ * them: the execution's insert id, checked against LAST_INSERT_ID(). */
+static long long exec_insert(MYSQL *m, MYSQL_STMT *st, char names[][32],
+			     unsigned n, int key_null)
+{
+	MYSQL_BIND b[4];
+	unsigned long lens[4];
+	long long zero = 0, id, lid;
+	my_bool is_null = 1;
+
+	memset(b, 0, sizeof(b));
+	for (unsigned i = 0; i < n; i++) {
+		lens[i] = strlen(names[i]);
+		b[i].buffer_type = MYSQL_TYPE_STRING;
+		b[i].buffer = names[i];
+		b[i].length = &lens[i];
+	}
+	if (key_null >= 0) {
+		b[n].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[n].buffer = &zero;
+		if (key_null)
+			b[n].is_null = &is_null;
+	}
+	cr_assert_eq(mysql_stmt_bind_param(st, b), 0, "%s",
+		     mysql_stmt_error(st));
+	cr_assert_eq(mysql_stmt_execute(st), 0, "%s", mysql_stmt_error(st));
+	cr_assert_eq(mysql_stmt_affected_rows(st), n ? n : 1, "%u rows: %llu",
+		     n, (unsigned long long)mysql_stmt_affected_rows(st));
+	id = (long long)mysql_stmt_insert_id(st);
+	lid = value_ll(m, "SELECT LAST_INSERT_ID()");
+	cr_assert_eq(lid, id, "LAST_INSERT_ID() %lld, insert id %lld (%u "
+		     "names, key %d)", lid, id, n, key_null);
+	return id;
+}
+
+static MYSQL_STMT *prepare(MYSQL *m, const char *sql)
+{
+	MYSQL_STMT *st = mysql_stmt_init(m);
+
+	cr_assert(st);
+	cr_assert_eq(mysql_stmt_prepare(st, sql, strlen(sql)), 0, "%s: %s",
+		     sql, mysql_stmt_error(st));
+	return st;
+}
+
+/*
+ * Prepared INSERTs that leave the key to the sequence, each executed many
+ * times: the key left out (one row and three), bound as NULL, bound as 0,
+ * and a statement without markers.  Each execution's rows get new keys in
+ * row order, its insert id and LAST_INSERT_ID() are the first of them,
+ * and every row sits on the shard its key names.
+ */
+Test(shards, prepared_inserts_take_sequence_keys, .timeout = 240)
+{
+	enum { ROUNDS_PS = 12 };
+	static long long keys[8 * ROUNDS_PS + 8];
+	struct seq_env e;
+	MYSQL *c;
+	MYSQL_STMT *one, *three, *null_key, *zero_key, *plain;
+	long long last = 0;
+	size_t n, rows = 0;
+
+	seq_config(&e);
+	seq_cleanup(&e);
+	seq_start(&e);
+	c = seq_connect(e.p.port, "shop");
+	one = prepare(c, "INSERT INTO customers (name) VALUES (?)");
+	three = prepare(c, "INSERT INTO customers (name, region) VALUES "
+			   "(?, 'ps'), (?, 'ps'), (?, 'ps')");
+	null_key = prepare(c, "INSERT INTO customers (name, id) VALUES (?, ?)");
+	zero_key = prepare(c, "INSERT INTO customers (id, name) VALUES "
+			      "(?, 'ps-zero')");
+	plain = prepare(c, "INSERT INTO customers (name) VALUES ('ps-plain')");
+	for (int r = 0; r < ROUNDS_PS; r++) {
+		char names[3][32];
+		long long id;
+
+		snprintf(names[0], sizeof(names[0]), "ps1-%d", r);
+		id = exec_insert(c, one, names, 1, -1);
+		cr_assert_gt(id, last);
+		cr_assert_geq(id, SEQ_START);
+		cr_assert_eq(key_of(c, names[0]), id);
+		last = id;
+
+		for (int i = 0; i < 3; i++)
+			snprintf(names[i], sizeof(names[i]), "ps3-%d-%d", r, i);
+		id = exec_insert(c, three, names, 3, -1);
+		cr_assert_gt(id, last);
+		cr_assert_eq(key_of(c, names[0]), id, "first row, first key");
+		cr_assert_gt(key_of(c, names[1]), id);
+		cr_assert_gt(key_of(c, names[2]), key_of(c, names[1]));
+		last = key_of(c, names[2]);
+
+		snprintf(names[0], sizeof(names[0]), "psn-%d", r);
+		id = exec_insert(c, null_key, names, 1, 1);
+		cr_assert_gt(id, last);
+		cr_assert_eq(key_of(c, names[0]), id);
+		last = id;
+
+		id = exec_insert(c, zero_key, names, 0, 0);
+		cr_assert_gt(id, last);
+		last = id;
+
+		cr_assert_eq(mysql_stmt_execute(plain), 0, "%s",
+			     mysql_stmt_error(plain));
+		cr_assert_gt((long long)mysql_stmt_insert_id(plain), last);
+		last = (long long)mysql_stmt_insert_id(plain);
+		rows += 7;
+	}
+	/* The key bound as a value is a key like a written one. */
+	{
+		char names[1][32] = { "ps-bound" };
+		MYSQL_BIND b[2];
+		unsigned long len = strlen(names[0]);
+		long long k = 9000000000000LL;   /* above any key handed out */
+
+		memset(b, 0, sizeof(b));
+		b[0].buffer_type = MYSQL_TYPE_STRING;
+		b[0].buffer = names[0];
+		b[0].length = &len;
+		b[1].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[1].buffer = &k;
+		cr_assert_eq(mysql_stmt_bind_param(null_key, b), 0);
+		cr_assert_eq(mysql_stmt_execute(null_key), 0, "%s",
+			     mysql_stmt_error(null_key));
+		cr_assert_eq(key_of(c, "ps-bound"), k);
+		cr_assert_eq(mysql_stmt_insert_id(null_key), 0);
+		rows++;
+	}
+	mysql_stmt_close(one);
+	mysql_stmt_close(three);
+	mysql_stmt_close(null_key);
+	mysql_stmt_close(zero_key);
+	mysql_stmt_close(plain);
+	mysql_close(c);
+	n = all_keys(&e, keys, sizeof(keys) / sizeof(*keys));
+	cr_assert_eq(n, rows, "%zu rows, want %zu", n, rows);
+	seq_cleanup(&e);
+	cr_expect_eq(proxy_stop(&e.p, 20000), 0, "%s", proxy_log_tail(&e.p));
+	unlink(e.config);
+}
