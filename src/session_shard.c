@@ -133,10 +133,21 @@ struct fanout {
 	char keys_msg[200];
 	char *sql;                 /* the client's text, to plan again */
 	size_t sql_len;
-	/* An execution's: its values (stmt_bind.h), in bind_arena. */
+	/* An execution's: its values (stmt_bind.h), in bind_arena when
+	 * bind_own (an INSERT waiting for keys), else in arena. */
 	const struct sql_bind *bind;
 	unsigned nbind;
 	struct sql_arena bind_arena;
+	bool bind_own;
+	/* An execution's statement, and its FLOAT columns asked for as
+	 * doubles (floats_exact: stmt_client.float_cols, definitions
+	 * copied), to be sent as the exact FLOATs. */
+	uint32_t stmt_id;
+	bool floats_exact;
+	uint64_t float_cols;
+	unsigned float_ncols;
+	uint8_t *float_defs;
+	size_t float_defs_len;
 	struct worker *w;
 };
 
@@ -469,6 +480,7 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 				size_t len, const struct plan_param *params,
 				unsigned nparams, const struct sql_bind *bind,
 				unsigned nbind, const struct given_keys *keys,
+				const struct stmt_client *sc,
 				struct shard_plan *plan)
 {
 	struct sql_reading rd;
@@ -488,6 +500,8 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.take_keys = params || keys == &no_keys ? NULL :
 			     keys ? given_keys : take_keys,
 		.keys_arg = keys ? (void *)keys : (void *)s,
+		.float_cols = sc ? sc->float_cols : 0,
+		.float_ncols = sc ? sc->float_ncols : 0,
 	};
 
 	client_charset(s, &ctx);
@@ -501,7 +515,7 @@ static void plan_in_arena(struct session *s, const char *sql, size_t len,
 			  struct shard_plan *plan)
 {
 	plan_in_arena_keyed(s, sql, len, params, nparams, bind, nbind, NULL,
-			    plan);
+			    NULL, plan);
 }
 
 /* A one-shard INSERT given sequence keys: its rewritten text goes to
@@ -589,6 +603,7 @@ static enum myring_verdict fanout_for_keys(struct session *s,
 		 * go with the fanout, to plan it again. */
 		f->bind = bind;
 		f->nbind = nbind;
+		f->bind_own = true;
 		f->bind_arena = s->c.w->plan_arena;
 		sql_arena_init(&s->c.w->plan_arena, 0);
 	}
@@ -690,6 +705,30 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 	return verdict;
 }
 
+/*
+ * A fanout of an execution with rows: what its FLOAT columns need
+ * (header_complete): the statement, the values (in the fanout's arena),
+ * and the FLOAT columns the statement is known to have, whose select
+ * items the plan asked for as doubles.
+ */
+static void execution_fanout(struct fanout *f, const struct stmt_client *sc,
+			     const struct sql_bind *bind, unsigned nbind)
+{
+	f->stmt_id = sc->id;
+	f->bind = bind;
+	f->nbind = nbind;
+	if (!sc->float_cols)
+		return;
+	f->floats_exact = true;
+	f->float_cols = sc->float_cols;
+	f->float_ncols = sc->float_ncols;
+	f->float_defs = malloc(sc->float_defs_len ? sc->float_defs_len : 1);
+	if (!f->float_defs)
+		return;        /* header_complete says out of memory */
+	memcpy(f->float_defs, sc->float_defs, sc->float_defs_len);
+	f->float_defs_len = sc->float_defs_len;
+}
+
 enum myring_verdict shard_query(struct session *s, struct pending *p,
 				const struct sql_class *cls,
 				const char *sql, size_t len,
@@ -739,8 +778,9 @@ static void fanout_free(struct fanout *f)
 	free(f->parts);
 	free(f->wait.keys);
 	free(f->sql);
-	if (f->bind)
+	if (f->bind_own)
 		sql_arena_free(&f->bind_arena);
+	free(f->float_defs);
 	merge_free(f->m);
 	pkt_buf_free(&f->out);
 	free(f->defs);
@@ -967,27 +1007,169 @@ static void sum_oks(struct fanout *f)
 
 /*
  * The shards print a FLOAT in text with 6 significant digits, where the
- * binary protocol carries all of its bits: an execution's FLOAT column
- * cannot be answered exactly from the shards' text (a DOUBLE can, its
- * text has the digits that read back as the same value).  1 with the
- * refusal in err.
+ * binary protocol carries all of its bits; a DOUBLE's text reads back as
+ * the same double, and a FLOAT is a double exactly.  So an execution's
+ * FLOAT columns are asked for as doubles (shard_plan_float.c) and given
+ * their FLOAT definitions back here: the merge then encodes the values
+ * as the client's 4-byte FLOATs, the ones a single server sends.  The
+ * first execution that meets them learns them from the shards' header
+ * (float_retry).
  */
-static int float_column(const struct merge *m, char *err, size_t len)
-{
-	unsigned n;
-	const struct rs_coldef *cd = merge_columns(m, &n);
 
-	for (unsigned i = 0; i < n; i++)
-		if (cd[i].type == RS_TYPE_FLOAT) {
-			snprintf(err, len, "myring: the FLOAT column `%.*s` of "
-				 "an execution over several shards cannot be "
-				 "sent exactly (the shards' text has 6 digits "
-				 "of it): select CAST(... AS DOUBLE), or send "
-				 "the statement as text", (int)cd[i].name.len,
-				 cd[i].name.ptr);
-			return 1;
+/* The FLOAT columns of the shards' header (bit j: column j); *beyond:
+ * one past the 64th. */
+static uint64_t float_columns(const struct fanout *f, bool *beyond)
+{
+	uint64_t fl = 0;
+
+	*beyond = false;
+	for (unsigned j = 0; j < f->ncols; j++)
+		if (f->cols[j].type == RS_TYPE_FLOAT) {
+			if (j < 64)
+				fl |= 1ull << j;
+			else
+				*beyond = true;
 		}
+	return fl;
+}
+
+/* The packet (header included) of the j-th column definition in defs,
+ * or NULL. */
+static const uint8_t *def_at(const uint8_t *defs, size_t len, unsigned j,
+			     uint32_t *plen)
+{
+	size_t off = 0;
+
+	for (;;) {
+		if (len - off < MYSQL_HDR_LEN)
+			return NULL;
+		*plen = mysql_get_u24(defs + off);
+		if (len - off - MYSQL_HDR_LEN < *plen)
+			return NULL;
+		if (!j--)
+			return defs + off;
+		off += MYSQL_HDR_LEN + *plen;
+	}
+}
+
+/* The columns asked for as doubles get their FLOAT definitions back.
+ * 0, or -1 with the error answered. */
+static int give_floats_back(struct fanout *f)
+{
+	bool beyond;
+	uint64_t fl = float_columns(f, &beyond);
+	unsigned k = 0;
+
+	if (beyond || (fl & ~f->float_cols) || f->ncols != f->float_ncols) {
+		answer_error(f, 1235, "42000", "myring: the columns of the "
+			     "prepared statement changed since it met FLOAT "
+			     "columns: prepare it again");
+		return -1;
+	}
+	if (!f->float_defs) {
+		answer_error(f, 1105, "HY000", "myring: out of memory");
+		return -1;
+	}
+	for (unsigned j = 0; j < f->ncols && j < 64; j++) {
+		const uint8_t *d;
+		uint32_t plen;
+
+		if (!(f->float_cols & (1ull << j)))
+			continue;
+		d = def_at(f->float_defs, f->float_defs_len, k++, &plen);
+		if (!d || rs_parse_coldef(d + MYSQL_HDR_LEN, plen, f->caps,
+					  &f->cols[j])) {
+			answer_error(f, 1105, "HY000", "myring: a FLOAT column "
+				     "definition could not be read");
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/*
+ * An execution met FLOAT columns it did not know of: its statement keeps
+ * them (and their definitions), and the execution starts again as a new
+ * fanout that asks for them as doubles; this one lets go of the entry
+ * and its answers are read and dropped (nothing reached the client yet).
+ * On failure the error is answered.
+ */
+static void float_retry(struct fanout *f, uint64_t fl)
+{
+	struct session *s = f->s;
+	struct pending *p = f->p;
+	struct stmt_client *sc = s && f->stmt_id ?
+		stmt_client_get(&s->stmts, f->stmt_id) : NULL;
+	struct myring_reply reply;
+	struct shard_plan plan;
+	const struct sql_bind *bind;
+	uint8_t *defs = NULL;
+	size_t len = 0;
+
+	if (!sc) {
+		answer_error(f, 1235, "42000", "myring: the FLOAT columns of "
+			     "this execution over several shards cannot be "
+			     "sent exactly: send the statement as text");
+		return;
+	}
+	for (unsigned j = 0; j < f->ncols && j < 64; j++) {
+		const uint8_t *d;
+		uint32_t plen;
+		uint8_t *nd;
+
+		if (!(fl & (1ull << j)))
+			continue;
+		d = def_at(f->defs, SIZE_MAX, j, &plen);
+		nd = d ? realloc(defs, len + MYSQL_HDR_LEN + plen) : NULL;
+		if (!nd)
+			goto nomem;
+		defs = nd;
+		memcpy(defs + len, d, MYSQL_HDR_LEN + plen);
+		len += MYSQL_HDR_LEN + plen;
+	}
+	if (stmt_client_set_floats(&s->stmts, sc, fl, (uint16_t)f->ncols,
+				   defs, (uint32_t)len))
+		goto nomem;
+	free(defs);
+	defs = NULL;
+	/* Planned again with the same values, copied to the new plan's
+	 * arena (this fanout's stays with it). */
+	bind = stmt_bind_copy(plan_arena(s), f->bind, f->nbind);
+	if (!bind)
+		goto nomem;
+	plan_in_arena_keyed(s, sc->sql, sc->sql_len, NULL, 0, bind, f->nbind,
+			    NULL, sc, &plan);
+	if (plan.kind != PLAN_MULTI || plan.result != PLAN_RESULT_ROWS) {
+		if (plan.kind == PLAN_ERROR)
+			s->c.w->stats.shard_refused++;
+		answer_error(f, plan.kind == PLAN_ERROR ? plan.err_code : 1105,
+			     plan.sqlstate, plan.kind == PLAN_ERROR ? plan.err :
+			     "myring: the statement planned differently once "
+			     "it met FLOAT columns: run it again");
+		return;
+	}
+	memset(&reply, 0, sizeof(reply));
+	p->fanout = NULL;
+	if (fanout_new(s, p, &plan, true, false, &reply, MYRING_FORWARD) ==
+	    MYRING_REJECT || !p->fanout) {
+		p->fanout = f;
+		free(reply.rewrite);
+		answer_error(f, reply.err_code ? reply.err_code : 1105,
+			     reply.sqlstate, reply.message);
+		return;
+	}
+	execution_fanout(p->fanout, sc, bind, f->nbind);
+	{
+		/* This one lets go, as a fanout whose client left. */
+		struct pending gone = { .fanout = f };
+
+		shard_fanout_orphan(&gone);
+	}
+	shard_fanout_start(s, p);
+	return;
+nomem:
+	free(defs);
+	answer_error(f, 1105, "HY000", "myring: out of memory");
 }
 
 /* The first header complete: the merge is made from its columns. */
@@ -1015,6 +1197,24 @@ static void header_complete(struct fanout *f, struct fanout_part *pt)
 		}
 		off += MYSQL_HDR_LEN + plen;
 	}
+	if (f->binary) {
+		bool beyond;
+		uint64_t fl;
+
+		if (f->floats_exact) {
+			if (give_floats_back(f))
+				return;
+		} else if ((fl = float_columns(f, &beyond)) || beyond) {
+			if (beyond)
+				answer_error(f, 1235, "42000", "myring: a FLOAT "
+					     "column beyond the 64th of an "
+					     "execution over several shards "
+					     "cannot be sent exactly");
+			else
+				float_retry(f, fl);
+			return;
+		}
+	}
 	if (!f->plan.merge && f->nparts == 1) {
 		/* One shard's rows as they come (one_on_branch), in the
 		 * client's protocol. */
@@ -1036,10 +1236,6 @@ static void header_complete(struct fanout *f, struct fanout_part *pt)
 	spec.emit_ctx = f;
 	f->m = merge_new(&spec, err, sizeof(err));
 	if (!f->m) {
-		answer_error(f, 1235, "42000", err);
-		return;
-	}
-	if (f->binary && float_column(f->m, err, sizeof(err))) {
 		answer_error(f, 1235, "42000", err);
 		return;
 	}
@@ -1444,7 +1640,7 @@ static void keyed_run(struct fanout *f)
 	}
 	a = plan_arena(s);
 	plan_in_arena_keyed(s, f->sql, f->sql_len, NULL, 0, f->bind, f->nbind,
-			    &g, &plan);
+			    &g, NULL, &plan);
 	if (plan.kind == PLAN_ERROR) {
 		s->c.w->stats.shard_refused++;
 		keyed_fail(f, plan.err_code, plan.sqlstate, plan.err);
@@ -1594,7 +1790,8 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 	struct shard_plan plan;
 
 	plan_arena(s);
-	plan_in_arena_keyed(s, sql, len, NULL, 0, NULL, 0, &no_keys, &plan);
+	plan_in_arena_keyed(s, sql, len, NULL, 0, NULL, 0, &no_keys, NULL,
+			    &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
@@ -1709,8 +1906,8 @@ static enum myring_verdict execute_on_shards(struct session *s,
 	    stmt_client_set_types(&s->stmts, sc, payload + ex.types_off,
 				  &s->c.w->px->stmt_secret))
 		return refuse(reply, 1105, "HY000", "myring: out of memory");
-	plan_in_arena(s, sc->sql, sc->sql_len, NULL, 0, bind, sc->num_params,
-		      &plan);
+	plan_in_arena_keyed(s, sc->sql, sc->sql_len, NULL, 0, bind,
+			    sc->num_params, NULL, sc, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
@@ -1729,8 +1926,13 @@ static enum myring_verdict execute_on_shards(struct session *s,
 		return route_one(s, p, &plan, reply, verdict);
 	case PLAN_MULTI:
 		/* An INSERT given keys answers an OK, as a text one does. */
-		return fanout_new(s, p, &plan, !plan.insert_id, false, reply,
-				  verdict);
+		if (plan.insert_id)
+			return fanout_new(s, p, &plan, false, false, reply,
+					  verdict);
+		verdict = fanout_new(s, p, &plan, true, false, reply, verdict);
+		if (p->fanout)
+			execution_fanout(p->fanout, sc, bind, sc->num_params);
+		return verdict;
 	case PLAN_KEYS:
 		return fanout_for_keys(s, p, &plan, sc->sql, sc->sql_len, bind,
 				       sc->num_params, reply, verdict);

@@ -1318,8 +1318,15 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 	if (!r)
 		return plan_nomem(pl);
 	pl->out->select = true;
-	if (st->query->kind == SQL_Q_UNION && !st->query->with)
+	if (st->query->kind == SQL_Q_UNION && !st->query->with) {
+		if (pl->ctx->float_cols)
+			return plan_fail(pl, "myring: the FLOAT columns of a "
+					     "UNION cannot be sent exactly by "
+					     "an execution over several shards: "
+					     "select CAST(... AS DOUBLE), or "
+					     "send the statement as text");
 		return plan_union(pl, st);
+	}
 	if (walk_query(pl, r, st->query, -1, SCOPE_TOP))
 		return -1;
 	if (!r->keyspace) {
@@ -1334,6 +1341,8 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 		return 0;
 	}
 	if (plan_select_merge(pl, st->query))
+		return -1;
+	if (pl->ctx->float_cols && plan_float_items(pl, st->query))
 		return -1;
 	pl->out->result = PLAN_RESULT_ROWS;
 	return print_parts(pl, r, st, m);

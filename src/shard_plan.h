@@ -129,6 +129,12 @@ struct plan_ctx {
 	 * is NULL). */
 	int (*take_keys)(void *arg, unsigned seq, unsigned n, int64_t *keys);
 	void *keys_arg;
+	/* An execution over several shards whose answer has FLOAT columns
+	 * (bit j: the shards' column j, of float_ncols): their select
+	 * items are asked for as doubles, which the executor sends as the
+	 * exact FLOATs (shard_plan_float.c).  0: as written. */
+	uint64_t float_cols;
+	unsigned float_ncols;
 };
 
 struct shard_plan {

@@ -216,6 +216,11 @@ int plan_union(struct planner *pl, struct sql_statement *st);
  * without one; -1 after plan_fail() for other than a number); an
  * integer literal in the arena; m->what from the merge. */
 int plan_agg_kind(const struct sql_expr *e);
+
+/* The select items of q's shard query that give the FLOAT columns of
+ * plan_ctx.float_cols asked for as doubles (shard_plan_float.c).  0, or
+ * -1 after plan_fail(). */
+int plan_float_items(struct planner *pl, struct sql_query *q);
 int plan_limit_value(struct planner *pl, const struct sql_expr *e,
 		     uint64_t *v);
 struct sql_expr *plan_int_literal(struct planner *pl, uint64_t v);

@@ -289,3 +289,22 @@ int stmt_bind_values(const uint8_t *p, size_t len, uint16_t num_params,
 	}
 	return unknown;
 }
+
+const struct sql_bind *stmt_bind_copy(struct sql_arena *a,
+				      const struct sql_bind *from, unsigned n)
+{
+	struct sql_bind *b = sql_arena_alloc(a, (n ? n : 1) * sizeof(*b));
+
+	for (unsigned i = 0; b && i < n; i++) {
+		b[i] = from[i];
+		if (from[i].text.len &&
+		    !(b[i].text.ptr = sql_arena_dup(a, from[i].text.ptr,
+						    from[i].text.len)))
+			return NULL;
+		if (from[i].charset.len &&
+		    !(b[i].charset.ptr = sql_arena_dup(a, from[i].charset.ptr,
+						       from[i].charset.len)))
+			return NULL;
+	}
+	return b;
+}

@@ -51,6 +51,11 @@ int stmt_bind_values(const uint8_t *p, size_t len, uint16_t num_params,
 		     const struct stmt_execute *ex, const uint8_t *types,
 		     struct sql_arena *a, const struct sql_bind **out);
 
+/* from[0 .. n), their texts too, copied into arena a; NULL when it is
+ * full. */
+const struct sql_bind *stmt_bind_copy(struct sql_arena *a,
+				      const struct sql_bind *from, unsigned n);
+
 /* A double as a literal that reads back as the same double ("1.5e0",
  * negative ones without their '-'); out holds 40.  0 for inf and NaN. */
 size_t stmt_bind_double(double d, char *out);

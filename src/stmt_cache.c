@@ -127,7 +127,7 @@ void stmt_clients_init(struct stmt_clients *m, uint32_t max_count,
 static size_t client_bytes(const struct stmt_client *s)
 {
 	return (size_t)s->sql_len + 1 + s->schema_len + 1 +
-	       (s->types ? 2 * (size_t)s->num_params : 0);
+	       (s->types ? 2 * (size_t)s->num_params : 0) + s->float_defs_len;
 }
 
 void stmt_clients_free(struct stmt_clients *m)
@@ -136,6 +136,7 @@ void stmt_clients_free(struct stmt_clients *m)
 		if (m->slots[i].id) {
 			free(m->slots[i].sql);
 			free(m->slots[i].types);
+			free(m->slots[i].float_defs);
 		}
 	}
 	free(m->slots);
@@ -261,6 +262,29 @@ int stmt_client_set_types(struct stmt_clients *m, struct stmt_client *s,
 	return 0;
 }
 
+int stmt_client_set_floats(struct stmt_clients *m, struct stmt_client *s,
+			   uint64_t cols, uint16_t ncols, const uint8_t *defs,
+			   uint32_t len)
+{
+	uint8_t *d;
+
+	if (len > m->max_bytes - m->bytes + s->float_defs_len ||
+	    m->bytes > m->max_bytes)
+		return -1;
+	d = malloc(len ? len : 1);
+	if (!d)
+		return -1;
+	memcpy(d, defs, len);
+	m->bytes -= s->float_defs_len;
+	free(s->float_defs);
+	s->float_defs = d;
+	s->float_defs_len = len;
+	m->bytes += len;
+	s->float_cols = cols;
+	s->float_ncols = ncols;
+	return 0;
+}
+
 bool stmt_client_remove(struct stmt_clients *m, uint32_t id)
 {
 	struct stmt_client *s = stmt_client_get(m, id);
@@ -273,6 +297,9 @@ bool stmt_client_remove(struct stmt_clients *m, uint32_t id)
 	m->bytes -= client_bytes(s);
 	free(s->sql);
 	free(s->types);
+	free(s->float_defs);
+	s->float_defs = NULL;
+	s->float_defs_len = 0;
 	s->id = 0;
 	m->count--;
 	/* Backward-shift deletion: move up each later entry of the run

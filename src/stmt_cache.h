@@ -74,6 +74,14 @@ struct stmt_client {
 	char *sql;               /* NUL-terminated, followed by the schema */
 	char *schema;            /* NUL-terminated, inside the sql allocation */
 	uint8_t *types;          /* 2 * num_params bytes, or NULL */
+	/* An execution over several shards met FLOAT columns: the shards'
+	 * columns (bit j of float_cols, of float_ncols) and their column
+	 * definitions (packets, headers included), which they get back
+	 * when the shards send them as doubles (shard_plan_float.c). */
+	uint64_t float_cols;
+	uint16_t float_ncols;
+	uint32_t float_defs_len;
+	uint8_t *float_defs;
 };
 
 struct stmt_clients {
@@ -99,6 +107,11 @@ struct stmt_client *stmt_client_add(struct stmt_clients *m, uint64_t key,
 /* The statement with this id (STMT_ID_LAST: the last added), or NULL.
  * The pointer is valid until the next add or remove. */
 struct stmt_client *stmt_client_get(struct stmt_clients *m, uint32_t id);
+/* Remembers its FLOAT columns (struct stmt_client): defs, len are
+ * copied.  -1 over max_bytes or on allocation failure. */
+int stmt_client_set_floats(struct stmt_clients *m, struct stmt_client *s,
+			   uint64_t cols, uint16_t ncols, const uint8_t *defs,
+			   uint32_t len);
 /* Remembers the types of an EXECUTE with new-params-bound 1 (2 bytes per
  * parameter).  -1 over max_bytes or on allocation failure. */
 int stmt_client_set_types(struct stmt_clients *m, struct stmt_client *s,

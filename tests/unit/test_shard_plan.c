@@ -1773,3 +1773,48 @@ Test(shard_plan, order_by_positions_read_only_their_digits)
 	cr_assert_eq(plan.kind, PLAN_MULTI, "%s", plan.err);
 	cr_assert_str_eq(part_sql(0), "SELECT a, b FROM customers ORDER BY 1");
 }
+
+/* ---- exact FLOAT columns of an execution (shard_plan_float.c) ------------ */
+
+static void expect_shard_text(const char *want)
+{
+	cr_assert_eq(plan.kind, PLAN_MULTI, "%s: kind %d (%s)", text, plan.kind,
+		     plan.err);
+	cr_assert_str_eq(plan.parts[0].sql, want);
+}
+
+Test(shard_plan, float_columns_asked_for_as_doubles)
+{
+	/* column 1 and, through MAX, column 2 are FLOATs */
+	ctx.float_cols = 0x6;
+	ctx.float_ncols = 3;
+	plan_of("SELECT id, f AS g, MAX(f + 1) FROM customers GROUP BY id");
+	expect_shard_text("SELECT id, CAST(f AS DOUBLE) AS g, MAX(CAST(f + 1 "
+			  "AS DOUBLE)) AS `MAX(f + 1)` FROM customers GROUP BY "
+			  "1 ORDER BY 1");
+	/* a hidden ORDER BY column (the shards' column 1) */
+	ctx.float_cols = 0x2;
+	ctx.float_ncols = 2;
+	plan_of("SELECT id FROM customers ORDER BY f DESC");
+	expect_shard_text("SELECT id, CAST(f AS DOUBLE) AS myring_h0 FROM "
+			  "customers ORDER BY f DESC");
+	/* around a `*` of 3 columns: the one after it */
+	ctx.float_cols = 0x10;
+	ctx.float_ncols = 5;
+	plan_of("SELECT id, *, f FROM customers");
+	expect_shard_text("SELECT id, *, CAST(f AS DOUBLE) AS `f` FROM "
+			  "customers");
+	/* refusals: in the `*`, in a UNION, over other aggregates, the
+	 * column count changed */
+	ctx.float_cols = 0x4;
+	plan_of("SELECT id, *, f FROM customers");
+	expect_unsupported("of `*` cannot be sent exactly");
+	ctx.float_cols = 0x1;
+	ctx.float_ncols = 1;
+	plan_of("SELECT f FROM customers UNION SELECT f FROM orders");
+	expect_unsupported("UNION");
+	plan_of("SELECT MAX(f) + MIN(f) FROM customers");
+	cr_assert(plan.kind == PLAN_ERROR || plan.kind == PLAN_MULTI);
+	plan_of("SELECT f, id FROM customers");
+	expect_unsupported("columns changed");
+}
