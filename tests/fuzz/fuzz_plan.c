@@ -8,7 +8,8 @@
  *    client's own text on a shard of the keyspace (or, for an INSERT given
  *    sequence keys, its rewritten text that parses again); PLAN_KEYS
  *    only when the keys are not at hand; PLAN_MULTI has texts
- *    for ascending shards that parse again; PLAN_ANSWER has its cells;
+ *    for ascending shards that parse again (with FLOAT columns asked
+ *    for as doubles too); PLAN_ANSWER has its cells;
  *    PLAN_ERROR a "myring: " message, a code and a SQLSTATE;
  *  - a row merge's spec is made for shard columns of the planned count,
  *    and rows fed through it (numbers, NULLs, from the input's bytes)
@@ -184,6 +185,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	keys_at_hand = len & 4;
 	ctx.take_keys = take_keys;
 	ctx.keys_arg = &keys_at_hand;
+	/* An execution's FLOAT columns asked for as doubles: some of the
+	 * first 8 of 1 to 8 shard columns. */
+	if (len & 8 && len > 1) {
+		ctx.float_cols = (uint8_t)sql[len - 1];
+		ctx.float_ncols = 1 + ((uint8_t)sql[len - 2] & 7);
+	}
 
 	sql_arena_init(&arena, 0);
 	if (shard_plan(&arena, &ctx, sql, len, &p))
