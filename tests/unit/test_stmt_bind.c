@@ -255,3 +255,29 @@ Test(stmt_bind, markers_a_value_would_change_stay_markers)
 	printed("SELECT a FROM t WHERE a = ? LIMIT ?", str, 2, NULL,
 		"SELECT a FROM t WHERE a = '1' LIMIT ?", 1);
 }
+
+/* An execution's values outlive the arena they were read into. */
+Test(stmt_bind, copied_into_another_arena)
+{
+	struct sql_arena a, b;
+	struct exec_pkt e = { 0 };
+	struct stmt_execute ex;
+	const struct sql_bind *v, *c;
+	int64_t i = -42;
+
+	put(&e, RS_TYPE_LONGLONG, false, &i, 8);
+	put_str(&e, RS_TYPE_BLOB, "x'y", 3);
+	put(&e, RS_TYPE_NULL, false, NULL, 0);
+	finish(&e, &ex);
+	sql_arena_init(&a, 0);
+	sql_arena_init(&b, 0);
+	cr_assert_eq(stmt_bind_values(e.p, e.len, (uint16_t)e.nparams, &ex,
+				      e.types, &a, &v), 0);
+	c = stmt_bind_copy(&b, v, e.nparams);
+	cr_assert_not_null(c);
+	sql_arena_free(&a);
+	expect(&c[0], SQL_LIT_INT, true, "42", NULL);
+	expect(&c[1], SQL_LIT_STRING, false, "x'y", "binary");
+	expect(&c[2], SQL_LIT_NULL, false, "NULL", NULL);
+	sql_arena_free(&b);
+}

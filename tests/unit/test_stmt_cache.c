@@ -619,3 +619,31 @@ Test(stmt_cache, execute_parameters_read_as_literals)
 	cr_assert_eq(stmt_execute_param(p, n - 8, 6, &ex, p + ex.types_off, 5,
 					buf, sizeof(buf), &v), -1);
 }
+
+/* The FLOAT columns an execution over several shards met, kept with the
+ * statement, counted in its bytes and given back when it goes. */
+Test(stmt, clients_floats)
+{
+	struct stmt_clients m;
+	uint8_t defs[40];
+
+	memset(defs, 7, sizeof(defs));
+	stmt_clients_init(&m, 10, 8 * sizeof(struct stmt_client) + 80);
+	struct stmt_client *s = stmt_client_add(&m, 5, "SELECT f", 8, "", 0, 0, 1);
+	size_t before = m.bytes;
+
+	cr_assert_eq(stmt_client_set_floats(&m, s, 0x5, 3, defs, 40), 0);
+	cr_assert_eq(s->float_cols, 0x5);
+	cr_assert_eq(s->float_ncols, 3);
+	cr_assert_eq(memcmp(s->float_defs, defs, 40), 0);
+	cr_assert_eq(m.bytes, before + 40);
+	/* again: replaced, not added */
+	cr_assert_eq(stmt_client_set_floats(&m, s, 0x1, 1, defs, 20), 0);
+	cr_assert_eq(m.bytes, before + 20);
+	/* over the budget: refused, the old ones kept */
+	cr_assert_eq(stmt_client_set_floats(&m, s, 0x3, 2, defs, 100000), -1);
+	cr_assert_eq(s->float_cols, 0x1);
+	cr_assert(stmt_client_remove(&m, s->id));
+	cr_assert_eq(m.bytes, before - (8 + 1 + 0 + 1));
+	stmt_clients_free(&m);
+}
