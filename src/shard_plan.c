@@ -839,6 +839,11 @@ static bool uses_aggregate(const struct sql_expr *e)
 	return false;
 }
 
+bool plan_uses_aggregate(const struct sql_expr *e)
+{
+	return uses_aggregate(e);
+}
+
 /* The select item a GROUP BY or ORDER BY position names, else e. */
 static const struct sql_expr *item_at(const struct sql_query *q,
 				      const struct sql_expr *e)

@@ -62,19 +62,6 @@ static struct sql_expr *cast_double(struct planner *pl,
 	return f;
 }
 
-/* Whether e holds an aggregate of its own query. */
-static bool holds_agg(const struct sql_expr *e)
-{
-	for (; e; e = e->next) {
-		if (plan_agg_kind(e) != -1)
-			return true;
-		if (holds_agg(e->left) || holds_agg(e->right) ||
-		    holds_agg(e->args))
-			return true;
-	}
-	return false;
-}
-
 /* The select item's expression, asked for as a double. */
 static int exact_item(struct planner *pl, struct sql_item *it)
 {
@@ -82,7 +69,7 @@ static int exact_item(struct planner *pl, struct sql_item *it)
 	int agg = plan_agg_kind(e);
 
 	if (agg == MERGE_MIN || agg == MERGE_MAX) {
-		if (!e->args || e->args->next || holds_agg(e->args))
+		if (!e->args || e->args->next || plan_uses_aggregate(e->args))
 			return plan_fail(pl, "myring: the FLOAT column of "
 					     "this MIN/MAX cannot be merged "
 					     "exactly across shards");
@@ -92,7 +79,7 @@ static int exact_item(struct planner *pl, struct sql_item *it)
 		it->expr = w;
 		return 0;
 	}
-	if (agg != -1 || holds_agg(e))
+	if (agg != -1 || plan_uses_aggregate(e))
 		return plan_fail(pl, "myring: a FLOAT column computed from "
 				     "aggregates cannot be sent exactly by an "
 				     "execution over several shards: send the "

@@ -216,6 +216,9 @@ int plan_union(struct planner *pl, struct sql_statement *st);
  * without one; -1 after plan_fail() for other than a number); an
  * integer literal in the arena; m->what from the merge. */
 int plan_agg_kind(const struct sql_expr *e);
+/* Whether e (and the expressions after it in its list) holds an
+ * aggregate of its own query (not a subquery's). */
+bool plan_uses_aggregate(const struct sql_expr *e);
 
 /* The select items of q's shard query that give the FLOAT columns of
  * plan_ctx.float_cols asked for as doubles (shard_plan_float.c).  0, or
