@@ -460,6 +460,37 @@ Test(shards, prepared_inserts_take_sequence_keys, .timeout = 240)
 		cr_assert_eq(mysql_stmt_insert_id(null_key), 0);
 		rows++;
 	}
+	/* In a transaction that is on a shard: the execution runs on the
+	 * transaction's connections (keys at hand; a worker without them
+	 * says try again), and goes with its rollback. */
+	{
+		char names[1][32] = { "ps-in-trans" };
+		int tries = 0;
+		MYSQL_BIND b[1];
+		unsigned long len = strlen(names[0]);
+
+		memset(b, 0, sizeof(b));
+		b[0].buffer_type = MYSQL_TYPE_STRING;
+		b[0].buffer = names[0];
+		b[0].length = &len;
+		cr_assert_eq(mysql_stmt_bind_param(one, b), 0);
+		query_ok(c, "BEGIN");
+		cr_assert_eq(value_ll(c, "SELECT COUNT(*) FROM customers WHERE "
+				      "id = 7000000"), 1);
+		while (mysql_stmt_execute(one)) {
+			cr_assert_eq(mysql_stmt_errno(one), 1235, "%s",
+				     mysql_stmt_error(one));
+			cr_assert(strstr(mysql_stmt_error(one), "try again"),
+				  "%s", mysql_stmt_error(one));
+			cr_assert_lt(++tries, 100);
+			usleep(20000);
+		}
+		cr_assert_gt((long long)mysql_stmt_insert_id(one), last);
+		cr_assert_eq(key_of(c, "ps-in-trans"),
+			     (long long)mysql_stmt_insert_id(one));
+		query_ok(c, "ROLLBACK");
+		cr_assert_eq(key_of(c, "ps-in-trans"), -1);
+	}
 	mysql_stmt_close(one);
 	mysql_stmt_close(three);
 	mysql_stmt_close(null_key);
