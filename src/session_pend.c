@@ -36,8 +36,11 @@ struct pending *pend_push(struct session *s)
 		np = malloc(ncap * sizeof(*np));
 		if (!np)
 			return NULL;
-		for (uint32_t i = 0; i < s->pend_count; i++)
+		for (uint32_t i = 0; i < s->pend_count; i++) {
 			np[i] = *pend_at(s, i);
+			/* A fanout points at its entry. */
+			shard_fanout_moved(&np[i]);
+		}
 		free(s->pend);
 		s->pend = np;
 		s->pend_cap = ncap;

@@ -1746,6 +1746,12 @@ bool shard_fanout_fail(struct pending *p, uint16_t code, const char *msg)
 	return true;
 }
 
+void shard_fanout_moved(struct pending *p)
+{
+	if (p->fanout && p->fanout->p)
+		p->fanout->p = p;
+}
+
 void shard_fanout_orphan(struct pending *p)
 {
 	struct fanout *f = p->fanout;

@@ -79,4 +79,7 @@ bool shard_fanout_sent_any(const struct pending *p);
  * answer is whole, or waits for the end of its transaction. */
 bool shard_fanout_fail(struct pending *p, uint16_t code, const char *msg);
 
+/* p's entry moved (the queue grew): its fanout follows it. */
+void shard_fanout_moved(struct pending *p);
+
 #endif

@@ -980,3 +980,60 @@ Test(shards, recovery_commits_recorded_and_rolls_back_unrecorded_branches,
 	cleanup(&e);
 	stop(&e);
 }
+
+/* Sends sql without reading its answer (the client pipelines). */
+static void send_only(MYSQL *c, const char *sql)
+{
+	cr_assert_eq(mysql_send_query(c, sql, strlen(sql)), 0, "%s: %s", sql,
+		     mysql_error(c));
+}
+
+/* The next pipelined answer's one value. */
+static char *next_value(MYSQL *c, char *buf, size_t len)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	cr_assert_eq(mysql_read_query_result(c), 0, "%u %s", mysql_errno(c),
+		     mysql_error(c));
+	r = mysql_store_result(c);
+	cr_assert(r, "%s", mysql_error(c));
+	row = mysql_fetch_row(r);
+	snprintf(buf, len, "%s", row && row[0] ? row[0] : "(none)");
+	mysql_free_result(r);
+	return buf;
+}
+
+/*
+ * A statement over several shards with more statements pipelined behind
+ * it than the session's queue held (it grows, and moves): the answers
+ * come in order, and the fanout's entry is the one that moved (ASan sees
+ * a write to the old one).
+ */
+Test(shards, many_statements_pipelined_behind_one_over_shards,
+     .timeout = 120)
+{
+	struct env e;
+	char sql[128], buf[64];
+	MYSQL *c;
+
+	start(&e, -1);
+	cleanup(&e);
+	c = client(&e);
+	insert_customer(c, 1000600, "pp");
+	for (int round = 0; round < 3; round++) {
+		send_only(c, "SELECT COUNT(*) FROM customers WHERE id >= 1000000");
+		for (int i = 0; i < 9; i++) {
+			snprintf(sql, sizeof(sql), "SELECT %d", i);
+			send_only(c, sql);
+		}
+		cr_assert_str_eq(next_value(c, buf, sizeof(buf)), "1");
+		for (int i = 0; i < 9; i++) {
+			snprintf(sql, sizeof(sql), "%d", i);
+			cr_assert_str_eq(next_value(c, buf, sizeof(buf)), sql);
+		}
+	}
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
