@@ -26,6 +26,13 @@ struct pending *pend_at(struct session *s, uint32_t i)
 	return &s->pend[(s->pend_head + i) & (s->pend_cap - 1)];
 }
 
+/* An entry was copied from `from` to `to`: what points at it follows. */
+static void pend_moved(const struct pending *from, struct pending *to)
+{
+	shard_fanout_moved(to);
+	session_xa_moved(from, to);
+}
+
 struct pending *pend_push(struct session *s)
 {
 	if (s->pend_count == s->pend_cap) {
@@ -38,8 +45,7 @@ struct pending *pend_push(struct session *s)
 			return NULL;
 		for (uint32_t i = 0; i < s->pend_count; i++) {
 			np[i] = *pend_at(s, i);
-			/* A fanout points at its entry. */
-			shard_fanout_moved(&np[i]);
+			pend_moved(pend_at(s, i), &np[i]);
 		}
 		free(s->pend);
 		s->pend = np;
@@ -72,8 +78,12 @@ struct pending *pend_insert_before(struct session *s, struct pending *p)
 	for (at = 0; at < s->pend_count - 1; at++)
 		if (pend_at(s, at)->serial == serial)
 			break;
-	for (uint32_t i = s->pend_count - 1; i > at; i--)
+	/* From the end, so an entry's pointers are moved before the entry
+	 * below it lands on its old place. */
+	for (uint32_t i = s->pend_count - 1; i > at; i--) {
 		*pend_at(s, i) = *pend_at(s, i - 1);
+		pend_moved(pend_at(s, i - 1), pend_at(s, i));
+	}
 	q = pend_at(s, at);
 	memset(q, 0, sizeof(*q));
 	q->serial = ++s->pend_serial;

@@ -1388,6 +1388,14 @@ bool session_xa_sent_any(const struct pending *p)
 	return op && op->t && op->t->p == p && op->t->flight;
 }
 
+void session_xa_moved(const struct pending *from, struct pending *to)
+{
+	struct xa_op *op = to->xa;
+
+	if (op && op->t && op->t->p == from)
+		op->t->p = to;
+}
+
 void session_xa_op_free(struct pending *p)
 {
 	struct xa_op *op = p->xa;

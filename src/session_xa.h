@@ -58,6 +58,9 @@ bool session_xa_open(const struct session *s);
 void session_xa_start(struct session *s, struct pending *p);
 /* p completes or is dropped: what it carried is freed. */
 void session_xa_op_free(struct pending *p);
+/* p's entry was copied from `from` to `to` (the queue grew or shifted):
+ * the transaction running it follows. */
+void session_xa_moved(const struct pending *from, struct pending *to);
 /* Whether the entry p (p->xa) has sent the client any of its answer. */
 bool session_xa_sent_any(const struct pending *p);
 /* A response on the decision shard's connection ended: a transaction

@@ -1037,3 +1037,56 @@ Test(shards, many_statements_pipelined_behind_one_over_shards,
 	cleanup(&e);
 	stop(&e);
 }
+
+/*
+ * The same inside a distributed transaction: the statement that makes a
+ * second shard join (XA START, then the statement on the branch) and the
+ * COMMIT (the two-phase commit's steps) each run with more statements
+ * pipelined behind them than the queue held; the transaction follows its
+ * entry as the queue moves (ASan sees a write to the old one) and both
+ * shards commit.
+ */
+Test(shards, many_statements_pipelined_behind_distributed_steps,
+     .timeout = 120)
+{
+	struct env e;
+	char sql[160], buf[64];
+	long a, b;
+	int sa, sb;
+	MYSQL *c;
+
+	start(&e, -1);
+	cleanup(&e);
+	c = client(&e);
+	two_shards(c, 1000700, &a, &sa, &b, &sb);
+	query_ok(c, "BEGIN");
+	insert_customer(c, a, "first");
+	snprintf(sql, sizeof(sql), "INSERT INTO customers (id, name, balance) "
+		 "VALUES (%ld, 'second', 100)", b);
+	send_only(c, sql);
+	for (int i = 0; i < 9; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", i);
+		send_only(c, sql);
+	}
+	cr_assert_eq(mysql_read_query_result(c), 0, "%s", mysql_error(c));
+	for (int i = 0; i < 9; i++) {
+		snprintf(sql, sizeof(sql), "%d", i);
+		cr_assert_str_eq(next_value(c, buf, sizeof(buf)), sql);
+	}
+	send_only(c, "COMMIT");
+	for (int i = 0; i < 9; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", 10 + i);
+		send_only(c, sql);
+	}
+	cr_assert_eq(mysql_read_query_result(c), 0, "%s", mysql_error(c));
+	for (int i = 0; i < 9; i++) {
+		snprintf(sql, sizeof(sql), "%d", 10 + i);
+		cr_assert_str_eq(next_value(c, buf, sizeof(buf)), sql);
+	}
+	cr_assert_eq(where_is(&e, a), sa);
+	cr_assert_eq(where_is(&e, b), sb);
+	cr_assert_eq(prepared_anywhere(&e), 0);
+	mysql_close(c);
+	cleanup(&e);
+	stop(&e);
+}
