@@ -51,7 +51,7 @@ PURE_NAMES += mysql_decimal collation collation_tables rs_codec mysql_value \
               merge merge_types
 # The shard planner (docs/sharding.md, "Query planning").
 PURE_NAMES += shard_plan shard_plan_select shard_plan_merge shard_plan_union \
-              shard_plan_seq shard_plan_float stmt_bind
+              shard_plan_seq shard_plan_float shard_plan_lookup stmt_bind
 # Distributed transactions: the commit coordinator (docs/transactions.md).
 PURE_NAMES += xa_coord
 # Sequences: a worker's blocks of keys (docs/sharding.md, "Sequences").

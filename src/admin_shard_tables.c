@@ -91,6 +91,29 @@ static void bounds_text(const struct shard_table *st, struct table *t,
 	tb_text(t, r, col, "%s", buf);
 }
 
+/* "email unique myring.lookup_customers_email@s0, ..." */
+static void lookups_text(const struct keyspace *ks,
+			 const struct shard_table *st, struct table *t,
+			 size_t r, unsigned col)
+{
+	char buf[SHARD_LOOKUPS_MAX * 200];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < st->nlookups && len < sizeof(buf); i++) {
+		const struct shard_lookup *l = &st->lookups[i];
+		int k = snprintf(buf + len, sizeof(buf) - len,
+				 "%s%s%s myring.%s@%s", i ? ", " : "",
+				 l->column, l->unique ? " unique" : "",
+				 l->table, ks->shards[l->shard].name);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+	if (st->nlookups)
+		tb_text(t, r, col, "%s", buf);
+}
+
 void shard_tables_table(const struct proxy *px, struct table *t)
 {
 	const struct keyspace *ks = px->cfg.keyspace;
@@ -130,5 +153,6 @@ void shard_tables_table(const struct proxy *px, struct table *t)
 				tb_u64(t, r, 11, sq->block);
 			}
 		}
+		lookups_text(ks, st, t, r, 12);
 	}
 }

@@ -276,10 +276,10 @@ static const enum admin_col_type xa_types[] = {T, T, T, T, U};
 static const char *const shard_table_names[] = {
 	"table_name", "kind", "shard_key", "function", "key_type", "collation",
 	"shard", "bounds", "line", "sequence", "sequence_shard",
-	"sequence_block",
+	"sequence_block", "lookups",
 };
 static const enum admin_col_type shard_table_types[] = {
-	T, T, T, T, T, T, T, T, U, T, T, U,
+	T, T, T, T, T, T, T, T, U, T, T, U, T,
 };
 
 #define N(a) (unsigned)(sizeof(a) / sizeof((a)[0]))

@@ -47,6 +47,12 @@ static const char *const sq_keys[SQ__COUNT] = {
 	[SQ_START] = "start",
 };
 
+enum lk_key { LK_COLUMN, LK_UNIQUE, LK_SHARD, LK_TYPE, LK_TABLE, LK__COUNT };
+static const char *const lk_keys[LK__COUNT] = {
+	[LK_COLUMN] = "column", [LK_UNIQUE] = "unique", [LK_SHARD] = "shard",
+	[LK_TYPE] = "type", [LK_TABLE] = "table",
+};
+
 enum tb_key { TK_NAME, TK_TYPE, TK_KEY, TK_FUNCTION, TK_KEY_TYPE,
 	      TK_COLLATION, TK_BOUNDS, TK_SHARD, TK_SEQUENCE, TK_LOOKUP,
 	      TK__COUNT };
@@ -373,9 +379,14 @@ static int table_sharded(struct loader *ld, struct shard_table *t,
 		if (w < 0)
 			return -1;
 		if (w == 2)
-			return cy_fail(ld, val[TK_FUNCTION], "%s: lookup is not "
-				       "supported yet (docs/sharding.md): use "
-				       "hash or range", what);
+			/* A row's shard must follow from the row itself:
+			 * a lookup finds the key of a secondary column. */
+			return cy_fail(ld, val[TK_FUNCTION], "%s: lookup is "
+				       "not a placement (a row's shard follows "
+				       "from its key): place the table by hash "
+				       "or range and list the secondary column "
+				       "under lookup: (docs/sharding.md, "
+				       "\"Lookup tables\")", what);
 		t->fn = w ? SHARD_FN_RANGE : SHARD_FN_HASH;
 	}
 	t->key_type = SHARD_KEY_INT;
@@ -434,6 +445,87 @@ static int table_sequence(struct loader *ld, const struct keyspace *ks,
 			  ks->nsequences);
 }
 
+/* One lookup: column:, unique:, shard: (default: default-shard:, else
+ * the first shard), type:, table: (default lookup_<table>_<column>). */
+static int table_lookup(struct loader *ld, const struct keyspace *ks,
+			struct shard_table *t, yaml_node_t *map)
+{
+	static const char *const bools[] = {"false", "true", "no", "yes"};
+	static const char *const types[] = {"int", "string"};
+	struct shard_lookup *l = &t->lookups[t->nlookups];
+	yaml_node_t *key[LK__COUNT] = {0}, *val[LK__COUNT] = {0};
+	char what[200];
+	int w;
+
+	l->line = cy_line(map);
+	if (map->type != YAML_MAPPING_NODE)
+		return cy_fail(ld, map, "keyspace: table '%s': lookup: expected "
+			       "a mapping (column:, unique:, shard:, type:, "
+			       "table:), got %s", t->name, cy_kind(map));
+	snprintf(what, sizeof(what), "keyspace: table '%s': lookup", t->name);
+	if (sort_keys(ld, map, what, lk_keys, LK__COUNT, key, val))
+		return -1;
+	if (!val[LK_COLUMN])
+		return cy_fail(ld, map, "%s: column: required (the secondary "
+			       "column)", what);
+	snprintf(what, sizeof(what), "keyspace: table '%s': lookup: column",
+		 t->name);
+	if (get_name(ld, what, val[LK_COLUMN], SQL_NAME_CHARS, l->column))
+		return -1;
+	snprintf(what, sizeof(what), "keyspace: table '%s': lookup %s",
+		 t->name, l->column);
+	if (val[LK_UNIQUE]) {
+		w = get_word(ld, what, val[LK_UNIQUE], bools, 4,
+			     "true or false");
+		if (w < 0)
+			return -1;
+		l->unique = w & 1;
+	}
+	l->type = SHARD_KEY_STRING;
+	if (val[LK_TYPE]) {
+		w = get_word(ld, what, val[LK_TYPE], types, 2, "int or string");
+		if (w < 0)
+			return -1;
+		l->type = w ? SHARD_KEY_STRING : SHARD_KEY_INT;
+	}
+	l->shard = ks->default_shard >= 0 ? (unsigned)ks->default_shard : 0;
+	if (val[LK_SHARD] && shard_ref(ld, ks, what, val[LK_SHARD], &l->shard))
+		return -1;
+	if (val[LK_TABLE]) {
+		if (get_name(ld, what, val[LK_TABLE], SQL_NAME_CHARS, l->table))
+			return -1;
+	} else {
+		char name[200];
+
+		snprintf(name, sizeof(name), "lookup_%s_%s", t->name,
+			 l->column);
+		if (strlen(name) >= sizeof(l->table))
+			return cy_fail(ld, map, "%s: table: required (%s is "
+				       "longer than 63 characters)", what,
+				       name);
+		memcpy(l->table, name, strlen(name) + 1);
+	}
+	t->nlookups++;
+	return 0;
+}
+
+static int table_lookups(struct loader *ld, const struct keyspace *ks,
+			 struct shard_table *t, yaml_node_t *v)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cy_fail(ld, v, "keyspace: table '%s': lookup: expected a "
+			       "list of secondary columns, got %s", t->name,
+			       cy_kind(v));
+	if (cy_seq_len(v) > SHARD_LOOKUPS_MAX)
+		return cy_fail(ld, v, "keyspace: table '%s': lookup: at most %d "
+			       "columns", t->name, SHARD_LOOKUPS_MAX);
+	for (size_t i = 0; i < cy_seq_len(v); i++)
+		if (table_lookup(ld, ks, t,
+				 cy_node(ld, v->data.sequence.items.start[i])))
+			return -1;
+	return 0;
+}
+
 static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 {
 	static const char *const kinds[] = {"sharded", "broadcast", "unsharded"};
@@ -455,10 +547,6 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 		     t->name))
 		return -1;
 	ks->ntables++;
-	if (key[TK_LOOKUP])
-		return cy_fail(ld, key[TK_LOOKUP], "keyspace: table '%s': "
-			       "lookup: not supported yet (docs/sharding.md)",
-			       t->name);
 	t->kind = TABLE_SHARDED;
 	if (val[TK_TYPE]) {
 		snprintf(what, sizeof(what), "keyspace: table '%s': type",
@@ -476,6 +564,9 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 		      "a sharded table (its key column gets the sequence's "
 		      "keys)"))
 		return -1;
+	if (only_with(ld, t, key, TK_LOOKUP, t->kind == TABLE_SHARDED,
+		      "a sharded table (a lookup finds its key)"))
+		return -1;
 	for (unsigned k = TK_KEY; k <= TK_BOUNDS; k++)
 		if (only_with(ld, t, key, (enum tb_key)k, t->kind == TABLE_SHARDED,
 			      "a sharded table (type: sharded, the default)"))
@@ -483,6 +574,8 @@ static int load_table(struct loader *ld, struct keyspace *ks, yaml_node_t *map)
 	if (t->kind == TABLE_SHARDED && table_sharded(ld, t, map, key, val))
 		return -1;
 	if (val[TK_SEQUENCE] && table_sequence(ld, ks, t, val[TK_SEQUENCE]))
+		return -1;
+	if (val[TK_LOOKUP] && table_lookups(ld, ks, t, val[TK_LOOKUP]))
 		return -1;
 	if (t->kind == TABLE_UNSHARDED) {
 		snprintf(what, sizeof(what), "keyspace: table '%s': shard",

@@ -71,7 +71,23 @@ struct fanout_part {
 	struct mysql_ok ok;
 	char info[64];
 	struct xa_lease lease;     /* inside a transaction: whose b is */
+	bool txn;                  /* it runs on the transaction's b */
 };
+
+/* The rows a step of a statement read (shard_plan.h, plan_found), kept
+ * across its plannings: the cells' bytes one after another. */
+struct found {
+	char *data;
+	size_t len, cap;
+	size_t *off, *lens;        /* per cell; lens FOUND_NULL: NULL */
+	unsigned ncols, ncells, cap_cells;
+	bool set;                  /* a step read them */
+};
+
+#define FOUND_NULL ((size_t)-1)
+/* What a step may read: a lookup's keys or the rows a write changes are
+ * held whole until the next planning. */
+#define FOUND_MAX (16u << 20)
 
 /* Rows go to the client's queue in chunks of about this size. */
 #define FANOUT_CHUNK (64u << 10)
@@ -149,6 +165,12 @@ struct fanout {
 	uint8_t *float_defs;
 	size_t float_defs_len;
 	struct worker *w;
+	/* A statement in steps (a lookup's: plan.more): planned again from
+	 * sql once each step's parts are back.  The step holds one ref of
+	 * its own (staged) so that the fanout outlives its parts. */
+	bool staged, step_ok;
+	uint64_t insert_id;        /* the first step's sequence keys' */
+	struct found keys, found_rows;
 };
 
 /* ---- planning --------------------------------------------------------- */
@@ -471,16 +493,46 @@ static int given_keys(void *arg, unsigned seq, unsigned n, int64_t *keys)
 /* A prepare takes no keys (its executions do): its INSERT is PLAN_KEYS. */
 static const struct given_keys no_keys;
 
+/* What a step read, as the planner reads it (in the arena), or NULL. */
+static const struct plan_found *found_view(struct sql_arena *a,
+					   const struct found *fd)
+{
+	struct plan_found *v;
+	const char **cells;
+	size_t *lens;
+
+	if (!fd->set)
+		return NULL;
+	v = sql_arena_alloc(a, sizeof(*v));
+	cells = sql_arena_alloc(a, (fd->ncells + 1) * sizeof(*cells));
+	lens = sql_arena_alloc(a, (fd->ncells + 1) * sizeof(*lens));
+	if (!v || !cells || !lens)
+		return NULL;
+	for (unsigned i = 0; i < fd->ncells; i++) {
+		cells[i] = fd->lens[i] == FOUND_NULL ? NULL :
+			   fd->data + fd->off[i];
+		lens[i] = fd->lens[i] == FOUND_NULL ? 0 : fd->lens[i];
+	}
+	v->ncols = fd->ncols ? fd->ncols : 1;
+	v->nrows = fd->ncols ? fd->ncells / fd->ncols : 0;
+	v->cells = cells;
+	v->lens = lens;
+	return v;
+}
+
 /* Plans sql for the session into *plan, in the worker's arena as it is
  * (valid until the next statement is planned); params, bind: an
  * execution's values (shard_plan.h); keys: where an INSERT's sequence
  * keys come from (NULL: from the worker's blocks, but none for an
- * execution planned by params: that one is planned again with bind). */
+ * execution planned by params: that one is planned again with bind);
+ * steps: a statement in steps, planned for its next step with what
+ * the earlier ones read (NULL: its first planning). */
 static void plan_in_arena_keyed(struct session *s, const char *sql,
 				size_t len, const struct plan_param *params,
 				unsigned nparams, const struct sql_bind *bind,
 				unsigned nbind, const struct given_keys *keys,
 				const struct stmt_client *sc,
+				const struct fanout *steps,
 				struct shard_plan *plan)
 {
 	struct sql_reading rd;
@@ -502,8 +554,14 @@ static void plan_in_arena_keyed(struct session *s, const char *sql,
 		.keys_arg = keys ? (void *)keys : (void *)s,
 		.float_cols = sc ? sc->float_cols : 0,
 		.float_ncols = sc ? sc->float_ncols : 0,
+		.lookups_ready = s->c.w->lookups_ready,
 	};
 
+	if (steps) {
+		ctx.step = steps->plan.step + 1;
+		ctx.keys_found = found_view(&s->c.w->plan_arena, &steps->keys);
+		ctx.rows_found = found_view(&s->c.w->plan_arena, &steps->found_rows);
+	}
 	client_charset(s, &ctx);
 	effects_reading(s, &rd);
 	shard_plan(&s->c.w->plan_arena, &ctx, sql, len, plan);
@@ -515,7 +573,7 @@ static void plan_in_arena(struct session *s, const char *sql, size_t len,
 			  struct shard_plan *plan)
 {
 	plan_in_arena_keyed(s, sql, len, params, nparams, bind, nbind, NULL,
-			    NULL, plan);
+			    NULL, NULL, plan);
 }
 
 /* A one-shard INSERT given sequence keys: its rewritten text goes to
@@ -623,6 +681,27 @@ static enum myring_verdict fanout_for_keys(struct session *s,
 	return verdict;
 }
 
+static void fanout_free(struct fanout *f);
+
+/* A plan with more steps (a lookup's, shard_plan_lookup.c): the fanout
+ * keeps the statement's text to plan again and holds a ref of its own
+ * between steps.  0, or -1 when out of memory. */
+static int steps_begin(struct fanout *f, const struct shard_plan *plan)
+{
+	if (!plan->more)
+		return 0;
+	free(f->sql);
+	f->sql = malloc(plan->replan_len ? plan->replan_len : 1);
+	if (!f->sql)
+		return -1;
+	memcpy(f->sql, plan->replan, plan->replan_len);
+	f->sql_len = plan->replan_len;
+	f->staged = true;
+	f->refs++;
+	f->insert_id = plan->insert_id;
+	return 0;
+}
+
 /*
  * A PLAN_MULTI of p: a fanout that myring answers once p is at the head
  * of the queue (p->fanout; the plan and the worker's plan arena go with
@@ -680,11 +759,17 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 	f->binary = binary;
 	f->in_txn = s->in_trans && !begins;
 	f->begins = begins;
-	f->implicit = begins || (!s->in_trans && plan->writes &&
-				 plan->nparts > 1 &&
-				 plan->result == PLAN_RESULT_OK && !ddl &&
-				 autocommit_on(s));
+	/* A write in steps (its lookup rows and its rows) is atomic too. */
+	f->implicit = begins || (!s->in_trans && plan->writes && !ddl &&
+				 autocommit_on(s) &&
+				 (plan->more || (plan->nparts > 1 &&
+						 plan->result == PLAN_RESULT_OK)));
 	pkt_buf_init(&f->out);
+	if (steps_begin(f, &f->plan)) {
+		p->fanout = NULL;
+		fanout_free(f);
+		return refuse(reply, 1105, "HY000", "myring: out of memory");
+	}
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 		pt->f = f;
@@ -697,7 +782,8 @@ static enum myring_verdict fanout_new(struct session *s, struct pending *p,
 	s->c.w->stats.shard_fanout_parts += f->nparts;
 	p->fanout = f;
 	p->local = true;
-	p->local_result_set = f->plan.result == PLAN_RESULT_ROWS;
+	p->local_result_set = f->plan.more ? f->plan.select :
+			      f->plan.result == PLAN_RESULT_ROWS;
 	p->route_why = "shards";
 	/* What the client pipelines behind it waits for its end. */
 	s->fanouts++;
@@ -781,6 +867,12 @@ static void fanout_free(struct fanout *f)
 	if (f->bind_own)
 		sql_arena_free(&f->bind_arena);
 	free(f->float_defs);
+	free(f->keys.data);
+	free(f->keys.off);
+	free(f->keys.lens);
+	free(f->found_rows.data);
+	free(f->found_rows.off);
+	free(f->found_rows.lens);
 	merge_free(f->m);
 	pkt_buf_free(&f->out);
 	free(f->defs);
@@ -1138,7 +1230,7 @@ static void float_retry(struct fanout *f, uint64_t fl)
 	if (!bind)
 		goto nomem;
 	plan_in_arena_keyed(s, sc->sql, sc->sql_len, NULL, 0, bind, f->nbind,
-			    NULL, sc, &plan);
+			    NULL, sc, NULL, &plan);
 	if (plan.kind != PLAN_MULTI || plan.result != PLAN_RESULT_ROWS) {
 		if (plan.kind == PLAN_ERROR)
 			s->c.w->stats.shard_refused++;
@@ -1276,6 +1368,18 @@ static void part_ended(struct fanout *f, struct fanout_part *pt)
 	f->ended++;
 	if (f->answered)
 		return;
+	if (f->plan.more) {
+		/* A step: the next one is planned once its parts are back
+		 * (step_over). */
+		if (f->ended < f->nparts)
+			return;
+		if (f->held_code)
+			answer_error(f, f->held_code, f->held_state,
+				     f->held_msg);
+		else
+			f->step_ok = true;
+		return;
+	}
 	if (f->plan.result == PLAN_RESULT_OK) {
 		if (f->ended < f->nparts)
 			return;
@@ -1331,6 +1435,71 @@ static void part_error(struct fanout *f, struct fanout_part *pt,
 		answer_error(f, e.code, e.sqlstate, msg);
 }
 
+/* One cell into what a step read; -1 past FOUND_MAX or out of memory. */
+static int found_cell(struct found *fd, const char *p, size_t n, bool null)
+{
+	if (fd->ncells == fd->cap_cells) {
+		unsigned cap = fd->cap_cells ? 2 * fd->cap_cells : 16;
+		size_t *off = realloc(fd->off, cap * sizeof(*off));
+
+		if (!off)
+			return -1;
+		fd->off = off;
+		off = realloc(fd->lens, cap * sizeof(*off));
+		if (!off)
+			return -1;
+		fd->lens = off;
+		fd->cap_cells = cap;
+	}
+	if (!null && fd->len + n > fd->cap) {
+		size_t cap = fd->cap ? 2 * fd->cap : 256;
+		char *d;
+
+		while (cap < fd->len + n)
+			cap *= 2;
+		if (cap > FOUND_MAX || !(d = realloc(fd->data, cap)))
+			return -1;
+		fd->data = d;
+		fd->cap = cap;
+	}
+	fd->off[fd->ncells] = fd->len;
+	fd->lens[fd->ncells++] = null ? FOUND_NULL : n;
+	if (!null && n) {
+		memcpy(fd->data + fd->len, p, n);
+		fd->len += n;
+	}
+	return 0;
+}
+
+/* A row of a step that reads (a lookup's keys, the rows a write changes),
+ * in the text protocol: kept for the next planning. */
+static void collect_row(struct fanout *f, struct fanout_part *pt,
+			const uint8_t *pkt, uint32_t len)
+{
+	struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ? &f->keys :
+			   &f->found_rows;
+	size_t pos = 0;
+
+	for (uint64_t c = 0; c < pt->ncols; c++) {
+		struct mysql_str v = { 0 };
+		bool null = pos < len && pkt[pos] == 0xFB;
+
+		if (null)
+			pos++;
+		else if (mysql_get_lenenc_str(pkt, len, &pos, &v))
+			goto bad;
+		if (found_cell(fd, v.ptr, v.len, null)) {
+			answer_error(f, 1235, "42000", "myring: a lookup step "
+				     "read more rows than myring holds (16 MiB): "
+				     "narrow the statement");
+			return;
+		}
+	}
+	return;
+bad:
+	answer_error(f, 1105, "HY000", "myring: a shard sent a malformed row");
+}
+
 /* A packet of a shard's answer to its text (the bconn's sink). */
 static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 {
@@ -1379,7 +1548,8 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 		pt->phase = PART_COLS;
 		return;
 	case PART_COLS:
-		if (!f->m && !f->answered && keep_def(pt, pkt, len)) {
+		if (!f->m && !f->answered && !f->plan.collect &&
+		    keep_def(pt, pkt, len)) {
 			answer_error(f, 1105, "HY000", "myring: out of memory");
 			return;
 		}
@@ -1396,7 +1566,11 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 			part_ended(f, pt);
 			return;
 		}
-		if (!f->answered)
+		if (f->answered)
+			;
+		else if (f->plan.collect)
+			collect_row(f, pt, pkt, len);
+		else
 			merged(f, merge_row(f->m, pt->idx, pkt, len));
 		if (f->npaused || f->client_paused ||
 		    (f->m && merge_should_pause(f->m, pt->idx)))
@@ -1408,7 +1582,16 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 	/* This part's header is whole. */
 	if (f->answered)
 		return;
-	if (!f->m) {
+	if (f->plan.collect) {
+		struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ?
+				   &f->keys : &f->found_rows;
+
+		if (fd->ncols && fd->ncols != pt->ncols)
+			answer_error(f, 1105, "HY000", "myring: the shards "
+				     "answered a lookup's read with different "
+				     "columns");
+		fd->ncols = (unsigned)pt->ncols;
+	} else if (!f->m) {
 		header_complete(f, pt);
 	} else if (pt->ncols != f->ncols) {
 		answer_error(f, 1105, "HY000", "myring: the shards answered "
@@ -1422,10 +1605,16 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 
 /* ---- the shards' connections ------------------------------------------ */
 
+static void step_over(struct fanout *f);
+
 static void fanout_unref(struct fanout *f)
 {
-	if (--f->refs)
+	if (--f->refs) {
+		/* Only a statement's step hold is left: its parts are back. */
+		if (f->refs == 1 && f->staged)
+			step_over(f);
 		return;
+	}
 	if (!f->answered)
 		answer_error(f, ER_BACKEND_LOST, "08S01", "myring: a shard's "
 			     "connection ended before its answer");
@@ -1449,7 +1638,7 @@ static void part_done(struct bconn *b, uint16_t err, const char *msg)
 	if (err && pt->phase != PART_ENDED)
 		/* The state replay failed, or the connection did. */
 		answer_error(f, err, b->req_state, msg);
-	if (f->in_txn || f->implicit) {
+	if (pt->txn) {
 		session_xa_give_back(&pt->lease, pt->shard, b,
 				     pt->phase != PART_ENDED || b->failed ||
 				     b->c.closing);
@@ -1487,7 +1676,7 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	}
 	if (!s || f->answered) {
 		/* Nobody wants this shard's answer any more. */
-		if (f->in_txn || f->implicit)
+		if (pt->txn)
 			session_xa_give_back(&pt->lease, pt->shard, b, false);
 		else
 			pool_return(pt->pool, b);
@@ -1495,7 +1684,7 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 		return;
 	}
 	pt->b = b;
-	if (f->in_txn || f->implicit) {
+	if (pt->txn) {
 		pt->pool = pt->lease.pool;
 		pt->server = pt->lease.server;
 	}
@@ -1519,7 +1708,7 @@ static void part_lent(struct pool_waiter *wt, struct bconn *b, uint16_t err,
 	free(q);
 	if (rc != MYSQL_REPLAY_OK) {
 		pt->b = NULL;
-		if (f->in_txn || f->implicit)
+		if (pt->txn)
 			session_xa_give_back(&pt->lease, pt->shard, b, true);
 		else
 			pool_drop(pt->pool, b);
@@ -1558,10 +1747,20 @@ static void start_parts(struct session *s, struct fanout *f)
 	const struct keyspace *ks = keyspace_of(s);
 	bool read = f->plan.select && !f->plan.writes && !s->in_trans;
 
-	f->refs = f->nparts + 1;
+	/* A statement in steps holds one more of its own (steps_begin). */
+	f->refs += f->nparts + 1;
+	if (f->plan.collect) {
+		struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ?
+				   &f->keys : &f->found_rows;
+
+		fd->len = 0;
+		fd->ncells = 0;
+		fd->ncols = 0;
+		fd->set = true;
+	}
 	if (f->in_txn)
 		f->txn = s->xa;
-	else if (f->implicit &&
+	else if (f->implicit && !f->txn && !f->plan.pooled &&
 		 !(f->txn = session_xa_implicit(s, f->parts[0].shard)))
 		answer_error(f, 1105, "HY000", "myring: out of memory");
 	for (unsigned i = 0; i < f->nparts; i++) {
@@ -1573,7 +1772,9 @@ static void start_parts(struct session *s, struct fanout *f)
 		char msg[200];
 
 		pt->wait.cont = part_lent;
-		if ((f->in_txn || f->implicit) && !f->answered) {
+		/* A lookup table's set-up runs outside the transaction. */
+		pt->txn = (f->in_txn || f->implicit) && !f->plan.pooled;
+		if (pt->txn && !f->answered) {
 			lend_part(f, pt);
 			continue;
 		}
@@ -1612,6 +1813,88 @@ static void start_parts(struct session *s, struct fanout *f)
 	fanout_unref(f);
 }
 
+/* The parts of a statement's step, from its plan (PLAN_ONE: the last
+ * step on one shard, as a fanout of one part).  0, or -1 with the
+ * answer an error. */
+static int step_parts(struct fanout *f, struct shard_plan *plan)
+{
+	struct session *s = f->s;
+	struct sql_arena *a = &s->c.w->plan_arena;
+
+	if (plan->kind == PLAN_ONE) {
+		plan->kind = PLAN_MULTI;
+		plan->result = plan->select ? PLAN_RESULT_ROWS : PLAN_RESULT_OK;
+	}
+	if (plan->kind == PLAN_ERROR) {
+		s->c.w->stats.shard_refused++;
+		answer_error(f, plan->err_code, plan->sqlstate, plan->err);
+		return -1;
+	}
+	if (plan->kind != PLAN_MULTI || !plan->nparts ||
+	    (plan->result == PLAN_RESULT_ROWS && !plan->collect &&
+	     !plan->merge)) {
+		/* The session's state changed the statement's reading in
+		 * the meantime (sql_mode): it is sent again by the client. */
+		answer_error(f, 1105, "HY000", "myring: the statement read "
+			     "differently between its steps: try again");
+		return -1;
+	}
+	for (unsigned i = 0; i < f->nparts; i++)
+		free(f->parts[i].defs);
+	free(f->parts);
+	f->parts = calloc(plan->nparts, sizeof(*f->parts));
+	if (!f->parts) {
+		f->nparts = 0;
+		answer_error(f, 1105, "HY000", "myring: out of memory");
+		return -1;
+	}
+	if (f->plan.pooled && !plan->pooled)
+		s->c.w->lookups_ready = true;
+	/* The plan and its arena go with the fanout. */
+	sql_arena_free(&f->arena);
+	f->arena = *a;
+	sql_arena_init(a, 0);
+	if (!plan->insert_id)
+		plan->insert_id = f->insert_id;
+	f->plan = *plan;
+	f->nparts = plan->nparts;
+	f->ended = 0;
+	f->held_code = 0;
+	f->step_ok = false;
+	for (unsigned i = 0; i < f->nparts; i++) {
+		struct fanout_part *pt = &f->parts[i];
+
+		pt->f = f;
+		pt->idx = i;
+		pt->shard = plan->parts[i].shard;
+		pt->sql = plan->parts[i].sql;
+		pt->len = plan->parts[i].len;
+	}
+	s->c.w->stats.shard_fanouts++;
+	s->c.w->stats.shard_fanout_parts += f->nparts;
+	return 0;
+}
+
+/* Every part of a statement's step gave its connection back: the next
+ * step is planned with what it read and run, or (an error, the last
+ * step, the session gone) the step's hold goes and the fanout ends. */
+static void step_over(struct fanout *f)
+{
+	struct shard_plan plan;
+
+	if (f->s && !f->answered && f->step_ok && f->plan.more) {
+		plan_arena(f->s);
+		plan_in_arena_keyed(f->s, f->sql, f->sql_len, NULL, 0, NULL, 0,
+				    NULL, NULL, f, &plan);
+		if (step_parts(f, &plan) == 0) {
+			start_parts(f->s, f);
+			return;
+		}
+	}
+	f->staged = false;
+	fanout_unref(f);
+}
+
 /* A fanout without parts ends with its answer (an error). */
 static void keyed_fail(struct fanout *f, uint16_t code, const char *state,
 		       const char *msg)
@@ -1640,14 +1923,14 @@ static void keyed_run(struct fanout *f)
 	}
 	a = plan_arena(s);
 	plan_in_arena_keyed(s, f->sql, f->sql_len, NULL, 0, f->bind, f->nbind,
-			    &g, NULL, &plan);
+			    &g, NULL, NULL, &plan);
 	if (plan.kind == PLAN_ERROR) {
 		s->c.w->stats.shard_refused++;
 		keyed_fail(f, plan.err_code, plan.sqlstate, plan.err);
 		return;
 	}
 	if ((plan.kind != PLAN_ONE && plan.kind != PLAN_MULTI) ||
-	    !plan.insert_id) {
+	    (!plan.insert_id && !plan.more)) {
 		/* The session's state changed the statement's reading in
 		 * the meantime (sql_mode): it is sent again by the client. */
 		keyed_fail(f, 1105, "HY000", "myring: the INSERT read "
@@ -1665,13 +1948,20 @@ static void keyed_run(struct fanout *f)
 	sql_arena_init(a, 0);
 	f->plan = plan;
 	f->plan.kind = PLAN_MULTI;
-	f->plan.result = PLAN_RESULT_OK;
+	if (!plan.collect)
+		f->plan.result = PLAN_RESULT_OK;
 	f->nparts = plan.nparts;
-	/* Over several shards, atomic as any other such write; with
-	 * autocommit off it begins the transaction (fanout_for_keys saw to
-	 * it that the session has none yet). */
+	/* Over several shards, or in steps (its lookup rows first),
+	 * atomic as any other such write; with autocommit off it begins
+	 * the transaction (fanout_for_keys saw to it that the session has
+	 * none yet). */
 	f->begins = !autocommit_on(s);
-	f->implicit = f->begins || (f->nparts > 1 && autocommit_on(s));
+	f->implicit = f->begins ||
+		      ((f->nparts > 1 || plan.more) && autocommit_on(s));
+	if (steps_begin(f, &f->plan)) {
+		keyed_fail(f, 1105, "HY000", "myring: out of memory");
+		return;
+	}
 	for (unsigned i = 0; i < f->nparts; i++) {
 		struct fanout_part *pt = &f->parts[i];
 
@@ -1797,7 +2087,7 @@ enum myring_verdict shard_prepare(struct session *s, const char *sql,
 
 	plan_arena(s);
 	plan_in_arena_keyed(s, sql, len, NULL, 0, NULL, 0, &no_keys, NULL,
-			    &plan);
+			    NULL, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;
@@ -1913,7 +2203,7 @@ static enum myring_verdict execute_on_shards(struct session *s,
 				  &s->c.w->px->stmt_secret))
 		return refuse(reply, 1105, "HY000", "myring: out of memory");
 	plan_in_arena_keyed(s, sc->sql, sc->sql_len, NULL, 0, bind,
-			    sc->num_params, NULL, sc, &plan);
+			    sc->num_params, NULL, sc, NULL, &plan);
 	switch (plan.kind) {
 	case PLAN_PASS:
 		return verdict;

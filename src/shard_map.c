@@ -326,6 +326,36 @@ int shard_table_check(const struct keyspace *ks, const struct shard_table *t,
 			WHY("sequence: unknown sequence '%s' (keyspace: "
 			    "sequences: lists them)", t->sequence);
 	}
+	if (t->nlookups && t->kind != TABLE_SHARDED)
+		WHY("lookup: only with a sharded table (its key is what a "
+		    "lookup finds)");
+	if (t->nlookups > SHARD_LOOKUPS_MAX)
+		WHY("lookup: at most %d columns", SHARD_LOOKUPS_MAX);
+	for (unsigned i = 0; i < t->nlookups; i++) {
+		const struct shard_lookup *l = &t->lookups[i];
+
+		if (!l->column[0] || !l->table[0])
+			WHY("lookup: a lookup needs column: and a table name");
+		if (!strcasecmp(l->column, t->key))
+			WHY("lookup: column %s is the shard key (which needs "
+			    "no lookup)", l->column);
+		if (l->shard >= ks->nshards)
+			WHY("lookup %s: shard: no shard %u (there are %u)",
+			    l->column, l->shard, ks->nshards);
+		if (l->type != SHARD_KEY_INT && l->type != SHARD_KEY_STRING)
+			WHY("lookup %s: type: expected int or string",
+			    l->column);
+		for (unsigned j = 0; j < i; j++)
+			if (!strcasecmp(t->lookups[j].column, l->column))
+				WHY("lookup: column %s listed twice",
+				    l->column);
+		for (const struct shard_table *o = ks->tables; o < t; o++)
+			for (unsigned j = 0; j < o->nlookups; j++)
+				if (!strcasecmp(o->lookups[j].table, l->table))
+					WHY("lookup %s: table myring.%s is "
+					    "table %s's lookup too", l->column,
+					    l->table, o->name);
+	}
 	switch (t->kind) {
 	case TABLE_BROADCAST:
 		return 0;
@@ -469,9 +499,26 @@ int keyspace_check(const struct keyspace *ks, char *err, size_t errlen)
 
 /* ---- equality and freeing ------------------------------------------------ */
 
+static bool lookups_equal(const struct shard_table *a,
+			  const struct shard_table *b)
+{
+	if (a->nlookups != b->nlookups)
+		return false;
+	for (unsigned i = 0; i < a->nlookups; i++) {
+		const struct shard_lookup *x = &a->lookups[i];
+		const struct shard_lookup *y = &b->lookups[i];
+
+		if (strcasecmp(x->column, y->column) ||
+		    strcasecmp(x->table, y->table) || x->unique != y->unique ||
+		    x->type != y->type || x->shard != y->shard)
+			return false;
+	}
+	return true;
+}
+
 static bool table_equal(const struct shard_table *a, const struct shard_table *b)
 {
-	return !strcmp(a->name, b->name) && a->kind == b->kind &&
+	return lookups_equal(a, b) && !strcmp(a->name, b->name) && a->kind == b->kind &&
 	       !strcmp(a->key, b->key) && a->fn == b->fn &&
 	       a->key_type == b->key_type && a->collation == b->collation &&
 	       a->nbounds == b->nbounds &&
@@ -485,6 +532,16 @@ static bool sequence_equal(const struct shard_sequence *a,
 {
 	return !strcasecmp(a->name, b->name) && a->shard == b->shard &&
 	       a->block == b->block && a->start == b->start;
+}
+
+int shard_table_lookup(const struct shard_table *t, const char *name,
+		       size_t len)
+{
+	for (unsigned i = 0; i < t->nlookups; i++)
+		if (strlen(t->lookups[i].column) == len &&
+		    !strncasecmp(t->lookups[i].column, name, len))
+			return (int)i;
+	return -1;
 }
 
 int keyspace_sequence(const struct keyspace *ks, const char *name)

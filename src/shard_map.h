@@ -24,6 +24,8 @@
 #define SHARDS_MAX 64
 #define SHARD_TABLES_MAX 1024
 #define SHARD_SEQUENCES_MAX 64
+/* Lookups (secondary columns) per sharded table. */
+#define SHARD_LOOKUPS_MAX 4
 /* A sequence's block: at most this many keys per round trip. */
 #define SHARD_SEQ_BLOCK_MAX 1000000000ull
 
@@ -52,6 +54,24 @@ struct shard {
 	uint64_t hash_lo, hash_hi;      /* its part of the hash space */
 };
 
+/*
+ * A lookup of a sharded table (docs/sharding.md, "Lookup tables"): myring
+ * keeps, in myring.<table> on one shard, a row (value, keyid) for each
+ * row of the table whose secondary column holds value and whose shard
+ * key is keyid, so that a statement naming the column's value finds the
+ * keys (and so the shards) with one read.
+ */
+struct shard_lookup {
+	char column[64];        /* the secondary column */
+	char table[64];         /* its table in the myring schema */
+	bool unique;            /* a value maps to one row: duplicates are
+				 * refused with the server's 1062 */
+	uint8_t type;           /* enum shard_key_type: the value column's
+				 * type (int: BIGINT; string: VARCHAR) */
+	unsigned shard;         /* the shard whose myring schema holds it */
+	unsigned line;
+};
+
 struct shard_table {
 	char name[64];          /* as the application names it (ASCII,
 				 * compared caselessly) */
@@ -73,6 +93,9 @@ struct shard_table {
 	/* TABLE_SHARDED, key-type int: the sequence (ks->sequences, by
 	 * name) that gives keys to rows inserted without one, or "" */
 	char sequence[64];
+	/* TABLE_SHARDED: its lookups */
+	unsigned nlookups;
+	struct shard_lookup lookups[SHARD_LOOKUPS_MAX];
 	unsigned line;          /* in the config file */
 };
 
@@ -125,6 +148,10 @@ unsigned shard_of_hash(const struct keyspace *ks, uint64_t h);
 /* The table called name (caseless), or NULL. */
 const struct shard_table *keyspace_table(const struct keyspace *ks,
 					 const char *name, size_t len);
+
+/* The lookup of t on column name (caseless), or -1. */
+int shard_table_lookup(const struct shard_table *t, const char *name,
+		       size_t len);
 
 /* The sequence called name (caseless), or -1. */
 int keyspace_sequence(const struct keyspace *ks, const char *name);

@@ -384,6 +384,14 @@ static int string_shard(struct planner *pl, const struct shard_table *t,
 	return shard_for_value(pl->ks, t, utf8, n, true);
 }
 
+int plan_key_shard(struct planner *pl, const struct shard_table *t,
+		   const char *v, size_t len, bool is_string)
+{
+	if (is_string)
+		return string_shard(pl, t, v, len, client_charset(pl->ctx));
+	return shard_for_value(pl->ks, t, v, len, false);
+}
+
 /* A literal's value as shard_for_value reads it. */
 static int literal_shard(struct planner *pl, const struct shard_table *t,
 			 const struct sql_expr *e)
@@ -548,6 +556,37 @@ static int walk_from(struct planner *pl, struct route *r, struct sql_from *f,
 static int walk_on(struct planner *pl, struct route *r, struct sql_from *f,
 		   unsigned s);
 
+/* col = value (one) or col IN (list) in the top query, where col is a
+ * lookup column of one of its sharded tables (named, or the only one
+ * with such a lookup): the lookup's condition (shard_plan_lookup.c). */
+static void lookup_eq(struct planner *pl, struct route *r,
+		      const struct sql_expr *col, struct sql_expr *one,
+		      struct sql_expr *list)
+{
+	int found = -1, lk = -1;
+
+	if (col->kind != SQL_E_COLUMN ||
+	    (col->schema.len && !plan_name_eq(col->schema, pl->ks->schema)))
+		return;
+	for (unsigned i = 0; i < r->nt; i++) {
+		int l;
+
+		if (r->t[i].scope != 0 || r->t[i].pushed ||
+		    (col->table.len && !plan_str_eq(r->t[i].ref, col->table)))
+			continue;
+		l = lookup_column(r, (int)i, col);
+		if (l < 0)
+			continue;
+		if (found >= 0)
+			return;         /* ambiguous */
+		found = (int)i;
+		lk = l;
+	}
+	if (found >= 0)
+		lookup_conjunct(pl, r, found, (unsigned)lk, one ? one : list,
+				!one);
+}
+
 /* A conjunct of scope s: key = key makes a class, key = literal and
  * key IN (literals) narrow one (values: from WHERE only; ON of an outer
  * join does not filter the other side). */
@@ -587,6 +626,9 @@ static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
 
 			if (sh >= 0)
 				r->t[b].mask &= 1ull << sh;
+		} else if (s == 0) {
+			lookup_eq(pl, r, c->left, c->right, NULL);
+			lookup_eq(pl, r, c->right, c->left, NULL);
 		}
 		return;
 	}
@@ -605,8 +647,11 @@ static void conjunct(struct planner *pl, struct route *r, struct sql_expr *c,
 		int a = resolve(pl, r, s, c->left);
 		uint64_t m = 0;
 
-		if (!is_key(r, a, c->left) || r->t[a].scope != s)
+		if (!is_key(r, a, c->left) || r->t[a].scope != s) {
+			if (s == 0)
+				lookup_eq(pl, r, c->left, NULL, c->args);
 			return;
+		}
 		for (struct sql_expr *x = c->args; x; x = x->next) {
 			int sh = literal_shard(pl, r->t[a].t, x);
 
@@ -1319,6 +1364,7 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 {
 	struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
 	uint64_t m;
+	int rc;
 
 	if (!r)
 		return plan_nomem(pl);
@@ -1341,7 +1387,11 @@ static int plan_select(struct planner *pl, struct sql_statement *st)
 	if (settle(pl, r))
 		return -1;
 	m = route_mask(r);
-	if (__builtin_popcountll(m) == 1) {
+	rc = lookup_route(pl, r, m);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	/* A statement's last step runs as a fanout, which merges. */
+	if (__builtin_popcountll(m) == 1 && !pl->ctx->step) {
 		plan_one(pl, lowest(m));
 		return 0;
 	}
@@ -1387,7 +1437,7 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	struct tref *target;
 	unsigned key_idx = 0, nrows = 0;
 	uint64_t mask = 0;
-	int *row_shard, values_scope = -1, keyed;
+	int *row_shard, values_scope = -1, keyed, keyed_lk;
 
 	if (!r)
 		return plan_nomem(pl);
@@ -1449,6 +1499,10 @@ static int plan_insert(struct planner *pl, struct sql_statement *st)
 	keyed = plan_insert_keys(pl, in, t);
 	if (keyed < 0 || keyed == 2)
 		return keyed < 0 ? -1 : 0;
+	/* Its lookup rows first (steps of their own). */
+	keyed_lk = lookup_insert(pl, in, t);
+	if (keyed_lk)
+		return keyed_lk < 0 ? -1 : 0;
 	if (in->set) {
 		const struct sql_assign *ka = key_assign(in->set, t);
 		int sh = ka ? literal_shard(pl, t, ka->value) : -1;
@@ -1571,16 +1625,47 @@ static const struct tref *assigned_table(struct planner *pl, struct route *r,
 	return n == 1 ? only : NULL;
 }
 
+/* An UPDATE or DELETE that changes rows of a table with lookups moves
+ * their lookup rows first (shard_plan_lookup.c): one table only. */
+static int plan_write_lookups(struct planner *pl, struct route *r,
+			      const struct sql_from *tables,
+			      const struct sql_assign *set,
+			      const struct sql_expr *where, bool ordered,
+			      bool multi, bool ignore, uint64_t mask)
+{
+	for (unsigned i = 0; i < r->nt; i++) {
+		const struct tref *t = &r->t[i];
+		bool changed = !set;
+
+		if (t->scope != 0 || t->kind != TABLE_SHARDED ||
+		    !t->t->nlookups)
+			continue;
+		for (const struct sql_assign *a = set; a; a = a->next)
+			if (lookup_column(r, (int)i, a->column) >= 0)
+				changed = true;
+		if (!changed)
+			continue;
+		if (multi)
+			return plan_fail(pl, "myring: a multi-table %s of table "
+					 "%s, which has lookups, is not "
+					 "supported", set ? "UPDATE" : "DELETE",
+					 t->t->name);
+		return lookup_write(pl, r, t, tables, set, where, ordered,
+				    ignore, mask);
+	}
+	return 0;
+}
+
 static int plan_write(struct planner *pl, struct sql_statement *st,
 		      struct sql_from *tables, struct sql_from *targets,
 		      struct sql_assign *set, struct sql_expr *where,
 		      struct sql_order *order, struct sql_expr *limit,
-		      bool multi, const char *what)
+		      bool multi, bool ignore, const char *what)
 {
 	struct shard_plan *p = pl->out;
 	struct route *r = sql_arena_alloc(pl->a, sizeof(*r));
 	uint64_t m;
-	int s;
+	int s, rc;
 
 	if (!r)
 		return plan_nomem(pl);
@@ -1638,6 +1723,13 @@ static int plan_write(struct planner *pl, struct sql_statement *st,
 	if (settle(pl, r))
 		return -1;
 	m = route_mask(r);
+	rc = lookup_route(pl, r, m);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	rc = plan_write_lookups(pl, r, tables, set, where, order || limit,
+				multi, ignore, m);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (__builtin_popcountll(m) > 1) {
 		if (multi)
 			return plan_fail(pl, "myring: a multi-table %s across "
@@ -1731,7 +1823,7 @@ static int plan_explain_shards(struct planner *pl, struct sql_statement *st)
 	}
 	if (inner->kind == PLAN_ANSWER)
 		return plan_fail(pl, "myring: EXPLAIN SHARDS of EXPLAIN");
-	merge = plan_merge_what(inner);
+	merge = inner->more ? lookup_step_what(inner) : plan_merge_what(inner);
 	n = inner->kind == PLAN_PASS ? 1 : inner->nparts;
 	cells = sql_arena_alloc(pl->a, 3 * n * sizeof(*cells));
 	if (!cells)
@@ -1788,6 +1880,7 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 {
 	struct shard_plan *p = pl->out;
 
+	pl->st = st;
 	switch (st->kind) {
 	case SQL_ST_SELECT:
 		return plan_select(pl, st);
@@ -1797,14 +1890,16 @@ static int plan_statement(struct planner *pl, struct sql_statement *st)
 		return plan_write(pl, st, st->update->tables, NULL,
 				  st->update->set, st->update->where,
 				  st->update->order, st->update->limit,
-				  st->update->multi, "UPDATE");
+				  st->update->multi,
+				  st->update->flags & SQL_DML_IGNORE, "UPDATE");
 	case SQL_ST_DELETE:
 		return plan_write(pl, st, st->del->tables,
 				  st->del->form == SQL_DELETE_SINGLE ?
 				  NULL : st->del->targets, NULL,
 				  st->del->where, st->del->order,
 				  st->del->limit,
-				  st->del->form != SQL_DELETE_SINGLE, "DELETE");
+				  st->del->form != SQL_DELETE_SINGLE,
+				  st->del->flags & SQL_DML_IGNORE, "DELETE");
 	case SQL_ST_EXPLAIN:
 		if (st->shards)
 			return plan_explain_shards(pl, st);

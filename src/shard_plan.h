@@ -61,6 +61,23 @@ struct plan_part {
 	size_t len;
 };
 
+/* Rows an earlier step of a statement read (a lookup's keys, or the
+ * rows a write changes): ncols x nrows cells, row-major, each in the
+ * session's character set as the shard sent it; a NULL cell is SQL
+ * NULL. */
+struct plan_found {
+	unsigned ncols, nrows;
+	const char *const *cells;
+	const size_t *lens;
+};
+
+/* What the rows of a step are kept as (shard_plan.collect). */
+enum plan_collect {
+	PLAN_COLLECT_NONE = 0,
+	PLAN_COLLECT_KEYS,      /* a lookup's keys: plan_ctx.keys_found */
+	PLAN_COLLECT_ROWS,      /* the rows a write changes: rows_found */
+};
+
 struct sql_bind;               /* sql_parse.h */
 struct plan_merge;             /* the planner's own: keys, aggregates,
 				 * HAVING and expressions, sort, limit */
@@ -135,6 +152,14 @@ struct plan_ctx {
 	 * exact FLOATs (shard_plan_float.c).  0: as written. */
 	uint64_t float_cols;
 	unsigned float_ncols;
+	/* Lookups (docs/sharding.md, "Lookup tables"): a statement that
+	 * reads or writes a lookup runs in steps, each planned again from
+	 * shard_plan.replan.  step: the first step still to run (0: the
+	 * statement as the client sent it); what earlier steps read. */
+	unsigned step;
+	const struct plan_found *keys_found, *rows_found;
+	/* This worker has made sure the lookup tables exist. */
+	bool lookups_ready;
 };
 
 struct shard_plan {
@@ -166,6 +191,20 @@ struct shard_plan {
 	bool one_bound;
 	/* PLAN_KEYS */
 	unsigned need_seq, need_keys;
+	/* A step of a statement that runs in steps (plan_ctx.step): after
+	 * these parts (PLAN_MULTI), whose answers are not the client's,
+	 * the statement is planned again from replan with step + 1; their
+	 * rows are kept as collect says.  pooled: they run on connections
+	 * of their shards' pools, outside any transaction (the lookup
+	 * tables' CREATE). */
+	unsigned step;
+	bool more;
+	uint8_t collect;        /* enum plan_collect */
+	bool pooled;
+	/* The statement as the next steps plan it (its values and keys
+	 * written in), set by the first step. */
+	const char *replan;
+	size_t replan_len;
 	/* PLAN_ERROR */
 	uint16_t err_code;
 	char sqlstate[6];

@@ -85,6 +85,8 @@ struct planner {
 	/* The first key an INSERT got from a sequence (a literal node of the
 	 * statement's tree), or NULL. */
 	struct sql_expr *first_key;
+	/* The statement planned (lookups print it for their next steps). */
+	const struct sql_statement *st;
 };
 
 /* ---- routing (shard_plan.c) ---------------------------------------------- */
@@ -155,6 +157,15 @@ struct route {
 	/* an outer join keeps rows of this table, which is not sharded,
 	 * against a sharded one (refused across shards) */
 	struct sql_str outer_kept;
+	/* the first `column = value` / `column IN (values)` of the top
+	 * query's WHERE on a lookup column (shard_plan_lookup.c) */
+	struct lk_cond {
+		int t;                  /* the tref, -1: none */
+		unsigned lookup;
+		struct sql_expr *values;        /* a list (IN) or one */
+		bool list;
+	} lk;
+	bool lk_set;
 };
 
 /* A route of its own for one query (a UNION's branch) as the top
@@ -244,6 +255,38 @@ int plan_insert_keys(struct planner *pl, struct sql_insert *in,
  * 0, or -1 after plan_fail(). */
 int plan_insert_one_keyed(struct planner *pl, const struct sql_statement *st,
 			  unsigned shard);
+
+/* ---- lookups (shard_plan_lookup.c) ----------------------------------- */
+
+/* A WHERE conjunct col = value (list false) or col IN (values) of the
+ * top query, where col is lookup `lookup` of sharded tref ti: the first
+ * is the one a lookup step reads, and once its keys are found
+ * (plan_ctx.keys_found) it narrows ti to their shards. */
+void lookup_conjunct(struct planner *pl, struct route *r, int ti,
+		     unsigned lookup, struct sql_expr *values, bool list);
+/* After settle(): a statement over several shards with a lookup
+ * condition reads the lookup first (a step).  1: planned (the step, or
+ * the lookup tables' set-up), 0: not needed, -1 after plan_fail(). */
+int lookup_route(struct planner *pl, struct route *r, uint64_t mask);
+/* An INSERT into sharded table t with lookups: the lookup rows of its
+ * rows are written first, a step per lookup.  1, 0 or -1 as above. */
+int lookup_insert(struct planner *pl, struct sql_insert *in,
+		  const struct shard_table *t);
+/* A single-table UPDATE (set) or DELETE of tref t, on the shards of
+ * mask: the rows it changes are read, then their lookup rows moved or
+ * removed, a step each.  1, 0 or -1 as above. */
+int lookup_write(struct planner *pl, struct route *r, const struct tref *t,
+		 const struct sql_from *table, const struct sql_assign *set,
+		 const struct sql_expr *where, bool ordered, bool ignore,
+		 uint64_t mask);
+/* What a step does, in words (EXPLAIN SHARDS). */
+const char *lookup_step_what(const struct shard_plan *p);
+/* The shard of a key value as a shard sent it (text, in the session's
+ * character set), or -1 (shard_plan.c). */
+int plan_key_shard(struct planner *pl, const struct shard_table *t,
+		   const char *v, size_t len, bool is_string);
+/* The lookup column a column reference of tref ti names, or -1. */
+int lookup_column(struct route *r, int ti, const struct sql_expr *col);
 
 /* The merge of a plan in words (EXPLAIN SHARDS). */
 const char *plan_merge_what(const struct shard_plan *p);

@@ -206,6 +206,9 @@ struct worker {
 	/* The keyspace's sequences: this worker's blocks (shard_seq.h),
 	 * made on first use. */
 	struct shard_seqs *seqs;
+	/* The keyspace's lookup tables exist (this worker made sure once,
+	 * shard_plan_lookup.c). */
+	bool lookups_ready;
 	unsigned route_rr;           /* where reads start looking (rotates) */
 	uint64_t *routed;            /* commands sent, per server (auth: proxy;
 	                              * read by the control thread) */

@@ -58,6 +58,7 @@ shard_map_src=src/shard_map.c
 [[ -f $shard_map_src ]] || shard_map_src=tests/unit/shard_map_stub.c
 clang $CFLAGS tests/fuzz/fuzz_plan.c src/shard_plan.c src/shard_plan_select.c \
 	src/shard_plan_union.c src/shard_plan_seq.c src/shard_plan_float.c \
+	src/shard_plan_lookup.c \
 	src/shard_plan_merge.c "$shard_map_src" src/sql_parse.c src/sql_print.c \
 	src/sql_ast.c src/sql_scan.c src/merge.c src/merge_types.c \
 	src/mysql_value.c src/mysql_decimal.c src/collation.c \

@@ -323,8 +323,8 @@ Test(config_keyspace, table_errors)
 		     "mapping");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      function: lookup\n", 17,
-		     "keyspace: table 'orders': function: lookup is not "
-		     "supported yet");
+		     "keyspace: table 'orders': function: lookup is not a "
+		     "placement", "list the secondary column under lookup:");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      function: modulo\n", 17,
 		     "keyspace: table 'orders': function: expected hash or "
@@ -342,7 +342,8 @@ Test(config_keyspace, table_errors)
 		     "table");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      lookup: orders_by_email\n", 17,
-		     "keyspace: table 'orders': lookup: not supported yet");
+		     "keyspace: table 'orders': lookup: expected a list of "
+		     "secondary columns");
 	EXPECT_ERROR(KS "    - name: orders\n      key: id\n"
 		     "      key-type: uuid\n", 17,
 		     "key-type: expected int or string, got 'uuid'");
@@ -460,4 +461,66 @@ Test(config_keyspace, needs_auth_proxy)
 	cfg.auth = AUTH_PASSTHROUGH;
 	cr_assert_eq(cli_check_backends(&cfg, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "the keyspace needs --auth proxy"), "%s", err);
+}
+
+/* lookup: secondary columns of a sharded table (docs/sharding.md,
+ * "Lookup tables"). */
+Test(config_keyspace, lookups)
+{
+	const struct shard_table *t;
+
+	cr_assert_eq(load(KS "    - name: customers\n      key: id\n"
+			  "      lookup:\n        - column: email\n"
+			  "          unique: true\n          shard: g2\n"
+			  "        - column: phone\n          type: int\n"
+			  "          table: by_phone\n"), 0, "%s", err);
+	t = keyspace_table(cfg.keyspace, "customers", 9);
+	cr_assert(t);
+	cr_assert_eq(t->nlookups, 2);
+	cr_assert_str_eq(t->lookups[0].column, "email");
+	cr_assert_str_eq(t->lookups[0].table, "lookup_customers_email");
+	cr_assert(t->lookups[0].unique);
+	cr_assert_eq(t->lookups[0].shard, 2);
+	cr_assert_eq(t->lookups[0].type, SHARD_KEY_STRING);
+	cr_assert_str_eq(t->lookups[1].table, "by_phone");
+	cr_assert_not(t->lookups[1].unique);
+	cr_assert_eq(t->lookups[1].shard, 0, "default: the first shard");
+	cr_assert_eq(t->lookups[1].type, SHARD_KEY_INT);
+	cr_assert_eq(shard_table_lookup(t, "PHONE", 5), 1);
+	cr_assert_eq(shard_table_lookup(t, "id", 2), -1);
+}
+
+Test(config_keyspace, lookup_errors)
+{
+	EXPECT_ERROR(KS "    - name: notes\n      type: broadcast\n"
+		     "      lookup:\n        - column: email\n", 17,
+		     "keyspace: table 'notes': lookup: only with a sharded "
+		     "table");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - unique: true\n", 18,
+		     "keyspace: table 'c': lookup: column: required");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: id\n", 15,
+		     "keyspace: table 'c': lookup: column id is the shard key");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n        - column: A\n", 15,
+		     "lookup: column A listed twice");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n          shard: g7\n", 19,
+		     "keyspace: table 'c': lookup a: unknown shard 'g7'");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n          unique: maybe\n", 19,
+		     "keyspace: table 'c': lookup a: expected true or false");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n          sharded: true\n", 19,
+		     "unknown key 'sharded'");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n          table: t1\n"
+		     "    - name: d\n      key: id\n      lookup:\n"
+		     "        - column: b\n          table: t1\n", 20,
+		     "lookup b: table myring.t1 is table c's lookup too");
+	EXPECT_ERROR(KS "    - name: c\n      key: id\n      lookup:\n"
+		     "        - column: a\n        - column: b\n"
+		     "        - column: c\n        - column: d\n"
+		     "        - column: e\n", 18, "at most 4 columns");
 }
