@@ -1044,6 +1044,24 @@ enum pool_borrow session_xa_lend(struct xa_txn *t, unsigned shard,
 		*b = be;
 		return BORROW_NOW;
 	}
+	if (shard == t->decision_shard && t->local && t->lpart) {
+		/* An implicit transaction's decision shard again (a
+		 * statement in steps, session_shard.c): its connection,
+		 * which holds the transaction since the first time. */
+		if (t->local_busy || t->local->failed || t->local->c.closing) {
+			*err = ER_BACKEND_LOST;
+			snprintf(msg, msglen, "the connection to shard %s of "
+				 "the transaction was lost",
+				 shard_name(t, shard));
+			return BORROW_FAILED;
+		}
+		t->local_busy = true;
+		t->busy++;
+		lease->pool = t->local_pool;
+		lease->server = t->lpart->server;
+		*b = t->local;
+		return BORROW_NOW;
+	}
 	pt = shard == t->decision_shard ? t->lpart : part_of(t, shard);
 	if (pt && (!pt->b || pt->busy)) {
 		*err = ER_BACKEND_LOST;
