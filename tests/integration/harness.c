@@ -487,3 +487,24 @@ int shard_rig_port(int i)
 	return (int)shard_rig_env(key);
 }
 
+MYSQL *shard_rig_connect(int port, const char *db)
+{
+	char err[512];
+	MYSQL *m = connect_port(port, "myring", "myring-pw", db, 0, err,
+				sizeof(err));
+
+	cr_assert(m, "connect to port %d: %s", port, err);
+	return m;
+}
+
+void shard_rig_config_head(FILE *f, int ports[4])
+{
+	fprintf(f, "auth: proxy\nusers:\n  - name: myring\n"
+		"    password: myring-pw\ngroups:\n");
+	for (int i = 0; i < 4; i++) {
+		ports[i] = shard_rig_port(i);
+		fprintf(f, "  - name: g%d\n    servers: [127.0.0.1:%d]\n", i,
+			ports[i]);
+	}
+}
+

@@ -3,6 +3,7 @@
 #define MYRING_TEST_HARNESS_H
 
 #include <mysql.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,6 +21,12 @@ long env_file_long(const char *file, const char *key);
 const char *shard_rig_dir(void);
 long shard_rig_env(const char *key);
 int shard_rig_port(int i);
+/* The start of a config for myring over the rig's four shards: auth:
+ * proxy, user myring, groups g0..g3 (ports[i]: shard i's port). */
+void shard_rig_config_head(FILE *f, int ports[4]);
+/* A connection as myring/myring-pw to port (a shard, or a myring over
+ * the rig) in database db (may be NULL); asserts. */
+MYSQL *shard_rig_connect(int port, const char *db);
 bool under_asan(void);
 
 /* Connects to the shared proxy (or to MariaDB directly). NULL on failure,

@@ -30,17 +30,10 @@ struct lk_env {
 	char config[160];
 	MYSQL *sh[NSHARDS];
 	MYSQL *c;
+	long k[NSHARDS];        /* a key on each shard */
 };
 
-static MYSQL *lk_connect(int port, const char *db)
-{
-	char err[512];
-	MYSQL *m = connect_port(port, "myring", "myring-pw", db, 0, err,
-				sizeof(err));
-
-	cr_assert(m, "connect to port %d: %s", port, err);
-	return m;
-}
+static long key_on(struct lk_env *e, int sh);
 
 static void lk_start(struct lk_env *e)
 {
@@ -48,17 +41,11 @@ static void lk_start(struct lk_env *e)
 			      NULL};
 	FILE *f;
 
-	for (int i = 0; i < NSHARDS; i++)
-		e->shard_port[i] = shard_rig_port(i);
 	snprintf(e->config, sizeof(e->config), "/tmp/myring-itest-lk-%d.yaml",
 		 getpid());
 	f = fopen(e->config, "w");
 	cr_assert(f);
-	fprintf(f, "auth: proxy\nusers:\n  - name: myring\n"
-		"    password: myring-pw\ngroups:\n");
-	for (int i = 0; i < NSHARDS; i++)
-		fprintf(f, "  - name: g%d\n    servers: [127.0.0.1:%d]\n", i,
-			e->shard_port[i]);
+	shard_rig_config_head(f, e->shard_port);
 	fprintf(f, "keyspace:\n  schema: shop\n  shards: [g0, g1, g2, g3]\n"
 		"  tables:\n    - name: customers\n      key: id\n"
 		"    - name: orders\n      key: customer_id\n"
@@ -67,7 +54,7 @@ static void lk_start(struct lk_env *e)
 		"          shard: g1\n        - column: city\n");
 	fclose(f);
 	for (int i = 0; i < NSHARDS; i++) {
-		e->sh[i] = lk_connect(e->shard_port[i], "shop");
+		e->sh[i] = shard_rig_connect(e->shard_port[i], "shop");
 		query_ok(e->sh[i], "DROP TABLE IF EXISTS accounts");
 		query_ok(e->sh[i], "CREATE TABLE accounts (id BIGINT PRIMARY "
 			 "KEY, email VARCHAR(60), city VARCHAR(20), name "
@@ -79,7 +66,7 @@ static void lk_start(struct lk_env *e)
 			 "myring.lookup_accounts_city");
 	}
 	proxy_start(&e->p, 0, args);
-	e->c = lk_connect(e->p.port, "shop");
+	e->c = shard_rig_connect(e->p.port, "shop");
 	/* Recovery's first sweep makes the decision tables the writes'
 	 * distributed transactions record in. */
 	for (int i = 0; i < NSHARDS; i++)
@@ -93,6 +80,8 @@ static void lk_start(struct lk_env *e)
 			}
 			usleep(100000);
 		}
+	for (int i = 0; i < NSHARDS; i++)
+		e->k[i] = key_on(e, i);
 }
 
 static void lk_stop(struct lk_env *e)
@@ -121,11 +110,11 @@ static int shard_of(struct lk_env *e, long k)
 	return sh;
 }
 
-/* A key on shard sh (other than not). */
-static long key_on(struct lk_env *e, int sh, long not)
+/* A key on shard sh. */
+static long key_on(struct lk_env *e, int sh)
 {
 	for (long k = 9100000; k < 9100400; k++)
-		if (k != not && shard_of(e, k) == sh)
+		if (shard_of(e, k) == sh)
 			return k;
 	cr_assert_fail("no key on g%d", sh);
 	return 0;
@@ -186,9 +175,9 @@ Test(shards, lookup_rows_follow_the_rows_atomically, .timeout = 180)
 	char q[300], *v;
 
 	lk_start(&e);
-	k0 = key_on(&e, 0, 0);
-	k2 = key_on(&e, 2, 0);
-	k3 = key_on(&e, 3, 0);
+	k0 = e.k[0];
+	k2 = e.k[2];
+	k3 = e.k[3];
 
 	/* INSERT: rows on their shards, lookup rows on g1 (and g0). */
 	snprintf(q, sizeof(q), "INSERT INTO accounts (id, email, city, name) "
@@ -297,9 +286,9 @@ Test(shards, lookup_rows_commit_and_roll_back_with_the_transaction,
 	char q[300], *v;
 
 	lk_start(&e);
-	k0 = key_on(&e, 0, 0);
-	k2 = key_on(&e, 2, 0);
-	k3 = key_on(&e, 3, 0);
+	k0 = e.k[0];
+	k2 = e.k[2];
+	k3 = e.k[3];
 	snprintf(q, sizeof(q), "INSERT INTO accounts (id, email, name) VALUES "
 		 "(%ld, 't0@x', 'T0')", k0);
 	query_ok(e.c, q);
@@ -353,7 +342,7 @@ Test(shards, lookup_routes_prepared_statements, .timeout = 120)
 	unsigned long elen = 3, nlen = 0;
 
 	lk_start(&e);
-	k2 = key_on(&e, 2, 0);
+	k2 = e.k[2];
 	snprintf(q, sizeof(q), "INSERT INTO accounts (id, email, name) VALUES "
 		 "(%ld, 'p@x', 'P')", k2);
 	query_ok(e.c, q);

@@ -37,18 +37,12 @@ static void seq_config(struct seq_env *e)
 {
 	FILE *f;
 
-	for (int i = 0; i < NSHARDS; i++)
-		e->shard_port[i] = shard_rig_port(i);
 	snprintf(e->seq, sizeof(e->seq), "itest_%d", getpid());
 	snprintf(e->config, sizeof(e->config), "/tmp/myring-itest-seq-%d.yaml",
 		 getpid());
 	f = fopen(e->config, "w");
 	cr_assert(f);
-	fprintf(f, "auth: proxy\nusers:\n  - name: myring\n"
-		"    password: myring-pw\ngroups:\n");
-	for (int i = 0; i < NSHARDS; i++)
-		fprintf(f, "  - name: g%d\n    servers: [127.0.0.1:%d]\n", i,
-			e->shard_port[i]);
+	shard_rig_config_head(f, e->shard_port);
 	/* Small blocks, so that the clients share many fetches. */
 	fprintf(f, "keyspace:\n  schema: shop\n  shards: [g0, g1, g2, g3]\n"
 		"  sequences:\n    - name: %s\n      shard: g1\n"
@@ -67,16 +61,6 @@ static void seq_start(struct seq_env *e)
 	proxy_start(&e->p, 0, args);
 }
 
-static MYSQL *seq_connect(int port, const char *db)
-{
-	char err[512];
-	MYSQL *m = connect_port(port, "myring", "myring-pw", db, 0, err,
-				sizeof(err));
-
-	cr_assert(m, "connect to port %d: %s", port, err);
-	return m;
-}
-
 static long long value_ll(MYSQL *m, const char *sql)
 {
 	char *v = query_value(m, sql);
@@ -91,7 +75,7 @@ static long long value_ll(MYSQL *m, const char *sql)
 static void seq_cleanup(const struct seq_env *e)
 {
 	for (int i = 0; i < NSHARDS; i++) {
-		MYSQL *m = seq_connect(e->shard_port[i], "shop");
+		MYSQL *m = shard_rig_connect(e->shard_port[i], "shop");
 
 		query_ok(m, "DELETE FROM customers WHERE id >= 7000000");
 		mysql_close(m);
@@ -205,11 +189,11 @@ static int cmp_ll(const void *a, const void *b)
  * shard EXPLAIN SHARDS names for its key. */
 static size_t all_keys(const struct seq_env *e, long long *keys, size_t cap)
 {
-	MYSQL *c = seq_connect(e->p.port, "shop");
+	MYSQL *c = shard_rig_connect(e->p.port, "shop");
 	size_t n = 0;
 
 	for (int i = 0; i < NSHARDS; i++) {
-		MYSQL *m = seq_connect(e->shard_port[i], "shop");
+		MYSQL *m = shard_rig_connect(e->shard_port[i], "shop");
 		MYSQL_RES *r;
 		MYSQL_ROW row;
 
@@ -252,7 +236,7 @@ Test(shards, sequence_keys_are_unique_placed_and_survive_a_restart,
 	seq_config(&e);
 	seq_cleanup(&e);
 	/* The first fetch makes myring.sequences if it is missing. */
-	s1 = seq_connect(e.shard_port[1], NULL);
+	s1 = shard_rig_connect(e.shard_port[1], NULL);
 	query_ok(s1, "DROP TABLE IF EXISTS myring.sequences");
 	seq_start(&e);
 	clients(&e);
@@ -290,7 +274,7 @@ Test(shards, sequence_keys_are_unique_placed_and_survive_a_restart,
 	 * with keys at hand it runs there (a worker without them says try
 	 * again, and fetches). */
 	{
-		MYSQL *c = seq_connect(e.p.port, "shop");
+		MYSQL *c = shard_rig_connect(e.p.port, "shop");
 		int tries = 0;
 		long long id;
 

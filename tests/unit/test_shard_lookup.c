@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyspace_fixture.h"
 #include "shard_plan.h"
 
 static struct shard_table tables[] = {
@@ -36,23 +37,9 @@ static char replan[4096];
 
 static void setup(void)
 {
-	memset(&ks, 0, sizeof(ks));
-	strcpy(ks.schema, "app");
-	ks.nshards = 4;
-	for (unsigned i = 0; i < 4; i++) {
-		snprintf(ks.shards[i].name, sizeof(ks.shards[i].name), "s%u", i);
-		ks.shards[i].hash_lo = (uint64_t)i << 62;
-		ks.shards[i].hash_hi = ((uint64_t)i << 62) | ((1ull << 62) - 1);
-	}
-	ks.tables = tables;
-	ks.ntables = 2;
-	ks.default_shard = -1;
+	four_shards(&ks, tables, 2);
 	sql_arena_init(&arena, 0);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.ks = &ks;
-	ctx.schema = "app";
-	ctx.schema_len = 3;
-	ctx.trans_shard = -1;
+	plan_ctx_app(&ctx, &ks);
 	ctx.utf8 = true;
 	ctx.lookups_ready = true;
 }
@@ -128,7 +115,22 @@ static void expect_part(unsigned i, unsigned shard, const char *sql)
 		  (int)plan.parts[i].len, plan.parts[i].sql);
 }
 
-/* One-column rows of text cells. */
+static void expect_partf(unsigned i, unsigned shard, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* expect_part() of a formatted text. */
+static void expect_partf(unsigned i, unsigned shard, const char *fmt, ...)
+{
+	char want[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	expect_part(i, shard, want);
+}
+
+/* Rows of text cells. */
 static struct plan_found found(unsigned ncols, unsigned nrows,
 			       const char *const *cells)
 {
@@ -241,23 +243,20 @@ Test(shard_lookup, first_use_makes_the_lookup_tables)
 Test(shard_lookup, insert_writes_its_lookup_rows_first)
 {
 	long k1 = key_on(0, 0), k2 = key_on(3, 0);
-	char want[300];
 
 	plan_of("INSERT INTO customers (id, email, city, name) VALUES "
 		"(%ld, 'a@x', 'Oslo', 'A'), (%ld, 'b@x', NULL, 'B')", k1, k2);
 	cr_assert(plan.more);
 	cr_assert(plan.writes);
 	cr_assert_eq(plan.collect, PLAN_COLLECT_NONE);
-	snprintf(want, sizeof(want), "INSERT INTO `myring`."
-		 "`lookup_customers_email` (`value`, `keyid`) VALUES "
-		 "('a@x', %ld), ('b@x', %ld)", k1, k2);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "INSERT INTO `myring`."
+		     "`lookup_customers_email` (`value`, `keyid`) VALUES "
+		     "('a@x', %ld), ('b@x', %ld)", k1, k2);
 	/* A non-unique lookup keeps a row two rows share. */
 	next_step(NULL, NULL);
-	snprintf(want, sizeof(want), "INSERT INTO `myring`."
-		 "`lookup_customers_city` (`value`, `keyid`) VALUES "
-		 "('Oslo', %ld) ON DUPLICATE KEY UPDATE `keyid` = `keyid`", k1);
-	expect_part(0, 2, want);
+	expect_partf(0, 2, "INSERT INTO `myring`."
+		     "`lookup_customers_city` (`value`, `keyid`) VALUES "
+		     "('Oslo', %ld) ON DUPLICATE KEY UPDATE `keyid` = `keyid`", k1);
 	/* Then the rows, split per shard as without lookups. */
 	next_step(NULL, NULL);
 	cr_assert_eq(plan.kind, PLAN_MULTI);
@@ -270,10 +269,9 @@ Test(shard_lookup, insert_writes_its_lookup_rows_first)
 	plan_of("INSERT INTO customers (id, name) VALUES (%ld, 'A')", k1);
 	cr_assert_eq(plan.kind, PLAN_ONE);
 	plan_of("INSERT INTO customers SET id = %ld, email = 'q'", k1);
-	snprintf(want, sizeof(want), "INSERT INTO `myring`."
-		 "`lookup_customers_email` (`value`, `keyid`) VALUES "
-		 "('q', %ld)", k1);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "INSERT INTO `myring`."
+		     "`lookup_customers_email` (`value`, `keyid`) VALUES "
+		     "('q', %ld)", k1);
 }
 
 Test(shard_lookup, inserts_a_lookup_cannot_follow_are_refused)
@@ -305,23 +303,21 @@ Test(shard_lookup, inserts_a_lookup_cannot_follow_are_refused)
 Test(shard_lookup, delete_reads_its_rows_then_removes_their_lookup_rows)
 {
 	long k = key_on(3, 0);
-	char ks_[24], want[300];
+	char ks_[24];
 	const char *rows[] = { ks_, "a@x" }, *keys[] = { ks_ };
 	struct plan_found fr, fk, none = { 2, 0, NULL, NULL };
 
 	plan_of("DELETE FROM customers WHERE id = %ld", k);
 	cr_assert(plan.more);
 	cr_assert_eq(plan.collect, PLAN_COLLECT_ROWS);
-	snprintf(want, sizeof(want), "SELECT `id`, `email` FROM `customers` "
-		 "WHERE id = %ld FOR UPDATE", k);
-	expect_part(0, 3, want);
+	expect_partf(0, 3, "SELECT `id`, `email` FROM `customers` "
+		     "WHERE id = %ld FOR UPDATE", k);
 	snprintf(ks_, sizeof(ks_), "%ld", k);
 	fr = found(2, 1, rows);
 	next_step(NULL, &fr);
-	snprintf(want, sizeof(want), "DELETE FROM `myring`."
-		 "`lookup_customers_email` WHERE (`value`, `keyid`) IN "
-		 "(('a@x', %ld))", k);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "DELETE FROM `myring`."
+		     "`lookup_customers_email` WHERE (`value`, `keyid`) IN "
+		     "(('a@x', %ld))", k);
 	next_step(NULL, NULL);
 	cr_assert_eq(plan.kind, PLAN_ONE);
 	cr_assert_eq(plan.parts[0].shard, 3);
@@ -343,7 +339,7 @@ Test(shard_lookup, delete_reads_its_rows_then_removes_their_lookup_rows)
 Test(shard_lookup, update_of_a_lookup_column_moves_its_rows)
 {
 	long k = key_on(1, 0);
-	char ks_[24], want[300];
+	char ks_[24];
 	const char *rows[] = { ks_, "old@x", ks_, NULL };
 	struct plan_found fr;
 
@@ -353,21 +349,18 @@ Test(shard_lookup, update_of_a_lookup_column_moves_its_rows)
 
 	plan_of("UPDATE customers SET email = 'new@x', name = 'n' WHERE "
 		"id = %ld", k);
-	snprintf(want, sizeof(want), "SELECT `id`, `email` FROM `customers` "
-		 "WHERE id = %ld FOR UPDATE", k);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "SELECT `id`, `email` FROM `customers` "
+		     "WHERE id = %ld FOR UPDATE", k);
 	snprintf(ks_, sizeof(ks_), "%ld", k);
 	fr = found(2, 2, rows);
 	next_step(NULL, &fr);
-	snprintf(want, sizeof(want), "DELETE FROM `myring`."
-		 "`lookup_customers_email` WHERE (`value`, `keyid`) IN "
-		 "(('old@x', %ld))", k);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "DELETE FROM `myring`."
+		     "`lookup_customers_email` WHERE (`value`, `keyid`) IN "
+		     "(('old@x', %ld))", k);
 	next_step(NULL, NULL);
-	snprintf(want, sizeof(want), "INSERT INTO `myring`."
-		 "`lookup_customers_email` (`value`, `keyid`) VALUES "
-		 "('new@x', %ld), ('new@x', %ld)", k, k);
-	expect_part(0, 1, want);
+	expect_partf(0, 1, "INSERT INTO `myring`."
+		     "`lookup_customers_email` (`value`, `keyid`) VALUES "
+		     "('new@x', %ld), ('new@x', %ld)", k, k);
 	next_step(NULL, NULL);
 	cr_assert_eq(plan.kind, PLAN_ONE);
 	cr_assert_not(plan.more);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyspace_fixture.h"
 #include "merge.h"
 #include "shard_plan.h"
 #include "sql_parse.h"
@@ -94,11 +95,7 @@ static void setup(void)
 {
 	ks_init(-1);
 	sql_arena_init(&arena, 0);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.ks = &ks;
-	ctx.schema = "app";
-	ctx.schema_len = 3;
-	ctx.trans_shard = -1;
+	plan_ctx_app(&ctx, &ks);
 }
 
 static void teardown(void)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keyspace_fixture.h"
 #include "seq_block.h"
 #include "shard_plan.h"
 
@@ -46,28 +47,14 @@ static int take(void *arg, unsigned seq, unsigned n, int64_t *keys)
 
 static void setup(void)
 {
-	memset(&ks, 0, sizeof(ks));
-	strcpy(ks.schema, "app");
-	ks.nshards = 4;
-	for (unsigned i = 0; i < 4; i++) {
-		snprintf(ks.shards[i].name, sizeof(ks.shards[i].name), "s%u", i);
-		ks.shards[i].hash_lo = (uint64_t)i << 62;
-		ks.shards[i].hash_hi = ((uint64_t)i << 62) | ((1ull << 62) - 1);
-	}
-	ks.tables = tables;
-	ks.ntables = 2;
-	ks.default_shard = -1;
+	four_shards(&ks, tables, 2);
 	ks.nsequences = 2;
 	ks.sequences[0] = (struct shard_sequence){ .name = "other", .block = 10,
 						   .start = 1 };
 	ks.sequences[1] = (struct shard_sequence){ .name = "customer_ids",
 						   .block = 10, .start = 1 };
 	sql_arena_init(&arena, 0);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.ks = &ks;
-	ctx.schema = "app";
-	ctx.schema_len = 3;
-	ctx.trans_shard = -1;
+	plan_ctx_app(&ctx, &ks);
 	ctx.take_keys = take;
 	next_key = 1000;
 	keys_at_hand = true;
