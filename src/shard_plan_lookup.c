@@ -637,7 +637,7 @@ int lookup_write(struct planner *pl, struct route *r, const struct tref *t,
 				 "has lookups, is not supported", st->name);
 	if (due(pl, ST_READ))
 		return read_rows(pl, st, table, idx, n, where, mask);
-	if (!pl->ctx->rows_found)
+	if (!pl->ctx->rows_found || pl->ctx->rows_found->ncols < 1 + n)
 		return plan_fail(pl, "myring: the rows to change were not read");
 	for (unsigned i = 0; i < n; i++) {
 		if (!st->lookups[idx[i]].unique ||

@@ -31,7 +31,13 @@ static int64_t bounds[] = { 100, 200, 300 };
 
 static struct shard_table tables[] = {
 	{ .name = "customers", .kind = TABLE_SHARDED, .key = "id",
-	  .fn = SHARD_FN_HASH, .key_type = SHARD_KEY_INT },
+	  .fn = SHARD_FN_HASH, .key_type = SHARD_KEY_INT, .nlookups = 2,
+	  .lookups = {
+		{ .column = "email", .table = "lookup_customers_email",
+		  .unique = true, .type = SHARD_KEY_STRING, .shard = 1 },
+		{ .column = "city", .table = "lookup_customers_city",
+		  .type = SHARD_KEY_INT, .shard = 2 },
+	  } },
 	{ .name = "orders", .kind = TABLE_SHARDED, .key = "customer_id",
 	  .fn = SHARD_FN_HASH, .key_type = SHARD_KEY_INT },
 	{ .name = "events", .kind = TABLE_SHARDED, .key = "id",
@@ -138,6 +144,89 @@ static void merge_some(const struct shard_plan *p, struct sql_arena *a,
 	merge_free(m);
 }
 
+/* What any plan must be, kind by kind. */
+static void check(const struct plan_ctx *ctx, const struct keyspace *ks,
+		  const struct shard_plan *p, struct sql_arena *arena,
+		  const char *sql, size_t len, const uint8_t *data,
+		  size_t size, bool keys_at_hand)
+{
+	switch (p->kind) {
+	case PLAN_PASS:
+		break;
+	case PLAN_ONE:
+		if (p->rewritten) {
+			/* An INSERT given sequence keys: its own text. */
+			struct sql_tree t;
+
+			if (p->nparts != 1 || !p->insert_id ||
+			    p->parts[0].shard >= ks->nshards ||
+			    sql_parse(arena, p->parts[0].sql, p->parts[0].len,
+				      &(struct sql_parse_opts){ 0 }, &t) ==
+			    SQL_PARSE_SYNTAX)
+				fail("a rewritten PLAN_ONE", sql, len, p);
+			break;
+		}
+		if (p->nparts != 1 || p->parts[0].sql != sql ||
+		    p->parts[0].len != len || p->parts[0].shard >= ks->nshards)
+			fail("PLAN_ONE is not the client's text on a shard",
+			     sql, len, p);
+		break;
+	case PLAN_KEYS:
+		if (keys_at_hand || !p->need_keys ||
+		    p->need_seq >= ks->nsequences)
+			fail("PLAN_KEYS", sql, len, p);
+		break;
+	case PLAN_MULTI:
+		/* a step, or a statement's last step, may be one part */
+		if (p->nparts < (p->more || ctx->step ? 1u : 2u) ||
+		    p->nparts > ks->nshards ||
+		    (p->result != PLAN_RESULT_ROWS &&
+		     p->result != PLAN_RESULT_OK))
+			fail("PLAN_MULTI's parts", sql, len, p);
+		for (unsigned i = 0; i < p->nparts; i++) {
+			struct sql_parse_opts po = { 0 };
+			struct sql_reading rd = { 0 };
+			struct sql_tree t;
+
+			if (i && p->parts[i].shard <= p->parts[i - 1].shard)
+				fail("shards not ascending", sql, len, p);
+			if (ctx->sql_mode & PLAN_MODE_NO_BACKSLASH_ESCAPES)
+				rd.escapes = SQL_ESC_NONE;
+			else if (ctx->sql_mode & PLAN_MODE_ANSI_QUOTES)
+				rd.escapes = SQL_ESC_SINGLE;
+			po.rd = &rd;
+			if (ctx->sql_mode & PLAN_MODE_PIPES_AS_CONCAT)
+				po.flags |= SQL_PARSE_PIPES_AS_CONCAT;
+			if (sql_parse(arena, p->parts[i].sql, p->parts[i].len,
+				      &po, &t) == SQL_PARSE_SYNTAX)
+				fail("a shard's text does not parse", sql, len,
+				     p);
+		}
+		if (p->result == PLAN_RESULT_ROWS) {
+			if (!p->merge && !p->collect)
+				fail("rows without a merge", sql, len, p);
+			if (p->merge)
+				merge_some(p, arena, data, size);
+		}
+		break;
+	case PLAN_ANSWER:
+		if (!p->nrows || p->ncols != 3)
+			fail("an answer without rows", sql, len, p);
+		for (unsigned i = 0; i < p->nrows * p->ncols; i++)
+			if (i % 3 && !p->cells[i])
+				fail("an answer without its text", sql, len,
+				     p);
+		break;
+	case PLAN_ERROR:
+		if (strncmp(p->err, "myring: ", 8) || !p->err_code ||
+		    strlen(p->sqlstate) != 5)
+			fail("an error without its message", sql, len, p);
+		break;
+	default:
+		fail("no kind", sql, len, p);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct keyspace ks;
@@ -146,6 +235,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sql_arena arena;
 	struct sql_buf b = { 0 };
 	bool keys_at_hand;
+	char *replan = NULL;
+	size_t replan_len = 0;
 	const char *sql;
 	size_t len;
 
@@ -191,84 +282,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.float_cols = (uint8_t)sql[len - 1];
 		ctx.float_ncols = 1 + ((uint8_t)sql[len - 2] & 7);
 	}
+	ctx.lookups_ready = len & 32;
 
 	sql_arena_init(&arena, 0);
 	if (shard_plan(&arena, &ctx, sql, len, &p))
 		fail("shard_plan returned an error", sql, len, &p);
-	switch (p.kind) {
-	case PLAN_PASS:
-		break;
-	case PLAN_ONE:
-		if (p.rewritten) {
-			/* An INSERT given sequence keys: its own text. */
-			struct sql_tree t;
+	check(&ctx, &ks, &p, &arena, sql, len, data, size, keys_at_hand);
+	/* A statement in steps: each planned again as the executor does,
+	 * with made-up keys and rows read. */
+	for (unsigned n = 0; n < 24 && p.kind == PLAN_MULTI && p.more; n++) {
+		static const char *const cells[] = { "42", "a@x", "7",
+						     "-3", NULL, "x" };
+		static const size_t lens[] = { 2, 3, 1, 2, 0, 1 };
+		static const struct plan_found rows = { 3, 2, cells, lens };
+		static const struct plan_found keys = { 1, 2, cells, lens };
+		static const struct plan_found none = { 1, 0, cells, lens };
 
-			if (p.nparts != 1 || !p.insert_id ||
-			    p.parts[0].shard >= ks.nshards ||
-			    sql_parse(&arena, p.parts[0].sql, p.parts[0].len,
-				      &(struct sql_parse_opts){ 0 }, &t) ==
-			    SQL_PARSE_SYNTAX)
-				fail("a rewritten PLAN_ONE", sql, len, &p);
-			break;
+		if (!n) {
+			if (!p.replan)
+				fail("a first step without the text to plan "
+				     "again", sql, len, &p);
+			replan_len = p.replan_len;
+			replan = malloc(replan_len ? replan_len : 1);
+			memcpy(replan, p.replan, replan_len);
 		}
-		if (p.nparts != 1 || p.parts[0].sql != sql ||
-		    p.parts[0].len != len || p.parts[0].shard >= ks.nshards)
-			fail("PLAN_ONE is not the client's text on a shard",
-			     sql, len, &p);
-		break;
-	case PLAN_KEYS:
-		if (keys_at_hand || !p.need_keys ||
-		    p.need_seq >= ks.nsequences)
-			fail("PLAN_KEYS", sql, len, &p);
-		break;
-	case PLAN_MULTI:
-		if (p.nparts < 2 || p.nparts > ks.nshards ||
-		    (p.result != PLAN_RESULT_ROWS &&
-		     p.result != PLAN_RESULT_OK))
-			fail("PLAN_MULTI's parts", sql, len, &p);
-		for (unsigned i = 0; i < p.nparts; i++) {
-			struct sql_parse_opts po = { 0 };
-			struct sql_reading rd = { 0 };
-			struct sql_tree t;
-
-			if (i && p.parts[i].shard <= p.parts[i - 1].shard)
-				fail("shards not ascending", sql, len, &p);
-			if (ctx.sql_mode & PLAN_MODE_NO_BACKSLASH_ESCAPES)
-				rd.escapes = SQL_ESC_NONE;
-			else if (ctx.sql_mode & PLAN_MODE_ANSI_QUOTES)
-				rd.escapes = SQL_ESC_SINGLE;
-			po.rd = &rd;
-			if (ctx.sql_mode & PLAN_MODE_PIPES_AS_CONCAT)
-				po.flags |= SQL_PARSE_PIPES_AS_CONCAT;
-			if (sql_parse(&arena, p.parts[i].sql, p.parts[i].len,
-				      &po, &t) == SQL_PARSE_SYNTAX)
-				fail("a shard's text does not parse", sql, len,
-				     &p);
-		}
-		if (p.result == PLAN_RESULT_ROWS) {
-			if (!p.merge)
-				fail("rows without a merge", sql, len, &p);
-			merge_some(&p, &arena, data, size);
-		}
-		break;
-	case PLAN_ANSWER:
-		if (!p.nrows || p.ncols != 3)
-			fail("an answer without rows", sql, len, &p);
-		for (unsigned i = 0; i < p.nrows * p.ncols; i++)
-			if (i % 3 && !p.cells[i])
-				fail("an answer without its text", sql, len,
-				     &p);
-		break;
-	case PLAN_ERROR:
-		if (strncmp(p.err, "myring: ", 8) || !p.err_code ||
-		    strlen(p.sqlstate) != 5)
-			fail("an error without its message", sql, len, &p);
-		break;
-	default:
-		fail("no kind", sql, len, &p);
+		ctx.step = p.step + 1;
+		if (p.collect == PLAN_COLLECT_KEYS)
+			ctx.keys_found = len & 16 ? &none : &keys;
+		if (p.collect == PLAN_COLLECT_ROWS)
+			ctx.rows_found = &rows;
+		if (shard_plan(&arena, &ctx, replan, replan_len, &p))
+			fail("shard_plan returned an error", replan,
+			     replan_len, &p);
+		check(&ctx, &ks, &p, &arena, replan, replan_len, data, size,
+		      keys_at_hand);
 	}
 	shard_plan_describe(&p, &ks, &b);
 	sql_buf_free(&b);
+	free(replan);
 	sql_arena_free(&arena);
 	return 0;
 }
