@@ -1440,6 +1440,10 @@ static int found_cell(struct found *fd, const char *p, size_t n, bool null)
 {
 	if (fd->ncells == fd->cap_cells) {
 		unsigned cap = fd->cap_cells ? 2 * fd->cap_cells : 16;
+
+		/* Empty cells cost their offsets only: bound those too. */
+		if ((size_t)cap * 2 * sizeof(size_t) > FOUND_MAX)
+			return -1;
 		size_t *off = realloc(fd->off, cap * sizeof(*off));
 
 		if (!off)
