@@ -152,12 +152,6 @@ keyspace:
     - name: customers
       key: id
       function: hash
-      # Statements by region or name ask a lookup table first
-      # (docs/sharding.md, "Lookup tables").
-      lookup:
-        - column: region
-          shard: g1
-        - column: name
     - name: orders
       key: customer_id
       function: hash

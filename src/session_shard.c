@@ -1435,17 +1435,24 @@ static void part_error(struct fanout *f, struct fanout_part *pt,
 		answer_error(f, e.code, e.sqlstate, msg);
 }
 
+/* Where the rows of f's step go (plan.collect). */
+static struct found *found_of(struct fanout *f)
+{
+	return f->plan.collect == PLAN_COLLECT_KEYS ? &f->keys :
+						      &f->found_rows;
+}
+
 /* One cell into what a step read; -1 past FOUND_MAX or out of memory. */
 static int found_cell(struct found *fd, const char *p, size_t n, bool null)
 {
 	if (fd->ncells == fd->cap_cells) {
 		unsigned cap = fd->cap_cells ? 2 * fd->cap_cells : 16;
+		size_t *off;
 
 		/* Empty cells cost their offsets only: bound those too. */
 		if ((size_t)cap * 2 * sizeof(size_t) > FOUND_MAX)
 			return -1;
-		size_t *off = realloc(fd->off, cap * sizeof(*off));
-
+		off = realloc(fd->off, cap * sizeof(*off));
 		if (!off)
 			return -1;
 		fd->off = off;
@@ -1480,8 +1487,7 @@ static int found_cell(struct found *fd, const char *p, size_t n, bool null)
 static void collect_row(struct fanout *f, struct fanout_part *pt,
 			const uint8_t *pkt, uint32_t len)
 {
-	struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ? &f->keys :
-			   &f->found_rows;
+	struct found *fd = found_of(f);
 	size_t pos = 0;
 
 	for (uint64_t c = 0; c < pt->ncols; c++) {
@@ -1587,8 +1593,7 @@ static void part_packet(void *ctx, const uint8_t *pkt, uint32_t len)
 	if (f->answered)
 		return;
 	if (f->plan.collect) {
-		struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ?
-				   &f->keys : &f->found_rows;
+		struct found *fd = found_of(f);
 
 		if (fd->ncols && fd->ncols != pt->ncols)
 			answer_error(f, 1105, "HY000", "myring: the shards "
@@ -1754,8 +1759,7 @@ static void start_parts(struct session *s, struct fanout *f)
 	/* A statement in steps holds one more of its own (steps_begin). */
 	f->refs += f->nparts + 1;
 	if (f->plan.collect) {
-		struct found *fd = f->plan.collect == PLAN_COLLECT_KEYS ?
-				   &f->keys : &f->found_rows;
+		struct found *fd = found_of(f);
 
 		fd->len = 0;
 		fd->ncells = 0;

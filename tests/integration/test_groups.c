@@ -1103,7 +1103,7 @@ static void keyspace_yaml(const struct env *e, char *yaml, size_t cap,
 
 /* SHOW SHARDS and stats.shards show each shard's part of the hash space
  * and its group's primary (g1 has only replicas); stats.shard_tables the
- * tables; a reload may not change the map. */
+ * tables and their lookups; a reload may not change the map. */
 Test(groups, show_shards_and_a_keyspace_that_needs_a_restart_to_change,
      .timeout = 90)
 {
@@ -1118,6 +1118,9 @@ Test(groups, show_shards_and_a_keyspace_that_needs_a_restart_to_change,
 		"      key: ts\n"
 		"      function: range\n"
 		"      bounds: [1000]\n"
+		"      lookup:\n"
+		"        - column: code\n"
+		"          shard: g1\n"
 		"    - name: countries\n"
 		"      type: broadcast\n"
 		"    - name: settings\n"
@@ -1151,15 +1154,15 @@ Test(groups, show_shards_and_a_keyspace_that_needs_a_restart_to_change,
 	got = all_rows(a, "SELECT * FROM stats.shard_tables");
 	cr_expect_str_eq(got,
 			 "customers\tsharded\tid\thash\tint\tNULL\tNULL\tNULL\t"
-			 "19\tNULL\tNULL\tNULL\n"
+			 "19\tNULL\tNULL\tNULL\tNULL\n"
 			 "users\tsharded\tlogin\thash\tstring\tutf8mb4_bin\tNULL\t"
-			 "NULL\t21\tNULL\tNULL\tNULL\n"
+			 "NULL\t21\tNULL\tNULL\tNULL\tNULL\n"
 			 "events\tsharded\tts\trange\tint\tNULL\tNULL\t1000\t25\t"
-			 "NULL\tNULL\tNULL\n"
+			 "NULL\tNULL\tNULL\tcode myring.lookup_events_code@g1\n"
 			 "countries\tbroadcast\tNULL\tNULL\tNULL\tNULL\tNULL\t"
-			 "NULL\t29\tNULL\tNULL\tNULL\n"
+			 "NULL\t32\tNULL\tNULL\tNULL\tNULL\n"
 			 "settings\tunsharded\tNULL\tNULL\tNULL\tNULL\tg1\tNULL\t"
-			 "31\tNULL\tNULL\tNULL\n");
+			 "34\tNULL\tNULL\tNULL\tNULL\n");
 	free(got);
 
 	/* The same map moved down a line by a comment: accepted. */
