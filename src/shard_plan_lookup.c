@@ -154,13 +154,6 @@ static int emit(struct planner *pl, unsigned step, uint64_t mask,
 	const char *text;
 	size_t len;
 
-	if (pl->ctx->in_trans && pl->ctx->trans_shard < 0 && !pl->explaining) {
-		sql_buf_free(b);
-		return plan_fail(pl, "myring: a transaction cannot begin with a "
-				 "statement that uses a lookup table: its "
-				 "first statement must name one shard "
-				 "(docs/transactions.md)");
-	}
 	text = finish(pl, b, &len);
 	if (!text)
 		return -1;

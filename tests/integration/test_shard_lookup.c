@@ -324,10 +324,29 @@ Test(shards, lookup_rows_commit_and_roll_back_with_the_transaction,
 	expect_row_on(&e, k3, 3);
 	cr_assert_eq(email_rows(&e, "t3@x", k3), 1);
 
-	/* A transaction cannot begin with it (no shard to decide on). */
+	/* A transaction may begin with it: an INSERT with its lookup row,
+	 * then a read by the lookup, rolled back. */
 	query_ok(e.c, "BEGIN");
-	exec_fail(e.c, "SELECT name FROM accounts WHERE email = 't3@x'", 1235);
+	snprintf(q, sizeof(q), "INSERT INTO accounts (id, email, name) VALUES "
+		 "(%ld, 't4@x', 'T4')", k2);
+	query_ok(e.c, q);
+	v = name_by_email(&e, "t4@x");
+	cr_assert(v && !strcmp(v, "T4"), "%s", v ? v : mysql_error(e.c));
+	free(v);
 	query_ok(e.c, "ROLLBACK");
+	expect_row_on(&e, k2, -1);
+	cr_assert_eq(email_rows(&e, "t4@x", k2), 0);
+	/* ... and commit. */
+	query_ok(e.c, "BEGIN");
+	v = name_by_email(&e, "t3@x");
+	cr_assert(v && !strcmp(v, "T3"), "%s", v ? v : mysql_error(e.c));
+	free(v);
+	snprintf(q, sizeof(q), "UPDATE accounts SET email = 't5@x' WHERE "
+		 "email = 't3@x'");
+	query_ok(e.c, q);
+	query_ok(e.c, "COMMIT");
+	cr_assert_eq(email_rows(&e, "t5@x", k3), 1);
+	cr_assert_eq(email_rows(&e, "t3@x", k3), 0);
 	lk_stop(&e);
 }
 
