@@ -380,7 +380,7 @@ Test(shards, prepared_inserts_take_sequence_keys, .timeout = 240)
 	seq_config(&e);
 	seq_cleanup(&e);
 	seq_start(&e);
-	c = seq_connect(e.p.port, "shop");
+	c = shard_rig_connect(e.p.port, "shop");
 	one = prepare(c, "INSERT INTO customers (name) VALUES (?)");
 	three = prepare(c, "INSERT INTO customers (name, region) VALUES "
 			   "(?, 'ps'), (?, 'ps'), (?, 'ps')");
