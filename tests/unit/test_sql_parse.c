@@ -273,3 +273,92 @@ Test(sql_parse, text_kept_as_written_ends_before_the_blanks_and_semicolon)
 	cr_expect_eq(t.stmt->end, strlen("CREATE TABLE t /*!"));
 	cr_expect_eq(t.end, strlen("CREATE TABLE t /*! \v ;"));
 }
+
+/*
+ * Statements as applications send them (sysbench, WordPress, MediaWiki,
+ * Django's and Rails' ORMs, Magento, plain hand-written reports): each
+ * parses, and its printed form is a fixed point (printing what the
+ * printed text parses to gives the same text), so what myring sends a
+ * shard means what the client wrote.
+ */
+Test(sql_parse, application_queries_parse_and_print_stably)
+{
+	static const char *const corpus[] = {
+		/* sysbench oltp */
+		"SELECT c FROM sbtest1 WHERE id=5",
+		"SELECT c FROM sbtest1 WHERE id BETWEEN 5 AND 104",
+		"SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN 5 AND 104",
+		"SELECT c FROM sbtest1 WHERE id BETWEEN 5 AND 104 ORDER BY c",
+		"SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN 5 AND 104 ORDER BY c",
+		"UPDATE sbtest1 SET k=k+1 WHERE id=5",
+		"UPDATE sbtest1 SET c='0123-4567' WHERE id=5",
+		"DELETE FROM sbtest1 WHERE id=5",
+		"INSERT INTO sbtest1 (id, k, c, pad) VALUES (5, 10, 'a-b', 'c-d')",
+		/* WordPress */
+		"SELECT option_name, option_value FROM wp_options WHERE autoload = 'yes'",
+		"SELECT wp_posts.ID FROM wp_posts WHERE 1=1 AND wp_posts.post_type = 'post' "
+		"AND ((wp_posts.post_status = 'publish')) ORDER BY wp_posts.post_date DESC "
+		"LIMIT 0, 10",
+		"SELECT t.*, tt.* FROM wp_terms AS t INNER JOIN wp_term_taxonomy AS tt ON "
+		"t.term_id = tt.term_id WHERE tt.taxonomy IN ('category') ORDER BY t.name ASC",
+		"SELECT post_id, meta_key, meta_value FROM wp_postmeta WHERE post_id IN "
+		"(1,2,3) ORDER BY meta_id ASC",
+		"UPDATE `wp_options` SET `option_value` = '1700000000' WHERE `option_name` = "
+		"'_transient_doing_cron'",
+		"INSERT INTO `wp_comments` (`comment_post_ID`, `comment_author`, "
+		"`comment_content`, `comment_approved`) VALUES (1, 'Ann', 'Hi!', '1')",
+		/* MediaWiki */
+		"SELECT page_id,page_len,page_is_redirect,page_latest FROM `page` WHERE "
+		"page_namespace = 0 AND page_title = 'Main_Page' LIMIT 1",
+		"SELECT rev_id,rev_page,rev_timestamp FROM `revision` WHERE rev_page = 1 "
+		"AND rev_id = 42 LIMIT 1",
+		/* Django / Rails ORMs */
+		"SELECT `auth_user`.`id`, `auth_user`.`username` FROM `auth_user` WHERE "
+		"`auth_user`.`id` = 7 LIMIT 21",
+		"SELECT COUNT(*) AS `__count` FROM `blog_entry` WHERE (`blog_entry`."
+		"`pub_date` >= '2024-01-01' AND NOT (`blog_entry`.`headline` IS NULL))",
+		"SELECT `orders`.* FROM `orders` WHERE `orders`.`customer_id` = 42 ORDER "
+		"BY `orders`.`id` DESC LIMIT 20 OFFSET 40",
+		"SELECT 1 AS one FROM `users` WHERE `users`.`email` = 'a@example.org' "
+		"LIMIT 1",
+		"UPDATE `users` SET `users`.`sign_in_count` = 3, `users`.`updated_at` = "
+		"'2024-05-01 10:00:00' WHERE `users`.`id` = 9",
+		"DELETE FROM `sessions` WHERE `sessions`.`session_id` = 'abc'",
+		/* Magento-style reports, hand-written analytics */
+		"SELECT customer_id, SUM(grand_total) AS total, COUNT(*) AS n FROM "
+		"sales_order WHERE created_at >= '2024-01-01' GROUP BY customer_id "
+		"HAVING SUM(grand_total) > 100 ORDER BY total DESC LIMIT 10",
+		"SELECT c.name, o.id FROM customers c LEFT JOIN orders o ON o.customer_id "
+		"= c.id WHERE c.country IN ('FR', 'DE') AND o.id IS NULL",
+		"SELECT region, AVG(balance), MIN(balance), MAX(balance) FROM customers "
+		"GROUP BY region ORDER BY region",
+		"SELECT COUNT(DISTINCT customer_id) FROM orders WHERE status <> 'void'",
+		"SELECT * FROM orders WHERE customer_id IN (SELECT id FROM customers "
+		"WHERE region = 'north') ORDER BY id LIMIT 5",
+		"SELECT id FROM orders WHERE (status = 'new' OR status = 'paid') AND NOT "
+		"qty BETWEEN 1 AND 3",
+		"INSERT INTO orders (id, customer_id, qty) VALUES (1, 2, 3), (4, 5, 6) "
+		"ON DUPLICATE KEY UPDATE qty = qty + VALUES(qty)",
+		"SELECT name FROM customers WHERE id = 1 UNION ALL SELECT name FROM "
+		"archived_customers WHERE id = 1",
+		/* session statements drivers send */
+		"SET NAMES utf8mb4",
+		"SET autocommit=0",
+		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+		"USE shop",
+		"BEGIN",
+		"COMMIT",
+		"ROLLBACK",
+	};
+	struct sql_tree t;
+
+	for (size_t i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		char once[1024];
+
+		cr_assert_eq(parse(corpus[i], strlen(corpus[i]), &t), 0,
+			     "does not parse: %s", corpus[i]);
+		snprintf(once, sizeof(once), "%s", printed(corpus[i]));
+		cr_expect_str_eq(printed(once), once, "not a fixed point: %s",
+				 corpus[i]);
+	}
+}
