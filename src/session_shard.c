@@ -1778,6 +1778,7 @@ static void start_parts(struct session *s, struct fanout *f)
 		struct bconn *b = NULL;
 		uint16_t err = 0;
 		char msg[200];
+		enum pool_borrow rb;
 
 		pt->wait.cont = part_lent;
 		/* A lookup table's set-up runs outside the transaction. */
@@ -1805,18 +1806,10 @@ static void start_parts(struct session *s, struct fanout *f)
 			fanout_unref(f);
 			continue;
 		}
-		switch (pool_borrow(pt->pool, &pt->wait,
-				    s->st.has_schema ? s->st.schema : NULL, &b,
-				    &err, msg, sizeof(msg))) {
-		case BORROW_NOW:
-			part_lent(&pt->wait, b, 0, NULL);
-			break;
-		case BORROW_WAIT:
-			break;
-		case BORROW_FAILED:
-			part_lent(&pt->wait, NULL, err, msg);
-			break;
-		}
+		rb = pool_borrow(pt->pool, &pt->wait,
+				 s->st.has_schema ? s->st.schema : NULL, &b,
+				 &err, msg, sizeof(msg));
+		pool_borrowed(&pt->wait, rb, b, err, msg);
 	}
 	fanout_unref(f);
 }

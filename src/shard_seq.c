@@ -311,6 +311,7 @@ static void fetch(struct seq_state *ss, struct session *s)
 	const char *why;
 	uint16_t err = 0;
 	char msg[200];
+	enum pool_borrow r;
 
 	if (ss->fetching)
 		return;
@@ -329,17 +330,8 @@ static void fetch(struct seq_state *ss, struct session *s)
 		return;
 	}
 	ss->pw.cont = lent;
-	switch (pool_borrow(ss->pool, &ss->pw, NULL, &b, &err, msg,
-			    sizeof(msg))) {
-	case BORROW_NOW:
-		lent(&ss->pw, b, 0, NULL);
-		break;
-	case BORROW_WAIT:
-		break;
-	case BORROW_FAILED:
-		lent(&ss->pw, NULL, err, msg);
-		break;
-	}
+	r = pool_borrow(ss->pool, &ss->pw, NULL, &b, &err, msg, sizeof(msg));
+	pool_borrowed(&ss->pw, r, b, err, msg);
 }
 
 int shard_seq_take(struct session *s, unsigned seq, unsigned n,

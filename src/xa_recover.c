@@ -442,8 +442,9 @@ static void borrow_all(struct rec *r)
 			.charset = 45,
 		};
 		struct bconn *b = NULL;
-		uint16_t err;
+		uint16_t err = 0;
 		char msg[200];
+		enum pool_borrow rb;
 
 		rs->r = r;
 		rs->shard = i;
@@ -458,17 +459,9 @@ static void borrow_all(struct rec *r)
 			continue;
 		rs->ok = true;
 		r->running++;
-		switch (pool_borrow(rs->pool, &rs->wait, NULL, &b, &err, msg,
-				    sizeof(msg))) {
-		case BORROW_NOW:
-			lent(&rs->wait, b, 0, NULL);
-			break;
-		case BORROW_WAIT:
-			break;
-		case BORROW_FAILED:
-			lent(&rs->wait, NULL, err, msg);
-			break;
-		}
+		rb = pool_borrow(rs->pool, &rs->wait, NULL, &b, &err, msg,
+				 sizeof(msg));
+		pool_borrowed(&rs->wait, rb, b, err, msg);
 	}
 	if (!--r->running)
 		step(r);
