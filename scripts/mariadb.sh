@@ -11,8 +11,9 @@
 # DIR/certs: MARIADB_CERTS), and accepts plaintext too.  Database
 # myring_test.  Users:
 #   myring@127.0.0.1, myring@localhost  myring-pw  all privileges, grant option
-#   myring_other@127.0.0.1              other-pw   all on myring_test.*
-#   myring_ed@127.0.0.1                 ed-pw      ed25519 (if the plugin loads)
+#   myring_other@127.0.0.1, @localhost  other-pw   all on myring_test.*
+#   myring_ed@127.0.0.1, @localhost     ed-pw      ed25519 (if the plugin loads)
+# (@localhost: clients of the Unix socket, as myring --backend unix:PATH)
 # Root logs in over the socket only (unix_socket auth):
 #   mariadb --no-defaults -S DIR/mysqld.sock -uroot
 #
@@ -158,6 +159,9 @@ GRANT ALL PRIVILEGES ON *.* TO 'myring'@'::1' WITH GRANT OPTION;
 CREATE OR REPLACE USER 'myring_other'@'127.0.0.1'
 	IDENTIFIED VIA mysql_native_password USING PASSWORD('other-pw');
 GRANT ALL PRIVILEGES ON myring_test.* TO 'myring_other'@'127.0.0.1';
+CREATE OR REPLACE USER 'myring_other'@'localhost'
+	IDENTIFIED VIA mysql_native_password USING PASSWORD('other-pw');
+GRANT ALL PRIVILEGES ON myring_test.* TO 'myring_other'@'localhost';
 " || die "creating the test database and users failed"
 
 	if [[ $have_ed == 1 ]]; then
@@ -165,12 +169,15 @@ GRANT ALL PRIVILEGES ON myring_test.* TO 'myring_other'@'127.0.0.1';
 CREATE OR REPLACE USER 'myring_ed'@'127.0.0.1'
 	IDENTIFIED VIA ed25519 USING PASSWORD('ed-pw');
 GRANT ALL PRIVILEGES ON myring_test.* TO 'myring_ed'@'127.0.0.1';
+CREATE OR REPLACE USER 'myring_ed'@'localhost'
+	IDENTIFIED VIA ed25519 USING PASSWORD('ed-pw');
+GRANT ALL PRIVILEGES ON myring_test.* TO 'myring_ed'@'localhost';
 " || {
 			echo "mariadb: creating the ed25519 user failed" >&2
 			have_ed=0
 		}
 	else
-		root_sql "DROP USER IF EXISTS 'myring_ed'@'127.0.0.1'" || true
+		root_sql "DROP USER IF EXISTS 'myring_ed'@'127.0.0.1', 'myring_ed'@'localhost'" || true
 	fi
 }
 

@@ -90,11 +90,13 @@ for a in "$@"; do
 		admin_pw='<admin-password of your config file>'
 	fi
 done
-echo "run: build/myring ${config[*]} --listen 127.0.0.1:$port --backend 127.0.0.1:$MARIADB_PORT --admin 127.0.0.1:$admin_port --metrics 127.0.0.1:$metrics_port $*"
+# The server runs on this host: myring reaches it over its Unix socket,
+# the cheaper leg (perf/RESULTS.md, block `ab unix-backend`).
+echo "run: build/myring ${config[*]} --listen 127.0.0.1:$port --backend unix:$MARIADB_SOCKET --admin 127.0.0.1:$admin_port --metrics 127.0.0.1:$metrics_port $*"
 # In the background plus `wait`, so that Ctrl-C reaches the trap at once;
 # its output still goes to this terminal.
 build/myring "${config[@]}" --listen "127.0.0.1:$port" \
-	--backend "127.0.0.1:$MARIADB_PORT" \
+	--backend "unix:$MARIADB_SOCKET" \
 	--admin "127.0.0.1:$admin_port" --metrics "127.0.0.1:$metrics_port" \
 	"$@" </dev/null &
 MYRING_PID=$!
@@ -114,7 +116,8 @@ fi
 
 cat <<MSG
 
-  myring listens on 127.0.0.1:$port, in front of a throwaway MariaDB on 127.0.0.1:$MARIADB_PORT.
+  myring listens on 127.0.0.1:$port, in front of a throwaway MariaDB on 127.0.0.1:$MARIADB_PORT
+  (myring reaches it over its Unix socket, $MARIADB_SOCKET).
   Connect with:
     mariadb -h127.0.0.1 -P$port -umyring -pmyring-pw myring_test
   (also: myring_other / other-pw$([[ $MARIADB_HAVE_ED25519 == 1 ]] && echo ", myring_ed / ed-pw (ed25519)"))

@@ -547,8 +547,12 @@ static void config_rows(const struct config *cfg, void *arg)
 #define ROW(name, ...) (r = tb_row(t), tb_text(t, r, 0, "%s", name), \
 			tb_text(t, r, 1, __VA_ARGS__))
 	ROW("config", "%s", cfg->config_path ? cfg->config_path : "");
-	ROW("listen", "%s:%s", cfg->listen.host, cfg->listen.port);
-	ROW("backend", "%s:%s", cfg->backend.host, cfg->backend.port);
+	char addr[300];
+
+	cli_format_hostport(&cfg->listen, addr, sizeof(addr));
+	ROW("listen", "%s", addr);
+	cli_format_hostport(&cfg->backend, addr, sizeof(addr));
+	ROW("backend", "%s", addr);
 	ROW("threads", "%u", cfg->threads);
 	ROW("cpus", "%u cpu(s)", cfg->ncpus);
 	ROW("pin", "%s", cfg->no_pin ? "off" : "on");
@@ -580,11 +584,11 @@ static void config_rows(const struct config *cfg, void *arg)
 	ROW("xa-recovery-interval-ms", "%u", cfg->xa_recovery_interval_ms);
 	ROW("xa-grace-ms", "%u", cfg->xa_grace_ms);
 	ROW("monitor-user", "%s", cfg->monitor_user ? cfg->monitor_user : "");
-	ROW("admin", "%s%s%s", cfg->admin.host, cfg->admin.host[0] ? ":" : "",
-	    cfg->admin.port);
+	cli_format_hostport(&cfg->admin, addr, sizeof(addr));
+	ROW("admin", "%s", addr);
 	ROW("admin-user", "%s", cfg->admin_user);
-	ROW("metrics", "%s%s%s", cfg->metrics.host,
-	    cfg->metrics.host[0] ? ":" : "", cfg->metrics.port);
+	cli_format_hostport(&cfg->metrics, addr, sizeof(addr));
+	ROW("metrics", "%s", addr);
 	ROW("digests", "%s", cfg->digests < 0 ? "auto" :
 	    cfg->digests ? "on" : "off");
 	ROW("digest-max", "%u", cfg->digest_max);

@@ -145,17 +145,15 @@ struct bconn *bconn_open(struct worker *w, const struct backend_server *srv,
 {
 	const struct netaddr *addr = &srv->addr;
 	struct bconn *b = calloc(1, sizeof(*b));
-	int one = 1, fd;
+	int fd;
 
 	if (!b)
 		return NULL;
-	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = net_connect_socket(addr, true);
 	if (fd < 0) {
 		free(b);
 		return NULL;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (conn_open(w, &b->c, fd, &bconn_ops, b)) {
 		close(fd);
 		free(b);
@@ -574,7 +572,7 @@ static const struct conn_ops bconn_ops = {
 int backend_probe(const struct netaddr *addr, unsigned timeout_ms,
 		  struct backend_profile *out, char *err, size_t errlen)
 {
-	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = net_connect_socket(addr, false);
 	uint8_t buf[1024];
 	size_t have = 0;
 	struct mysql_greeting g;
@@ -582,7 +580,7 @@ int backend_probe(const struct netaddr *addr, unsigned timeout_ms,
 	int rc = -1;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		snprintf(err, errlen, "socket: %s", strerror(-fd));
 		return -1;
 	}
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};

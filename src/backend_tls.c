@@ -60,11 +60,10 @@ void btls_effective(const struct config *cfg, const struct server_spec *ss,
 void btls_server_label(const struct group_spec *gs, unsigned i, char *out,
 		       size_t outlen)
 {
-	const struct hostport *hp = &gs->servers[i].hp;
-	bool v6 = strchr(hp->host, ':') != NULL;
+	char addr[300];
 
-	snprintf(out, outlen, "group '%s': server %s%s%s:%s", gs->name,
-		 v6 ? "[" : "", hp->host, v6 ? "]" : "", hp->port);
+	cli_format_hostport(&gs->servers[i].hp, addr, sizeof(addr));
+	snprintf(out, outlen, "group '%s': server %s", gs->name, addr);
 }
 
 int btls_check(const struct config *cfg, char *err, size_t errlen)

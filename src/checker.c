@@ -419,17 +419,15 @@ static void open_conn(struct check *c)
 {
 	const struct netaddr *a = &c->srv->addr;
 	struct io_uring_sqe *sqe;
-	int one = 1;
 
-	c->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       0);
+	/* The two queries leave in one send; answers come back as written. */
+	c->fd = net_connect_socket(a, true);
 	if (c->fd < 0) {
+		int e = -c->fd;
 		c->fd = -1;
-		fail(c, "socket: %s", strerror(errno));
+		fail(c, "socket: %s", strerror(e));
 		return;
 	}
-	/* The two queries leave in one send; answers come back as written. */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = CS_CONNECTING;
 	sqe = uring_sqe(ck.ring);
 	io_uring_prep_connect(sqe, c->fd, (const struct sockaddr *)&a->ss, a->len);

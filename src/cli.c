@@ -32,7 +32,8 @@ static const char usage_text[] =
 "  --listen HOST:PORT       address clients connect to (IPv6: [::1]:6033)\n"
 "  --backend HOST:PORT      MySQL/MariaDB server; host names are resolved\n"
 "                           once at start-up (or --primary, or groups in\n"
-"                           the config file)\n"
+"                           the config file); a server on this host also\n"
+"                           as unix:/PATH, its socket (cheaper per query)\n"
 "Workers:\n"
 "  --threads N              number of worker threads (default: one per CPU\n"
 "                           this process may use; half of them when every\n"
@@ -283,6 +284,17 @@ int cli_parse_hostport(const char *s, struct hostport *hp)
 	const char *colon, *host = s;
 	size_t hlen;
 
+	if (!strncmp(s, "unix:", 5)) {
+		const char *path = s + 5;
+		size_t plen = strlen(path);
+
+		/* 108 is sun_path's size on Linux, with its terminating NUL. */
+		if (path[0] != '/' || plen >= 108 || plen >= sizeof(hp->host))
+			return -1;
+		memcpy(hp->host, path, plen + 1);
+		hp->port[0] = '\0';
+		return 0;
+	}
 	if (*s == '[') {
 		const char *close = strchr(s, ']');
 		if (!close || close[1] != ':')
@@ -312,6 +324,18 @@ int cli_parse_hostport(const char *s, struct hostport *hp)
 	hp->host[hlen] = '\0';
 	memcpy(hp->port, port, plen + 1);
 	return 0;
+}
+
+void cli_format_hostport(const struct hostport *hp, char *out, size_t outlen)
+{
+	if (!hp->host[0])
+		snprintf(out, outlen, "%s", "");
+	else if (hostport_is_unix(hp))
+		snprintf(out, outlen, "unix:%s", hp->host);
+	else if (strchr(hp->host, ':'))
+		snprintf(out, outlen, "[%s]:%s", hp->host, hp->port);
+	else
+		snprintf(out, outlen, "%s:%s", hp->host, hp->port);
 }
 
 int cli_parse_rewrite(const char *spec, const char **re, size_t *re_len,
@@ -519,6 +543,17 @@ static int set_option(struct config *cfg, int code, const char *value,
 		struct hostport *hp = code == OPT_LISTEN ? &cfg->listen :
 				      code == OPT_BACKEND ? &cfg->backend :
 				      code == OPT_ADMIN ? &cfg->admin : &cfg->metrics;
+		if (code == OPT_BACKEND) {
+			if (cli_parse_hostport(value, hp))
+				BAD("%s: expected HOST:PORT, [IPv6]:PORT or "
+				    "unix:/PATH, got '%s'", label, value);
+			break;
+		}
+		/* Listeners are TCP: each worker binds the port with
+		 * SO_REUSEPORT, which Unix sockets lack. */
+		if (!strncmp(value, "unix:", 5))
+			BAD("%s: a Unix socket is for backends only; expected "
+			    "HOST:PORT or [IPv6]:PORT, got '%s'", label, value);
 		if (cli_parse_hostport(value, hp))
 			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
 			    label, value);
@@ -652,14 +687,14 @@ static int set_option(struct config *cfg, int code, const char *value,
 		break;
 	case OPT_PRIMARY:
 		if (cli_parse_hostport(value, &cfg->primary))
-			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			BAD("%s: expected HOST:PORT, [IPv6]:PORT or unix:/PATH, got '%s'",
 			    label, value);
 		break;
 	case OPT_REPLICA:
 		if (cfg->nreplicas == CLI_MAX_REPLICAS)
 			BAD("%s: at most %d replicas", label, CLI_MAX_REPLICAS);
 		if (cli_parse_hostport(value, &cfg->replicas[cfg->nreplicas]))
-			BAD("%s: expected HOST:PORT or [IPv6]:PORT, got '%s'",
+			BAD("%s: expected HOST:PORT, [IPv6]:PORT or unix:/PATH, got '%s'",
 			    label, value);
 		cfg->nreplicas++;
 		break;

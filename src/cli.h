@@ -20,10 +20,19 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/* A server's or listener's address.  A backend on this host may also be
+ * its Unix socket ("unix:/run/mysqld/mysqld.sock"): host is then the
+ * absolute path and port is empty (hostport_is_unix). */
 struct hostport {
-	char host[256];   /* name, IPv4 or IPv6 literal (without brackets) */
+	char host[256];   /* name, IPv4 or IPv6 literal (without brackets),
+	                   * or a Unix socket's path */
 	char port[8];
 };
+
+static inline bool hostport_is_unix(const struct hostport *hp)
+{
+	return hp->host[0] == '/';
+}
 
 struct rule_spec;
 struct keyspace;
@@ -197,9 +206,14 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg,
 int cli_parse_cpulist(const char *s, int *cpus, unsigned max, char *why,
 		      size_t whylen);
 
-/* "host:port", "[v6]:port" or "v6-literal" is not accepted without
- * brackets when a port follows.  Returns 0 or -1. */
+/* "host:port", "[v6]:port" or "unix:/absolute/path" (a Unix socket,
+ * shorter than sun_path); a v6 literal is not accepted without brackets
+ * when a port follows.  Returns 0 or -1. */
 int cli_parse_hostport(const char *s, struct hostport *hp);
+
+/* hp as the user writes it: "host:port", "[v6]:port", "unix:/path", or ""
+ * when unset. */
+void cli_format_hostport(const struct hostport *hp, char *out, size_t outlen);
 
 /* "/REGEX/REPLACEMENT/" (any non-alphanumeric delimiter, which may not
  * occur inside either part).  Returns 0 and the parts, or -1. */

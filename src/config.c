@@ -1324,8 +1324,8 @@ static int load_server(struct loader *ld, const char *gname, yaml_node_t *n,
 		if (get_scalar(ld, NULL, what, addr, &s))
 			return -1;
 		if (cli_parse_hostport(s, &sv->hp))
-			return fail(ld, NULL, addr, "%s: expected HOST:PORT or "
-				    "[IPv6]:PORT, got '%s'", what, s);
+			return fail(ld, NULL, addr, "%s: expected HOST:PORT, "
+				    "[IPv6]:PORT or unix:/PATH, got '%s'", what, s);
 	}
 	return 0;
 }

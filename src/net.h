@@ -13,9 +13,11 @@
 struct netaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[300];            /* "host:port" as the user wrote it */
+	char text[300];            /* "host:port" or "unix:/path", as the user
+	                            * wrote it */
 	char host[256];            /* the host alone (no brackets): the name
-	                            * TLS checks a server's certificate for */
+	                            * TLS checks a server's certificate for
+	                            * ("localhost" for a Unix socket) */
 };
 
 /* Resolves hp (getaddrinfo; may block: call before workers start).
@@ -28,6 +30,10 @@ int net_resolve(const struct hostport *hp, struct netaddr *out, char *err,
  * port bound without it can never be joined by another process.  A
  * backlog of 0 binds without listening. */
 int net_listen(const struct netaddr *addr, int backlog, bool reuseport);
+
+/* A socket to connect to addr (TCP with TCP_NODELAY, or a Unix socket),
+ * or -errno. */
+int net_connect_socket(const struct netaddr *addr, bool nonblocking);
 
 /* 0 if addr can be bound by a socket without SO_REUSEPORT (nobody listens
  * there), else -errno (-EADDRINUSE). */
@@ -44,7 +50,7 @@ bool net_addr_overlap(const struct sockaddr_storage *a,
 int net_foreign_listeners(const struct netaddr *addr, const int *fds,
 			  unsigned nfds);
 
-/* "1.2.3.4:5" / "[::1]:5" for a socket address. */
+/* "1.2.3.4:5" / "[::1]:5" / "unix:/path" for a socket address. */
 void net_format(const struct sockaddr *sa, char *out, size_t outlen);
 
 #endif

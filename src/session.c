@@ -622,18 +622,15 @@ static int backend_open(struct session *s)
 	struct worker *w = s->c.w;
 	const struct proxy *px = w->px;
 	struct bconn *b = calloc(1, sizeof(*b));
-	int one = 1, fd;
+	int fd;
 
 	if (!b)
 		return -ENOMEM;
-	fd = socket(px->backend.ss.ss_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = net_connect_socket(&px->backend, true);
 	if (fd < 0) {
-		int e = errno;
 		free(b);
-		return -e;
+		return fd;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (conn_open(w, &b->c, fd, &backend_ops, b)) {
 		close(fd);
 		free(b);

@@ -138,7 +138,7 @@ static bool address_is_local(const struct netaddr *a)
 		     s6->sin6_addr.s6_addr[12] == 127))
 			return true;
 	} else {
-		return false;
+		return a->ss.ss_family == AF_UNIX;
 	}
 	if (getifaddrs(&ifs))
 		return false;

@@ -48,6 +48,48 @@ Test(cli, ipv6_brackets)
 	cr_assert(strstr(err, "--listen"), "error names the flag: %s", err);
 }
 
+Test(cli, unix_socket_backends)
+{
+	struct config c;
+	char err[512], text[300];
+
+	cr_assert_eq(RUN(&c, err, "--listen", "127.0.0.1:6033", "--backend",
+			 "unix:/run/mysqld/mysqld.sock"), CLI_RUN, "%s", err);
+	cr_assert(hostport_is_unix(&c.backend));
+	cr_assert_str_eq(c.backend.host, "/run/mysqld/mysqld.sock");
+	cli_format_hostport(&c.backend, text, sizeof(text));
+	cr_assert_str_eq(text, "unix:/run/mysqld/mysqld.sock");
+	cli_format_hostport(&c.listen, text, sizeof(text));
+	cr_assert_str_eq(text, "127.0.0.1:6033");
+	cr_assert(!hostport_is_unix(&c.listen));
+	cr_assert_eq(RUN(&c, err, "--listen", "127.0.0.1:6033", "--primary",
+			 "unix:/a.sock", "--replica", "unix:/b.sock", "--auth",
+			 "proxy", "--user", "u:p"), CLI_RUN, "%s", err);
+	cr_assert_str_eq(c.replicas[0].host, "/b.sock");
+	config_free(&c);
+
+	/* Relative, empty and over-long paths; listeners stay TCP. */
+	char longpath[160] = "unix:/";
+	memset(longpath + 6, 'x', 110);
+	const char *bad[][2] = {
+		{"--backend", "unix:run/mysqld.sock"}, {"--backend", "unix:"},
+		{"--backend", longpath}, {"--listen", "unix:/tmp/myring.sock"},
+		{"--admin", "unix:/tmp/admin.sock"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"myring", "--listen", "127.0.0.1:1", "--backend",
+				"127.0.0.1:2", (char *)bad[i][0], (char *)bad[i][1],
+				NULL};
+		cr_assert_eq(run(&c, err, 7, argv), CLI_EXIT_USAGE, "%s %s",
+			     bad[i][0], bad[i][1]);
+		cr_assert(strstr(err, bad[i][0]), "names the flag: %s", err);
+	}
+	char *argv[] = {"myring", "--listen", "unix:/tmp/x.sock", "--backend",
+			"127.0.0.1:2", NULL};
+	cr_assert_eq(run(&c, err, 5, argv), CLI_EXIT_USAGE);
+	cr_assert(strstr(err, "for backends only"), "says why: %s", err);
+}
+
 Test(cli, bad_values_name_the_flag)
 {
 	struct {

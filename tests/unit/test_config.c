@@ -1535,3 +1535,27 @@ Test(config, monitor_credentials_from_the_file)
 	cr_assert_str_eq(cfg.monitor_password, "mon pw");
 	EXPECT_ERROR("monitor-user: ''\n", 1, "monitor-user", "1..384");
 }
+
+Test(config, group_servers_may_be_unix_sockets)
+{
+	cr_assert_eq(load("auth: proxy\n"
+			  "backend: unix:/run/mysqld/mysqld.sock\n"
+			  "groups:\n"
+			  "  - name: main\n"
+			  "    servers:\n"
+			  "      - unix:/run/mysqld/a.sock\n"
+			  "      - address: unix:/run/mysqld/b.sock\n"
+			  "        tls-ca: /ca.pem\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.backend.host, "/run/mysqld/mysqld.sock");
+	cr_assert_str_eq(cfg.groups[0].servers[0].hp.host, "/run/mysqld/a.sock");
+	cr_assert_str_eq(cfg.groups[0].servers[1].hp.host, "/run/mysqld/b.sock");
+	/* Messages name the server as written. */
+	cr_assert_eq(check_tls(), -1);
+	cr_assert(strstr(err, "server unix:/run/mysqld/b.sock: tls-ca"), "%s", err);
+	EXPECT_ERROR("auth: proxy\n"
+		     "groups:\n"
+		     "  - name: main\n"
+		     "    servers:\n"
+		     "      - unix:relative.sock\n", 5,
+		     "expected HOST:PORT, [IPv6]:PORT or unix:/PATH");
+}
