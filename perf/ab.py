@@ -26,6 +26,19 @@ def parse_cells(text):
 
 
 def start(name, binary, flags):
+    # Peers and the floor relay run in the same interleaving as the myring
+    # variants: FLAGS "haproxy:N" is HAProxy with N threads, "relay" the
+    # two-hop floor (perf/relay.c).
+    # A trailing ":unix" connects them to MariaDB's Unix socket, as
+    # "@SOCKET@" in a myring variant's flags names it.
+    if flags.startswith("haproxy:"):
+        t = bench.start_haproxy(int(flags.split(":")[1]), name,
+                                unix=flags.endswith(":unix"))
+        t.metrics_port = None
+        return t
+    if flags in ("relay", "relay:unix"):
+        return start_relay(name, unix=flags == "relay:unix")
+    flags = flags.replace("@SOCKET@", os.environ["MARIADB_SOCKET"])
     port, mport = bench.free_port(), bench.free_port()
     # Words NAME=VALUE before the first flag set the variant's environment
     # (for experiments switched by an environment variable).
@@ -36,7 +49,9 @@ def start(name, binary, flags):
         env[k] = v
     # A variant that sets its own workers (--cpus or --threads, unpinned)
     # does not get the run's --cpus.
-    own = any(f in ("--cpus", "--threads") for f in words)
+    # With --default-workers no variant gets it: each starts as a user's would.
+    own = any(f in ("--cpus", "--threads") for f in words) or \
+        os.environ.get("AB_DEFAULT_WORKERS") == "1"
     argv = [binary, "--listen", "127.0.0.1:%d" % port,
             "--backend", "127.0.0.1:%d" % bench.DB_PORT,
             "--log-level", "warn", "--metrics", "127.0.0.1:%d" % mport,
@@ -49,8 +64,23 @@ def start(name, binary, flags):
     return t
 
 
+def start_relay(name, unix=False):
+    port = bench.free_port()
+    first = bench.CPUS.split("-")[0].split(",")[0]
+    backend = ("unix:" + os.environ["MARIADB_SOCKET"] if unix
+               else "127.0.0.1:%d" % bench.DB_PORT)
+    p = subprocess.Popen([os.environ["AB_RELAY"], "127.0.0.1:%d" % port, backend, first],
+                         stderr=open(os.path.join(OUT, "relay-%s.log" % name), "w"))
+    bench.wait_port(port)
+    t = bench.Target(name, port, p.pid, p)
+    t.metrics_port = None
+    return t
+
+
 def loop_counters(t):
     """(loop turns, completions) from /metrics, or None if not exported."""
+    if t.metrics_port is None:
+        return None
     try:
         body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % t.metrics_port,
                                       timeout=5).read().decode()
@@ -94,8 +124,11 @@ def main():
     med, fmt, spread = bench.med, bench.fmt, bench.spread
     base = variants[0].name
     lines = ["Medians of %d interleaved repeats, %d s each, [min..max] in brackets; "
-             "myring --cpus %s; ratios are to `%s`; run took %.0f s.\n"
-             % (bench.REPEATS, bench.SECONDS, bench.CPUS, base, time.time() - t0),
+             "myring %s; ratios are to `%s`; run took %.0f s.\n"
+             % (bench.REPEATS, bench.SECONDS,
+                "without --cpus unless a variant sets it"
+                if os.environ.get("AB_DEFAULT_WORKERS") == "1" else "--cpus " + bench.CPUS,
+                base, time.time() - t0),
              "| cell | variant | rate | rate ratio | proxy CPU per unit | CPU ratio | p50 us "
              "| p99 us | p99.9 us | loop turns per unit | completions per turn |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -7,16 +7,23 @@
 #   perf/ab.sh [options] VARIANT...
 #   VARIANT:  NAME=FLAGS          this tree's build/myring with FLAGS
 #             NAME@REV=FLAGS      git revision REV, built in perf/out/rev-REV
+#             NAME=haproxy:N      HAProxy in TCP mode with N threads
+#             NAME=relay          the two-hop floor: perf/relay.c, a bare
+#                                 io_uring TCP relay on one pinned thread
+#             (haproxy:N:unix and relay:unix reach MariaDB over its Unix
+#             socket; in myring's FLAGS, @SOCKET@ is that socket's path)
 #   options:  --cells LIST   workload:threads,... (default
 #                            oltp_point_select:8,oltp_point_select:32)
 #             --seconds S (5)  --repeats N (3)  --cpus LIST (all cores)
+#             --default-workers  myring variants without --cpus/--threads
+#                                start as a user's would (no --cpus given)
 #             --update-results BLOCK  (write the table into RESULTS.md)
 #   e.g. perf/ab.sh before@HEAD~1= after=
 #        perf/ab.sh plain= batched='--wait-batch-us 50' --cells big:4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-REPEATS=3 SECONDS_PER=5 UPDATE=""
+REPEATS=3 SECONDS_PER=5 UPDATE="" DEFAULT_WORKERS=0
 CELLS=oltp_point_select:8,oltp_point_select:32
 CPUS="0-$(($(nproc) - 1))"
 VARIANTS=()
@@ -28,6 +35,7 @@ while (($#)); do
 	--repeats) REPEATS=$2; shift ;;
 	--cpus) CPUS=$2; shift ;;
 	--update-results) UPDATE=$2; shift ;;
+	--default-workers) DEFAULT_WORKERS=1 ;;
 	--*) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
 	*=*) VARIANTS+=("$1") ;;
 	*) echo "ab.sh: a variant is NAME=FLAGS or NAME@REV=FLAGS, not '$1'" >&2; exit 2 ;;
@@ -41,6 +49,7 @@ make -s build/myring
 mkdir -p build/perf perf/out
 gcc -O2 -Wall -Wextra -o build/perf/loadgen perf/loadgen.c \
 	$(pkg-config --cflags --libs libmariadb) -lpthread
+gcc -O2 -Wall -Wextra -o build/perf/relay perf/relay.c -luring
 
 # Variants become NAME<TAB>BINARY<TAB>FLAGS lines for ab.py.
 SPEC=perf/out/ab-variants.tsv
@@ -67,7 +76,8 @@ source perf/db.sh
 perf_db_run 4 10000
 export BENCH_LOADGEN=$ROOT/build/perf/loadgen
 export BENCH_REPEATS=$REPEATS BENCH_CPUS=$CPUS BENCH_SECONDS=$SECONDS_PER
-export AB_SPEC=$SPEC AB_CELLS=$CELLS
+export AB_SPEC=$SPEC AB_CELLS=$CELLS AB_DEFAULT_WORKERS=$DEFAULT_WORKERS
+export AB_RELAY=$ROOT/build/perf/relay
 python3 perf/ab.py
 if [[ -n $UPDATE ]]; then
 	python3 perf/update_results.py perf/out/ab.md perf/RESULTS.md \
