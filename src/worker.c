@@ -406,6 +406,33 @@ static void wake_buffer_waiters(struct worker *w)
 	}
 }
 
+/*
+ * The conns of a batch of completions are touched one after the other,
+ * and under load each is cold: a turn at 128 clients carries ~60
+ * completions for as many conns, and the first load of each was the
+ * hottest instruction of the loop (perf annotate: conn_on_recv's first
+ * read of its conn).  Asking for all of them up front lets the misses
+ * overlap instead of coming one per completion.  Small batches (a few
+ * clients: ~4 per turn) gain nothing and would pay for the extra pass
+ * (perf/RESULTS.md, block `ab prefetch`).
+ */
+enum { PREFETCH_MIN_BATCH = 16 };
+
+static void prefetch_conns(struct worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head;
+
+	if (io_uring_cq_ready(&w->ring) < PREFETCH_MIN_BATCH)
+		return;
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		struct udata ud = udata_unpack(io_uring_cqe_get_data64(cqe));
+
+		if (ud.slot < w->nslots && w->slots[ud.slot].c)
+			__builtin_prefetch(w->slots[ud.slot].c);
+	}
+}
+
 static void loop(struct worker *w)
 {
 	for (;;) {
@@ -419,6 +446,7 @@ static void loop(struct worker *w)
 			break;
 		}
 		w->now_us = monotonic_us();
+		prefetch_conns(w);
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			dispatch(w, cqe);
 			n++;
