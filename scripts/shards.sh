@@ -5,7 +5,8 @@
 # stopped by PID only), each with the same empty schema.
 #
 #   scripts/shards.sh start DIR   make sure the five servers run (reused when
-#                                 they do), then create the schema afresh
+#                                 they do), roll back XA branches an earlier
+#                                 run left prepared, then create the schema afresh
 #                                 (the tables are empty afterwards)
 #   scripts/shards.sh stop DIR    stop all five
 #   scripts/shards.sh restart DIR [NAME...]
@@ -179,6 +180,19 @@ write_env() {
 	mv -f "$tmp" "$envf"
 }
 
+# A run that died between an XA PREPARE and its COMMIT/ROLLBACK leaves the
+# branch prepared in a reused datadir (InnoDB keeps it across restarts),
+# holding its rows' locks: DROP DATABASE would wait for them.  A fresh
+# start means a fresh rig, so such branches are rolled back first.
+rollback_prepared() { # NAME
+	local xid
+	while IFS= read -r xid; do
+		[[ -n $xid ]] || continue
+		echo "shards: $1: rolling back a prepared XA branch left by an earlier run"
+		sql "$1" "XA ROLLBACK $xid" || die "XA ROLLBACK $xid on $1 failed"
+	done < <(sql "$1" "XA RECOVER FORMAT='SQL'" | cut -f4)
+}
+
 do_start() {
 	local t0=$SECONDS n pids=() failed=0 i
 	# A failure half-way must not leave servers running.
@@ -200,6 +214,7 @@ do_start() {
 	done
 	((failed == 0)) || exit 1
 	for n in "${names[@]}"; do
+		rollback_prepared "$n"
 		sql "$n" "$(schema_sql shop)" || die "creating the schema on $n failed"
 	done
 	sql ref "$(schema_sql shop_check)" || die "creating shop_check on ref failed"
