@@ -153,3 +153,31 @@ Test(unix_backend, a_group_primary_is_checked_and_used_over_the_socket,
 	mysql_close(m);
 	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
 }
+
+/* TLS needs no TCP: the server offers it on its socket too, and a socket
+ * backend's certificate is checked for "localhost". */
+Test(unix_backend, tls_to_the_server_over_its_socket, .timeout = 60)
+{
+	struct proxy_proc p;
+	char backend[160], ca[512], err[512];
+	const char *args[] = {"--backend", socket_backend(backend, sizeof(backend)),
+			      "--backend-tls", "verify-identity",
+			      "--backend-tls-ca", ca, NULL};
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", env_or_fail("MARIADB_CERTS"));
+	proxy_start(&p, 0, args);
+	MYSQL *m = connect_port(p.port, "myring", "myring-pw", "myring_test", 0,
+				err, sizeof(err));
+	cr_assert_not_null(m, "%s / %s", err, proxy_log_tail(&p));
+	cr_assert_eq(mysql_query(m, "SHOW SESSION STATUS LIKE 'Ssl_cipher'"), 0,
+		     "%s", mysql_error(m));
+	MYSQL_RES *r = mysql_store_result(m);
+	MYSQL_ROW row = mysql_fetch_row(r);
+	cr_assert(row && row[1] && row[1][0], "the server leg is not encrypted");
+	mysql_free_result(r);
+	char *host = server_side_host(m);
+	cr_assert_str_eq(host, "localhost", "TLS over TCP, not the socket: %s", host);
+	free(host);
+	mysql_close(m);
+	cr_assert_eq(proxy_stop(&p, 20000), 0, "%s", proxy_log_tail(&p));
+}
