@@ -95,6 +95,13 @@ Test(startup_cpus, local_addresses_are_told_apart)
 	snprintf(cfg.backend.host, sizeof(cfg.backend.host), "198.51.100.7");
 	cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0, "%s", err);
 	cr_assert(!startup_backends_local(&st));
+	startup_free(&st);
+	/* A Unix socket is on this host by definition. */
+	cr_assert_eq(cli_parse_hostport("unix:/run/mysqld/mysqld.sock",
+					&cfg.backend), 0);
+	cr_assert_eq(startup_check(&cfg, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert(startup_backends_local(&st));
+	cr_assert_str_eq(st.servers[0].text, "unix:/run/mysqld/mysqld.sock");
 }
 
 Test(startup_cpus, threads_take_the_first_cpus)
