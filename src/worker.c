@@ -427,9 +427,10 @@ static void prefetch_conns(struct worker *w)
 		return;
 	io_uring_for_each_cqe(&w->ring, head, cqe) {
 		struct udata ud = udata_unpack(io_uring_cqe_get_data64(cqe));
+		struct conn *c = slot_conn(w, ud.slot, ud.gen);
 
-		if (ud.slot < w->nslots && w->slots[ud.slot].c)
-			__builtin_prefetch(w->slots[ud.slot].c);
+		if (c)
+			__builtin_prefetch(c);
 	}
 }
 
