@@ -66,10 +66,10 @@ def start(name, binary, flags):
 
 def start_relay(name, unix=False):
     port = bench.free_port()
-    first = bench.CPUS.split("-")[0].split(",")[0]
     backend = ("unix:" + os.environ["MARIADB_SOCKET"] if unix
                else "127.0.0.1:%d" % bench.DB_PORT)
-    p = subprocess.Popen([os.environ["AB_RELAY"], "127.0.0.1:%d" % port, backend, first],
+    p = subprocess.Popen([os.environ["AB_RELAY"], "127.0.0.1:%d" % port, backend,
+                          str(bench.first_cpu())],
                          stderr=open(os.path.join(OUT, "relay-%s.log" % name), "w"))
     bench.wait_port(port)
     t = bench.Target(name, port, p.pid, p)

@@ -88,45 +88,46 @@ class Target:
 
 def start_targets():
     targets = [Target("direct", DB_PORT, DB_PID)]
-    port = free_port()
     log = open(os.path.join(OUT, "myring.log"), "w")
     # The headline target is myring as a user starts it: no tuning flags
     # (workers pinned, one per CPU of its affinity mask).  Only a --cpus
     # narrower than the machine adds myring confined to those CPUs.
-    p = subprocess.Popen([ENV["BENCH_MYRING"], "--listen", "127.0.0.1:%d" % port,
-                          "--backend", "127.0.0.1:%d" % DB_PORT,
-                          "--log-level", "warn"], stderr=log)
-    wait_port(port)
-    targets.append(Target("myring", port, p.pid, p))
+    targets.append(start_myring("myring", "127.0.0.1:%d" % DB_PORT, [], log))
     if NCPU != os.cpu_count():
-        port = free_port()
-        p = subprocess.Popen([ENV["BENCH_MYRING"], "--listen", "127.0.0.1:%d" % port,
-                              "--backend", "127.0.0.1:%d" % DB_PORT, "--cpus", CPUS,
-                              "--log-level", "warn"], stderr=log)
-        wait_port(port)
-        targets.append(Target("myring-cpus", port, p.pid, p))
+        targets.append(start_myring("myring-cpus", "127.0.0.1:%d" % DB_PORT,
+                                    ["--cpus", CPUS], log))
     for nthreads in sorted({1, NCPU}):
         targets.append(start_haproxy(nthreads))
     # The server runs on this host, so both proxies can also reach it over
     # its Unix socket (the README's first example): myring as a user starts
     # it that way, and HAProxy with one thread the same way.
-    port = free_port()
-    p = subprocess.Popen([ENV["BENCH_MYRING"], "--listen", "127.0.0.1:%d" % port,
-                          "--backend", "unix:" + ENV["MARIADB_SOCKET"],
-                          "--log-level", "warn"], stderr=log)
-    wait_port(port)
-    targets.append(Target("myring-unix", port, p.pid, p))
+    targets.append(start_myring("myring-unix", "unix:" + ENV["MARIADB_SOCKET"], [], log))
     targets.append(start_haproxy(1, "haproxy-1t-unix", unix=True))
     return targets
+
+
+def start_myring(name, backend, flags, log):
+    port = free_port()
+    p = subprocess.Popen([ENV["BENCH_MYRING"], "--listen", "127.0.0.1:%d" % port,
+                          "--backend", backend, "--log-level", "warn"] + flags, stderr=log)
+    wait_port(port)
+    return Target(name, port, p.pid, p)
+
+
+def first_cpu():
+    """The first CPU of the run's --cpus list, where one-thread peers go."""
+    return int(CPUS.split("-")[0].split(",")[0])
 
 
 def start_haproxy(nthreads, name=None, unix=False):
     """HAProxy in TCP mode with NTHREADS threads pinned to the run's CPUs;
     unix: to MariaDB's Unix socket rather than its TCP port."""
     port = free_port()
-    first = int(CPUS.split("-")[0].split(",")[0])
-    cfg = os.path.join(OUT, "haproxy-%dt.cfg" % nthreads)
-    cpumap = "cpu-map 1/1 %d" % first if nthreads == 1 else "cpu-map 1/1-%d %s" % (nthreads, CPUS)
+    # Files by the target's name: two HAProxies of one thread count (TCP and
+    # socket) must not truncate each other's log.
+    name = name or "haproxy-%dt" % nthreads
+    cfg = os.path.join(OUT, name + ".cfg")
+    cpumap = "cpu-map 1/1 %d" % first_cpu() if nthreads == 1 else "cpu-map 1/1-%d %s" % (nthreads, CPUS)
     with open(cfg, "w") as f:
         f.write("""global
     nbthread %d
@@ -145,9 +146,9 @@ backend b
 """ % (nthreads, cpumap, port,
        ENV["MARIADB_SOCKET"] if unix else "127.0.0.1:%d" % DB_PORT))
     p = subprocess.Popen(["haproxy", "-f", cfg, "-db"], stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(OUT, "haproxy-%dt.log" % nthreads), "w"))
+                         stderr=open(os.path.join(OUT, name + ".log"), "w"))
     wait_port(port)
-    return Target(name or "haproxy-%dt" % nthreads, port, p.pid, p)
+    return Target(name, port, p.pid, p)
 
 
 def stop_targets(targets):
